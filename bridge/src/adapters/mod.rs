@@ -1,0 +1,5 @@
+//! Implementations of the bridge's ports.
+
+pub mod sqlite;
+
+pub use sqlite::SqliteStore;

@@ -1,0 +1,157 @@
+//! The bridge's settings, read once from the environment at start.
+//!
+//! Every external service is reached through a base URL from here, so a test or a staging
+//! deployment can point the bridge at stand-ins. The README lists each variable.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+/// Everything the bridge needs to start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Where the HTTP server listens (`SLOTLINE_BRIDGE_ADDR`, default `127.0.0.1:8788`).
+    pub listen: SocketAddr,
+    /// The SQLite database file (`SLOTLINE_DATABASE`, default
+    /// `$XDG_DATA_HOME/slotline/slotline.db`, else `~/.local/share/slotline/slotline.db`).
+    pub database: PathBuf,
+    /// Twilio's REST API (`TWILIO_API_URL`, default `https://api.twilio.com`).
+    pub twilio_api_url: String,
+    /// A self-hosted Cal.com API (`CALCOM_API_URL`); unset means the built-in engine schedules.
+    pub calcom_api_url: Option<String>,
+    /// Stripe's API (`STRIPE_API_URL`, default `https://api.stripe.com`).
+    pub stripe_api_url: String,
+    /// An OpenAI-compatible endpoint for free-text understanding (`LLM_API_URL`); unset
+    /// means the built-in parser alone.
+    pub llm_api_url: Option<String>,
+}
+
+/// A setting that is present but unusable.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ConfigError {
+    /// The value cannot be parsed.
+    #[error("{name}={value:?} is not valid: {expected}")]
+    Invalid {
+        /// The environment variable.
+        name: &'static str,
+        /// What it held.
+        value: String,
+        /// What it should hold.
+        expected: &'static str,
+    },
+    /// No database path was given and there is no home folder to put the default under.
+    #[error("SLOTLINE_DATABASE is not set and neither XDG_DATA_HOME nor HOME is")]
+    NoDataFolder,
+}
+
+impl Config {
+    /// Reads the settings from the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
+    }
+
+    /// Reads the settings through `lookup`, which returns a variable's value if it is set.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let listen = match lookup("SLOTLINE_BRIDGE_ADDR") {
+            Some(value) => value.parse().map_err(|_| ConfigError::Invalid {
+                name: "SLOTLINE_BRIDGE_ADDR",
+                value,
+                expected: "an address and port such as 127.0.0.1:8788",
+            })?,
+            None => SocketAddr::from(([127, 0, 0, 1], 8788)),
+        };
+        let database = match lookup("SLOTLINE_DATABASE") {
+            Some(path) => PathBuf::from(path),
+            None => lookup("XDG_DATA_HOME")
+                .map(PathBuf::from)
+                .or_else(|| lookup("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+                .ok_or(ConfigError::NoDataFolder)?
+                .join("slotline/slotline.db"),
+        };
+        let url = |name: &'static str| -> Result<Option<String>, ConfigError> {
+            lookup(name).map(|v| base_url(name, v)).transpose()
+        };
+        Ok(Self {
+            listen,
+            database,
+            twilio_api_url: url("TWILIO_API_URL")?
+                .unwrap_or_else(|| "https://api.twilio.com".into()),
+            calcom_api_url: url("CALCOM_API_URL")?,
+            stripe_api_url: url("STRIPE_API_URL")?
+                .unwrap_or_else(|| "https://api.stripe.com".into()),
+            llm_api_url: url("LLM_API_URL")?,
+        })
+    }
+}
+
+/// Checks that `value` is an http(s) base URL and drops any trailing slash.
+fn base_url(name: &'static str, value: String) -> Result<String, ConfigError> {
+    let rest = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.starts_with('/') => {
+            Ok(value.trim_end_matches('/').to_owned())
+        }
+        _ => Err(ConfigError::Invalid {
+            name,
+            value,
+            expected: "an http:// or https:// URL",
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn from(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        Config::from_lookup(|name| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        })
+    }
+
+    #[test]
+    fn defaults_need_only_a_home_folder() {
+        let config = from(&[("HOME", "/home/ana")]).unwrap();
+        assert_eq!(config.listen.to_string(), "127.0.0.1:8788");
+        assert_eq!(
+            config.database,
+            PathBuf::from("/home/ana/.local/share/slotline/slotline.db")
+        );
+        assert_eq!(config.twilio_api_url, "https://api.twilio.com");
+        assert_eq!(config.calcom_api_url, None);
+    }
+
+    #[test]
+    fn stand_in_urls_replace_the_real_services() {
+        let config = from(&[
+            ("SLOTLINE_DATABASE", "/tmp/x.db"),
+            ("TWILIO_API_URL", "http://127.0.0.1:9001/"),
+            ("CALCOM_API_URL", "http://127.0.0.1:9002"),
+        ])
+        .unwrap();
+        assert_eq!(config.twilio_api_url, "http://127.0.0.1:9001");
+        assert_eq!(
+            config.calcom_api_url.as_deref(),
+            Some("http://127.0.0.1:9002")
+        );
+    }
+
+    #[test]
+    fn a_bad_setting_is_named_in_the_error() {
+        let err = from(&[("HOME", "/h"), ("STRIPE_API_URL", "stripe.com")]).unwrap_err();
+        assert!(err.to_string().contains("STRIPE_API_URL"), "{err}");
+        let err = from(&[("HOME", "/h"), ("SLOTLINE_BRIDGE_ADDR", "localhost")]).unwrap_err();
+        assert!(err.to_string().contains("SLOTLINE_BRIDGE_ADDR"), "{err}");
+    }
+
+    #[test]
+    fn without_any_home_the_database_must_be_given() {
+        assert_eq!(from(&[]), Err(ConfigError::NoDataFolder));
+    }
+}

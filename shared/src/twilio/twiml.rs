@@ -1,0 +1,61 @@
+//! TwiML replies to the inbound webhook.
+//!
+//! Twilio wants the XML declaration first, no whitespace before it, and no pretty-printing;
+//! an empty body is an error on its side, so "no reply" is an empty `<Response/>`.
+
+/// The content type Twilio expects for TwiML.
+pub const CONTENT_TYPE: &str = "text/xml; charset=utf-8";
+
+const DECLARATION: &str = r#"<?xml version="1.0" encoding="UTF-8"?>"#;
+
+/// A TwiML document that sends `text` back to the customer.
+pub fn message(text: &str) -> String {
+    format!(
+        "{DECLARATION}<Response><Message>{}</Message></Response>",
+        escape(text)
+    )
+}
+
+/// A TwiML document that sends nothing.
+pub fn empty() -> String {
+    format!("{DECLARATION}<Response/>")
+}
+
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_message_serialises_as_twilio_does() {
+        assert_eq!(
+            message("Your booking is confirmed for 14 Mar 10:30."),
+            r#"<?xml version="1.0" encoding="UTF-8"?><Response><Message>Your booking is confirmed for 14 Mar 10:30.</Message></Response>"#
+        );
+    }
+
+    #[test]
+    fn markup_in_text_is_escaped() {
+        assert!(message("a < b & c > d").contains("a &lt; b &amp; c &gt; d"));
+    }
+
+    #[test]
+    fn no_reply_is_an_empty_response() {
+        assert_eq!(
+            empty(),
+            r#"<?xml version="1.0" encoding="UTF-8"?><Response/>"#
+        );
+    }
+}

@@ -1,0 +1,14 @@
+//! The end-to-end harness: starts the real stack on loopback and talks to it as Twilio would.
+//!
+//! [`Stack`] runs `wrangler dev` (workerd with real Durable Objects) and the bridge binary on
+//! free loopback ports, waits until both answer, and stops both (with everything they
+//! spawned) when dropped. [`Phone`] plays a WhatsApp customer: it signs each webhook the way
+//! Twilio does and reads the TwiML reply. `cargo xtask dev` uses the same two pieces for its
+//! phone simulator.
+
+pub mod paths;
+pub mod phone;
+pub mod stack;
+
+pub use phone::{Phone, Reply};
+pub use stack::{Stack, StackOptions};

@@ -1,0 +1,183 @@
+//! A WhatsApp customer as Twilio presents them to the worker.
+//!
+//! Each message becomes the form-encoded webhook Twilio sends (the parameter set of the
+//! contract sheet's plain-text example), signed with the account's auth token over the
+//! public webhook URL, and posted to the worker's loopback address.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use slotline_shared::twilio::signature;
+
+/// The account every simulated webhook claims to come from.
+pub const ACCOUNT_SID: &str = "AC0123456789abcdef0123456789abcdef";
+
+/// The webhook path on the worker.
+pub const WEBHOOK_PATH: &str = "/webhooks/twilio";
+
+/// The worker could not be reached or its answer not read.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot reach the worker: {0}")]
+pub struct SendError(pub String);
+
+/// A customer's phone.
+pub struct Phone {
+    worker_url: String,
+    public_base_url: String,
+    auth_token: String,
+    /// The customer's number, E.164.
+    pub number: String,
+    /// The business number written to, E.164.
+    pub to: String,
+    sent: AtomicU64,
+    agent: ureq::Agent,
+}
+
+/// The worker's answer to one webhook.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    /// HTTP status.
+    pub status: u16,
+    /// `Content-Type` header.
+    pub content_type: String,
+    /// Raw body.
+    pub body: String,
+}
+
+impl Reply {
+    /// The text of the TwiML `<Message>`, unescaped, if the reply carries one.
+    pub fn message(&self) -> Option<String> {
+        let start = self.body.find("<Message>")? + "<Message>".len();
+        let end = self.body[start..].find("</Message>")? + start;
+        Some(unescape(&self.body[start..end]))
+    }
+}
+
+impl Phone {
+    /// A phone for `number` writing to `to`, talking to the worker at `worker_url` which
+    /// believes Twilio calls it at `public_base_url`.
+    pub fn new(
+        worker_url: &str,
+        public_base_url: &str,
+        auth_token: &str,
+        number: &str,
+        to: &str,
+    ) -> Self {
+        Self {
+            worker_url: worker_url.trim_end_matches('/').to_owned(),
+            public_base_url: public_base_url.trim_end_matches('/').to_owned(),
+            auth_token: auth_token.to_owned(),
+            number: number.to_owned(),
+            to: to.to_owned(),
+            sent: AtomicU64::new(0),
+            agent: ureq::AgentBuilder::new()
+                .timeout(Duration::from_secs(15))
+                .build(),
+        }
+    }
+
+    /// Sends `text` as a new message and returns the worker's answer.
+    pub fn send(&self, text: &str) -> Result<Reply, SendError> {
+        let params = self.message(&self.new_message_sid(), text);
+        self.post_signed(&params)
+    }
+
+    /// A fresh Twilio-shaped message id.
+    pub fn new_message_sid(&self) -> String {
+        let n = self.sent.fetch_add(1, Ordering::Relaxed);
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let digits: u128 = self
+            .number
+            .bytes()
+            .filter(u8::is_ascii_digit)
+            .fold(0, |acc, b| {
+                acc.wrapping_mul(10).wrapping_add(u128::from(b - b'0'))
+            });
+        format!("SM{:032x}", nanos ^ (digits << 64) ^ u128::from(n))
+    }
+
+    /// The webhook parameters Twilio sends for a text message with id `sid`.
+    pub fn message(&self, sid: &str, text: &str) -> Vec<(String, String)> {
+        let from = format!("whatsapp:{}", self.number);
+        let to = format!("whatsapp:{}", self.to);
+        let wa_id = self.number.trim_start_matches('+');
+        [
+            ("MessageSid", sid),
+            ("SmsMessageSid", sid),
+            ("SmsSid", sid),
+            ("AccountSid", ACCOUNT_SID),
+            ("From", &from),
+            ("To", &to),
+            ("Body", text),
+            ("NumMedia", "0"),
+            ("NumSegments", "1"),
+            ("SmsStatus", "received"),
+            ("ApiVersion", "2010-04-01"),
+            ("ProfileName", "E2E Customer"),
+            ("WaId", wa_id),
+            ("MessageType", "text"),
+            ("ReferralNumMedia", "0"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+    }
+
+    /// The public URL Twilio would call and sign.
+    pub fn public_url(&self) -> String {
+        format!("{}{}", self.public_base_url, WEBHOOK_PATH)
+    }
+
+    /// The signature Twilio would send for `params` posted to `url`.
+    pub fn sign(&self, url: &str, params: &[(String, String)]) -> String {
+        signature::compute(&self.auth_token, url, params)
+    }
+
+    /// Posts `params` signed over the public URL.
+    pub fn post_signed(&self, params: &[(String, String)]) -> Result<Reply, SendError> {
+        let sig = self.sign(&self.public_url(), params);
+        self.post(params, Some(&sig))
+    }
+
+    /// Posts `params` with the given `X-Twilio-Signature` (or none).
+    pub fn post(
+        &self,
+        params: &[(String, String)],
+        signature: Option<&str>,
+    ) -> Result<Reply, SendError> {
+        let body = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(params)
+            .finish();
+        let mut req = self
+            .agent
+            .post(&format!("{}{}", self.worker_url, WEBHOOK_PATH))
+            .set("Content-Type", "application/x-www-form-urlencoded")
+            .set("User-Agent", "TwilioProxy/1.1");
+        if let Some(sig) = signature {
+            req = req.set("X-Twilio-Signature", sig);
+        }
+        let resp = match req.send_string(&body) {
+            Ok(resp) => resp,
+            Err(ureq::Error::Status(_, resp)) => resp,
+            Err(e) => return Err(SendError(e.to_string())),
+        };
+        let status = resp.status();
+        let content_type = resp.header("Content-Type").unwrap_or_default().to_owned();
+        let body = resp.into_string().map_err(|e| SendError(e.to_string()))?;
+        Ok(Reply {
+            status,
+            content_type,
+            body,
+        })
+    }
+}
+
+fn unescape(text: &str) -> String {
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
+}

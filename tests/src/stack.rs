@@ -1,0 +1,300 @@
+//! Running `wrangler dev` and the bridge as child processes.
+//!
+//! Each child gets its own process group so stopping it also stops what it spawned (wrangler
+//! starts workerd). Output goes to log files in the stack's folder; when a child fails to
+//! come up, the error carries the end of its log.
+
+use std::fs::File;
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
+use thiserror::Error;
+
+use crate::paths;
+
+/// How the stack is started.
+#[derive(Debug, Clone)]
+pub struct StackOptions {
+    /// The Twilio auth token the worker verifies signatures with.
+    pub auth_token: String,
+    /// The public origin the worker believes Twilio calls. `None` uses the worker's own
+    /// loopback address.
+    pub public_base_url: Option<String>,
+    /// Where state and logs go. `None` uses a fresh temporary folder, removed on drop.
+    pub state_dir: Option<PathBuf>,
+    /// How long each process may take to answer its health check.
+    pub ready_timeout: Duration,
+    /// Fixed ports for (worker, bridge); `None` picks free ones.
+    pub ports: Option<(u16, u16)>,
+}
+
+impl Default for StackOptions {
+    fn default() -> Self {
+        Self {
+            auth_token: "e2e-auth-token-0123456789abcdef".into(),
+            public_base_url: None,
+            state_dir: None,
+            ready_timeout: Duration::from_secs(90),
+            ports: None,
+        }
+    }
+}
+
+/// Why the stack did not start.
+#[derive(Debug, Error)]
+pub enum StackError {
+    /// A process could not be spawned.
+    #[error("cannot start {what}: {source}")]
+    Spawn {
+        /// Which process.
+        what: &'static str,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+    /// A process exited or did not answer in time.
+    #[error("{what} did not become ready: {why}\n--- end of {log} ---\n{tail}")]
+    NotReady {
+        /// Which process.
+        what: &'static str,
+        /// Exited, or timed out.
+        why: String,
+        /// Its log file.
+        log: String,
+        /// The last lines of its log.
+        tail: String,
+    },
+    /// Files for the stack could not be prepared.
+    #[error("cannot prepare the stack's folder: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// A running worker and bridge.
+pub struct Stack {
+    /// The worker's loopback origin, e.g. `http://127.0.0.1:40123`.
+    pub worker_url: String,
+    /// The bridge's loopback origin.
+    pub bridge_url: String,
+    /// The public origin the worker checks signatures against.
+    pub public_base_url: String,
+    /// The auth token the worker verifies with.
+    pub auth_token: String,
+    /// Where state and logs live.
+    pub dir: PathBuf,
+    children: Vec<(&'static str, Child)>,
+    _temp: Option<tempfile::TempDir>,
+}
+
+impl Stack {
+    /// Starts the bridge and `wrangler dev` and waits until both answer `/healthz`.
+    ///
+    /// The worker must already be built (`cargo xtask build-worker`) and the bridge binary
+    /// must exist at [`paths::bridge_bin`].
+    pub fn start(options: StackOptions) -> Result<Self, StackError> {
+        let (temp, dir) = match &options.state_dir {
+            Some(dir) => {
+                std::fs::create_dir_all(dir)?;
+                (None, dir.clone())
+            }
+            None => {
+                let temp = tempfile::Builder::new().prefix("slotline-e2e-").tempdir()?;
+                let dir = temp.path().to_path_buf();
+                (Some(temp), dir)
+            }
+        };
+        let (worker_port, bridge_port) = match options.ports {
+            Some(ports) => ports,
+            None => (free_port()?, free_port()?),
+        };
+        let inspector_port = free_port()?;
+        let worker_url = format!("http://127.0.0.1:{worker_port}");
+        let bridge_url = format!("http://127.0.0.1:{bridge_port}");
+        let public_base_url = options
+            .public_base_url
+            .clone()
+            .unwrap_or_else(|| worker_url.clone());
+        let mut stack = Self {
+            worker_url,
+            bridge_url,
+            public_base_url,
+            auth_token: options.auth_token.clone(),
+            dir: dir.clone(),
+            children: Vec::new(),
+            _temp: temp,
+        };
+
+        let mut bridge = Command::new(paths::bridge_bin());
+        bridge
+            .env("SLOTLINE_BRIDGE_ADDR", format!("127.0.0.1:{bridge_port}"))
+            .env("SLOTLINE_DATABASE", dir.join("bridge.db"))
+            .env("RUST_LOG", "info");
+        stack.spawn("bridge", bridge, &dir.join("bridge.log"))?;
+
+        let root = paths::root();
+        let mut wrangler = Command::new(paths::node_bin().join("wrangler"));
+        wrangler
+            .current_dir(&root)
+            .arg("dev")
+            .arg("--config")
+            .arg(root.join("wrangler.toml"))
+            .args(["--ip", "127.0.0.1"])
+            .args(["--port", &worker_port.to_string()])
+            .args(["--inspector-port", &inspector_port.to_string()])
+            .arg("--persist-to")
+            .arg(dir.join("wrangler-state"))
+            .arg("--var")
+            .arg(format!("PUBLIC_BASE_URL:{}", stack.public_base_url))
+            .arg("--var")
+            .arg(format!("TWILIO_AUTH_TOKEN:{}", stack.auth_token))
+            .arg("--var")
+            .arg(format!("BRIDGE_URL:{}", stack.bridge_url))
+            .args(["--log-level", "info"])
+            .arg("--show-interactive-dev-session=false")
+            .env("PATH", paths::path_with_node_tools())
+            .env("WRANGLER_SEND_METRICS", "false")
+            .env("SLOTLINE_WORKER_PREBUILT", "1")
+            .env("NO_COLOR", "1");
+        stack.spawn("wrangler dev", wrangler, &dir.join("wrangler.log"))?;
+
+        let deadline = Instant::now() + options.ready_timeout;
+        let bridge_health = format!("{}/healthz", stack.bridge_url);
+        stack.wait_ready(0, &bridge_health, deadline)?;
+        let worker_health = format!("{}/healthz", stack.worker_url);
+        stack.wait_ready(1, &worker_health, deadline)?;
+        Ok(stack)
+    }
+
+    fn spawn(
+        &mut self,
+        what: &'static str,
+        mut command: Command,
+        log: &Path,
+    ) -> Result<(), StackError> {
+        let out = File::create(log)?;
+        let err = out.try_clone()?;
+        let child = command
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .process_group(0)
+            .spawn()
+            .map_err(|source| StackError::Spawn { what, source })?;
+        self.children.push((what, child));
+        Ok(())
+    }
+
+    fn wait_ready(&mut self, index: usize, url: &str, deadline: Instant) -> Result<(), StackError> {
+        let agent = ureq::AgentBuilder::new()
+            .timeout(Duration::from_secs(2))
+            .build();
+        loop {
+            let child = &mut self.children[index].1;
+            if let Ok(Some(status)) = child.try_wait() {
+                return Err(self.not_ready(index, format!("it exited with {status}")));
+            }
+            if matches!(agent.get(url).call(), Ok(resp) if resp.status() == 200) {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                let why = format!("{url} did not answer 200 in time");
+                return Err(self.not_ready(index, why));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn not_ready(&self, index: usize, why: String) -> StackError {
+        let what = self.children[index].0;
+        let log = self.log_path(what);
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        let tail = lines[lines.len().saturating_sub(40)..].join("\n");
+        StackError::NotReady {
+            what,
+            why,
+            log: log.display().to_string(),
+            tail,
+        }
+    }
+
+    /// The log file of a process of this stack (`"bridge"` or `"wrangler dev"`).
+    pub fn log_path(&self, what: &str) -> PathBuf {
+        match what {
+            "bridge" => self.dir.join("bridge.log"),
+            _ => self.dir.join("wrangler.log"),
+        }
+    }
+
+    /// A customer with the given number, writing to the business number `to`.
+    pub fn phone(&self, from: &str, to: &str) -> crate::Phone {
+        crate::Phone::new(
+            &self.worker_url,
+            &self.public_base_url,
+            &self.auth_token,
+            from,
+            to,
+        )
+    }
+}
+
+impl Stack {
+    /// The process groups of the stack's children, for a signal handler that must stop
+    /// them without owning the stack (see [`stop_groups`]).
+    pub fn process_groups(&self) -> Vec<i32> {
+        self.children
+            .iter()
+            .filter_map(|(_, c)| i32::try_from(c.id()).ok())
+            .collect()
+    }
+}
+
+/// Stops whole process groups: SIGTERM, a short grace period, then SIGKILL.
+pub fn stop_groups(groups: &[i32]) {
+    for &g in groups {
+        let _ = killpg(Pid::from_raw(g), Signal::SIGTERM);
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    for &g in groups {
+        let _ = killpg(Pid::from_raw(g), Signal::SIGKILL);
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        for (_, child) in &mut self.children {
+            stop(child);
+        }
+    }
+}
+
+/// Stops a child and its process group: SIGTERM, then SIGKILL after a grace period.
+fn stop(child: &mut Child) {
+    let Ok(pid) = i32::try_from(child.id()) else {
+        return;
+    };
+    let group = Pid::from_raw(pid);
+    if matches!(child.try_wait(), Ok(Some(_))) {
+        // The leader is gone but its group may live on (workerd under wrangler).
+        let _ = killpg(group, Signal::SIGKILL);
+        return;
+    }
+    let _ = killpg(group, Signal::SIGTERM);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        if matches!(child.try_wait(), Ok(Some(_))) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = killpg(group, Signal::SIGKILL);
+    let _ = child.wait();
+}
+
+/// A loopback port nobody listens on right now.
+pub fn free_port() -> std::io::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}

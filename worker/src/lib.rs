@@ -1,0 +1,31 @@
+//! Slotline's edge worker.
+//!
+//! It receives Twilio's WhatsApp webhooks, refuses anything not signed by Twilio, picks the
+//! tenant, and hands each message to the Durable Object that owns the conversation between
+//! that tenant and that customer. It decides nothing itself: the conversation rules live in
+//! `slotline_shared`.
+//!
+//! # Layout
+//!
+//! - [`config`]: settings read from the Worker's environment.
+//! - [`webhook`]: `POST /webhooks/twilio`.
+//! - [`conversation`]: the Durable Object.
+//! - [`error`]: how failures become HTTP answers.
+
+pub mod config;
+pub mod conversation;
+pub mod error;
+pub mod webhook;
+
+use worker::{Context, Env, Method, Request, Response, Result, event};
+
+/// Entry point for every HTTP request the Worker receives.
+#[event(fetch)]
+pub async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    match (req.method(), req.path().as_str()) {
+        (Method::Post, "/webhooks/twilio") => webhook::twilio(req, &env).await,
+        (Method::Get, "/healthz") => Response::ok("ok"),
+        (_, "/webhooks/twilio") => error::plain(405, "use POST"),
+        _ => error::plain(404, "not found"),
+    }
+}

@@ -1,0 +1,51 @@
+//! Slotline's project tasks, run as `cargo xtask <task>`.
+//!
+//! - `bootstrap`: install every tool the project needs that is missing (idempotent).
+//! - `build-worker`: build the worker's WASM bundle (skipped when up to date).
+//! - `test`: bootstrap, lint, build, and run every test from unit to end-to-end.
+//! - `dev`: bootstrap, build, start the bridge and `wrangler dev`, and open the phone
+//!   simulator.
+//!
+//! Tools that belong to one machine-wide toolchain (rustup targets, cargo-installed binaries)
+//! are installed there; Node tools go into `tools/node_modules`, pinned by the committed
+//! lockfile.
+
+mod bootstrap;
+mod build;
+mod dev;
+mod process;
+mod test;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: cargo xtask <task>
+
+tasks:
+  bootstrap      install missing tools (wasm targets, worker-build, wasm-bindgen-cli,
+                 Node 22, wrangler, binaryen, esbuild); a second run only checks
+  build-worker   build the worker bundle into worker/build (skipped when up to date)
+  test           bootstrap, check formatting and lints, build, run all tests
+  dev            bootstrap, build, run the bridge and wrangler dev on loopback, and open
+                 the phone simulator (Ctrl-C stops everything)";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("bootstrap") => bootstrap::run().map(|_| ()),
+        Some("build-worker") => build::worker(),
+        Some("test") => test::run(&args[1..]),
+        Some("dev") => dev::run(),
+        Some("-h" | "--help" | "help") => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        _ => Err(format!("unknown task\n\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,189 @@
+//! `cargo xtask test`: every check from formatting to end-to-end, with per-phase timings and
+//! one closing line counting the tests that ran and failed.
+//!
+//! Bootstrap and build failures stop the run (nothing after them could pass); a failing lint
+//! or test phase is recorded and the remaining phases still run, so one run shows everything
+//! that is wrong.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::bootstrap;
+use crate::build;
+use crate::process::{self, cargo};
+
+#[derive(Default)]
+struct Report {
+    phases: Vec<(&'static str, Duration, bool)>,
+    passed: u64,
+    failed: u64,
+}
+
+impl Report {
+    fn phase<T>(
+        &mut self,
+        name: &'static str,
+        f: impl FnOnce(&mut Self) -> Result<T, String>,
+    ) -> Result<T, String> {
+        println!("\n==> {name}");
+        let started = Instant::now();
+        let result = f(self);
+        let ok = result.is_ok();
+        if let Err(e) = &result {
+            eprintln!("xtask: {name} failed: {e}");
+        }
+        self.phases.push((name, started.elapsed(), ok));
+        result
+    }
+
+    fn print(&self) {
+        println!("\n==> summary");
+        for (name, took, ok) in &self.phases {
+            let mark = if *ok { "ok    " } else { "FAILED" };
+            println!("  {mark} {name:<28} {:>7.1}s", took.as_secs_f64());
+        }
+        let total: Duration = self.phases.iter().map(|(_, d, _)| *d).sum();
+        println!("  total {:>36.1}s", total.as_secs_f64());
+        // The closing line CI reads.
+        println!("xtask: {} passed, {} failed", self.passed, self.failed);
+    }
+}
+
+/// Runs every phase; fails if any failed.
+pub fn run(args: &[String]) -> Result<(), String> {
+    if let Some(arg) = args.first() {
+        return Err(format!("`cargo xtask test` takes no arguments (got {arg})"));
+    }
+    let mut report = Report::default();
+    let outcome = run_phases(&mut report);
+    report.print();
+    outcome?;
+    match report.phases.iter().filter(|(_, _, ok)| !ok).count() {
+        0 => Ok(()),
+        n => Err(format!("{n} phase(s) failed")),
+    }
+}
+
+fn run_phases(report: &mut Report) -> Result<(), String> {
+    let tools = report.phase("bootstrap", |_| bootstrap::run())?;
+    let _ = report.phase("format", |_| {
+        process::run(cargo().args(["fmt", "--all", "--check"]))
+    });
+    report.phase("build (native)", |_| {
+        process::run(cargo().args(["build", "--all-targets"]))
+    })?;
+    report.phase("build (worker bundle)", |_| build::worker_with(&tools))?;
+    let _ = report.phase("clippy (native)", |_| {
+        process::run(cargo().args(["clippy", "--all-targets", "--", "-D", "warnings"]))
+    });
+    let _ = report.phase("clippy (wasm32-unknown-unknown)", |_| {
+        process::run(cargo().args([
+            "clippy",
+            "-p",
+            "slotline-worker",
+            "-p",
+            "slotline-shared",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]))
+    });
+    let _ = report.phase("clippy (wasm32-wasip2)", |_| {
+        process::run(cargo().args([
+            "clippy",
+            "-p",
+            "slotline-shared",
+            "--target",
+            "wasm32-wasip2",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]))
+    });
+    let _ = report.phase("unit and integration tests", |r| {
+        counted(
+            r,
+            cargo().args(["test", "--workspace", "--exclude", "slotline-e2e"]),
+        )
+    });
+    let _ = report.phase("end-to-end (wrangler dev + bridge)", |r| {
+        let bridge = slotline_e2e::paths::target_dir().join("debug/slotline-bridge");
+        counted(
+            r,
+            cargo()
+                .args(["test", "-p", "slotline-e2e", "--test", "e2e"])
+                .env("SLOTLINE_BRIDGE_BIN", bridge),
+        )
+    });
+    Ok(())
+}
+
+/// Runs a test command, echoing its output and adding its `test result:` counts to the
+/// report.
+fn counted(report: &mut Report, cmd: &mut Command) -> Result<(), String> {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run cargo test: {e}"))?;
+    let stdout = child.stdout.take().ok_or("cargo test has no stdout")?;
+    let mut binaries = 0;
+    for line in BufReader::new(stdout).lines() {
+        let line = line.map_err(|e| format!("reading cargo test output: {e}"))?;
+        println!("{line}");
+        if let Some((passed, failed)) = parse_result_line(&line) {
+            report.passed += passed;
+            report.failed += failed;
+            binaries += 1;
+        }
+    }
+    let status = child
+        .wait()
+        .map_err(|e| format!("waiting for cargo test: {e}"))?;
+    if !status.success() {
+        return Err(format!("cargo test failed ({status})"));
+    }
+    if binaries == 0 {
+        return Err("cargo test reported no test results".into());
+    }
+    Ok(())
+}
+
+/// Reads `test result: ok. 12 passed; 0 failed; …` into `(12, 0)`.
+fn parse_result_line(line: &str) -> Option<(u64, u64)> {
+    let rest = line.trim().strip_prefix("test result:")?;
+    let count = |label: &str| {
+        rest.split(';').find_map(|part| {
+            let part = part
+                .trim()
+                .trim_start_matches("ok.")
+                .trim_start_matches("FAILED.");
+            part.trim().strip_suffix(label)?.trim().parse::<u64>().ok()
+        })
+    };
+    Some((count("passed")?, count("failed")?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn libtest_result_lines_are_counted() {
+        assert_eq!(
+            parse_result_line(
+                "test result: ok. 12 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.01s"
+            ),
+            Some((12, 0))
+        );
+        assert_eq!(
+            parse_result_line("test result: FAILED. 3 passed; 2 failed; 0 ignored"),
+            Some((3, 2))
+        );
+        assert_eq!(parse_result_line("running 3 tests"), None);
+    }
+}
