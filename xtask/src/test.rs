@@ -41,10 +41,10 @@ impl Report {
         println!("\n==> summary");
         for (name, took, ok) in &self.phases {
             let mark = if *ok { "ok    " } else { "FAILED" };
-            println!("  {mark} {name:<28} {:>7.1}s", took.as_secs_f64());
+            println!("  {mark} {name:<36} {:>7.1}s", took.as_secs_f64());
         }
         let total: Duration = self.phases.iter().map(|(_, d, _)| *d).sum();
-        println!("  total {:>36.1}s", total.as_secs_f64());
+        println!("  total {:>44.1}s", total.as_secs_f64());
         // The closing line CI reads.
         println!("xtask: {} passed, {} failed", self.passed, self.failed);
     }
