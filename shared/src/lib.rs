@@ -8,10 +8,20 @@
 //!
 //! - [`twilio`]: Twilio's webhook signature, the inbound message parser and TwiML replies.
 //! - [`phone`]: E.164 phone numbers that mask themselves in logs.
-//! - [`conversation`]: the per-customer conversation state and its `step` function.
+//! - [`catalog`]: tenants, services, providers, money.
+//! - [`conversation`]: the booking conversation as a state machine: `step(state, event, ctx)`.
+//! - [`nlu`]: understanding free text in English, Spanish and Portuguese, without an LLM.
+//! - [`render`]: one reply model rendered as WhatsApp buttons/lists or numbered text.
+//! - [`i18n`]: translated texts and local dates, times and prices.
 //! - [`wire`]: the messages the worker and the bridge exchange.
+//! - [`skeleton`]: the walking skeleton's echo conversation the worker still runs.
 
+pub mod catalog;
 pub mod conversation;
+pub mod i18n;
+pub mod nlu;
 pub mod phone;
+pub mod render;
+pub mod skeleton;
 pub mod twilio;
 pub mod wire;

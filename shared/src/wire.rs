@@ -1,6 +1,10 @@
 //! Messages exchanged between the worker and the bridge, defined once for both sides.
 
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
+
+use crate::catalog::{Money, ProviderId, ServiceId};
+use crate::phone::PhoneNumber;
 
 /// The bridge's answer to `GET /healthz`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,4 +31,159 @@ pub enum StoreHealth {
         /// A short, operator-facing reason.
         reason: String,
     },
+}
+
+/// A bookable start time. `provider` is `None` when the slot was asked for "any available":
+/// the bridge picks the provider when the slot is held.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Slot {
+    /// Start, UTC.
+    pub start: DateTime<Utc>,
+    /// Who would perform it, when fixed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<ProviderId>,
+}
+
+/// A slot reserved for one customer until `expires_at`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hold {
+    /// The bridge's id for the hold.
+    pub id: String,
+    /// What is held.
+    pub service: ServiceId,
+    /// Who performs it (chosen by the bridge for "any available").
+    pub provider: ProviderId,
+    /// Start, UTC.
+    pub start: DateTime<Utc>,
+    /// When the hold lapses unless confirmed.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A confirmed booking as the customer sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Booking {
+    /// Short reference shown to the customer, e.g. `SL-7K3Q`.
+    pub reference: String,
+    /// The service.
+    pub service: ServiceId,
+    /// The provider.
+    pub provider: ProviderId,
+    /// Start, UTC.
+    pub start: DateTime<Utc>,
+    /// Deposit paid, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deposit: Option<Money>,
+}
+
+/// What the conversation asks of the bridge.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum BridgeRequest {
+    /// Free start times for `service` over `days` local days from `from`.
+    Slots {
+        /// The service.
+        service: ServiceId,
+        /// One provider, or `None` for any available.
+        provider: Option<ProviderId>,
+        /// First local day (tenant's zone).
+        from: NaiveDate,
+        /// Number of days.
+        days: u32,
+    },
+    /// Reserve a slot for this customer.
+    Hold {
+        /// The service.
+        service: ServiceId,
+        /// One provider, or `None` for any available (the bridge picks fairly).
+        provider: Option<ProviderId>,
+        /// Start, UTC.
+        start: DateTime<Utc>,
+        /// The customer.
+        customer: PhoneNumber,
+        /// Makes a retry return the first answer.
+        idempotency_key: String,
+    },
+    /// Give a hold back (fire and forget).
+    Release {
+        /// The hold.
+        hold: String,
+    },
+    /// Turn a hold into a booking.
+    Confirm {
+        /// The hold.
+        hold: String,
+        /// Makes a retry return the first answer.
+        idempotency_key: String,
+    },
+    /// Move a booking onto a held slot, atomically.
+    Reschedule {
+        /// The booking's reference.
+        booking: String,
+        /// The hold on the new slot.
+        hold: String,
+        /// Makes a retry return the first answer.
+        idempotency_key: String,
+    },
+    /// Cancel a booking.
+    Cancel {
+        /// The booking's reference.
+        booking: String,
+        /// Makes a retry return the first answer.
+        idempotency_key: String,
+    },
+    /// The customer's upcoming bookings.
+    Bookings {
+        /// The customer.
+        customer: PhoneNumber,
+    },
+}
+
+/// The bridge's answer to a [`BridgeRequest`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum BridgeAnswer {
+    /// Free slots, earliest first.
+    Slots {
+        /// The slots.
+        slots: Vec<Slot>,
+    },
+    /// The hold was granted.
+    Held {
+        /// The hold.
+        hold: Hold,
+    },
+    /// The slot is no longer free; these are the nearest free ones.
+    Taken {
+        /// Nearest free slots, earliest first.
+        alternatives: Vec<Slot>,
+    },
+    /// A booking was made.
+    Booked {
+        /// The booking.
+        booking: Booking,
+    },
+    /// A booking was moved.
+    Rescheduled {
+        /// The booking at its new time.
+        booking: Booking,
+    },
+    /// A booking was cancelled.
+    Cancelled {
+        /// The cancelled booking.
+        booking: Booking,
+        /// The refunded deposit, if any.
+        refund: Option<Money>,
+    },
+    /// The customer's upcoming bookings, earliest first.
+    Bookings {
+        /// The bookings.
+        bookings: Vec<Booking>,
+    },
+    /// The request was refused for a reason the customer can act on (e.g. the hold expired).
+    Failed {
+        /// Operator-facing reason.
+        reason: String,
+    },
+    /// The bridge could not be reached or did not answer in time.
+    Unavailable,
 }

@@ -1,13 +1,13 @@
 //! The conversation Durable Object: one per (tenant, customer).
 //!
-//! It loads the saved state, runs `slotline_shared::conversation::step`, saves, and returns
+//! It loads the saved state, runs `slotline_shared::skeleton::step`, saves, and returns
 //! the reply. Twilio retries a webhook it did not get an answer to in time, so the object
 //! remembers the replies to its most recent message ids and answers a retry with the reply
 //! it already gave, without stepping again.
 
 use serde::{Deserialize, Serialize};
-use slotline_shared::conversation::State;
 use slotline_shared::phone::PhoneNumber;
+use slotline_shared::skeleton::State;
 use worker::{Env, Method, Request, RequestInit, Result};
 
 pub use object::Conversation;
@@ -71,7 +71,7 @@ pub async fn deliver(
 // the allowance is scoped to this module so everything else stays held to `missing_docs`.
 #[allow(missing_docs)]
 mod object {
-    use slotline_shared::conversation::{self, Effect, Event};
+    use slotline_shared::skeleton::{self, Effect, Event};
     use worker::{DurableObject, Env, Request, Response, Result, durable_object, wasm_bindgen};
 
     use super::{RECENT_IDS, Record, STORAGE_KEY, Turn, TurnReply};
@@ -102,7 +102,7 @@ mod object {
                     reply: reply.clone(),
                 });
             }
-            let step = conversation::step(record.state, Event::Text(turn.text));
+            let step = skeleton::step(record.state, Event::Text(turn.text));
             let reply = step.effects.into_iter().map(|effect| match effect {
                 Effect::Reply(text) => text,
             });

@@ -1,8 +1,8 @@
-//! The per-customer conversation: its state and the `step` that moves it.
+//! The walking skeleton's conversation: it only remembers what the customer said. The
+//! worker runs it until it drives the booking engine in [`crate::conversation`].
 //!
-//! `step` is pure: the Durable Object that owns a conversation loads the state, calls `step`
-//! with what happened, saves the new state and carries out the effects. For now the
-//! conversation only remembers what the customer said; booking grows from here.
+//! Its saved shape (`{"v":1,"messages":…,"last_text":…}`) is what
+//! [`crate::conversation::Conversation::restore`] migrates from.
 
 use serde::{Deserialize, Serialize};
 

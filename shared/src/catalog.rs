@@ -1,0 +1,179 @@
+//! What a business offers and how it works: tenant profile, services, providers, money.
+//!
+//! The bridge owns and edits these; the conversation reads them through its context. Ids are
+//! opaque strings chosen by the bridge.
+
+use std::fmt;
+
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use crate::i18n::Lang;
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub String);
+
+        impl $name {
+            /// The id as text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(s: &str) -> Self {
+                Self(s.to_owned())
+            }
+        }
+    };
+}
+
+id_type!(
+    /// A business using Slotline.
+    TenantId
+);
+id_type!(
+    /// One service a business offers.
+    ServiceId
+);
+id_type!(
+    /// A person (or resource) who performs services.
+    ProviderId
+);
+
+/// An amount of money in minor units (cents) of an ISO 4217 currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Money {
+    /// Amount in minor units.
+    pub minor: i64,
+    /// ISO 4217 code, e.g. `EUR`.
+    pub currency: String,
+}
+
+impl Money {
+    /// `minor` units of `currency`.
+    pub fn new(minor: i64, currency: &str) -> Self {
+        Self {
+            minor,
+            currency: currency.to_owned(),
+        }
+    }
+}
+
+/// A service as customers see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Service {
+    /// Id.
+    pub id: ServiceId,
+    /// Name shown to customers.
+    pub name: String,
+    /// A short description.
+    pub description: String,
+    /// Duration in minutes.
+    pub duration_min: u32,
+    /// Price.
+    pub price: Money,
+    /// Deposit taken at booking, if any.
+    pub deposit: Option<Money>,
+    /// Other names customers use for it ("corte de pelo" for "Haircut"), matched in free text.
+    #[serde(default)]
+    pub aliases: Vec<String>,
+}
+
+/// A provider as customers see them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Provider {
+    /// Id.
+    pub id: ProviderId,
+    /// Name shown to customers.
+    pub name: String,
+    /// Average rating in tenths (47 = 4.7), if rated.
+    pub rating_tenths: Option<u8>,
+    /// Services this provider performs.
+    pub services: Vec<ServiceId>,
+}
+
+/// The active services and providers of a tenant.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Catalog {
+    /// Active services, in display order.
+    pub services: Vec<Service>,
+    /// Providers, in display order.
+    pub providers: Vec<Provider>,
+}
+
+impl Catalog {
+    /// The service with this id.
+    pub fn service(&self, id: &ServiceId) -> Option<&Service> {
+        self.services.iter().find(|s| &s.id == id)
+    }
+
+    /// The provider with this id.
+    pub fn provider(&self, id: &ProviderId) -> Option<&Provider> {
+        self.providers.iter().find(|p| &p.id == id)
+    }
+
+    /// Providers who perform `service`.
+    pub fn providers_for<'a>(
+        &'a self,
+        service: &'a ServiceId,
+    ) -> impl Iterator<Item = &'a Provider> {
+        self.providers
+            .iter()
+            .filter(move |p| p.services.contains(service))
+    }
+}
+
+/// Booking rules a tenant sets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Policy {
+    /// A cancellation at least this many hours ahead refunds the deposit; later forfeits it.
+    pub cancellation_notice_hours: u32,
+    /// A conversation idle this many days starts fresh.
+    pub idle_reset_days: u32,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            cancellation_notice_hours: 24,
+            idle_reset_days: 7,
+        }
+    }
+}
+
+/// The tenant as the conversation needs it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantProfile {
+    /// Id.
+    pub id: TenantId,
+    /// Business name, used in greetings.
+    pub name: String,
+    /// The business's time zone; customers see local times in it.
+    pub zone: Tz,
+    /// Languages offered, the first being the default. Never empty.
+    pub languages: Vec<Lang>,
+    /// A custom greeting replacing the default first line, if set.
+    pub greeting: Option<String>,
+    /// Whether messages may carry emoji.
+    pub emoji: bool,
+    /// Booking rules.
+    pub policy: Policy,
+}
+
+impl TenantProfile {
+    /// The language used before a customer's own is known.
+    pub fn default_lang(&self) -> Lang {
+        self.languages.first().copied().unwrap_or(Lang::En)
+    }
+}

@@ -1,0 +1,392 @@
+//! What each stage says and which options it offers.
+//!
+//! Option ids are `kind:value` (`svc:haircut`, `day:2026-11-24`, `slot:1764000000`); the
+//! flow acts on them by kind, whether they arrive as a tap or are picked by number or
+//! title from the text.
+
+use chrono::{DateTime, Utc};
+
+use super::{Ctx, Purpose, Stage, slots_on};
+use crate::catalog::Money;
+use crate::i18n::{self, Key, Lang, t};
+use crate::nlu::DayPart;
+use crate::render::{ITEMS_MAX, Opt, Reply};
+use crate::wire::{Booking, Slot};
+
+/// Option ids that mean the same in every stage, so a tap on an old message still works.
+pub(super) fn option_for_id(id: &str) -> bool {
+    matches!(id, "menu" | "book" | "mybookings" | "human" | "restart")
+}
+
+/// The local day and time of `start`: "Tuesday 24 November at 3:00 pm".
+pub(crate) fn when_local(start: DateTime<Utc>, lang: Lang, ctx: &Ctx<'_>) -> String {
+    let local = start.with_timezone(&ctx.tenant.zone);
+    i18n::when(lang, local.date_naive(), local.time())
+}
+
+/// "Haircut with Maria Silva, Tue 24 Nov 3:00 pm".
+pub(crate) fn booking_line(booking: &Booking, lang: Lang, ctx: &Ctx<'_>) -> String {
+    let service = ctx
+        .catalog
+        .service(&booking.service)
+        .map_or(booking.service.as_str(), |s| s.name.as_str());
+    let provider = ctx
+        .catalog
+        .provider(&booking.provider)
+        .map_or(booking.provider.as_str(), |p| p.name.as_str());
+    let local = booking.start.with_timezone(&ctx.tenant.zone);
+    format!(
+        "{}, {} {}",
+        t(
+            lang,
+            Key::WithProvider,
+            &[("service", service), ("provider", provider)]
+        ),
+        i18n::day_short(lang, local.date_naive()),
+        i18n::time(lang, local.time())
+    )
+}
+
+fn service_name<'c>(ctx: &Ctx<'c>, draft: &super::Draft) -> &'c str {
+    draft
+        .service
+        .as_ref()
+        .and_then(|id| ctx.catalog.service(id))
+        .map_or("", |s| s.name.as_str())
+}
+
+fn opt(id: impl Into<String>, lang: Lang, key: Key) -> Opt {
+    Opt::new(id, t(lang, key, &[]))
+}
+
+/// The slots a time list shows, and whether more follow.
+fn shown_slots(
+    slots: &[Slot],
+    part: Option<DayPart>,
+    offset: usize,
+    ctx: &Ctx<'_>,
+) -> (Vec<Slot>, bool) {
+    let matching: Vec<&Slot> = slots
+        .iter()
+        .filter(|s| {
+            part.is_none_or(|p| DayPart::of(s.start.with_timezone(&ctx.tenant.zone).time()) == p)
+        })
+        .skip(offset)
+        .collect();
+    if matching.len() > ITEMS_MAX {
+        (
+            matching[..ITEMS_MAX - 1]
+                .iter()
+                .map(|s| (*s).clone())
+                .collect(),
+            true,
+        )
+    } else {
+        (matching.into_iter().cloned().collect(), false)
+    }
+}
+
+fn price_line(lang: Lang, price: &Money, deposit: Option<&Money>) -> String {
+    match deposit {
+        Some(d) => format!(
+            "{}\n{}",
+            i18n::price(lang, price),
+            t(
+                lang,
+                Key::DepositLine,
+                &[("deposit", &i18n::price(lang, d))]
+            )
+        ),
+        None => i18n::price(lang, price),
+    }
+}
+
+/// The options a stage offers, in order.
+pub fn options(stage: &Stage, lang: Lang, ctx: &Ctx<'_>) -> Vec<Opt> {
+    let zone = ctx.tenant.zone;
+    match stage {
+        Stage::Menu => vec![
+            opt("book", lang, Key::Book),
+            opt("mybookings", lang, Key::MyBookings),
+            opt("human", lang, Key::TalkToPerson),
+        ],
+        Stage::Service { .. } => ctx
+            .catalog
+            .services
+            .iter()
+            .take(ITEMS_MAX)
+            .map(|s| {
+                let mut description =
+                    format!("{} min · {}", s.duration_min, i18n::price(lang, &s.price));
+                if !s.description.is_empty() {
+                    description = format!("{description} · {}", s.description);
+                }
+                Opt::new(format!("svc:{}", s.id), s.name.clone()).described(description)
+            })
+            .collect(),
+        Stage::Provider {
+            candidates, any, ..
+        } => {
+            let mut out: Vec<Opt> = candidates
+                .iter()
+                .filter_map(|id| ctx.catalog.provider(id))
+                .take(ITEMS_MAX - 1)
+                .map(|p| {
+                    let o = Opt::new(format!("prov:{}", p.id), p.name.clone());
+                    match p.rating_tenths {
+                        Some(r) => o.described(format!("★ {}.{}", r / 10, r % 10)),
+                        None => o,
+                    }
+                })
+                .collect();
+            if *any {
+                out.push(opt("prov:any", lang, Key::AnyProvider));
+            }
+            out
+        }
+        Stage::Date { choices, .. } => choices
+            .iter()
+            .map(|d| Opt::new(format!("date:{d}"), i18n::day_long(lang, *d)))
+            .collect(),
+        Stage::Day { days, week, .. } => {
+            let mut out: Vec<Opt> = days
+                .iter()
+                .map(|d| Opt::new(format!("day:{d}"), i18n::day_short(lang, *d)))
+                .collect();
+            out.push(opt("week:next", lang, Key::NextWeek));
+            if *week > 0 {
+                out.push(opt("week:prev", lang, Key::PrevWeek));
+            }
+            out
+        }
+        Stage::Part { slots, .. } => [
+            (DayPart::Morning, "morning", Key::Morning),
+            (DayPart::Afternoon, "afternoon", Key::Afternoon),
+            (DayPart::Evening, "evening", Key::Evening),
+        ]
+        .into_iter()
+        .filter_map(|(part, id, key)| {
+            let count = slots
+                .iter()
+                .filter(|s| DayPart::of(s.start.with_timezone(&zone).time()) == part)
+                .count();
+            (count > 0).then(|| {
+                Opt::new(
+                    format!("part:{id}"),
+                    format!("{} ({count})", t(lang, key, &[])),
+                )
+            })
+        })
+        .collect(),
+        Stage::Time {
+            slots,
+            part,
+            offset,
+            ..
+        } => {
+            let (shown, more) = shown_slots(slots, *part, *offset, ctx);
+            let mut out: Vec<Opt> = shown
+                .iter()
+                .map(|s| {
+                    let local = s.start.with_timezone(&zone);
+                    Opt::new(
+                        format!("slot:{}", s.start.timestamp()),
+                        i18n::time(lang, local.time()),
+                    )
+                })
+                .collect();
+            if more {
+                out.push(opt("more", lang, Key::MoreTimes));
+            }
+            out
+        }
+        Stage::Confirm { .. } => vec![opt("yes", lang, Key::Confirm), opt("no", lang, Key::Change)],
+        Stage::Bookings { bookings, .. } => bookings
+            .iter()
+            .take(ITEMS_MAX)
+            .map(|b| {
+                let local = b.start.with_timezone(&zone);
+                let title = format!(
+                    "{} {}",
+                    i18n::day_short(lang, local.date_naive()),
+                    i18n::time(lang, local.time())
+                );
+                let service = ctx
+                    .catalog
+                    .service(&b.service)
+                    .map_or("", |s| s.name.as_str());
+                Opt::new(format!("bk:{}", b.reference), title)
+                    .described(format!("{service} · {}", b.reference))
+            })
+            .collect(),
+        Stage::BookingAction { .. } => vec![
+            opt("act:reschedule", lang, Key::Reschedule),
+            opt("act:cancel", lang, Key::CancelBooking),
+            opt("menu", lang, Key::Back),
+        ],
+        Stage::CancelConfirm { .. } => vec![
+            opt("yes", lang, Key::YesCancel),
+            opt("no", lang, Key::KeepBooking),
+        ],
+        Stage::Language { .. } => ctx
+            .tenant
+            .languages
+            .iter()
+            .map(|l| Opt::new(format!("lang:{}", l.code()), l.native_name()))
+            .collect(),
+        Stage::Resume { .. } => vec![
+            opt("resume", lang, Key::Continue),
+            opt("restart", lang, Key::StartOver),
+        ],
+        Stage::Waiting { .. } => Vec::new(),
+    }
+}
+
+/// What the stage says, with its options.
+pub fn prompt(stage: &Stage, lang: Lang, ctx: &Ctx<'_>) -> Reply {
+    let tr = |key: Key, values: &[(&str, &str)]| t(lang, key, values);
+    let text = match stage {
+        Stage::Menu => tr(Key::WhatToDo, &[]),
+        Stage::Service { .. } => tr(Key::ChooseService, &[]),
+        Stage::Provider {
+            draft,
+            candidates,
+            any,
+        } => {
+            let ambiguous_name = (!*any)
+                .then(|| candidates.first().and_then(|id| ctx.catalog.provider(id)))
+                .flatten()
+                .and_then(|p| p.name.split_whitespace().next());
+            match ambiguous_name {
+                Some(name) => tr(Key::WhichProvider, &[("name", name)]),
+                None => tr(
+                    Key::ChooseProvider,
+                    &[("service", service_name(ctx, draft))],
+                ),
+            }
+        }
+        Stage::Date { choices, .. } => {
+            let weekday = choices
+                .first()
+                .map(|d| i18n::weekday_name(lang, chrono::Datelike::weekday(d)))
+                .unwrap_or("");
+            tr(Key::WhichDate, &[("weekday", weekday)])
+        }
+        Stage::Day { draft, week, days } => {
+            if days.is_empty() {
+                let from = ctx
+                    .today()
+                    .checked_add_days(chrono::Days::new(7 * u64::from(*week)))
+                    .unwrap_or_else(|| ctx.today());
+                let to = from.checked_add_days(chrono::Days::new(6)).unwrap_or(from);
+                tr(
+                    Key::NoDaysThisWeek,
+                    &[
+                        ("from", &i18n::day_short(lang, from)),
+                        ("to", &i18n::day_short(lang, to)),
+                    ],
+                )
+            } else {
+                tr(Key::ChooseDay, &[("service", service_name(ctx, draft))])
+            }
+        }
+        Stage::Part { draft, .. } => {
+            let day = draft
+                .date
+                .map(|d| i18n::day_long(lang, d))
+                .unwrap_or_default();
+            tr(Key::ChoosePart, &[("day", &day)])
+        }
+        Stage::Time { draft, slots, .. } => {
+            let day = draft
+                .date
+                .or_else(|| {
+                    slots
+                        .first()
+                        .map(|s| s.start.with_timezone(&ctx.tenant.zone).date_naive())
+                })
+                .map(|d| i18n::day_long(lang, d))
+                .unwrap_or_default();
+            let any_that_day = draft
+                .date
+                .is_none_or(|d| !slots_on(slots, d, ctx).is_empty());
+            if slots.is_empty() || !any_that_day {
+                tr(Key::NoTimesThatDay, &[("day", &day)])
+            } else {
+                tr(Key::ChooseTime, &[("day", &day)])
+            }
+        }
+        Stage::Confirm { draft, hold } => {
+            let service = ctx.catalog.service(&hold.service);
+            let provider = ctx
+                .catalog
+                .provider(&hold.provider)
+                .map_or(hold.provider.as_str(), |p| p.name.as_str());
+            let price = service
+                .map(|s| price_line(lang, &s.price, s.deposit.as_ref()))
+                .unwrap_or_default();
+            let hours = ctx.tenant.policy.cancellation_notice_hours.to_string();
+            let policy = match service.and_then(|s| s.deposit.as_ref()) {
+                Some(_) => tr(Key::PolicyDeposit, &[("hours", &hours)]),
+                None => tr(Key::PolicyFree, &[("hours", &hours)]),
+            };
+            let summary = tr(
+                Key::Summary,
+                &[
+                    ("service", service_name(ctx, draft)),
+                    ("provider", provider),
+                    ("when", &when_local(hold.start, lang, ctx)),
+                    ("price", &price),
+                ],
+            );
+            format!("{summary}\n{policy}")
+        }
+        Stage::Bookings { purpose, .. } => {
+            let header = tr(Key::BookingsHeader, &[]);
+            match purpose {
+                Purpose::View => header,
+                Purpose::Reschedule => format!("{header} ({})", tr(Key::Reschedule, &[])),
+                Purpose::Cancel => format!("{header} ({})", tr(Key::CancelBooking, &[])),
+            }
+        }
+        Stage::BookingAction { booking } => tr(
+            Key::BookingAction,
+            &[("booking", &booking_line(booking, lang, ctx))],
+        ),
+        Stage::CancelConfirm { booking } => {
+            let ask = tr(
+                Key::CancelAsk,
+                &[("booking", &booking_line(booking, lang, ctx))],
+            );
+            let hours = ctx.tenant.policy.cancellation_notice_hours;
+            let outcome = booking.deposit.as_ref().map(|deposit| {
+                let amount = i18n::price(lang, deposit);
+                let notice = chrono::Duration::hours(i64::from(hours));
+                if booking.start - ctx.now >= notice {
+                    tr(Key::CancelRefund, &[("amount", &amount)])
+                } else {
+                    tr(
+                        Key::CancelForfeit,
+                        &[("amount", &amount), ("hours", &hours.to_string())],
+                    )
+                }
+            });
+            match outcome {
+                Some(outcome) => format!("{ask}\n{outcome}"),
+                None => ask,
+            }
+        }
+        Stage::Language { .. } => tr(Key::ChooseLanguage, &[]),
+        Stage::Resume { previous } => {
+            let service = previous.draft().map(|d| service_name(ctx, d)).unwrap_or("");
+            tr(Key::Resume, &[("service", service)])
+        }
+        Stage::Waiting { .. } => String::new(),
+    };
+    Reply {
+        text,
+        options: options(stage, lang, ctx),
+        list_button: tr(Key::ListButton, &[]),
+        media_url: None,
+    }
+}

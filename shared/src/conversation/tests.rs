@@ -1,0 +1,1348 @@
+//! Conversation transcripts, read as dialogues, and properties that hold in every state.
+//!
+//! A [`Sim`] plays the shell: it steps the conversation, answers its bridge requests from an
+//! in-memory [`FakeBridge`] (opening hours, holds, bookings), and collects the replies as
+//! the customer would read them in plain text.
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
+use proptest::prelude::*;
+
+use super::*;
+use crate::catalog::{Money, Policy, Provider, Service, TenantId};
+use crate::render::{self, Interactive};
+use crate::wire::{BridgeAnswer, BridgeRequest, Hold};
+
+// ----- the world --------------------------------------------------------------------
+
+fn tenant(zone: chrono_tz::Tz) -> TenantProfile {
+    TenantProfile {
+        id: TenantId::from("bella"),
+        name: "Salon Bella".into(),
+        zone,
+        languages: vec![Lang::En, Lang::Es, Lang::Pt],
+        greeting: None,
+        emoji: false,
+        policy: Policy::default(),
+    }
+}
+
+fn catalog() -> Catalog {
+    let svc =
+        |id: &str, name: &str, min: u32, cents: i64, deposit: Option<i64>, aliases: &[&str]| {
+            Service {
+                id: id.into(),
+                name: name.into(),
+                description: String::new(),
+                duration_min: min,
+                price: Money::new(cents, "EUR"),
+                deposit: deposit.map(|d| Money::new(d, "EUR")),
+                aliases: aliases.iter().map(|a| (*a).to_owned()).collect(),
+            }
+        };
+    let prov = |id: &str, name: &str, rating: u8, services: &[&str]| Provider {
+        id: id.into(),
+        name: name.into(),
+        rating_tenths: Some(rating),
+        services: services.iter().map(|s| (*s).into()).collect(),
+    };
+    Catalog {
+        services: vec![
+            svc(
+                "haircut",
+                "Haircut",
+                30,
+                2000,
+                None,
+                &["corte de pelo", "corte de cabelo", "corte"],
+            ),
+            svc(
+                "colour",
+                "Colour",
+                90,
+                6000,
+                Some(1500),
+                &["color", "coloracion", "coloracao", "tinte"],
+            ),
+            svc(
+                "manicure",
+                "Manicure",
+                45,
+                2500,
+                None,
+                &["manicura", "unhas"],
+            ),
+        ],
+        providers: vec![
+            prov("maria-s", "Maria Silva", 48, &["haircut", "colour"]),
+            prov("maria-c", "Maria Costa", 45, &["haircut", "manicure"]),
+            prov(
+                "joao",
+                "João Pereira",
+                49,
+                &["haircut", "colour", "manicure"],
+            ),
+        ],
+    }
+}
+
+/// A bridge that knows opening hours (09:00–18:00 local, every 30 minutes) and keeps holds
+/// and bookings in memory.
+struct FakeBridge {
+    zone: chrono_tz::Tz,
+    catalog: Catalog,
+    open_sundays: bool,
+    down: bool,
+    /// Starts someone else took after they were listed.
+    taken: Vec<(ProviderId, DateTime<Utc>)>,
+    holds: Vec<(Hold, PhoneNumber)>,
+    bookings: Vec<(Booking, PhoneNumber)>,
+    refs: u32,
+    requests: Vec<BridgeRequest>,
+}
+
+impl FakeBridge {
+    fn new(zone: chrono_tz::Tz) -> Self {
+        Self {
+            zone,
+            catalog: catalog(),
+            open_sundays: false,
+            down: false,
+            taken: Vec::new(),
+            holds: Vec::new(),
+            bookings: Vec::new(),
+            refs: 0,
+            requests: Vec::new(),
+        }
+    }
+
+    fn duration(&self, service: &ServiceId) -> Duration {
+        Duration::minutes(i64::from(
+            self.catalog.service(service).map_or(30, |s| s.duration_min),
+        ))
+    }
+
+    fn busy(&self, provider: &ProviderId, start: DateTime<Utc>, len: Duration) -> bool {
+        let overlaps = |s: DateTime<Utc>, l: Duration| s < start + len && start < s + l;
+        self.taken
+            .iter()
+            .any(|(p, s)| p == provider && overlaps(*s, Duration::minutes(30)))
+            || self.holds.iter().any(|(h, _)| {
+                &h.provider == provider && overlaps(h.start, self.duration(&h.service))
+            })
+            || self.bookings.iter().any(|(b, _)| {
+                &b.provider == provider && overlaps(b.start, self.duration(&b.service))
+            })
+    }
+
+    fn free(
+        &self,
+        service: &ServiceId,
+        provider: Option<&ProviderId>,
+        from: NaiveDate,
+        days: u32,
+        now: DateTime<Utc>,
+    ) -> Vec<Slot> {
+        let len = self.duration(service);
+        let providers: Vec<ProviderId> = self
+            .catalog
+            .providers_for(service)
+            .filter(|p| provider.is_none_or(|id| &p.id == id))
+            .map(|p| p.id.clone())
+            .collect();
+        let mut out = Vec::new();
+        for d in 0..days {
+            let day = from + Duration::days(i64::from(d));
+            if day.weekday() == Weekday::Sun && !self.open_sundays {
+                continue;
+            }
+            let mut minutes = 9 * 60;
+            while minutes + len.num_minutes() <= 18 * 60 {
+                let local = day
+                    .and_hms_opt(minutes as u32 / 60, minutes as u32 % 60, 0)
+                    .unwrap();
+                minutes += 30;
+                let Some(start) = self.zone.from_local_datetime(&local).earliest() else {
+                    continue;
+                };
+                let start = start.with_timezone(&Utc);
+                if start <= now {
+                    continue;
+                }
+                let free: Vec<&ProviderId> = providers
+                    .iter()
+                    .filter(|p| !self.busy(p, start, len))
+                    .collect();
+                if free.is_empty() {
+                    continue;
+                }
+                out.push(Slot {
+                    start,
+                    provider: provider.map(|_| free[0].clone()),
+                });
+            }
+        }
+        out
+    }
+
+    fn handle(&mut self, request: BridgeRequest, now: DateTime<Utc>) -> BridgeAnswer {
+        self.requests.push(request.clone());
+        if self.down {
+            return BridgeAnswer::Unavailable;
+        }
+        match request {
+            BridgeRequest::Slots {
+                service,
+                provider,
+                from,
+                days,
+            } => BridgeAnswer::Slots {
+                slots: self.free(&service, provider.as_ref(), from, days, now),
+            },
+            BridgeRequest::Hold {
+                service,
+                provider,
+                start,
+                customer,
+                ..
+            } => {
+                let len = self.duration(&service);
+                let chosen = self
+                    .catalog
+                    .providers_for(&service)
+                    .filter(|p| provider.as_ref().is_none_or(|id| &p.id == id))
+                    .find(|p| !self.busy(&p.id, start, len))
+                    .map(|p| p.id.clone());
+                match chosen {
+                    Some(provider) => {
+                        let hold = Hold {
+                            id: format!("hold-{}", self.holds.len() + 1),
+                            service,
+                            provider,
+                            start,
+                            expires_at: now + Duration::minutes(10),
+                        };
+                        self.holds.push((hold.clone(), customer));
+                        BridgeAnswer::Held { hold }
+                    }
+                    None => {
+                        let local = start.with_timezone(&self.zone).date_naive();
+                        let mut alternatives =
+                            self.free(&service, provider.as_ref(), local, 1, now);
+                        alternatives.sort_by_key(|s| (s.start - start).num_minutes().abs());
+                        alternatives.truncate(3);
+                        alternatives.sort_by_key(|s| s.start);
+                        BridgeAnswer::Taken { alternatives }
+                    }
+                }
+            }
+            BridgeRequest::Release { hold } => {
+                self.holds.retain(|(h, _)| h.id != hold);
+                BridgeAnswer::Slots { slots: Vec::new() }
+            }
+            BridgeRequest::Confirm { hold, .. } => match self.take_hold(&hold) {
+                Some((hold, customer)) => {
+                    self.refs += 1;
+                    let booking = Booking {
+                        reference: format!("SL-{:04}", self.refs),
+                        deposit: self
+                            .catalog
+                            .service(&hold.service)
+                            .and_then(|s| s.deposit.clone()),
+                        service: hold.service,
+                        provider: hold.provider,
+                        start: hold.start,
+                    };
+                    self.bookings.push((booking.clone(), customer));
+                    BridgeAnswer::Booked { booking }
+                }
+                None => BridgeAnswer::Failed {
+                    reason: "hold expired".into(),
+                },
+            },
+            BridgeRequest::Reschedule { booking, hold, .. } => match self.take_hold(&hold) {
+                Some((hold, _)) => {
+                    let Some((b, _)) = self
+                        .bookings
+                        .iter_mut()
+                        .find(|(b, _)| b.reference == booking)
+                    else {
+                        return BridgeAnswer::Failed {
+                            reason: "no such booking".into(),
+                        };
+                    };
+                    b.start = hold.start;
+                    b.provider = hold.provider;
+                    BridgeAnswer::Rescheduled { booking: b.clone() }
+                }
+                None => BridgeAnswer::Failed {
+                    reason: "hold expired".into(),
+                },
+            },
+            BridgeRequest::Cancel { booking, .. } => {
+                let Some(i) = self
+                    .bookings
+                    .iter()
+                    .position(|(b, _)| b.reference == booking)
+                else {
+                    return BridgeAnswer::Failed {
+                        reason: "no such booking".into(),
+                    };
+                };
+                let (booking, _) = self.bookings.remove(i);
+                BridgeAnswer::Cancelled {
+                    refund: booking.deposit.clone(),
+                    booking,
+                }
+            }
+            BridgeRequest::Bookings { customer } => BridgeAnswer::Bookings {
+                bookings: self
+                    .bookings
+                    .iter()
+                    .filter(|(_, c)| c == &customer)
+                    .map(|(b, _)| b.clone())
+                    .collect(),
+            },
+        }
+    }
+
+    fn take_hold(&mut self, id: &str) -> Option<(Hold, PhoneNumber)> {
+        let i = self.holds.iter().position(|(h, _)| h.id == id)?;
+        Some(self.holds.remove(i))
+    }
+}
+
+/// The shell around one customer's conversation.
+struct Sim {
+    conv: Conversation,
+    tenant: TenantProfile,
+    catalog: Catalog,
+    customer: PhoneNumber,
+    now: DateTime<Utc>,
+    bridge: FakeBridge,
+    handoffs: usize,
+    opt_outs: Vec<bool>,
+    timers: Vec<DateTime<Utc>>,
+    /// Every reply of the last exchange, as structured replies.
+    last: Vec<Reply>,
+}
+
+/// Monday 23 November 2026, 10:00 UTC (11:00 in Madrid).
+fn monday() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0).unwrap()
+}
+
+impl Sim {
+    fn new() -> Self {
+        Self::at(monday(), chrono_tz::Europe::Madrid)
+    }
+
+    fn at(now: DateTime<Utc>, zone: chrono_tz::Tz) -> Self {
+        Self {
+            conv: Conversation::default(),
+            tenant: tenant(zone),
+            catalog: catalog(),
+            customer: PhoneNumber::parse("+34600111222").unwrap(),
+            now,
+            bridge: FakeBridge::new(zone),
+            handoffs: 0,
+            opt_outs: Vec::new(),
+            timers: Vec::new(),
+            last: Vec::new(),
+        }
+    }
+
+    fn run(&mut self, mut event: Event) -> String {
+        self.last.clear();
+        for _ in 0..10 {
+            let ctx = Ctx {
+                now: self.now,
+                tenant: &self.tenant,
+                catalog: &self.catalog,
+                customer: &self.customer,
+            };
+            let step = step(std::mem::take(&mut self.conv), event, &ctx);
+            self.conv = step.state;
+            let mut answer = None;
+            for effect in step.effects {
+                match effect {
+                    Effect::Reply(r) => self.last.push(r),
+                    Effect::Ask(req) => answer = Some(self.bridge.handle(req, self.now)),
+                    Effect::Notify(req) => {
+                        self.bridge.handle(req, self.now);
+                    }
+                    Effect::Handoff => self.handoffs += 1,
+                    Effect::OptOut(v) => self.opt_outs.push(v),
+                    Effect::Timer(at) => self.timers.push(at),
+                }
+            }
+            match answer {
+                Some(a) => event = Event::Bridge(a),
+                None => break,
+            }
+        }
+        self.last
+            .iter()
+            .map(render::plain_text)
+            .collect::<Vec<_>>()
+            .join("\n---\n")
+    }
+
+    fn say(&mut self, text: &str) -> String {
+        self.run(Event::Text(text.into()))
+    }
+
+    fn tap(&mut self, id: &str) -> String {
+        let title = self
+            .last
+            .iter()
+            .flat_map(|r| &r.options)
+            .find(|o| o.id == id)
+            .map_or_else(|| id.to_owned(), |o| o.title.clone());
+        self.run(Event::Choice {
+            id: id.into(),
+            title,
+        })
+    }
+
+    /// Ids of the options offered in the last exchange.
+    fn option_ids(&self) -> Vec<String> {
+        self.last
+            .iter()
+            .flat_map(|r| &r.options)
+            .map(|o| o.id.clone())
+            .collect()
+    }
+
+    fn later(&mut self, d: Duration) {
+        self.now += d;
+    }
+}
+
+/// Plays a dialogue: each customer line, then fragments the bot's answer must contain.
+#[track_caller]
+fn dialogue(sim: &mut Sim, lines: &[(&str, &[&str])]) {
+    for (said, expected) in lines {
+        let reply = sim.say(said);
+        for fragment in *expected {
+            assert!(
+                reply.contains(fragment),
+                "customer: {said:?}\nexpected the bot to say {fragment:?}\nbot said:\n{reply}"
+            );
+        }
+    }
+}
+
+fn booked(sim: &Sim) -> Vec<Booking> {
+    sim.bridge.bookings.iter().map(|(b, _)| b.clone()).collect()
+}
+
+fn madrid(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+    chrono_tz::Europe::Madrid
+        .with_ymd_and_hms(y, m, d, h, min, 0)
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+// ----- booking, step by step ---------------------------------------------------------
+
+#[test]
+fn booking_step_by_step_with_numbers_in_english() {
+    let mut sim = Sim::new();
+    dialogue(
+        &mut sim,
+        &[
+            (
+                "hi",
+                &[
+                    "Welcome to Salon Bella",
+                    "Which service",
+                    "1. Haircut (30 min · €20)",
+                    "2. Colour (90 min · €60)",
+                ],
+            ),
+            (
+                "1",
+                &[
+                    "Who would you like for Haircut?",
+                    "1. Maria Silva (★ 4.8)",
+                    "4. Any available",
+                ],
+            ),
+            (
+                "1",
+                &[
+                    "Which day for Haircut?",
+                    "1. Mon 23 Nov",
+                    "2. Tue 24 Nov",
+                    "Next week",
+                ],
+            ),
+            (
+                "2",
+                &[
+                    "Tuesday 24 November: which part of the day",
+                    "1. Morning (6)",
+                    "2. Afternoon (10)",
+                    "3. Evening (2)",
+                ],
+            ),
+            (
+                "morning",
+                &[
+                    "Free times on Tuesday 24 November",
+                    "1. 9:00 am",
+                    "6. 11:30 am",
+                ],
+            ),
+            (
+                "third",
+                &[
+                    "Please confirm",
+                    "Haircut with Maria Silva",
+                    "Tuesday 24 November at 10:00 am",
+                    "Price: €20",
+                    "Free cancellation up to 24 h before",
+                    "1. Confirm",
+                ],
+            ),
+            (
+                "yes",
+                &[
+                    "Booked! Your reference is SL-0001",
+                    "Tuesday 24 November at 10:00 am",
+                    "Anything else?",
+                ],
+            ),
+        ],
+    );
+    let b = booked(&sim);
+    assert_eq!(b.len(), 1);
+    assert_eq!(b[0].start, madrid(2026, 11, 24, 10, 0));
+    assert_eq!(b[0].provider, ProviderId::from("maria-s"));
+    assert!(sim.bridge.holds.is_empty(), "the hold became the booking");
+    assert_eq!(sim.timers.len(), 1, "the hold's expiry is watched");
+}
+
+#[test]
+fn booking_by_taps_uses_option_ids() {
+    let mut sim = Sim::new();
+    sim.say("hello");
+    sim.tap("svc:colour");
+    assert!(sim.option_ids().contains(&"prov:any".to_owned()));
+    sim.tap("prov:any");
+    sim.tap("day:2026-11-25");
+    let ids = sim.option_ids();
+    let first_slot = ids
+        .iter()
+        .find(|i| i.starts_with("part:"))
+        .cloned()
+        .unwrap();
+    sim.tap(&first_slot);
+    let slot = sim
+        .option_ids()
+        .into_iter()
+        .find(|i| i.starts_with("slot:"))
+        .unwrap();
+    let summary = sim.tap(&slot);
+    assert!(summary.contains("Deposit: €15"), "{summary}");
+    assert!(
+        summary.contains("Cancel at least 24 h before to get the deposit back"),
+        "{summary}"
+    );
+    let done = sim.tap("yes");
+    assert!(done.contains("Booked!"), "{done}");
+    assert_eq!(booked(&sim)[0].service, ServiceId::from("colour"));
+}
+
+#[test]
+fn next_and_previous_week_page_through_days() {
+    let mut sim = Sim::new();
+    dialogue(
+        &mut sim,
+        &[
+            (
+                "haircut with João",
+                &["Which day for Haircut?", "Next week"],
+            ),
+            ("next week", &["Mon 30 Nov", "Previous week"]),
+            ("previous week", &["Tue 24 Nov"]),
+        ],
+    );
+}
+
+// ----- jumping ahead from free text --------------------------------------------------
+
+#[test]
+fn one_sentence_goes_straight_to_the_summary() {
+    let mut sim = Sim::new();
+    dialogue(
+        &mut sim,
+        &[(
+            "haircut with João tomorrow at 3pm",
+            &[
+                "Welcome to Salon Bella",
+                "Please confirm",
+                "Haircut with João Pereira",
+                "Tuesday 24 November at 3:00 pm",
+            ],
+        )],
+    );
+    dialogue(&mut sim, &[("confirm", &["Booked!"])]);
+    assert_eq!(booked(&sim)[0].start, madrid(2026, 11, 24, 15, 0));
+}
+
+#[test]
+fn a_partial_sentence_asks_only_for_what_is_missing() {
+    let mut sim = Sim::new();
+    dialogue(
+        &mut sim,
+        &[
+            ("any time Friday afternoon", &["Which service"]),
+            ("manicure", &["Who would you like for Manicure?"]),
+            (
+                "any",
+                &["Free times on Friday 27 November", "12:00 pm", "4:00 pm"],
+            ),
+        ],
+    );
+    let reply = sim.last.last().unwrap();
+    assert!(
+        reply.options.iter().all(|o| !o.title.contains("am")),
+        "{reply:?}"
+    );
+}
+
+#[test]
+fn spanish_free_text_jumps_ahead_and_answers_in_spanish() {
+    let mut sim = Sim::new();
+    dialogue(
+        &mut sim,
+        &[
+            (
+                "hola, corte de pelo el martes",
+                &[
+                    "¡Hola! Bienvenido a Salon Bella",
+                    "¿Con quién quieres Haircut?",
+                    "Cualquiera disponible",
+                ],
+            ),
+            ("cualquiera", &["martes 24 de noviembre", "Mañana (6)"]),
+            (
+                "tarde",
+                &["Horas libres el martes 24 de noviembre", "12:00"],
+            ),
+            (
+                "a las 4 de la tarde",
+                &[
+                    "Confirma, por favor",
+                    "martes 24 de noviembre a las 16:00",
+                    "Precio: 20 €",
+                    "Cancelación gratuita",
+                ],
+            ),
+            ("sí", &["¡Reservado!", "SL-0001"]),
+        ],
+    );
+    assert_eq!(sim.conv.lang, Some(Lang::Es));
+}
+
+#[test]
+fn portuguese_free_text_jumps_ahead_and_answers_in_portuguese() {
+    let mut sim = Sim::new();
+    dialogue(
+        &mut sim,
+        &[
+            (
+                "quero marcar manicure amanhã às 10",
+                &[
+                    "Olá! Bem-vindo a Salon Bella",
+                    "Com quem prefere Manicure?",
+                    "Qualquer disponível",
+                ],
+            ),
+            (
+                "qualquer",
+                &[
+                    "Confirme, por favor",
+                    "Manicure com Maria Costa",
+                    "terça-feira, 24 de novembro às 10:00",
+                    "Preço: 25 €",
+                ],
+            ),
+            ("sim", &["Marcado!", "SL-0001"]),
+        ],
+    );
+    assert_eq!(sim.conv.lang, Some(Lang::Pt));
+}
+
+#[test]
+fn two_providers_with_one_name_are_asked_back() {
+    let mut sim = Sim::new();
+    dialogue(
+        &mut sim,
+        &[
+            (
+                "haircut with Maria tomorrow",
+                &[
+                    "Which Maria do you mean?",
+                    "1. Maria Silva",
+                    "2. Maria Costa",
+                ],
+            ),
+            ("Costa", &["Tuesday 24 November", "Morning"]),
+        ],
+    );
+    assert!(
+        matches!(&sim.conv.stage, Stage::Part { draft, .. } if draft.provider == Some(ProviderChoice::One("maria-c".into())))
+    );
+}
+
+#[test]
+fn next_friday_near_a_weekend_is_asked_back() {
+    let mut sim = Sim::new();
+    dialogue(
+        &mut sim,
+        &[
+            (
+                "haircut with João next Friday",
+                &[
+                    "Which Friday do you mean?",
+                    "1. Friday 27 November",
+                    "2. Friday 4 December",
+                ],
+            ),
+            ("2", &["Friday 4 December"]),
+        ],
+    );
+}
+
+// ----- my bookings, rescheduling, cancelling ------------------------------------------
+
+fn with_booking() -> Sim {
+    let mut sim = Sim::new();
+    sim.say("colour with Maria Silva tomorrow at 10am");
+    sim.say("yes");
+    assert_eq!(booked(&sim).len(), 1);
+    sim
+}
+
+#[test]
+fn my_bookings_lists_them_and_offers_actions() {
+    let mut sim = with_booking();
+    dialogue(
+        &mut sim,
+        &[
+            (
+                "my bookings",
+                &[
+                    "Your upcoming bookings",
+                    "Tue 24 Nov 10:00 am",
+                    "Colour · SL-0001",
+                ],
+            ),
+            (
+                "1",
+                &[
+                    "Colour with Maria Silva, Tue 24 Nov 10:00 am",
+                    "1. Reschedule",
+                    "2. Cancel it",
+                    "3. Back",
+                ],
+            ),
+        ],
+    );
+}
+
+#[test]
+fn rescheduling_books_the_new_time_before_releasing_the_old() {
+    let mut sim = with_booking();
+    dialogue(
+        &mut sim,
+        &[
+            (
+                "reschedule",
+                &[
+                    "Let's find a new time for Colour with Maria Silva",
+                    "Which day for Colour?",
+                ],
+            ),
+            ("wednesday", &["Wednesday 25 November"]),
+            ("afternoon", &["Free times on Wednesday 25 November"]),
+            (
+                "at 2pm",
+                &["Please confirm", "Wednesday 25 November at 2:00 pm"],
+            ),
+        ],
+    );
+    // The old booking still stands while the new time is only held.
+    assert_eq!(booked(&sim)[0].start, madrid(2026, 11, 24, 10, 0));
+    dialogue(
+        &mut sim,
+        &[(
+            "confirm",
+            &["Done! SL-0001 is now Wednesday 25 November at 2:00 pm"],
+        )],
+    );
+    let b = booked(&sim);
+    assert_eq!(b.len(), 1);
+    assert_eq!(b[0].start, madrid(2026, 11, 25, 14, 0));
+    assert!(
+        matches!(sim.bridge.requests.last(), Some(BridgeRequest::Reschedule { booking, .. }) if booking == "SL-0001")
+    );
+}
+
+#[test]
+fn cancelling_early_states_the_refund_and_asks_first() {
+    let mut sim = with_booking();
+    sim.now = monday() - Duration::days(3);
+    sim.conv.last_seen = Some(sim.now);
+    dialogue(
+        &mut sim,
+        &[(
+            "cancel",
+            &[
+                "Cancel Colour with Maria Silva, Tue 24 Nov 10:00 am?",
+                "Your deposit of €15 will be refunded",
+                "1. Yes, cancel",
+                "2. Keep it",
+            ],
+        )],
+    );
+    assert_eq!(booked(&sim).len(), 1, "nothing cancelled before confirming");
+    dialogue(
+        &mut sim,
+        &[("1", &["Cancelled SL-0001", "book another time"])],
+    );
+    assert!(booked(&sim).is_empty());
+}
+
+#[test]
+fn cancelling_late_states_the_forfeit() {
+    let mut sim = with_booking();
+    dialogue(
+        &mut sim,
+        &[
+            (
+                "cancelar",
+                &["It is less than 24 h away, so the deposit of €15 is kept"],
+            ),
+            ("keep it", &["What would you like to do?"]),
+        ],
+    );
+    assert_eq!(booked(&sim).len(), 1);
+}
+
+#[test]
+fn with_no_bookings_the_customer_is_told_so() {
+    let mut sim = Sim::new();
+    dialogue(&mut sim, &[("mis citas", &["No tienes citas próximas"])]);
+}
+
+// ----- always available ---------------------------------------------------------------
+
+#[test]
+fn menu_starts_over_from_the_middle_of_a_booking_and_releases_the_hold() {
+    let mut sim = Sim::new();
+    sim.say("haircut with João tomorrow at 3pm");
+    assert_eq!(sim.bridge.holds.len(), 1);
+    dialogue(
+        &mut sim,
+        &[(
+            "start over",
+            &["What would you like to do?", "1. Book", "2. My bookings"],
+        )],
+    );
+    assert!(
+        sim.bridge.holds.is_empty(),
+        "leaving the summary gives the slot back"
+    );
+    assert_eq!(sim.conv.stage, Stage::Menu);
+}
+
+#[test]
+fn help_explains_and_repeats_the_current_question() {
+    let mut sim = Sim::new();
+    sim.say("hi");
+    dialogue(
+        &mut sim,
+        &[(
+            "help",
+            &[
+                "I can book, reschedule or cancel",
+                "Which service",
+                "1. Haircut",
+            ],
+        )],
+    );
+}
+
+#[test]
+fn talking_to_a_person_flags_the_conversation_and_the_bot_steps_aside() {
+    let mut sim = Sim::new();
+    sim.say("hi");
+    dialogue(
+        &mut sim,
+        &[("talk to a person", &["someone will reply here soon"])],
+    );
+    assert_eq!(sim.handoffs, 1);
+    assert_eq!(
+        sim.say("hello? anyone?"),
+        "",
+        "the bot stays quiet while staff handle it"
+    );
+    dialogue(&mut sim, &[("menu", &["What would you like to do?"])]);
+    assert!(!sim.conv.handed_off);
+}
+
+#[test]
+fn the_language_can_be_switched() {
+    let mut sim = Sim::new();
+    sim.say("hi");
+    dialogue(
+        &mut sim,
+        &[
+            ("idioma", &["Choose your language", "2. Español"]),
+            (
+                "2",
+                &["De acuerdo, te escribiré en español", "¿Qué servicio"],
+            ),
+        ],
+    );
+    assert_eq!(sim.conv.lang, Some(Lang::Es));
+}
+
+#[test]
+fn stop_opts_out_until_start() {
+    let mut sim = Sim::new();
+    sim.say("hi");
+    dialogue(
+        &mut sim,
+        &[("STOP", &["You're unsubscribed", "Reply START"])],
+    );
+    assert_eq!(sim.opt_outs, vec![true]);
+    assert_eq!(
+        sim.say("hi"),
+        "",
+        "nothing is sent to an opted-out customer"
+    );
+    assert_eq!(sim.say("book a haircut tomorrow"), "");
+    assert!(sim.bridge.requests.is_empty());
+    dialogue(
+        &mut sim,
+        &[("START", &["Welcome back", "What would you like to do?"])],
+    );
+    assert_eq!(sim.opt_outs, vec![true, false]);
+}
+
+// ----- mistakes -------------------------------------------------------------------------
+
+#[test]
+fn an_invalid_option_number_gets_a_hint_and_the_options_again() {
+    let mut sim = Sim::new();
+    sim.say("hi");
+    dialogue(
+        &mut sim,
+        &[(
+            "7",
+            &[
+                "Sorry, I didn't get that",
+                "Reply with a number",
+                "1. Haircut",
+                "3. Manicure",
+            ],
+        )],
+    );
+}
+
+#[test]
+fn gibberish_gets_a_hint_and_the_options_again_in_each_language() {
+    for (greeting, hint) in [
+        ("hi", "Sorry, I didn't get that"),
+        ("hola, quiero una cita", "Perdona, no lo he entendido"),
+        ("olá, quero marcar", "Desculpe, não percebi"),
+    ] {
+        let mut sim = Sim::new();
+        sim.say(greeting);
+        let reply = sim.say("asdkjh qwe");
+        assert!(reply.contains(hint), "{reply}");
+        assert!(reply.contains("1. Haircut"), "{reply}");
+    }
+}
+
+#[test]
+fn a_slot_taken_between_listing_and_choosing_offers_the_nearest_ones() {
+    let mut sim = Sim::new();
+    sim.say("haircut with João tomorrow afternoon");
+    sim.bridge
+        .taken
+        .push(("joao".into(), madrid(2026, 11, 24, 15, 0)));
+    dialogue(
+        &mut sim,
+        &[(
+            "3pm",
+            &[
+                "that time was just taken",
+                "The nearest free times",
+                "2:30 pm",
+                "3:30 pm",
+            ],
+        )],
+    );
+    assert!(booked(&sim).is_empty());
+    dialogue(&mut sim, &[("3:30pm", &["Please confirm", "3:30 pm"])]);
+}
+
+#[test]
+fn a_taken_exact_time_offers_the_nearest_times_that_day() {
+    let mut sim = Sim::new();
+    sim.bridge
+        .taken
+        .push(("joao".into(), madrid(2026, 11, 24, 15, 0)));
+    dialogue(
+        &mut sim,
+        &[(
+            "haircut with João tomorrow at 3pm",
+            &["just taken", "2:30 pm", "3:30 pm"],
+        )],
+    );
+}
+
+#[test]
+fn bridge_unavailable_apologises_and_resumes_where_it_was() {
+    let mut sim = Sim::new();
+    sim.say("haircut");
+    sim.bridge.down = true;
+    dialogue(&mut sim, &[("João", &["booking is paused for a moment"])]);
+    assert!(
+        matches!(sim.conv.stage, Stage::Provider { .. }),
+        "{:?}",
+        sim.conv.stage
+    );
+    sim.bridge.down = false;
+    dialogue(&mut sim, &[("João", &["Which day for Haircut?"])]);
+}
+
+#[test]
+fn a_customer_back_hours_later_is_reminded_and_stale_times_are_rechecked() {
+    let mut sim = Sim::new();
+    sim.say("haircut with João tomorrow afternoon");
+    assert!(matches!(sim.conv.stage, Stage::Time { .. }));
+    // Overnight someone books 3pm.
+    sim.later(Duration::hours(9));
+    sim.bridge
+        .taken
+        .push(("joao".into(), madrid(2026, 11, 24, 15, 0)));
+    dialogue(
+        &mut sim,
+        &[(
+            "ok",
+            &[
+                "Welcome back! You were booking Haircut",
+                "1. Continue",
+                "2. Start over",
+            ],
+        )],
+    );
+    let listed = sim.say("continue");
+    assert!(
+        listed.contains("Free times on Tuesday 24 November"),
+        "{listed}"
+    );
+    assert!(
+        !listed.contains("3:00 pm"),
+        "the taken time is not offered again:\n{listed}"
+    );
+}
+
+#[test]
+fn after_a_week_away_the_conversation_starts_fresh() {
+    let mut sim = Sim::new();
+    sim.say("haircut with João");
+    sim.later(Duration::days(8));
+    dialogue(
+        &mut sim,
+        &[("hello", &["Welcome to Salon Bella", "Which service"])],
+    );
+}
+
+#[test]
+fn an_expired_hold_is_announced_and_times_listed_again() {
+    let mut sim = Sim::new();
+    sim.say("haircut with João tomorrow at 3pm");
+    let expiry = *sim.timers.last().unwrap();
+    sim.now = expiry;
+    sim.bridge.holds.clear();
+    let reply = sim.run(Event::Timer);
+    assert!(reply.contains("was released"), "{reply}");
+    assert!(reply.contains("Tuesday 24 November"), "{reply}");
+}
+
+#[test]
+fn a_booking_on_the_dst_change_day_lands_at_the_local_time() {
+    // Europe/Madrid springs forward on Sunday 28 March 2027 (02:00 → 03:00).
+    let mut sim = Sim::at(madrid(2027, 3, 26, 12, 0), chrono_tz::Europe::Madrid);
+    sim.bridge.open_sundays = true;
+    dialogue(
+        &mut sim,
+        &[
+            (
+                "haircut with João on 28/3 at 3pm",
+                &["Sunday 28 March at 3:00 pm"],
+            ),
+            ("yes", &["Booked!"]),
+        ],
+    );
+    assert_eq!(
+        booked(&sim)[0].start,
+        Utc.with_ymd_and_hms(2027, 3, 28, 13, 0, 0).unwrap()
+    );
+    // And the day before, still winter time.
+    let mut sim = Sim::at(madrid(2027, 3, 26, 12, 0), chrono_tz::Europe::Madrid);
+    dialogue(
+        &mut sim,
+        &[
+            (
+                "haircut with João on 27/3 at 3pm",
+                &["Saturday 27 March at 3:00 pm"],
+            ),
+            ("yes", &["Booked!"]),
+        ],
+    );
+    assert_eq!(
+        booked(&sim)[0].start,
+        Utc.with_ymd_and_hms(2027, 3, 27, 14, 0, 0).unwrap()
+    );
+}
+
+#[test]
+fn dates_and_times_are_the_businesses_not_the_customers() {
+    // 23:30 UTC on Monday is already Tuesday in Madrid, while a New York customer's evening
+    // is still Monday: "tomorrow" is Wednesday, the business's tomorrow.
+    let mut sim = Sim::at(
+        Utc.with_ymd_and_hms(2026, 11, 23, 23, 30, 0).unwrap(),
+        chrono_tz::Europe::Madrid,
+    );
+    sim.customer = PhoneNumber::parse("+12125550123").unwrap();
+    dialogue(
+        &mut sim,
+        &[
+            (
+                "haircut with João tomorrow at 10am",
+                &["Wednesday 25 November at 10:00 am"],
+            ),
+            ("yes", &["Booked!"]),
+        ],
+    );
+    assert_eq!(booked(&sim)[0].start, madrid(2026, 11, 25, 10, 0));
+}
+
+#[test]
+fn a_retried_confirmation_carries_the_same_idempotency_key() {
+    let mut sim = Sim::new();
+    sim.say("haircut with João tomorrow at 3pm");
+    let saved = sim.conv.clone();
+    sim.say("yes");
+    let first = sim.bridge.requests.last().cloned();
+    // The shell crashed before saving: the same message is processed again from the saved
+    // state and must ask with the same key.
+    sim.conv = saved;
+    sim.say("yes");
+    let keys: Vec<&str> = sim
+        .bridge
+        .requests
+        .iter()
+        .filter_map(|r| match r {
+            BridgeRequest::Confirm {
+                idempotency_key, ..
+            } => Some(idempotency_key.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        matches!(first, Some(BridgeRequest::Confirm { .. })),
+        "{first:?}"
+    );
+    assert_eq!(keys.len(), 2);
+    assert_eq!(keys[0], keys[1]);
+}
+
+// ----- state shape -------------------------------------------------------------------
+
+#[test]
+fn the_skeletons_saved_state_migrates_to_a_fresh_conversation() {
+    let v1 = serde_json::json!({"v": 1, "messages": 4, "last_text": "hi"});
+    assert_eq!(Conversation::restore(&v1), Conversation::default());
+    let garbage = serde_json::json!({"v": 2, "stage": "Nowhere"});
+    assert_eq!(Conversation::restore(&garbage), Conversation::default());
+}
+
+#[test]
+fn a_conversation_mid_booking_survives_saving() {
+    let mut sim = Sim::new();
+    sim.say("haircut with João tomorrow at 3pm");
+    let saved = serde_json::to_value(&sim.conv).unwrap();
+    assert_eq!(Conversation::restore(&saved), sim.conv);
+}
+
+// ----- properties ------------------------------------------------------------------------
+
+/// One conversation in every stage, reached the way customers reach them.
+fn sample_states() -> Vec<Conversation> {
+    let mut out = Vec::new();
+    let mut keep = |sim: &Sim| out.push(sim.conv.clone());
+    let mut sim = Sim::new();
+    keep(&sim);
+    for line in ["hi", "haircut", "maria", "tuesday", "morning"] {
+        sim.say(line);
+        keep(&sim);
+    }
+    sim.say("1");
+    keep(&sim); // confirm
+    sim.say("yes");
+    for line in ["my bookings", "1"] {
+        sim.say(line);
+        keep(&sim);
+    }
+    sim.say("cancel it");
+    keep(&sim);
+    let mut s = Sim::new();
+    s.say("haircut with Maria tomorrow");
+    keep(&s);
+    let mut s = Sim::new();
+    s.say("haircut next friday");
+    keep(&s);
+    let mut s = Sim::new();
+    s.say("haircut with João tomorrow");
+    keep(&s);
+    s.say("language");
+    keep(&s);
+    let mut s = Sim::new();
+    s.say("haircut with João");
+    s.later(Duration::hours(3));
+    s.say("ok");
+    keep(&s);
+    out
+}
+
+fn check_reply_limits(reply: &Reply) -> Result<(), TestCaseError> {
+    prop_assert!(
+        reply.options.len() <= render::ITEMS_MAX,
+        "{} options",
+        reply.options.len()
+    );
+    prop_assert!(render::plain_text(reply).chars().count() <= render::TEXT_MAX);
+    match render::interactive(reply) {
+        Some(Interactive::QuickReply { body, buttons }) => {
+            prop_assert!(body.chars().count() <= render::BODY_MAX);
+            prop_assert!(buttons.len() <= render::BUTTONS_MAX);
+            for (id, title) in buttons {
+                prop_assert!(title.chars().count() <= render::BUTTON_TITLE_MAX, "{title}");
+                prop_assert!(id.len() <= render::ID_MAX);
+            }
+        }
+        Some(Interactive::ListPicker {
+            body,
+            button,
+            items,
+        }) => {
+            prop_assert!(body.chars().count() <= render::BODY_MAX);
+            prop_assert!(button.chars().count() <= render::LIST_BUTTON_MAX);
+            prop_assert!(items.len() <= render::ITEMS_MAX);
+            for (id, title, description) in items {
+                prop_assert!(title.chars().count() <= render::ITEM_TITLE_MAX, "{title}");
+                prop_assert!(description.chars().count() <= render::ITEM_DESCRIPTION_MAX);
+                prop_assert!(id.len() <= render::ID_MAX);
+            }
+        }
+        None => prop_assert!(reply.options.is_empty()),
+    }
+    Ok(())
+}
+
+fn customer_input() -> impl Strategy<Value = Event> {
+    prop_oneof![
+        "\\PC{0,40}".prop_map(Event::Text),
+        prop::sample::select(vec![
+            "1",
+            "2",
+            "10",
+            "yes",
+            "no",
+            "menu",
+            "cancel",
+            "tomorrow at 3pm",
+            "next friday",
+            "maria",
+            "mañana",
+            "segunda",
+            "ok",
+            "help",
+            "stop",
+            "start",
+            "language",
+            "reschedule",
+            "",
+            "🙂",
+        ])
+        .prop_map(|s| Event::Text(s.to_owned())),
+        ("[a-z]{1,6}(:[a-z0-9-]{0,12})?").prop_map(|id| Event::Choice {
+            title: id.clone(),
+            id
+        }),
+    ]
+}
+
+fn bridge_answer() -> impl Strategy<Value = BridgeAnswer> {
+    prop_oneof![
+        Just(BridgeAnswer::Unavailable),
+        Just(BridgeAnswer::Slots { slots: Vec::new() }),
+        Just(BridgeAnswer::Failed { reason: "x".into() }),
+        Just(BridgeAnswer::Taken {
+            alternatives: Vec::new()
+        }),
+        Just(BridgeAnswer::Bookings {
+            bookings: Vec::new()
+        }),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn no_input_panics_in_any_state_and_every_reply_fits_whatsapp(
+        state in prop::sample::select(sample_states()),
+        inputs in prop::collection::vec(prop_oneof![customer_input(), bridge_answer().prop_map(Event::Bridge), Just(Event::Timer)], 1..6),
+    ) {
+        let mut sim = Sim::new();
+        sim.conv = state;
+        for input in inputs {
+            sim.run(input);
+            for reply in &sim.last {
+                check_reply_limits(reply)?;
+            }
+            let saved = serde_json::to_value(&sim.conv).unwrap();
+            prop_assert_eq!(&Conversation::restore(&saved), &sim.conv);
+        }
+    }
+}
+
+#[test]
+fn menu_leaves_every_state() {
+    for state in sample_states() {
+        let mut sim = Sim::new();
+        let before = format!("{:?}", state.stage);
+        sim.conv = state;
+        sim.say("menu");
+        assert_eq!(sim.conv.stage, Stage::Menu, "from {before}");
+        assert!(!sim.last.is_empty(), "menu from {before} answered nothing");
+    }
+}
+
+#[test]
+fn every_sample_state_round_trips_through_json() {
+    for state in sample_states() {
+        let json = serde_json::to_string(&state).unwrap();
+        assert_eq!(serde_json::from_str::<Conversation>(&json).unwrap(), state);
+    }
+}

@@ -1,0 +1,650 @@
+//! Languages, translated texts and local formatting of dates, times and prices.
+//!
+//! Texts are templates with `{name}` placeholders, filled by [`fill`]. Every key exists in
+//! every language; a test checks that each template's placeholders agree across languages.
+
+use chrono::{Datelike, NaiveDate, NaiveTime, Timelike, Weekday};
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::Money;
+
+/// A language Slotline speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    /// English.
+    En,
+    /// Spanish.
+    Es,
+    /// Portuguese.
+    Pt,
+}
+
+impl Lang {
+    /// Every language, in menu order.
+    pub const ALL: [Lang; 3] = [Lang::En, Lang::Es, Lang::Pt];
+
+    /// ISO 639-1 code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Es => "es",
+            Lang::Pt => "pt",
+        }
+    }
+
+    /// The language's name in itself.
+    pub fn native_name(self) -> &'static str {
+        match self {
+            Lang::En => "English",
+            Lang::Es => "Español",
+            Lang::Pt => "Português",
+        }
+    }
+
+    /// The language with this ISO 639-1 code.
+    pub fn from_code(code: &str) -> Option<Lang> {
+        Lang::ALL.into_iter().find(|l| l.code() == code)
+    }
+}
+
+/// A translatable text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub enum Key {
+    Greeting,
+    WhatToDo,
+    Book,
+    MyBookings,
+    TalkToPerson,
+    ChooseService,
+    ChooseProvider,
+    AnyProvider,
+    ChooseDay,
+    NoDaysThisWeek,
+    NextWeek,
+    PrevWeek,
+    ChoosePart,
+    Morning,
+    Afternoon,
+    Evening,
+    ChooseTime,
+    NoTimesThatDay,
+    NothingFits,
+    MoreTimes,
+    Summary,
+    DepositLine,
+    PolicyFree,
+    PolicyDeposit,
+    Confirm,
+    Change,
+    Booked,
+    SlotTaken,
+    SlotTakenNone,
+    Unavailable,
+    BookingFailed,
+    BookingsHeader,
+    NoBookings,
+    BookingAction,
+    Reschedule,
+    CancelBooking,
+    Back,
+    CancelAsk,
+    CancelRefund,
+    CancelForfeit,
+    KeepBooking,
+    YesCancel,
+    Cancelled,
+    Rescheduled,
+    RescheduleIntro,
+    Help,
+    Handoff,
+    OptedOut,
+    OptedIn,
+    ChooseLanguage,
+    LanguageSet,
+    NotUnderstood,
+    Hint,
+    Resume,
+    Continue,
+    StartOver,
+    WhichProvider,
+    WhichDate,
+    HoldExpired,
+    AnythingElse,
+    ListButton,
+    NoServices,
+    WithProvider,
+    PausedForPerson,
+}
+
+/// The template for `key` in `lang`.
+pub fn text(lang: Lang, key: Key) -> &'static str {
+    use Key::*;
+    match lang {
+        Lang::En => match key {
+            Greeting => "Hi! Welcome to {business}.",
+            WhatToDo => "What would you like to do?",
+            Book => "Book",
+            MyBookings => "My bookings",
+            TalkToPerson => "Talk to a person",
+            ChooseService => "Which service would you like?",
+            ChooseProvider => "Who would you like for {service}?",
+            AnyProvider => "Any available",
+            ChooseDay => "Which day for {service}?",
+            NoDaysThisWeek => "No free times between {from} and {to}.",
+            NextWeek => "Next week",
+            PrevWeek => "Previous week",
+            ChoosePart => "{day}: which part of the day suits you?",
+            Morning => "Morning",
+            Afternoon => "Afternoon",
+            Evening => "Evening",
+            ChooseTime => "Free times on {day}:",
+            NoTimesThatDay => "No free times on {day}.",
+            NothingFits => "Nothing free at that time on {day}. Free times that day:",
+            MoreTimes => "Later times",
+            Summary => "Please confirm:\n{service} with {provider}\n{when}\nPrice: {price}",
+            DepositLine => "Deposit: {deposit}",
+            PolicyFree => "Free cancellation up to {hours} h before.",
+            PolicyDeposit => {
+                "Cancel at least {hours} h before to get the deposit back; later, it is kept."
+            }
+            Confirm => "Confirm",
+            Change => "Change time",
+            Booked => "Booked! Your reference is {reference}. See you {when}.",
+            SlotTaken => "Sorry, that time was just taken. The nearest free times:",
+            SlotTakenNone => "Sorry, that time was just taken and nothing close is free.",
+            Unavailable => {
+                "Sorry, booking is paused for a moment. Please write again shortly; I'll remember where we were."
+            }
+            BookingFailed => "Sorry, that didn't go through. Please pick another time.",
+            BookingsHeader => "Your upcoming bookings:",
+            NoBookings => "You have no upcoming bookings.",
+            BookingAction => "{booking}\nWhat would you like to do?",
+            Reschedule => "Reschedule",
+            CancelBooking => "Cancel it",
+            Back => "Back",
+            CancelAsk => "Cancel {booking}?",
+            CancelRefund => "Your deposit of {amount} will be refunded.",
+            CancelForfeit => "It is less than {hours} h away, so the deposit of {amount} is kept.",
+            KeepBooking => "Keep it",
+            YesCancel => "Yes, cancel",
+            Cancelled => "Cancelled {reference}. Would you like to book another time?",
+            Rescheduled => "Done! {reference} is now {when}.",
+            RescheduleIntro => "Let's find a new time for {booking}.",
+            Help => {
+                "I can book, reschedule or cancel appointments. Reply with an option's number, or write e.g. \"haircut tomorrow at 3pm\". MENU starts over, AGENT reaches a person, LANGUAGE changes language, STOP unsubscribes."
+            }
+            Handoff => {
+                "I've let the team know; someone will reply here soon. Type MENU to continue with me."
+            }
+            OptedOut => "You're unsubscribed and won't get more messages. Reply START to resume.",
+            OptedIn => "Welcome back! You'll get our messages again.",
+            ChooseLanguage => "Choose your language:",
+            LanguageSet => "Okay, I'll write in English.",
+            NotUnderstood => "Sorry, I didn't get that.",
+            Hint => "Reply with a number from the list, or type MENU.",
+            Resume => "Welcome back! You were booking {service}. Continue or start over?",
+            Continue => "Continue",
+            StartOver => "Start over",
+            WhichProvider => "Which {name} do you mean?",
+            WhichDate => "Which {weekday} do you mean?",
+            HoldExpired => "The time I was holding for you was released.",
+            AnythingElse => "Anything else?",
+            ListButton => "Options",
+            NoServices => "Sorry, {business} has no services to book right now.",
+            WithProvider => "{service} with {provider}",
+            PausedForPerson => "A team member will answer you here. Type MENU to continue with me.",
+        },
+        Lang::Es => match key {
+            Greeting => "¡Hola! Bienvenido a {business}.",
+            WhatToDo => "¿Qué te gustaría hacer?",
+            Book => "Reservar",
+            MyBookings => "Mis citas",
+            TalkToPerson => "Hablar con alguien",
+            ChooseService => "¿Qué servicio te gustaría?",
+            ChooseProvider => "¿Con quién quieres {service}?",
+            AnyProvider => "Cualquiera disponible",
+            ChooseDay => "¿Qué día para {service}?",
+            NoDaysThisWeek => "No hay horas libres entre el {from} y el {to}.",
+            NextWeek => "Semana siguiente",
+            PrevWeek => "Semana anterior",
+            ChoosePart => "{day}: ¿qué parte del día te viene bien?",
+            Morning => "Mañana",
+            Afternoon => "Tarde",
+            Evening => "Noche",
+            ChooseTime => "Horas libres el {day}:",
+            NoTimesThatDay => "No hay horas libres el {day}.",
+            NothingFits => "A esa hora no hay nada libre el {day}. Horas libres ese día:",
+            MoreTimes => "Más tarde",
+            Summary => "Confirma, por favor:\n{service} con {provider}\n{when}\nPrecio: {price}",
+            DepositLine => "Depósito: {deposit}",
+            PolicyFree => "Cancelación gratuita hasta {hours} h antes.",
+            PolicyDeposit => {
+                "Cancela al menos {hours} h antes para recuperar el depósito; después, se retiene."
+            }
+            Confirm => "Confirmar",
+            Change => "Cambiar hora",
+            Booked => "¡Reservado! Tu referencia es {reference}. Te esperamos el {when}.",
+            SlotTaken => "Lo siento, esa hora acaba de ocuparse. Las horas libres más cercanas:",
+            SlotTakenNone => "Lo siento, esa hora acaba de ocuparse y no hay nada libre cerca.",
+            Unavailable => {
+                "Lo siento, las reservas están en pausa un momento. Escríbeme de nuevo en breve; recordaré dónde estábamos."
+            }
+            BookingFailed => "Lo siento, no se pudo completar. Elige otra hora, por favor.",
+            BookingsHeader => "Tus próximas citas:",
+            NoBookings => "No tienes citas próximas.",
+            BookingAction => "{booking}\n¿Qué te gustaría hacer?",
+            Reschedule => "Cambiar fecha",
+            CancelBooking => "Cancelarla",
+            Back => "Volver",
+            CancelAsk => "¿Cancelar {booking}?",
+            CancelRefund => "Te devolveremos el depósito de {amount}.",
+            CancelForfeit => {
+                "Faltan menos de {hours} h, así que el depósito de {amount} se retiene."
+            }
+            KeepBooking => "Mantenerla",
+            YesCancel => "Sí, cancelar",
+            Cancelled => "Cancelada {reference}. ¿Quieres reservar otra hora?",
+            Rescheduled => "¡Hecho! {reference} ahora es el {when}.",
+            RescheduleIntro => "Busquemos una nueva hora para {booking}.",
+            Help => {
+                "Puedo reservar, cambiar o cancelar citas. Responde con el número de una opción o escribe p. ej. \"corte mañana a las 3\". MENU empieza de nuevo, AGENTE te pasa con una persona, IDIOMA cambia el idioma, BAJA para no recibir mensajes."
+            }
+            Handoff => {
+                "He avisado al equipo; alguien te responderá aquí pronto. Escribe MENU para seguir conmigo."
+            }
+            OptedOut => {
+                "Te has dado de baja y no recibirás más mensajes. Responde START para volver."
+            }
+            OptedIn => "¡Bienvenido de nuevo! Volverás a recibir nuestros mensajes.",
+            ChooseLanguage => "Elige tu idioma:",
+            LanguageSet => "De acuerdo, te escribiré en español.",
+            NotUnderstood => "Perdona, no lo he entendido.",
+            Hint => "Responde con un número de la lista o escribe MENU.",
+            Resume => {
+                "¡Hola de nuevo! Estabas reservando {service}. ¿Seguimos o empezamos de nuevo?"
+            }
+            Continue => "Seguir",
+            StartOver => "Empezar de nuevo",
+            WhichProvider => "¿A qué {name} te refieres?",
+            WhichDate => "¿Qué {weekday} quieres decir?",
+            HoldExpired => "La hora que te guardaba se ha liberado.",
+            AnythingElse => "¿Algo más?",
+            ListButton => "Opciones",
+            NoServices => "Lo siento, {business} no tiene servicios disponibles ahora.",
+            WithProvider => "{service} con {provider}",
+            PausedForPerson => {
+                "Alguien del equipo te responderá aquí. Escribe MENU para seguir conmigo."
+            }
+        },
+        Lang::Pt => match key {
+            Greeting => "Olá! Bem-vindo a {business}.",
+            WhatToDo => "O que gostaria de fazer?",
+            Book => "Marcar",
+            MyBookings => "As minhas marcações",
+            TalkToPerson => "Falar com alguém",
+            ChooseService => "Que serviço gostaria?",
+            ChooseProvider => "Com quem prefere {service}?",
+            AnyProvider => "Qualquer disponível",
+            ChooseDay => "Que dia para {service}?",
+            NoDaysThisWeek => "Sem horários livres entre {from} e {to}.",
+            NextWeek => "Próxima semana",
+            PrevWeek => "Semana anterior",
+            ChoosePart => "{day}: que parte do dia prefere?",
+            Morning => "Manhã",
+            Afternoon => "Tarde",
+            Evening => "Noite",
+            ChooseTime => "Horários livres em {day}:",
+            NoTimesThatDay => "Sem horários livres em {day}.",
+            NothingFits => "Nada livre a essa hora em {day}. Horários livres nesse dia:",
+            MoreTimes => "Mais tarde",
+            Summary => "Confirme, por favor:\n{service} com {provider}\n{when}\nPreço: {price}",
+            DepositLine => "Sinal: {deposit}",
+            PolicyFree => "Cancelamento grátis até {hours} h antes.",
+            PolicyDeposit => {
+                "Cancele pelo menos {hours} h antes para recuperar o sinal; depois, fica retido."
+            }
+            Confirm => "Confirmar",
+            Change => "Mudar horário",
+            Booked => "Marcado! A sua referência é {reference}. Até {when}.",
+            SlotTaken => {
+                "Lamento, esse horário acabou de ser ocupado. Os horários livres mais próximos:"
+            }
+            SlotTakenNone => {
+                "Lamento, esse horário acabou de ser ocupado e não há nada livre perto."
+            }
+            Unavailable => {
+                "Lamento, as marcações estão em pausa por um momento. Escreva de novo daqui a pouco; vou lembrar-me onde estávamos."
+            }
+            BookingFailed => {
+                "Lamento, não foi possível concluir. Escolha outro horário, por favor."
+            }
+            BookingsHeader => "As suas próximas marcações:",
+            NoBookings => "Não tem marcações futuras.",
+            BookingAction => "{booking}\nO que gostaria de fazer?",
+            Reschedule => "Remarcar",
+            CancelBooking => "Cancelar",
+            Back => "Voltar",
+            CancelAsk => "Cancelar {booking}?",
+            CancelRefund => "O sinal de {amount} será devolvido.",
+            CancelForfeit => "Faltam menos de {hours} h, por isso o sinal de {amount} fica retido.",
+            KeepBooking => "Manter",
+            YesCancel => "Sim, cancelar",
+            Cancelled => "Cancelada {reference}. Quer marcar outro horário?",
+            Rescheduled => "Feito! {reference} passou para {when}.",
+            RescheduleIntro => "Vamos encontrar um novo horário para {booking}.",
+            Help => {
+                "Posso marcar, remarcar ou cancelar. Responda com o número de uma opção ou escreva p. ex. \"corte amanhã às 15h\". MENU recomeça, ATENDENTE chama uma pessoa, IDIOMA muda a língua, SAIR cancela as mensagens."
+            }
+            Handoff => {
+                "Avisei a equipa; alguém vai responder aqui em breve. Escreva MENU para continuar comigo."
+            }
+            OptedOut => {
+                "Cancelou a subscrição e não vai receber mais mensagens. Responda START para voltar."
+            }
+            OptedIn => "Bem-vindo de volta! Vai voltar a receber as nossas mensagens.",
+            ChooseLanguage => "Escolha a sua língua:",
+            LanguageSet => "Combinado, vou escrever em português.",
+            NotUnderstood => "Desculpe, não percebi.",
+            Hint => "Responda com um número da lista ou escreva MENU.",
+            Resume => "Bem-vindo de volta! Estava a marcar {service}. Continuar ou recomeçar?",
+            Continue => "Continuar",
+            StartOver => "Recomeçar",
+            WhichProvider => "Qual {name}?",
+            WhichDate => "Que {weekday}?",
+            HoldExpired => "O horário que estava reservado para si foi libertado.",
+            AnythingElse => "Mais alguma coisa?",
+            ListButton => "Opções",
+            NoServices => "Lamento, {business} não tem serviços disponíveis agora.",
+            WithProvider => "{service} com {provider}",
+            PausedForPerson => {
+                "Alguém da equipa vai responder-lhe aqui. Escreva MENU para continuar comigo."
+            }
+        },
+    }
+}
+
+/// `template` with each `{name}` replaced by its value.
+pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(template.len() + 32);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find('}') {
+            Some(close) => {
+                let name = &after[..close];
+                match values.iter().find(|(k, _)| *k == name) {
+                    Some((_, v)) => out.push_str(v),
+                    None => {
+                        out.push('{');
+                        out.push_str(name);
+                        out.push('}');
+                    }
+                }
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push_str(&rest[open..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `text(lang, key)` filled with `values`.
+pub fn t(lang: Lang, key: Key, values: &[(&str, &str)]) -> String {
+    fill(text(lang, key), values)
+}
+
+const WEEKDAYS: [[&str; 7]; 3] = [
+    [
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+    ],
+    [
+        "lunes",
+        "martes",
+        "miércoles",
+        "jueves",
+        "viernes",
+        "sábado",
+        "domingo",
+    ],
+    [
+        "segunda-feira",
+        "terça-feira",
+        "quarta-feira",
+        "quinta-feira",
+        "sexta-feira",
+        "sábado",
+        "domingo",
+    ],
+];
+
+const WEEKDAYS_SHORT: [[&str; 7]; 3] = [
+    ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
+    ["lun", "mar", "mié", "jue", "vie", "sáb", "dom"],
+    ["seg", "ter", "qua", "qui", "sex", "sáb", "dom"],
+];
+
+const MONTHS: [[&str; 12]; 3] = [
+    [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ],
+    [
+        "enero",
+        "febrero",
+        "marzo",
+        "abril",
+        "mayo",
+        "junio",
+        "julio",
+        "agosto",
+        "septiembre",
+        "octubre",
+        "noviembre",
+        "diciembre",
+    ],
+    [
+        "janeiro",
+        "fevereiro",
+        "março",
+        "abril",
+        "maio",
+        "junho",
+        "julho",
+        "agosto",
+        "setembro",
+        "outubro",
+        "novembro",
+        "dezembro",
+    ],
+];
+
+const MONTHS_SHORT: [[&str; 12]; 3] = [
+    [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ],
+    [
+        "ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic",
+    ],
+    [
+        "jan", "fev", "mar", "abr", "mai", "jun", "jul", "ago", "set", "out", "nov", "dez",
+    ],
+];
+
+fn idx(lang: Lang) -> usize {
+    match lang {
+        Lang::En => 0,
+        Lang::Es => 1,
+        Lang::Pt => 2,
+    }
+}
+
+/// The weekday's full name, e.g. "Tuesday", "martes", "terça-feira".
+pub fn weekday_name(lang: Lang, day: Weekday) -> &'static str {
+    WEEKDAYS[idx(lang)][day.num_days_from_monday() as usize]
+}
+
+/// A short day label for lists: "Tue 24 Nov", "mar 24 nov", "ter 24 nov".
+pub fn day_short(lang: Lang, date: NaiveDate) -> String {
+    format!(
+        "{} {} {}",
+        WEEKDAYS_SHORT[idx(lang)][date.weekday().num_days_from_monday() as usize],
+        date.day(),
+        MONTHS_SHORT[idx(lang)][date.month0() as usize]
+    )
+}
+
+/// A full day: "Tuesday 24 November", "martes 24 de noviembre", "terça-feira, 24 de novembro".
+pub fn day_long(lang: Lang, date: NaiveDate) -> String {
+    let weekday = weekday_name(lang, date.weekday());
+    let month = MONTHS[idx(lang)][date.month0() as usize];
+    match lang {
+        Lang::En => format!("{weekday} {} {month}", date.day()),
+        Lang::Es => format!("{weekday} {} de {month}", date.day()),
+        Lang::Pt => format!("{weekday}, {} de {month}", date.day()),
+    }
+}
+
+/// A time of day: "3:30 pm" in English, "15:30" otherwise.
+pub fn time(lang: Lang, t: NaiveTime) -> String {
+    match lang {
+        Lang::En => {
+            let (pm, hour) = t.hour12();
+            format!("{hour}:{:02} {}", t.minute(), if pm { "pm" } else { "am" })
+        }
+        Lang::Es | Lang::Pt => format!("{:02}:{:02}", t.hour(), t.minute()),
+    }
+}
+
+/// A day and time: "Tuesday 24 November at 3:30 pm", "martes 24 de noviembre a las 15:30".
+pub fn when(lang: Lang, date: NaiveDate, t: NaiveTime) -> String {
+    let joiner = match lang {
+        Lang::En => "at",
+        Lang::Es => "a las",
+        Lang::Pt => "às",
+    };
+    format!("{} {joiner} {}", day_long(lang, date), time(lang, t))
+}
+
+/// A price: "€20", "€20.50" in English; "20 €", "20,50 €" in Spanish and Portuguese;
+/// Brazilian reais as "R$ 20,00".
+pub fn price(lang: Lang, money: &Money) -> String {
+    let symbol = match money.currency.as_str() {
+        "EUR" => "€",
+        "USD" => "$",
+        "GBP" => "£",
+        "BRL" => "R$",
+        other => other,
+    };
+    let negative = money.minor < 0;
+    let abs = money.minor.unsigned_abs();
+    let (units, cents) = (abs / 100, abs % 100);
+    let sign = if negative { "-" } else { "" };
+    match lang {
+        Lang::En => {
+            if cents == 0 {
+                format!("{sign}{symbol}{units}")
+            } else {
+                format!("{sign}{symbol}{units}.{cents:02}")
+            }
+        }
+        Lang::Es | Lang::Pt => {
+            let amount = if cents == 0 && money.currency != "BRL" {
+                format!("{units}")
+            } else {
+                format!("{units},{cents:02}")
+            };
+            if money.currency == "BRL" {
+                format!("{sign}R$ {amount}")
+            } else {
+                format!("{sign}{amount} {symbol}")
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEYS: &[Key] = &[
+        Key::Greeting,
+        Key::ChooseProvider,
+        Key::Summary,
+        Key::Booked,
+        Key::CancelForfeit,
+        Key::Resume,
+        Key::WhichDate,
+        Key::NoDaysThisWeek,
+        Key::BookingAction,
+        Key::Rescheduled,
+    ];
+
+    fn placeholders(s: &str) -> Vec<String> {
+        let mut names: Vec<String> = s
+            .split('{')
+            .skip(1)
+            .filter_map(|p| p.split_once('}').map(|(n, _)| n.to_owned()))
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn every_language_uses_the_same_placeholders() {
+        for &key in KEYS {
+            let en = placeholders(text(Lang::En, key));
+            for lang in [Lang::Es, Lang::Pt] {
+                assert_eq!(placeholders(text(lang, key)), en, "{key:?} in {lang:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn placeholders_are_filled_and_unknown_ones_kept() {
+        assert_eq!(fill("Hi {a}, {b}!", &[("a", "Zoe")]), "Hi Zoe, {b}!");
+    }
+
+    #[test]
+    fn dates_and_times_read_naturally_in_each_language() {
+        let d = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+        let t = NaiveTime::from_hms_opt(15, 30, 0).unwrap();
+        assert_eq!(when(Lang::En, d, t), "Tuesday 24 November at 3:30 pm");
+        assert_eq!(when(Lang::Es, d, t), "martes 24 de noviembre a las 15:30");
+        assert_eq!(when(Lang::Pt, d, t), "terça-feira, 24 de novembro às 15:30");
+        assert_eq!(day_short(Lang::Es, d), "mar 24 nov");
+        let noon = NaiveTime::from_hms_opt(12, 0, 0).unwrap();
+        assert_eq!(time(Lang::En, noon), "12:00 pm");
+    }
+
+    #[test]
+    fn prices_follow_local_conventions() {
+        assert_eq!(price(Lang::En, &Money::new(2000, "EUR")), "€20");
+        assert_eq!(price(Lang::En, &Money::new(2050, "USD")), "$20.50");
+        assert_eq!(price(Lang::Es, &Money::new(2050, "EUR")), "20,50 €");
+        assert_eq!(price(Lang::Pt, &Money::new(2000, "EUR")), "20 €");
+        assert_eq!(price(Lang::Pt, &Money::new(4500, "BRL")), "R$ 45,00");
+    }
+}
