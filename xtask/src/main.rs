@@ -5,11 +5,13 @@
 //! - `test`: bootstrap, lint, build, and run every test from unit to end-to-end.
 //! - `dev`: bootstrap, build, start the bridge and `wrangler dev`, and open the phone
 //!   simulator.
+//! - `bench`: run the benchmarks and collect their figures in `bench-results/latest.json`.
 //!
 //! Tools that belong to one machine-wide toolchain (rustup targets, cargo-installed binaries)
 //! are installed there; Node tools go into `tools/node_modules`, pinned by the committed
 //! lockfile.
 
+mod bench;
 mod bootstrap;
 mod build;
 mod dev;
@@ -26,7 +28,8 @@ tasks:
   build-worker   build the worker bundle into worker/build (skipped when up to date)
   test           bootstrap, check formatting and lints, build, run all tests
   dev            bootstrap, build, run the bridge and wrangler dev on loopback, and open
-                 the phone simulator (Ctrl-C stops everything)";
+                 the phone simulator (Ctrl-C stops everything)
+  bench          run the benchmarks; figures go to bench-results/latest.json";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -35,6 +38,7 @@ fn main() -> ExitCode {
         Some("build-worker") => build::worker(),
         Some("test") => test::run(&args[1..]),
         Some("dev") => dev::run(),
+        Some("bench") => bench::run(),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())
