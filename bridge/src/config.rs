@@ -25,6 +25,14 @@ pub struct Config {
     /// An OpenAI-compatible endpoint for free-text understanding (`LLM_API_URL`); unset
     /// means the built-in parser alone.
     pub llm_api_url: Option<String>,
+    /// The secret the worker signs its calls with (`SLOTLINE_WORKER_SECRET`, at least 16
+    /// characters); unset disables the worker API.
+    pub worker_secret: Option<String>,
+    /// The platform operator's admin key (`SLOTLINE_OPERATOR_KEY`, at least 16 characters);
+    /// unset means tenants can only be created by seeding.
+    pub operator_key: Option<String>,
+    /// Create the demo salon at start if it does not exist (`SLOTLINE_SEED_DEMO=1`).
+    pub seed_demo: bool,
 }
 
 /// A setting that is present but unusable.
@@ -81,7 +89,35 @@ impl Config {
             stripe_api_url: url("STRIPE_API_URL")?
                 .unwrap_or_else(|| "https://api.stripe.com".into()),
             llm_api_url: url("LLM_API_URL")?,
+            worker_secret: secret(&lookup, "SLOTLINE_WORKER_SECRET")?,
+            operator_key: secret(&lookup, "SLOTLINE_OPERATOR_KEY")?,
+            seed_demo: match lookup("SLOTLINE_SEED_DEMO").as_deref() {
+                None | Some("0" | "false" | "no") => false,
+                Some("1" | "true" | "yes") => true,
+                Some(other) => {
+                    return Err(ConfigError::Invalid {
+                        name: "SLOTLINE_SEED_DEMO",
+                        value: other.to_owned(),
+                        expected: "1 or 0",
+                    });
+                }
+            },
         })
+    }
+}
+
+/// A secret of at least 16 characters, if set.
+fn secret(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+) -> Result<Option<String>, ConfigError> {
+    match lookup(name) {
+        Some(v) if v.chars().count() < 16 => Err(ConfigError::Invalid {
+            name,
+            value: "(hidden)".into(),
+            expected: "at least 16 characters",
+        }),
+        other => Ok(other),
     }
 }
 
@@ -148,6 +184,22 @@ mod tests {
         assert!(err.to_string().contains("STRIPE_API_URL"), "{err}");
         let err = from(&[("HOME", "/h"), ("SLOTLINE_BRIDGE_ADDR", "localhost")]).unwrap_err();
         assert!(err.to_string().contains("SLOTLINE_BRIDGE_ADDR"), "{err}");
+    }
+
+    #[test]
+    fn short_secrets_are_refused_without_echoing_them() {
+        let err = from(&[("HOME", "/h"), ("SLOTLINE_WORKER_SECRET", "short")]).unwrap_err();
+        assert!(
+            err.to_string().contains("SLOTLINE_WORKER_SECRET")
+                && !err.to_string().contains("short\""),
+            "{err}"
+        );
+        let ok = from(&[
+            ("HOME", "/h"),
+            ("SLOTLINE_OPERATOR_KEY", "0123456789abcdef"),
+        ])
+        .unwrap();
+        assert_eq!(ok.operator_key.as_deref(), Some("0123456789abcdef"));
     }
 
     #[test]

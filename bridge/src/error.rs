@@ -1,10 +1,54 @@
 //! How the bridge's failures become HTTP answers: a JSON body with a machine-readable
-//! `error` code and a human `message`, never internals.
+//! `error` code and a human `message`; a 500 says only that something went wrong, and the
+//! cause goes to the log.
 
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use thiserror::Error;
+
+use crate::model::FieldErrors;
+use crate::ports::StoreError;
+
+/// Every way a request can fail.
+#[derive(Debug, Error)]
+pub enum AppError {
+    /// The request is malformed (unreadable JSON, bad parameter).
+    #[error("{0}")]
+    BadRequest(String),
+    /// The request is well-formed but fields are invalid.
+    #[error("invalid fields")]
+    Invalid(FieldErrors),
+    /// No or unknown credentials.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Credentials that do not allow this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// No such resource (or not visible to the caller).
+    #[error("{0} not found")]
+    NotFound(String),
+    /// The resource exists already.
+    #[error("{0} already exists")]
+    Conflict(String),
+    /// A dependency is down or the feature is not configured.
+    #[error("{0}")]
+    Unavailable(String),
+    /// Anything unexpected; the text is logged, never shown.
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict(what) => AppError::Conflict(what),
+            StoreError::NotFound(what) => AppError::NotFound(what),
+            StoreError::Backend(msg) => AppError::Internal(msg),
+        }
+    }
+}
 
 /// The body of every error answer.
 #[derive(Debug, Serialize)]
@@ -13,21 +57,44 @@ pub struct ErrorBody {
     pub error: &'static str,
     /// A sentence for people.
     pub message: String,
+    /// Per-field problems, for `invalid`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<FieldErrors>,
 }
 
-/// An error answer: status plus [`ErrorBody`].
-pub fn respond(status: StatusCode, error: &'static str, message: impl Into<String>) -> Response {
-    (
-        status,
-        Json(ErrorBody {
-            error,
-            message: message.into(),
-        }),
-    )
-        .into_response()
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, code) = match &self {
+            AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            AppError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
+            AppError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            AppError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            AppError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            AppError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        };
+        let (message, fields) = match self {
+            AppError::Internal(detail) => {
+                tracing::error!("internal error: {detail}");
+                ("something went wrong on our side".to_owned(), None)
+            }
+            AppError::Invalid(fields) => ("some fields are invalid".to_owned(), Some(fields)),
+            other => (other.to_string(), None),
+        };
+        (
+            status,
+            Json(ErrorBody {
+                error: code,
+                message,
+                fields,
+            }),
+        )
+            .into_response()
+    }
 }
 
 /// The answer for a path the bridge does not serve.
 pub async fn not_found() -> Response {
-    respond(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
+    AppError::NotFound("endpoint".into()).into_response()
 }

@@ -7,15 +7,26 @@
 //! # Layout
 //!
 //! - [`config`]: settings from the environment, each documented in the README.
-//! - [`ports`]: the roles the bridge depends on (`Store`).
-//! - [`adapters`]: their implementations (`SqliteStore`).
-//! - [`routes`]: HTTP handlers and [`app`].
+//! - [`model`]: the records the admin API edits and the store keeps.
+//! - [`engine`]: the built-in slot engine and fair round robin (pure).
+//! - [`ports`]: the roles the bridge depends on (`Store`, `Clock`); [`scheduler`] defines
+//!   `Scheduler` with its built-in adapter.
+//! - [`adapters`]: store implementations (`SqliteStore`).
+//! - [`routes`]: HTTP handlers and [`app`]; [`auth`] checks who calls.
+//! - [`demo`]: the demo salon `cargo xtask dev` starts with.
 //! - [`error`]: how failures become HTTP answers.
 
 pub mod adapters;
+pub mod auth;
 pub mod config;
+#[cfg(any(test, feature = "conformance"))]
+pub mod conformance;
+pub mod demo;
+pub mod engine;
 pub mod error;
+pub mod model;
 pub mod ports;
 pub mod routes;
+pub mod scheduler;
 
 pub use routes::{AppState, app};

@@ -1,12 +1,16 @@
-//! The bridge as a native service: reads its settings, opens the store and serves HTTP until
-//! SIGINT or SIGTERM.
+//! The bridge as a native service: reads its settings, opens the store, seeds the demo if
+//! asked, sweeps lapsed holds, and serves HTTP until SIGINT or SIGTERM.
 
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use slotline_bridge::adapters::SqliteStore;
+use slotline_bridge::auth::ReplayGuard;
 use slotline_bridge::config::Config;
-use slotline_bridge::{AppState, app};
+use slotline_bridge::ports::{Clock, Store, SystemClock};
+use slotline_bridge::scheduler::EmbeddedScheduler;
+use slotline_bridge::{AppState, app, demo};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -25,7 +29,21 @@ async fn main() -> ExitCode {
 
 async fn run() -> Result<(), String> {
     let config = Config::from_env().map_err(|e| e.to_string())?;
-    let store = SqliteStore::open(&config.database).map_err(|e| e.to_string())?;
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open(&config.database).map_err(|e| e.to_string())?);
+    if config.seed_demo
+        && demo::seed(store.as_ref())
+            .await
+            .map_err(|e| format!("seeding the demo failed: {e}"))?
+    {
+        tracing::info!("seeded the demo salon (tenant \"{}\")", demo::TENANT);
+    }
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let scheduler = Arc::new(EmbeddedScheduler::new(
+        Arc::clone(&store),
+        Arc::clone(&clock),
+    ));
+    tokio::spawn(sweep_holds(Arc::clone(&store), Arc::clone(&clock)));
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
@@ -33,15 +51,35 @@ async fn run() -> Result<(), String> {
         addr = %config.listen,
         database = %config.database.display(),
         scheduler = if config.calcom_api_url.is_some() { "calcom" } else { "embedded" },
+        worker_api = config.worker_secret.is_some(),
         "slotline bridge listening"
     );
     let router = app(AppState {
-        store: Arc::new(store),
+        store,
+        scheduler,
+        clock,
+        worker_secret: config.worker_secret.map(|s| Arc::from(s.into_bytes())),
+        operator_key: config.operator_key.map(Arc::from),
+        replay: Arc::new(ReplayGuard::default()),
     });
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown())
         .await
         .map_err(|e| format!("server failed: {e}"))
+}
+
+/// Marks lapsed holds released every few seconds, so listings and the admin API show them
+/// as free (they stop blocking at their expiry either way).
+async fn sweep_holds(store: Arc<dyn Store>, clock: Arc<dyn Clock>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(5));
+    loop {
+        tick.tick().await;
+        match store.expire_holds(clock.now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!("released {n} lapsed holds"),
+            Err(e) => tracing::warn!("sweeping holds failed: {e}"),
+        }
+    }
 }
 
 async fn shutdown() {

@@ -243,7 +243,7 @@ impl FakeBridge {
             }
             BridgeRequest::Release { hold } => {
                 self.holds.retain(|(h, _)| h.id != hold);
-                BridgeAnswer::Slots { slots: Vec::new() }
+                BridgeAnswer::Released
             }
             BridgeRequest::Confirm { hold, .. } => match self.take_hold(&hold) {
                 Some((hold, customer)) => {
@@ -284,7 +284,9 @@ impl FakeBridge {
                     reason: "hold expired".into(),
                 },
             },
-            BridgeRequest::Cancel { booking, .. } => {
+            BridgeRequest::Cancel {
+                booking, customer, ..
+            } => {
                 let Some(i) = self
                     .bookings
                     .iter()

@@ -128,6 +128,8 @@ pub enum BridgeRequest {
     Cancel {
         /// The booking's reference.
         booking: String,
+        /// The customer, who must own the booking.
+        customer: PhoneNumber,
         /// Makes a retry return the first answer.
         idempotency_key: String,
     },
@@ -174,6 +176,8 @@ pub enum BridgeAnswer {
         /// The refunded deposit, if any.
         refund: Option<Money>,
     },
+    /// A hold was given back (the answer to [`BridgeRequest::Release`]).
+    Released,
     /// The customer's upcoming bookings, earliest first.
     Bookings {
         /// The bookings.

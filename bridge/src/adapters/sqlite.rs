@@ -2,17 +2,34 @@
 //!
 //! SQLite calls block, so each runs on tokio's blocking pool; the connection sits behind a
 //! std `Mutex` because a call never awaits while holding it. WAL lets readers proceed while a
-//! write commits.
+//! write commits. Holds are placed inside `BEGIN IMMEDIATE` transactions: SQLite admits one
+//! writer at a time, so the overlap check and the insert can never interleave with another
+//! hold's.
+//!
+//! Settings records (tenants, services, providers, hours) are stored as JSON documents;
+//! reservations, which are queried by time, have real columns.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use rusqlite::Connection;
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use slotline_shared::catalog::{Money, ProviderId, ServiceId, TenantId};
+use slotline_shared::phone::PhoneNumber;
 use slotline_shared::wire::StoreHealth;
 use thiserror::Error;
 
-use crate::ports::Store;
+use crate::engine::{Load, fair_order};
+use crate::model::{
+    Customer, DateOverride, ProviderRecord, Reservation, ServiceRecord, Status, StatusChange,
+    Tenant, Weekly,
+};
+use crate::ports::{
+    Candidate, ChangeOutcome, HoldOutcome, NewHold, Store, StoreError, StoreResult,
+};
 
 /// Why the SQLite store could not be opened.
 #[derive(Debug, Error)]
@@ -25,7 +42,7 @@ pub enum OpenError {
         /// What the OS said.
         source: std::io::Error,
     },
-    /// SQLite refused to open or configure the file.
+    /// SQLite refused to open, configure or migrate the file.
     #[error("cannot open SQLite database {path}: {source}")]
     Sqlite {
         /// The database path.
@@ -35,14 +52,231 @@ pub enum OpenError {
     },
 }
 
+/// Schema migrations, applied in order; `PRAGMA user_version` counts those applied.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE tenants (
+    id TEXT PRIMARY KEY,
+    doc TEXT NOT NULL,
+    key_hash TEXT NOT NULL UNIQUE,
+    version INTEGER NOT NULL DEFAULT 1,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE services (
+    tenant_id TEXT NOT NULL, id TEXT NOT NULL, doc TEXT NOT NULL, position INTEGER NOT NULL,
+    PRIMARY KEY (tenant_id, id)
+);
+CREATE TABLE providers (
+    tenant_id TEXT NOT NULL, id TEXT NOT NULL, doc TEXT NOT NULL, position INTEGER NOT NULL,
+    PRIMARY KEY (tenant_id, id)
+);
+CREATE TABLE weekly (
+    tenant_id TEXT NOT NULL, provider_id TEXT NOT NULL, doc TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, provider_id)
+);
+CREATE TABLE overrides (
+    tenant_id TEXT NOT NULL, provider_id TEXT NOT NULL, date TEXT NOT NULL, doc TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, provider_id, date)
+);
+CREATE TABLE reservations (
+    id TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL,
+    reference TEXT,
+    provider_id TEXT NOT NULL,
+    service_id TEXT NOT NULL,
+    customer TEXT NOT NULL,
+    start_at INTEGER NOT NULL,
+    end_at INTEGER NOT NULL,
+    block_start INTEGER NOT NULL,
+    block_end INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    expires_at INTEGER,
+    deposit_minor INTEGER,
+    deposit_currency TEXT,
+    created_at INTEGER NOT NULL,
+    idem_key TEXT,
+    moved_to TEXT
+);
+CREATE UNIQUE INDEX reservations_reference ON reservations (tenant_id, reference) WHERE reference IS NOT NULL;
+CREATE UNIQUE INDEX reservations_idem ON reservations (tenant_id, idem_key) WHERE idem_key IS NOT NULL;
+CREATE INDEX reservations_provider_time ON reservations (tenant_id, provider_id, block_start);
+CREATE INDEX reservations_customer ON reservations (tenant_id, customer, start_at);
+CREATE INDEX reservations_held ON reservations (status, expires_at);
+CREATE TABLE status_history (
+    reservation_id TEXT NOT NULL, at INTEGER NOT NULL, status TEXT NOT NULL
+);
+CREATE INDEX status_history_reservation ON status_history (reservation_id);
+CREATE TABLE customers (
+    tenant_id TEXT NOT NULL, phone TEXT NOT NULL, name TEXT, language TEXT,
+    opted_out INTEGER NOT NULL DEFAULT 0, bookings INTEGER NOT NULL DEFAULT 0,
+    last_seen INTEGER NOT NULL,
+    PRIMARY KEY (tenant_id, phone)
+);
+"#];
+
 /// The SQLite-backed [`Store`].
 #[derive(Clone)]
 pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
 }
 
+fn backend(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+fn ts(t: DateTime<Utc>) -> i64 {
+    t.timestamp()
+}
+
+fn from_ts(secs: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(secs, 0).unwrap_or_default()
+}
+
+fn to_doc<T: Serialize>(value: &T) -> StoreResult<String> {
+    serde_json::to_string(value).map_err(backend)
+}
+
+fn from_doc<T: DeserializeOwned>(doc: &str) -> StoreResult<T> {
+    serde_json::from_str(doc).map_err(backend)
+}
+
+const RESERVATION_COLUMNS: &str = "id, reference, tenant_id, provider_id, service_id, customer, start_at, end_at, \
+     block_start, block_end, status, expires_at, deposit_minor, deposit_currency, created_at";
+
+fn reservation_row(row: &Row<'_>) -> rusqlite::Result<Reservation> {
+    let customer: String = row.get(5)?;
+    let status: String = row.get(10)?;
+    let deposit_minor: Option<i64> = row.get(12)?;
+    let deposit_currency: Option<String> = row.get(13)?;
+    Ok(Reservation {
+        id: row.get(0)?,
+        reference: row.get(1)?,
+        tenant: TenantId(row.get(2)?),
+        provider: ProviderId(row.get(3)?),
+        service: ServiceId(row.get(4)?),
+        customer: PhoneNumber::parse(&customer).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(5, rusqlite::types::Type::Text, Box::new(e))
+        })?,
+        start: from_ts(row.get(6)?),
+        end: from_ts(row.get(7)?),
+        block_start: from_ts(row.get(8)?),
+        block_end: from_ts(row.get(9)?),
+        status: Status::parse(&status).unwrap_or(Status::Released),
+        expires_at: row.get::<_, Option<i64>>(11)?.map(from_ts),
+        deposit: deposit_minor
+            .zip(deposit_currency)
+            .map(|(m, c)| Money::new(m, &c)),
+        created_at: from_ts(row.get(14)?),
+    })
+}
+
+fn load_reservation(
+    conn: &Connection,
+    tenant: &str,
+    id: &str,
+) -> rusqlite::Result<Option<Reservation>> {
+    conn.query_row(
+        &format!("SELECT {RESERVATION_COLUMNS} FROM reservations WHERE tenant_id = ?1 AND id = ?2"),
+        params![tenant, id],
+        reservation_row,
+    )
+    .optional()
+}
+
+fn record_status(
+    conn: &Connection,
+    id: &str,
+    status: Status,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO status_history (reservation_id, at, status) VALUES (?1, ?2, ?3)",
+        params![id, ts(now), status.as_str()],
+    )?;
+    Ok(())
+}
+
+fn bump_version(conn: &Connection, tenant: &str) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE tenants SET version = version + 1 WHERE id = ?1",
+        params![tenant],
+    )?;
+    Ok(())
+}
+
+/// Active reservations of `provider` overlapping `[start, end)`.
+fn overlapping(
+    conn: &Connection,
+    tenant: &str,
+    provider: &str,
+    start: i64,
+    end: i64,
+    now: i64,
+) -> rusqlite::Result<i64> {
+    conn.query_row(
+        "SELECT COUNT(*) FROM reservations
+         WHERE tenant_id = ?1 AND provider_id = ?2 AND block_start < ?4 AND block_end > ?3
+           AND (status = 'confirmed' OR (status = 'held' AND expires_at > ?5))",
+        params![tenant, provider, start, end, now],
+        |r| r.get(0),
+    )
+}
+
+fn active_starting(
+    conn: &Connection,
+    tenant: &str,
+    provider: &str,
+    from: i64,
+    to: i64,
+    now: i64,
+) -> rusqlite::Result<i64> {
+    conn.query_row(
+        "SELECT COUNT(*) FROM reservations
+         WHERE tenant_id = ?1 AND provider_id = ?2 AND start_at >= ?3 AND start_at < ?4
+           AND (status = 'confirmed' OR (status = 'held' AND expires_at > ?5))",
+        params![tenant, provider, from, to, now],
+        |r| r.get(0),
+    )
+}
+
+fn loads_in(
+    conn: &Connection,
+    tenant: &str,
+    candidates: &[Candidate],
+    since: i64,
+    now: i64,
+) -> rusqlite::Result<Vec<Load>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT COUNT(*), MAX(created_at) FROM reservations
+         WHERE tenant_id = ?1 AND provider_id = ?2 AND created_at >= ?3
+           AND (status IN ('confirmed', 'rescheduled') OR (status = 'held' AND expires_at > ?4))",
+    )?;
+    candidates
+        .iter()
+        .map(|c| {
+            stmt.query_row(params![tenant, c.provider.as_str(), since, now], |r| {
+                Ok(Load {
+                    provider: c.provider.clone(),
+                    weight: c.weight,
+                    recent: u32::try_from(r.get::<_, i64>(0)?).unwrap_or(u32::MAX),
+                    last_booked: r.get::<_, Option<i64>>(1)?.map(from_ts),
+                })
+            })
+        })
+        .collect()
+}
+
+/// A new random-enough id for a reservation; uniqueness is enforced by the primary key.
+fn new_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = Utc::now().timestamp_nanos_opt().unwrap_or_default() as u64;
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!("r{:x}{:04x}{:x}", nanos, std::process::id() & 0xffff, n)
+}
+
 impl SqliteStore {
-    /// Opens (creating if needed) the database at `path` and switches it to WAL.
+    /// Opens (creating if needed) the database at `path`, switches it to WAL and applies
+    /// pending migrations.
     pub fn open(path: &Path) -> Result<Self, OpenError> {
         let shown = path.display().to_string();
         if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -55,52 +289,794 @@ impl SqliteStore {
             path: shown.clone(),
             source,
         };
-        let conn = Connection::open(path).map_err(sqlite)?;
+        let mut conn = Connection::open(path).map_err(sqlite)?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(sqlite)?;
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(sqlite)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(sqlite)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(sqlite)?;
+        let applied: usize = conn
+            .pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))
+            .map_err(sqlite)?
+            .try_into()
+            .unwrap_or(0);
+        for (i, migration) in MIGRATIONS.iter().enumerate().skip(applied) {
+            let tx = conn.transaction().map_err(sqlite)?;
+            tx.execute_batch(migration).map_err(sqlite)?;
+            tx.pragma_update(None, "user_version", i64::try_from(i + 1).unwrap_or(0))
+                .map_err(sqlite)?;
+            tx.commit().map_err(sqlite)?;
+        }
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
         })
     }
 
     /// Runs `f` with the connection on the blocking pool.
-    async fn with_conn<T: Send + 'static>(
+    async fn with<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
-    ) -> rusqlite::Result<T> {
+        f: impl FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
+    ) -> StoreResult<T> {
         let conn = Arc::clone(&self.conn);
         tokio::task::spawn_blocking(move || {
             // A panic while holding the lock leaves the connection usable: SQLite rolls back
             // any open transaction, so a poisoned lock is safe to take.
-            let guard = conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            f(&guard)
+            let mut guard = conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            f(&mut guard)
         })
         .await
-        .unwrap_or_else(|join| std::panic::resume_unwind(join.into_panic()))
+        .map_err(backend)?
+    }
+
+    async fn put_doc(
+        &self,
+        table: &'static str,
+        tenant: &TenantId,
+        id: String,
+        doc: String,
+    ) -> StoreResult<()> {
+        let tenant = tenant.0.clone();
+        self.with(move |c| {
+            let tx = c.transaction().map_err(backend)?;
+            tx.execute(
+                &format!(
+                    "INSERT INTO {table} (tenant_id, id, doc, position)
+                     VALUES (?1, ?2, ?3, (SELECT COALESCE(MAX(position), 0) + 1 FROM {table} WHERE tenant_id = ?1))
+                     ON CONFLICT (tenant_id, id) DO UPDATE SET doc = excluded.doc"
+                ),
+                params![tenant, id, doc],
+            )
+            .map_err(backend)?;
+            bump_version(&tx, &tenant).map_err(backend)?;
+            tx.commit().map_err(backend)
+        })
+        .await
+    }
+
+    async fn delete_doc(
+        &self,
+        table: &'static str,
+        tenant: &TenantId,
+        id: String,
+    ) -> StoreResult<bool> {
+        let tenant = tenant.0.clone();
+        self.with(move |c| {
+            let tx = c.transaction().map_err(backend)?;
+            let n = tx
+                .execute(
+                    &format!("DELETE FROM {table} WHERE tenant_id = ?1 AND id = ?2"),
+                    params![tenant, id],
+                )
+                .map_err(backend)?;
+            bump_version(&tx, &tenant).map_err(backend)?;
+            tx.commit().map_err(backend)?;
+            Ok(n > 0)
+        })
+        .await
+    }
+
+    async fn docs<T: DeserializeOwned + Send + 'static>(
+        &self,
+        table: &'static str,
+        tenant: &TenantId,
+    ) -> StoreResult<Vec<T>> {
+        let tenant = tenant.0.clone();
+        self.with(move |c| {
+            let mut stmt = c
+                .prepare_cached(&format!(
+                    "SELECT doc FROM {table} WHERE tenant_id = ?1 ORDER BY position"
+                ))
+                .map_err(backend)?;
+            let docs: Vec<String> = stmt
+                .query_map(params![tenant], |r| r.get(0))
+                .map_err(backend)?
+                .collect::<Result<_, _>>()
+                .map_err(backend)?;
+            docs.iter().map(|d| from_doc(d)).collect()
+        })
+        .await
     }
 }
 
 #[async_trait]
 impl Store for SqliteStore {
     async fn health(&self) -> StoreHealth {
-        let backend = "sqlite".to_owned();
+        let backend_name = "sqlite".to_owned();
         match self
-            .with_conn(|c| c.query_row("SELECT 1", [], |row| row.get::<_, i64>(0)))
+            .with(|c| {
+                c.query_row("SELECT 1", [], |row| row.get::<_, i64>(0))
+                    .map_err(backend)
+            })
             .await
         {
-            Ok(_) => StoreHealth::Ok { backend },
+            Ok(_) => StoreHealth::Ok {
+                backend: backend_name,
+            },
             Err(e) => {
                 tracing::warn!(error = %e, "sqlite health check failed");
                 StoreHealth::Unavailable {
-                    backend,
+                    backend: backend_name,
                     reason: "database did not answer".into(),
                 }
             }
         }
+    }
+
+    async fn create_tenant(&self, tenant: &Tenant, key_hash: &str) -> StoreResult<()> {
+        let (id, doc, key_hash) = (tenant.id.0.clone(), to_doc(tenant)?, key_hash.to_owned());
+        self.with(move |c| {
+            let n = c
+                .execute(
+                    "INSERT INTO tenants (id, doc, key_hash, created_at) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (id) DO NOTHING",
+                    params![id, doc, key_hash, ts(Utc::now())],
+                )
+                .map_err(backend)?;
+            if n == 0 {
+                return Err(StoreError::Conflict(format!("tenant {id}")));
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn update_tenant(&self, tenant: &Tenant) -> StoreResult<()> {
+        let (id, doc) = (tenant.id.0.clone(), to_doc(tenant)?);
+        self.with(move |c| {
+            let n = c
+                .execute(
+                    "UPDATE tenants SET doc = ?2, version = version + 1 WHERE id = ?1",
+                    params![id, doc],
+                )
+                .map_err(backend)?;
+            if n == 0 {
+                return Err(StoreError::NotFound(format!("tenant {id}")));
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn tenant(&self, id: &TenantId) -> StoreResult<Option<Tenant>> {
+        let id = id.0.clone();
+        self.with(move |c| {
+            let doc: Option<String> = c
+                .query_row("SELECT doc FROM tenants WHERE id = ?1", params![id], |r| {
+                    r.get(0)
+                })
+                .optional()
+                .map_err(backend)?;
+            doc.map(|d| from_doc(&d)).transpose()
+        })
+        .await
+    }
+
+    async fn tenant_for_key(&self, key_hash: &str) -> StoreResult<Option<TenantId>> {
+        let key_hash = key_hash.to_owned();
+        self.with(move |c| {
+            c.query_row(
+                "SELECT id FROM tenants WHERE key_hash = ?1",
+                params![key_hash],
+                |r| r.get(0).map(TenantId),
+            )
+            .optional()
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn tenants(&self) -> StoreResult<Vec<Tenant>> {
+        self.with(|c| {
+            let mut stmt = c
+                .prepare("SELECT doc FROM tenants ORDER BY created_at, id")
+                .map_err(backend)?;
+            let docs: Vec<String> = stmt
+                .query_map([], |r| r.get(0))
+                .map_err(backend)?
+                .collect::<Result<_, _>>()
+                .map_err(backend)?;
+            docs.iter().map(|d| from_doc(d)).collect()
+        })
+        .await
+    }
+
+    async fn config_version(&self, tenant: &TenantId) -> StoreResult<u64> {
+        let id = tenant.0.clone();
+        self.with(move |c| {
+            let v: Option<i64> = c
+                .query_row(
+                    "SELECT version FROM tenants WHERE id = ?1",
+                    params![id],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(backend)?;
+            v.map(|v| u64::try_from(v).unwrap_or(0))
+                .ok_or_else(|| StoreError::NotFound(format!("tenant {id}")))
+        })
+        .await
+    }
+
+    async fn put_service(&self, tenant: &TenantId, service: &ServiceRecord) -> StoreResult<()> {
+        self.put_doc("services", tenant, service.id.0.clone(), to_doc(service)?)
+            .await
+    }
+
+    async fn delete_service(&self, tenant: &TenantId, id: &ServiceId) -> StoreResult<bool> {
+        self.delete_doc("services", tenant, id.0.clone()).await
+    }
+
+    async fn services(&self, tenant: &TenantId) -> StoreResult<Vec<ServiceRecord>> {
+        self.docs("services", tenant).await
+    }
+
+    async fn put_provider(&self, tenant: &TenantId, provider: &ProviderRecord) -> StoreResult<()> {
+        self.put_doc(
+            "providers",
+            tenant,
+            provider.id.0.clone(),
+            to_doc(provider)?,
+        )
+        .await
+    }
+
+    async fn delete_provider(&self, tenant: &TenantId, id: &ProviderId) -> StoreResult<bool> {
+        self.delete_doc("providers", tenant, id.0.clone()).await
+    }
+
+    async fn providers(&self, tenant: &TenantId) -> StoreResult<Vec<ProviderRecord>> {
+        self.docs("providers", tenant).await
+    }
+
+    async fn set_weekly(
+        &self,
+        tenant: &TenantId,
+        provider: &ProviderId,
+        weekly: &Weekly,
+    ) -> StoreResult<()> {
+        let (t, p, doc) = (tenant.0.clone(), provider.0.clone(), to_doc(weekly)?);
+        self.with(move |c| {
+            let tx = c.transaction().map_err(backend)?;
+            tx.execute(
+                "INSERT INTO weekly (tenant_id, provider_id, doc) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (tenant_id, provider_id) DO UPDATE SET doc = excluded.doc",
+                params![t, p, doc],
+            )
+            .map_err(backend)?;
+            bump_version(&tx, &t).map_err(backend)?;
+            tx.commit().map_err(backend)
+        })
+        .await
+    }
+
+    async fn weekly(&self, tenant: &TenantId, provider: &ProviderId) -> StoreResult<Weekly> {
+        let (t, p) = (tenant.0.clone(), provider.0.clone());
+        self.with(move |c| {
+            let doc: Option<String> = c
+                .query_row(
+                    "SELECT doc FROM weekly WHERE tenant_id = ?1 AND provider_id = ?2",
+                    params![t, p],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(backend)?;
+            doc.map_or(Ok(Weekly::default()), |d| from_doc(&d))
+        })
+        .await
+    }
+
+    async fn put_override(
+        &self,
+        tenant: &TenantId,
+        provider: &ProviderId,
+        o: &DateOverride,
+    ) -> StoreResult<()> {
+        let (t, p, date, doc) = (
+            tenant.0.clone(),
+            provider.0.clone(),
+            o.date.to_string(),
+            to_doc(o)?,
+        );
+        self.with(move |c| {
+            let tx = c.transaction().map_err(backend)?;
+            tx.execute(
+                "INSERT INTO overrides (tenant_id, provider_id, date, doc) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (tenant_id, provider_id, date) DO UPDATE SET doc = excluded.doc",
+                params![t, p, date, doc],
+            )
+            .map_err(backend)?;
+            bump_version(&tx, &t).map_err(backend)?;
+            tx.commit().map_err(backend)
+        })
+        .await
+    }
+
+    async fn delete_override(
+        &self,
+        tenant: &TenantId,
+        provider: &ProviderId,
+        date: NaiveDate,
+    ) -> StoreResult<bool> {
+        let (t, p, date) = (tenant.0.clone(), provider.0.clone(), date.to_string());
+        self.with(move |c| {
+            let tx = c.transaction().map_err(backend)?;
+            let n = tx
+                .execute(
+                    "DELETE FROM overrides WHERE tenant_id = ?1 AND provider_id = ?2 AND date = ?3",
+                    params![t, p, date],
+                )
+                .map_err(backend)?;
+            bump_version(&tx, &t).map_err(backend)?;
+            tx.commit().map_err(backend)?;
+            Ok(n > 0)
+        })
+        .await
+    }
+
+    async fn overrides(
+        &self,
+        tenant: &TenantId,
+        provider: &ProviderId,
+    ) -> StoreResult<Vec<DateOverride>> {
+        let (t, p) = (tenant.0.clone(), provider.0.clone());
+        self.with(move |c| {
+            let mut stmt = c
+                .prepare_cached("SELECT doc FROM overrides WHERE tenant_id = ?1 AND provider_id = ?2 ORDER BY date")
+                .map_err(backend)?;
+            let docs: Vec<String> = stmt
+                .query_map(params![t, p], |r| r.get(0))
+                .map_err(backend)?
+                .collect::<Result<_, _>>()
+                .map_err(backend)?;
+            docs.iter().map(|d| from_doc(d)).collect()
+        })
+        .await
+    }
+
+    async fn active_reservations(
+        &self,
+        tenant: &TenantId,
+        providers: &[ProviderId],
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<Reservation>> {
+        let t = tenant.0.clone();
+        let providers: Vec<String> = providers.iter().map(|p| p.0.clone()).collect();
+        self.with(move |c| {
+            let mut stmt = c
+                .prepare_cached(&format!(
+                    "SELECT {RESERVATION_COLUMNS} FROM reservations
+                     WHERE tenant_id = ?1 AND provider_id = ?2 AND block_start < ?4 AND block_end > ?3
+                       AND (status = 'confirmed' OR (status = 'held' AND expires_at > ?5))
+                     ORDER BY block_start"
+                ))
+                .map_err(backend)?;
+            let mut out = Vec::new();
+            for p in &providers {
+                let rows = stmt
+                    .query_map(params![t, p, ts(from), ts(to), ts(now)], reservation_row)
+                    .map_err(backend)?;
+                for r in rows {
+                    out.push(r.map_err(backend)?);
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn hold(
+        &self,
+        hold: &NewHold,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(HoldOutcome, Option<String>)> {
+        let hold = hold.clone();
+        self.with(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
+            let tenant = hold.tenant.0.as_str();
+            let existing: Option<String> = tx
+                .query_row(
+                    "SELECT id FROM reservations WHERE tenant_id = ?1 AND idem_key = ?2",
+                    params![tenant, hold.idempotency_key],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(backend)?;
+            if let Some(id) = existing {
+                let r = load_reservation(&tx, tenant, &id).map_err(backend)?;
+                return r
+                    .map(|r| (HoldOutcome::Held(Box::new(r)), Some("repeated idempotency key".into())))
+                    .ok_or_else(|| StoreError::Backend("idempotent hold vanished".into()));
+            }
+            let (now_s, start, end) = (ts(now), ts(hold.block_start), ts(hold.block_end));
+            let mut free = Vec::new();
+            for cand in &hold.candidates {
+                let p = cand.provider.as_str();
+                if overlapping(&tx, tenant, p, start, end, now_s).map_err(backend)? > 0 {
+                    continue;
+                }
+                if let Some(max) = cand.max_per_day {
+                    let n = active_starting(&tx, tenant, p, ts(hold.day.0), ts(hold.day.1), now_s).map_err(backend)?;
+                    if n >= i64::from(max) {
+                        continue;
+                    }
+                }
+                free.push(cand.clone());
+            }
+            if free.is_empty() {
+                return Ok((HoldOutcome::Taken, None));
+            }
+            let loads = loads_in(&tx, tenant, &free, ts(hold.fairness_since), now_s).map_err(backend)?;
+            let (order, reason) = fair_order(loads);
+            let Some(provider) = order.into_iter().next() else {
+                return Ok((HoldOutcome::Taken, None));
+            };
+            let id = new_id();
+            tx.execute(
+                "INSERT INTO reservations (id, tenant_id, reference, provider_id, service_id, customer, start_at, end_at,
+                    block_start, block_end, status, expires_at, deposit_minor, deposit_currency, created_at, idem_key)
+                 VALUES (?1, ?2, NULL, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'held', ?10, ?11, ?12, ?13, ?14)",
+                params![
+                    id,
+                    tenant,
+                    provider.as_str(),
+                    hold.service.as_str(),
+                    hold.customer.as_e164(),
+                    ts(hold.start),
+                    ts(hold.end),
+                    start,
+                    end,
+                    ts(hold.expires_at),
+                    hold.deposit.as_ref().map(|d| d.minor),
+                    hold.deposit.as_ref().map(|d| d.currency.clone()),
+                    now_s,
+                    hold.idempotency_key,
+                ],
+            )
+            .map_err(backend)?;
+            record_status(&tx, &id, Status::Held, now).map_err(backend)?;
+            tx.execute(
+                "INSERT INTO customers (tenant_id, phone, last_seen) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (tenant_id, phone) DO UPDATE SET last_seen = excluded.last_seen",
+                params![tenant, hold.customer.as_e164(), now_s],
+            )
+            .map_err(backend)?;
+            let r = load_reservation(&tx, tenant, &id).map_err(backend)?;
+            tx.commit().map_err(backend)?;
+            let r = r.ok_or_else(|| StoreError::Backend("inserted hold not found".into()))?;
+            Ok((HoldOutcome::Held(Box::new(r)), Some(reason)))
+        })
+        .await
+    }
+
+    async fn release(&self, tenant: &TenantId, hold: &str, now: DateTime<Utc>) -> StoreResult<()> {
+        let (t, id) = (tenant.0.clone(), hold.to_owned());
+        self.with(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
+            let n = tx
+                .execute(
+                    "UPDATE reservations SET status = 'released' WHERE tenant_id = ?1 AND id = ?2 AND status = 'held'",
+                    params![t, id],
+                )
+                .map_err(backend)?;
+            if n > 0 {
+                record_status(&tx, &id, Status::Released, now).map_err(backend)?;
+            }
+            tx.commit().map_err(backend)
+        })
+        .await
+    }
+
+    async fn confirm(
+        &self,
+        tenant: &TenantId,
+        hold: &str,
+        reference: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<ChangeOutcome> {
+        let (t, id, reference) = (tenant.0.clone(), hold.to_owned(), reference.to_owned());
+        self.with(move |c| {
+            let tx = c
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            let Some(r) = load_reservation(&tx, &t, &id).map_err(backend)? else {
+                return Ok(ChangeOutcome::HoldGone);
+            };
+            match r.status {
+                // Confirming twice returns the booking made the first time.
+                Status::Confirmed => return Ok(ChangeOutcome::Done(Box::new(r))),
+                Status::Held if r.is_active(now) => {}
+                _ => return Ok(ChangeOutcome::HoldGone),
+            }
+            tx.execute(
+                "UPDATE reservations SET status = 'confirmed', reference = ?3, expires_at = NULL
+                 WHERE tenant_id = ?1 AND id = ?2",
+                params![t, id, reference],
+            )
+            .map_err(backend)?;
+            record_status(&tx, &id, Status::Confirmed, now).map_err(backend)?;
+            tx.execute(
+                "UPDATE customers SET bookings = bookings + 1 WHERE tenant_id = ?1 AND phone = ?2",
+                params![t, r.customer.as_e164()],
+            )
+            .map_err(backend)?;
+            let r = load_reservation(&tx, &t, &id).map_err(backend)?;
+            tx.commit().map_err(backend)?;
+            Ok(r.map_or(ChangeOutcome::HoldGone, |r| {
+                ChangeOutcome::Done(Box::new(r))
+            }))
+        })
+        .await
+    }
+
+    async fn reschedule(
+        &self,
+        tenant: &TenantId,
+        reference: &str,
+        hold: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<ChangeOutcome> {
+        let (t, reference, hold_id) = (tenant.0.clone(), reference.to_owned(), hold.to_owned());
+        self.with(move |c| {
+            let tx = c
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            let Some(new) = load_reservation(&tx, &t, &hold_id).map_err(backend)? else {
+                return Ok(ChangeOutcome::HoldGone);
+            };
+            // A retry after success: the hold already carries the booking's reference.
+            if new.status == Status::Confirmed
+                && new.reference.as_deref() == Some(reference.as_str())
+            {
+                return Ok(ChangeOutcome::Done(Box::new(new)));
+            }
+            if !(new.status == Status::Held && new.is_active(now)) {
+                return Ok(ChangeOutcome::HoldGone);
+            }
+            let old: Option<Reservation> = tx
+                .query_row(
+                    &format!(
+                        "SELECT {RESERVATION_COLUMNS} FROM reservations
+                         WHERE tenant_id = ?1 AND reference = ?2 AND status = 'confirmed'"
+                    ),
+                    params![t, reference],
+                    reservation_row,
+                )
+                .optional()
+                .map_err(backend)?;
+            let Some(old) = old.filter(|o| o.customer == new.customer) else {
+                return Ok(ChangeOutcome::NotFound);
+            };
+            tx.execute(
+                "UPDATE reservations SET status = 'rescheduled', reference = NULL, moved_to = ?3
+                 WHERE tenant_id = ?1 AND id = ?2",
+                params![t, old.id, hold_id],
+            )
+            .map_err(backend)?;
+            tx.execute(
+                "UPDATE reservations SET status = 'confirmed', reference = ?3, expires_at = NULL
+                 WHERE tenant_id = ?1 AND id = ?2",
+                params![t, hold_id, reference],
+            )
+            .map_err(backend)?;
+            record_status(&tx, &old.id, Status::Rescheduled, now).map_err(backend)?;
+            record_status(&tx, &hold_id, Status::Confirmed, now).map_err(backend)?;
+            let r = load_reservation(&tx, &t, &hold_id).map_err(backend)?;
+            tx.commit().map_err(backend)?;
+            Ok(r.map_or(ChangeOutcome::HoldGone, |r| {
+                ChangeOutcome::Done(Box::new(r))
+            }))
+        })
+        .await
+    }
+
+    async fn cancel(
+        &self,
+        tenant: &TenantId,
+        reference: &str,
+        customer: &PhoneNumber,
+        now: DateTime<Utc>,
+    ) -> StoreResult<ChangeOutcome> {
+        let (t, reference, customer) = (tenant.0.clone(), reference.to_owned(), customer.clone());
+        self.with(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
+            let r: Option<Reservation> = tx
+                .query_row(
+                    &format!(
+                        "SELECT {RESERVATION_COLUMNS} FROM reservations
+                         WHERE tenant_id = ?1 AND reference = ?2 AND status IN ('confirmed', 'cancelled')"
+                    ),
+                    params![t, reference],
+                    reservation_row,
+                )
+                .optional()
+                .map_err(backend)?;
+            let Some(r) = r.filter(|r| r.customer == customer) else {
+                return Ok(ChangeOutcome::NotFound);
+            };
+            if r.status == Status::Cancelled {
+                return Ok(ChangeOutcome::Done(Box::new(r)));
+            }
+            tx.execute(
+                "UPDATE reservations SET status = 'cancelled' WHERE tenant_id = ?1 AND id = ?2",
+                params![t, r.id],
+            )
+            .map_err(backend)?;
+            record_status(&tx, &r.id, Status::Cancelled, now).map_err(backend)?;
+            let r = load_reservation(&tx, &t, &r.id).map_err(backend)?;
+            tx.commit().map_err(backend)?;
+            Ok(r.map_or(ChangeOutcome::NotFound, |r| ChangeOutcome::Done(Box::new(r))))
+        })
+        .await
+    }
+
+    async fn reservation(&self, tenant: &TenantId, id: &str) -> StoreResult<Option<Reservation>> {
+        let (t, id) = (tenant.0.clone(), id.to_owned());
+        self.with(move |c| load_reservation(c, &t, &id).map_err(backend))
+            .await
+    }
+
+    async fn upcoming(
+        &self,
+        tenant: &TenantId,
+        customer: &PhoneNumber,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<Reservation>> {
+        let (t, customer) = (tenant.0.clone(), customer.as_e164().to_owned());
+        self.with(move |c| {
+            let mut stmt = c
+                .prepare_cached(&format!(
+                    "SELECT {RESERVATION_COLUMNS} FROM reservations
+                     WHERE tenant_id = ?1 AND customer = ?2 AND status = 'confirmed' AND start_at > ?3
+                     ORDER BY start_at"
+                ))
+                .map_err(backend)?;
+            let rows = stmt.query_map(params![t, customer, ts(now)], reservation_row).map_err(backend)?;
+            rows.collect::<Result<_, _>>().map_err(backend)
+        })
+        .await
+    }
+
+    async fn bookings(
+        &self,
+        tenant: &TenantId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<Vec<Reservation>> {
+        let t = tenant.0.clone();
+        self.with(move |c| {
+            let mut stmt = c
+                .prepare_cached(&format!(
+                    "SELECT {RESERVATION_COLUMNS} FROM reservations
+                     WHERE tenant_id = ?1 AND start_at >= ?2 AND start_at < ?3 AND status IN ('confirmed', 'cancelled')
+                     ORDER BY start_at"
+                ))
+                .map_err(backend)?;
+            let rows = stmt.query_map(params![t, ts(from), ts(to)], reservation_row).map_err(backend)?;
+            rows.collect::<Result<_, _>>().map_err(backend)
+        })
+        .await
+    }
+
+    async fn history(&self, tenant: &TenantId, id: &str) -> StoreResult<Vec<StatusChange>> {
+        let (t, id) = (tenant.0.clone(), id.to_owned());
+        self.with(move |c| {
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT h.at, h.status FROM status_history h
+                     JOIN reservations r ON r.id = h.reservation_id
+                     WHERE r.tenant_id = ?1 AND h.reservation_id = ?2 ORDER BY h.at, h.rowid",
+                )
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map(params![t, id], |r| {
+                    let status: String = r.get(1)?;
+                    Ok(StatusChange {
+                        at: from_ts(r.get(0)?),
+                        status: Status::parse(&status).unwrap_or(Status::Released),
+                    })
+                })
+                .map_err(backend)?;
+            rows.collect::<Result<_, _>>().map_err(backend)
+        })
+        .await
+    }
+
+    async fn expire_holds(&self, now: DateTime<Utc>) -> StoreResult<usize> {
+        self.with(move |c| {
+            let tx = c
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            let ids: Vec<String> = {
+                let mut stmt = tx
+                    .prepare(
+                        "SELECT id FROM reservations WHERE status = 'held' AND expires_at <= ?1",
+                    )
+                    .map_err(backend)?;
+                stmt.query_map(params![ts(now)], |r| r.get(0))
+                    .map_err(backend)?
+                    .collect::<Result<_, _>>()
+                    .map_err(backend)?
+            };
+            for id in &ids {
+                tx.execute(
+                    "UPDATE reservations SET status = 'released' WHERE id = ?1",
+                    params![id],
+                )
+                .map_err(backend)?;
+                record_status(&tx, id, Status::Released, now).map_err(backend)?;
+            }
+            tx.commit().map_err(backend)?;
+            Ok(ids.len())
+        })
+        .await
+    }
+
+    async fn customers(&self, tenant: &TenantId) -> StoreResult<Vec<Customer>> {
+        let t = tenant.0.clone();
+        self.with(move |c| {
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT phone, name, language, opted_out, bookings FROM customers
+                     WHERE tenant_id = ?1 ORDER BY last_seen DESC",
+                )
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map(params![t], |r| {
+                    let phone: String = r.get(0)?;
+                    let language: Option<String> = r.get(2)?;
+                    Ok((
+                        phone,
+                        r.get(1)?,
+                        language,
+                        r.get::<_, i64>(3)?,
+                        r.get::<_, i64>(4)?,
+                    ))
+                })
+                .map_err(backend)?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (phone, name, language, opted_out, bookings) = row.map_err(backend)?;
+                let Ok(phone) = PhoneNumber::parse(&phone) else {
+                    continue;
+                };
+                out.push(Customer {
+                    phone,
+                    name,
+                    language: language
+                        .as_deref()
+                        .and_then(slotline_shared::i18n::Lang::from_code),
+                    opted_out: opted_out != 0,
+                    bookings: u32::try_from(bookings).unwrap_or(0),
+                });
+            }
+            Ok(out)
+        })
+        .await
     }
 }
 
@@ -109,17 +1085,28 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn a_new_database_file_is_created_in_wal_mode_and_answers() {
+    async fn a_new_database_file_is_created_in_wal_mode_and_migrated() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("nested/slotline.db");
         let store = SqliteStore::open(&path).unwrap();
         assert!(matches!(store.health().await, StoreHealth::Ok { .. }));
-        let mode: String = store
-            .with_conn(|c| c.query_row("PRAGMA journal_mode", [], |r| r.get(0)))
+        let (mode, version) = store
+            .with(|c| {
+                let mode: String = c
+                    .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+                    .map_err(backend)?;
+                let v: i64 = c
+                    .query_row("PRAGMA user_version", [], |r| r.get(0))
+                    .map_err(backend)?;
+                Ok((mode, v))
+            })
             .await
             .unwrap();
         assert_eq!(mode, "wal");
-        assert!(path.exists());
+        assert_eq!(version, MIGRATIONS.len() as i64);
+        drop(store);
+        // Opening again applies nothing twice.
+        SqliteStore::open(&path).unwrap();
     }
 
     #[test]

@@ -681,6 +681,7 @@ impl<'a> Turn<'a> {
             ("yes", Stage::CancelConfirm { booking }) => {
                 let request = BridgeRequest::Cancel {
                     booking: booking.reference.clone(),
+                    customer: self.ctx.customer.clone(),
                     idempotency_key: self.key("cancel"),
                 };
                 self.ask(request, Pending::Cancel, Draft::default());

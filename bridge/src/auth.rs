@@ -1,0 +1,183 @@
+//! Who is calling: the worker (signed requests) or an admin (API keys).
+//!
+//! Worker calls carry an HMAC signature over method, path, timestamp and body
+//! ([`slotline_shared::signing`]); a signature is accepted once, so a captured request cannot
+//! be replayed within the skew window. Admin calls carry `Authorization: Bearer <key>`: the
+//! platform operator's key, or a tenant's key, which reaches only that tenant.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use axum::http::HeaderMap;
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+use slotline_shared::catalog::TenantId;
+use slotline_shared::signing::{self, SIGNATURE_HEADER, SigningError, TIMESTAMP_HEADER};
+
+use crate::error::AppError;
+use crate::ports::Store;
+
+/// Signatures already used, with when they may be forgotten.
+#[derive(Default)]
+pub struct ReplayGuard {
+    seen: Mutex<HashMap<String, i64>>,
+}
+
+impl ReplayGuard {
+    /// Records `signature`; `false` if it was seen before.
+    fn first_use(&self, signature: &str, now: i64) -> bool {
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        if seen.len() > 10_000 {
+            seen.retain(|_, forget_at| *forget_at > now);
+        }
+        let forget_at = now + 2 * signing::MAX_SKEW_SECS;
+        seen.insert(signature.to_owned(), forget_at).is_none()
+    }
+}
+
+/// Checks a worker request's signature. `secret` is `None` when the worker API is not
+/// configured.
+pub fn verify_worker(
+    secret: Option<&[u8]>,
+    guard: &ReplayGuard,
+    method: &str,
+    path: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let secret = secret.ok_or_else(|| {
+        AppError::Unavailable("the worker API is not configured (SLOTLINE_WORKER_SECRET)".into())
+    })?;
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let signature = header(SIGNATURE_HEADER)
+        .ok_or_else(|| AppError::Unauthorized("missing or malformed request signature".into()))?;
+    signing::verify(
+        secret,
+        method,
+        path,
+        body,
+        header(TIMESTAMP_HEADER),
+        Some(signature),
+        now.timestamp(),
+    )
+    .map_err(|e| match e {
+        SigningError::Malformed => {
+            AppError::Unauthorized("missing or malformed request signature".into())
+        }
+        SigningError::Expired => AppError::Unauthorized("request signature expired".into()),
+        SigningError::Mismatch => AppError::Unauthorized("request signature does not match".into()),
+    })?;
+    if !guard.first_use(signature, now.timestamp()) {
+        return Err(AppError::Unauthorized("request already used".into()));
+    }
+    Ok(())
+}
+
+/// The SHA-256 of an API key, as stored.
+pub fn key_hash(key: &str) -> String {
+    Sha256::digest(key.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A new tenant API key.
+pub fn new_key() -> Result<String, AppError> {
+    let mut bytes = [0u8; 24];
+    getrandom::fill(&mut bytes).map_err(|e| AppError::Internal(format!("no randomness: {e}")))?;
+    Ok(format!(
+        "slk_{}",
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    ))
+}
+
+/// Who an admin request comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Admin {
+    /// The platform operator: every tenant.
+    Operator,
+    /// One tenant's staff.
+    Tenant(TenantId),
+}
+
+impl Admin {
+    /// Refuses unless the caller may act on `tenant`. Another tenant's resources are "not
+    /// found" rather than "forbidden", so their existence does not leak.
+    pub fn check(&self, tenant: &TenantId) -> Result<(), AppError> {
+        match self {
+            Admin::Operator => Ok(()),
+            Admin::Tenant(own) if own == tenant => Ok(()),
+            Admin::Tenant(_) => Err(AppError::NotFound(format!("tenant {tenant}"))),
+        }
+    }
+
+    /// Refuses unless the caller is the operator.
+    pub fn operator(&self) -> Result<(), AppError> {
+        match self {
+            Admin::Operator => Ok(()),
+            Admin::Tenant(_) => Err(AppError::Forbidden(
+                "only the platform operator can do this".into(),
+            )),
+        }
+    }
+}
+
+/// Identifies an admin caller from `Authorization: Bearer <key>`.
+pub async fn admin(
+    headers: &HeaderMap,
+    operator_key: Option<&str>,
+    store: &dyn Store,
+) -> Result<Admin, AppError> {
+    let key = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .ok_or_else(|| AppError::Unauthorized("send Authorization: Bearer <api key>".into()))?;
+    if let Some(op) = operator_key
+        && constant_eq(op.as_bytes(), key.as_bytes())
+    {
+        return Ok(Admin::Operator);
+    }
+    match store.tenant_for_key(&key_hash(key)).await? {
+        Some(t) => Ok(Admin::Tenant(t)),
+        None => Err(AppError::Unauthorized("unknown API key".into())),
+    }
+}
+
+fn constant_eq(a: &[u8], b: &[u8]) -> bool {
+    use subtle::ConstantTimeEq;
+    bool::from(a.ct_eq(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_signature_is_accepted_once() {
+        let guard = ReplayGuard::default();
+        assert!(guard.first_use("abc", 1_000));
+        assert!(!guard.first_use("abc", 1_001));
+        assert!(guard.first_use("abd", 1_001));
+    }
+
+    #[test]
+    fn a_tenant_key_reaches_only_its_tenant() {
+        let a = Admin::Tenant("a".into());
+        assert!(a.check(&"a".into()).is_ok());
+        assert!(matches!(a.check(&"b".into()), Err(AppError::NotFound(_))));
+        assert!(matches!(a.operator(), Err(AppError::Forbidden(_))));
+        assert!(Admin::Operator.check(&"b".into()).is_ok());
+    }
+
+    #[test]
+    fn keys_are_long_random_and_hashed() {
+        let k = new_key().unwrap();
+        assert!(k.starts_with("slk_") && k.len() == 52, "{k}");
+        assert_ne!(k, new_key().unwrap());
+        assert_eq!(key_hash(&k).len(), 64);
+    }
+}

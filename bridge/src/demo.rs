@@ -1,0 +1,160 @@
+//! The demo salon: three services, three providers with different hours and breaks. Seeded
+//! by `SLOTLINE_SEED_DEMO=1` (which `cargo xtask dev` sets) when no tenant `demo` exists.
+
+use slotline_shared::catalog::TenantId;
+use slotline_shared::i18n::Lang;
+use slotline_shared::phone::PhoneNumber;
+
+use crate::auth;
+use crate::model::{BookingPolicy, Interval, ProviderRecord, ServiceRecord, Tenant, Weekly};
+use crate::ports::{Store, StoreError};
+
+/// The demo tenant's id.
+pub const TENANT: &str = "demo";
+
+fn service(
+    id: &str,
+    name: &str,
+    description: &str,
+    minutes: u32,
+    cents: i64,
+    deposit: Option<i64>,
+    aliases: &[&str],
+) -> ServiceRecord {
+    ServiceRecord {
+        id: id.into(),
+        name: name.into(),
+        description: description.into(),
+        duration_min: minutes,
+        price_minor: cents,
+        currency: "EUR".into(),
+        deposit_minor: deposit,
+        buffer_before_min: 0,
+        buffer_after_min: 10,
+        image_url: None,
+        aliases: aliases.iter().map(|a| (*a).to_owned()).collect(),
+        active: true,
+    }
+}
+
+fn provider(id: &str, name: &str, rating: u8, services: &[&str]) -> ProviderRecord {
+    ProviderRecord {
+        id: id.into(),
+        name: name.into(),
+        rating_tenths: Some(rating),
+        services: services.iter().map(|s| (*s).into()).collect(),
+        weight: 1,
+        max_per_day: None,
+        zone: None,
+        active: true,
+    }
+}
+
+fn days(mon_fri: &[Interval], sat: &[Interval]) -> Weekly {
+    Weekly {
+        mon: mon_fri.to_vec(),
+        tue: mon_fri.to_vec(),
+        wed: mon_fri.to_vec(),
+        thu: mon_fri.to_vec(),
+        fri: mon_fri.to_vec(),
+        sat: sat.to_vec(),
+        sun: Vec::new(),
+    }
+}
+
+/// Creates the demo salon unless it exists. Returns whether it was created.
+pub async fn seed(store: &dyn Store) -> Result<bool, StoreError> {
+    let id = TenantId::from(TENANT);
+    if store.tenant(&id).await?.is_some() {
+        return Ok(false);
+    }
+    let tenant = Tenant {
+        id: id.clone(),
+        name: "Salon Bella".into(),
+        zone: chrono_tz::Europe::Madrid,
+        languages: vec![Lang::En, Lang::Es, Lang::Pt],
+        numbers: PhoneNumber::parse("+14155238886").into_iter().collect(),
+        keywords: vec!["bella".into(), "salon".into()],
+        greeting: None,
+        emoji: true,
+        policy: BookingPolicy::default(),
+    };
+    // The demo's key is random and never shown: the operator key manages it.
+    let key = auth::new_key().map_err(|e| StoreError::Backend(e.to_string()))?;
+    store.create_tenant(&tenant, &auth::key_hash(&key)).await?;
+    for s in [
+        service(
+            "haircut",
+            "Haircut",
+            "Wash, cut and style",
+            30,
+            2000,
+            None,
+            &["corte", "corte de pelo", "corte de cabelo", "cut"],
+        ),
+        service(
+            "colour",
+            "Colour",
+            "Full colour with gloss",
+            90,
+            6000,
+            Some(1500),
+            &["color", "coloracion", "coloração", "tinte", "dye"],
+        ),
+        service(
+            "manicure",
+            "Manicure",
+            "Shape, cuticles and polish",
+            45,
+            2500,
+            None,
+            &["manicura", "unhas", "nails"],
+        ),
+    ] {
+        store.put_service(&id, &s).await?;
+    }
+    let maria = days(
+        &[
+            Interval::hm((9, 0), (13, 0)),
+            Interval::hm((14, 0), (18, 0)),
+        ],
+        &[Interval::hm((10, 0), (14, 0))],
+    );
+    let joao = days(
+        &[
+            Interval::hm((11, 0), (15, 0)),
+            Interval::hm((15, 30), (20, 0)),
+        ],
+        &[],
+    );
+    let ana = days(
+        &[
+            Interval::hm((8, 0), (12, 0)),
+            Interval::hm((12, 30), (16, 0)),
+        ],
+        &[Interval::hm((9, 0), (13, 0))],
+    );
+    for (p, weekly) in [
+        (
+            provider("maria", "Maria Silva", 48, &["haircut", "colour"]),
+            maria,
+        ),
+        (
+            provider(
+                "joao",
+                "João Pereira",
+                49,
+                &["haircut", "colour", "manicure"],
+            ),
+            joao,
+        ),
+        (
+            provider("ana", "Ana Costa", 46, &["haircut", "manicure"]),
+            ana,
+        ),
+    ] {
+        store.put_provider(&id, &p).await?;
+        store.set_weekly(&id, &p.id, &weekly).await?;
+    }
+    Ok(true)
+}

@@ -1,0 +1,83 @@
+//! The bridge's HTTP surface, built by [`app`] so tests drive it without a socket.
+//!
+//! - `GET /healthz`: version and store status.
+//! - `/worker/{tenant}/…`: the signed API the worker calls ([`worker`]).
+//! - `/admin/…`: the admin API for operators and tenants ([`admin`]), described by
+//!   `GET /admin/openapi.json`.
+
+pub mod admin;
+pub mod worker;
+
+use std::sync::Arc;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::de::DeserializeOwned;
+use slotline_shared::wire::{Health, StoreHealth};
+
+use crate::auth::ReplayGuard;
+use crate::error::AppError;
+use crate::ports::{Clock, Store};
+use crate::scheduler::Scheduler;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// Persistence.
+    pub store: Arc<dyn Store>,
+    /// Availability and booking.
+    pub scheduler: Arc<dyn Scheduler>,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+    /// Secret shared with the worker; `None` disables the worker API.
+    pub worker_secret: Option<Arc<[u8]>>,
+    /// The platform operator's admin key; `None` means no operator access.
+    pub operator_key: Option<Arc<str>>,
+    /// Signatures already used.
+    pub replay: Arc<ReplayGuard>,
+}
+
+/// The bridge's routes, ready to serve or to call in tests.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .merge(worker::routes())
+        .merge(admin::routes())
+        .fallback(crate::error::not_found)
+        .with_state(state)
+}
+
+/// `GET /healthz`: the version and whether the store answers; 503 when it does not.
+async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
+    let store = state.store.health().await;
+    let status = match store {
+        StoreHealth::Ok { .. } => StatusCode::OK,
+        StoreHealth::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+    };
+    let health = Health {
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        store,
+    };
+    (status, Json(health))
+}
+
+/// A JSON body whose rejection is one of our errors (a 400 saying what is wrong).
+pub struct JsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(value)) => Ok(Self(value)),
+            Err(rejection) => Err(bad_json(rejection)),
+        }
+    }
+}
+
+fn bad_json(rejection: JsonRejection) -> AppError {
+    AppError::BadRequest(rejection.body_text())
+}

@@ -1,0 +1,140 @@
+//! The API the worker calls, one tenant per path, every request signed.
+//!
+//! - `GET /worker/{tenant}/snapshot`: profile and catalog, version-stamped for edge caches.
+//! - `POST /worker/{tenant}/rpc`: a [`BridgeRequest`] in, a [`BridgeAnswer`] out.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Method, Uri};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use slotline_shared::catalog::TenantId;
+use slotline_shared::wire::{BridgeAnswer, BridgeRequest};
+
+use super::AppState;
+use crate::auth;
+use crate::error::AppError;
+use crate::model::TenantSnapshot;
+use crate::scheduler::{Change, HoldResult, Scheduler};
+
+/// The worker API's routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/worker/{tenant}/snapshot", get(snapshot))
+        .route("/worker/{tenant}/rpc", post(rpc))
+}
+
+fn verify(
+    state: &AppState,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(), AppError> {
+    auth::verify_worker(
+        state.worker_secret.as_deref(),
+        &state.replay,
+        method.as_str(),
+        uri.path(),
+        headers,
+        body,
+        state.clock.now(),
+    )
+}
+
+async fn snapshot(
+    State(state): State<AppState>,
+    Path(tenant): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Json<TenantSnapshot>, AppError> {
+    verify(&state, &method, &uri, &headers, b"")?;
+    Ok(Json(state.scheduler.snapshot(&TenantId(tenant)).await?))
+}
+
+async fn rpc(
+    State(state): State<AppState>,
+    Path(tenant): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<BridgeAnswer>, AppError> {
+    verify(&state, &method, &uri, &headers, &body)?;
+    let request: BridgeRequest = serde_json::from_slice(&body)
+        .map_err(|e| AppError::BadRequest(format!("not a bridge request: {e}")))?;
+    Ok(Json(
+        answer(state.scheduler.as_ref(), &TenantId(tenant), request).await?,
+    ))
+}
+
+/// Carries out one request of the conversation.
+pub async fn answer(
+    scheduler: &dyn Scheduler,
+    tenant: &TenantId,
+    request: BridgeRequest,
+) -> Result<BridgeAnswer, AppError> {
+    let failed = |reason: &str| BridgeAnswer::Failed {
+        reason: reason.into(),
+    };
+    Ok(match request {
+        BridgeRequest::Slots {
+            service,
+            provider,
+            from,
+            days,
+        } => BridgeAnswer::Slots {
+            slots: scheduler
+                .slots(tenant, &service, provider.as_ref(), from, days)
+                .await?,
+        },
+        BridgeRequest::Hold {
+            service,
+            provider,
+            start,
+            customer,
+            idempotency_key,
+        } => {
+            match scheduler
+                .hold(
+                    tenant,
+                    &service,
+                    provider.as_ref(),
+                    start,
+                    &customer,
+                    &idempotency_key,
+                )
+                .await?
+            {
+                HoldResult::Held(hold) => BridgeAnswer::Held { hold },
+                HoldResult::Taken(alternatives) => BridgeAnswer::Taken { alternatives },
+            }
+        }
+        BridgeRequest::Release { hold } => {
+            scheduler.release(tenant, &hold).await?;
+            BridgeAnswer::Released
+        }
+        BridgeRequest::Confirm { hold, .. } => match scheduler.confirm(tenant, &hold).await? {
+            Change::Done(booking) => BridgeAnswer::Booked { booking },
+            Change::HoldGone => failed("the hold expired or was released"),
+            Change::NotFound => failed("no such hold"),
+        },
+        BridgeRequest::Reschedule { booking, hold, .. } => {
+            match scheduler.reschedule(tenant, &booking, &hold).await? {
+                Change::Done(booking) => BridgeAnswer::Rescheduled { booking },
+                Change::HoldGone => failed("the hold expired or was released"),
+                Change::NotFound => failed("no such booking for this customer"),
+            }
+        }
+        BridgeRequest::Cancel {
+            booking, customer, ..
+        } => match scheduler.cancel(tenant, &booking, &customer).await? {
+            (Change::Done(booking), refund) => BridgeAnswer::Cancelled { booking, refund },
+            (_, _) => failed("no such booking for this customer"),
+        },
+        BridgeRequest::Bookings { customer } => BridgeAnswer::Bookings {
+            bookings: scheduler.bookings(tenant, &customer).await?,
+        },
+    })
+}

@@ -1,0 +1,621 @@
+//! The `Scheduler` port and its built-in adapter.
+//!
+//! [`EmbeddedScheduler`] answers slot queries from the engine ([`crate::engine`]) over the
+//! store's schedules and reservations, and places holds and bookings through the store's
+//! atomic operations. Two caches keep the hot path fast:
+//!
+//! - tenant configuration (profile, catalog, schedules), dropped on every admin change
+//!   made through this bridge and re-read after a few seconds otherwise (another instance may
+//!   have changed it);
+//! - free slots per (tenant, service, provider or any, day), dropped for exactly the
+//!   provider-days a hold, booking, cancellation or release touches, and for the whole tenant
+//!   on a configuration change.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use sha2::{Digest, Sha256};
+use slotline_shared::catalog::{Catalog, ProviderId, ServiceId, TenantId};
+use slotline_shared::phone::PhoneNumber;
+use slotline_shared::wire::{Booking, Hold, Slot};
+
+use crate::engine::{self, Busy, Schedule};
+use crate::error::AppError;
+use crate::model::{ProviderRecord, Reservation, ServiceRecord, Tenant, TenantSnapshot};
+use crate::ports::{Candidate, ChangeOutcome, Clock, HoldOutcome, NewHold, Store};
+
+/// What a hold request came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HoldResult {
+    /// Held.
+    Held(Hold),
+    /// Not free; the nearest free slots.
+    Taken(Vec<Slot>),
+}
+
+/// What a confirm, reschedule or cancel came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// Done.
+    Done(Booking),
+    /// The hold lapsed or was released.
+    HoldGone,
+    /// No such booking for this customer.
+    NotFound,
+}
+
+/// Availability and booking, whichever engine does the scheduling.
+#[async_trait]
+pub trait Scheduler: Send + Sync + 'static {
+    /// The tenant's profile and catalog, version-stamped.
+    async fn snapshot(&self, tenant: &TenantId) -> Result<TenantSnapshot, AppError>;
+    /// Free slots for `days` tenant-local days from `from`.
+    async fn slots(
+        &self,
+        tenant: &TenantId,
+        service: &ServiceId,
+        provider: Option<&ProviderId>,
+        from: NaiveDate,
+        days: u32,
+    ) -> Result<Vec<Slot>, AppError>;
+    /// Holds a slot for a customer.
+    async fn hold(
+        &self,
+        tenant: &TenantId,
+        service: &ServiceId,
+        provider: Option<&ProviderId>,
+        start: DateTime<Utc>,
+        customer: &PhoneNumber,
+        idempotency_key: &str,
+    ) -> Result<HoldResult, AppError>;
+    /// Gives a hold back.
+    async fn release(&self, tenant: &TenantId, hold: &str) -> Result<(), AppError>;
+    /// Turns a hold into a booking.
+    async fn confirm(&self, tenant: &TenantId, hold: &str) -> Result<Change, AppError>;
+    /// Moves a booking onto a held slot.
+    async fn reschedule(
+        &self,
+        tenant: &TenantId,
+        booking: &str,
+        hold: &str,
+    ) -> Result<Change, AppError>;
+    /// Cancels a customer's booking; with the deposit to refund, if any.
+    async fn cancel(
+        &self,
+        tenant: &TenantId,
+        booking: &str,
+        customer: &PhoneNumber,
+    ) -> Result<(Change, Option<slotline_shared::catalog::Money>), AppError>;
+    /// A customer's upcoming bookings.
+    async fn bookings(
+        &self,
+        tenant: &TenantId,
+        customer: &PhoneNumber,
+    ) -> Result<Vec<Booking>, AppError>;
+    /// Forgets cached configuration and slots of a tenant (after an admin change).
+    fn config_changed(&self, tenant: &TenantId);
+}
+
+/// How long cached configuration is trusted without a change through this bridge.
+const CONFIG_TTL: Duration = Duration::seconds(5);
+/// How long cached slots are trusted at most (minimum notice moves with the clock).
+const SLOTS_TTL: Duration = Duration::seconds(30);
+/// The period round-robin fairness looks back over.
+const FAIRNESS_WINDOW: Duration = Duration::days(30);
+
+/// A tenant's configuration, loaded once and shared.
+struct Config {
+    loaded_at: DateTime<Utc>,
+    version: u64,
+    tenant: Tenant,
+    services: Vec<ServiceRecord>,
+    providers: Vec<ProviderRecord>,
+    schedules: HashMap<ProviderId, Schedule>,
+}
+
+impl Config {
+    fn service(&self, id: &ServiceId) -> Result<&ServiceRecord, AppError> {
+        self.services
+            .iter()
+            .find(|s| &s.id == id && s.active)
+            .ok_or_else(|| AppError::NotFound(format!("service {id}")))
+    }
+
+    /// Active providers who perform `service`, or just `only` if given (and able).
+    fn able(
+        &self,
+        service: &ServiceId,
+        only: Option<&ProviderId>,
+    ) -> Result<Vec<&ProviderRecord>, AppError> {
+        let able: Vec<&ProviderRecord> = self
+            .providers
+            .iter()
+            .filter(|p| p.active && p.services.contains(service))
+            .filter(|p| only.is_none_or(|id| &p.id == id))
+            .collect();
+        if let (Some(id), true) = (only, able.is_empty()) {
+            return Err(AppError::NotFound(format!(
+                "provider {id} for service {service}"
+            )));
+        }
+        Ok(able)
+    }
+
+    fn request(&self, service: &ServiceRecord, now: DateTime<Utc>) -> engine::Request {
+        let p = &self.tenant.policy;
+        engine::Request {
+            duration: Duration::minutes(i64::from(service.duration_min)),
+            buffer_before: Duration::minutes(i64::from(service.buffer_before_min)),
+            buffer_after: Duration::minutes(i64::from(service.buffer_after_min)),
+            step: Duration::minutes(i64::from(p.slot_step_min.max(5))),
+            tenant_zone: self.tenant.zone,
+            now,
+            earliest: now + Duration::minutes(i64::from(p.min_notice_min)),
+            latest: now + Duration::days(i64::from(p.window_days)),
+        }
+    }
+}
+
+type SlotKey = (TenantId, ServiceId, Option<ProviderId>, NaiveDate);
+
+struct CachedSlots {
+    slots: Vec<Slot>,
+    valid_until: DateTime<Utc>,
+}
+
+/// The built-in scheduler.
+pub struct EmbeddedScheduler {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    configs: Mutex<HashMap<TenantId, Arc<Config>>>,
+    slots: Mutex<HashMap<SlotKey, CachedSlots>>,
+}
+
+impl EmbeddedScheduler {
+    /// A scheduler over `store`, telling time by `clock`.
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            store,
+            clock,
+            configs: Mutex::new(HashMap::new()),
+            slots: Mutex::new(HashMap::new()),
+        }
+    }
+
+    async fn config(&self, tenant: &TenantId) -> Result<Arc<Config>, AppError> {
+        let now = self.clock.now();
+        if let Some(c) = lock(&self.configs).get(tenant)
+            && now - c.loaded_at < CONFIG_TTL
+        {
+            return Ok(Arc::clone(c));
+        }
+        let t = self
+            .store
+            .tenant(tenant)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("tenant {tenant}")))?;
+        let version = self.store.config_version(tenant).await?;
+        let services = self.store.services(tenant).await?;
+        let providers = self.store.providers(tenant).await?;
+        let mut schedules = HashMap::new();
+        for p in &providers {
+            let weekly = self.store.weekly(tenant, &p.id).await?;
+            let overrides = self.store.overrides(tenant, &p.id).await?;
+            let zone = p.zone.unwrap_or(t.zone);
+            schedules.insert(
+                p.id.clone(),
+                Schedule::new(p.id.clone(), zone, weekly, &overrides, p.max_per_day),
+            );
+        }
+        let config = Arc::new(Config {
+            loaded_at: now,
+            version,
+            tenant: t,
+            services,
+            providers,
+            schedules,
+        });
+        let mut configs = lock(&self.configs);
+        // A changed version means cached slots were computed from stale rules.
+        if configs
+            .get(tenant)
+            .is_some_and(|old| old.version != version)
+        {
+            lock(&self.slots).retain(|k, _| &k.0 != tenant);
+        }
+        configs.insert(tenant.clone(), Arc::clone(&config));
+        Ok(config)
+    }
+
+    /// Drops cached slots around `start` for `provider` (and "any").
+    fn invalidate(
+        &self,
+        tenant: &TenantId,
+        provider: &ProviderId,
+        start: DateTime<Utc>,
+        zone: chrono_tz::Tz,
+    ) {
+        let day = start.with_timezone(&zone).date_naive();
+        let near = |d: NaiveDate| (d - day).num_days().abs() <= 1;
+        lock(&self.slots).retain(|(t, _, p, d), _| {
+            !(t == tenant && near(*d) && p.as_ref().is_none_or(|p| p == provider))
+        });
+    }
+
+    /// Free starts of each able provider on `day`.
+    async fn compute_day(
+        &self,
+        config: &Config,
+        service: &ServiceRecord,
+        providers: &[&ProviderRecord],
+        day: NaiveDate,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(ProviderId, Vec<DateTime<Utc>>)>, AppError> {
+        let req = config.request(service, now);
+        let (from, to) = engine::day_bounds(config.tenant.zone, day);
+        // Reservations can reach into the day from either side through buffers.
+        let margin = Duration::hours(12);
+        let ids: Vec<ProviderId> = providers.iter().map(|p| p.id.clone()).collect();
+        let reservations = self
+            .store
+            .active_reservations(&config.tenant.id, &ids, from - margin, to + margin, now)
+            .await?;
+        let mut out = Vec::new();
+        for p in providers {
+            let Some(schedule) = config.schedules.get(&p.id) else {
+                continue;
+            };
+            let busy: Vec<Busy> = reservations
+                .iter()
+                .filter(|r| r.provider == p.id)
+                .map(|r| Busy {
+                    start: r.block_start,
+                    end: r.block_end,
+                    booked_start: r.start,
+                })
+                .collect();
+            out.push((
+                p.id.clone(),
+                engine::free_starts(&req, schedule, &busy, day),
+            ));
+        }
+        Ok(out)
+    }
+
+    async fn day_slots(
+        &self,
+        config: &Config,
+        service: &ServiceRecord,
+        provider: Option<&ProviderId>,
+        day: NaiveDate,
+    ) -> Result<Vec<Slot>, AppError> {
+        let now = self.clock.now();
+        let key = (
+            config.tenant.id.clone(),
+            service.id.clone(),
+            provider.cloned(),
+            day,
+        );
+        if let Some(hit) = lock(&self.slots).get(&key)
+            && hit.valid_until > now
+        {
+            return Ok(hit.slots.clone());
+        }
+        let providers = config.able(&service.id, provider)?;
+        let per_provider = self
+            .compute_day(config, service, &providers, day, now)
+            .await?;
+        let mut slots: Vec<Slot> = match provider {
+            Some(id) => per_provider
+                .into_iter()
+                .flat_map(|(_, starts)| starts)
+                .map(|start| Slot {
+                    start,
+                    provider: Some(id.clone()),
+                })
+                .collect(),
+            None => {
+                let mut starts: Vec<DateTime<Utc>> =
+                    per_provider.into_iter().flat_map(|(_, s)| s).collect();
+                starts.sort_unstable();
+                starts.dedup();
+                starts
+                    .into_iter()
+                    .map(|start| Slot {
+                        start,
+                        provider: None,
+                    })
+                    .collect()
+            }
+        };
+        slots.sort_by_key(|s| s.start);
+        lock(&self.slots).insert(
+            key,
+            CachedSlots {
+                slots: slots.clone(),
+                valid_until: now + SLOTS_TTL,
+            },
+        );
+        Ok(slots)
+    }
+
+    /// The nearest free slots to `start` on its day and the next, at most three.
+    async fn alternatives(
+        &self,
+        config: &Config,
+        service: &ServiceRecord,
+        provider: Option<&ProviderId>,
+        start: DateTime<Utc>,
+    ) -> Result<Vec<Slot>, AppError> {
+        let day = start.with_timezone(&config.tenant.zone).date_naive();
+        let mut free = Vec::new();
+        for d in [Some(day), day.succ_opt()].into_iter().flatten() {
+            free.extend(self.day_slots(config, service, provider, d).await?);
+        }
+        free.sort_by_key(|s| (s.start - start).num_seconds().abs());
+        free.truncate(3);
+        free.sort_by_key(|s| s.start);
+        Ok(free)
+    }
+}
+
+/// A reservation as the customer sees it.
+fn booking_of(r: &Reservation) -> Booking {
+    Booking {
+        reference: r.reference.clone().unwrap_or_default(),
+        service: r.service.clone(),
+        provider: r.provider.clone(),
+        start: r.start,
+        deposit: r.deposit.clone(),
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A short booking reference derived from the hold's id, so confirming twice yields the
+/// same one: `SL-` and six characters customers can read out (no 0/O, 1/I).
+pub fn reference_for(hold_id: &str) -> String {
+    const ALPHABET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+    let digest = Sha256::digest(hold_id.as_bytes());
+    let code: String = digest
+        .iter()
+        .take(6)
+        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+        .collect();
+    format!("SL-{code}")
+}
+
+#[async_trait]
+impl Scheduler for EmbeddedScheduler {
+    async fn snapshot(&self, tenant: &TenantId) -> Result<TenantSnapshot, AppError> {
+        let c = self.config(tenant).await?;
+        Ok(TenantSnapshot {
+            version: c.version,
+            profile: c.tenant.profile(),
+            catalog: Catalog {
+                services: c
+                    .services
+                    .iter()
+                    .filter(|s| s.active)
+                    .map(ServiceRecord::public)
+                    .collect(),
+                providers: c
+                    .providers
+                    .iter()
+                    .filter(|p| p.active)
+                    .map(ProviderRecord::public)
+                    .collect(),
+            },
+        })
+    }
+
+    async fn slots(
+        &self,
+        tenant: &TenantId,
+        service: &ServiceId,
+        provider: Option<&ProviderId>,
+        from: NaiveDate,
+        days: u32,
+    ) -> Result<Vec<Slot>, AppError> {
+        if days == 0 || days > 31 {
+            return Err(AppError::BadRequest("days must be between 1 and 31".into()));
+        }
+        let config = self.config(tenant).await?;
+        let service = config.service(service)?.clone();
+        let mut out = Vec::new();
+        for offset in 0..days {
+            let Some(day) = from.checked_add_days(chrono::Days::new(u64::from(offset))) else {
+                break;
+            };
+            out.extend(self.day_slots(&config, &service, provider, day).await?);
+        }
+        Ok(out)
+    }
+
+    async fn hold(
+        &self,
+        tenant: &TenantId,
+        service: &ServiceId,
+        provider: Option<&ProviderId>,
+        start: DateTime<Utc>,
+        customer: &PhoneNumber,
+        idempotency_key: &str,
+    ) -> Result<HoldResult, AppError> {
+        let now = self.clock.now();
+        let config = self.config(tenant).await?;
+        let svc = config.service(service)?.clone();
+        let able = config.able(service, provider)?;
+        let req = config.request(&svc, now);
+        let day = start.with_timezone(&config.tenant.zone).date_naive();
+        // Only providers whose working hours and the tenant's rules allow this start; the
+        // store then checks overlaps and daily limits atomically.
+        let works = |id: &ProviderId| {
+            config.schedules.get(id).is_some_and(|s| {
+                let all = engine::free_starts(&req, s, &[], day);
+                all.contains(&start)
+            })
+        };
+        let candidates: Vec<Candidate> = able
+            .iter()
+            .filter(|p| works(&p.id))
+            .map(|p| Candidate {
+                provider: p.id.clone(),
+                weight: p.weight,
+                max_per_day: p.max_per_day,
+            })
+            .collect();
+        let (block_start, block_end) = req.block(start);
+        let new = NewHold {
+            tenant: tenant.clone(),
+            service: service.clone(),
+            candidates,
+            customer: customer.clone(),
+            start,
+            end: start + req.duration,
+            block_start,
+            block_end,
+            expires_at: now + Duration::minutes(i64::from(config.tenant.policy.hold_ttl_min)),
+            day: engine::day_bounds(config.tenant.zone, day),
+            fairness_since: now - FAIRNESS_WINDOW,
+            idempotency_key: idempotency_key.to_owned(),
+            deposit: svc.public().deposit,
+        };
+        let (outcome, reason) = if new.candidates.is_empty() {
+            (HoldOutcome::Taken, None)
+        } else {
+            self.store.hold(&new, now).await?
+        };
+        match outcome {
+            HoldOutcome::Held(r) => {
+                if provider.is_none()
+                    && let Some(reason) = reason
+                {
+                    tracing::info!(tenant = %tenant, hold = %r.id, "any available: {reason}");
+                }
+                self.invalidate(tenant, &r.provider, r.start, config.tenant.zone);
+                Ok(HoldResult::Held(Hold {
+                    id: r.id,
+                    service: r.service,
+                    provider: r.provider,
+                    start: r.start,
+                    expires_at: r.expires_at.unwrap_or(now),
+                }))
+            }
+            HoldOutcome::Taken => {
+                // Someone else's hold may not be in the cache yet.
+                for p in &able {
+                    self.invalidate(tenant, &p.id, start, config.tenant.zone);
+                }
+                Ok(HoldResult::Taken(
+                    self.alternatives(&config, &svc, provider, start).await?,
+                ))
+            }
+        }
+    }
+
+    async fn release(&self, tenant: &TenantId, hold: &str) -> Result<(), AppError> {
+        let now = self.clock.now();
+        let config = self.config(tenant).await?;
+        if let Some(r) = self.store.reservation(tenant, hold).await? {
+            self.store.release(tenant, hold, now).await?;
+            self.invalidate(tenant, &r.provider, r.start, config.tenant.zone);
+        }
+        Ok(())
+    }
+
+    async fn confirm(&self, tenant: &TenantId, hold: &str) -> Result<Change, AppError> {
+        let now = self.clock.now();
+        let config = self.config(tenant).await?;
+        Ok(
+            match self
+                .store
+                .confirm(tenant, hold, &reference_for(hold), now)
+                .await?
+            {
+                ChangeOutcome::Done(r) => {
+                    self.invalidate(tenant, &r.provider, r.start, config.tenant.zone);
+                    Change::Done(booking_of(&r))
+                }
+                ChangeOutcome::HoldGone => Change::HoldGone,
+                ChangeOutcome::NotFound => Change::NotFound,
+            },
+        )
+    }
+
+    async fn reschedule(
+        &self,
+        tenant: &TenantId,
+        booking: &str,
+        hold: &str,
+    ) -> Result<Change, AppError> {
+        let now = self.clock.now();
+        Ok(
+            match self.store.reschedule(tenant, booking, hold, now).await? {
+                ChangeOutcome::Done(r) => {
+                    // Both the old and the new time changed; a reschedule is rare enough to
+                    // simply drop the tenant's cached slots.
+                    lock(&self.slots).retain(|k, _| &k.0 != tenant);
+                    Change::Done(booking_of(&r))
+                }
+                ChangeOutcome::HoldGone => Change::HoldGone,
+                ChangeOutcome::NotFound => Change::NotFound,
+            },
+        )
+    }
+
+    async fn cancel(
+        &self,
+        tenant: &TenantId,
+        booking: &str,
+        customer: &PhoneNumber,
+    ) -> Result<(Change, Option<slotline_shared::catalog::Money>), AppError> {
+        let now = self.clock.now();
+        let config = self.config(tenant).await?;
+        Ok(
+            match self.store.cancel(tenant, booking, customer, now).await? {
+                ChangeOutcome::Done(r) => {
+                    self.invalidate(tenant, &r.provider, r.start, config.tenant.zone);
+                    let notice =
+                        Duration::hours(i64::from(config.tenant.policy.cancellation_notice_hours));
+                    let refund = r.deposit.clone().filter(|_| r.start - now >= notice);
+                    (Change::Done(booking_of(&r)), refund)
+                }
+                ChangeOutcome::HoldGone => (Change::HoldGone, None),
+                ChangeOutcome::NotFound => (Change::NotFound, None),
+            },
+        )
+    }
+
+    async fn bookings(
+        &self,
+        tenant: &TenantId,
+        customer: &PhoneNumber,
+    ) -> Result<Vec<Booking>, AppError> {
+        let now = self.clock.now();
+        let upcoming = self.store.upcoming(tenant, customer, now).await?;
+        Ok(upcoming.iter().map(booking_of).collect())
+    }
+
+    fn config_changed(&self, tenant: &TenantId) {
+        lock(&self.configs).remove(tenant);
+        lock(&self.slots).retain(|k, _| &k.0 != tenant);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_are_stable_readable_and_distinct() {
+        let a = reference_for("hold-1");
+        assert_eq!(a, reference_for("hold-1"));
+        assert_ne!(a, reference_for("hold-2"));
+        assert!(a.starts_with("SL-") && a.len() == 9, "{a}");
+        assert!(!a[3..].contains(['0', 'O', '1', 'I']), "{a}");
+    }
+}

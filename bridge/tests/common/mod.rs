@@ -1,0 +1,172 @@
+//! A bridge served on loopback for HTTP tests, with helpers that speak its APIs.
+
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use slotline_bridge::adapters::SqliteStore;
+use slotline_bridge::auth::ReplayGuard;
+use slotline_bridge::ports::{Clock, Store, SystemClock};
+use slotline_bridge::scheduler::EmbeddedScheduler;
+use slotline_bridge::{AppState, app};
+use slotline_shared::signing;
+use slotline_shared::wire::{BridgeAnswer, BridgeRequest};
+
+pub const OPERATOR: &str = "operator-key-for-tests-0001";
+pub const SECRET: &[u8] = b"worker-secret-for-tests";
+
+pub struct TestBridge {
+    pub url: String,
+    pub store: Arc<dyn Store>,
+    pub client: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+impl TestBridge {
+    pub async fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> =
+            Arc::new(SqliteStore::open(&dir.path().join("bridge.db")).unwrap());
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let state = AppState {
+            store: Arc::clone(&store),
+            scheduler: Arc::new(EmbeddedScheduler::new(
+                Arc::clone(&store),
+                Arc::clone(&clock),
+            )),
+            clock,
+            worker_secret: Some(Arc::from(SECRET.to_vec())),
+            operator_key: Some(Arc::from(OPERATOR)),
+            replay: Arc::new(ReplayGuard::default()),
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app(state)).await });
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(64)
+            .build()
+            .unwrap();
+        Self {
+            url,
+            store,
+            client,
+            _dir: dir,
+        }
+    }
+
+    /// An admin call with `key`; returns status and JSON body (Null if empty).
+    pub async fn admin(
+        &self,
+        method: Method,
+        path: &str,
+        key: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self
+            .client
+            .request(method, format!("{}{path}", self.url))
+            .bearer_auth(key);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status();
+        let text = resp.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// A signed worker call.
+    pub async fn rpc(&self, tenant: &str, request: &BridgeRequest) -> BridgeAnswer {
+        let path = format!("/worker/{tenant}/rpc");
+        let body = serde_json::to_vec(request).unwrap();
+        let resp = self.signed(Method::POST, &path, body).await;
+        assert_eq!(resp.status(), StatusCode::OK, "rpc {request:?}");
+        resp.json().await.unwrap()
+    }
+
+    pub async fn signed(&self, method: Method, path: &str, body: Vec<u8>) -> reqwest::Response {
+        let now = Utc::now().timestamp();
+        // Concurrent identical requests need distinct signatures: vary the timestamp a little.
+        static NONCE: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+        let ts = now - NONCE.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 200;
+        let sig = signing::sign(SECRET, method.as_str(), path, ts, &body);
+        self.client
+            .request(method, format!("{}{path}", self.url))
+            .header(signing::TIMESTAMP_HEADER, ts.to_string())
+            .header(signing::SIGNATURE_HEADER, sig)
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Creates a tenant whose `providers` work 08:00–20:00 every day and offer a 30-minute
+    /// service "cut"; returns its API key.
+    pub async fn salon(&self, id: &str, providers: usize) -> String {
+        let (status, created) = self
+            .admin(
+                Method::POST,
+                "/admin/tenants",
+                OPERATOR,
+                Some(json!({"id": id, "name": format!("Salon {id}"), "zone": "Europe/Madrid",
+                            "languages": ["en", "es"], "policy": {"min_notice_min": 0, "hold_ttl_min": 10}})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        let key = created["api_key"].as_str().unwrap().to_owned();
+        let (status, body) = self
+            .admin(
+                Method::POST,
+                &format!("/admin/tenants/{id}/services"),
+                &key,
+                Some(json!({"id": "cut", "name": "Haircut", "duration_min": 30, "price_minor": 2000, "currency": "EUR"})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let day = json!([{"start": "08:00", "end": "20:00"}]);
+        for i in 0..providers {
+            let pid = format!("p{i}");
+            let (status, body) = self
+                .admin(
+                    Method::POST,
+                    &format!("/admin/tenants/{id}/providers"),
+                    &key,
+                    Some(json!({"id": pid, "name": format!("Provider {i}"), "services": ["cut"]})),
+                )
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+            let week = json!({"mon": day, "tue": day, "wed": day, "thu": day, "fri": day, "sat": day, "sun": day});
+            let (status, body) = self
+                .admin(
+                    Method::PUT,
+                    &format!("/admin/tenants/{id}/providers/{pid}/availability"),
+                    &key,
+                    Some(week),
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+        }
+        key
+    }
+}
+
+/// A Madrid-local day `days` from today.
+pub fn day(days: i64) -> NaiveDate {
+    (Utc::now().with_timezone(&chrono_tz::Europe::Madrid) + Duration::days(days)).date_naive()
+}
+
+/// A Madrid-local time on a day `days` from today, as UTC.
+pub fn at(days: i64, h: u32, m: u32) -> DateTime<Utc> {
+    chrono_tz::Europe::Madrid
+        .from_local_datetime(&day(days).and_hms_opt(h, m, 0).unwrap())
+        .earliest()
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+pub fn phone(n: u32) -> slotline_shared::phone::PhoneNumber {
+    slotline_shared::phone::PhoneNumber::parse(&format!("+3461{n:07}")).unwrap()
+}
