@@ -20,9 +20,8 @@ pub const SECRET: &[u8] = b"worker-secret-for-tests";
 
 pub struct TestBridge {
     pub url: String,
-    pub store: Arc<dyn Store>,
     pub client: reqwest::Client,
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
 }
 
 impl TestBridge {
@@ -45,13 +44,18 @@ impl TestBridge {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app(state)).await });
+        Self::at(url, Some(dir))
+    }
+
+    /// Talks to a bridge already listening at `url`.
+    pub fn at(url: String, dir: Option<tempfile::TempDir>) -> Self {
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(64)
+            .timeout(std::time::Duration::from_secs(10))
             .build()
             .unwrap();
         Self {
             url,
-            store,
             client,
             _dir: dir,
         }
@@ -80,14 +84,39 @@ impl TestBridge {
 
     /// A signed worker call.
     pub async fn rpc(&self, tenant: &str, request: &BridgeRequest) -> BridgeAnswer {
+        self.try_rpc(tenant, request)
+            .await
+            .unwrap_or_else(|e| panic!("rpc {request:?}: {e}"))
+    }
+
+    /// A signed worker call that may fail (the bridge may be gone).
+    pub async fn try_rpc(
+        &self,
+        tenant: &str,
+        request: &BridgeRequest,
+    ) -> Result<BridgeAnswer, String> {
         let path = format!("/worker/{tenant}/rpc");
         let body = serde_json::to_vec(request).unwrap();
-        let resp = self.signed(Method::POST, &path, body).await;
-        assert_eq!(resp.status(), StatusCode::OK, "rpc {request:?}");
-        resp.json().await.unwrap()
+        let resp = self
+            .try_signed(Method::POST, &path, body)
+            .await
+            .map_err(|e| e.to_string())?;
+        if resp.status() != StatusCode::OK {
+            return Err(format!("status {}", resp.status()));
+        }
+        resp.json().await.map_err(|e| e.to_string())
     }
 
     pub async fn signed(&self, method: Method, path: &str, body: Vec<u8>) -> reqwest::Response {
+        self.try_signed(method, path, body).await.unwrap()
+    }
+
+    pub async fn try_signed(
+        &self,
+        method: Method,
+        path: &str,
+        body: Vec<u8>,
+    ) -> reqwest::Result<reqwest::Response> {
         let now = Utc::now().timestamp();
         // Concurrent identical requests need distinct signatures: vary the timestamp a little.
         static NONCE: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
@@ -100,7 +129,6 @@ impl TestBridge {
             .body(body)
             .send()
             .await
-            .unwrap()
     }
 
     /// Creates a tenant whose `providers` work 08:00–20:00 every day and offer a 30-minute

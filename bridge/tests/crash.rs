@@ -1,0 +1,176 @@
+//! `kill -9` during a booking load: after a restart every confirmed booking is there, no
+//! hold outlives its time to live, and idempotency keys still answer as before.
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use common::{OPERATOR, SECRET, TestBridge, at, day, phone};
+use reqwest::Method;
+use slotline_shared::wire::{BridgeAnswer, BridgeRequest, Hold};
+
+fn spawn_bridge(db: &std::path::Path, port: u16) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_slotline-bridge"))
+        .env("SLOTLINE_DATABASE", db)
+        .env("SLOTLINE_BRIDGE_ADDR", format!("127.0.0.1:{port}"))
+        .env(
+            "SLOTLINE_WORKER_SECRET",
+            std::str::from_utf8(SECRET).unwrap(),
+        )
+        .env("SLOTLINE_OPERATOR_KEY", OPERATOR)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("bridge binary")
+}
+
+async fn wait_ready(url: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if let Ok(r) = reqwest::get(format!("{url}/healthz")).await
+            && r.status().is_success()
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("bridge at {url} did not come up");
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// What the load saw: holds granted (with their request) and bookings confirmed.
+#[derive(Default)]
+struct Seen {
+    holds: Vec<(BridgeRequest, Hold, chrono::DateTime<Utc>)>,
+    booked: Vec<String>,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_bridge_loses_no_booking_and_keeps_its_promises() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crash.db");
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let mut child = spawn_bridge(&db, port);
+    wait_ready(&url).await;
+    let bridge = Arc::new(TestBridge::at(url.clone(), None));
+    bridge.salon("crash", 4).await;
+
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let workers: Vec<_> = (0..8u32)
+        .map(|w| {
+            let (bridge, seen) = (Arc::clone(&bridge), Arc::clone(&seen));
+            tokio::spawn(async move {
+                for i in 0..10_000u32 {
+                    let n = w * 10_000 + i;
+                    let start = at(2 + i64::from(n % 40), 8 + (n / 40) % 12, 0);
+                    let request = BridgeRequest::Hold {
+                        service: "cut".into(),
+                        provider: None,
+                        start,
+                        customer: phone(n),
+                        idempotency_key: format!("crash-{n}"),
+                    };
+                    let Ok(answer) = bridge.try_rpc("crash", &request).await else {
+                        return;
+                    };
+                    let BridgeAnswer::Held { hold } = answer else {
+                        continue;
+                    };
+                    seen.lock()
+                        .unwrap()
+                        .holds
+                        .push((request, hold.clone(), Utc::now()));
+                    let confirm = BridgeRequest::Confirm {
+                        hold: hold.id,
+                        idempotency_key: format!("confirm-{n}"),
+                    };
+                    match bridge.try_rpc("crash", &confirm).await {
+                        Ok(BridgeAnswer::Booked { booking }) => {
+                            seen.lock().unwrap().booked.push(booking.reference)
+                        }
+                        Ok(_) => {}
+                        Err(_) => return,
+                    }
+                }
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    child.kill().unwrap(); // SIGKILL: no shutdown, no flush.
+    child.wait().unwrap();
+    for w in workers {
+        w.await.unwrap();
+    }
+
+    let mut child = spawn_bridge(&db, port);
+    wait_ready(&url).await;
+    let seen = std::mem::take(&mut *seen.lock().unwrap());
+    eprintln!(
+        "before the kill: {} holds granted, {} bookings confirmed",
+        seen.holds.len(),
+        seen.booked.len()
+    );
+    assert!(
+        seen.booked.len() > 20,
+        "the load made too few bookings to mean anything: {}",
+        seen.booked.len()
+    );
+
+    // Every confirmed booking survived.
+    let (_, listed) = bridge
+        .admin(
+            Method::GET,
+            &format!(
+                "/admin/tenants/crash/bookings?from={}&to={}",
+                day(0),
+                day(60)
+            ),
+            OPERATOR,
+            None,
+        )
+        .await;
+    let stored: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|b| b["reference"].as_str())
+        .collect();
+    for reference in &seen.booked {
+        assert!(
+            stored.contains(&reference.as_str()),
+            "booking {reference} lost in the crash"
+        );
+    }
+    // Every hold's key still answers with the same hold, and none lives past its TTL.
+    let ttl = chrono::Duration::minutes(10);
+    for (request, hold, answered_at) in &seen.holds {
+        match bridge.rpc("crash", request).await {
+            BridgeAnswer::Held { hold: again } => {
+                assert_eq!(
+                    again.id, hold.id,
+                    "key {request:?} answered a different hold"
+                );
+                assert!(
+                    again.expires_at <= *answered_at + ttl,
+                    "hold {} outlives its TTL",
+                    hold.id
+                );
+            }
+            other => panic!("key {request:?} no longer answers: {other:?}"),
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
