@@ -65,12 +65,14 @@ impl Client {
     async fn rpc(&self, request: &BridgeRequest) -> BridgeAnswer {
         let path = "/worker/bench/rpc";
         let body = serde_json::to_vec(request).unwrap();
-        let ts = Utc::now().timestamp() - (self.nonce.fetch_add(1, Ordering::Relaxed) % 250) as i64;
-        let sig = signing::sign(SECRET, "POST", path, ts, &body);
+        let ts = Utc::now().timestamp();
+        let nonce = format!("nonce-{:016x}", self.nonce.fetch_add(1, Ordering::Relaxed));
+        let sig = signing::sign(SECRET, "POST", path, ts, &nonce, &body);
         let resp = self
             .http
             .post(format!("{}{path}", self.url))
             .header(signing::TIMESTAMP_HEADER, ts.to_string())
+            .header(signing::NONCE_HEADER, nonce)
             .header(signing::SIGNATURE_HEADER, sig)
             .body(body)
             .send()

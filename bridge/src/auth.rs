@@ -12,31 +12,34 @@ use axum::http::HeaderMap;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use slotline_shared::catalog::TenantId;
-use slotline_shared::signing::{self, SIGNATURE_HEADER, SigningError, TIMESTAMP_HEADER};
+use slotline_shared::signing::{
+    self, NONCE_HEADER, SIGNATURE_HEADER, SigningError, TIMESTAMP_HEADER,
+};
 
 use crate::error::AppError;
 use crate::ports::Store;
 
-/// Signatures already used, with when they may be forgotten.
+/// Nonces already used, with when they may be forgotten (after the skew window, a replay
+/// fails on its timestamp anyway).
 #[derive(Default)]
 pub struct ReplayGuard {
     seen: Mutex<HashMap<String, i64>>,
 }
 
 impl ReplayGuard {
-    /// Records `signature`; `false` if it was seen before.
-    fn first_use(&self, signature: &str, now: i64) -> bool {
+    /// Records `nonce`; `false` if it was seen before.
+    fn first_use(&self, nonce: &str, now: i64) -> bool {
         let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
         if seen.len() > 10_000 {
             seen.retain(|_, forget_at| *forget_at > now);
         }
         let forget_at = now + 2 * signing::MAX_SKEW_SECS;
-        seen.insert(signature.to_owned(), forget_at).is_none()
+        seen.insert(nonce.to_owned(), forget_at).is_none()
     }
 }
 
-/// Checks a worker request's signature. `secret` is `None` when the worker API is not
-/// configured.
+/// Checks a worker request's signature and that its nonce is new. `secret` is `None` when
+/// the worker API is not configured.
 pub fn verify_worker(
     secret: Option<&[u8]>,
     guard: &ReplayGuard,
@@ -50,25 +53,23 @@ pub fn verify_worker(
         AppError::Unavailable("the worker API is not configured (SLOTLINE_WORKER_SECRET)".into())
     })?;
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let signature = header(SIGNATURE_HEADER)
-        .ok_or_else(|| AppError::Unauthorized("missing or malformed request signature".into()))?;
-    signing::verify(
-        secret,
-        method,
-        path,
-        body,
-        header(TIMESTAMP_HEADER),
-        Some(signature),
-        now.timestamp(),
-    )
-    .map_err(|e| match e {
-        SigningError::Malformed => {
-            AppError::Unauthorized("missing or malformed request signature".into())
-        }
-        SigningError::Expired => AppError::Unauthorized("request signature expired".into()),
-        SigningError::Mismatch => AppError::Unauthorized("request signature does not match".into()),
-    })?;
-    if !guard.first_use(signature, now.timestamp()) {
+    let received = signing::Headers {
+        timestamp: header(TIMESTAMP_HEADER),
+        nonce: header(NONCE_HEADER),
+        signature: header(SIGNATURE_HEADER),
+    };
+    let nonce = signing::verify(secret, method, path, body, received, now.timestamp()).map_err(
+        |e| match e {
+            SigningError::Malformed => {
+                AppError::Unauthorized("missing or malformed request signature".into())
+            }
+            SigningError::Expired => AppError::Unauthorized("request signature expired".into()),
+            SigningError::Mismatch => {
+                AppError::Unauthorized("request signature does not match".into())
+            }
+        },
+    )?;
+    if !guard.first_use(nonce, now.timestamp()) {
         return Err(AppError::Unauthorized("request already used".into()));
     }
     Ok(())

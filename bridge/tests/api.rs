@@ -265,13 +265,20 @@ async fn worker_calls_must_be_signed_fresh_and_used_once() {
         .unwrap();
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
     let ts = chrono::Utc::now().timestamp();
-    let sig =
-        slotline_shared::signing::sign(common::SECRET, "GET", "/worker/sig/snapshot", ts, b"");
+    let sig = slotline_shared::signing::sign(
+        common::SECRET,
+        "GET",
+        "/worker/sig/snapshot",
+        ts,
+        "nonce-once-1",
+        b"",
+    );
     let send = || {
         bridge
             .client
             .get(&url)
             .header("x-slotline-timestamp", ts.to_string())
+            .header("x-slotline-nonce", "nonce-once-1")
             .header("x-slotline-signature", sig.clone())
             .send()
     };
@@ -286,10 +293,19 @@ async fn worker_calls_must_be_signed_fresh_and_used_once() {
         "a replay is refused"
     );
     // A signature for one tenant's path does not open another's.
+    let sig = slotline_shared::signing::sign(
+        common::SECRET,
+        "GET",
+        "/worker/sig/snapshot",
+        ts,
+        "nonce-once-2",
+        b"",
+    );
     let other = bridge
         .client
         .get(format!("{}/worker/other/snapshot", bridge.url))
         .header("x-slotline-timestamp", ts.to_string())
+        .header("x-slotline-nonce", "nonce-once-2")
         .header("x-slotline-signature", sig.clone())
         .send()
         .await

@@ -179,9 +179,13 @@ fn words(norm: &str) -> Vec<&str> {
 }
 
 /// Whether `phrase` (normalised, one or more words) occurs in `norm` as whole words.
+/// Called dozens of times per message, so it allocates nothing.
 fn has_phrase(norm: &str, phrase: &str) -> bool {
-    let padded = format!(" {norm} ");
-    padded.contains(&format!(" {phrase} "))
+    let bytes = norm.as_bytes();
+    norm.match_indices(phrase).any(|(i, _)| {
+        let end = i + phrase.len();
+        (i == 0 || bytes[i - 1] == b' ') && (end == bytes.len() || bytes[end] == b' ')
+    })
 }
 
 /// Commands, matched against the whole normalised message or its leading words.
@@ -1196,14 +1200,18 @@ pub fn provider(norm: &str, catalog: &Catalog) -> Option<ProviderWish> {
 
 /// Reads everything the message says.
 pub fn interpret(text: &str, today: NaiveDate, catalog: &Catalog) -> Interpretation {
-    let norm = normalize(text);
+    interpret_normalized(&normalize(text), today, catalog)
+}
+
+/// [`interpret`] for text already passed through [`normalize`].
+pub fn interpret_normalized(norm: &str, today: NaiveDate, catalog: &Catalog) -> Interpretation {
     Interpretation {
-        command: command(&norm),
-        service: service(&norm, catalog),
-        provider: provider(&norm, catalog),
-        date: date(&norm, today),
-        time: time(&norm),
-        lang: detect_lang(&norm),
+        command: command(norm),
+        service: service(norm, catalog),
+        provider: provider(norm, catalog),
+        date: date(norm, today),
+        time: time(norm),
+        lang: detect_lang(norm),
     }
 }
 

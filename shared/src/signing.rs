@@ -1,10 +1,11 @@
 //! Signatures on worker → bridge calls.
 //!
-//! The worker signs `METHOD\nPATH\nTIMESTAMP\nBODY` with HMAC-SHA256 under a secret both sides
-//! share, and sends the timestamp (Unix seconds) and the hex signature in the
-//! [`TIMESTAMP_HEADER`] and [`SIGNATURE_HEADER`] headers. The bridge accepts a timestamp within
-//! [`MAX_SKEW_SECS`] of its clock; refusing the same signature twice (replay) is the
-//! bridge's job, since it needs memory.
+//! The worker signs `METHOD\nPATH\nTIMESTAMP\nNONCE\nBODY` with HMAC-SHA256 under a secret
+//! both sides share, and sends the timestamp (Unix seconds), a fresh random nonce and the hex
+//! signature in [`TIMESTAMP_HEADER`], [`NONCE_HEADER`] and [`SIGNATURE_HEADER`]. The nonce
+//! makes two identical requests (two customers asking for the same slots in the same second)
+//! distinct. The bridge accepts a timestamp within [`MAX_SKEW_SECS`] of its clock; refusing a
+//! nonce it has seen (replay) is the bridge's job, since it needs memory.
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -13,6 +14,8 @@ use thiserror::Error;
 
 /// Header carrying the Unix timestamp the request was signed at.
 pub const TIMESTAMP_HEADER: &str = "x-slotline-timestamp";
+/// Header carrying the request's unique nonce (8 to 64 characters of `A-Za-z0-9-_`).
+pub const NONCE_HEADER: &str = "x-slotline-nonce";
 /// Header carrying the hex HMAC-SHA256 signature.
 pub const SIGNATURE_HEADER: &str = "x-slotline-signature";
 /// How far the signer's clock may be from the verifier's.
@@ -33,7 +36,14 @@ pub enum SigningError {
 }
 
 /// The hex signature of a request.
-pub fn sign(secret: &[u8], method: &str, path: &str, timestamp: i64, body: &[u8]) -> String {
+pub fn sign(
+    secret: &[u8],
+    method: &str,
+    path: &str,
+    timestamp: i64,
+    nonce: &str,
+    body: &[u8],
+) -> String {
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret)
         .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
     mac.update(method.as_bytes());
@@ -41,6 +51,8 @@ pub fn sign(secret: &[u8], method: &str, path: &str, timestamp: i64, body: &[u8]
     mac.update(path.as_bytes());
     mac.update(b"\n");
     mac.update(timestamp.to_string().as_bytes());
+    mac.update(b"\n");
+    mac.update(nonce.as_bytes());
     mac.update(b"\n");
     mac.update(body);
     mac.finalize()
@@ -50,26 +62,51 @@ pub fn sign(secret: &[u8], method: &str, path: &str, timestamp: i64, body: &[u8]
         .collect()
 }
 
-/// Checks a request's signature headers at time `now` (Unix seconds).
-pub fn verify(
+/// The signature headers of one request, as received.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Headers<'a> {
+    /// [`TIMESTAMP_HEADER`].
+    pub timestamp: Option<&'a str>,
+    /// [`NONCE_HEADER`].
+    pub nonce: Option<&'a str>,
+    /// [`SIGNATURE_HEADER`].
+    pub signature: Option<&'a str>,
+}
+
+/// Whether a nonce has an acceptable shape.
+fn valid_nonce(nonce: &str) -> bool {
+    (8..=64).contains(&nonce.len())
+        && nonce
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// Checks a request's signature headers at time `now` (Unix seconds). On success returns
+/// the nonce, which the caller must not accept again.
+pub fn verify<'a>(
     secret: &[u8],
     method: &str,
     path: &str,
     body: &[u8],
-    timestamp: Option<&str>,
-    signature: Option<&str>,
+    headers: Headers<'a>,
     now: i64,
-) -> Result<(), SigningError> {
-    let timestamp: i64 = timestamp
+) -> Result<&'a str, SigningError> {
+    let timestamp: i64 = headers
+        .timestamp
         .and_then(|t| t.trim().parse().ok())
         .ok_or(SigningError::Malformed)?;
-    let signature = signature.ok_or(SigningError::Malformed)?.trim();
+    let nonce = headers
+        .nonce
+        .map(str::trim)
+        .filter(|n| valid_nonce(n))
+        .ok_or(SigningError::Malformed)?;
+    let signature = headers.signature.ok_or(SigningError::Malformed)?.trim();
     if (now - timestamp).abs() > MAX_SKEW_SECS {
         return Err(SigningError::Expired);
     }
-    let expected = sign(secret, method, path, timestamp, body);
+    let expected = sign(secret, method, path, timestamp, nonce, body);
     if bool::from(expected.as_bytes().ct_eq(signature.as_bytes())) {
-        Ok(())
+        Ok(nonce)
     } else {
         Err(SigningError::Mismatch)
     }
@@ -80,64 +117,99 @@ mod tests {
     use super::*;
 
     const SECRET: &[u8] = b"worker-secret";
+    const NONCE: &str = "n0nce-0001";
+
+    fn headers<'a>(t: &'a str, n: &'a str, s: &'a str) -> Headers<'a> {
+        Headers {
+            timestamp: Some(t),
+            nonce: Some(n),
+            signature: Some(s),
+        }
+    }
 
     #[test]
-    fn a_signed_request_verifies() {
-        let sig = sign(SECRET, "POST", "/worker/bella/rpc", 1_000, b"{}");
+    fn a_signed_request_verifies_and_yields_its_nonce() {
+        let sig = sign(SECRET, "POST", "/worker/bella/rpc", 1_000, NONCE, b"{}");
         assert_eq!(sig.len(), 64);
         let ok = verify(
             SECRET,
             "POST",
             "/worker/bella/rpc",
             b"{}",
-            Some("1000"),
-            Some(&sig),
+            headers("1000", NONCE, &sig),
             1_100,
         );
-        assert_eq!(ok, Ok(()));
+        assert_eq!(ok, Ok(NONCE));
     }
 
     #[test]
     fn any_change_breaks_the_signature() {
-        let sig = sign(SECRET, "POST", "/worker/bella/rpc", 1_000, b"{}");
-        let check = |m: &str, p: &str, b: &[u8], t: &str| {
-            verify(SECRET, m, p, b, Some(t), Some(&sig), 1_000)
+        let sig = sign(SECRET, "POST", "/worker/bella/rpc", 1_000, NONCE, b"{}");
+        let check = |m: &str, p: &str, b: &[u8], t: &str, n: &str| {
+            verify(SECRET, m, p, b, headers(t, n, &sig), 1_000).map(|_| ())
         };
         assert_eq!(
-            check("GET", "/worker/bella/rpc", b"{}", "1000"),
+            check("GET", "/worker/bella/rpc", b"{}", "1000", NONCE),
             Err(SigningError::Mismatch)
         );
         assert_eq!(
-            check("POST", "/worker/other/rpc", b"{}", "1000"),
+            check("POST", "/worker/other/rpc", b"{}", "1000", NONCE),
             Err(SigningError::Mismatch)
         );
         assert_eq!(
-            check("POST", "/worker/bella/rpc", b"{ }", "1000"),
+            check("POST", "/worker/bella/rpc", b"{ }", "1000", NONCE),
             Err(SigningError::Mismatch)
         );
         assert_eq!(
-            check("POST", "/worker/bella/rpc", b"{}", "1001"),
+            check("POST", "/worker/bella/rpc", b"{}", "1001", NONCE),
+            Err(SigningError::Mismatch)
+        );
+        assert_eq!(
+            check("POST", "/worker/bella/rpc", b"{}", "1000", "n0nce-0002"),
             Err(SigningError::Mismatch)
         );
     }
 
     #[test]
-    fn old_or_future_timestamps_are_refused() {
-        let sig = sign(SECRET, "GET", "/x", 1_000, b"");
+    fn identical_requests_with_different_nonces_sign_differently() {
+        assert_ne!(
+            sign(SECRET, "GET", "/x", 1, "nonce-aaaa", b""),
+            sign(SECRET, "GET", "/x", 1, "nonce-bbbb", b"")
+        );
+    }
+
+    #[test]
+    fn old_future_or_malformed_headers_are_refused() {
+        let sig = sign(SECRET, "GET", "/x", 1_000, NONCE, b"");
+        let v = |h: Headers<'_>, now| verify(SECRET, "GET", "/x", b"", h, now).map(|_| ());
         assert_eq!(
-            verify(SECRET, "GET", "/x", b"", Some("1000"), Some(&sig), 1_301),
+            v(headers("1000", NONCE, &sig), 1_301),
             Err(SigningError::Expired)
         );
         assert_eq!(
-            verify(SECRET, "GET", "/x", b"", Some("1000"), Some(&sig), 699),
+            v(headers("1000", NONCE, &sig), 699),
             Err(SigningError::Expired)
         );
         assert_eq!(
-            verify(SECRET, "GET", "/x", b"", None, Some(&sig), 1_000),
+            v(
+                Headers {
+                    timestamp: None,
+                    ..headers("1000", NONCE, &sig)
+                },
+                1_000
+            ),
             Err(SigningError::Malformed)
         );
         assert_eq!(
-            verify(SECRET, "GET", "/x", b"", Some("soon"), Some(&sig), 1_000),
+            v(headers("soon", NONCE, &sig), 1_000),
+            Err(SigningError::Malformed)
+        );
+        assert_eq!(
+            v(headers("1000", "short", &sig), 1_000),
+            Err(SigningError::Malformed)
+        );
+        assert_eq!(
+            v(headers("1000", "has space!", &sig), 1_000),
             Err(SigningError::Malformed)
         );
     }

@@ -290,7 +290,7 @@ impl FakeBridge {
                 let Some(i) = self
                     .bookings
                     .iter()
-                    .position(|(b, _)| b.reference == booking)
+                    .position(|(b, c)| b.reference == booking && c == &customer)
                 else {
                     return BridgeAnswer::Failed {
                         reason: "no such booking".into(),
@@ -337,6 +337,12 @@ pub struct Sim {
 /// Monday 23 November 2026, 10:00 UTC (11:00 in Madrid).
 pub fn monday() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0).unwrap()
+}
+
+impl Default for Sim {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl Sim {
@@ -463,35 +469,30 @@ pub fn sample_states() -> Vec<Conversation> {
     let mut out = Vec::new();
     let mut keep = |sim: &Sim| out.push(sim.conv.clone());
     let mut sim = Sim::new();
-    keep(&sim);
-    for line in ["hi", "haircut", "maria", "tuesday", "morning"] {
+    keep(&sim); // Menu
+    for line in ["hi", "haircut", "João", "tuesday", "morning", "1"] {
         sim.say(line);
-        keep(&sim);
+        keep(&sim); // Service, Provider, Day, Part, Time, Confirm
     }
-    sim.say("1");
-    keep(&sim); // confirm
     sim.say("yes");
-    for line in ["my bookings", "1"] {
+    for line in ["my bookings", "1", "cancel it"] {
         sim.say(line);
-        keep(&sim);
+        keep(&sim); // Bookings, BookingAction, CancelConfirm
     }
-    sim.say("cancel it");
-    keep(&sim);
     let mut s = Sim::new();
     s.say("haircut with Maria tomorrow");
-    keep(&s);
+    keep(&s); // Provider (which Maria?)
     let mut s = Sim::new();
     s.say("haircut next friday");
-    keep(&s);
+    keep(&s); // Date
     let mut s = Sim::new();
     s.say("haircut with João tomorrow");
-    keep(&s);
     s.say("language");
-    keep(&s);
+    keep(&s); // Language
     let mut s = Sim::new();
     s.say("haircut with João");
     s.later(Duration::hours(3));
     s.say("ok");
-    keep(&s);
+    keep(&s); // Resume
     out
 }

@@ -16,18 +16,24 @@ struct Bench {
     args: &'static [&'static str],
 }
 
-const BENCHES: &[Bench] = &[Bench {
-    name: "conversation_step",
-    args: &[
-        "bench",
-        "-p",
-        "slotline-shared",
-        "--features",
-        "testkit",
-        "--bench",
-        "step",
-    ],
-}];
+const BENCHES: &[Bench] = &[
+    Bench {
+        name: "conversation_step",
+        args: &[
+            "bench",
+            "-p",
+            "slotline-shared",
+            "--features",
+            "testkit",
+            "--bench",
+            "step",
+        ],
+    },
+    Bench {
+        name: "bridge",
+        args: &["bench", "-p", "slotline-bridge", "--bench", "bridge"],
+    },
+];
 
 /// Runs the benchmarks and writes `bench-results/latest.json`.
 pub fn run() -> Result<(), String> {

@@ -117,14 +117,15 @@ impl TestBridge {
         path: &str,
         body: Vec<u8>,
     ) -> reqwest::Result<reqwest::Response> {
-        let now = Utc::now().timestamp();
-        // Concurrent identical requests need distinct signatures: vary the timestamp a little.
-        static NONCE: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
-        let ts = now - NONCE.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 200;
-        let sig = signing::sign(SECRET, method.as_str(), path, ts, &body);
+        static NONCE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let ts = Utc::now().timestamp();
+        let n = NONCE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let nonce = format!("nonce-{n:016x}");
+        let sig = signing::sign(SECRET, method.as_str(), path, ts, &nonce, &body);
         self.client
             .request(method, format!("{}{path}", self.url))
             .header(signing::TIMESTAMP_HEADER, ts.to_string())
+            .header(signing::NONCE_HEADER, nonce)
             .header(signing::SIGNATURE_HEADER, sig)
             .body(body)
             .send()

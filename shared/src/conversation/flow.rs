@@ -31,7 +31,7 @@ pub(super) struct Input {
 impl Input {
     pub(super) fn new(text: &str, id: Option<String>, ctx: &Ctx<'_>) -> Self {
         let norm = nlu::normalize(text);
-        let interp = nlu::interpret(text, ctx.today(), ctx.catalog);
+        let interp = nlu::interpret_normalized(&norm, ctx.today(), ctx.catalog);
         Self { norm, id, interp }
     }
 

@@ -379,5 +379,7 @@ fn slots_on(slots: &[Slot], day: NaiveDate, ctx: &Ctx<'_>) -> Vec<Slot> {
         .collect()
 }
 
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod properties;
 #[cfg(test)]
 mod tests;
