@@ -9,7 +9,7 @@ use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use slotline_shared::catalog::{
-    Catalog, Money, Policy, Provider, ProviderId, Service, ServiceId, TenantId, TenantProfile,
+    Money, Policy, Provider, ProviderId, Service, ServiceId, TenantId, TenantProfile,
 };
 use slotline_shared::i18n::Lang;
 use slotline_shared::phone::PhoneNumber;
@@ -558,17 +558,7 @@ pub struct Customer {
     pub bookings: u32,
 }
 
-/// Everything the conversation needs about a tenant, stamped with a version that changes
-/// with every edit so edge caches can tell when they are stale.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TenantSnapshot {
-    /// Config version.
-    pub version: u64,
-    /// Profile.
-    pub profile: TenantProfile,
-    /// Active catalog.
-    pub catalog: Catalog,
-}
+pub use slotline_shared::wire::TenantSnapshot;
 
 #[cfg(test)]
 mod tests {

@@ -13,6 +13,7 @@
 //! - [`nlu`]: understanding free text in English, Spanish and Portuguese, without an LLM.
 //! - [`render`]: one reply model rendered as WhatsApp buttons/lists or numbered text.
 //! - [`i18n`]: translated texts and local dates, times and prices.
+//! - [`routing`]: choosing a tenant by keyword on a shared number.
 //! - [`wire`]: the messages the worker and the bridge exchange; [`signing`] signs them.
 //! - [`skeleton`]: the walking skeleton's echo conversation the worker still runs.
 
@@ -22,6 +23,7 @@ pub mod i18n;
 pub mod nlu;
 pub mod phone;
 pub mod render;
+pub mod routing;
 pub mod signing;
 pub mod skeleton;
 #[cfg(any(test, feature = "testkit"))]

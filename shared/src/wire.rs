@@ -3,7 +3,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::{Money, ProviderId, ServiceId};
+use crate::catalog::{Catalog, Money, ProviderId, ServiceId, TenantId, TenantProfile};
 use crate::phone::PhoneNumber;
 
 /// The bridge's answer to `GET /healthz`.
@@ -190,4 +190,35 @@ pub enum BridgeAnswer {
     },
     /// The bridge could not be reached or did not answer in time.
     Unavailable,
+}
+
+/// Everything the conversation needs about a tenant, stamped with a version that changes
+/// with every edit so edge caches can tell when they are stale.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantSnapshot {
+    /// Configuration version.
+    pub version: u64,
+    /// Profile.
+    pub profile: TenantProfile,
+    /// Active catalog.
+    pub catalog: Catalog,
+}
+
+/// The tenants a WhatsApp number serves: one for a dedicated number, several for a shared
+/// one (customers then pick by keyword).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NumberRoute {
+    /// Tenants on this number.
+    pub tenants: Vec<RouteTenant>,
+}
+
+/// A tenant as routing sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RouteTenant {
+    /// Id.
+    pub id: TenantId,
+    /// Business name (also accepted as a keyword).
+    pub name: String,
+    /// Keywords that select it.
+    pub keywords: Vec<String>,
 }

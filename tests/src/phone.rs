@@ -45,11 +45,24 @@ pub struct Reply {
 }
 
 impl Reply {
-    /// The text of the TwiML `<Message>`, unescaped, if the reply carries one.
+    /// The text of the first TwiML `<Message>`, unescaped, if the reply carries one.
     pub fn message(&self) -> Option<String> {
-        let start = self.body.find("<Message>")? + "<Message>".len();
-        let end = self.body[start..].find("</Message>")? + start;
-        Some(unescape(&self.body[start..end]))
+        self.messages().into_iter().next()
+    }
+
+    /// The texts of every TwiML `<Message>`, unescaped, in order.
+    pub fn messages(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut rest = self.body.as_str();
+        while let Some(start) = rest.find("<Message>") {
+            let after = &rest[start + "<Message>".len()..];
+            let Some(end) = after.find("</Message>") else {
+                break;
+            };
+            out.push(unescape(&after[..end]));
+            rest = &after[end..];
+        }
+        out
     }
 }
 

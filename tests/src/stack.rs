@@ -17,6 +17,11 @@ use thiserror::Error;
 
 use crate::paths;
 
+/// The secret the local worker and bridge share; local only.
+pub const WORKER_SECRET: &str = "local-worker-secret-not-for-production";
+/// The local bridge's operator key; local only.
+pub const OPERATOR_KEY: &str = "local-operator-key-not-for-production";
+
 /// How the stack is started.
 #[derive(Debug, Clone)]
 pub struct StackOptions {
@@ -31,6 +36,8 @@ pub struct StackOptions {
     pub ready_timeout: Duration,
     /// Fixed ports for (worker, bridge); `None` picks free ones.
     pub ports: Option<(u16, u16)>,
+    /// Seed the demo salon into the bridge.
+    pub seed_demo: bool,
 }
 
 impl Default for StackOptions {
@@ -41,6 +48,7 @@ impl Default for StackOptions {
             state_dir: None,
             ready_timeout: Duration::from_secs(90),
             ports: None,
+            seed_demo: true,
         }
     }
 }
@@ -131,6 +139,12 @@ impl Stack {
         bridge
             .env("SLOTLINE_BRIDGE_ADDR", format!("127.0.0.1:{bridge_port}"))
             .env("SLOTLINE_DATABASE", dir.join("bridge.db"))
+            .env("SLOTLINE_WORKER_SECRET", WORKER_SECRET)
+            .env("SLOTLINE_OPERATOR_KEY", OPERATOR_KEY)
+            .env(
+                "SLOTLINE_SEED_DEMO",
+                if options.seed_demo { "1" } else { "0" },
+            )
             .env("RUST_LOG", "info");
         stack.spawn("bridge", bridge, &dir.join("bridge.log"))?;
 
@@ -152,6 +166,8 @@ impl Stack {
             .arg(format!("TWILIO_AUTH_TOKEN:{}", stack.auth_token))
             .arg("--var")
             .arg(format!("BRIDGE_URL:{}", stack.bridge_url))
+            .arg("--var")
+            .arg(format!("BRIDGE_SECRET:{WORKER_SECRET}"))
             .args(["--log-level", "info"])
             .arg("--show-interactive-dev-session=false")
             .env("PATH", paths::path_with_node_tools())
@@ -241,7 +257,82 @@ impl Stack {
     }
 }
 
+fn bridge_command(dir: &Path, port: u16, seed_demo: bool) -> Command {
+    let mut bridge = Command::new(paths::bridge_bin());
+    bridge
+        .env("SLOTLINE_BRIDGE_ADDR", format!("127.0.0.1:{port}"))
+        .env("SLOTLINE_DATABASE", dir.join("bridge.db"))
+        .env("SLOTLINE_WORKER_SECRET", WORKER_SECRET)
+        .env("SLOTLINE_OPERATOR_KEY", OPERATOR_KEY)
+        .env("SLOTLINE_SEED_DEMO", if seed_demo { "1" } else { "0" })
+        .env("RUST_LOG", "info");
+    bridge
+}
+
 impl Stack {
+    /// Stops the bridge (as a crash would: SIGKILL), leaving the worker running.
+    pub fn kill_bridge(&mut self) {
+        if let Some((_, child)) = self.children.iter_mut().find(|(what, _)| *what == "bridge") {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the bridge again on the same port and database, and waits until it answers.
+    pub fn restart_bridge(&mut self) -> Result<(), StackError> {
+        self.kill_bridge();
+        let port: u16 = self
+            .bridge_url
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_default();
+        let log = File::options()
+            .append(true)
+            .open(self.dir.join("bridge.log"))?;
+        let err = log.try_clone()?;
+        let child = bridge_command(&self.dir, port, false)
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(err)
+            .process_group(0)
+            .spawn()
+            .map_err(|source| StackError::Spawn {
+                what: "bridge",
+                source,
+            })?;
+        if let Some(slot) = self.children.iter_mut().find(|(what, _)| *what == "bridge") {
+            slot.1 = child;
+        }
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let health = format!("{}/healthz", self.bridge_url);
+        self.wait_ready(0, &health, deadline)
+    }
+
+    /// An admin API call to the bridge with the operator key; returns status and body.
+    pub fn admin(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let url = format!("{}{path}", self.bridge_url);
+        let req =
+            ureq::request(method, &url).set("Authorization", &format!("Bearer {OPERATOR_KEY}"));
+        let result = match body {
+            Some(b) => req.send_json(b.clone()),
+            None => req.call(),
+        };
+        let resp = match result {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => return (0, serde_json::Value::String(e.to_string())),
+        };
+        let status = resp.status();
+        let body = resp.into_json().unwrap_or(serde_json::Value::Null);
+        (status, body)
+    }
+
     /// The process groups of the stack's children, for a signal handler that must stop
     /// them without owning the stack (see [`stop_groups`]).
     pub fn process_groups(&self) -> Vec<i32> {

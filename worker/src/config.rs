@@ -1,44 +1,75 @@
 //! Settings read from the Worker's environment (`[vars]` in `wrangler.toml`, secrets, or
 //! `wrangler dev --var`). Each is documented in the README.
 
+use std::collections::HashMap;
+
 use worker::Env;
 
 use crate::error::WebhookError;
 
-/// What the webhook needs to know about its deployment.
+/// What the worker needs to know about its deployment.
 pub struct Config {
     /// The public origin Twilio calls, e.g. `https://book.example.com`. Signatures are
     /// checked against this plus the request's path and query, never against the URL the
     /// request arrived with (proxies and the runtime rewrite that).
     pub public_base_url: String,
-    /// The Twilio auth token that signs webhooks.
+    /// The Twilio auth token for accounts without their own entry in `account_tokens`.
     pub twilio_auth_token: String,
-    /// The tenant every message goes to until numbers are routed per tenant.
-    pub default_tenant: String,
+    /// Auth tokens of Twilio sub-accounts, by `AccountSid` (`TWILIO_AUTH_TOKENS`, JSON).
+    pub account_tokens: HashMap<String, String>,
+    /// The bridge's base URL.
+    pub bridge_url: String,
+    /// The secret worker → bridge calls are signed with.
+    pub bridge_secret: String,
+    /// Messages one customer may send per minute before being ignored politely.
+    pub messages_per_minute: u32,
 }
 
 impl Config {
-    /// Reads the settings, failing with a configuration error naming the first one missing.
+    /// Reads the settings, failing with a configuration error naming the first one missing
+    /// or malformed.
     pub fn from_env(env: &Env) -> Result<Self, WebhookError> {
+        let account_tokens = match optional(env, "TWILIO_AUTH_TOKENS") {
+            Some(json) => serde_json::from_str(&json)
+                .map_err(|_| WebhookError::Config("TWILIO_AUTH_TOKENS"))?,
+            None => HashMap::new(),
+        };
+        let messages_per_minute = match optional(env, "MESSAGES_PER_MINUTE") {
+            Some(n) => n
+                .trim()
+                .parse()
+                .map_err(|_| WebhookError::Config("MESSAGES_PER_MINUTE"))?,
+            None => 20,
+        };
         Ok(Self {
             public_base_url: text(env, "PUBLIC_BASE_URL")?
                 .trim_end_matches('/')
                 .to_owned(),
             twilio_auth_token: text(env, "TWILIO_AUTH_TOKEN")?,
-            default_tenant: text(env, "DEFAULT_TENANT")?,
+            account_tokens,
+            bridge_url: text(env, "BRIDGE_URL")?,
+            bridge_secret: text(env, "BRIDGE_SECRET")?,
+            messages_per_minute,
         })
+    }
+
+    /// The auth token that signs webhooks for `account_sid`.
+    pub fn token_for(&self, account_sid: Option<&str>) -> &str {
+        account_sid
+            .and_then(|sid| self.account_tokens.get(sid))
+            .map_or(self.twilio_auth_token.as_str(), String::as_str)
     }
 }
 
-fn text(env: &Env, name: &'static str) -> Result<String, WebhookError> {
+fn optional(env: &Env, name: &str) -> Option<String> {
     // Secrets and plain variables are both strings to the Worker; accept either.
-    let value = env
-        .secret(name)
+    env.secret(name)
         .map(|s| s.to_string())
         .or_else(|_| env.var(name).map(|v| v.to_string()))
-        .map_err(|_| WebhookError::Config(name))?;
-    if value.trim().is_empty() {
-        return Err(WebhookError::Config(name));
-    }
-    Ok(value)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+}
+
+fn text(env: &Env, name: &'static str) -> Result<String, WebhookError> {
+    optional(env, name).ok_or(WebhookError::Config(name))
 }

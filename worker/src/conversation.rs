@@ -1,16 +1,22 @@
 //! The conversation Durable Object: one per (tenant, customer).
 //!
-//! It loads the saved state, runs `slotline_shared::skeleton::step`, saves, and returns
-//! the reply. Twilio retries a webhook it did not get an answer to in time, so the object
-//! remembers the replies to its most recent message ids and answers a retry with the reply
-//! it already gave, without stepping again.
+//! It loads the saved conversation, runs `slotline_shared::conversation::step`, carries out
+//! the effects (asking the bridge, feeding the answers back as events) and saves; it holds no
+//! business rules. Turns of one conversation run one at a time. Twilio retries a webhook it
+//! did not get an answer to in time, so the object remembers the replies to its most recent
+//! message ids and answers a retry with the reply it already gave, without stepping again.
 
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures_util::lock::Mutex;
 use serde::{Deserialize, Serialize};
+use slotline_shared::catalog::TenantId;
+use slotline_shared::conversation::{self, Ctx, Effect, Event};
 use slotline_shared::phone::PhoneNumber;
-use slotline_shared::skeleton::State;
+use slotline_shared::render::{self, Reply};
+use slotline_shared::wire::{BridgeAnswer, TenantSnapshot};
 use worker::{Env, Method, Request, RequestInit, Result};
-
-pub use object::Conversation;
 
 /// The Durable Object binding name in `wrangler.toml`.
 pub const BINDING: &str = "CONVERSATIONS";
@@ -19,6 +25,9 @@ pub const BINDING: &str = "CONVERSATIONS";
 /// retries within seconds; a customer does not send this many messages in that time.
 const RECENT_IDS: usize = 32;
 
+/// Bridge requests one customer message may lead to (slots, then a hold, …).
+const MAX_ROUNDS: usize = 6;
+
 const STORAGE_KEY: &str = "conversation";
 
 /// One inbound message as the webhook hands it to the object.
@@ -26,32 +35,46 @@ const STORAGE_KEY: &str = "conversation";
 pub struct Turn {
     /// Twilio's `MessageSid`.
     pub message_sid: String,
-    /// What the customer wrote or tapped.
+    /// What the customer wrote, or the title of what they tapped.
     pub text: String,
+    /// The id of the tapped option, if any.
+    pub choice_id: Option<String>,
+    /// The customer.
+    pub customer: PhoneNumber,
+    /// The tenant.
+    pub tenant: TenantId,
+    /// The tenant's profile and catalog.
+    pub snapshot: TenantSnapshot,
+    /// Milliseconds left before the customer must have an answer.
+    pub budget_ms: u64,
+    /// Messages allowed per minute.
+    pub messages_per_minute: u32,
 }
 
-/// The object's answer to a [`Turn`].
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct TurnReply {
-    reply: Option<String>,
+/// The object's answer to a [`Turn`]: the messages to send, in order.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct TurnReply {
+    /// Plain-text messages (options numbered).
+    pub messages: Vec<String>,
 }
 
 /// What the object keeps in its storage.
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Record {
-    state: State,
-    /// `(MessageSid, reply)` of the latest messages, oldest first.
-    recent: Vec<(String, Option<String>)>,
+    /// The conversation, as saved (any version; see `Conversation::restore`).
+    #[serde(default)]
+    conversation: serde_json::Value,
+    /// `(MessageSid, messages)` of the latest turns, oldest first.
+    #[serde(default)]
+    recent: Vec<(String, Vec<String>)>,
+    /// Start of the current throttling minute (ms) and messages in it.
+    #[serde(default)]
+    window: (u64, u32),
 }
 
-/// Sends `turn` to the conversation between `tenant` and `customer` and returns its reply.
-pub async fn deliver(
-    env: &Env,
-    tenant: &str,
-    customer: &PhoneNumber,
-    turn: &Turn,
-) -> Result<Option<String>> {
-    let name = format!("{tenant}/{}", customer.as_e164());
+/// Sends `turn` to the conversation between its tenant and customer and returns the reply.
+pub async fn deliver(env: &Env, turn: &Turn) -> Result<TurnReply> {
+    let name = format!("{}/{}", turn.tenant, turn.customer.as_e164());
     let stub = env.durable_object(BINDING)?.get_by_name(&name)?;
     let mut init = RequestInit::new();
     init.with_method(Method::Post)
@@ -64,57 +87,179 @@ pub async fn deliver(
             resp.status_code()
         )));
     }
-    Ok(resp.json::<TurnReply>().await?.reply)
+    resp.json::<TurnReply>().await
+}
+
+/// Joins consecutive replies into as few WhatsApp messages as fit Twilio's limit.
+fn messages(replies: &[Reply]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for reply in replies {
+        let text = render::plain_text(reply);
+        match out.last_mut() {
+            Some(last) if last.chars().count() + 2 + text.chars().count() <= render::TEXT_MAX => {
+                last.push_str("\n\n");
+                last.push_str(&text);
+            }
+            _ => out.push(text),
+        }
+    }
+    out
+}
+
+fn now() -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(worker::Date::now().as_millis() as i64).unwrap_or_default()
 }
 
 // `#[durable_object]` generates undocumented JS glue (constructor, fetch, alarm bindings);
 // the allowance is scoped to this module so everything else stays held to `missing_docs`.
 #[allow(missing_docs)]
 mod object {
-    use slotline_shared::skeleton::{self, Effect, Event};
-    use worker::{DurableObject, Env, Request, Response, Result, durable_object, wasm_bindgen};
+    use worker::{DurableObject, Response, State, durable_object, wasm_bindgen};
 
-    use super::{RECENT_IDS, Record, STORAGE_KEY, Turn, TurnReply};
+    use super::*;
+    use crate::bridge::Bridge;
+    use crate::config::Config;
 
     /// The Durable Object holding one customer's conversation with one tenant.
     #[durable_object]
     pub struct Conversation {
-        state: worker::State,
+        state: State,
+        env: Env,
+        /// Turns of one conversation run one at a time.
+        turn_lock: Mutex<()>,
     }
 
     impl DurableObject for Conversation {
-        fn new(state: worker::State, _env: Env) -> Self {
-            Self { state }
+        fn new(state: State, env: Env) -> Self {
+            Self {
+                state,
+                env,
+                turn_lock: Mutex::new(()),
+            }
         }
 
         async fn fetch(&self, mut req: Request) -> Result<Response> {
             let turn: Turn = req.json().await?;
+            let _serial = self.turn_lock.lock().await;
+            let started = worker::Date::now().as_millis();
             let storage = self.state.storage();
-            // No other I/O happens between this read and the write below, so the runtime's input
-            // gate keeps a second message from interleaving with this one.
-            let mut record: Record = storage.get(STORAGE_KEY).await?.unwrap_or_default();
-            if let Some((_, reply)) = record
+            let mut record: Record = storage
+                .get(STORAGE_KEY)
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or_default();
+            if let Some((_, messages)) = record
                 .recent
                 .iter()
                 .find(|(sid, _)| *sid == turn.message_sid)
             {
                 return Response::from_json(&TurnReply {
-                    reply: reply.clone(),
+                    messages: messages.clone(),
                 });
             }
-            let step = skeleton::step(record.state, Event::Text(turn.text));
-            let reply = step.effects.into_iter().map(|effect| match effect {
-                Effect::Reply(text) => text,
-            });
-            let reply = reply.reduce(|all, next| format!("{all}\n\n{next}"));
-            record.state = step.state;
-            record.recent.push((turn.message_sid, reply.clone()));
+            // Throttle a flooding customer: one notice, then silence until the minute passes.
+            let (window_start, count) = record.window;
+            record.window = if started - window_start >= 60_000 {
+                (started, 1)
+            } else {
+                (window_start, count + 1)
+            };
+            let reply = if record.window.1 > turn.messages_per_minute {
+                let notice = record.window.1 == turn.messages_per_minute + 1;
+                TurnReply {
+                    messages: notice
+                        .then(|| {
+                            "You're sending messages very fast; I'll answer again in a minute."
+                                .to_owned()
+                        })
+                        .into_iter()
+                        .collect(),
+                }
+            } else {
+                let config = Config::from_env(&self.env)
+                    .map_err(|e| worker::Error::RustError(e.to_string()))?;
+                let bridge = Bridge::new(&config.bridge_url, &config.bridge_secret);
+                let conv = Conversation_::restore(&record.conversation);
+                let (conv, replies) = run_turn(conv, &turn, &bridge, started).await;
+                record.conversation = serde_json::to_value(&conv)?;
+                TurnReply {
+                    messages: messages(&replies),
+                }
+            };
+            record
+                .recent
+                .push((turn.message_sid.clone(), reply.messages.clone()));
             if record.recent.len() > RECENT_IDS {
                 let excess = record.recent.len() - RECENT_IDS;
                 record.recent.drain(..excess);
             }
             storage.put(STORAGE_KEY, &record).await?;
-            Response::from_json(&TurnReply { reply })
+            Response::from_json(&reply)
         }
     }
+
+    use slotline_shared::conversation::Conversation as Conversation_;
+
+    /// Steps the conversation with the customer's message and every bridge answer it leads
+    /// to, within the turn's time budget.
+    async fn run_turn(
+        mut conv: Conversation_,
+        turn: &Turn,
+        bridge: &Bridge,
+        started: u64,
+    ) -> (Conversation_, Vec<Reply>) {
+        let ctx_now = now();
+        let ctx = Ctx {
+            now: ctx_now,
+            tenant: &turn.snapshot.profile,
+            catalog: &turn.snapshot.catalog,
+            customer: &turn.customer,
+        };
+        let mut event = match &turn.choice_id {
+            Some(id) => Event::Choice {
+                id: id.clone(),
+                title: turn.text.clone(),
+            },
+            None => Event::Text(turn.text.clone()),
+        };
+        let mut replies = Vec::new();
+        for _ in 0..MAX_ROUNDS {
+            let step = conversation::step(conv, event, &ctx);
+            conv = step.state;
+            let mut next = None;
+            for effect in step.effects {
+                match effect {
+                    Effect::Reply(r) => replies.push(r),
+                    Effect::Ask(request) => {
+                        let elapsed = worker::Date::now().as_millis().saturating_sub(started);
+                        let left = turn.budget_ms.saturating_sub(elapsed);
+                        next = Some(if left < 150 {
+                            BridgeAnswer::Unavailable
+                        } else {
+                            bridge
+                                .ask(turn.tenant.as_str(), &request, Duration::from_millis(left))
+                                .await
+                        });
+                    }
+                    Effect::Notify(request) => {
+                        // Best effort: a release that fails lapses with the hold's TTL anyway.
+                        let _ = bridge
+                            .ask(turn.tenant.as_str(), &request, Duration::from_millis(500))
+                            .await;
+                    }
+                    // Hand-off and opt-out live in the conversation state; timers need
+                    // outbound messages, which this worker does not send yet.
+                    Effect::Handoff | Effect::OptOut(_) | Effect::Timer(_) => {}
+                }
+            }
+            match next {
+                Some(answer) => event = Event::Bridge(answer),
+                None => break,
+            }
+        }
+        (conv, replies)
+    }
 }
+
+pub use object::Conversation;

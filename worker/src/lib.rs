@@ -1,20 +1,24 @@
 //! Slotline's edge worker.
 //!
-//! It receives Twilio's WhatsApp webhooks, refuses anything not signed by Twilio, picks the
-//! tenant, and hands each message to the Durable Object that owns the conversation between
-//! that tenant and that customer. It decides nothing itself: the conversation rules live in
-//! `slotline_shared`.
+//! It receives Twilio's WhatsApp webhooks, refuses anything not signed by Twilio, finds the
+//! tenant (by number, or by keyword on a shared number), and hands each message to the
+//! Durable Object that owns the conversation between that tenant and that customer. It
+//! decides nothing itself: the conversation rules live in `slotline_shared`.
 //!
 //! # Layout
 //!
 //! - [`config`]: settings read from the Worker's environment.
 //! - [`webhook`]: `POST /webhooks/twilio`.
-//! - [`conversation`]: the Durable Object.
+//! - [`routing`]: number → tenant, cached tenant snapshots, shared-number choices.
+//! - [`conversation`]: the conversation Durable Object.
+//! - [`bridge`]: signed calls to the bridge, with deadlines.
 //! - [`error`]: how failures become HTTP answers.
 
+pub mod bridge;
 pub mod config;
 pub mod conversation;
 pub mod error;
+pub mod routing;
 pub mod webhook;
 
 use worker::{Context, Env, Method, Request, Response, Result, event};

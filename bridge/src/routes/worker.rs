@@ -1,5 +1,6 @@
 //! The API the worker calls, one tenant per path, every request signed.
 //!
+//! - `GET /worker/route/{number}`: the tenants a WhatsApp number serves.
 //! - `GET /worker/{tenant}/snapshot`: profile and catalog, version-stamped for edge caches.
 //! - `POST /worker/{tenant}/rpc`: a [`BridgeRequest`] in, a [`BridgeAnswer`] out.
 
@@ -9,7 +10,8 @@ use axum::http::{HeaderMap, Method, Uri};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use slotline_shared::catalog::TenantId;
-use slotline_shared::wire::{BridgeAnswer, BridgeRequest};
+use slotline_shared::phone::PhoneNumber;
+use slotline_shared::wire::{BridgeAnswer, BridgeRequest, NumberRoute, RouteTenant};
 
 use super::AppState;
 use crate::auth;
@@ -20,6 +22,7 @@ use crate::scheduler::{Change, HoldResult, Scheduler};
 /// The worker API's routes.
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/worker/route/{number}", get(route))
         .route("/worker/{tenant}/snapshot", get(snapshot))
         .route("/worker/{tenant}/rpc", post(rpc))
 }
@@ -40,6 +43,31 @@ fn verify(
         body,
         state.clock.now(),
     )
+}
+
+async fn route(
+    State(state): State<AppState>,
+    Path(number): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Json<NumberRoute>, AppError> {
+    verify(&state, &method, &uri, &headers, b"")?;
+    let number =
+        PhoneNumber::parse(&number).map_err(|e| AppError::BadRequest(format!("number: {e}")))?;
+    let tenants = state
+        .store
+        .tenants()
+        .await?
+        .into_iter()
+        .filter(|t| t.numbers.contains(&number))
+        .map(|t| RouteTenant {
+            id: t.id,
+            name: t.name,
+            keywords: t.keywords,
+        })
+        .collect();
+    Ok(Json(NumberRoute { tenants }))
 }
 
 async fn snapshot(

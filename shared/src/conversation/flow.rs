@@ -479,12 +479,12 @@ impl<'a> Turn<'a> {
             match able.as_slice() {
                 [] => {
                     let text = self.tr(Key::NoServices, &[("business", &self.ctx.tenant.name)]);
-                    self.show(
-                        Stage::Service {
-                            draft: Draft::default(),
-                        },
-                        Some(text),
-                    );
+                    let text = match lead {
+                        Some(lead) => format!("{lead}\n\n{text}"),
+                        None => text,
+                    };
+                    self.conv.stage = Stage::Menu;
+                    self.say(text);
                     return;
                 }
                 [one] => draft.provider = Some(ProviderChoice::One(one.clone())),

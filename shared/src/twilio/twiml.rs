@@ -16,6 +16,18 @@ pub fn message(text: &str) -> String {
     )
 }
 
+/// A TwiML document that sends each text as its own message; none sends nothing.
+pub fn messages(texts: &[String]) -> String {
+    if texts.is_empty() {
+        return empty();
+    }
+    let body: String = texts
+        .iter()
+        .map(|t| format!("<Message>{}</Message>", escape(t)))
+        .collect();
+    format!("{DECLARATION}<Response>{body}</Response>")
+}
+
 /// A TwiML document that sends nothing.
 pub fn empty() -> String {
     format!("{DECLARATION}<Response/>")
@@ -49,6 +61,15 @@ mod tests {
     #[test]
     fn markup_in_text_is_escaped() {
         assert!(message("a < b & c > d").contains("a &lt; b &amp; c &gt; d"));
+    }
+
+    #[test]
+    fn several_messages_are_sent_in_order() {
+        assert_eq!(
+            messages(&["one".into(), "two".into()]),
+            r#"<?xml version="1.0" encoding="UTF-8"?><Response><Message>one</Message><Message>two</Message></Response>"#
+        );
+        assert_eq!(messages(&[]), empty());
     }
 
     #[test]

@@ -1,0 +1,141 @@
+//! Which tenant a message is for, and the tenant data conversations need, cached in the
+//! isolate.
+//!
+//! A dedicated number serves one tenant. A shared number serves several: the customer picks
+//! one by keyword (or the business name), and the choice is kept in a [`Choice`] Durable
+//! Object per (number, customer). Routes and tenant snapshots are cached for
+//! [`CACHE_MS`], so an admin change reaches customers within that time plus one request; a
+//! stale entry is still used when the bridge does not answer.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::time::Duration;
+
+use slotline_shared::catalog::TenantId;
+use slotline_shared::phone::PhoneNumber;
+use slotline_shared::wire::{NumberRoute, TenantSnapshot};
+use worker::{Env, Method, Request, RequestInit, Result};
+
+use crate::bridge::{Bridge, CallError};
+
+/// How long routes and snapshots are trusted, in milliseconds.
+pub const CACHE_MS: u64 = 20_000;
+
+/// The Durable Object binding for shared-number choices.
+pub const CHOICES: &str = "CHOICES";
+
+thread_local! {
+    static ROUTES: RefCell<HashMap<String, (u64, NumberRoute)>> = RefCell::new(HashMap::new());
+    static SNAPSHOTS: RefCell<HashMap<String, (u64, TenantSnapshot)>> = RefCell::new(HashMap::new());
+}
+
+fn now_ms() -> u64 {
+    worker::Date::now().as_millis()
+}
+
+/// Reads through an isolate cache: fresh hits are returned, misses and stale entries are
+/// refetched, and a stale entry is used if refetching fails.
+async fn cached<T: Clone, F>(
+    cache: &'static std::thread::LocalKey<RefCell<HashMap<String, (u64, T)>>>,
+    key: &str,
+    fetch: F,
+) -> std::result::Result<T, CallError>
+where
+    F: std::future::Future<Output = std::result::Result<T, CallError>>,
+{
+    let hit = cache.with(|c| c.borrow().get(key).cloned());
+    if let Some((at, value)) = &hit
+        && now_ms() - at < CACHE_MS
+    {
+        return Ok(value.clone());
+    }
+    match fetch.await {
+        Ok(value) => {
+            cache.with(|c| {
+                c.borrow_mut()
+                    .insert(key.to_owned(), (now_ms(), value.clone()))
+            });
+            Ok(value)
+        }
+        Err(e) => hit.map(|(_, v)| v).ok_or(e),
+    }
+}
+
+/// The tenants a number serves.
+pub async fn number_route(
+    bridge: &Bridge,
+    number: &PhoneNumber,
+    within: Duration,
+) -> std::result::Result<NumberRoute, CallError> {
+    let path = format!("/worker/route/{}", number.as_e164());
+    cached(&ROUTES, number.as_e164(), bridge.get(&path, within)).await
+}
+
+/// A tenant's profile and catalog.
+pub async fn snapshot(
+    bridge: &Bridge,
+    tenant: &TenantId,
+    within: Duration,
+) -> std::result::Result<TenantSnapshot, CallError> {
+    let path = format!("/worker/{tenant}/snapshot");
+    cached(&SNAPSHOTS, tenant.as_str(), bridge.get(&path, within)).await
+}
+
+/// Reads or writes a customer's choice of tenant on a shared number.
+pub async fn choice(
+    env: &Env,
+    number: &PhoneNumber,
+    customer: &PhoneNumber,
+    set: Option<&TenantId>,
+) -> Result<Option<TenantId>> {
+    let name = format!("{}/{}", number.as_e164(), customer.as_e164());
+    let stub = env.durable_object(CHOICES)?.get_by_name(&name)?;
+    let mut init = RequestInit::new();
+    match set {
+        Some(tenant) => {
+            init.with_method(Method::Put)
+                .with_body(Some(tenant.as_str().into()));
+        }
+        None => {
+            init.with_method(Method::Get);
+        }
+    }
+    let mut resp = stub
+        .fetch_with_request(Request::new_with_init("https://choice/", &init)?)
+        .await?;
+    let text = resp.text().await?;
+    Ok((!text.is_empty()).then_some(TenantId(text)))
+}
+
+// `#[durable_object]` generates undocumented JS glue; the allowance stays in this module.
+#[allow(missing_docs)]
+mod choice_object {
+    use worker::{
+        DurableObject, Env, Method, Request, Response, Result, State, durable_object, wasm_bindgen,
+    };
+
+    /// Remembers which tenant a customer chose on a shared number.
+    #[durable_object]
+    pub struct Choice {
+        state: State,
+    }
+
+    impl DurableObject for Choice {
+        fn new(state: State, _env: Env) -> Self {
+            Self { state }
+        }
+
+        async fn fetch(&self, mut req: Request) -> Result<Response> {
+            let storage = self.state.storage();
+            if req.method() == Method::Put {
+                let tenant = req.text().await?;
+                storage.put("tenant", tenant.clone()).await?;
+                return Response::ok(tenant);
+            }
+            let tenant: Option<String> = storage.get("tenant").await.ok().flatten();
+            Response::ok(tenant.unwrap_or_default())
+        }
+    }
+}
+
+pub use choice_object::Choice;
