@@ -69,11 +69,14 @@ fn preferred_port(wanted: u16) -> u16 {
 
 fn simulate(stack: &Stack) {
     let mut customer = 1u32;
-    let mut phone = new_phone(stack, customer);
+    let mut business = BUSINESS.to_owned();
+    let mut phone = new_phone(stack, customer, &business);
     println!(
-        "\nPhone simulator. Type as a WhatsApp customer; /new becomes another customer, /quit stops."
+        "\nPhone simulator: you are a WhatsApp customer of the demo salon.\n\
+         Type freely; options come numbered, answer with a number or in words.\n\
+         /new becomes another customer, /to +NUMBER writes to another business number, /quit stops."
     );
-    println!("You are {} writing to {BUSINESS}.", phone.number);
+    println!("You are {} writing to {business}.", phone.number);
     let stdin = std::io::stdin();
     loop {
         print!("you> ");
@@ -84,28 +87,40 @@ fn simulate(stack: &Stack) {
             Ok(_) => {}
         }
         let text = line.trim();
-        match text {
-            "" => continue,
-            "/quit" | "/exit" => break,
-            "/new" => {
-                customer += 1;
-                phone = new_phone(stack, customer);
-                println!("You are now {} writing to {BUSINESS}.", phone.number);
-                continue;
-            }
-            _ => {}
+        if text.is_empty() {
+            continue;
+        }
+        if text == "/quit" || text == "/exit" {
+            break;
+        }
+        if text == "/new" {
+            customer += 1;
+            phone = new_phone(stack, customer, &business);
+            println!("You are now {} writing to {business}.", phone.number);
+            continue;
+        }
+        if let Some(number) = text.strip_prefix("/to ") {
+            business = number.trim().to_owned();
+            phone = new_phone(stack, customer, &business);
+            println!("You are {} writing to {business}.", phone.number);
+            continue;
         }
         match phone.send(text) {
-            Ok(reply) if reply.status == 200 => match reply.message() {
-                Some(message) => println!("bot> {message}"),
-                None => println!("bot> (no reply)"),
-            },
+            Ok(reply) if reply.status == 200 => {
+                let messages = reply.messages();
+                if messages.is_empty() {
+                    println!("bot> (no reply)");
+                }
+                for message in messages {
+                    println!("bot> {}", message.replace('\n', "\n     "));
+                }
+            }
             Ok(reply) => println!("worker answered {}: {}", reply.status, reply.body),
             Err(e) => println!("{e}"),
         }
     }
 }
 
-fn new_phone(stack: &Stack, customer: u32) -> Phone {
-    stack.phone(&format!("+1555000{customer:04}"), BUSINESS)
+fn new_phone(stack: &Stack, customer: u32, business: &str) -> Phone {
+    stack.phone(&format!("+1555000{customer:04}"), business)
 }
