@@ -13,6 +13,7 @@ use slotline_shared::catalog::{
 };
 use slotline_shared::i18n::Lang;
 use slotline_shared::phone::PhoneNumber;
+use slotline_shared::zone::Zone;
 
 /// Field-level problems with a record: field name → what is wrong.
 pub type FieldErrors = BTreeMap<String, String>;
@@ -139,12 +140,15 @@ impl Validate for Tenant {
 }
 
 impl Tenant {
-    /// The tenant as the conversation sees it.
-    pub fn profile(&self) -> TenantProfile {
+    /// The tenant as the conversation sees it at `now`: its zone's offsets cover the booking
+    /// window and a margin on both sides.
+    pub fn profile(&self, now: DateTime<Utc>) -> TenantProfile {
+        let margin = chrono::Duration::days(31);
+        let until = now + chrono::Duration::days(i64::from(self.policy.window_days)) + margin;
         TenantProfile {
             id: self.id.clone(),
             name: self.name.clone(),
-            zone: self.zone,
+            zone: Zone::from_tz(self.zone, now - margin, until),
             languages: self.languages.clone(),
             greeting: self.greeting.clone(),
             emoji: self.emoji,

@@ -395,7 +395,7 @@ impl Scheduler for EmbeddedScheduler {
         let c = self.config(tenant).await?;
         Ok(TenantSnapshot {
             version: c.version,
-            profile: c.tenant.profile(),
+            profile: c.tenant.profile(self.clock.now()),
             catalog: Catalog {
                 services: c
                     .services

@@ -5,10 +5,10 @@
 
 use std::fmt;
 
-use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use crate::i18n::Lang;
+use crate::zone::Zone;
 
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
@@ -160,7 +160,7 @@ pub struct TenantProfile {
     /// Business name, used in greetings.
     pub name: String,
     /// The business's time zone; customers see local times in it.
-    pub zone: Tz,
+    pub zone: Zone,
     /// Languages offered, the first being the default. Never empty.
     pub languages: Vec<Lang>,
     /// A custom greeting replacing the default first line, if set.

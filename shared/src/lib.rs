@@ -8,7 +8,7 @@
 //!
 //! - [`twilio`]: Twilio's webhook signature, the inbound message parser and TwiML replies.
 //! - [`phone`]: E.164 phone numbers that mask themselves in logs.
-//! - [`catalog`]: tenants, services, providers, money.
+//! - [`catalog`]: tenants, services, providers, money; [`zone`]: their time zones.
 //! - [`conversation`]: the booking conversation as a state machine: `step(state, event, ctx)`.
 //! - [`nlu`]: understanding free text in English, Spanish and Portuguese, without an LLM.
 //! - [`render`]: one reply model rendered as WhatsApp buttons/lists or numbered text.
@@ -30,3 +30,4 @@ pub mod skeleton;
 pub mod testkit;
 pub mod twilio;
 pub mod wire;
+pub mod zone;

@@ -18,11 +18,12 @@ use crate::wire::{Booking, BridgeAnswer, BridgeRequest, Hold, Slot};
 
 // ----- the world --------------------------------------------------------------------
 
-pub fn tenant(zone: chrono_tz::Tz) -> TenantProfile {
+/// The demo salon in `zone`, with the zone's offsets around `now`.
+pub fn tenant(zone: chrono_tz::Tz, now: DateTime<Utc>) -> TenantProfile {
     TenantProfile {
         id: TenantId::from("bella"),
         name: "Salon Bella".into(),
-        zone,
+        zone: crate::zone::Zone::from_tz(zone, now - Duration::days(30), now + Duration::days(500)),
         languages: vec![Lang::En, Lang::Es, Lang::Pt],
         greeting: None,
         emoji: false,
@@ -355,7 +356,7 @@ impl Sim {
     pub fn at(now: DateTime<Utc>, zone: chrono_tz::Tz) -> Self {
         Self {
             conv: Conversation::default(),
-            tenant: tenant(zone),
+            tenant: tenant(zone, now),
             catalog: catalog(),
             customer: PhoneNumber::parse("+34600111222").unwrap(),
             now,

@@ -38,6 +38,8 @@ pub struct StackOptions {
     pub ports: Option<(u16, u16)>,
     /// Seed the demo salon into the bridge.
     pub seed_demo: bool,
+    /// Messages one customer may send per minute (the worker's throttle).
+    pub messages_per_minute: u32,
 }
 
 impl Default for StackOptions {
@@ -49,6 +51,7 @@ impl Default for StackOptions {
             ready_timeout: Duration::from_secs(90),
             ports: None,
             seed_demo: true,
+            messages_per_minute: 20,
         }
     }
 }
@@ -168,6 +171,11 @@ impl Stack {
             .arg(format!("BRIDGE_URL:{}", stack.bridge_url))
             .arg("--var")
             .arg(format!("BRIDGE_SECRET:{WORKER_SECRET}"))
+            .arg("--var")
+            .arg(format!(
+                "MESSAGES_PER_MINUTE:{}",
+                options.messages_per_minute
+            ))
             .args(["--log-level", "info"])
             .arg("--show-interactive-dev-session=false")
             .env("PATH", paths::path_with_node_tools())
@@ -359,6 +367,83 @@ impl Drop for Stack {
         for (_, child) in &mut self.children {
             stop(child);
         }
+    }
+}
+
+/// `wrangler dev` serving another worker folder (its own `wrangler.toml`), e.g. the empty
+/// worker benchmarks measure as their floor. Stopped on drop.
+pub struct Wrangler {
+    /// Its loopback origin.
+    pub url: String,
+    child: Child,
+    _temp: tempfile::TempDir,
+}
+
+impl Wrangler {
+    /// Starts `wrangler dev` for the worker in `folder` (relative to the repository root)
+    /// and waits until it answers `GET /`.
+    pub fn start(folder: &str) -> Result<Self, StackError> {
+        let temp = tempfile::Builder::new()
+            .prefix("slotline-wrangler-")
+            .tempdir()?;
+        let (port, inspector) = (free_port()?, free_port()?);
+        let dir = paths::root().join(folder);
+        let log = File::create(temp.path().join("wrangler.log"))?;
+        let err = log.try_clone()?;
+        let child = Command::new(paths::node_bin().join("wrangler"))
+            .current_dir(&dir)
+            .args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--inspector-port", &inspector.to_string()])
+            .arg("--persist-to")
+            .arg(temp.path().join("state"))
+            .args([
+                "--log-level",
+                "warn",
+                "--show-interactive-dev-session=false",
+            ])
+            .env("PATH", paths::path_with_node_tools())
+            .env("WRANGLER_SEND_METRICS", "false")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(err)
+            .process_group(0)
+            .spawn()
+            .map_err(|source| StackError::Spawn {
+                what: "wrangler dev",
+                source,
+            })?;
+        let mut w = Self {
+            url: format!("http://127.0.0.1:{port}"),
+            child,
+            _temp: temp,
+        };
+        let agent = ureq::AgentBuilder::new()
+            .timeout(Duration::from_secs(2))
+            .build();
+        let deadline = Instant::now() + Duration::from_secs(90);
+        loop {
+            if matches!(agent.get(&w.url).call(), Ok(r) if r.status() == 200) {
+                return Ok(w);
+            }
+            if Instant::now() > deadline || matches!(w.child.try_wait(), Ok(Some(_))) {
+                let tail = std::fs::read_to_string(w._temp.path().join("wrangler.log"))
+                    .unwrap_or_default();
+                return Err(StackError::NotReady {
+                    what: "wrangler dev",
+                    why: format!("{folder} did not answer"),
+                    log: "wrangler.log".into(),
+                    tail,
+                });
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Wrangler {
+    fn drop(&mut self) {
+        stop(&mut self.child);
     }
 }
 

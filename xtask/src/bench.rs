@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::process::{self, cargo, root};
+use crate::{bootstrap, build};
 
 /// One benchmark: a name, and the cargo arguments that run it.
 struct Bench {
@@ -33,10 +34,25 @@ const BENCHES: &[Bench] = &[
         name: "bridge",
         args: &["bench", "-p", "slotline-bridge", "--bench", "bridge"],
     },
+    Bench {
+        name: "worker",
+        args: &[
+            "bench",
+            "--features",
+            "slotline-e2e/e2e",
+            "--bench",
+            "worker",
+        ],
+    },
 ];
 
 /// Runs the benchmarks and writes `bench-results/latest.json`.
 pub fn run() -> Result<(), String> {
+    // The worker benchmark runs both workers and the bridge under `wrangler dev`.
+    let tools = bootstrap::run()?;
+    build::bundle(&tools, &build::WORKER)?;
+    build::bundle(&tools, &build::FLOOR)?;
+    process::run(cargo().args(["build", "-p", "slotline-bridge"]))?;
     let out_dir = root().join("bench-results");
     std::fs::create_dir_all(&out_dir)
         .map_err(|e| format!("cannot create {}: {e}", out_dir.display()))?;

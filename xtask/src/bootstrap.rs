@@ -20,7 +20,7 @@ pub struct Tools {
     pub worker_build: PathBuf,
     /// `wasm-bindgen` matching the lockfile.
     pub wasm_bindgen: PathBuf,
-    /// binaryen's `wasm-opt`.
+    /// binaryen's `wasm-opt`, through `tools/wasm-opt-strip`.
     pub wasm_opt: PathBuf,
     /// esbuild's native binary.
     pub esbuild: PathBuf,
@@ -43,7 +43,7 @@ pub fn run() -> Result<Tools, String> {
     let tools = Tools {
         worker_build,
         wasm_bindgen,
-        wasm_opt: node_modules.join("binaryen/bin/wasm-opt"),
+        wasm_opt: root().join("tools/wasm-opt-strip"),
         esbuild: node_modules.join("@esbuild/linux-x64/bin/esbuild"),
     };
     for path in [&tools.wasm_opt, &tools.esbuild] {

@@ -1,4 +1,4 @@
-//! Building the worker bundle with worker-build, using the tools the bootstrap installed.
+//! Building worker bundles with worker-build, using the tools the bootstrap installed.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -6,48 +6,82 @@ use std::time::Instant;
 use crate::bootstrap::{self, Tools};
 use crate::process::{self, newest_mtime, root};
 
-/// The bundle wrangler loads (`main` in `wrangler.toml`).
-pub fn worker_bundle() -> PathBuf {
-    root().join("worker/build/worker/shim.mjs")
+/// A Rust worker built into `<dir>/build`.
+pub struct Bundle {
+    /// Folder of the worker crate, from the repository root.
+    pub dir: &'static str,
+    /// Files and folders whose changes require a rebuild.
+    pub inputs: &'static [&'static str],
+}
+
+/// Slotline's worker.
+pub const WORKER: Bundle = Bundle {
+    dir: "worker",
+    inputs: &[
+        "Cargo.lock",
+        "Cargo.toml",
+        "shared",
+        "worker/src",
+        "worker/Cargo.toml",
+    ],
+};
+
+/// The empty worker the worker benchmark measures as its floor.
+pub const FLOOR: Bundle = Bundle {
+    dir: "tests/floor-worker",
+    inputs: &[
+        "Cargo.lock",
+        "tests/floor-worker/src",
+        "tests/floor-worker/Cargo.toml",
+    ],
+};
+
+impl Bundle {
+    /// The module wrangler loads (`main` in its `wrangler.toml`).
+    pub fn shim(&self) -> PathBuf {
+        root().join(self.dir).join("build/worker/shim.mjs")
+    }
 }
 
 /// `cargo xtask build-worker`: bootstrap, then build the worker.
 pub fn worker() -> Result<(), String> {
     let tools = bootstrap::run()?;
-    worker_with(&tools)
+    bundle(&tools, &WORKER)
 }
 
-/// Builds the worker unless the bundle is newer than every input.
-pub fn worker_with(tools: &Tools) -> Result<(), String> {
+/// Builds `b` unless its bundle is newer than every input.
+pub fn bundle(tools: &Tools, b: &Bundle) -> Result<(), String> {
     let root = root();
-    let inputs = [
-        root.join("Cargo.lock"),
-        root.join("Cargo.toml"),
-        root.join("shared"),
-        root.join("worker/src"),
-        root.join("worker/Cargo.toml"),
-    ];
-    let bundle = worker_bundle();
-    let built = std::fs::metadata(&bundle).and_then(|m| m.modified()).ok();
+    let inputs: Vec<PathBuf> = b.inputs.iter().map(|i| root.join(i)).collect();
+    let shim = b.shim();
+    let built = std::fs::metadata(&shim).and_then(|m| m.modified()).ok();
     if let (Some(built), Some(newest)) = (built, newest_mtime(&inputs))
         && built > newest
     {
-        println!("build-worker: skipped (worker/build is newer than its sources)");
+        println!(
+            "build-worker: skipped {} (its build is newer than its sources)",
+            b.dir
+        );
         return Ok(());
     }
     let started = Instant::now();
-    println!("build-worker: building the worker bundle (release)");
+    println!("build-worker: building {} (release)", b.dir);
     process::run(
         std::process::Command::new(&tools.worker_build)
-            .current_dir(root.join("worker"))
+            .current_dir(root.join(b.dir))
             .arg("--release")
             .env("WASM_BINDGEN_BIN", &tools.wasm_bindgen)
             .env("WASM_OPT_BIN", &tools.wasm_opt)
             .env("ESBUILD_BIN", &tools.esbuild)
+            // Workers ship over the network and start cold: optimise the bundle for size (set
+            // here, not in Cargo.toml, so native release builds of the bridge stay optimised
+            // for speed).
+            .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "z")
             .env("PATH", slotline_e2e::paths::path_with_node_tools()),
     )?;
     println!(
-        "build-worker: done in {:.1}s",
+        "build-worker: {} done in {:.1}s",
+        b.dir,
         started.elapsed().as_secs_f64()
     );
     Ok(())

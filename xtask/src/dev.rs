@@ -22,7 +22,7 @@ const DEV_AUTH_TOKEN: &str = "dev-auth-token-not-a-secret";
 pub fn run() -> Result<(), String> {
     let tools = bootstrap::run()?;
     process::run(cargo().args(["build", "-p", "slotline-bridge"]))?;
-    build::worker_with(&tools)?;
+    build::bundle(&tools, &build::WORKER)?;
     let state_dir = slotline_e2e::paths::target_dir().join("dev");
     let ports = (preferred_port(8787), preferred_port(8788));
     println!(

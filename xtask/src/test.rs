@@ -80,7 +80,9 @@ fn run_phases(report: &mut Report) -> Result<(), String> {
     report.phase("build (native)", |_| {
         process::run(cargo().args(["build", "--all-targets"]))
     })?;
-    report.phase("build (worker bundle)", |_| build::worker_with(&tools))?;
+    report.phase("build (worker bundle)", |_| {
+        build::bundle(&tools, &build::WORKER)
+    })?;
     let _ = report.phase("clippy (native)", |_| {
         process::run(cargo().args([
             "clippy",

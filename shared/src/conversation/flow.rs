@@ -545,7 +545,7 @@ impl<'a> Turn<'a> {
             self.advance(draft, None);
             return;
         };
-        draft.date = Some(slot.start.with_timezone(&self.ctx.tenant.zone).date_naive());
+        draft.date = Some(self.ctx.tenant.zone.date(slot.start));
         let provider = slot
             .provider
             .clone()
@@ -561,7 +561,7 @@ impl<'a> Turn<'a> {
     }
 
     fn local_time(&self, slot: &Slot) -> NaiveTime {
-        slot.start.with_timezone(&self.ctx.tenant.zone).time()
+        self.ctx.tenant.zone.local(slot.start).time()
     }
 
     /// Acts on an option id of the current stage (see [`prompt::options`]).
@@ -823,12 +823,12 @@ impl<'a> Turn<'a> {
 
     /// Local days among `slots`, preferring days with a slot that fits the time wish.
     fn days_with(&self, slots: &[Slot], wish: Option<TimeWish>) -> Vec<chrono::NaiveDate> {
-        let zone = self.ctx.tenant.zone;
+        let zone = &self.ctx.tenant.zone;
         let collect = |fits: &dyn Fn(&Slot) -> bool| {
             let mut days: Vec<_> = slots
                 .iter()
                 .filter(|s| fits(s))
-                .map(|s| s.start.with_timezone(&zone).date_naive())
+                .map(|s| zone.date(s.start))
                 .collect();
             days.dedup();
             days.truncate(7);
@@ -927,7 +927,7 @@ impl<'a> Turn<'a> {
         alternatives.truncate(ITEMS_MAX);
         draft.date = alternatives
             .first()
-            .map(|s| s.start.with_timezone(&self.ctx.tenant.zone).date_naive());
+            .map(|s| self.ctx.tenant.zone.date(s.start));
         let lead = self.tr(Key::SlotTaken, &[]);
         let stage = Stage::Time {
             draft,

@@ -53,7 +53,7 @@ pub struct Ctx<'a> {
 impl Ctx<'_> {
     /// Today in the tenant's time zone.
     pub fn today(&self) -> NaiveDate {
-        self.now.with_timezone(&self.tenant.zone).date_naive()
+        self.tenant.zone.date(self.now)
     }
 }
 
@@ -374,7 +374,7 @@ pub fn step(conv: Conversation, event: Event, ctx: &Ctx<'_>) -> Step {
 fn slots_on(slots: &[Slot], day: NaiveDate, ctx: &Ctx<'_>) -> Vec<Slot> {
     slots
         .iter()
-        .filter(|s| s.start.with_timezone(&ctx.tenant.zone).date_naive() == day)
+        .filter(|s| ctx.tenant.zone.date(s.start) == day)
         .cloned()
         .collect()
 }

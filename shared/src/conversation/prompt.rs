@@ -20,8 +20,8 @@ pub(super) fn option_for_id(id: &str) -> bool {
 
 /// The local day and time of `start`: "Tuesday 24 November at 3:00 pm".
 pub(crate) fn when_local(start: DateTime<Utc>, lang: Lang, ctx: &Ctx<'_>) -> String {
-    let local = start.with_timezone(&ctx.tenant.zone);
-    i18n::when(lang, local.date_naive(), local.time())
+    let local = ctx.tenant.zone.local(start);
+    i18n::when(lang, local.date(), local.time())
 }
 
 /// "Haircut with Maria Silva, Tue 24 Nov 3:00 pm".
@@ -34,7 +34,7 @@ pub(crate) fn booking_line(booking: &Booking, lang: Lang, ctx: &Ctx<'_>) -> Stri
         .catalog
         .provider(&booking.provider)
         .map_or(booking.provider.as_str(), |p| p.name.as_str());
-    let local = booking.start.with_timezone(&ctx.tenant.zone);
+    let local = ctx.tenant.zone.local(booking.start);
     format!(
         "{}, {} {}",
         t(
@@ -42,7 +42,7 @@ pub(crate) fn booking_line(booking: &Booking, lang: Lang, ctx: &Ctx<'_>) -> Stri
             Key::WithProvider,
             &[("service", service), ("provider", provider)]
         ),
-        i18n::day_short(lang, local.date_naive()),
+        i18n::day_short(lang, local.date()),
         i18n::time(lang, local.time())
     )
 }
@@ -68,9 +68,7 @@ fn shown_slots(
 ) -> (Vec<Slot>, bool) {
     let matching: Vec<&Slot> = slots
         .iter()
-        .filter(|s| {
-            part.is_none_or(|p| DayPart::of(s.start.with_timezone(&ctx.tenant.zone).time()) == p)
-        })
+        .filter(|s| part.is_none_or(|p| DayPart::of(ctx.tenant.zone.local(s.start).time()) == p))
         .skip(offset)
         .collect();
     if matching.len() > ITEMS_MAX {
@@ -103,7 +101,7 @@ fn price_line(lang: Lang, price: &Money, deposit: Option<&Money>) -> String {
 
 /// The options a stage offers, in order.
 pub fn options(stage: &Stage, lang: Lang, ctx: &Ctx<'_>) -> Vec<Opt> {
-    let zone = ctx.tenant.zone;
+    let zone = &ctx.tenant.zone;
     match stage {
         Stage::Menu => vec![
             opt("book", lang, Key::Book),
@@ -168,7 +166,7 @@ pub fn options(stage: &Stage, lang: Lang, ctx: &Ctx<'_>) -> Vec<Opt> {
         .filter_map(|(part, id, key)| {
             let count = slots
                 .iter()
-                .filter(|s| DayPart::of(s.start.with_timezone(&zone).time()) == part)
+                .filter(|s| DayPart::of(zone.local(s.start).time()) == part)
                 .count();
             (count > 0).then(|| {
                 Opt::new(
@@ -188,7 +186,7 @@ pub fn options(stage: &Stage, lang: Lang, ctx: &Ctx<'_>) -> Vec<Opt> {
             let mut out: Vec<Opt> = shown
                 .iter()
                 .map(|s| {
-                    let local = s.start.with_timezone(&zone);
+                    let local = zone.local(s.start);
                     Opt::new(
                         format!("slot:{}", s.start.timestamp()),
                         i18n::time(lang, local.time()),
@@ -205,10 +203,10 @@ pub fn options(stage: &Stage, lang: Lang, ctx: &Ctx<'_>) -> Vec<Opt> {
             .iter()
             .take(ITEMS_MAX)
             .map(|b| {
-                let local = b.start.with_timezone(&zone);
+                let local = zone.local(b.start);
                 let title = format!(
                     "{} {}",
-                    i18n::day_short(lang, local.date_naive()),
+                    i18n::day_short(lang, local.date()),
                     i18n::time(lang, local.time())
                 );
                 let service = ctx
@@ -300,11 +298,7 @@ pub fn prompt(stage: &Stage, lang: Lang, ctx: &Ctx<'_>) -> Reply {
         Stage::Time { draft, slots, .. } => {
             let day = draft
                 .date
-                .or_else(|| {
-                    slots
-                        .first()
-                        .map(|s| s.start.with_timezone(&ctx.tenant.zone).date_naive())
-                })
+                .or_else(|| slots.first().map(|s| ctx.tenant.zone.date(s.start)))
                 .map(|d| i18n::day_long(lang, d))
                 .unwrap_or_default();
             let any_that_day = draft

@@ -1,0 +1,141 @@
+//! Webhook → reply latency through `wrangler dev`, next to an empty Rust worker measured the
+//! same way in the same run, at 1, 20 and 100 concurrent customers; and the worker bundle's
+//! size, raw and gzipped.
+//!
+//! Each customer is a thread sending signed webhooks one after another ("hi", then "menu",
+//! and so on: every message goes through routing, the Durable Object and a storage write,
+//! with the route and catalog caches warm). The floor gets the very same requests. Figures go
+//! to the JSON file named by `SLOTLINE_BENCH_OUT` (default `target/bench/worker.json`).
+
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use slotline_e2e::stack::Wrangler;
+use slotline_e2e::{Phone, Stack, StackOptions};
+
+const LEVELS: [usize; 3] = [1, 20, 100];
+const SECONDS: f64 = 6.0;
+
+struct Figures {
+    p50: f64,
+    p99: f64,
+    rps: f64,
+}
+
+fn percentiles(mut v: Vec<f64>) -> (f64, f64) {
+    v.sort_by(f64::total_cmp);
+    let at = |q: f64| v[((v.len() as f64 - 1.0) * q).round() as usize];
+    (at(0.5), at(0.99))
+}
+
+/// Runs `customers` threads for `secs`, each sending to `target` (the real worker's URL or
+/// the floor's) with its own phone; returns latency percentiles and throughput.
+fn load(stack: &Stack, target: &str, customers: usize, secs: f64, run: u32) -> Figures {
+    let stop = Arc::new(AtomicBool::new(false));
+    let threads: Vec<_> = (0..customers)
+        .map(|i| {
+            let phone = Phone::new(
+                target,
+                &stack.public_base_url,
+                &stack.auth_token,
+                &format!("+34699{run:02}{i:05}"),
+                "+14155238886",
+            );
+            let stop = Arc::clone(&stop);
+            std::thread::spawn(move || {
+                let mut latencies = Vec::new();
+                let mut n = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    let text = if n.is_multiple_of(2) { "hi" } else { "menu" };
+                    n += 1;
+                    let t = Instant::now();
+                    match phone.send(text) {
+                        Ok(r) if r.status == 200 => {
+                            latencies.push(t.elapsed().as_secs_f64() * 1000.0)
+                        }
+                        Ok(r) => panic!("answered {}: {}", r.status, r.body),
+                        Err(e) => panic!("{e}"),
+                    }
+                }
+                latencies
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_secs_f64(secs));
+    stop.store(true, Ordering::Relaxed);
+    let mut all = Vec::new();
+    for t in threads {
+        all.extend(t.join().expect("customer thread"));
+    }
+    let count = all.len() as f64;
+    let (p50, p99) = percentiles(all);
+    Figures {
+        p50,
+        p99,
+        rps: count / secs,
+    }
+}
+
+fn gzip_size(path: &std::path::Path) -> u64 {
+    Command::new("gzip")
+        .args(["-9", "-c"])
+        .arg(path)
+        .output()
+        .map(|o| o.stdout.len() as u64)
+        .unwrap_or(0)
+}
+
+fn main() {
+    let stack = Stack::start(StackOptions {
+        messages_per_minute: 1_000_000,
+        ..StackOptions::default()
+    })
+    .expect("stack");
+    let floor = Wrangler::start("tests/floor-worker").expect("floor worker");
+    let mut rows = Vec::new();
+    println!(
+        "{:>11} {:>22} {:>22} {:>14}",
+        "customers", "worker p50/p99 ms", "floor p50/p99 ms", "ratio p50/p99"
+    );
+    for (run, customers) in LEVELS.into_iter().enumerate() {
+        let run = run as u32 * 2;
+        // Warm the caches and Durable Objects, then measure.
+        load(&stack, &stack.worker_url, customers, 1.0, run);
+        let worker = load(&stack, &stack.worker_url, customers, SECONDS, run);
+        load(&stack, &floor.url, customers, 1.0, run + 1);
+        let empty = load(&stack, &floor.url, customers, SECONDS, run + 1);
+        let (r50, r99) = (worker.p50 / empty.p50, worker.p99 / empty.p99);
+        println!(
+            "{customers:>11} {:>10.1} / {:>8.1} {:>10.1} / {:>8.1} {:>6.2} / {:>5.2}",
+            worker.p50, worker.p99, empty.p50, empty.p99, r50, r99
+        );
+        rows.push(format!(
+            r#"{{"customers":{customers},"worker":{{"p50_ms":{:.2},"p99_ms":{:.2},"req_per_sec":{:.0}}},"floor":{{"p50_ms":{:.2},"p99_ms":{:.2},"req_per_sec":{:.0}}},"ratio_p50":{r50:.2},"ratio_p99":{r99:.2}}}"#,
+            worker.p50, worker.p99, worker.rps, empty.p50, empty.p99, empty.rps
+        ));
+    }
+    let build = slotline_e2e::paths::root().join("worker/build");
+    let wasm = build.join("index_bg.wasm");
+    let js = build.join("index.js");
+    let size = |p: &std::path::Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+    let (wasm_raw, wasm_gz, js_raw, js_gz) =
+        (size(&wasm), gzip_size(&wasm), size(&js), gzip_size(&js));
+    println!(
+        "bundle: wasm {wasm_raw} B raw, {wasm_gz} B gzip; js {js_raw} B raw, {js_gz} B gzip; total {} B gzip",
+        wasm_gz + js_gz
+    );
+    let json = format!(
+        r#"{{"bench":"worker","seconds_per_level":{SECONDS},"levels":[{}],"bundle":{{"wasm_raw":{wasm_raw},"wasm_gzip":{wasm_gz},"js_raw":{js_raw},"js_gzip":{js_gz},"total_gzip":{}}}}}"#,
+        rows.join(","),
+        wasm_gz + js_gz
+    );
+    let out = std::env::var("SLOTLINE_BENCH_OUT")
+        .unwrap_or_else(|_| "../target/bench/worker.json".into());
+    if let Some(dir) = std::path::Path::new(&out).parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    std::fs::write(&out, json).expect("write results");
+    println!("wrote {out}");
+}
