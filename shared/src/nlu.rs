@@ -497,15 +497,18 @@ pub fn option_number(norm: &str) -> Option<usize> {
 }
 
 /// Edit distance with adjacent transpositions, capped: returns `max + 1` once exceeded.
-fn distance(a: &str, b: &str, max: usize) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    if a.len().abs_diff(b.len()) > max {
-        return max + 1;
+/// Words are short, so the rows live on the stack.
+fn distance(a: &[char], b: &[char], max: usize) -> usize {
+    const MAX_LEN: usize = 32;
+    if a.len() > MAX_LEN || b.len() > MAX_LEN {
+        return if a == b { 0 } else { max + 1 };
     }
-    let mut prev2: Vec<usize> = vec![0; b.len() + 1];
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur: Vec<usize> = vec![0; b.len() + 1];
+    let mut prev2 = [0usize; MAX_LEN + 1];
+    let mut prev = [0usize; MAX_LEN + 1];
+    let mut cur = [0usize; MAX_LEN + 1];
+    for (j, p) in prev.iter_mut().enumerate().take(b.len() + 1) {
+        *p = j;
+    }
     for i in 1..=a.len() {
         cur[0] = i;
         let mut row_min = cur[0];
@@ -521,8 +524,8 @@ fn distance(a: &str, b: &str, max: usize) -> usize {
         if row_min > max {
             return max + 1;
         }
-        std::mem::swap(&mut prev2, &mut prev);
-        std::mem::swap(&mut prev, &mut cur);
+        prev2 = prev;
+        prev = cur;
     }
     prev[b.len()]
 }
@@ -530,13 +533,30 @@ fn distance(a: &str, b: &str, max: usize) -> usize {
 /// Whether two normalised words are the same up to a small typo: exact below 4 letters,
 /// one edit up to 7, two from 8.
 pub fn similar(a: &str, b: &str) -> bool {
-    let len = a.chars().count().min(b.chars().count());
-    let allowed = match len {
+    if a == b {
+        return true;
+    }
+    let (la, lb) = (a.chars().count(), b.chars().count());
+    let allowed = match la.min(lb) {
         0..=3 => 0,
         4..=7 => 1,
         _ => 2,
     };
-    a == b || (allowed > 0 && distance(a, b, allowed) <= allowed)
+    if allowed == 0 || la.abs_diff(lb) > allowed {
+        return false;
+    }
+    let mut ca = ['\0'; 32];
+    let mut cb = ['\0'; 32];
+    if la > 32 || lb > 32 {
+        return false;
+    }
+    for (slot, c) in ca.iter_mut().zip(a.chars()) {
+        *slot = c;
+    }
+    for (slot, c) in cb.iter_mut().zip(b.chars()) {
+        *slot = c;
+    }
+    distance(&ca[..la], &cb[..lb], allowed) <= allowed
 }
 
 /// Whether the words of `phrase` occur consecutively in `text_words`, each up to a typo.
