@@ -33,6 +33,7 @@ pub fn tenant(id: &str) -> Tenant {
         greeting: None,
         emoji: false,
         policy: BookingPolicy::default(),
+        interactive: false,
     }
 }
 

@@ -78,6 +78,7 @@ pub async fn seed(store: &dyn Store) -> Result<bool, StoreError> {
         greeting: None,
         emoji: true,
         policy: BookingPolicy::default(),
+        interactive: false,
     };
     // The demo's key is random and never shown: the operator key manages it.
     let key = auth::new_key().map_err(|e| StoreError::Backend(e.to_string()))?;

@@ -94,6 +94,10 @@ pub struct Tenant {
     /// Booking rules.
     #[serde(default)]
     pub policy: BookingPolicy,
+    /// Send options as WhatsApp buttons and lists through Twilio's REST API (the worker
+    /// falls back to numbered text when that fails).
+    #[serde(default)]
+    pub interactive: bool,
 }
 
 fn default_languages() -> Vec<Lang> {
@@ -156,6 +160,7 @@ impl Tenant {
                 cancellation_notice_hours: self.policy.cancellation_notice_hours,
                 idle_reset_days: self.policy.idle_reset_days,
             },
+            interactive: self.interactive,
         }
     }
 }

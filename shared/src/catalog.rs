@@ -169,6 +169,10 @@ pub struct TenantProfile {
     pub emoji: bool,
     /// Booking rules.
     pub policy: Policy,
+    /// Send options as WhatsApp buttons and lists (through Twilio's REST API) rather than as
+    /// numbered text.
+    #[serde(default)]
+    pub interactive: bool,
 }
 
 impl TenantProfile {

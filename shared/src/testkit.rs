@@ -28,6 +28,7 @@ pub fn tenant(zone: chrono_tz::Tz, now: DateTime<Utc>) -> TenantProfile {
         greeting: None,
         emoji: false,
         policy: Policy::default(),
+        interactive: false,
     }
 }
 

@@ -498,6 +498,162 @@ fn a_flooding_customer_is_throttled_politely(ctx: &Ctx) -> Result<(), Failed> {
     Ok(())
 }
 
+/// A tenant with buttons and lists on, one service and one provider working every day.
+const TAP: &str = "+15550008888";
+
+fn interactive_tenant(ctx: &Ctx) -> Result<(), Failed> {
+    static ONCE: std::sync::Mutex<bool> = std::sync::Mutex::new(false);
+    let mut done = ONCE.lock().map_err(|_| "poisoned")?;
+    if *done {
+        return Ok(());
+    }
+    let day = json!([{"start": "08:00", "end": "20:00"}]);
+    let calls = [
+        (
+            "POST",
+            "/admin/tenants".to_owned(),
+            json!({"id": "tap", "name": "Tap Studio", "zone": "Europe/Madrid", "numbers": [TAP], "interactive": true}),
+        ),
+        (
+            "POST",
+            "/admin/tenants/tap/services".to_owned(),
+            json!({"id": "consult", "name": "Consult", "duration_min": 30, "price_minor": 4000, "currency": "EUR"}),
+        ),
+        (
+            "POST",
+            "/admin/tenants/tap/providers".to_owned(),
+            json!({"id": "rita", "name": "Rita", "services": ["consult"]}),
+        ),
+        (
+            "PUT",
+            "/admin/tenants/tap/providers/rita/availability".to_owned(),
+            json!({"mon": day, "tue": day, "wed": day, "thu": day, "fri": day, "sat": day, "sun": day}),
+        ),
+    ];
+    for (method, path, body) in calls {
+        let (status, answer) = ctx.stack.admin(method, &path, Some(&body));
+        check(status == 200 || status == 201, || {
+            format!("{method} {path}: {status} {answer}")
+        })?;
+    }
+    *done = true;
+    Ok(())
+}
+
+/// The newest message the Twilio stand-in got for `phone`, as (list items or buttons as
+/// `(id, title)`, text).
+fn last_sent(ctx: &Ctx, phone: &Phone) -> Result<(Vec<(String, String)>, String), Failed> {
+    let sent = ctx.stack.twilio.sent_to(&phone.number);
+    let last = sent.last().ok_or("nothing was sent by REST")?;
+    let Some(content) = &last.content else {
+        return Ok((Vec::new(), last.body.clone().unwrap_or_default()));
+    };
+    let pairs = |list: &serde_json::Value, title: &str| -> Vec<(String, String)> {
+        list.as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|x| {
+                        (
+                            x["id"].as_str().unwrap_or("").to_owned(),
+                            x[title].as_str().unwrap_or("").to_owned(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    if let Some(list) = content.get("twilio/list-picker") {
+        return Ok((
+            pairs(&list["items"], "item"),
+            list["body"].as_str().unwrap_or("").to_owned(),
+        ));
+    }
+    if let Some(buttons) = content.get("twilio/quick-reply") {
+        return Ok((
+            pairs(&buttons["actions"], "title"),
+            buttons["body"].as_str().unwrap_or("").to_owned(),
+        ));
+    }
+    Err(format!("unexpected content {content}").into())
+}
+
+fn booking_with_buttons_and_lists(ctx: &Ctx) -> Result<(), Failed> {
+    interactive_tenant(ctx)?;
+    let (_, tenant) = ctx.stack.admin("GET", "/admin/tenants/tap", None);
+    check(tenant["interactive"] == true, || {
+        format!("interactive not stored: {tenant}")
+    })?;
+    let phone = ctx.customer_of(TAP);
+    let reply = phone.send("hi")?;
+    check(reply.status == 200 && reply.messages().is_empty(), || {
+        std::thread::sleep(std::time::Duration::from_millis(800));
+        let log = std::fs::read_to_string(ctx.stack.log_path("wrangler dev")).unwrap_or_default();
+        let tail: Vec<&str> = log.lines().rev().take(15).collect();
+        format!(
+            "expected an empty TwiML answer, got {}\nworker log:\n{}",
+            reply.body,
+            tail.join("\n")
+        )
+    })?;
+    let (days, body) = last_sent(ctx, &phone)?;
+    let greeted = ctx.stack.twilio.sent_to(&phone.number).iter().any(|m| {
+        m.body
+            .as_deref()
+            .is_some_and(|b| b.contains("Welcome to Tap Studio"))
+    });
+    check(
+        greeted && days.iter().any(|(id, _)| id.starts_with("day:")),
+        || format!("no greeting, or no day list: {body} {days:?}"),
+    )?;
+    let (id, title) = days[0].clone();
+    phone.pick_item(&id, &title)?;
+    let (mut options, mut body) = last_sent(ctx, &phone)?;
+    if options.iter().any(|(id, _)| id.starts_with("part:")) {
+        let (id, title) = options[0].clone();
+        phone.pick_item(&id, &title)?;
+        (options, body) = last_sent(ctx, &phone)?;
+    }
+    let (id, title) = options
+        .iter()
+        .find(|(id, _)| id.starts_with("slot:"))
+        .cloned()
+        .ok_or_else(|| format!("no times: {body}"))?;
+    phone.pick_item(&id, &title)?;
+    let (buttons, summary) = last_sent(ctx, &phone)?;
+    check(
+        summary.contains("Please confirm")
+            && buttons.iter().any(|(id, t)| id == "yes" && t == "Confirm"),
+        || format!("no confirm button: {summary} {buttons:?}"),
+    )?;
+    let reply = phone.tap_button("yes", "Confirm")?;
+    check(reply.messages().is_empty(), || {
+        format!("expected REST only, got {}", reply.body)
+    })?;
+    let texts: Vec<String> = ctx
+        .stack
+        .twilio
+        .sent_to(&phone.number)
+        .iter()
+        .filter_map(|m| m.body.clone())
+        .collect();
+    check(texts.iter().any(|t| t.contains("Booked!")), || {
+        format!("no booking confirmation among {texts:?}")
+    })?;
+    Ok(())
+}
+
+fn interactive_replies_fall_back_to_text_when_twilio_fails(ctx: &Ctx) -> Result<(), Failed> {
+    interactive_tenant(ctx)?;
+    let phone = ctx.customer_of(TAP);
+    ctx.stack.twilio.fail_next(&phone.number, 1, 500);
+    let reply = phone.send("hi")?;
+    let text = reply.messages().join("\n");
+    check(
+        text.contains("Welcome to Tap Studio") && text.contains("\n1. "),
+        || format!("no numbered fallback: {}", reply.body),
+    )
+}
+
 /// The bridge stops between two messages: the customer gets an apology, and after the
 /// bridge is back the conversation continues where it was.
 fn bridge_stopped_mid_conversation(stack: &mut Stack) -> Result<(), Failed> {
@@ -585,6 +741,14 @@ fn main() {
         (
             "a_flooding_customer_is_throttled_politely",
             a_flooding_customer_is_throttled_politely,
+        ),
+        (
+            "booking_with_buttons_and_lists",
+            booking_with_buttons_and_lists,
+        ),
+        (
+            "interactive_replies_fall_back_to_text_when_twilio_fails",
+            interactive_replies_fall_back_to_text_when_twilio_fails,
         ),
     ];
     const FAULT_TEST: &str = "bridge_stopped_mid_conversation";

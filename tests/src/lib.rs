@@ -9,6 +9,7 @@
 pub mod paths;
 pub mod phone;
 pub mod stack;
+pub mod twilio;
 
 pub use phone::{Phone, Reply};
 pub use stack::{Stack, StackOptions};

@@ -95,6 +95,26 @@ impl Phone {
         self.post_signed(&params)
     }
 
+    /// Taps the quick-reply button `id` titled `title`, as Twilio reports a tap.
+    pub fn tap_button(&self, id: &str, title: &str) -> Result<Reply, SendError> {
+        let mut params = self.message(&self.new_message_sid(), title);
+        params.push(("ButtonPayload".into(), id.into()));
+        params.push(("ButtonText".into(), title.into()));
+        params.retain(|(k, _)| k != "MessageType");
+        params.push(("MessageType".into(), "button".into()));
+        self.post_signed(&params)
+    }
+
+    /// Picks the list item `id` titled `title`, as Twilio reports a list selection.
+    pub fn pick_item(&self, id: &str, title: &str) -> Result<Reply, SendError> {
+        let mut params = self.message(&self.new_message_sid(), title);
+        params.push(("ListId".into(), id.into()));
+        params.push(("ListTitle".into(), title.into()));
+        params.retain(|(k, _)| k != "MessageType");
+        params.push(("MessageType".into(), "interactive".into()));
+        self.post_signed(&params)
+    }
+
     /// A fresh Twilio-shaped message id.
     pub fn new_message_sid(&self) -> String {
         let n = self.sent.fetch_add(1, Ordering::Relaxed);

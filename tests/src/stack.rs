@@ -96,6 +96,8 @@ pub struct Stack {
     pub auth_token: String,
     /// Where state and logs live.
     pub dir: PathBuf,
+    /// The Twilio stand-in the worker sends buttons and lists through.
+    pub twilio: crate::twilio::TwilioStandIn,
     children: Vec<(&'static str, Child)>,
     _temp: Option<tempfile::TempDir>,
 }
@@ -128,12 +130,17 @@ impl Stack {
             .public_base_url
             .clone()
             .unwrap_or_else(|| worker_url.clone());
+        let twilio = crate::twilio::TwilioStandIn::start(&[(
+            crate::phone::ACCOUNT_SID,
+            &options.auth_token,
+        )])?;
         let mut stack = Self {
             worker_url,
             bridge_url,
             public_base_url,
             auth_token: options.auth_token.clone(),
             dir: dir.clone(),
+            twilio,
             children: Vec::new(),
             _temp: temp,
         };
@@ -176,6 +183,10 @@ impl Stack {
                 "MESSAGES_PER_MINUTE:{}",
                 options.messages_per_minute
             ))
+            .arg("--var")
+            .arg(format!("TWILIO_API_URL:{}", stack.twilio.url))
+            .arg("--var")
+            .arg(format!("TWILIO_CONTENT_URL:{}", stack.twilio.url))
             .args(["--log-level", "info"])
             .arg("--show-interactive-dev-session=false")
             .env("PATH", paths::path_with_node_tools())

@@ -23,6 +23,10 @@ pub struct Config {
     pub bridge_secret: String,
     /// Messages one customer may send per minute before being ignored politely.
     pub messages_per_minute: u32,
+    /// Twilio's REST API (`TWILIO_API_URL`).
+    pub twilio_api_url: String,
+    /// Twilio's Content API (`TWILIO_CONTENT_URL`).
+    pub twilio_content_url: String,
 }
 
 impl Config {
@@ -50,6 +54,10 @@ impl Config {
             bridge_url: text(env, "BRIDGE_URL")?,
             bridge_secret: text(env, "BRIDGE_SECRET")?,
             messages_per_minute,
+            twilio_api_url: optional(env, "TWILIO_API_URL")
+                .unwrap_or_else(|| "https://api.twilio.com".into()),
+            twilio_content_url: optional(env, "TWILIO_CONTENT_URL")
+                .unwrap_or_else(|| "https://content.twilio.com".into()),
         })
     }
 

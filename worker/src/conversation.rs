@@ -54,8 +54,14 @@ pub struct Turn {
 /// The object's answer to a [`Turn`]: the messages to send, in order.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct TurnReply {
-    /// Plain-text messages (options numbered).
+    /// Plain-text messages (options numbered), for TwiML.
     pub messages: Vec<String>,
+    /// The replies themselves, for sending with buttons and lists.
+    #[serde(default)]
+    pub replies: Vec<Reply>,
+    /// This message was answered before (a Twilio retry): nothing new to send by REST.
+    #[serde(default)]
+    pub replayed: bool,
 }
 
 /// What the object keeps in its storage.
@@ -156,6 +162,8 @@ mod object {
             {
                 return Response::from_json(&TurnReply {
                     messages: messages.clone(),
+                    replies: Vec::new(),
+                    replayed: true,
                 });
             }
             // Throttle a flooding customer: one notice, then silence until the minute passes.
@@ -175,6 +183,7 @@ mod object {
                         })
                         .into_iter()
                         .collect(),
+                    ..TurnReply::default()
                 }
             } else {
                 let config = Config::from_env(&self.env)
@@ -185,6 +194,8 @@ mod object {
                 record.conversation = serde_json::to_value(&conv)?;
                 TurnReply {
                     messages: messages(&replies),
+                    replies,
+                    replayed: false,
                 }
             };
             record

@@ -12,6 +12,7 @@
 //! - [`routing`]: number → tenant, cached tenant snapshots, shared-number choices.
 //! - [`conversation`]: the conversation Durable Object.
 //! - [`bridge`]: signed calls to the bridge, with deadlines.
+//! - [`twilio`]: buttons and lists through Twilio's REST and Content APIs.
 //! - [`error`]: how failures become HTTP answers.
 
 pub mod bridge;
@@ -19,6 +20,7 @@ pub mod config;
 pub mod conversation;
 pub mod error;
 pub mod routing;
+pub mod twilio;
 pub mod webhook;
 
 use worker::{Context, Env, Method, Request, Response, Result, event};

@@ -7,7 +7,9 @@
 
 use std::time::Duration;
 
+use slotline_shared::render;
 use slotline_shared::routing::by_keyword;
+use slotline_shared::twilio::content::{self, MessageContent};
 use slotline_shared::twilio::{InboundMessage, SignedPayload, signature, twiml};
 use worker::{Env, Headers, Request, Response, Result};
 
@@ -16,6 +18,7 @@ use crate::config::Config;
 use crate::conversation::{self, Turn};
 use crate::error::WebhookError;
 use crate::routing;
+use crate::twilio::Twilio;
 
 /// How long a customer may wait for an answer, all bridge calls included.
 const BUDGET_MS: u64 = 2_500;
@@ -103,6 +106,12 @@ async fn handle(mut req: Request, env: &Env) -> std::result::Result<Vec<String>,
         return Ok(vec![UNAVAILABLE.to_owned()]);
     };
     let elapsed = worker::Date::now().as_millis() - started;
+    let interactive = snapshot.profile.interactive;
+    let lang = snapshot.profile.default_lang();
+    let (customer, business) = (
+        message.from.whatsapp_address(),
+        message.to.whatsapp_address(),
+    );
     let turn = Turn {
         message_sid: message.message_sid.clone(),
         text,
@@ -113,5 +122,49 @@ async fn handle(mut req: Request, env: &Env) -> std::result::Result<Vec<String>,
         budget_ms: BUDGET_MS.saturating_sub(elapsed),
         messages_per_minute: config.messages_per_minute,
     };
-    Ok(conversation::deliver(env, &turn).await?.messages)
+    let reply = conversation::deliver(env, &turn).await?;
+    let wants_buttons = reply.replies.iter().any(|r| !r.options.is_empty());
+    if !interactive || reply.replayed || !wants_buttons {
+        return Ok(reply.messages);
+    }
+    let twilio = Twilio::new(
+        &config.twilio_api_url,
+        &config.twilio_content_url,
+        &message.account_sid,
+        config.token_for(Some(&message.account_sid)),
+    );
+    // Everything goes by REST, in order, so texts and lists never overtake each other; what
+    // could not be sent goes back as numbered text in the TwiML answer.
+    for (i, r) in reply.replies.iter().enumerate() {
+        let sent = match content::create_request(r, lang, "slotline_reply") {
+            Some(request) => match twilio.template(&request, left(started)).await {
+                Ok(sid) => {
+                    twilio
+                        .send(
+                            &customer,
+                            &business,
+                            MessageContent::Template(&sid),
+                            left(started),
+                        )
+                        .await
+                }
+                Err(e) => Err(e),
+            },
+            None => {
+                twilio
+                    .send(
+                        &customer,
+                        &business,
+                        MessageContent::Text(&r.text),
+                        left(started),
+                    )
+                    .await
+            }
+        };
+        if let Err(e) = sent {
+            worker::console_warn!("interactive reply failed, answering with text: {e}");
+            return Ok(reply.replies[i..].iter().map(render::plain_text).collect());
+        }
+    }
+    Ok(Vec::new())
 }

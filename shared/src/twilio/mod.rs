@@ -4,6 +4,7 @@
 //! The contract these follow is Twilio's own (see the project's Twilio contract sheet); REST
 //! sending lives in the shells, which own the network.
 
+pub mod content;
 pub mod inbound;
 pub mod signature;
 pub mod twiml;
