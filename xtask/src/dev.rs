@@ -74,7 +74,9 @@ fn simulate(stack: &Stack) {
     println!(
         "\nPhone simulator: you are a WhatsApp customer of the demo salon.\n\
          Type freely; options come numbered, answer with a number or in words.\n\
-         /new becomes another customer, /to +NUMBER writes to another business number, /quit stops."
+         /new becomes another customer, /to +NUMBER writes to another business number,\n\
+         /buttons on|off switches the demo salon to WhatsApp buttons and lists (sent through the\n\
+         Twilio stand-in and shown here), /quit stops."
     );
     println!("You are {} writing to {business}.", phone.number);
     let stdin = std::io::stdin();
@@ -99,25 +101,88 @@ fn simulate(stack: &Stack) {
             println!("You are now {} writing to {business}.", phone.number);
             continue;
         }
+        if let Some(mode) = text.strip_prefix("/buttons ") {
+            set_buttons(stack, mode.trim() == "on");
+            continue;
+        }
         if let Some(number) = text.strip_prefix("/to ") {
             business = number.trim().to_owned();
             phone = new_phone(stack, customer, &business);
             println!("You are {} writing to {business}.", phone.number);
             continue;
         }
+        let already = stack.twilio.sent_to(&phone.number).len();
         match phone.send(text) {
             Ok(reply) if reply.status == 200 => {
                 let messages = reply.messages();
-                if messages.is_empty() {
-                    println!("bot> (no reply)");
-                }
-                for message in messages {
+                for message in &messages {
                     println!("bot> {}", message.replace('\n', "\n     "));
+                }
+                let by_rest = stack.twilio.sent_to(&phone.number);
+                for sent in &by_rest[already.min(by_rest.len())..] {
+                    println!(
+                        "bot (REST)> {}",
+                        shown(sent).replace('\n', "\n            ")
+                    );
+                }
+                if messages.is_empty() && by_rest.len() == already {
+                    println!("bot> (no reply)");
                 }
             }
             Ok(reply) => println!("worker answered {}: {}", reply.status, reply.body),
             Err(e) => println!("{e}"),
         }
+    }
+}
+
+/// A message sent through the Twilio stand-in as the customer would see it: text, or a
+/// template's body with its buttons or list items numbered.
+fn shown(sent: &slotline_e2e::twilio::Sent) -> String {
+    let Some(content) = &sent.content else {
+        return sent.body.clone().unwrap_or_default();
+    };
+    let (kind, list, title) = if let Some(list) = content.get("twilio/list-picker") {
+        ("list", &list["items"], "item")
+    } else if let Some(buttons) = content.get("twilio/quick-reply") {
+        ("buttons", &buttons["actions"], "title")
+    } else {
+        return content.to_string();
+    };
+    let body = content
+        .get(if kind == "list" {
+            "twilio/list-picker"
+        } else {
+            "twilio/quick-reply"
+        })
+        .and_then(|c| c["body"].as_str())
+        .unwrap_or("");
+    let mut out = format!("{body}\n[{kind}]");
+    for (i, item) in list.as_array().into_iter().flatten().enumerate() {
+        out.push_str(&format!(
+            "\n{}. {}",
+            i + 1,
+            item[title].as_str().unwrap_or("")
+        ));
+    }
+    out
+}
+
+/// Turns the demo salon's buttons and lists on or off through the admin API.
+fn set_buttons(stack: &Stack, on: bool) {
+    let (status, mut tenant) = stack.admin("GET", "/admin/tenants/demo", None);
+    if status != 200 {
+        println!("cannot read the demo tenant ({status})");
+        return;
+    }
+    tenant["interactive"] = serde_json::Value::Bool(on);
+    let (status, body) = stack.admin("PUT", "/admin/tenants/demo", Some(&tenant));
+    if status == 200 {
+        println!(
+            "Buttons and lists are {} (customers see it within 20 seconds).",
+            if on { "on" } else { "off" }
+        );
+    } else {
+        println!("cannot update the demo tenant ({status}): {body}");
     }
 }
 
