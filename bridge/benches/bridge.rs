@@ -9,18 +9,18 @@
 //! Figures go to the JSON file named by `SLOTLINE_BENCH_OUT` (default
 //! `target/bench/bridge.json`).
 
-use std::process::{Child, Command, Stdio};
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
+use common::{OPERATOR, TestBridge, free_port, spawn_bridge, wait_ready};
 use serde_json::{Value, json};
-use slotline_shared::signing;
 use slotline_shared::wire::{BridgeAnswer, BridgeRequest};
 
-const OPERATOR: &str = "bench-operator-key-000001";
-const SECRET: &[u8] = b"bench-worker-secret-0001";
 const PROVIDERS: usize = 20;
 const CLIENTS: usize = 16;
 
@@ -42,69 +42,13 @@ fn rss_kb(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
-struct Client {
-    url: String,
-    http: reqwest::Client,
-    nonce: AtomicU64,
-}
-
-impl Client {
-    async fn admin(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
-        let resp = self
-            .http
-            .request(method, format!("{}{path}", self.url))
-            .bearer_auth(OPERATOR)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert!(resp.status().is_success(), "{path}: {}", resp.status());
-        resp.json().await.unwrap_or(Value::Null)
-    }
-
-    async fn rpc(&self, request: &BridgeRequest) -> BridgeAnswer {
-        let path = "/worker/bench/rpc";
-        let body = serde_json::to_vec(request).unwrap();
-        let ts = Utc::now().timestamp();
-        let nonce = format!("nonce-{:016x}", self.nonce.fetch_add(1, Ordering::Relaxed));
-        let sig = signing::sign(SECRET, "POST", path, ts, &nonce, &body);
-        let resp = self
-            .http
-            .post(format!("{}{path}", self.url))
-            .header(signing::TIMESTAMP_HEADER, ts.to_string())
-            .header(signing::NONCE_HEADER, nonce)
-            .header(signing::SIGNATURE_HEADER, sig)
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        assert!(resp.status().is_success(), "rpc: {}", resp.status());
-        resp.json().await.unwrap()
-    }
-}
-
-fn spawn(db: &std::path::Path, port: u16) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_slotline-bridge"))
-        .env("SLOTLINE_DATABASE", db)
-        .env("SLOTLINE_BRIDGE_ADDR", format!("127.0.0.1:{port}"))
-        .env(
-            "SLOTLINE_WORKER_SECRET",
-            std::str::from_utf8(SECRET).unwrap(),
-        )
-        .env("SLOTLINE_OPERATOR_KEY", OPERATOR)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("bridge binary")
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// An admin call with the operator key that must succeed.
+async fn admin(bridge: &TestBridge, method: reqwest::Method, path: &str, body: Value) -> Value {
+    let (status, answer) = bridge
+        .admin(method.clone(), path, OPERATOR, Some(body))
+        .await;
+    assert!(status.is_success(), "{method} {path}: {status} {answer}");
+    answer
 }
 
 /// Latency of `n` sequential GETs to `url`, in milliseconds.
@@ -170,51 +114,43 @@ async fn main() {
 
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let mut child = spawn(&dir.path().join("bench.db"), port);
+    let mut child = spawn_bridge(&dir.path().join("bench.db"), port);
     let url = format!("http://127.0.0.1:{port}");
+    wait_ready(&url).await;
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(64)
         .build()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while http.get(format!("{url}/healthz")).send().await.is_err() {
-        assert!(Instant::now() < deadline, "bridge did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let client = Client {
-        url: url.clone(),
-        http: http.clone(),
-        nonce: AtomicU64::new(0),
-    };
+    let client = TestBridge::at(url.clone(), None);
 
     // A tenant with 20 providers working 08:00–20:00 every day.
     let tenant = json!({"id": "bench", "name": "Bench", "zone": "Europe/Madrid", "policy": {"min_notice_min": 0, "window_days": 90}});
-    client
-        .admin(reqwest::Method::POST, "/admin/tenants", tenant.clone())
-        .await;
-    client
-        .admin(
+    admin(
+        &client,
+        reqwest::Method::POST,
+        "/admin/tenants",
+        tenant.clone(),
+    )
+    .await;
+    admin(&client,
             reqwest::Method::POST,
             "/admin/tenants/bench/services",
             json!({"id": "cut", "name": "Cut", "duration_min": 30, "price_minor": 2000, "currency": "EUR", "buffer_after_min": 10}),
-        )
-        .await;
+        ).await;
     let day = json!([{"start": "08:00", "end": "13:00"}, {"start": "14:00", "end": "20:00"}]);
     for i in 0..PROVIDERS {
-        client
-            .admin(
-                reqwest::Method::POST,
-                "/admin/tenants/bench/providers",
-                json!({"id": format!("p{i}"), "name": format!("P{i}"), "services": ["cut"]}),
-            )
-            .await;
-        client
-            .admin(
+        admin(
+            &client,
+            reqwest::Method::POST,
+            "/admin/tenants/bench/providers",
+            json!({"id": format!("p{i}"), "name": format!("P{i}"), "services": ["cut"]}),
+        )
+        .await;
+        admin(&client,
                 reqwest::Method::PUT,
                 &format!("/admin/tenants/bench/providers/p{i}/availability"),
                 json!({"mon": day, "tue": day, "wed": day, "thu": day, "fri": day, "sat": day, "sun": day}),
-            )
-            .await;
+            ).await;
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     let rss_idle = rss_kb(child.id());
@@ -227,7 +163,7 @@ async fn main() {
         from,
         days: 14,
     };
-    let BridgeAnswer::Slots { slots: listed } = client.rpc(&slots).await else {
+    let BridgeAnswer::Slots { slots: listed } = client.rpc("bench", &slots).await else {
         panic!("slots")
     };
     let slot_count = listed.len();
@@ -235,17 +171,21 @@ async fn main() {
     // Cold: flush caches with a configuration change before each query.
     let mut cold = Vec::new();
     for _ in 0..60 {
-        client
-            .admin(reqwest::Method::PUT, "/admin/tenants/bench", tenant.clone())
-            .await;
+        admin(
+            &client,
+            reqwest::Method::PUT,
+            "/admin/tenants/bench",
+            tenant.clone(),
+        )
+        .await;
         let t = Instant::now();
-        client.rpc(&slots).await;
+        client.rpc("bench", &slots).await;
         cold.push(t.elapsed().as_secs_f64() * 1000.0);
     }
     let mut warm = Vec::new();
     for _ in 0..1000 {
         let t = Instant::now();
-        client.rpc(&slots).await;
+        client.rpc("bench", &slots).await;
         warm.push(t.elapsed().as_secs_f64() * 1000.0);
     }
     let (cold_p50, cold_p99) = percentiles(cold);
@@ -304,12 +244,12 @@ async fn main() {
                         .unwrap(),
                         idempotency_key: format!("bench-{n}"),
                     };
-                    if let BridgeAnswer::Held { hold } = client.rpc(&hold).await {
+                    if let BridgeAnswer::Held { hold } = client.rpc("bench", &hold).await {
                         let confirm = BridgeRequest::Confirm {
                             hold: hold.id,
                             idempotency_key: format!("c-{n}"),
                         };
-                        if let BridgeAnswer::Booked { .. } = client.rpc(&confirm).await {
+                        if let BridgeAnswer::Booked { .. } = client.rpc("bench", &confirm).await {
                             pairs.fetch_add(1, Ordering::Relaxed);
                         }
                     }

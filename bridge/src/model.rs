@@ -28,6 +28,16 @@ fn problem(errors: &mut FieldErrors, field: &str, message: &str) {
     errors.insert(field.to_owned(), message.to_owned());
 }
 
+/// The checks every record with an id and a name shares.
+fn check_id_and_name(errors: &mut FieldErrors, id: &str, name: &str, max_name: usize) {
+    if !valid_id(id) {
+        problem(errors, "id", "1 to 64 characters of a-z, 0-9, - and _");
+    }
+    if name.trim().is_empty() || name.chars().count() > max_name {
+        problem(errors, "name", &format!("1 to {max_name} characters"));
+    }
+}
+
 /// Whether `id` is a usable identifier: 1–64 of `a-z0-9-_`.
 pub fn valid_id(id: &str) -> bool {
     (1..=64).contains(&id.len())
@@ -107,12 +117,7 @@ fn default_languages() -> Vec<Lang> {
 impl Validate for Tenant {
     fn problems(&self) -> FieldErrors {
         let mut e = FieldErrors::new();
-        if !valid_id(self.id.as_str()) {
-            problem(&mut e, "id", "1 to 64 characters of a-z, 0-9, - and _");
-        }
-        if self.name.trim().is_empty() || self.name.chars().count() > 80 {
-            problem(&mut e, "name", "1 to 80 characters");
-        }
+        check_id_and_name(&mut e, self.id.as_str(), &self.name, 80);
         if self.languages.is_empty() {
             problem(&mut e, "languages", "at least one of en, es, pt");
         }
@@ -208,12 +213,7 @@ fn yes() -> bool {
 impl Validate for ServiceRecord {
     fn problems(&self) -> FieldErrors {
         let mut e = FieldErrors::new();
-        if !valid_id(self.id.as_str()) {
-            problem(&mut e, "id", "1 to 64 characters of a-z, 0-9, - and _");
-        }
-        if self.name.trim().is_empty() || self.name.chars().count() > 60 {
-            problem(&mut e, "name", "1 to 60 characters");
-        }
+        check_id_and_name(&mut e, self.id.as_str(), &self.name, 60);
         if self.description.chars().count() > 200 {
             problem(&mut e, "description", "at most 200 characters");
         }
@@ -299,12 +299,7 @@ fn one() -> u32 {
 impl Validate for ProviderRecord {
     fn problems(&self) -> FieldErrors {
         let mut e = FieldErrors::new();
-        if !valid_id(self.id.as_str()) {
-            problem(&mut e, "id", "1 to 64 characters of a-z, 0-9, - and _");
-        }
-        if self.name.trim().is_empty() || self.name.chars().count() > 60 {
-            problem(&mut e, "name", "1 to 60 characters");
-        }
+        check_id_and_name(&mut e, self.id.as_str(), &self.name, 60);
         if !(1..=100).contains(&self.weight) {
             problem(&mut e, "weight", "between 1 and 100");
         }

@@ -3,51 +3,13 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::Utc;
-use common::{OPERATOR, SECRET, TestBridge, at, day, phone};
+use common::{OPERATOR, TestBridge, at, day, free_port, phone, spawn_bridge, wait_ready};
 use reqwest::Method;
 use slotline_shared::wire::{BridgeAnswer, BridgeRequest, Hold};
-
-fn spawn_bridge(db: &std::path::Path, port: u16) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_slotline-bridge"))
-        .env("SLOTLINE_DATABASE", db)
-        .env("SLOTLINE_BRIDGE_ADDR", format!("127.0.0.1:{port}"))
-        .env(
-            "SLOTLINE_WORKER_SECRET",
-            std::str::from_utf8(SECRET).unwrap(),
-        )
-        .env("SLOTLINE_OPERATOR_KEY", OPERATOR)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("bridge binary")
-}
-
-async fn wait_ready(url: &str) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        if let Ok(r) = reqwest::get(format!("{url}/healthz")).await
-            && r.status().is_success()
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("bridge at {url} did not come up");
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// What the load saw: holds granted (with their request) and bookings confirmed.
 #[derive(Default)]

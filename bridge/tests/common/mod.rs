@@ -199,3 +199,44 @@ pub fn at(days: i64, h: u32, m: u32) -> DateTime<Utc> {
 pub fn phone(n: u32) -> slotline_shared::phone::PhoneNumber {
     slotline_shared::phone::PhoneNumber::parse(&format!("+3461{n:07}")).unwrap()
 }
+
+/// Starts the bridge binary on `port` with its database at `db`, configured like
+/// [`TestBridge`] (same secret and operator key).
+pub fn spawn_bridge(db: &std::path::Path, port: u16) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_slotline-bridge"))
+        .env("SLOTLINE_DATABASE", db)
+        .env("SLOTLINE_BRIDGE_ADDR", format!("127.0.0.1:{port}"))
+        .env(
+            "SLOTLINE_WORKER_SECRET",
+            std::str::from_utf8(SECRET).unwrap(),
+        )
+        .env("SLOTLINE_OPERATOR_KEY", OPERATOR)
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("bridge binary")
+}
+
+/// Waits until the bridge at `url` answers its health check.
+pub async fn wait_ready(url: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::time::Instant::now() < deadline {
+        if let Ok(r) = reqwest::get(format!("{url}/healthz")).await
+            && r.status().is_success()
+        {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("bridge at {url} did not come up");
+}
+
+/// A loopback port nobody listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
