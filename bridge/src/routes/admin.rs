@@ -4,12 +4,14 @@
 //! must reach that tenant ([`Admin::check`]). Bodies are validated field by field; a
 //! change to the catalog or hours tells the scheduler to forget what it cached.
 
+use async_trait::async_trait;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{Duration, NaiveDate};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use slotline_shared::catalog::{ProviderId, ServiceId, TenantId};
 
@@ -18,9 +20,10 @@ use crate::auth::{self, Admin};
 use crate::engine::day_bounds;
 use crate::error::AppError;
 use crate::model::{
-    Customer, DateOverride, ProviderRecord, Reservation, ServiceRecord, StatusChange, Tenant,
-    Validate, Weekly,
+    Customer, DateOverride, FieldErrors, ProviderRecord, Reservation, ServiceRecord, StatusChange,
+    Tenant, Validate, Weekly,
 };
+use crate::ports::{Store, StoreResult};
 
 /// The OpenAPI description of this API.
 pub const OPENAPI: &str = include_str!("../../openapi.json");
@@ -33,19 +36,23 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/tenants/{tenant}", get(get_tenant).put(put_tenant))
         .route(
             "/admin/tenants/{tenant}/services",
-            get(list_services).post(post_service),
+            get(list_items::<ServiceRecord>).post(post_item::<ServiceRecord>),
         )
         .route(
             "/admin/tenants/{tenant}/services/{id}",
-            get(get_service).put(put_service).delete(delete_service),
+            get(get_item::<ServiceRecord>)
+                .put(put_item::<ServiceRecord>)
+                .delete(delete_item::<ServiceRecord>),
         )
         .route(
             "/admin/tenants/{tenant}/providers",
-            get(list_providers).post(post_provider),
+            get(list_items::<ProviderRecord>).post(post_item::<ProviderRecord>),
         )
         .route(
             "/admin/tenants/{tenant}/providers/{id}",
-            get(get_provider).put(put_provider).delete(delete_provider),
+            get(get_item::<ProviderRecord>)
+                .put(put_item::<ProviderRecord>)
+                .delete(delete_item::<ProviderRecord>),
         )
         .route(
             "/admin/tenants/{tenant}/providers/{id}/availability",
@@ -167,196 +174,174 @@ async fn put_tenant(
     Ok(Json(body))
 }
 
-// ----- services --------------------------------------------------------------------------
+// ----- services and providers -------------------------------------------------------------
 
-async fn list_services(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(tenant): Path<String>,
-) -> Result<Json<Vec<ServiceRecord>>, AppError> {
-    let t = tenant_for(&state, &headers, &tenant).await?;
-    Ok(Json(state.store.services(&t.id).await?))
-}
-
-async fn get_service(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path((tenant, id)): Path<(String, String)>,
-) -> Result<Json<ServiceRecord>, AppError> {
-    let t = tenant_for(&state, &headers, &tenant).await?;
-    let services = state.store.services(&t.id).await?;
-    services
-        .into_iter()
-        .find(|s| s.id.as_str() == id)
-        .map(Json)
-        .ok_or_else(|| AppError::NotFound(format!("service {id}")))
-}
-
-async fn save_service(
-    state: &AppState,
-    t: &Tenant,
-    service: &ServiceRecord,
-) -> Result<(), AppError> {
-    valid(service)?;
-    state.store.put_service(&t.id, service).await?;
-    state.scheduler.config_changed(&t.id);
-    Ok(())
-}
-
-async fn post_service(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(tenant): Path<String>,
-    JsonBody(service): JsonBody<ServiceRecord>,
-) -> Result<(StatusCode, Json<ServiceRecord>), AppError> {
-    let t = tenant_for(&state, &headers, &tenant).await?;
-    if state
-        .store
-        .services(&t.id)
-        .await?
-        .iter()
-        .any(|s| s.id == service.id)
-    {
-        return Err(AppError::Conflict(format!("service {}", service.id)));
+/// A catalog record the admin API manages the same way for every kind: list, get, create,
+/// replace, delete, under `/admin/tenants/{tenant}/{KIND}s`.
+#[async_trait]
+trait CatalogItem: Validate + Serialize + DeserializeOwned + Send + Sync + 'static {
+    /// What it is called in messages ("service").
+    const KIND: &'static str;
+    /// Its id.
+    fn id(&self) -> &str;
+    /// All of a tenant's.
+    async fn list(store: &dyn Store, tenant: &TenantId) -> StoreResult<Vec<Self>>;
+    /// Creates or replaces one.
+    async fn put(&self, store: &dyn Store, tenant: &TenantId) -> StoreResult<()>;
+    /// Removes one; `false` if there was none.
+    async fn delete(store: &dyn Store, tenant: &TenantId, id: &str) -> StoreResult<bool>;
+    /// Problems that depend on the tenant's other records.
+    async fn cross_check(
+        &self,
+        _store: &dyn Store,
+        _tenant: &TenantId,
+    ) -> StoreResult<FieldErrors> {
+        Ok(FieldErrors::new())
     }
-    save_service(&state, &t, &service).await?;
-    Ok((StatusCode::CREATED, Json(service)))
 }
 
-async fn put_service(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path((tenant, id)): Path<(String, String)>,
-    JsonBody(service): JsonBody<ServiceRecord>,
-) -> Result<Json<ServiceRecord>, AppError> {
-    let t = tenant_for(&state, &headers, &tenant).await?;
-    same_id(&id, service.id.as_str())?;
-    save_service(&state, &t, &service).await?;
-    Ok(Json(service))
-}
+#[async_trait]
+impl CatalogItem for ServiceRecord {
+    const KIND: &'static str = "service";
 
-async fn delete_service(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path((tenant, id)): Path<(String, String)>,
-) -> Result<StatusCode, AppError> {
-    let t = tenant_for(&state, &headers, &tenant).await?;
-    if !state
-        .store
-        .delete_service(&t.id, &ServiceId(id.clone()))
-        .await?
-    {
-        return Err(AppError::NotFound(format!("service {id}")));
+    fn id(&self) -> &str {
+        self.id.as_str()
     }
-    state.scheduler.config_changed(&t.id);
-    Ok(StatusCode::NO_CONTENT)
+
+    async fn list(store: &dyn Store, tenant: &TenantId) -> StoreResult<Vec<Self>> {
+        store.services(tenant).await
+    }
+
+    async fn put(&self, store: &dyn Store, tenant: &TenantId) -> StoreResult<()> {
+        store.put_service(tenant, self).await
+    }
+
+    async fn delete(store: &dyn Store, tenant: &TenantId, id: &str) -> StoreResult<bool> {
+        store
+            .delete_service(tenant, &ServiceId(id.to_owned()))
+            .await
+    }
 }
 
-// ----- providers -------------------------------------------------------------------------
+#[async_trait]
+impl CatalogItem for ProviderRecord {
+    const KIND: &'static str = "provider";
 
-async fn list_providers(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(tenant): Path<String>,
-) -> Result<Json<Vec<ProviderRecord>>, AppError> {
-    let t = tenant_for(&state, &headers, &tenant).await?;
-    Ok(Json(state.store.providers(&t.id).await?))
+    fn id(&self) -> &str {
+        self.id.as_str()
+    }
+
+    async fn list(store: &dyn Store, tenant: &TenantId) -> StoreResult<Vec<Self>> {
+        store.providers(tenant).await
+    }
+
+    async fn put(&self, store: &dyn Store, tenant: &TenantId) -> StoreResult<()> {
+        store.put_provider(tenant, self).await
+    }
+
+    async fn delete(store: &dyn Store, tenant: &TenantId, id: &str) -> StoreResult<bool> {
+        store
+            .delete_provider(tenant, &ProviderId(id.to_owned()))
+            .await
+    }
+
+    /// The services a provider performs must exist.
+    async fn cross_check(&self, store: &dyn Store, tenant: &TenantId) -> StoreResult<FieldErrors> {
+        let services = store.services(tenant).await?;
+        let unknown: Vec<&str> = self
+            .services
+            .iter()
+            .filter(|id| !services.iter().any(|s| &s.id == *id))
+            .map(|id| id.as_str())
+            .collect();
+        let mut problems = FieldErrors::new();
+        if !unknown.is_empty() {
+            problems.insert(
+                "services".into(),
+                format!("unknown services: {}", unknown.join(", ")),
+            );
+        }
+        Ok(problems)
+    }
 }
 
-async fn provider_of(state: &AppState, t: &Tenant, id: &str) -> Result<ProviderRecord, AppError> {
-    state
-        .store
-        .providers(&t.id)
+async fn item_of<T: CatalogItem>(state: &AppState, t: &Tenant, id: &str) -> Result<T, AppError> {
+    T::list(state.store.as_ref(), &t.id)
         .await?
         .into_iter()
-        .find(|p| p.id.as_str() == id)
-        .ok_or_else(|| AppError::NotFound(format!("provider {id}")))
+        .find(|item| item.id() == id)
+        .ok_or_else(|| AppError::NotFound(format!("{} {id}", T::KIND)))
 }
 
-async fn get_provider(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path((tenant, id)): Path<(String, String)>,
-) -> Result<Json<ProviderRecord>, AppError> {
-    let t = tenant_for(&state, &headers, &tenant).await?;
-    Ok(Json(provider_of(&state, &t, &id).await?))
-}
-
-async fn save_provider(
-    state: &AppState,
-    t: &Tenant,
-    provider: &ProviderRecord,
-) -> Result<(), AppError> {
-    let mut problems = provider.problems();
-    let services = state.store.services(&t.id).await?;
-    let unknown: Vec<&str> = provider
-        .services
-        .iter()
-        .filter(|id| !services.iter().any(|s| &s.id == *id))
-        .map(|id| id.as_str())
-        .collect();
-    if !unknown.is_empty() {
-        problems.insert(
-            "services".into(),
-            format!("unknown services: {}", unknown.join(", ")),
-        );
-    }
+async fn save_item<T: CatalogItem>(state: &AppState, t: &Tenant, item: &T) -> Result<(), AppError> {
+    let mut problems = item.problems();
+    problems.extend(item.cross_check(state.store.as_ref(), &t.id).await?);
     if !problems.is_empty() {
         return Err(AppError::Invalid(problems));
     }
-    state.store.put_provider(&t.id, provider).await?;
+    item.put(state.store.as_ref(), &t.id).await?;
     state.scheduler.config_changed(&t.id);
     Ok(())
 }
 
-async fn post_provider(
+async fn list_items<T: CatalogItem>(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(tenant): Path<String>,
-    JsonBody(provider): JsonBody<ProviderRecord>,
-) -> Result<(StatusCode, Json<ProviderRecord>), AppError> {
+) -> Result<Json<Vec<T>>, AppError> {
     let t = tenant_for(&state, &headers, &tenant).await?;
-    if state
-        .store
-        .providers(&t.id)
-        .await?
-        .iter()
-        .any(|p| p.id == provider.id)
-    {
-        return Err(AppError::Conflict(format!("provider {}", provider.id)));
-    }
-    save_provider(&state, &t, &provider).await?;
-    Ok((StatusCode::CREATED, Json(provider)))
+    Ok(Json(T::list(state.store.as_ref(), &t.id).await?))
 }
 
-async fn put_provider(
+async fn get_item<T: CatalogItem>(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path((tenant, id)): Path<(String, String)>,
-    JsonBody(provider): JsonBody<ProviderRecord>,
-) -> Result<Json<ProviderRecord>, AppError> {
+) -> Result<Json<T>, AppError> {
     let t = tenant_for(&state, &headers, &tenant).await?;
-    same_id(&id, provider.id.as_str())?;
-    save_provider(&state, &t, &provider).await?;
-    Ok(Json(provider))
+    Ok(Json(item_of(&state, &t, &id).await?))
 }
 
-async fn delete_provider(
+async fn post_item<T: CatalogItem>(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(tenant): Path<String>,
+    JsonBody(item): JsonBody<T>,
+) -> Result<(StatusCode, Json<T>), AppError> {
+    let t = tenant_for(&state, &headers, &tenant).await?;
+    if item_of::<T>(&state, &t, item.id()).await.is_ok() {
+        return Err(AppError::Conflict(format!("{} {}", T::KIND, item.id())));
+    }
+    save_item(&state, &t, &item).await?;
+    Ok((StatusCode::CREATED, Json(item)))
+}
+
+async fn put_item<T: CatalogItem>(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((tenant, id)): Path<(String, String)>,
+    JsonBody(item): JsonBody<T>,
+) -> Result<Json<T>, AppError> {
+    let t = tenant_for(&state, &headers, &tenant).await?;
+    same_id(&id, item.id())?;
+    save_item(&state, &t, &item).await?;
+    Ok(Json(item))
+}
+
+async fn delete_item<T: CatalogItem>(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path((tenant, id)): Path<(String, String)>,
 ) -> Result<StatusCode, AppError> {
     let t = tenant_for(&state, &headers, &tenant).await?;
-    if !state
-        .store
-        .delete_provider(&t.id, &ProviderId(id.clone()))
-        .await?
-    {
-        return Err(AppError::NotFound(format!("provider {id}")));
+    if !T::delete(state.store.as_ref(), &t.id, &id).await? {
+        return Err(AppError::NotFound(format!("{} {id}", T::KIND)));
     }
     state.scheduler.config_changed(&t.id);
     Ok(StatusCode::NO_CONTENT)
 }
+
+// ----- hours -------------------------------------------------------------------------------
 
 async fn get_weekly(
     State(state): State<AppState>,
@@ -364,7 +349,7 @@ async fn get_weekly(
     Path((tenant, id)): Path<(String, String)>,
 ) -> Result<Json<Weekly>, AppError> {
     let t = tenant_for(&state, &headers, &tenant).await?;
-    let p = provider_of(&state, &t, &id).await?;
+    let p = item_of::<ProviderRecord>(&state, &t, &id).await?;
     Ok(Json(state.store.weekly(&t.id, &p.id).await?))
 }
 
@@ -375,7 +360,7 @@ async fn put_weekly(
     JsonBody(weekly): JsonBody<Weekly>,
 ) -> Result<Json<Weekly>, AppError> {
     let t = tenant_for(&state, &headers, &tenant).await?;
-    let p = provider_of(&state, &t, &id).await?;
+    let p = item_of::<ProviderRecord>(&state, &t, &id).await?;
     valid(&weekly)?;
     state.store.set_weekly(&t.id, &p.id, &weekly).await?;
     state.scheduler.config_changed(&t.id);
@@ -388,7 +373,7 @@ async fn list_overrides(
     Path((tenant, id)): Path<(String, String)>,
 ) -> Result<Json<Vec<DateOverride>>, AppError> {
     let t = tenant_for(&state, &headers, &tenant).await?;
-    let p = provider_of(&state, &t, &id).await?;
+    let p = item_of::<ProviderRecord>(&state, &t, &id).await?;
     Ok(Json(state.store.overrides(&t.id, &p.id).await?))
 }
 
@@ -399,7 +384,7 @@ async fn post_override(
     JsonBody(o): JsonBody<DateOverride>,
 ) -> Result<(StatusCode, Json<DateOverride>), AppError> {
     let t = tenant_for(&state, &headers, &tenant).await?;
-    let p = provider_of(&state, &t, &id).await?;
+    let p = item_of::<ProviderRecord>(&state, &t, &id).await?;
     valid(&o)?;
     state.store.put_override(&t.id, &p.id, &o).await?;
     state.scheduler.config_changed(&t.id);
@@ -412,7 +397,7 @@ async fn delete_override(
     Path((tenant, id, date)): Path<(String, String, String)>,
 ) -> Result<StatusCode, AppError> {
     let t = tenant_for(&state, &headers, &tenant).await?;
-    let p = provider_of(&state, &t, &id).await?;
+    let p = item_of::<ProviderRecord>(&state, &t, &id).await?;
     let date: NaiveDate = date
         .parse()
         .map_err(|_| AppError::BadRequest(format!("{date:?} is not a date like 2026-12-24")))?;
