@@ -498,6 +498,85 @@ fn a_flooding_customer_is_throttled_politely(ctx: &Ctx) -> Result<(), Failed> {
     Ok(())
 }
 
+/// Two tenants sharing a number, each with a dedicated one too; the customer booked at
+/// both through the dedicated numbers and now writes to the shared one.
+fn bookings_at_several_tenants_of_a_shared_number_offer_a_short_list(
+    ctx: &Ctx,
+) -> Result<(), Failed> {
+    const SHARED2: &str = "+15550007777";
+    let day = json!([{"start": "08:00", "end": "20:00"}]);
+    let tenants = [
+        ("ora", "Ora Dental", "+15550007701"),
+        ("vita", "Vita Physio", "+15550007702"),
+    ];
+    for (id, name, own) in tenants {
+        let calls = [
+            (
+                "POST",
+                "/admin/tenants".to_owned(),
+                json!({"id": id, "name": name, "zone": "Europe/Madrid", "numbers": [SHARED2, own], "keywords": [id]}),
+            ),
+            (
+                "POST",
+                format!("/admin/tenants/{id}/services"),
+                json!({"id": "visit", "name": "Visit", "duration_min": 30, "price_minor": 5000, "currency": "EUR"}),
+            ),
+            (
+                "POST",
+                format!("/admin/tenants/{id}/providers"),
+                json!({"id": "doc", "name": "Doc", "services": ["visit"]}),
+            ),
+            (
+                "PUT",
+                format!("/admin/tenants/{id}/providers/doc/availability"),
+                json!({"mon": day, "tue": day, "wed": day, "thu": day, "fri": day, "sat": day, "sun": day}),
+            ),
+        ];
+        for (method, path, body) in calls {
+            let (status, answer) = ctx.stack.admin(method, &path, Some(&body));
+            check(status == 200 || status == 201, || {
+                format!("{method} {path}: {status} {answer}")
+            })?;
+        }
+    }
+    let n = ctx.next_number.fetch_add(1, Ordering::Relaxed);
+    let me = format!("+3460020{n:04}");
+    let (date, _) = weekday(2);
+    for (_, name, own) in tenants {
+        let phone = ctx.stack.phone(&me, own);
+        says(
+            &phone,
+            &format!("visit on {date} at 10am"),
+            &[name, "Please confirm"],
+        )?;
+        says(&phone, "yes", &["Booked!"])?;
+    }
+    let shared = ctx.stack.phone(&me, SHARED2);
+    let listed = says(
+        &shared,
+        "hello",
+        &[
+            "You have bookings with several businesses",
+            "1. Ora Dental",
+            "2. Vita Physio",
+        ],
+    )?;
+    check(!listed.contains("keyword of the one"), || {
+        format!("asked for a keyword instead: {listed}")
+    })?;
+    says(&shared, "2", &["What would you like to do?"])?;
+    says(&shared, "my bookings", &["Your upcoming bookings", "Visit"])?;
+    // The pick is kept: the same customer is still talking to Vita.
+    says(&shared, "menu", &["What would you like to do?"])?;
+    says(&shared, "hi", &["Welcome to Vita Physio"])?;
+    // A stranger on the same number is only asked for the keyword.
+    let stranger = ctx.customer_of(SHARED2);
+    let asked = says(&stranger, "hello", &["keyword"])?;
+    check(!asked.contains("Ora") && !asked.contains("Vita"), || {
+        format!("listed tenants to a stranger: {asked}")
+    })
+}
+
 /// A tenant with buttons and lists on, one service and one provider working every day.
 const TAP: &str = "+15550008888";
 
@@ -745,6 +824,10 @@ fn main() {
         (
             "booking_with_buttons_and_lists",
             booking_with_buttons_and_lists,
+        ),
+        (
+            "bookings_at_several_tenants_of_a_shared_number_offer_a_short_list",
+            bookings_at_several_tenants_of_a_shared_number_offer_a_short_list,
         ),
         (
             "interactive_replies_fall_back_to_text_when_twilio_fails",

@@ -11,6 +11,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
 use slotline_shared::catalog::TenantId;
 use slotline_shared::phone::PhoneNumber;
 use slotline_shared::wire::{NumberRoute, TenantSnapshot};
@@ -81,30 +82,46 @@ pub async fn snapshot(
     cached(&SNAPSHOTS, tenant.as_str(), bridge.get(&path, within)).await
 }
 
-/// Reads or writes a customer's choice of tenant on a shared number.
-pub async fn choice(
+/// What a customer chose, or was offered, on a shared number.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChoiceState {
+    /// The tenant chosen; kept until another is chosen.
+    pub tenant: Option<TenantId>,
+    /// Tenants listed to the customer to pick from by number, in order.
+    #[serde(default)]
+    pub offered: Vec<TenantId>,
+}
+
+fn choice_stub(env: &Env, number: &PhoneNumber, customer: &PhoneNumber) -> Result<worker::Stub> {
+    let name = format!("{}/{}", number.as_e164(), customer.as_e164());
+    env.durable_object(CHOICES)?.get_by_name(&name)
+}
+
+/// A customer's choice on a shared number.
+pub async fn read_choice(
     env: &Env,
     number: &PhoneNumber,
     customer: &PhoneNumber,
-    set: Option<&TenantId>,
-) -> Result<Option<TenantId>> {
-    let name = format!("{}/{}", number.as_e164(), customer.as_e164());
-    let stub = env.durable_object(CHOICES)?.get_by_name(&name)?;
+) -> Result<ChoiceState> {
+    let stub = choice_stub(env, number, customer)?;
+    let mut resp = stub.fetch_with_str("https://choice/").await?;
+    Ok(resp.json().await.unwrap_or_default())
+}
+
+/// Saves a customer's choice on a shared number.
+pub async fn write_choice(
+    env: &Env,
+    number: &PhoneNumber,
+    customer: &PhoneNumber,
+    state: &ChoiceState,
+) -> Result<()> {
+    let stub = choice_stub(env, number, customer)?;
     let mut init = RequestInit::new();
-    match set {
-        Some(tenant) => {
-            init.with_method(Method::Put)
-                .with_body(Some(tenant.as_str().into()));
-        }
-        None => {
-            init.with_method(Method::Get);
-        }
-    }
-    let mut resp = stub
-        .fetch_with_request(Request::new_with_init("https://choice/", &init)?)
+    init.with_method(Method::Put)
+        .with_body(Some(serde_json::to_string(state)?.into()));
+    stub.fetch_with_request(Request::new_with_init("https://choice/", &init)?)
         .await?;
-    let text = resp.text().await?;
-    Ok((!text.is_empty()).then_some(TenantId(text)))
+    Ok(())
 }
 
 // `#[durable_object]` generates undocumented JS glue; the allowance stays in this module.
@@ -114,7 +131,9 @@ mod choice_object {
         DurableObject, Env, Method, Request, Response, Result, State, durable_object, wasm_bindgen,
     };
 
-    /// Remembers which tenant a customer chose on a shared number.
+    use super::ChoiceState;
+
+    /// Remembers which tenant a customer chose (or was offered) on a shared number.
     #[durable_object]
     pub struct Choice {
         state: State,
@@ -128,12 +147,17 @@ mod choice_object {
         async fn fetch(&self, mut req: Request) -> Result<Response> {
             let storage = self.state.storage();
             if req.method() == Method::Put {
-                let tenant = req.text().await?;
-                storage.put("tenant", tenant.clone()).await?;
-                return Response::ok(tenant);
+                let choice: ChoiceState = req.json().await?;
+                storage.put("choice", &choice).await?;
+                return Response::from_json(&choice);
             }
-            let tenant: Option<String> = storage.get("tenant").await.ok().flatten();
-            Response::ok(tenant.unwrap_or_default())
+            let choice: ChoiceState = storage
+                .get("choice")
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or_default();
+            Response::from_json(&choice)
         }
     }
 }

@@ -7,10 +7,13 @@
 
 use std::time::Duration;
 
+use slotline_shared::catalog::TenantId;
+use slotline_shared::nlu::{normalize, option_number};
 use slotline_shared::render;
 use slotline_shared::routing::by_keyword;
 use slotline_shared::twilio::content::{self, MessageContent};
 use slotline_shared::twilio::{InboundMessage, SignedPayload, signature, twiml};
+use slotline_shared::wire::{BridgeAnswer, BridgeRequest, RouteTenant};
 use worker::{Env, Headers, Request, Response, Result};
 
 use crate::bridge::Bridge;
@@ -78,28 +81,16 @@ async fn handle(mut req: Request, env: &Env) -> std::result::Result<Vec<String>,
         .choice
         .as_ref()
         .map_or(message.body.clone(), |c| c.title.clone());
-    let tenant = match route.tenants.as_slice() {
+    let (tenant, text) = match route.tenants.as_slice() {
         [] => {
             return Ok(vec![
                 "This WhatsApp number is not connected to a business yet.".to_owned(),
             ]);
         }
-        [only] => only.id.clone(),
-        several => match by_keyword(several, &text) {
-            Some(chosen) => {
-                routing::choice(env, &message.to, &message.from, Some(&chosen.id)).await?;
-                chosen.id.clone()
-            }
-            None => match routing::choice(env, &message.to, &message.from, None).await? {
-                Some(remembered) if several.iter().any(|t| t.id == remembered) => remembered,
-                // An unknown keyword lists nothing private: it asks for the keyword.
-                _ => {
-                    return Ok(vec![
-                        "Hi! This number serves several businesses. Please send the keyword of the one you want to reach."
-                            .to_owned(),
-                    ]);
-                }
-            },
+        [only] => (only.id.clone(), text),
+        several => match shared_number(env, &bridge, &message, several, &text, started).await? {
+            Routed::To(tenant, text) => (tenant, text),
+            Routed::Say(reply) => return Ok(vec![reply]),
         },
     };
     let Ok(snapshot) = routing::snapshot(&bridge, &tenant, left(started)).await else {
@@ -167,4 +158,90 @@ async fn handle(mut req: Request, env: &Env) -> std::result::Result<Vec<String>,
         }
     }
     Ok(Vec::new())
+}
+
+/// Where a message on a shared number goes.
+enum Routed {
+    /// To this tenant's conversation, with this text.
+    To(TenantId, String),
+    /// Nowhere yet: answer this.
+    Say(String),
+}
+
+/// Picks the tenant on a shared number: by keyword, by the customer's pick from a list they
+/// were offered, by their earlier choice, or — for a customer with bookings at several of
+/// the tenants — by offering those. An unknown customer is only asked for the keyword: the
+/// number's tenants are never listed to someone without a booking with them.
+async fn shared_number(
+    env: &Env,
+    bridge: &Bridge,
+    message: &InboundMessage,
+    tenants: &[RouteTenant],
+    text: &str,
+    started: u64,
+) -> std::result::Result<Routed, WebhookError> {
+    let (number, customer) = (&message.to, &message.from);
+    let mut choice = routing::read_choice(env, number, customer).await?;
+    let picked_from_list = option_number(&normalize(text))
+        .and_then(|n| n.checked_sub(1))
+        .and_then(|i| choice.offered.get(i).cloned());
+    let chosen = match (by_keyword(tenants, text), picked_from_list) {
+        // A keyword also carries the customer's first words to the business.
+        (Some(t), _) => Some((t.id.clone(), text.to_owned())),
+        // A number only picked the business: open its menu.
+        (None, Some(t)) => Some((t, "menu".to_owned())),
+        (None, None) => None,
+    };
+    if let Some((tenant, text)) = chosen {
+        choice = routing::ChoiceState {
+            tenant: Some(tenant.clone()),
+            offered: Vec::new(),
+        };
+        routing::write_choice(env, number, customer, &choice).await?;
+        return Ok(Routed::To(tenant, text));
+    }
+    if let Some(tenant) = choice
+        .tenant
+        .clone()
+        .filter(|t| tenants.iter().any(|r| &r.id == t))
+    {
+        return Ok(Routed::To(tenant, text.to_owned()));
+    }
+    let mut booked = Vec::new();
+    for t in tenants {
+        let within = Duration::from_millis(
+            BUDGET_MS
+                .saturating_sub(worker::Date::now().as_millis() - started)
+                .max(100)
+                / 2,
+        );
+        let request = BridgeRequest::Bookings {
+            customer: customer.clone(),
+        };
+        if let BridgeAnswer::Bookings { bookings } =
+            bridge.ask(t.id.as_str(), &request, within).await
+            && !bookings.is_empty()
+        {
+            booked.push(t);
+        }
+    }
+    match booked.as_slice() {
+        [one] => {
+            choice = routing::ChoiceState { tenant: Some(one.id.clone()), offered: Vec::new() };
+            routing::write_choice(env, number, customer, &choice).await?;
+            Ok(Routed::To(one.id.clone(), text.to_owned()))
+        }
+        [] => Ok(Routed::Say(
+            "Hi! This number serves several businesses. Please send the keyword of the one you want to reach.".to_owned(),
+        )),
+        several => {
+            let mut list = String::from("You have bookings with several businesses here. Which one would you like?\n");
+            for (i, t) in several.iter().enumerate() {
+                list.push_str(&format!("\n{}. {}", i + 1, t.name));
+            }
+            choice.offered = several.iter().map(|t| t.id.clone()).collect();
+            routing::write_choice(env, number, customer, &choice).await?;
+            Ok(Routed::Say(list))
+        }
+    }
 }
