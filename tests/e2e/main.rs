@@ -577,6 +577,68 @@ fn bookings_at_several_tenants_of_a_shared_number_offer_a_short_list(
     })
 }
 
+/// A held slot lapses while the customer is silent: the conversation's alarm tells them by
+/// REST and lists times again.
+fn a_lapsed_hold_is_announced_by_rest(ctx: &Ctx) -> Result<(), Failed> {
+    const TICK: &str = "+15550006666";
+    let day = json!([{"start": "08:00", "end": "20:00"}]);
+    let calls = [
+        (
+            "POST",
+            "/admin/tenants".to_owned(),
+            json!({"id": "tick", "name": "Tick Salon", "zone": "Europe/Madrid", "numbers": [TICK], "policy": {"hold_ttl_min": 1}}),
+        ),
+        (
+            "POST",
+            "/admin/tenants/tick/services".to_owned(),
+            json!({"id": "trim", "name": "Trim", "duration_min": 30, "price_minor": 1500, "currency": "EUR"}),
+        ),
+        (
+            "POST",
+            "/admin/tenants/tick/providers".to_owned(),
+            json!({"id": "lea", "name": "Lea", "services": ["trim"]}),
+        ),
+        (
+            "PUT",
+            "/admin/tenants/tick/providers/lea/availability".to_owned(),
+            json!({"mon": day, "tue": day, "wed": day, "thu": day, "fri": day, "sat": day, "sun": day}),
+        ),
+    ];
+    for (method, path, body) in calls {
+        let (status, answer) = ctx.stack.admin(method, &path, Some(&body));
+        check(status == 200 || status == 201, || {
+            format!("{method} {path}: {status} {answer}")
+        })?;
+    }
+    let phone = ctx.customer_of(TICK);
+    let (date, _) = weekday(1);
+    says(
+        &phone,
+        &format!("trim on {date} at 9am"),
+        &["Please confirm", "9:00 am"],
+    )?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(100);
+    loop {
+        let sent: Vec<String> = ctx
+            .stack
+            .twilio
+            .sent_to(&phone.number)
+            .into_iter()
+            .filter_map(|m| m.body)
+            .collect();
+        if let Some(text) = sent.iter().find(|t| t.contains("was released")) {
+            return check(
+                (text.contains("Free times on") || text.contains("which part of the day")),
+                || format!("times not listed again: {text}"),
+            );
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(format!("no release message within 100 s; sent: {sent:?}").into());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+}
+
 /// A tenant with buttons and lists on, one service and one provider working every day.
 const TAP: &str = "+15550008888";
 
@@ -824,6 +886,10 @@ fn main() {
         (
             "booking_with_buttons_and_lists",
             booking_with_buttons_and_lists,
+        ),
+        (
+            "a_lapsed_hold_is_announced_by_rest",
+            a_lapsed_hold_is_announced_by_rest,
         ),
         (
             "bookings_at_several_tenants_of_a_shared_number_offer_a_short_list",

@@ -2,7 +2,9 @@
 //!
 //! It loads the saved conversation, runs `slotline_shared::conversation::step`, carries out
 //! the effects (asking the bridge, feeding the answers back as events) and saves; it holds no
-//! business rules. Turns of one conversation run one at a time. Twilio retries a webhook it
+//! business rules. Timers the conversation sets (a held slot lapsing) become the object's
+//! alarm; when it fires, the conversation steps again and what it says goes to the customer
+//! through Twilio's REST API, since no webhook is waiting for an answer. Turns of one conversation run one at a time. Twilio retries a webhook it
 //! did not get an answer to in time, so the object remembers the replies to its most recent
 //! message ids and answers a retry with the reply it already gave, without stepping again.
 
@@ -41,6 +43,10 @@ pub struct Turn {
     pub choice_id: Option<String>,
     /// The customer.
     pub customer: PhoneNumber,
+    /// The business's WhatsApp number the customer wrote to.
+    pub business: PhoneNumber,
+    /// The Twilio account that received the message (and sends for the business).
+    pub account_sid: String,
     /// The tenant.
     pub tenant: TenantId,
     /// The tenant's profile and catalog.
@@ -76,6 +82,18 @@ struct Record {
     /// Start of the current throttling minute (ms) and messages in it.
     #[serde(default)]
     window: (u64, u32),
+    /// How to reach the customer outside a webhook (for timers).
+    #[serde(default)]
+    channel: Option<Channel>,
+}
+
+/// Who talks to whom, through which Twilio account: what a timer needs to send a message.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Channel {
+    tenant: TenantId,
+    customer: PhoneNumber,
+    business: PhoneNumber,
+    account_sid: String,
 }
 
 /// Sends `turn` to the conversation between its tenant and customer and returns the reply.
@@ -125,6 +143,8 @@ mod object {
     use super::*;
     use crate::bridge::Bridge;
     use crate::config::Config;
+    use crate::twilio::Twilio;
+    use slotline_shared::twilio::content::MessageContent;
 
     /// The Durable Object holding one customer's conversation with one tenant.
     #[durable_object]
@@ -190,8 +210,32 @@ mod object {
                     .map_err(|e| worker::Error::RustError(e.to_string()))?;
                 let bridge = Bridge::new(&config.bridge_url, &config.bridge_secret);
                 let conv = Conversation_::restore(&record.conversation);
-                let (conv, replies) = run_turn(conv, &turn, &bridge, started).await;
+                let ctx = Ctx {
+                    now: now(),
+                    tenant: &turn.snapshot.profile,
+                    catalog: &turn.snapshot.catalog,
+                    customer: &turn.customer,
+                };
+                let event = match &turn.choice_id {
+                    Some(id) => Event::Choice {
+                        id: id.clone(),
+                        title: turn.text.clone(),
+                    },
+                    None => Event::Text(turn.text.clone()),
+                };
+                let deadline = started + turn.budget_ms;
+                let (conv, replies, timers) =
+                    run(conv, event, &ctx, &turn.tenant, &bridge, deadline).await;
                 record.conversation = serde_json::to_value(&conv)?;
+                record.channel = Some(Channel {
+                    tenant: turn.tenant.clone(),
+                    customer: turn.customer.clone(),
+                    business: turn.business.clone(),
+                    account_sid: turn.account_sid.clone(),
+                });
+                if let Some(at) = timers.into_iter().max() {
+                    storage.set_alarm(at).await?;
+                }
                 TurnReply {
                     messages: messages(&replies),
                     replies,
@@ -208,60 +252,91 @@ mod object {
             storage.put(STORAGE_KEY, &record).await?;
             Response::from_json(&reply)
         }
+
+        /// A timer the conversation set (a hold lapsing) fired: step it and tell the
+        /// customer by REST, since no webhook is waiting for an answer.
+        async fn alarm(&self) -> Result<Response> {
+            let _serial = self.turn_lock.lock().await;
+            let storage = self.state.storage();
+            let mut record: Record = storage
+                .get(STORAGE_KEY)
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or_default();
+            let Some(channel) = record.channel.clone() else {
+                return Response::ok("");
+            };
+            let config =
+                Config::from_env(&self.env).map_err(|e| worker::Error::RustError(e.to_string()))?;
+            let bridge = Bridge::new(&config.bridge_url, &config.bridge_secret);
+            let Ok(snapshot) =
+                crate::routing::snapshot(&bridge, &channel.tenant, Duration::from_secs(2)).await
+            else {
+                // The bridge is away: try again in a minute.
+                storage.set_alarm(Duration::from_secs(60)).await?;
+                return Response::ok("");
+            };
+            let ctx = Ctx {
+                now: now(),
+                tenant: &snapshot.profile,
+                catalog: &snapshot.catalog,
+                customer: &channel.customer,
+            };
+            let conv = Conversation_::restore(&record.conversation);
+            let deadline = worker::Date::now().as_millis() + 2_500;
+            let (conv, replies, timers) =
+                run(conv, Event::Timer, &ctx, &channel.tenant, &bridge, deadline).await;
+            record.conversation = serde_json::to_value(&conv)?;
+            storage.put(STORAGE_KEY, &record).await?;
+            if let Some(at) = timers.into_iter().max() {
+                storage.set_alarm(at).await?;
+            }
+            send_by_rest(&config, &channel, &replies).await;
+            Response::ok("")
+        }
     }
 
     use slotline_shared::conversation::Conversation as Conversation_;
 
-    /// Steps the conversation with the customer's message and every bridge answer it leads
-    /// to, within the turn's time budget.
-    async fn run_turn(
+    /// Steps the conversation with `event` and every bridge answer it leads to, until
+    /// `deadline` (ms). Returns the conversation, the replies and the timers asked for.
+    async fn run(
         mut conv: Conversation_,
-        turn: &Turn,
+        mut event: Event,
+        ctx: &Ctx<'_>,
+        tenant: &TenantId,
         bridge: &Bridge,
-        started: u64,
-    ) -> (Conversation_, Vec<Reply>) {
-        let ctx_now = now();
-        let ctx = Ctx {
-            now: ctx_now,
-            tenant: &turn.snapshot.profile,
-            catalog: &turn.snapshot.catalog,
-            customer: &turn.customer,
-        };
-        let mut event = match &turn.choice_id {
-            Some(id) => Event::Choice {
-                id: id.clone(),
-                title: turn.text.clone(),
-            },
-            None => Event::Text(turn.text.clone()),
-        };
+        deadline: u64,
+    ) -> (Conversation_, Vec<Reply>, Vec<DateTime<Utc>>) {
         let mut replies = Vec::new();
+        let mut timers = Vec::new();
         for _ in 0..MAX_ROUNDS {
-            let step = conversation::step(conv, event, &ctx);
+            let step = conversation::step(conv, event, ctx);
             conv = step.state;
             let mut next = None;
             for effect in step.effects {
                 match effect {
                     Effect::Reply(r) => replies.push(r),
                     Effect::Ask(request) => {
-                        let elapsed = worker::Date::now().as_millis().saturating_sub(started);
-                        let left = turn.budget_ms.saturating_sub(elapsed);
+                        let left = deadline.saturating_sub(worker::Date::now().as_millis());
                         next = Some(if left < 150 {
                             BridgeAnswer::Unavailable
                         } else {
                             bridge
-                                .ask(turn.tenant.as_str(), &request, Duration::from_millis(left))
+                                .ask(tenant.as_str(), &request, Duration::from_millis(left))
                                 .await
                         });
                     }
                     Effect::Notify(request) => {
                         // Best effort: a release that fails lapses with the hold's TTL anyway.
                         let _ = bridge
-                            .ask(turn.tenant.as_str(), &request, Duration::from_millis(500))
+                            .ask(tenant.as_str(), &request, Duration::from_millis(500))
                             .await;
                     }
-                    // Hand-off and opt-out live in the conversation state; timers need
-                    // outbound messages, which this worker does not send yet.
-                    Effect::Handoff | Effect::OptOut(_) | Effect::Timer(_) => {}
+                    Effect::Timer(at) => timers.push(at),
+                    // Hand-off and opt-out live in the conversation state.
+                    Effect::Handoff | Effect::OptOut(_) => {}
                 }
             }
             match next {
@@ -269,7 +344,35 @@ mod object {
                 None => break,
             }
         }
-        (conv, replies)
+        (conv, replies, timers)
+    }
+
+    /// Sends replies outside a webhook, as text through Twilio's REST API.
+    async fn send_by_rest(config: &Config, channel: &Channel, replies: &[Reply]) {
+        let twilio = Twilio::new(
+            &config.twilio_api_url,
+            &config.twilio_content_url,
+            &channel.account_sid,
+            config.token_for(Some(&channel.account_sid)),
+        );
+        let (to, from) = (
+            channel.customer.whatsapp_address(),
+            channel.business.whatsapp_address(),
+        );
+        for text in messages(replies) {
+            if let Err(e) = twilio
+                .send(
+                    &to,
+                    &from,
+                    MessageContent::Text(&text),
+                    Duration::from_secs(5),
+                )
+                .await
+            {
+                worker::console_warn!("a timed message to {} was not sent: {e}", channel.customer);
+                return;
+            }
+        }
     }
 }
 
