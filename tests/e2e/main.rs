@@ -628,7 +628,7 @@ fn a_lapsed_hold_is_announced_by_rest(ctx: &Ctx) -> Result<(), Failed> {
             .collect();
         if let Some(text) = sent.iter().find(|t| t.contains("was released")) {
             return check(
-                (text.contains("Free times on") || text.contains("which part of the day")),
+                text.contains("Free times on") || text.contains("which part of the day"),
                 || format!("times not listed again: {text}"),
             );
         }
