@@ -24,8 +24,9 @@ use worker::{Env, Method, Request, RequestInit, Result};
 pub const BINDING: &str = "CONVERSATIONS";
 
 /// How many recent message ids each conversation remembers for deduplication. Twilio
-/// retries within seconds; a customer does not send this many messages in that time.
-const RECENT_IDS: usize = 32;
+/// retries within seconds; a customer does not send this many messages in that time, and
+/// every id kept makes each turn's storage write larger (the replies are kept with it).
+const RECENT_IDS: usize = 8;
 
 /// Bridge requests one customer message may lead to (slots, then a hold, …).
 const MAX_ROUNDS: usize = 6;
