@@ -509,6 +509,37 @@ pub async fn only_the_owner_cancels_and_cancelling_twice_is_harmless(store: Arc<
     assert_eq!(listed[0].status, Status::Cancelled);
 }
 
+pub async fn delivery_statuses_only_move_forward(store: Arc<dyn Store>) {
+    use slotline_shared::wire::DeliveryStatus::{Delivered, Failed, Sent};
+    let id = with_tenant(store.as_ref(), "a").await;
+    let at = |status, minutes| crate::model::Delivery {
+        message_sid: "SM1".into(),
+        customer: customer(1),
+        status,
+        error_code: None,
+        updated_at: t0() + Duration::minutes(minutes),
+    };
+    store.record_delivery(&id, &at(Sent, 0)).await.unwrap();
+    store.record_delivery(&id, &at(Delivered, 1)).await.unwrap();
+    let now = store.record_delivery(&id, &at(Sent, 2)).await.unwrap();
+    assert_eq!(
+        now.status, Delivered,
+        "a late 'sent' does not undo 'delivered'"
+    );
+    let listed = store.deliveries(&id, 10).await.unwrap();
+    assert_eq!((listed.len(), listed[0].status), (1, Delivered));
+    let mut failed = at(Failed, 3);
+    failed.message_sid = "SM2".into();
+    failed.error_code = Some(63016);
+    store.record_delivery(&id, &failed).await.unwrap();
+    assert_eq!(
+        store.deliveries(&id, 10).await.unwrap()[0].error_code,
+        Some(63016)
+    );
+    store.create_tenant(&tenant("b"), "hash-b").await.unwrap();
+    assert!(store.deliveries(&"b".into(), 10).await.unwrap().is_empty());
+}
+
 /// Instantiates every check above as a `#[tokio::test]` for one backend.
 #[macro_export]
 macro_rules! store_conformance {
@@ -529,6 +560,7 @@ macro_rules! store_conformance {
             a_lapsed_hold_cannot_be_confirmed,
             rescheduling_moves_the_booking_and_frees_the_old_time,
             only_the_owner_cancels_and_cancelling_twice_is_harmless,
+            delivery_statuses_only_move_forward,
         );
     };
     (@tests $make:expr; $($check:ident),* $(,)?) => {

@@ -564,6 +564,21 @@ pub struct Customer {
 
 pub use slotline_shared::wire::TenantSnapshot;
 
+/// A message's delivery, as Twilio's status callbacks report it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delivery {
+    /// Twilio's `MessageSid`.
+    pub message_sid: String,
+    /// The customer it went to.
+    pub customer: PhoneNumber,
+    /// The furthest status reported.
+    pub status: slotline_shared::wire::DeliveryStatus,
+    /// Twilio's error code, on failure.
+    pub error_code: Option<u32>,
+    /// When the status last moved.
+    pub updated_at: DateTime<Utc>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

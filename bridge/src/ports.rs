@@ -11,8 +11,8 @@ use slotline_shared::wire::StoreHealth;
 use thiserror::Error;
 
 use crate::model::{
-    Customer, DateOverride, ProviderRecord, Reservation, ServiceRecord, StatusChange, Tenant,
-    Weekly,
+    Customer, DateOverride, Delivery, ProviderRecord, Reservation, ServiceRecord, StatusChange,
+    Tenant, Weekly,
 };
 
 /// Why a store call failed.
@@ -220,6 +220,16 @@ pub trait Store: Send + Sync + 'static {
     async fn history(&self, tenant: &TenantId, id: &str) -> StoreResult<Vec<StatusChange>>;
     /// Marks lapsed holds released; returns how many.
     async fn expire_holds(&self, now: DateTime<Utc>) -> StoreResult<usize>;
+
+    /// Records a delivery status callback; the status only moves forward (see
+    /// `DeliveryStatus::advances_to`). Returns the message's delivery as it now stands.
+    async fn record_delivery(
+        &self,
+        tenant: &TenantId,
+        delivery: &Delivery,
+    ) -> StoreResult<Delivery>;
+    /// The tenant's latest deliveries, most recently updated first.
+    async fn deliveries(&self, tenant: &TenantId, limit: usize) -> StoreResult<Vec<Delivery>>;
 
     /// The tenant's customers, most recent first.
     async fn customers(&self, tenant: &TenantId) -> StoreResult<Vec<Customer>>;

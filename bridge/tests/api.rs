@@ -377,6 +377,7 @@ async fn no_admin_endpoint_shows_or_changes_another_tenants_data() {
         ),
         (Method::GET, "/admin/tenants/alpha/bookings", None),
         (Method::GET, "/admin/tenants/alpha/customers", None),
+        (Method::GET, "/admin/tenants/alpha/deliveries", None),
         (
             Method::POST,
             "/admin/tenants",
@@ -544,6 +545,7 @@ async fn the_openapi_file_describes_every_admin_route() {
         "/admin/tenants/{tenant}/providers/{id}/overrides/{date}",
         "/admin/tenants/{tenant}/bookings",
         "/admin/tenants/{tenant}/customers",
+        "/admin/tenants/{tenant}/deliveries",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} undocumented");
     }

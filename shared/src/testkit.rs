@@ -304,6 +304,7 @@ impl FakeBridge {
                     booking,
                 }
             }
+            BridgeRequest::Delivery { .. } => BridgeAnswer::Recorded,
             BridgeRequest::Bookings { customer } => BridgeAnswer::Bookings {
                 bookings: self
                     .bookings

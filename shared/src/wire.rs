@@ -138,6 +138,85 @@ pub enum BridgeRequest {
         /// The customer.
         customer: PhoneNumber,
     },
+    /// Twilio reported a message's delivery status (its status callback).
+    Delivery {
+        /// Twilio's `MessageSid`.
+        message_sid: String,
+        /// The customer the message went to.
+        customer: PhoneNumber,
+        /// The reported status.
+        status: DeliveryStatus,
+        /// Twilio's error code, on failure.
+        error_code: Option<u32>,
+    },
+}
+
+/// Where a sent message is, as Twilio's status callbacks report it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    /// Accepted by Twilio.
+    Queued,
+    /// Being sent.
+    Sending,
+    /// Handed to WhatsApp.
+    Sent,
+    /// On the customer's phone.
+    Delivered,
+    /// Read by the customer.
+    Read,
+    /// Could not be delivered (final).
+    Undelivered,
+    /// Failed (final); see the error code.
+    Failed,
+}
+
+impl DeliveryStatus {
+    /// Twilio's name for a status (`MessageStatus`).
+    pub fn parse(text: &str) -> Option<DeliveryStatus> {
+        Some(match text {
+            "queued" | "accepted" | "scheduled" => DeliveryStatus::Queued,
+            "sending" => DeliveryStatus::Sending,
+            "sent" => DeliveryStatus::Sent,
+            "delivered" => DeliveryStatus::Delivered,
+            "read" => DeliveryStatus::Read,
+            "undelivered" => DeliveryStatus::Undelivered,
+            "failed" => DeliveryStatus::Failed,
+            _ => return None,
+        })
+    }
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::Queued => "queued",
+            DeliveryStatus::Sending => "sending",
+            DeliveryStatus::Sent => "sent",
+            DeliveryStatus::Delivered => "delivered",
+            DeliveryStatus::Read => "read",
+            DeliveryStatus::Undelivered => "undelivered",
+            DeliveryStatus::Failed => "failed",
+        }
+    }
+
+    fn rank(self) -> u8 {
+        match self {
+            DeliveryStatus::Queued => 0,
+            DeliveryStatus::Sending => 1,
+            DeliveryStatus::Sent => 2,
+            DeliveryStatus::Undelivered | DeliveryStatus::Failed => 3,
+            DeliveryStatus::Delivered => 4,
+            DeliveryStatus::Read => 5,
+        }
+    }
+
+    /// Whether a callback saying `next` moves a message that is at `self` forward. Callbacks
+    /// arrive out of order and more than once: only forward moves count, and a failure is
+    /// final.
+    pub fn advances_to(self, next: DeliveryStatus) -> bool {
+        let final_failure = matches!(self, DeliveryStatus::Undelivered | DeliveryStatus::Failed);
+        !final_failure && next.rank() > self.rank()
+    }
 }
 
 /// The bridge's answer to a [`BridgeRequest`].
@@ -178,6 +257,8 @@ pub enum BridgeAnswer {
     },
     /// A hold was given back (the answer to [`BridgeRequest::Release`]).
     Released,
+    /// A delivery status was recorded (the answer to [`BridgeRequest::Delivery`]).
+    Recorded,
     /// The customer's upcoming bookings, earliest first.
     Bookings {
         /// The bookings.
@@ -221,4 +302,26 @@ pub struct RouteTenant {
     pub name: String,
     /// Keywords that select it.
     pub keywords: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DeliveryStatus::{self, *};
+
+    #[test]
+    fn delivery_statuses_only_move_forward_and_failures_are_final() {
+        assert!(Queued.advances_to(Sent));
+        assert!(Sent.advances_to(Delivered));
+        assert!(Delivered.advances_to(Read));
+        assert!(
+            !Delivered.advances_to(Sent),
+            "a late 'sent' does not undo 'delivered'"
+        );
+        assert!(!Read.advances_to(Delivered));
+        assert!(Sent.advances_to(Failed));
+        assert!(!Failed.advances_to(Delivered), "a failure is final");
+        assert!(!Delivered.advances_to(Failed));
+        assert_eq!(DeliveryStatus::parse("undelivered"), Some(Undelivered));
+        assert_eq!(DeliveryStatus::parse("bogus"), None);
+    }
 }

@@ -639,6 +639,44 @@ fn a_lapsed_hold_is_announced_by_rest(ctx: &Ctx) -> Result<(), Failed> {
     }
 }
 
+/// Twilio reports deliveries out of order and more than once; the furthest status is kept
+/// and the admin API lists it.
+fn delivery_reports_are_recorded_forward_only(ctx: &Ctx) -> Result<(), Failed> {
+    interactive_tenant(ctx)?;
+    let phone = ctx.customer_of(TAP);
+    phone.send("hi")?;
+    let sent = ctx.stack.twilio.sent_to(&phone.number);
+    let sid = sent.last().ok_or("nothing was sent by REST")?.sid.clone();
+    for status in ["sent", "delivered", "sent", "delivered"] {
+        let r = phone.report_status(&sid, status, None)?;
+        check(r.status == 200, || {
+            format!("{status}: {} {}", r.status, r.body)
+        })?;
+    }
+    let unsigned = phone.post_to(
+        "/webhooks/twilio/status",
+        &[("MessageSid".into(), sid.clone())],
+        None,
+    )?;
+    check(unsigned.status == 400, || {
+        format!("an unsigned report was accepted: {}", unsigned.status)
+    })?;
+    let (_, deliveries) = ctx
+        .stack
+        .admin("GET", "/admin/tenants/tap/deliveries", None);
+    let mine = deliveries
+        .as_array()
+        .and_then(|list| {
+            list.iter()
+                .find(|d| d["message_sid"] == sid.as_str())
+                .cloned()
+        })
+        .ok_or_else(|| format!("{sid} not recorded: {deliveries}"))?;
+    check(mine["status"] == "delivered", || {
+        format!("a late report moved it back: {mine}")
+    })
+}
+
 /// A tenant with buttons and lists on, one service and one provider working every day.
 const TAP: &str = "+15550008888";
 
@@ -886,6 +924,10 @@ fn main() {
         (
             "booking_with_buttons_and_lists",
             booking_with_buttons_and_lists,
+        ),
+        (
+            "delivery_reports_are_recorded_forward_only",
+            delivery_reports_are_recorded_forward_only,
         ),
         (
             "a_lapsed_hold_is_announced_by_rest",

@@ -174,9 +174,50 @@ impl Phone {
         self.post(params, Some(&sig))
     }
 
+    /// Posts a delivery report for message `sid` as Twilio's status callback does (the
+    /// contract's W4 parameter set), signed over the public status URL.
+    pub fn report_status(
+        &self,
+        sid: &str,
+        status: &str,
+        error_code: Option<u32>,
+    ) -> Result<Reply, SendError> {
+        let mut params: Vec<(String, String)> = [
+            ("ChannelPrefix", "whatsapp"),
+            ("ApiVersion", "2010-04-01"),
+            ("MessageStatus", status),
+            ("SmsSid", sid),
+            ("SmsStatus", status),
+            ("MessageSid", sid),
+            ("AccountSid", ACCOUNT_SID),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        params.push(("To".into(), format!("whatsapp:{}", self.number)));
+        params.push(("From".into(), format!("whatsapp:{}", self.to)));
+        params.push(("ChannelToAddress".into(), self.number.clone()));
+        if let Some(code) = error_code {
+            params.push(("ErrorCode".into(), code.to_string()));
+        }
+        let path = "/webhooks/twilio/status";
+        let sig = self.sign(&format!("{}{path}", self.public_base_url), &params);
+        self.post_to(path, &params, Some(&sig))
+    }
+
     /// Posts `params` with the given `X-Twilio-Signature` (or none).
     pub fn post(
         &self,
+        params: &[(String, String)],
+        signature: Option<&str>,
+    ) -> Result<Reply, SendError> {
+        self.post_to(WEBHOOK_PATH, params, signature)
+    }
+
+    /// Posts `params` to `path` on the worker with the given `X-Twilio-Signature` (or none).
+    pub fn post_to(
+        &self,
+        path: &str,
         params: &[(String, String)],
         signature: Option<&str>,
     ) -> Result<Reply, SendError> {
@@ -185,7 +226,7 @@ impl Phone {
             .finish();
         let mut req = self
             .agent
-            .post(&format!("{}{}", self.worker_url, WEBHOOK_PATH))
+            .post(&format!("{}{path}", self.worker_url))
             .set("Content-Type", "application/x-www-form-urlencoded")
             .set("User-Agent", "TwilioProxy/1.1");
         if let Some(sig) = signature {

@@ -356,6 +356,7 @@ mod object {
             &channel.account_sid,
             config.token_for(Some(&channel.account_sid)),
         );
+        let status_url = format!("{}{}", config.public_base_url, crate::webhook::STATUS_PATH);
         let (to, from) = (
             channel.customer.whatsapp_address(),
             channel.business.whatsapp_address(),
@@ -366,6 +367,7 @@ mod object {
                     &to,
                     &from,
                     MessageContent::Text(&text),
+                    &status_url,
                     Duration::from_secs(5),
                 )
                 .await

@@ -8,7 +8,7 @@
 //! # Layout
 //!
 //! - [`config`]: settings read from the Worker's environment.
-//! - [`webhook`]: `POST /webhooks/twilio`.
+//! - [`webhook`]: `POST /webhooks/twilio` and its delivery reports, `/webhooks/twilio/status`.
 //! - [`routing`]: number → tenant, cached tenant snapshots, shared-number choices.
 //! - [`conversation`]: the conversation Durable Object.
 //! - [`bridge`]: signed calls to the bridge, with deadlines.
@@ -30,6 +30,7 @@ use worker::{Context, Env, Method, Request, Response, Result, event};
 pub async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     match (req.method(), req.path().as_str()) {
         (Method::Post, "/webhooks/twilio") => webhook::twilio(req, &env).await,
+        (Method::Post, webhook::STATUS_PATH) => webhook::status(req, &env).await,
         (Method::Get, "/healthz") => Response::ok("ok"),
         (_, "/webhooks/twilio") => error::plain(405, "use POST"),
         _ => error::plain(404, "not found"),

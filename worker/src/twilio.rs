@@ -104,19 +104,21 @@ impl Twilio {
         Ok(sid)
     }
 
-    /// Sends a message from the business's WhatsApp number `from` to customer `to`.
+    /// Sends a message from the business's WhatsApp number `from` to customer `to`; Twilio
+    /// reports its delivery to `status_callback`.
     pub async fn send(
         &self,
         to: &str,
         from: &str,
         what: MessageContent<'_>,
+        status_callback: &str,
         within: Duration,
     ) -> Result<String, String> {
         let url = format!(
             "{}/2010-04-01/Accounts/{}/Messages.json",
             self.api_url, self.account_sid
         );
-        let form = content::message_form(to, from, what);
+        let form = content::message_form(to, from, what, Some(status_callback));
         let answer = self
             .post(&url, "application/x-www-form-urlencoded", form, within)
             .await?;

@@ -9,11 +9,12 @@ use std::time::Duration;
 
 use slotline_shared::catalog::TenantId;
 use slotline_shared::nlu::{normalize, option_number};
+use slotline_shared::phone::PhoneNumber;
 use slotline_shared::render;
 use slotline_shared::routing::by_keyword;
 use slotline_shared::twilio::content::{self, MessageContent};
-use slotline_shared::twilio::{InboundMessage, SignedPayload, signature, twiml};
-use slotline_shared::wire::{BridgeAnswer, BridgeRequest, RouteTenant};
+use slotline_shared::twilio::{InboundError, InboundMessage, SignedPayload, signature, twiml};
+use slotline_shared::wire::{BridgeAnswer, BridgeRequest, DeliveryStatus, RouteTenant};
 use worker::{Env, Headers, Request, Response, Result};
 
 use crate::bridge::Bridge;
@@ -22,6 +23,9 @@ use crate::conversation::{self, Turn};
 use crate::error::WebhookError;
 use crate::routing;
 use crate::twilio::Twilio;
+
+/// Where Twilio reports the delivery of the messages the worker sends.
+pub const STATUS_PATH: &str = "/webhooks/twilio/status";
 
 /// How long a customer may wait for an answer, all bridge calls included.
 const BUDGET_MS: u64 = 2_500;
@@ -120,6 +124,7 @@ async fn handle(mut req: Request, env: &Env) -> std::result::Result<Vec<String>,
     if !interactive || reply.replayed || !wants_buttons {
         return Ok(reply.messages);
     }
+    let status_url = format!("{}{STATUS_PATH}", config.public_base_url);
     let twilio = Twilio::new(
         &config.twilio_api_url,
         &config.twilio_content_url,
@@ -137,6 +142,7 @@ async fn handle(mut req: Request, env: &Env) -> std::result::Result<Vec<String>,
                             &customer,
                             &business,
                             MessageContent::Template(&sid),
+                            &status_url,
                             left(started),
                         )
                         .await
@@ -149,6 +155,7 @@ async fn handle(mut req: Request, env: &Env) -> std::result::Result<Vec<String>,
                         &customer,
                         &business,
                         MessageContent::Text(&r.text),
+                        &status_url,
                         left(started),
                     )
                     .await
@@ -246,4 +253,86 @@ async fn shared_number(
             Ok(Routed::Say(list))
         }
     }
+}
+
+/// `POST /webhooks/twilio/status`: Twilio reports a sent message's delivery. Checked like an
+/// inbound message, then recorded by the tenant's bridge (statuses only move forward there;
+/// callbacks come out of order and more than once). Always answers an empty TwiML document.
+pub async fn status(req: Request, env: &Env) -> Result<Response> {
+    match handle_status(req, env).await {
+        Ok(()) => {
+            let headers = Headers::new();
+            headers.set("Content-Type", twiml::CONTENT_TYPE)?;
+            Ok(Response::ok(twiml::empty())?.with_headers(headers))
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn handle_status(mut req: Request, env: &Env) -> std::result::Result<(), WebhookError> {
+    let config = Config::from_env(env)?;
+    let header = req.headers().get("X-Twilio-Signature")?;
+    let url = req.url()?;
+    let public_url = match url.query() {
+        Some(query) => format!("{}{}?{}", config.public_base_url, url.path(), query),
+        None => format!("{}{}", config.public_base_url, url.path()),
+    };
+    let body = req.text().await?;
+    let params: Vec<(String, String)> = form_urlencoded::parse(body.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let get = |key: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    };
+    signature::verify(
+        config.token_for(get("AccountSid")),
+        &public_url,
+        SignedPayload::Form(&params),
+        header.as_deref(),
+    )?;
+    let missing = |field| WebhookError::Inbound(InboundError::Missing(field));
+    let message_sid = get("MessageSid")
+        .filter(|s| !s.is_empty())
+        .ok_or(missing("MessageSid"))?
+        .to_owned();
+    let status = get("MessageStatus")
+        .or_else(|| get("SmsStatus"))
+        .and_then(DeliveryStatus::parse)
+        .ok_or(missing("MessageStatus"))?;
+    let phone = |field: &'static str| {
+        let value = get(field).ok_or(missing(field))?;
+        PhoneNumber::parse(value)
+            .map_err(|reason| WebhookError::Inbound(InboundError::BadPhone { field, reason }))
+    };
+    let (customer, business) = (phone("To")?, phone("From")?);
+    let error_code = get("ErrorCode").and_then(|c| c.trim().parse().ok());
+    let bridge = Bridge::new(&config.bridge_url, &config.bridge_secret);
+    let within = Duration::from_millis(BUDGET_MS);
+    let Ok(route) = routing::number_route(&bridge, &business, within).await else {
+        return Ok(());
+    };
+    let tenant = match route.tenants.as_slice() {
+        [only] => Some(only.id.clone()),
+        [] => None,
+        several => routing::read_choice(env, &business, &customer)
+            .await?
+            .tenant
+            .filter(|t| several.iter().any(|r| &r.id == t)),
+    };
+    if let Some(tenant) = tenant {
+        let request = BridgeRequest::Delivery {
+            message_sid,
+            customer,
+            status,
+            error_code,
+        };
+        let answer = bridge.ask(tenant.as_str(), &request, within).await;
+        if answer != BridgeAnswer::Recorded {
+            worker::console_warn!("a delivery status for {tenant} was not recorded: {answer:?}");
+        }
+    }
+    Ok(())
 }

@@ -23,9 +23,11 @@ use slotline_shared::wire::StoreHealth;
 use thiserror::Error;
 
 use crate::engine::{Load, fair_order};
+use slotline_shared::wire::DeliveryStatus;
+
 use crate::model::{
-    Customer, DateOverride, ProviderRecord, Reservation, ServiceRecord, Status, StatusChange,
-    Tenant, Weekly,
+    Customer, DateOverride, Delivery, ProviderRecord, Reservation, ServiceRecord, Status,
+    StatusChange, Tenant, Weekly,
 };
 use crate::ports::{
     Candidate, ChangeOutcome, HoldOutcome, NewHold, Store, StoreError, StoreResult,
@@ -53,7 +55,8 @@ pub enum OpenError {
 }
 
 /// Schema migrations, applied in order; `PRAGMA user_version` counts those applied.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE tenants (
     id TEXT PRIMARY KEY,
     doc TEXT NOT NULL,
@@ -111,7 +114,16 @@ CREATE TABLE customers (
     last_seen INTEGER NOT NULL,
     PRIMARY KEY (tenant_id, phone)
 );
-"#];
+"#,
+    r#"
+CREATE TABLE deliveries (
+    tenant_id TEXT NOT NULL, message_sid TEXT NOT NULL, customer TEXT NOT NULL,
+    status TEXT NOT NULL, error_code INTEGER, updated_at INTEGER NOT NULL,
+    PRIMARY KEY (tenant_id, message_sid)
+);
+CREATE INDEX deliveries_updated ON deliveries (tenant_id, updated_at);
+"#,
+];
 
 /// The SQLite-backed [`Store`].
 #[derive(Clone)]
@@ -1032,6 +1044,94 @@ impl Store for SqliteStore {
             }
             tx.commit().map_err(backend)?;
             Ok(ids.len())
+        })
+        .await
+    }
+
+    async fn record_delivery(
+        &self,
+        tenant: &TenantId,
+        delivery: &Delivery,
+    ) -> StoreResult<Delivery> {
+        let (t, d) = (tenant.0.clone(), delivery.clone());
+        self.with(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
+            let current: Option<(String, Option<u32>, i64)> = tx
+                .query_row(
+                    "SELECT status, error_code, updated_at FROM deliveries WHERE tenant_id = ?1 AND message_sid = ?2",
+                    params![t, d.message_sid],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()
+                .map_err(backend)?;
+            let kept = match current {
+                Some((status, error_code, updated_at)) => {
+                    let status = DeliveryStatus::parse(&status).unwrap_or(DeliveryStatus::Queued);
+                    if status.advances_to(d.status) {
+                        None
+                    } else {
+                        Some(Delivery { status, error_code, updated_at: from_ts(updated_at), ..d.clone() })
+                    }
+                }
+                None => None,
+            };
+            if let Some(kept) = kept {
+                return Ok(kept);
+            }
+            tx.execute(
+                "INSERT INTO deliveries (tenant_id, message_sid, customer, status, error_code, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (tenant_id, message_sid) DO UPDATE SET
+                    status = excluded.status, error_code = excluded.error_code, updated_at = excluded.updated_at",
+                params![t, d.message_sid, d.customer.as_e164(), d.status.as_str(), d.error_code, ts(d.updated_at)],
+            )
+            .map_err(backend)?;
+            tx.commit().map_err(backend)?;
+            Ok(d)
+        })
+        .await
+    }
+
+    async fn deliveries(&self, tenant: &TenantId, limit: usize) -> StoreResult<Vec<Delivery>> {
+        let t = tenant.0.clone();
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.with(move |c| {
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT message_sid, customer, status, error_code, updated_at FROM deliveries
+                     WHERE tenant_id = ?1 ORDER BY updated_at DESC, rowid DESC LIMIT ?2",
+                )
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map(params![t, limit], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                    ))
+                })
+                .map_err(backend)?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (message_sid, customer, status, error_code, updated_at) =
+                    row.map_err(backend)?;
+                let (Ok(customer), Some(status)) = (
+                    PhoneNumber::parse(&customer),
+                    DeliveryStatus::parse(&status),
+                ) else {
+                    continue;
+                };
+                out.push(Delivery {
+                    message_sid,
+                    customer,
+                    status,
+                    error_code,
+                    updated_at: from_ts(updated_at),
+                });
+            }
+            Ok(out)
         })
         .await
     }

@@ -20,8 +20,8 @@ use crate::auth::{self, Admin};
 use crate::engine::day_bounds;
 use crate::error::AppError;
 use crate::model::{
-    Customer, DateOverride, FieldErrors, ProviderRecord, Reservation, ServiceRecord, StatusChange,
-    Tenant, Validate, Weekly,
+    Customer, DateOverride, Delivery, FieldErrors, ProviderRecord, Reservation, ServiceRecord,
+    StatusChange, Tenant, Validate, Weekly,
 };
 use crate::ports::{Store, StoreResult};
 
@@ -68,6 +68,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/admin/tenants/{tenant}/bookings", get(list_bookings))
         .route("/admin/tenants/{tenant}/customers", get(list_customers))
+        .route("/admin/tenants/{tenant}/deliveries", get(list_deliveries))
 }
 
 async fn openapi() -> impl IntoResponse {
@@ -472,4 +473,14 @@ async fn list_customers(
 ) -> Result<Json<Vec<Customer>>, AppError> {
     let t = tenant_for(&state, &headers, &tenant).await?;
     Ok(Json(state.store.customers(&t.id).await?))
+}
+
+/// The 200 most recently updated message deliveries.
+async fn list_deliveries(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(tenant): Path<String>,
+) -> Result<Json<Vec<Delivery>>, AppError> {
+    let t = tenant_for(&state, &headers, &tenant).await?;
+    Ok(Json(state.store.deliveries(&t.id, 200).await?))
 }

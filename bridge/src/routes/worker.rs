@@ -16,7 +16,7 @@ use slotline_shared::wire::{BridgeAnswer, BridgeRequest, NumberRoute, RouteTenan
 use super::AppState;
 use crate::auth;
 use crate::error::AppError;
-use crate::model::TenantSnapshot;
+use crate::model::{Delivery, TenantSnapshot};
 use crate::scheduler::{Change, HoldResult, Scheduler};
 
 /// The worker API's routes.
@@ -92,17 +92,16 @@ async fn rpc(
     verify(&state, &method, &uri, &headers, &body)?;
     let request: BridgeRequest = serde_json::from_slice(&body)
         .map_err(|e| AppError::BadRequest(format!("not a bridge request: {e}")))?;
-    Ok(Json(
-        answer(state.scheduler.as_ref(), &TenantId(tenant), request).await?,
-    ))
+    Ok(Json(answer(&state, &TenantId(tenant), request).await?))
 }
 
-/// Carries out one request of the conversation.
+/// Carries out one request of the worker.
 pub async fn answer(
-    scheduler: &dyn Scheduler,
+    state: &AppState,
     tenant: &TenantId,
     request: BridgeRequest,
 ) -> Result<BridgeAnswer, AppError> {
+    let scheduler: &dyn Scheduler = state.scheduler.as_ref();
     let failed = |reason: &str| BridgeAnswer::Failed {
         reason: reason.into(),
     };
@@ -161,6 +160,25 @@ pub async fn answer(
             (Change::Done(booking), refund) => BridgeAnswer::Cancelled { booking, refund },
             (_, _) => failed("no such booking for this customer"),
         },
+        BridgeRequest::Delivery {
+            message_sid,
+            customer,
+            status,
+            error_code,
+        } => {
+            if state.store.tenant(tenant).await?.is_none() {
+                return Err(AppError::NotFound(format!("tenant {tenant}")));
+            }
+            let delivery = Delivery {
+                message_sid,
+                customer,
+                status,
+                error_code,
+                updated_at: state.clock.now(),
+            };
+            state.store.record_delivery(tenant, &delivery).await?;
+            BridgeAnswer::Recorded
+        }
         BridgeRequest::Bookings { customer } => BridgeAnswer::Bookings {
             bookings: scheduler.bookings(tenant, &customer).await?,
         },

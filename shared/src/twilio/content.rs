@@ -43,8 +43,13 @@ pub fn create_request(reply: &Reply, lang: Lang, friendly_name: &str) -> Option<
 }
 
 /// The form of `POST /2010-04-01/Accounts/{AccountSid}/Messages.json`: either a text body or
-/// a content template.
-pub fn message_form(to: &str, from: &str, body_or_content: MessageContent<'_>) -> String {
+/// a content template, and where Twilio should report the message's delivery.
+pub fn message_form(
+    to: &str,
+    from: &str,
+    body_or_content: MessageContent<'_>,
+    status_callback: Option<&str>,
+) -> String {
     let mut form = form_urlencoded::Serializer::new(String::new());
     form.append_pair("To", to).append_pair("From", from);
     match body_or_content {
@@ -54,6 +59,9 @@ pub fn message_form(to: &str, from: &str, body_or_content: MessageContent<'_>) -
         MessageContent::Template(sid) => {
             form.append_pair("ContentSid", sid);
         }
+    }
+    if let Some(url) = status_callback {
+        form.append_pair("StatusCallback", url);
     }
     form.finish()
 }
@@ -129,13 +137,21 @@ mod tests {
             message_form(
                 "whatsapp:+14155550123",
                 "whatsapp:+14155238886",
-                MessageContent::Template("HX0123456789abcdef0123456789abcdef")
+                MessageContent::Template("HX0123456789abcdef0123456789abcdef"),
+                None
             ),
             "To=whatsapp%3A%2B14155550123&From=whatsapp%3A%2B14155238886&ContentSid=HX0123456789abcdef0123456789abcdef"
         );
-        assert!(
-            message_form("a", "b", MessageContent::Text("Your deposit link: x"))
-                .ends_with("Body=Your+deposit+link%3A+x")
+        assert_eq!(
+            message_form(
+                "whatsapp:+14155550123",
+                "whatsapp:+14155238886",
+                MessageContent::Text(
+                    "Your deposit link: https://checkout.stripe.com/c/pay/cs_test_a1"
+                ),
+                Some("https://bridge.example.com/twilio/status?tenant=acme")
+            ),
+            "To=whatsapp%3A%2B14155550123&From=whatsapp%3A%2B14155238886&Body=Your+deposit+link%3A+https%3A%2F%2Fcheckout.stripe.com%2Fc%2Fpay%2Fcs_test_a1&StatusCallback=https%3A%2F%2Fbridge.example.com%2Ftwilio%2Fstatus%3Ftenant%3Dacme"
         );
     }
 }
