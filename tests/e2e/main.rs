@@ -498,46 +498,63 @@ fn a_flooding_customer_is_throttled_politely(ctx: &Ctx) -> Result<(), Failed> {
     Ok(())
 }
 
+/// Creates a tenant (`tenant` is its admin JSON) with one 30-minute service `service` and one
+/// provider `provider` who works 08:00–20:00 every day.
+fn open_every_day(
+    ctx: &Ctx,
+    tenant: serde_json::Value,
+    service: &str,
+    provider: &str,
+) -> Result<(), Failed> {
+    let id = tenant["id"].as_str().unwrap_or_default().to_owned();
+    let day = json!([{"start": "08:00", "end": "20:00"}]);
+    let calls = [
+        ("POST", "/admin/tenants".to_owned(), tenant.clone()),
+        (
+            "POST",
+            format!("/admin/tenants/{id}/services"),
+            json!({"id": service, "name": capitalised(service), "duration_min": 30, "price_minor": 4000, "currency": "EUR"}),
+        ),
+        (
+            "POST",
+            format!("/admin/tenants/{id}/providers"),
+            json!({"id": provider, "name": capitalised(provider), "services": [service]}),
+        ),
+        (
+            "PUT",
+            format!("/admin/tenants/{id}/providers/{provider}/availability"),
+            json!({"mon": day, "tue": day, "wed": day, "thu": day, "fri": day, "sat": day, "sun": day}),
+        ),
+    ];
+    for (method, path, body) in calls {
+        let (status, answer) = ctx.stack.admin(method, &path, Some(&body));
+        check(status == 200 || status == 201, || {
+            format!("{method} {path}: {status} {answer}")
+        })?;
+    }
+    Ok(())
+}
+
+fn capitalised(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
+}
+
 /// Two tenants sharing a number, each with a dedicated one too; the customer booked at
 /// both through the dedicated numbers and now writes to the shared one.
 fn bookings_at_several_tenants_of_a_shared_number_offer_a_short_list(
     ctx: &Ctx,
 ) -> Result<(), Failed> {
     const SHARED2: &str = "+15550007777";
-    let day = json!([{"start": "08:00", "end": "20:00"}]);
     let tenants = [
         ("ora", "Ora Dental", "+15550007701"),
         ("vita", "Vita Physio", "+15550007702"),
     ];
     for (id, name, own) in tenants {
-        let calls = [
-            (
-                "POST",
-                "/admin/tenants".to_owned(),
-                json!({"id": id, "name": name, "zone": "Europe/Madrid", "numbers": [SHARED2, own], "keywords": [id]}),
-            ),
-            (
-                "POST",
-                format!("/admin/tenants/{id}/services"),
-                json!({"id": "visit", "name": "Visit", "duration_min": 30, "price_minor": 5000, "currency": "EUR"}),
-            ),
-            (
-                "POST",
-                format!("/admin/tenants/{id}/providers"),
-                json!({"id": "doc", "name": "Doc", "services": ["visit"]}),
-            ),
-            (
-                "PUT",
-                format!("/admin/tenants/{id}/providers/doc/availability"),
-                json!({"mon": day, "tue": day, "wed": day, "thu": day, "fri": day, "sat": day, "sun": day}),
-            ),
-        ];
-        for (method, path, body) in calls {
-            let (status, answer) = ctx.stack.admin(method, &path, Some(&body));
-            check(status == 200 || status == 201, || {
-                format!("{method} {path}: {status} {answer}")
-            })?;
-        }
+        let tenant = json!({"id": id, "name": name, "zone": "Europe/Madrid", "numbers": [SHARED2, own], "keywords": [id]});
+        open_every_day(ctx, tenant, "visit", "doc")?;
     }
     let n = ctx.next_number.fetch_add(1, Ordering::Relaxed);
     let me = format!("+3460020{n:04}");
@@ -581,35 +598,8 @@ fn bookings_at_several_tenants_of_a_shared_number_offer_a_short_list(
 /// REST and lists times again.
 fn a_lapsed_hold_is_announced_by_rest(ctx: &Ctx) -> Result<(), Failed> {
     const TICK: &str = "+15550006666";
-    let day = json!([{"start": "08:00", "end": "20:00"}]);
-    let calls = [
-        (
-            "POST",
-            "/admin/tenants".to_owned(),
-            json!({"id": "tick", "name": "Tick Salon", "zone": "Europe/Madrid", "numbers": [TICK], "policy": {"hold_ttl_min": 1}}),
-        ),
-        (
-            "POST",
-            "/admin/tenants/tick/services".to_owned(),
-            json!({"id": "trim", "name": "Trim", "duration_min": 30, "price_minor": 1500, "currency": "EUR"}),
-        ),
-        (
-            "POST",
-            "/admin/tenants/tick/providers".to_owned(),
-            json!({"id": "lea", "name": "Lea", "services": ["trim"]}),
-        ),
-        (
-            "PUT",
-            "/admin/tenants/tick/providers/lea/availability".to_owned(),
-            json!({"mon": day, "tue": day, "wed": day, "thu": day, "fri": day, "sat": day, "sun": day}),
-        ),
-    ];
-    for (method, path, body) in calls {
-        let (status, answer) = ctx.stack.admin(method, &path, Some(&body));
-        check(status == 200 || status == 201, || {
-            format!("{method} {path}: {status} {answer}")
-        })?;
-    }
+    let tenant = json!({"id": "tick", "name": "Tick Salon", "zone": "Europe/Madrid", "numbers": [TICK], "policy": {"hold_ttl_min": 1}});
+    open_every_day(ctx, tenant, "trim", "lea")?;
     let phone = ctx.customer_of(TICK);
     let (date, _) = weekday(1);
     says(
@@ -686,35 +676,8 @@ fn interactive_tenant(ctx: &Ctx) -> Result<(), Failed> {
     if *done {
         return Ok(());
     }
-    let day = json!([{"start": "08:00", "end": "20:00"}]);
-    let calls = [
-        (
-            "POST",
-            "/admin/tenants".to_owned(),
-            json!({"id": "tap", "name": "Tap Studio", "zone": "Europe/Madrid", "numbers": [TAP], "interactive": true}),
-        ),
-        (
-            "POST",
-            "/admin/tenants/tap/services".to_owned(),
-            json!({"id": "consult", "name": "Consult", "duration_min": 30, "price_minor": 4000, "currency": "EUR"}),
-        ),
-        (
-            "POST",
-            "/admin/tenants/tap/providers".to_owned(),
-            json!({"id": "rita", "name": "Rita", "services": ["consult"]}),
-        ),
-        (
-            "PUT",
-            "/admin/tenants/tap/providers/rita/availability".to_owned(),
-            json!({"mon": day, "tue": day, "wed": day, "thu": day, "fri": day, "sat": day, "sun": day}),
-        ),
-    ];
-    for (method, path, body) in calls {
-        let (status, answer) = ctx.stack.admin(method, &path, Some(&body));
-        check(status == 200 || status == 201, || {
-            format!("{method} {path}: {status} {answer}")
-        })?;
-    }
+    let tenant = json!({"id": "tap", "name": "Tap Studio", "zone": "Europe/Madrid", "numbers": [TAP], "interactive": true});
+    open_every_day(ctx, tenant, "consult", "rita")?;
     *done = true;
     Ok(())
 }

@@ -45,9 +45,14 @@ pub async fn twilio(req: Request, env: &Env) -> Result<Response> {
     }
 }
 
-async fn handle(mut req: Request, env: &Env) -> std::result::Result<Vec<String>, WebhookError> {
-    let started = worker::Date::now().as_millis();
-    let config = Config::from_env(env)?;
+/// The form parameters of a Twilio webhook, once its signature holds. The token is chosen by
+/// the request's `AccountSid` (sub-accounts sign with their own); the URL is the public one
+/// configured for the deployment plus the request's path and query, never the address the
+/// request arrived on.
+async fn signed_params(
+    req: &mut Request,
+    config: &Config,
+) -> std::result::Result<Vec<(String, String)>, WebhookError> {
     let header = req.headers().get("X-Twilio-Signature")?;
     let url = req.url()?;
     let public_url = match url.query() {
@@ -68,6 +73,13 @@ async fn handle(mut req: Request, env: &Env) -> std::result::Result<Vec<String>,
         SignedPayload::Form(&params),
         header.as_deref(),
     )?;
+    Ok(params)
+}
+
+async fn handle(mut req: Request, env: &Env) -> std::result::Result<Vec<String>, WebhookError> {
+    let started = worker::Date::now().as_millis();
+    let config = Config::from_env(env)?;
+    let params = signed_params(&mut req, &config).await?;
     let message = InboundMessage::from_params(&params)?;
     let bridge = Bridge::new(&config.bridge_url, &config.bridge_secret);
     let left = |started: u64| {
@@ -271,28 +283,13 @@ pub async fn status(req: Request, env: &Env) -> Result<Response> {
 
 async fn handle_status(mut req: Request, env: &Env) -> std::result::Result<(), WebhookError> {
     let config = Config::from_env(env)?;
-    let header = req.headers().get("X-Twilio-Signature")?;
-    let url = req.url()?;
-    let public_url = match url.query() {
-        Some(query) => format!("{}{}?{}", config.public_base_url, url.path(), query),
-        None => format!("{}{}", config.public_base_url, url.path()),
-    };
-    let body = req.text().await?;
-    let params: Vec<(String, String)> = form_urlencoded::parse(body.as_bytes())
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
+    let params = signed_params(&mut req, &config).await?;
     let get = |key: &str| {
         params
             .iter()
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.as_str())
     };
-    signature::verify(
-        config.token_for(get("AccountSid")),
-        &public_url,
-        SignedPayload::Form(&params),
-        header.as_deref(),
-    )?;
     let missing = |field| WebhookError::Inbound(InboundError::Missing(field));
     let message_sid = get("MessageSid")
         .filter(|s| !s.is_empty())
