@@ -90,6 +90,8 @@ pub struct Stack {
     pub worker_url: String,
     /// The bridge's loopback origin.
     pub bridge_url: String,
+    /// The bridge's port (kept for restarting it).
+    bridge_port: u16,
     /// The public origin the worker checks signatures against.
     pub public_base_url: String,
     /// The auth token the worker verifies with.
@@ -137,6 +139,7 @@ impl Stack {
         let mut stack = Self {
             worker_url,
             bridge_url,
+            bridge_port,
             public_base_url,
             auth_token: options.auth_token.clone(),
             dir: dir.clone(),
@@ -145,17 +148,7 @@ impl Stack {
             _temp: temp,
         };
 
-        let mut bridge = Command::new(paths::bridge_bin());
-        bridge
-            .env("SLOTLINE_BRIDGE_ADDR", format!("127.0.0.1:{bridge_port}"))
-            .env("SLOTLINE_DATABASE", dir.join("bridge.db"))
-            .env("SLOTLINE_WORKER_SECRET", WORKER_SECRET)
-            .env("SLOTLINE_OPERATOR_KEY", OPERATOR_KEY)
-            .env(
-                "SLOTLINE_SEED_DEMO",
-                if options.seed_demo { "1" } else { "0" },
-            )
-            .env("RUST_LOG", "info");
+        let bridge = bridge_command(&dir, bridge_port, options.seed_demo);
         stack.spawn("bridge", bridge, &dir.join("bridge.log"))?;
 
         let root = paths::root();
@@ -206,18 +199,10 @@ impl Stack {
     fn spawn(
         &mut self,
         what: &'static str,
-        mut command: Command,
+        command: Command,
         log: &Path,
     ) -> Result<(), StackError> {
-        let out = File::create(log)?;
-        let err = out.try_clone()?;
-        let child = command
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err)
-            .process_group(0)
-            .spawn()
-            .map_err(|source| StackError::Spawn { what, source })?;
+        let child = launch(what, command, File::create(log)?)?;
         self.children.push((what, child));
         Ok(())
     }
@@ -276,6 +261,19 @@ impl Stack {
     }
 }
 
+/// Starts `command` in its own process group (so stopping it stops what it spawns), with
+/// both output streams going to `log`.
+fn launch(what: &'static str, mut command: Command, log: File) -> Result<Child, StackError> {
+    let err = log.try_clone()?;
+    command
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(err)
+        .process_group(0)
+        .spawn()
+        .map_err(|source| StackError::Spawn { what, source })
+}
+
 fn bridge_command(dir: &Path, port: u16, seed_demo: bool) -> Command {
     let mut bridge = Command::new(paths::bridge_bin());
     bridge
@@ -300,26 +298,14 @@ impl Stack {
     /// Starts the bridge again on the same port and database, and waits until it answers.
     pub fn restart_bridge(&mut self) -> Result<(), StackError> {
         self.kill_bridge();
-        let port: u16 = self
-            .bridge_url
-            .rsplit(':')
-            .next()
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_default();
         let log = File::options()
             .append(true)
             .open(self.dir.join("bridge.log"))?;
-        let err = log.try_clone()?;
-        let child = bridge_command(&self.dir, port, false)
-            .stdin(Stdio::null())
-            .stdout(log)
-            .stderr(err)
-            .process_group(0)
-            .spawn()
-            .map_err(|source| StackError::Spawn {
-                what: "bridge",
-                source,
-            })?;
+        let child = launch(
+            "bridge",
+            bridge_command(&self.dir, self.bridge_port, false),
+            log,
+        )?;
         if let Some(slot) = self.children.iter_mut().find(|(what, _)| *what == "bridge") {
             slot.1 = child;
         }
@@ -399,9 +385,8 @@ impl Wrangler {
             .tempdir()?;
         let (port, inspector) = (free_port()?, free_port()?);
         let dir = paths::root().join(folder);
-        let log = File::create(temp.path().join("wrangler.log"))?;
-        let err = log.try_clone()?;
-        let child = Command::new(paths::node_bin().join("wrangler"))
+        let mut wrangler = Command::new(paths::node_bin().join("wrangler"));
+        wrangler
             .current_dir(&dir)
             .args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string()])
             .args(["--inspector-port", &inspector.to_string()])
@@ -414,16 +399,12 @@ impl Wrangler {
             ])
             .env("PATH", paths::path_with_node_tools())
             .env("WRANGLER_SEND_METRICS", "false")
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::null())
-            .stdout(log)
-            .stderr(err)
-            .process_group(0)
-            .spawn()
-            .map_err(|source| StackError::Spawn {
-                what: "wrangler dev",
-                source,
-            })?;
+            .env("NO_COLOR", "1");
+        let child = launch(
+            "wrangler dev",
+            wrangler,
+            File::create(temp.path().join("wrangler.log"))?,
+        )?;
         let mut w = Self {
             url: format!("http://127.0.0.1:{port}"),
             child,

@@ -40,6 +40,18 @@ impl std::fmt::Display for CallError {
     }
 }
 
+/// Runs `work` for at most `limit`: `None` if it had not finished by then. Every outbound
+/// call of the worker goes through this, so no customer waits on a slow service.
+pub async fn within_time<T>(
+    limit: Duration,
+    work: impl std::future::Future<Output = T>,
+) -> Option<T> {
+    match select(Box::pin(work), Delay::from(limit)).await {
+        Either::Left((result, _)) => Some(result),
+        Either::Right(_) => None,
+    }
+}
+
 /// A nonce unique to this call; it need not be secret (the signature needs the secret), only
 /// never repeated.
 fn nonce() -> String {
@@ -93,7 +105,7 @@ impl Bridge {
         let url = format!("{}{path}", self.base_url);
         let request =
             Request::new_with_init(&url, &init).map_err(|e| CallError::Failed(e.to_string()))?;
-        let send = Box::pin(async move {
+        let send = async move {
             let mut resp = Fetch::Request(request)
                 .send()
                 .await
@@ -104,11 +116,10 @@ impl Bridge {
             resp.json::<T>()
                 .await
                 .map_err(|e| CallError::Failed(e.to_string()))
-        });
-        match select(send, Delay::from(within)).await {
-            Either::Left((result, _)) => result,
-            Either::Right(_) => Err(CallError::Timeout),
-        }
+        };
+        within_time(within, send)
+            .await
+            .unwrap_or(Err(CallError::Timeout))
     }
 
     /// Asks the bridge on behalf of a conversation; any failure is `Unavailable`.

@@ -147,6 +147,17 @@ mod object {
     use crate::twilio::Twilio;
     use slotline_shared::twilio::content::MessageContent;
 
+    /// The saved record; unreadable or missing means a fresh one (a customer must always get
+    /// an answer).
+    async fn load(storage: &worker::Storage) -> Record {
+        storage
+            .get(STORAGE_KEY)
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    }
+
     /// The Durable Object holding one customer's conversation with one tenant.
     #[durable_object]
     pub struct Conversation {
@@ -170,12 +181,7 @@ mod object {
             let _serial = self.turn_lock.lock().await;
             let started = worker::Date::now().as_millis();
             let storage = self.state.storage();
-            let mut record: Record = storage
-                .get(STORAGE_KEY)
-                .await
-                .ok()
-                .flatten()
-                .unwrap_or_default();
+            let mut record = load(&storage).await;
             if let Some((_, messages)) = record
                 .recent
                 .iter()
@@ -259,12 +265,7 @@ mod object {
         async fn alarm(&self) -> Result<Response> {
             let _serial = self.turn_lock.lock().await;
             let storage = self.state.storage();
-            let mut record: Record = storage
-                .get(STORAGE_KEY)
-                .await
-                .ok()
-                .flatten()
-                .unwrap_or_default();
+            let mut record = load(&storage).await;
             let Some(channel) = record.channel.clone() else {
                 return Response::ok("");
             };

@@ -9,9 +9,10 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use base64::Engine as _;
-use futures_util::future::{Either, select};
 use slotline_shared::twilio::content::{self, MessageContent};
-use worker::{Delay, Fetch, Headers, Method, Request, RequestInit};
+use worker::{Fetch, Headers, Method, Request, RequestInit};
+
+use crate::bridge::within_time;
 
 thread_local! {
     /// Content templates already created: request JSON → `HX…` sid.
@@ -59,7 +60,7 @@ impl Twilio {
             .with_body(Some(body.into()));
         let request = Request::new_with_init(url, &init).map_err(|e| e.to_string())?;
         let target = url.to_owned();
-        let send = Box::pin(async move {
+        let send = async move {
             let mut resp = Fetch::Request(request)
                 .send()
                 .await
@@ -71,11 +72,10 @@ impl Twilio {
             } else {
                 Err(format!("Twilio answered {status}: code {}", json["code"]))
             }
-        });
-        match select(send, Delay::from(within)).await {
-            Either::Left((result, _)) => result,
-            Either::Right(_) => Err("Twilio did not answer in time".into()),
-        }
+        };
+        within_time(within, send)
+            .await
+            .unwrap_or_else(|| Err("Twilio did not answer in time".into()))
     }
 
     /// The content template for `request` (created on first use).
