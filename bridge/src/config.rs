@@ -33,6 +33,22 @@ pub struct Config {
     pub operator_key: Option<String>,
     /// Create the demo salon at start if it does not exist (`SLOTLINE_SEED_DEMO=1`).
     pub seed_demo: bool,
+    /// Twilio's Content API (`TWILIO_CONTENT_URL`, default `https://content.twilio.com`).
+    pub twilio_content_url: String,
+    /// The Twilio account for tenants that name none (`TWILIO_ACCOUNT_SID`).
+    pub twilio_account_sid: Option<String>,
+    /// Auth tokens by `AccountSid`: `TWILIO_AUTH_TOKENS` (JSON object), plus
+    /// `TWILIO_AUTH_TOKEN` for `TWILIO_ACCOUNT_SID`. Empty means no lifecycle messages.
+    pub twilio_tokens: std::collections::HashMap<String, String>,
+    /// Where Twilio reports deliveries of the bridge's messages
+    /// (`SLOTLINE_STATUS_CALLBACK_URL`, normally the worker's `/webhooks/twilio/status`).
+    pub status_callback_url: Option<String>,
+    /// Seconds between dispatcher passes (`SLOTLINE_DISPATCH_EVERY_SECS`, default 5; 0
+    /// turns the timer off, leaving `POST /internal/cron/tick`).
+    pub dispatch_every_secs: u64,
+    /// Seconds a claimed message is reserved for its sender before another may take it
+    /// over (`SLOTLINE_DISPATCH_LEASE_SECS`, default 60).
+    pub dispatch_lease_secs: u64,
 }
 
 /// A setting that is present but unusable.
@@ -91,6 +107,40 @@ impl Config {
             llm_api_url: url("LLM_API_URL")?,
             worker_secret: secret(&lookup, "SLOTLINE_WORKER_SECRET")?,
             operator_key: secret(&lookup, "SLOTLINE_OPERATOR_KEY")?,
+            twilio_content_url: url("TWILIO_CONTENT_URL")?
+                .unwrap_or_else(|| "https://content.twilio.com".into()),
+            twilio_account_sid: lookup("TWILIO_ACCOUNT_SID"),
+            twilio_tokens: {
+                let mut tokens: std::collections::HashMap<String, String> =
+                    match lookup("TWILIO_AUTH_TOKENS") {
+                        Some(json) => {
+                            serde_json::from_str(&json).map_err(|_| ConfigError::Invalid {
+                                name: "TWILIO_AUTH_TOKENS",
+                                value: "(hidden)".into(),
+                                expected: "a JSON object of AccountSid to auth token",
+                            })?
+                        }
+                        None => Default::default(),
+                    };
+                if let (Some(sid), Some(token)) =
+                    (lookup("TWILIO_ACCOUNT_SID"), lookup("TWILIO_AUTH_TOKEN"))
+                {
+                    tokens.insert(sid, token);
+                }
+                tokens
+            },
+            status_callback_url: url("SLOTLINE_STATUS_CALLBACK_URL")?,
+            dispatch_every_secs: seconds(&lookup, "SLOTLINE_DISPATCH_EVERY_SECS", 5)?,
+            dispatch_lease_secs: match seconds(&lookup, "SLOTLINE_DISPATCH_LEASE_SECS", 60)? {
+                0 => {
+                    return Err(ConfigError::Invalid {
+                        name: "SLOTLINE_DISPATCH_LEASE_SECS",
+                        value: "0".into(),
+                        expected: "at least 1",
+                    });
+                }
+                n => n,
+            },
             seed_demo: match lookup("SLOTLINE_SEED_DEMO").as_deref() {
                 None | Some("0" | "false" | "no") => false,
                 Some("1" | "true" | "yes") => true,
@@ -103,6 +153,22 @@ impl Config {
                 }
             },
         })
+    }
+}
+
+/// A whole number of seconds, `default` if unset.
+fn seconds(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: u64,
+) -> Result<u64, ConfigError> {
+    match lookup(name) {
+        Some(v) => v.trim().parse().map_err(|_| ConfigError::Invalid {
+            name,
+            value: v,
+            expected: "a whole number of seconds",
+        }),
+        None => Ok(default),
     }
 }
 

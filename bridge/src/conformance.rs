@@ -16,6 +16,7 @@ use slotline_shared::phone::PhoneNumber;
 use crate::model::{
     BookingPolicy, DateOverride, Interval, ProviderRecord, ServiceRecord, Status, Tenant, Weekly,
 };
+use crate::ports::no_messages;
 use crate::ports::{Candidate, ChangeOutcome, HoldOutcome, NewHold, Store, StoreError};
 
 pub fn t0() -> DateTime<Utc> {
@@ -34,6 +35,8 @@ pub fn tenant(id: &str) -> Tenant {
         emoji: false,
         policy: BookingPolicy::default(),
         interactive: false,
+        reminders: Default::default(),
+        messaging: Default::default(),
     }
 }
 
@@ -371,14 +374,21 @@ pub async fn confirming_makes_a_booking_once(store: Arc<dyn Store>) {
         t0(),
     )
     .await;
-    let ChangeOutcome::Done(b) = store.confirm(&id, &h.id, "SL-AAAAAA", t0()).await.unwrap() else {
+    let ChangeOutcome::Done(b) = store
+        .confirm(&id, &h.id, "SL-AAAAAA", t0(), no_messages())
+        .await
+        .unwrap()
+    else {
         panic!("confirm failed");
     };
     assert_eq!(
         (b.status, b.reference.as_deref()),
         (Status::Confirmed, Some("SL-AAAAAA"))
     );
-    let ChangeOutcome::Done(again) = store.confirm(&id, &h.id, "SL-BBBBBB", t0()).await.unwrap()
+    let ChangeOutcome::Done(again) = store
+        .confirm(&id, &h.id, "SL-BBBBBB", t0(), no_messages())
+        .await
+        .unwrap()
     else {
         panic!("second confirm failed");
     };
@@ -414,12 +424,18 @@ pub async fn a_lapsed_hold_cannot_be_confirmed(store: Arc<dyn Store>) {
     .await;
     let late = t0() + Duration::minutes(11);
     assert_eq!(
-        store.confirm(&id, &h.id, "SL-X", late).await.unwrap(),
+        store
+            .confirm(&id, &h.id, "SL-X", late, no_messages())
+            .await
+            .unwrap(),
         ChangeOutcome::HoldGone
     );
     store.release(&id, &h.id, t0()).await.unwrap();
     assert_eq!(
-        store.confirm(&id, &h.id, "SL-X", t0()).await.unwrap(),
+        store
+            .confirm(&id, &h.id, "SL-X", t0(), no_messages())
+            .await
+            .unwrap(),
         ChangeOutcome::HoldGone
     );
 }
@@ -432,7 +448,10 @@ pub async fn rescheduling_moves_the_booking_and_frees_the_old_time(store: Arc<dy
         t0(),
     )
     .await;
-    store.confirm(&id, &h.id, "SL-R", t0()).await.unwrap();
+    store
+        .confirm(&id, &h.id, "SL-R", t0(), no_messages())
+        .await
+        .unwrap();
     let new = held(
         store.as_ref(),
         &hold_at(&id, &["ana"], slot(11, 0), 1, "k2"),
@@ -448,12 +467,15 @@ pub async fn rescheduling_moves_the_booking_and_frees_the_old_time(store: Arc<dy
     .await;
     assert_eq!(
         store
-            .reschedule(&id, "SL-R", &other.id, t0())
+            .reschedule(&id, "SL-R", &other.id, t0(), no_messages())
             .await
             .unwrap(),
         ChangeOutcome::NotFound
     );
-    let ChangeOutcome::Done(moved) = store.reschedule(&id, "SL-R", &new.id, t0()).await.unwrap()
+    let ChangeOutcome::Done(moved) = store
+        .reschedule(&id, "SL-R", &new.id, t0(), no_messages())
+        .await
+        .unwrap()
     else {
         panic!("reschedule failed");
     };
@@ -462,7 +484,10 @@ pub async fn rescheduling_moves_the_booking_and_frees_the_old_time(store: Arc<dy
         (slot(11, 0), Some("SL-R"))
     );
     assert!(matches!(
-        store.reschedule(&id, "SL-R", &new.id, t0()).await.unwrap(),
+        store
+            .reschedule(&id, "SL-R", &new.id, t0(), no_messages())
+            .await
+            .unwrap(),
         ChangeOutcome::Done(_)
     ));
     let upcoming = store.upcoming(&id, &customer(1), t0()).await.unwrap();
@@ -484,7 +509,10 @@ pub async fn only_the_owner_cancels_and_cancelling_twice_is_harmless(store: Arc<
         t0(),
     )
     .await;
-    store.confirm(&id, &h.id, "SL-C", t0()).await.unwrap();
+    store
+        .confirm(&id, &h.id, "SL-C", t0(), no_messages())
+        .await
+        .unwrap();
     assert_eq!(
         store.cancel(&id, "SL-C", &customer(2), t0()).await.unwrap(),
         ChangeOutcome::NotFound

@@ -79,6 +79,8 @@ pub async fn seed(store: &dyn Store) -> Result<bool, StoreError> {
         emoji: true,
         policy: BookingPolicy::default(),
         interactive: false,
+        reminders: Default::default(),
+        messaging: Default::default(),
     };
     // The demo's key is random and never shown: the operator key manages it.
     let key = auth::new_key().map_err(|e| StoreError::Backend(e.to_string()))?;

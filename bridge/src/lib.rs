@@ -22,8 +22,11 @@ pub mod config;
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
 pub mod demo;
+pub mod dispatch;
 pub mod engine;
 pub mod error;
+pub mod lifecycle;
+pub mod messenger;
 pub mod model;
 pub mod ports;
 pub mod routes;

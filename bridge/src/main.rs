@@ -8,6 +8,8 @@ use std::time::Duration;
 use slotline_bridge::adapters::SqliteStore;
 use slotline_bridge::auth::ReplayGuard;
 use slotline_bridge::config::Config;
+use slotline_bridge::dispatch::{DispatchSettings, Dispatcher};
+use slotline_bridge::messenger::TwilioMessenger;
 use slotline_bridge::ports::{Clock, Store, SystemClock};
 use slotline_bridge::scheduler::EmbeddedScheduler;
 use slotline_bridge::{AppState, app, demo};
@@ -44,6 +46,34 @@ async fn run() -> Result<(), String> {
         Arc::clone(&clock),
     ));
     tokio::spawn(sweep_holds(Arc::clone(&store), Arc::clone(&clock)));
+    let dispatcher = (!config.twilio_tokens.is_empty()).then(|| {
+        Arc::new(Dispatcher::new(
+            Arc::clone(&store),
+            Arc::new(TwilioMessenger::new(
+                &config.twilio_api_url,
+                &config.twilio_content_url,
+                config.twilio_tokens.clone(),
+            )),
+            Arc::clone(&clock),
+            DispatchSettings {
+                lease: chrono::Duration::seconds(
+                    i64::try_from(config.dispatch_lease_secs).unwrap_or(60),
+                ),
+                default_account: config.twilio_account_sid.clone(),
+                status_callback: config.status_callback_url.clone(),
+                ..DispatchSettings::default()
+            },
+        ))
+    });
+    match &dispatcher {
+        Some(d) if config.dispatch_every_secs > 0 => {
+            tokio::spawn(Arc::clone(d).run(Duration::from_secs(config.dispatch_every_secs)));
+        }
+        Some(_) => tracing::info!("dispatcher timer off: POST /internal/cron/tick sends"),
+        None => tracing::warn!(
+            "no Twilio credentials (TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN): lifecycle messages wait in the outbox"
+        ),
+    }
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
@@ -61,6 +91,7 @@ async fn run() -> Result<(), String> {
         worker_secret: config.worker_secret.map(|s| Arc::from(s.into_bytes())),
         operator_key: config.operator_key.map(Arc::from),
         replay: Arc::new(ReplayGuard::default()),
+        dispatcher,
     });
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown())

@@ -38,6 +38,11 @@ fn check_id_and_name(errors: &mut FieldErrors, id: &str, name: &str, max_name: u
     }
 }
 
+/// Whether `sid` looks like a Twilio content template id.
+fn valid_content_sid(sid: &str) -> bool {
+    sid.len() == 34 && sid.starts_with("HX") && sid[2..].bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 /// Whether `id` is a usable identifier: 1–64 of `a-z0-9-_`.
 pub fn valid_id(id: &str) -> bool {
     (1..=64).contains(&id.len())
@@ -108,6 +113,180 @@ pub struct Tenant {
     /// falls back to numbered text when that fails).
     #[serde(default)]
     pub interactive: bool,
+    /// Which lifecycle messages go out, and when.
+    #[serde(default)]
+    pub reminders: Reminders,
+    /// How the bridge reaches customers through Twilio.
+    #[serde(default)]
+    pub messaging: Messaging,
+}
+
+/// A lifecycle message: what the outbox sends about a booking or a customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// Sent at once when a booking is made outside WhatsApp (admin, Cal.com).
+    Confirmation,
+    /// The day before the visit.
+    DayBefore,
+    /// Shortly before the visit.
+    ShortlyBefore,
+    /// After the visit, asking for a 1–5 rating.
+    FollowUp,
+    /// After a booking is marked absent, offering to rebook.
+    NoShow,
+    /// A while after the last visit, inviting the customer back.
+    ReEngage,
+}
+
+impl Stage {
+    /// Every stage.
+    pub const ALL: [Stage; 6] = [
+        Stage::Confirmation,
+        Stage::DayBefore,
+        Stage::ShortlyBefore,
+        Stage::FollowUp,
+        Stage::NoShow,
+        Stage::ReEngage,
+    ];
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Confirmation => "confirmation",
+            Stage::DayBefore => "day_before",
+            Stage::ShortlyBefore => "shortly_before",
+            Stage::FollowUp => "follow_up",
+            Stage::NoShow => "no_show",
+            Stage::ReEngage => "re_engage",
+        }
+    }
+
+    /// The stage with this stored name.
+    pub fn parse(text: &str) -> Option<Stage> {
+        Stage::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+/// Hours in which no lifecycle message is sent; messages due then wait for the end.
+/// `from` after `to` spans midnight (`21:00`–`09:00`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuietHours {
+    /// Start, local.
+    #[serde(with = "hhmm")]
+    pub from: NaiveTime,
+    /// End, local.
+    #[serde(with = "hhmm")]
+    pub to: NaiveTime,
+}
+
+/// A tenant's lifecycle messages: each stage on or off, their timing, quiet hours and the
+/// approved WhatsApp templates used outside the 24-hour customer-service window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Reminders {
+    /// Confirm bookings made outside WhatsApp.
+    pub confirmation: bool,
+    /// Remind the day before.
+    pub day_before: bool,
+    /// Local time of the day-before reminder; `None` means the booking's own time of day.
+    #[serde(with = "hhmm_opt", skip_serializing_if = "Option::is_none")]
+    pub day_before_at: Option<NaiveTime>,
+    /// Remind shortly before.
+    pub shortly_before: bool,
+    /// How long before the visit the short reminder goes.
+    pub shortly_before_min: u32,
+    /// Ask for a rating after the visit.
+    pub follow_up: bool,
+    /// How long after the visit ends the rating request goes.
+    pub follow_up_after_min: u32,
+    /// Offer to rebook when a booking is marked absent.
+    pub no_show: bool,
+    /// Invite customers back after a while.
+    pub re_engage: bool,
+    /// Days after the last visit the invitation goes.
+    pub re_engage_after_days: u32,
+    /// No messages in these local hours; `None` sends at any hour.
+    pub quiet_hours: Option<QuietHours>,
+    /// Approved templates: stage → language code → `ContentSid` (`HX…`).
+    pub templates: BTreeMap<Stage, BTreeMap<Lang, String>>,
+}
+
+impl Default for Reminders {
+    fn default() -> Self {
+        Self {
+            confirmation: true,
+            day_before: true,
+            day_before_at: None,
+            shortly_before: true,
+            shortly_before_min: 120,
+            follow_up: true,
+            follow_up_after_min: 120,
+            no_show: true,
+            re_engage: true,
+            re_engage_after_days: 30,
+            quiet_hours: Some(QuietHours {
+                from: NaiveTime::from_hms_opt(21, 0, 0).unwrap_or_default(),
+                to: NaiveTime::from_hms_opt(9, 0, 0).unwrap_or_default(),
+            }),
+            templates: BTreeMap::new(),
+        }
+    }
+}
+
+impl Reminders {
+    /// Whether `stage` is switched on.
+    pub fn enabled(&self, stage: Stage) -> bool {
+        match stage {
+            Stage::Confirmation => self.confirmation,
+            Stage::DayBefore => self.day_before,
+            Stage::ShortlyBefore => self.shortly_before,
+            Stage::FollowUp => self.follow_up,
+            Stage::NoShow => self.no_show,
+            Stage::ReEngage => self.re_engage,
+        }
+    }
+}
+
+/// How the bridge sends a tenant's messages.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Messaging {
+    /// The Twilio account (`AC…`) that sends for this tenant; its auth token comes from the
+    /// bridge's `TWILIO_AUTH_TOKENS` (never stored here). `None` uses `TWILIO_ACCOUNT_SID`.
+    pub account_sid: Option<String>,
+    /// The WhatsApp sender; `None` uses the tenant's first number.
+    pub from: Option<PhoneNumber>,
+    /// Messages per second this sender may send (Twilio's default is 80).
+    pub rate_per_sec: Option<u32>,
+}
+
+impl Tenant {
+    /// The number lifecycle messages are sent from.
+    pub fn sender(&self) -> Option<&PhoneNumber> {
+        self.messaging.from.as_ref().or(self.numbers.first())
+    }
+}
+
+mod hhmm_opt {
+    use chrono::NaiveTime;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(t: &Option<NaiveTime>, s: S) -> Result<S::Ok, S::Error> {
+        match t {
+            Some(t) => super::hhmm::serialize(t, s),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveTime>, D::Error> {
+        let text = Option::<String>::deserialize(d)?;
+        text.map(|text| {
+            NaiveTime::parse_from_str(&text, "%H:%M")
+                .map_err(|_| serde::de::Error::custom(format!("{text:?} is not a time like 09:30")))
+        })
+        .transpose()
+    }
 }
 
 fn default_languages() -> Vec<Lang> {
@@ -143,6 +322,50 @@ impl Validate for Tenant {
         }
         if p.idle_reset_days == 0 {
             problem(&mut e, "policy.idle_reset_days", "at least 1");
+        }
+        let r = &self.reminders;
+        if !(5..=24 * 60).contains(&r.shortly_before_min) {
+            problem(&mut e, "reminders.shortly_before_min", "between 5 and 1440");
+        }
+        if r.follow_up_after_min > 7 * 24 * 60 {
+            problem(
+                &mut e,
+                "reminders.follow_up_after_min",
+                "at most 10080 (7 days)",
+            );
+        }
+        if !(1..=365).contains(&r.re_engage_after_days) {
+            problem(
+                &mut e,
+                "reminders.re_engage_after_days",
+                "between 1 and 365",
+            );
+        }
+        if r.quiet_hours.is_some_and(|q| q.from == q.to) {
+            problem(&mut e, "reminders.quiet_hours", "from and to must differ");
+        }
+        for (stage, by_lang) in &r.templates {
+            if by_lang.values().any(|sid| !valid_content_sid(sid)) {
+                problem(
+                    &mut e,
+                    &format!("reminders.templates.{}", stage.as_str()),
+                    "each template is a Twilio ContentSid: HX and 32 hex digits",
+                );
+            }
+        }
+        let m = &self.messaging;
+        if m.account_sid
+            .as_deref()
+            .is_some_and(|a| !(a.len() == 34 && a.starts_with("AC")))
+        {
+            problem(
+                &mut e,
+                "messaging.account_sid",
+                "a Twilio AccountSid: AC and 32 characters",
+            );
+        }
+        if m.rate_per_sec.is_some_and(|r| !(1..=1000).contains(&r)) {
+            problem(&mut e, "messaging.rate_per_sec", "between 1 and 1000");
         }
         e
     }
@@ -466,6 +689,8 @@ pub enum Status {
     Rescheduled,
     /// A hold given back or lapsed.
     Released,
+    /// The customer did not come.
+    NoShow,
 }
 
 impl Status {
@@ -477,6 +702,7 @@ impl Status {
             Status::Cancelled => "cancelled",
             Status::Rescheduled => "rescheduled",
             Status::Released => "released",
+            Status::NoShow => "no_show",
         }
     }
 
@@ -488,6 +714,7 @@ impl Status {
             Status::Cancelled,
             Status::Rescheduled,
             Status::Released,
+            Status::NoShow,
         ]
         .into_iter()
         .find(|st| st.as_str() == s)

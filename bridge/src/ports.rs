@@ -10,10 +10,145 @@ use slotline_shared::phone::PhoneNumber;
 use slotline_shared::wire::StoreHealth;
 use thiserror::Error;
 
+use crate::lifecycle::Planned;
 use crate::model::{
-    Customer, DateOverride, Delivery, ProviderRecord, Reservation, ServiceRecord, StatusChange,
-    Tenant, Weekly,
+    Customer, DateOverride, Delivery, ProviderRecord, Reservation, ServiceRecord, Stage,
+    StatusChange, Tenant, Weekly,
 };
+
+/// Plans the lifecycle messages of a booking as it stands after a change; the store writes
+/// them in the change's own transaction, replacing the booking's pending ones.
+pub type Planner = std::sync::Arc<dyn Fn(&Reservation) -> Vec<Planned> + Send + Sync>;
+
+/// A planner that plans nothing (tests, imports).
+pub fn no_messages() -> Planner {
+    std::sync::Arc::new(|_| Vec::new())
+}
+
+/// Where an outbox message is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutboxState {
+    /// Waiting for its time (or being sent).
+    Pending,
+    /// Accepted by Twilio.
+    Sent,
+    /// Refused for good; see the error code.
+    Failed,
+    /// Not sent on purpose (opted out, no template outside the window, booking gone).
+    Skipped,
+    /// Withdrawn before sending (the booking moved or was cancelled).
+    Dropped,
+}
+
+impl OutboxState {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxState::Pending => "pending",
+            OutboxState::Sent => "sent",
+            OutboxState::Failed => "failed",
+            OutboxState::Skipped => "skipped",
+            OutboxState::Dropped => "dropped",
+        }
+    }
+
+    /// The state with this stored name.
+    pub fn parse(text: &str) -> Option<OutboxState> {
+        [
+            OutboxState::Pending,
+            OutboxState::Sent,
+            OutboxState::Failed,
+            OutboxState::Skipped,
+            OutboxState::Dropped,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+    }
+}
+
+/// One lifecycle message in the outbox.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct OutboxMessage {
+    /// Id.
+    pub id: String,
+    /// Tenant.
+    pub tenant: TenantId,
+    /// Recipient.
+    pub customer: PhoneNumber,
+    /// The booking it is about.
+    pub reference: Option<String>,
+    /// Which message.
+    pub stage: Stage,
+    /// When it was meant for.
+    pub due_at: DateTime<Utc>,
+    /// When it may go (after quiet hours, or a retry's backoff).
+    pub send_at: DateTime<Utc>,
+    /// Where it is.
+    pub state: OutboxState,
+    /// Send attempts so far.
+    pub attempts: u32,
+    /// Twilio's `MessageSid`, once sent.
+    pub message_sid: Option<String>,
+    /// Twilio's error code of the last failure.
+    pub error_code: Option<u32>,
+    /// Why it failed or was skipped.
+    pub detail: Option<String>,
+    /// When Twilio accepted it.
+    pub sent_at: Option<DateTime<Utc>>,
+    /// `session` or `template`, once sent.
+    pub via: Option<String>,
+    /// Only an approved template may carry it (Twilio reported 63016 for the session form).
+    pub template_only: bool,
+    /// When an earlier attempt began whose result was never recorded (its sender died):
+    /// the message may have gone, so the dispatcher checks before sending again.
+    #[serde(skip)]
+    pub in_doubt_since: Option<DateTime<Utc>>,
+}
+
+/// How a send attempt ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendOutcome {
+    /// Twilio accepted it.
+    Sent {
+        /// `MessageSid`.
+        sid: String,
+        /// `session` or `template`.
+        via: &'static str,
+    },
+    /// Try again at `at`.
+    Retry {
+        /// When.
+        at: DateTime<Utc>,
+        /// Twilio's error code, if any.
+        error_code: Option<u32>,
+        /// What happened.
+        detail: String,
+    },
+    /// Refused for good.
+    Failed {
+        /// Twilio's error code, if any.
+        error_code: Option<u32>,
+        /// What happened.
+        detail: String,
+    },
+    /// Not sent on purpose.
+    Skipped {
+        /// Why.
+        detail: String,
+    },
+}
+
+/// What the bridge knows of a customer's reachability.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reach {
+    /// When the customer last wrote (as the worker reported it).
+    pub seen_at: Option<DateTime<Utc>>,
+    /// Opted out of messages.
+    pub opted_out: bool,
+    /// Language, when known.
+    pub language: Option<slotline_shared::i18n::Lang>,
+}
 
 /// Why a store call failed.
 #[derive(Debug, Error)]
@@ -176,23 +311,35 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<(HoldOutcome, Option<String>)>;
     /// Gives a hold back.
     async fn release(&self, tenant: &TenantId, hold: &str, now: DateTime<Utc>) -> StoreResult<()>;
-    /// Turns a live hold into a booking with `reference`.
+    /// Turns a live hold into a booking with `reference`, and puts `plan`'s messages in the
+    /// outbox (dropping the customer's pending re-engagement: they are back).
     async fn confirm(
         &self,
         tenant: &TenantId,
         hold: &str,
         reference: &str,
         now: DateTime<Utc>,
+        plan: Planner,
     ) -> StoreResult<ChangeOutcome>;
-    /// Moves booking `reference` onto a live hold of the same customer, atomically.
+    /// Moves booking `reference` onto a live hold of the same customer, atomically, and
+    /// replaces its pending messages with `plan`'s.
     async fn reschedule(
         &self,
         tenant: &TenantId,
         reference: &str,
         hold: &str,
         now: DateTime<Utc>,
+        plan: Planner,
     ) -> StoreResult<ChangeOutcome>;
-    /// Cancels booking `reference` of `customer`.
+    /// Marks booking `reference` absent: drops its pending messages, adds `plan`'s.
+    async fn mark_no_show(
+        &self,
+        tenant: &TenantId,
+        reference: &str,
+        now: DateTime<Utc>,
+        plan: Planner,
+    ) -> StoreResult<ChangeOutcome>;
+    /// Cancels booking `reference` of `customer` and drops its pending messages.
     async fn cancel(
         &self,
         tenant: &TenantId,
@@ -230,6 +377,70 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Delivery>;
     /// The tenant's latest deliveries, most recently updated first.
     async fn deliveries(&self, tenant: &TenantId, limit: usize) -> StoreResult<Vec<Delivery>>;
+
+    /// Claims up to `per_tenant` due outbox messages of each tenant for `lease`: no other
+    /// dispatcher gets them until the lease runs out without a result.
+    async fn claim_due(
+        &self,
+        now: DateTime<Utc>,
+        lease: chrono::Duration,
+        per_tenant: usize,
+    ) -> StoreResult<Vec<OutboxMessage>>;
+    /// Records how sending claimed messages went.
+    async fn settle(
+        &self,
+        results: &[(String, SendOutcome)],
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// The tenant's outbox, latest first.
+    async fn outbox(&self, tenant: &TenantId, limit: usize) -> StoreResult<Vec<OutboxMessage>>;
+    /// A sent session message Twilio later failed with 63016 (outside the window): queue it
+    /// again, as a template. `false` if no such message.
+    async fn resend_as_template(
+        &self,
+        tenant: &TenantId,
+        message_sid: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// When each of the customer's bookings was last reminded (reference → time).
+    async fn reminded(
+        &self,
+        tenant: &TenantId,
+        customer: &PhoneNumber,
+    ) -> StoreResult<Vec<(String, DateTime<Utc>)>>;
+    /// A booking by reference, in any status.
+    async fn booking(&self, tenant: &TenantId, reference: &str)
+    -> StoreResult<Option<Reservation>>;
+
+    /// Records that the customer wrote at `at` (in `language`, if known).
+    async fn seen(
+        &self,
+        tenant: &TenantId,
+        customer: &PhoneNumber,
+        at: DateTime<Utc>,
+        language: Option<slotline_shared::i18n::Lang>,
+    ) -> StoreResult<()>;
+    /// Records an opt-out (`true`) or opt-in; opting out drops pending messages.
+    async fn set_opted_out(
+        &self,
+        tenant: &TenantId,
+        customer: &PhoneNumber,
+        opted_out: bool,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// What the bridge knows of reaching this customer.
+    async fn reach(&self, tenant: &TenantId, customer: &PhoneNumber) -> StoreResult<Reach>;
+    /// Records a 1–5 rating of booking `reference` (or, without one, of the customer's
+    /// booking they were last asked to rate) and updates its provider's average. Returns the
+    /// booking rated, `None` if there is nothing to rate.
+    async fn rate(
+        &self,
+        tenant: &TenantId,
+        customer: &PhoneNumber,
+        reference: Option<&str>,
+        stars: u8,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<String>>;
 
     /// The tenant's customers, most recent first.
     async fn customers(&self, tenant: &TenantId) -> StoreResult<Vec<Customer>>;

@@ -23,8 +23,9 @@ use slotline_shared::wire::{Booking, Hold, Slot};
 
 use crate::engine::{self, Busy, Schedule};
 use crate::error::AppError;
+use crate::lifecycle;
 use crate::model::{ProviderRecord, Reservation, ServiceRecord, Tenant, TenantSnapshot};
-use crate::ports::{Candidate, ChangeOutcome, Clock, HoldOutcome, NewHold, Store};
+use crate::ports::{Candidate, ChangeOutcome, Clock, HoldOutcome, NewHold, Planner, Store};
 
 /// What a hold request came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,6 +97,13 @@ pub trait Scheduler: Send + Sync + 'static {
     ) -> Result<Vec<Booking>, AppError>;
     /// Forgets cached configuration and slots of a tenant (after an admin change).
     fn config_changed(&self, tenant: &TenantId);
+}
+
+/// Plans a booking's lifecycle messages under `tenant`'s settings; `confirmation` when the
+/// customer has not been told already (a booking made outside WhatsApp).
+pub fn planner(tenant: &Tenant, now: DateTime<Utc>, confirmation: bool) -> Planner {
+    let tenant = tenant.clone();
+    Arc::new(move |r: &Reservation| lifecycle::plan_booking(&tenant, r, now, confirmation))
 }
 
 /// How long cached configuration is trusted without a change through this bridge.
@@ -369,6 +377,7 @@ fn booking_of(r: &Reservation) -> Booking {
         provider: r.provider.clone(),
         start: r.start,
         deposit: r.deposit.clone(),
+        reminded_at: None,
     }
 }
 
@@ -533,7 +542,13 @@ impl Scheduler for EmbeddedScheduler {
         Ok(
             match self
                 .store
-                .confirm(tenant, hold, &reference_for(hold), now)
+                .confirm(
+                    tenant,
+                    hold,
+                    &reference_for(hold),
+                    now,
+                    planner(&config.tenant, now, false),
+                )
                 .await?
             {
                 ChangeOutcome::Done(r) => {
@@ -553,8 +568,14 @@ impl Scheduler for EmbeddedScheduler {
         hold: &str,
     ) -> Result<Change, AppError> {
         let now = self.clock.now();
+        let config = self.config(tenant).await?;
+        let plan = planner(&config.tenant, now, false);
         Ok(
-            match self.store.reschedule(tenant, booking, hold, now).await? {
+            match self
+                .store
+                .reschedule(tenant, booking, hold, now, plan)
+                .await?
+            {
                 ChangeOutcome::Done(r) => {
                     // Both the old and the new time changed; a reschedule is rare enough to
                     // simply drop the tenant's cached slots.
@@ -597,7 +618,18 @@ impl Scheduler for EmbeddedScheduler {
     ) -> Result<Vec<Booking>, AppError> {
         let now = self.clock.now();
         let upcoming = self.store.upcoming(tenant, customer, now).await?;
-        Ok(upcoming.iter().map(booking_of).collect())
+        let reminded = self.store.reminded(tenant, customer).await?;
+        Ok(upcoming
+            .iter()
+            .map(|r| {
+                let mut b = booking_of(r);
+                b.reminded_at = reminded
+                    .iter()
+                    .find(|(reference, _)| *reference == b.reference)
+                    .map(|(_, at)| *at);
+                b
+            })
+            .collect())
     }
 
     fn config_changed(&self, tenant: &TenantId) {

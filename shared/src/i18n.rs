@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::catalog::Money;
 
 /// A language Slotline speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
     /// English.
@@ -116,6 +116,9 @@ pub enum Key {
     NoServices,
     WithProvider,
     PausedForPerson,
+    SeeYou,
+    ThanksRating,
+    NothingToRate,
 }
 
 /// The template for `key` in `lang`.
@@ -195,6 +198,9 @@ pub fn text(lang: Lang, key: Key) -> &'static str {
             NoServices => "Sorry, {business} has no services to book right now.",
             WithProvider => "{service} with {provider}",
             PausedForPerson => "A team member will answer you here. Type MENU to continue with me.",
+            SeeYou => "Thank you for confirming. See you then: {booking}.",
+            ThanksRating => "Thank you for your rating!",
+            NothingToRate => "There is no recent visit to rate.",
         },
         Lang::Es => match key {
             Greeting => "¡Hola! Bienvenido a {business}.",
@@ -277,6 +283,9 @@ pub fn text(lang: Lang, key: Key) -> &'static str {
             PausedForPerson => {
                 "Alguien del equipo te responderá aquí. Escribe MENU para seguir conmigo."
             }
+            SeeYou => "Gracias por confirmar. Te esperamos: {booking}.",
+            ThanksRating => "¡Gracias por tu valoración!",
+            NothingToRate => "No hay ninguna visita reciente para valorar.",
         },
         Lang::Pt => match key {
             Greeting => "Olá! Bem-vindo a {business}.",
@@ -361,6 +370,9 @@ pub fn text(lang: Lang, key: Key) -> &'static str {
             PausedForPerson => {
                 "Alguém da equipa vai responder-lhe aqui. Escreva MENU para continuar comigo."
             }
+            SeeYou => "Obrigado por confirmar. Até lá: {booking}.",
+            ThanksRating => "Obrigado pela sua avaliação!",
+            NothingToRate => "Não há nenhuma visita recente para avaliar.",
         },
     }
 }

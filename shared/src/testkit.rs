@@ -259,6 +259,7 @@ impl FakeBridge {
                         service: hold.service,
                         provider: hold.provider,
                         start: hold.start,
+                        reminded_at: None,
                     };
                     self.bookings.push((booking.clone(), customer));
                     BridgeAnswer::Booked { booking }
@@ -304,7 +305,13 @@ impl FakeBridge {
                     booking,
                 }
             }
-            BridgeRequest::Delivery { .. } => BridgeAnswer::Recorded,
+            BridgeRequest::Delivery { .. }
+            | BridgeRequest::Seen { .. }
+            | BridgeRequest::OptOut { .. } => BridgeAnswer::Recorded,
+            BridgeRequest::Rate { reference, .. } => BridgeAnswer::Rated {
+                reference: reference
+                    .or_else(|| self.bookings.last().map(|(b, _)| b.reference.clone())),
+            },
             BridgeRequest::Bookings { customer } => BridgeAnswer::Bookings {
                 bookings: self
                     .bookings

@@ -73,6 +73,10 @@ pub struct Booking {
     /// Deposit paid, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deposit: Option<Money>,
+    /// When the business last reminded the customer of it: a "cancel" typed soon after is
+    /// about this booking.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reminded_at: Option<DateTime<Utc>>,
 }
 
 /// What the conversation asks of the bridge.
@@ -137,6 +141,31 @@ pub enum BridgeRequest {
     Bookings {
         /// The customer.
         customer: PhoneNumber,
+    },
+    /// The customer wrote (reported at most every few minutes): it opens WhatsApp's 24-hour
+    /// window for session messages.
+    Seen {
+        /// The customer.
+        customer: PhoneNumber,
+        /// Their language, when known.
+        lang: Option<crate::i18n::Lang>,
+    },
+    /// The customer opted out (`true`, STOP) or back in (`false`, START).
+    OptOut {
+        /// The customer.
+        customer: PhoneNumber,
+        /// Opted out.
+        opted_out: bool,
+    },
+    /// The customer rated a visit 1–5.
+    Rate {
+        /// The customer.
+        customer: PhoneNumber,
+        /// The booking, when the rating came from its buttons; otherwise the one the
+        /// customer was last asked about.
+        reference: Option<String>,
+        /// Stars, 1–5.
+        stars: u8,
     },
     /// Twilio reported a message's delivery status (its status callback).
     Delivery {
@@ -259,6 +288,11 @@ pub enum BridgeAnswer {
     Released,
     /// A delivery status was recorded (the answer to [`BridgeRequest::Delivery`]).
     Recorded,
+    /// A rating was recorded for this booking (`None`: nothing to rate).
+    Rated {
+        /// The booking rated.
+        reference: Option<String>,
+    },
     /// The customer's upcoming bookings, earliest first.
     Bookings {
         /// The bookings.

@@ -30,6 +30,33 @@ pub struct Sent {
     pub body: Option<String>,
     /// The template's `types`, when sent with a `ContentSid`.
     pub content: Option<Value>,
+    /// The `ContentSid`, when sent with one.
+    pub content_sid: Option<String>,
+    /// `ContentVariables`, when given.
+    pub variables: Option<Value>,
+    /// The text the customer sees: the body, or the template's text filled in.
+    pub text: String,
+    /// When the stand-in accepted it.
+    pub at: std::time::Instant,
+    /// The same, as wall-clock time (Twilio's `date_created`).
+    pub created: std::time::SystemTime,
+}
+
+impl Sent {
+    /// The ids of the buttons or list items it carried.
+    pub fn option_ids(&self) -> Vec<String> {
+        let Some(types) = &self.content else {
+            return Vec::new();
+        };
+        let quick = types["twilio/quick-reply"]["actions"].as_array();
+        let list = types["twilio/list-picker"]["items"].as_array();
+        quick
+            .or(list)
+            .into_iter()
+            .flatten()
+            .filter_map(|o| o["id"].as_str().map(str::to_owned))
+            .collect()
+    }
 }
 
 #[derive(Default)]
@@ -39,7 +66,71 @@ struct World {
     sent: Vec<Sent>,
     /// Injected failures by recipient (`whatsapp:+…`): (count left, status).
     fail: HashMap<String, (u32, u16)>,
+    /// Recipients whose 24-hour window is closed: only approved templates reach them.
+    closed: std::collections::HashSet<String>,
+    /// Content templates WhatsApp has approved.
+    approved: std::collections::HashSet<String>,
+    /// Answer every request this much later.
+    delay: std::time::Duration,
     counter: u64,
+}
+
+/// The text a template shows: its richest type's body with `{{n}}` filled in.
+fn template_text(types: &Value, variables: Option<&Value>) -> String {
+    let body = [
+        "twilio/quick-reply",
+        "twilio/list-picker",
+        "twilio/text",
+        "twilio/call-to-action",
+    ]
+    .iter()
+    .find_map(|t| types[*t]["body"].as_str())
+    .unwrap_or_default()
+    .to_owned();
+    match variables.and_then(Value::as_object) {
+        Some(vars) => vars.iter().fold(body, |acc, (k, v)| {
+            acc.replace(&format!("{{{{{k}}}}}"), v.as_str().unwrap_or_default())
+        }),
+        None => body,
+    }
+}
+
+/// Twilio's RFC 2822 date.
+fn rfc2822(t: std::time::SystemTime) -> String {
+    let secs = t
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    httpdate_like(secs)
+}
+
+/// `Fri, 14 Mar 2025 09:00:00 +0000` from Unix seconds.
+fn httpdate_like(secs: u64) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let days = secs / 86_400;
+    let rem = secs % 86_400;
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = i64::try_from(days).unwrap_or(0) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{}, {:02} {} {} {:02}:{:02}:{:02} +0000",
+        DAYS[usize::try_from(days % 7).unwrap_or(0)],
+        d,
+        MONTHS[usize::try_from(m - 1).unwrap_or(0)],
+        y,
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 /// A running stand-in; stops when dropped.
@@ -106,7 +197,15 @@ impl TwilioStandIn {
                 let mut body = String::new();
                 let _ = request.as_reader().read_to_string(&mut body);
                 let response = handle(&w, &request, &body);
-                let _ = request.respond(response);
+                let delay = w.lock().map(|w| w.delay).unwrap_or_default();
+                if delay.is_zero() {
+                    let _ = request.respond(response);
+                } else {
+                    std::thread::spawn(move || {
+                        std::thread::sleep(delay);
+                        let _ = request.respond(response);
+                    });
+                }
             }
         });
         Ok(Self {
@@ -129,6 +228,39 @@ impl TwilioStandIn {
     pub fn sent_to(&self, phone: &str) -> Vec<Sent> {
         let to = format!("whatsapp:{phone}");
         self.sent().into_iter().filter(|m| m.to == to).collect()
+    }
+
+    /// Closes (`false`) or opens `phone`'s 24-hour window: while closed, only approved
+    /// templates reach it and anything else is refused with 63016.
+    pub fn set_window(&self, phone: &str, open: bool) {
+        if let Ok(mut w) = self.world.lock() {
+            let to = format!("whatsapp:{phone}");
+            if open {
+                w.closed.remove(&to);
+            } else {
+                w.closed.insert(to);
+            }
+        }
+    }
+
+    /// Creates a content template WhatsApp has approved, as a business would through the
+    /// Content API and WhatsApp's review; returns its `HX…` sid.
+    pub fn approved_template(&self, types: Value) -> String {
+        let Ok(mut w) = self.world.lock() else {
+            return String::new();
+        };
+        w.counter += 1;
+        let sid = format!("HX{:032x}", w.counter);
+        w.contents.insert(sid.clone(), types);
+        w.approved.insert(sid.clone());
+        sid
+    }
+
+    /// Makes every answer come `delay` late.
+    pub fn set_delay(&self, delay: std::time::Duration) {
+        if let Ok(mut w) = self.world.lock() {
+            w.delay = delay;
+        }
     }
 
     /// Makes the next `count` message sends to `phone` (E.164) answer `status`.
@@ -192,6 +324,49 @@ fn handle(
             w.fail.insert(to, (count, status));
             json_response(200, &json!({"ok": true}))
         }
+        (Method::Get, p) if p.starts_with("/v1/Content/") => {
+            if !authorised(&w, None) {
+                return twilio_error(401, 20003, "Authenticate");
+            }
+            let sid = p.trim_start_matches("/v1/Content/");
+            match w.contents.get(sid) {
+                Some(types) => json_response(200, &json!({"sid": sid, "types": types})),
+                None => twilio_error(404, 20404, "The requested resource was not found"),
+            }
+        }
+        (Method::Get, p)
+            if p.starts_with("/2010-04-01/Accounts/") && p.ends_with("/Messages.json") =>
+        {
+            let account = p
+                .trim_start_matches("/2010-04-01/Accounts/")
+                .trim_end_matches("/Messages.json")
+                .to_owned();
+            if !authorised(&w, Some(&account)) {
+                return twilio_error(401, 20003, "Authenticate");
+            }
+            let query: HashMap<String, String> = form_urlencoded::parse(
+                request
+                    .url()
+                    .split_once('?')
+                    .map_or("", |(_, q)| q)
+                    .as_bytes(),
+            )
+            .into_owned()
+            .collect();
+            let list: Vec<Value> = w
+                .sent
+                .iter()
+                .filter(|m| query.get("To").is_none_or(|to| &m.to == to))
+                .filter(|m| query.get("From").is_none_or(|from| &m.from == from))
+                .rev()
+                .map(|m| {
+                    let date = rfc2822(m.created);
+                    json!({"sid": m.sid, "to": m.to, "from": m.from, "body": m.text, "status": "sent",
+                           "date_created": date, "date_sent": date, "direction": "outbound-api"})
+                })
+                .collect();
+            json_response(200, &json!({"messages": list, "page": 0, "page_size": 50}))
+        }
         (Method::Post, "/v1/Content") => {
             if !authorised(&w, None) {
                 return twilio_error(401, 20003, "Authenticate");
@@ -252,6 +427,23 @@ fn handle(
             if content.is_none() && form.get("Body").is_none_or(|b| b.is_empty()) {
                 return twilio_error(400, 21602, "Message body is required.");
             }
+            let approved = form
+                .get("ContentSid")
+                .is_some_and(|sid| w.approved.contains(sid));
+            if w.closed.contains(&to) && !approved {
+                return twilio_error(
+                    400,
+                    63016,
+                    "Outside messaging window. For WhatsApp, use a Message Template instead",
+                );
+            }
+            let variables = form
+                .get("ContentVariables")
+                .and_then(|v| serde_json::from_str::<Value>(v).ok());
+            let text = match &content {
+                Some(types) => template_text(types, variables.as_ref()),
+                None => form.get("Body").cloned().unwrap_or_default(),
+            };
             w.counter += 1;
             let sid = format!("SM{:032x}", w.counter);
             let from = form.get("From").cloned().unwrap_or_default();
@@ -261,6 +453,11 @@ fn handle(
                 from: from.clone(),
                 body: form.get("Body").cloned(),
                 content,
+                content_sid: form.get("ContentSid").cloned(),
+                variables,
+                text,
+                at: std::time::Instant::now(),
+                created: std::time::SystemTime::now(),
             });
             let now = "Fri, 14 Mar 2025 09:00:00 +0000";
             json_response(

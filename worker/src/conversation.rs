@@ -15,9 +15,10 @@ use futures_util::lock::Mutex;
 use serde::{Deserialize, Serialize};
 use slotline_shared::catalog::TenantId;
 use slotline_shared::conversation::{self, Ctx, Effect, Event};
+use slotline_shared::i18n::Lang;
 use slotline_shared::phone::PhoneNumber;
 use slotline_shared::render::{self, Reply};
-use slotline_shared::wire::{BridgeAnswer, TenantSnapshot};
+use slotline_shared::wire::{BridgeAnswer, BridgeRequest, TenantSnapshot};
 use worker::{Env, Method, Request, RequestInit, Result};
 
 /// The Durable Object binding name in `wrangler.toml`.
@@ -86,7 +87,14 @@ struct Record {
     /// How to reach the customer outside a webhook (for timers).
     #[serde(default)]
     channel: Option<Channel>,
+    /// When the bridge was last told the customer wrote (ms), and in which language.
+    #[serde(default)]
+    seen_reported: (u64, Option<Lang>),
 }
+
+/// How often the bridge hears that a customer wrote: its 24-hour window for session
+/// messages is measured from this, so it is taken to close that much early.
+const SEEN_EVERY_MS: u64 = 10 * 60 * 1000;
 
 /// Who talks to whom, through which Twilio account: what a timer needs to send a message.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -233,6 +241,30 @@ mod object {
                 let deadline = started + turn.budget_ms;
                 let (conv, replies, timers) =
                     run(conv, event, &ctx, &turn.tenant, &bridge, deadline).await;
+                let (reported_at, reported_lang) = record.seen_reported;
+                if started.saturating_sub(reported_at) >= SEEN_EVERY_MS
+                    || reported_lang != conv.lang
+                {
+                    let request = BridgeRequest::Seen {
+                        customer: turn.customer.clone(),
+                        lang: conv.lang,
+                    };
+                    let left = deadline.saturating_sub(worker::Date::now().as_millis());
+                    if left > 300
+                        && matches!(
+                            bridge
+                                .ask(
+                                    turn.tenant.as_str(),
+                                    &request,
+                                    Duration::from_millis(left.min(1_000))
+                                )
+                                .await,
+                            BridgeAnswer::Recorded
+                        )
+                    {
+                        record.seen_reported = (started, conv.lang);
+                    }
+                }
                 record.conversation = serde_json::to_value(&conv)?;
                 record.channel = Some(Channel {
                     tenant: turn.tenant.clone(),
@@ -337,8 +369,18 @@ mod object {
                             .await;
                     }
                     Effect::Timer(at) => timers.push(at),
-                    // Hand-off and opt-out live in the conversation state.
-                    Effect::Handoff | Effect::OptOut(_) => {}
+                    // The bridge must know, or reminders would still go out.
+                    Effect::OptOut(opted_out) => {
+                        let request = BridgeRequest::OptOut {
+                            customer: ctx.customer.clone(),
+                            opted_out,
+                        };
+                        let _ = bridge
+                            .ask(tenant.as_str(), &request, Duration::from_millis(1_000))
+                            .await;
+                    }
+                    // A hand-off lives in the conversation state.
+                    Effect::Handoff => {}
                 }
             }
             match next {

@@ -25,13 +25,16 @@ use thiserror::Error;
 use crate::engine::{Load, fair_order};
 use slotline_shared::wire::DeliveryStatus;
 
+use crate::lifecycle::Planned;
 use crate::model::{
-    Customer, DateOverride, Delivery, ProviderRecord, Reservation, ServiceRecord, Status,
+    Customer, DateOverride, Delivery, ProviderRecord, Reservation, ServiceRecord, Stage, Status,
     StatusChange, Tenant, Weekly,
 };
 use crate::ports::{
-    Candidate, ChangeOutcome, HoldOutcome, NewHold, Store, StoreError, StoreResult,
+    Candidate, ChangeOutcome, HoldOutcome, NewHold, OutboxMessage, OutboxState, Planner, Reach,
+    SendOutcome, Store, StoreError, StoreResult,
 };
+use slotline_shared::i18n::Lang;
 
 /// Why the SQLite store could not be opened.
 #[derive(Debug, Error)]
@@ -123,7 +126,107 @@ CREATE TABLE deliveries (
 );
 CREATE INDEX deliveries_updated ON deliveries (tenant_id, updated_at);
 "#,
+    r#"
+CREATE TABLE outbox (
+    id TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL,
+    customer TEXT NOT NULL,
+    reference TEXT,
+    stage TEXT NOT NULL,
+    due_at INTEGER NOT NULL,
+    send_at INTEGER NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    lease_until INTEGER,
+    claimed_at INTEGER,
+    message_sid TEXT,
+    error_code INTEGER,
+    detail TEXT,
+    sent_at INTEGER,
+    via TEXT,
+    template_only INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX outbox_due ON outbox (state, send_at);
+CREATE INDEX outbox_booking ON outbox (tenant_id, reference, state);
+CREATE INDEX outbox_customer ON outbox (tenant_id, customer, stage, state);
+CREATE INDEX outbox_sid ON outbox (tenant_id, message_sid);
+CREATE INDEX outbox_recent ON outbox (tenant_id, created_at);
+ALTER TABLE customers ADD COLUMN seen_at INTEGER;
+CREATE TABLE ratings (
+    tenant_id TEXT NOT NULL, reference TEXT NOT NULL, provider_id TEXT NOT NULL,
+    stars INTEGER NOT NULL, at INTEGER NOT NULL,
+    PRIMARY KEY (tenant_id, reference)
+);
+"#,
 ];
+
+const OUTBOX_COLUMNS: &str = "id, tenant_id, customer, reference, stage, due_at, send_at, state, attempts, \
+     message_sid, error_code, detail, sent_at, via, template_only, claimed_at";
+
+fn outbox_row(row: &Row<'_>) -> rusqlite::Result<Option<OutboxMessage>> {
+    let customer: String = row.get(2)?;
+    let stage: String = row.get(4)?;
+    let state: String = row.get(7)?;
+    let (Ok(customer), Some(stage), Some(state)) = (
+        PhoneNumber::parse(&customer),
+        Stage::parse(&stage),
+        OutboxState::parse(&state),
+    ) else {
+        return Ok(None);
+    };
+    Ok(Some(OutboxMessage {
+        id: row.get(0)?,
+        tenant: TenantId(row.get(1)?),
+        customer,
+        reference: row.get(3)?,
+        stage,
+        due_at: from_ts(row.get(5)?),
+        send_at: from_ts(row.get(6)?),
+        state,
+        attempts: row.get(8)?,
+        message_sid: row.get(9)?,
+        error_code: row.get(10)?,
+        detail: row.get(11)?,
+        sent_at: row.get::<_, Option<i64>>(12)?.map(from_ts),
+        via: row.get(13)?,
+        template_only: row.get::<_, i64>(14)? != 0,
+        in_doubt_since: row.get::<_, Option<i64>>(15)?.map(from_ts),
+    }))
+}
+
+/// Drops the booking's pending messages and queues `planned` in their place.
+fn replace_messages(
+    tx: &Connection,
+    r: &Reservation,
+    planned: &[Planned],
+    now: DateTime<Utc>,
+) -> rusqlite::Result<()> {
+    if let Some(reference) = &r.reference {
+        tx.execute(
+            "UPDATE outbox SET state = 'dropped', lease_until = NULL
+             WHERE tenant_id = ?1 AND reference = ?2 AND state = 'pending'",
+            params![r.tenant.as_str(), reference],
+        )?;
+    }
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO outbox (id, tenant_id, customer, reference, stage, due_at, send_at, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
+    for p in planned {
+        insert.execute(params![
+            new_id(),
+            r.tenant.as_str(),
+            r.customer.as_e164(),
+            r.reference,
+            p.stage.as_str(),
+            ts(p.due_at),
+            ts(p.send_at),
+            ts(now),
+        ])?;
+    }
+    Ok(())
+}
 
 /// The SQLite-backed [`Store`].
 #[derive(Clone)]
@@ -809,6 +912,7 @@ impl Store for SqliteStore {
         hold: &str,
         reference: &str,
         now: DateTime<Utc>,
+        plan: Planner,
     ) -> StoreResult<ChangeOutcome> {
         let (t, id, reference) = (tenant.0.clone(), hold.to_owned(), reference.to_owned());
         self.with(move |c| {
@@ -837,6 +941,16 @@ impl Store for SqliteStore {
             )
             .map_err(backend)?;
             let r = load_reservation(&tx, &t, &id).map_err(backend)?;
+            if let Some(r) = &r {
+                // The customer is back: no need to invite them.
+                tx.execute(
+                    "UPDATE outbox SET state = 'dropped'
+                     WHERE tenant_id = ?1 AND customer = ?2 AND stage = 're_engage' AND state = 'pending'",
+                    params![t, r.customer.as_e164()],
+                )
+                .map_err(backend)?;
+                replace_messages(&tx, r, &plan(r), now).map_err(backend)?;
+            }
             tx.commit().map_err(backend)?;
             Ok(r.map_or(ChangeOutcome::HoldGone, |r| {
                 ChangeOutcome::Done(Box::new(r))
@@ -851,6 +965,7 @@ impl Store for SqliteStore {
         reference: &str,
         hold: &str,
         now: DateTime<Utc>,
+        plan: Planner,
     ) -> StoreResult<ChangeOutcome> {
         let (t, reference, hold_id) = (tenant.0.clone(), reference.to_owned(), hold.to_owned());
         self.with(move |c| {
@@ -898,6 +1013,9 @@ impl Store for SqliteStore {
             record_status(&tx, &old.id, Status::Rescheduled, now).map_err(backend)?;
             record_status(&tx, &hold_id, Status::Confirmed, now).map_err(backend)?;
             let r = load_reservation(&tx, &t, &hold_id).map_err(backend)?;
+            if let Some(r) = &r {
+                replace_messages(&tx, r, &plan(r), now).map_err(backend)?;
+            }
             tx.commit().map_err(backend)?;
             Ok(r.map_or(ChangeOutcome::HoldGone, |r| {
                 ChangeOutcome::Done(Box::new(r))
@@ -940,8 +1058,391 @@ impl Store for SqliteStore {
             .map_err(backend)?;
             record_status(&tx, &r.id, Status::Cancelled, now).map_err(backend)?;
             let r = load_reservation(&tx, &t, &r.id).map_err(backend)?;
+            if let Some(r) = &r {
+                replace_messages(&tx, r, &[], now).map_err(backend)?;
+            }
             tx.commit().map_err(backend)?;
             Ok(r.map_or(ChangeOutcome::NotFound, |r| ChangeOutcome::Done(Box::new(r))))
+        })
+        .await
+    }
+
+    async fn mark_no_show(
+        &self,
+        tenant: &TenantId,
+        reference: &str,
+        now: DateTime<Utc>,
+        plan: Planner,
+    ) -> StoreResult<ChangeOutcome> {
+        let (t, reference) = (tenant.0.clone(), reference.to_owned());
+        self.with(move |c| {
+            let tx = c
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            let r: Option<Reservation> = tx
+                .query_row(
+                    &format!(
+                        "SELECT {RESERVATION_COLUMNS} FROM reservations
+                         WHERE tenant_id = ?1 AND reference = ?2 AND status IN ('confirmed', 'no_show')"
+                    ),
+                    params![t, reference],
+                    reservation_row,
+                )
+                .optional()
+                .map_err(backend)?;
+            let Some(r) = r else {
+                return Ok(ChangeOutcome::NotFound);
+            };
+            if r.status == Status::NoShow {
+                return Ok(ChangeOutcome::Done(Box::new(r)));
+            }
+            tx.execute(
+                "UPDATE reservations SET status = 'no_show' WHERE tenant_id = ?1 AND id = ?2",
+                params![t, r.id],
+            )
+            .map_err(backend)?;
+            record_status(&tx, &r.id, Status::NoShow, now).map_err(backend)?;
+            let r = load_reservation(&tx, &t, &r.id).map_err(backend)?;
+            if let Some(r) = &r {
+                replace_messages(&tx, r, &plan(r), now).map_err(backend)?;
+            }
+            tx.commit().map_err(backend)?;
+            Ok(r.map_or(ChangeOutcome::NotFound, |r| ChangeOutcome::Done(Box::new(r))))
+        })
+        .await
+    }
+
+    async fn claim_due(
+        &self,
+        now: DateTime<Utc>,
+        lease: chrono::Duration,
+        limit: usize,
+    ) -> StoreResult<Vec<OutboxMessage>> {
+        self.with(move |c| {
+            let tx = c
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            let claimed: Vec<OutboxMessage> = {
+                let mut select = tx
+                    .prepare_cached(&format!(
+                        "SELECT {OUTBOX_COLUMNS} FROM (
+                             SELECT *, ROW_NUMBER() OVER (PARTITION BY tenant_id ORDER BY send_at, id) AS n
+                             FROM outbox
+                             WHERE state = 'pending' AND send_at <= ?1
+                               AND (lease_until IS NULL OR lease_until <= ?1)
+                         ) WHERE n <= ?2 ORDER BY send_at, id"
+                    ))
+                    .map_err(backend)?;
+                let rows = select
+                    .query_map(params![ts(now), limit as i64], outbox_row)
+                    .map_err(backend)?;
+                let mut out = Vec::new();
+                for row in rows {
+                    if let Some(m) = row.map_err(backend)? {
+                        out.push(m);
+                    }
+                }
+                out
+            };
+            {
+                let mut update = tx
+                    .prepare_cached(
+                        "UPDATE outbox SET lease_until = ?2, claimed_at = ?3, attempts = attempts + 1
+                         WHERE id = ?1",
+                    )
+                    .map_err(backend)?;
+                for m in &claimed {
+                    update
+                        .execute(params![m.id, ts(now + lease), ts(now)])
+                        .map_err(backend)?;
+                }
+            }
+            tx.commit().map_err(backend)?;
+            Ok(claimed)
+        })
+        .await
+    }
+
+    async fn settle(
+        &self,
+        results: &[(String, SendOutcome)],
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let results = results.to_vec();
+        self.with(move |c| {
+            let tx = c.transaction().map_err(backend)?;
+            for (id, outcome) in &results {
+                match outcome {
+                    SendOutcome::Sent { sid, via } => tx.execute(
+                        "UPDATE outbox SET state = 'sent', message_sid = ?2, via = ?3, sent_at = ?4,
+                                lease_until = NULL, claimed_at = NULL, error_code = NULL, detail = NULL
+                         WHERE id = ?1",
+                        params![id, sid, via, ts(now)],
+                    ),
+                    SendOutcome::Retry { at, error_code, detail } => tx.execute(
+                        "UPDATE outbox SET send_at = ?2, error_code = ?3, detail = ?4,
+                                lease_until = NULL, claimed_at = NULL
+                         WHERE id = ?1 AND state = 'pending'",
+                        params![id, ts(*at), error_code, detail],
+                    ),
+                    SendOutcome::Failed { error_code, detail } => tx.execute(
+                        "UPDATE outbox SET state = 'failed', error_code = ?2, detail = ?3,
+                                lease_until = NULL, claimed_at = NULL
+                         WHERE id = ?1",
+                        params![id, error_code, detail],
+                    ),
+                    SendOutcome::Skipped { detail } => tx.execute(
+                        "UPDATE outbox SET state = 'skipped', detail = ?2, lease_until = NULL, claimed_at = NULL
+                         WHERE id = ?1 AND state = 'pending'",
+                        params![id, detail],
+                    ),
+                }
+                .map_err(backend)?;
+            }
+            tx.commit().map_err(backend)
+        })
+        .await
+    }
+
+    async fn outbox(&self, tenant: &TenantId, limit: usize) -> StoreResult<Vec<OutboxMessage>> {
+        let t = tenant.0.clone();
+        self.with(move |c| {
+            let mut stmt = c
+                .prepare_cached(&format!(
+                    "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE tenant_id = ?1
+                     ORDER BY send_at DESC, id DESC LIMIT ?2"
+                ))
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map(params![t, limit as i64], outbox_row)
+                .map_err(backend)?;
+            let mut out = Vec::new();
+            for row in rows {
+                if let Some(mut m) = row.map_err(backend)? {
+                    m.in_doubt_since = None;
+                    out.push(m);
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn resend_as_template(
+        &self,
+        tenant: &TenantId,
+        message_sid: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let (t, sid) = (tenant.0.clone(), message_sid.to_owned());
+        self.with(move |c| {
+            let n = c
+                .execute(
+                    "UPDATE outbox SET state = 'pending', template_only = 1, send_at = ?3,
+                            error_code = 63016, detail = 'outside the 24-hour window'
+                     WHERE tenant_id = ?1 AND message_sid = ?2 AND via = 'session' AND template_only = 0",
+                    params![t, sid, ts(now)],
+                )
+                .map_err(backend)?;
+            Ok(n > 0)
+        })
+        .await
+    }
+
+    async fn reminded(
+        &self,
+        tenant: &TenantId,
+        customer: &PhoneNumber,
+    ) -> StoreResult<Vec<(String, DateTime<Utc>)>> {
+        let (t, phone) = (tenant.0.clone(), customer.as_e164().to_owned());
+        self.with(move |c| {
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT reference, MAX(sent_at) FROM outbox
+                     WHERE tenant_id = ?1 AND customer = ?2 AND state = 'sent' AND reference IS NOT NULL
+                       AND stage IN ('confirmation', 'day_before', 'shortly_before')
+                     GROUP BY reference",
+                )
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map(params![t, phone], |r| {
+                    Ok((r.get::<_, String>(0)?, from_ts(r.get(1)?)))
+                })
+                .map_err(backend)?;
+            rows.collect::<Result<_, _>>().map_err(backend)
+        })
+        .await
+    }
+
+    async fn booking(
+        &self,
+        tenant: &TenantId,
+        reference: &str,
+    ) -> StoreResult<Option<Reservation>> {
+        let (t, reference) = (tenant.0.clone(), reference.to_owned());
+        self.with(move |c| {
+            c.query_row(
+                &format!(
+                    "SELECT {RESERVATION_COLUMNS} FROM reservations WHERE tenant_id = ?1 AND reference = ?2"
+                ),
+                params![t, reference],
+                reservation_row,
+            )
+            .optional()
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn seen(
+        &self,
+        tenant: &TenantId,
+        customer: &PhoneNumber,
+        at: DateTime<Utc>,
+        language: Option<Lang>,
+    ) -> StoreResult<()> {
+        let (t, phone) = (tenant.0.clone(), customer.as_e164().to_owned());
+        self.with(move |c| {
+            c.execute(
+                "INSERT INTO customers (tenant_id, phone, last_seen, seen_at, language) VALUES (?1, ?2, ?3, ?3, ?4)
+                 ON CONFLICT (tenant_id, phone) DO UPDATE SET
+                    last_seen = MAX(last_seen, excluded.last_seen),
+                    seen_at = MAX(COALESCE(seen_at, 0), excluded.seen_at),
+                    language = COALESCE(excluded.language, language)",
+                params![t, phone, ts(at), language.map(Lang::code)],
+            )
+            .map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn set_opted_out(
+        &self,
+        tenant: &TenantId,
+        customer: &PhoneNumber,
+        opted_out: bool,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let (t, phone) = (tenant.0.clone(), customer.as_e164().to_owned());
+        self.with(move |c| {
+            let tx = c.transaction().map_err(backend)?;
+            tx.execute(
+                "INSERT INTO customers (tenant_id, phone, last_seen, opted_out) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (tenant_id, phone) DO UPDATE SET opted_out = excluded.opted_out",
+                params![t, phone, ts(now), i64::from(opted_out)],
+            )
+            .map_err(backend)?;
+            tx.commit().map_err(backend)
+        })
+        .await
+    }
+
+    async fn reach(&self, tenant: &TenantId, customer: &PhoneNumber) -> StoreResult<Reach> {
+        let (t, phone) = (tenant.0.clone(), customer.as_e164().to_owned());
+        self.with(move |c| {
+            let row = c
+                .query_row(
+                    "SELECT seen_at, opted_out, language FROM customers WHERE tenant_id = ?1 AND phone = ?2",
+                    params![t, phone],
+                    |r| {
+                        Ok((
+                            r.get::<_, Option<i64>>(0)?,
+                            r.get::<_, i64>(1)?,
+                            r.get::<_, Option<String>>(2)?,
+                        ))
+                    },
+                )
+                .optional()
+                .map_err(backend)?;
+            Ok(row.map_or_else(Reach::default, |(seen, opted_out, language)| Reach {
+                seen_at: seen.map(from_ts),
+                opted_out: opted_out != 0,
+                language: language.as_deref().and_then(Lang::from_code),
+            }))
+        })
+        .await
+    }
+
+    async fn rate(
+        &self,
+        tenant: &TenantId,
+        customer: &PhoneNumber,
+        reference: Option<&str>,
+        stars: u8,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<String>> {
+        let (t, phone, reference) = (
+            tenant.0.clone(),
+            customer.as_e164().to_owned(),
+            reference.map(str::to_owned),
+        );
+        self.with(move |c| {
+            let tx = c
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            // Without a reference: the booking the customer was last asked to rate.
+            let reference = match reference {
+                Some(r) => Some(r),
+                None => tx
+                    .query_row(
+                        "SELECT reference FROM outbox
+                         WHERE tenant_id = ?1 AND customer = ?2 AND stage = 'follow_up' AND state = 'sent'
+                         ORDER BY sent_at DESC LIMIT 1",
+                        params![t, phone],
+                        |r| r.get::<_, String>(0),
+                    )
+                    .optional()
+                    .map_err(backend)?,
+            };
+            let Some(reference) = reference else {
+                return Ok(None);
+            };
+            let provider: Option<String> = tx
+                .query_row(
+                    "SELECT provider_id FROM reservations
+                     WHERE tenant_id = ?1 AND reference = ?2 AND customer = ?3 AND status = 'confirmed' AND start_at <= ?4",
+                    params![t, reference, phone, ts(now)],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(backend)?;
+            let Some(provider) = provider else {
+                return Ok(None);
+            };
+            tx.execute(
+                "INSERT INTO ratings (tenant_id, reference, provider_id, stars, at) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (tenant_id, reference) DO UPDATE SET stars = excluded.stars, at = excluded.at",
+                params![t, reference, provider, i64::from(stars), ts(now)],
+            )
+            .map_err(backend)?;
+            let average: f64 = tx
+                .query_row(
+                    "SELECT AVG(stars) FROM ratings WHERE tenant_id = ?1 AND provider_id = ?2",
+                    params![t, provider],
+                    |r| r.get(0),
+                )
+                .map_err(backend)?;
+            let doc: Option<String> = tx
+                .query_row(
+                    "SELECT doc FROM providers WHERE tenant_id = ?1 AND id = ?2",
+                    params![t, provider],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(backend)?;
+            if let Some(doc) = doc {
+                let mut record: ProviderRecord = from_doc(&doc)?;
+                record.rating_tenths = Some((average * 10.0).round().clamp(0.0, 50.0) as u8);
+                tx.execute(
+                    "UPDATE providers SET doc = ?3 WHERE tenant_id = ?1 AND id = ?2",
+                    params![t, provider, to_doc(&record)?],
+                )
+                .map_err(backend)?;
+                bump_version(&tx, &t).map_err(backend)?;
+            }
+            tx.commit().map_err(backend)?;
+            Ok(Some(reference))
         })
         .await
     }

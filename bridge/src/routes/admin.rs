@@ -69,6 +69,95 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/tenants/{tenant}/bookings", get(list_bookings))
         .route("/admin/tenants/{tenant}/customers", get(list_customers))
         .route("/admin/tenants/{tenant}/deliveries", get(list_deliveries))
+        .route("/admin/tenants/{tenant}/outbox", get(list_outbox))
+        .route(
+            "/admin/tenants/{tenant}/bookings/{reference}/no-show",
+            axum::routing::post(mark_no_show),
+        )
+        .route("/internal/cron/tick", axum::routing::post(cron_tick))
+}
+
+/// `GET …/outbox`: the tenant's lifecycle messages, latest first, each with its delivery
+/// status as Twilio last reported it.
+async fn list_outbox(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(tenant): Path<String>,
+) -> Result<Json<Vec<serde_json::Value>>, AppError> {
+    let t = tenant_for(&state, &headers, &tenant).await?;
+    let messages = state.store.outbox(&t.id, 500).await?;
+    let deliveries = state.store.deliveries(&t.id, 2000).await?;
+    Ok(Json(
+        messages
+            .into_iter()
+            .map(|m| {
+                let delivery = m
+                    .message_sid
+                    .as_ref()
+                    .and_then(|sid| deliveries.iter().find(|d| &d.message_sid == sid));
+                let mut v = serde_json::to_value(&m).unwrap_or_default();
+                v["delivery"] = serde_json::json!(delivery.map(|d| d.status.as_str()));
+                v
+            })
+            .collect(),
+    ))
+}
+
+/// `POST …/bookings/{reference}/no-show`: the customer did not come. Their pending reminders
+/// are dropped and, if the tenant wants, they are offered another time.
+async fn mark_no_show(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((tenant, reference)): Path<(String, String)>,
+) -> Result<Json<Reservation>, AppError> {
+    let t = tenant_for(&state, &headers, &tenant).await?;
+    let now = state.clock.now();
+    let booking = state
+        .store
+        .booking(&t.id, &reference)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("booking {reference}")))?;
+    if booking.start > now {
+        return Err(AppError::BadRequest(
+            "a booking can only be marked absent after it has started".into(),
+        ));
+    }
+    let plan_tenant = t.clone();
+    let plan: crate::ports::Planner =
+        std::sync::Arc::new(move |_| crate::lifecycle::plan_no_show(&plan_tenant, now));
+    match state
+        .store
+        .mark_no_show(&t.id, &reference, now, plan)
+        .await?
+    {
+        crate::ports::ChangeOutcome::Done(r) => {
+            state.scheduler.config_changed(&t.id);
+            Ok(Json(*r))
+        }
+        _ => Err(AppError::Conflict(format!(
+            "booking {reference} is not a confirmed booking"
+        ))),
+    }
+}
+
+/// `POST /internal/cron/tick` (operator key): sends every lifecycle message due now and says
+/// what it did; for hosts without a background timer (Spin) and external cron.
+async fn cron_tick(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<crate::dispatch::Report>, AppError> {
+    match caller(&state, &headers).await? {
+        Admin::Operator => {}
+        Admin::Tenant(_) => {
+            return Err(AppError::Forbidden(
+                "only the operator key may run the dispatcher".into(),
+            ));
+        }
+    }
+    let Some(dispatcher) = &state.dispatcher else {
+        return Err(AppError::Unavailable("no messenger is configured".into()));
+    };
+    Ok(Json(dispatcher.tick().await?))
 }
 
 async fn openapi() -> impl IntoResponse {

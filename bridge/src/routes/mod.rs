@@ -38,6 +38,8 @@ pub struct AppState {
     pub operator_key: Option<Arc<str>>,
     /// Signatures already used.
     pub replay: Arc<ReplayGuard>,
+    /// Sends lifecycle messages; `None` when no Twilio account is configured.
+    pub dispatcher: Option<Arc<crate::dispatch::Dispatcher>>,
 }
 
 /// The bridge's routes, ready to serve or to call in tests.

@@ -176,8 +176,64 @@ pub async fn answer(
                 error_code,
                 updated_at: state.clock.now(),
             };
+            let now = state.clock.now();
             state.store.record_delivery(tenant, &delivery).await?;
+            // 63016: the session message arrived outside the window; send the template.
+            if error_code == Some(63016)
+                && state
+                    .store
+                    .resend_as_template(tenant, &delivery.message_sid, now)
+                    .await?
+                && let Some(dispatcher) = state.dispatcher.clone()
+            {
+                tokio::spawn(async move {
+                    if let Err(e) = dispatcher.tick().await {
+                        tracing::warn!("dispatching after a 63016 failed: {e}");
+                    }
+                });
+            }
             BridgeAnswer::Recorded
+        }
+        BridgeRequest::Seen { customer, lang } => {
+            state
+                .store
+                .seen(tenant, &customer, state.clock.now(), lang)
+                .await?;
+            BridgeAnswer::Recorded
+        }
+        BridgeRequest::OptOut {
+            customer,
+            opted_out,
+        } => {
+            state
+                .store
+                .set_opted_out(tenant, &customer, opted_out, state.clock.now())
+                .await?;
+            BridgeAnswer::Recorded
+        }
+        BridgeRequest::Rate {
+            customer,
+            reference,
+            stars,
+        } => {
+            if !(1..=5).contains(&stars) {
+                return Err(AppError::BadRequest("stars: 1 to 5".into()));
+            }
+            let rated = state
+                .store
+                .rate(
+                    tenant,
+                    &customer,
+                    reference.as_deref(),
+                    stars,
+                    state.clock.now(),
+                )
+                .await?;
+            if rated.is_some() {
+                // The provider's average changed: the catalog shows it.
+                scheduler.config_changed(tenant);
+            }
+            BridgeAnswer::Rated { reference: rated }
         }
         BridgeRequest::Bookings { customer } => BridgeAnswer::Bookings {
             bookings: scheduler.bookings(tenant, &customer).await?,

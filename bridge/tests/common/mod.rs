@@ -40,6 +40,7 @@ impl TestBridge {
             worker_secret: Some(Arc::from(SECRET.to_vec())),
             operator_key: Some(Arc::from(OPERATOR)),
             replay: Arc::new(ReplayGuard::default()),
+            dispatcher: None,
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
@@ -203,7 +204,17 @@ pub fn phone(n: u32) -> slotline_shared::phone::PhoneNumber {
 /// Starts the bridge binary on `port` with its database at `db`, configured like
 /// [`TestBridge`] (same secret and operator key).
 pub fn spawn_bridge(db: &std::path::Path, port: u16) -> std::process::Child {
+    spawn_bridge_with(db, port, &[])
+}
+
+/// The bridge binary with extra environment variables.
+pub fn spawn_bridge_with(
+    db: &std::path::Path,
+    port: u16,
+    vars: &[(&str, String)],
+) -> std::process::Child {
     std::process::Command::new(env!("CARGO_BIN_EXE_slotline-bridge"))
+        .envs(vars.iter().map(|(k, v)| (*k, v.as_str())))
         .env("SLOTLINE_DATABASE", db)
         .env("SLOTLINE_BRIDGE_ADDR", format!("127.0.0.1:{port}"))
         .env(

@@ -20,6 +20,8 @@ use crate::wire::{Booking, BridgeAnswer, BridgeRequest, Slot};
 
 /// One customer message, read once.
 pub(super) struct Input {
+    /// The text as written.
+    raw: String,
     /// Normalised text.
     norm: String,
     /// The tapped option's id, if it was a tap.
@@ -32,7 +34,12 @@ impl Input {
     pub(super) fn new(text: &str, id: Option<String>, ctx: &Ctx<'_>) -> Self {
         let norm = nlu::normalize(text);
         let interp = nlu::interpret_normalized(&norm, ctx.today(), ctx.catalog);
-        Self { norm, id, interp }
+        Self {
+            raw: text.to_owned(),
+            norm,
+            id,
+            interp,
+        }
     }
 
     /// The command, unless this was a tap (a tapped title like "Cancel it" is an option).
@@ -49,6 +56,8 @@ pub(super) struct Turn<'a> {
     conv: Conversation,
     ctx: &'a Ctx<'a>,
     effects: Vec<Effect>,
+    /// When the customer wrote before this message.
+    prev_seen: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl<'a> Turn<'a> {
@@ -57,6 +66,7 @@ impl<'a> Turn<'a> {
             conv,
             ctx,
             effects: Vec::new(),
+            prev_seen: None,
         }
     }
 
@@ -136,6 +146,7 @@ impl<'a> Turn<'a> {
         let now = self.ctx.now;
         let away = self.conv.last_seen.map(|seen| now - seen);
         let first_contact = self.conv.last_seen.is_none();
+        self.prev_seen = self.conv.last_seen;
         self.conv.last_seen = Some(now);
         self.conv.seq += 1;
         let command = input.command();
@@ -181,6 +192,12 @@ impl<'a> Turn<'a> {
         if let Some(command) = command
             && self.on_command(command, fresh)
         {
+            return;
+        }
+        if input.id.is_none()
+            && let Some(stars) = stars(&input.raw)
+        {
+            self.rate(None, stars);
             return;
         }
         let away_long = away.is_some_and(|a| a > RESUME_AFTER);
@@ -274,11 +291,26 @@ impl<'a> Turn<'a> {
         let request = BridgeRequest::Bookings {
             customer: self.ctx.customer.clone(),
         };
+        let since = self.prev_seen;
         self.ask(
             request,
-            Pending::Bookings { purpose, target },
+            Pending::Bookings {
+                purpose,
+                target,
+                since,
+            },
             Draft::default(),
         );
+    }
+
+    /// Records a rating of `reference` (or of the visit the customer was last asked about).
+    fn rate(&mut self, reference: Option<String>, stars: u8) {
+        let request = BridgeRequest::Rate {
+            customer: self.ctx.customer.clone(),
+            reference,
+            stars,
+        };
+        self.ask(request, Pending::Rate, Draft::default());
     }
 
     /// Gives back a held slot when the customer walks away from confirming it.
@@ -348,7 +380,12 @@ impl<'a> Turn<'a> {
             return;
         }
         match input.command() {
-            Some(Command::Yes) if matches!(stage, Stage::Menu | Stage::Resume { .. }) => {
+            // "Yes" to a reminder's "will you come?".
+            Some(Command::Yes) if matches!(stage, Stage::Menu) => {
+                self.list_bookings(Purpose::Attend, None);
+                return;
+            }
+            Some(Command::Yes) if matches!(stage, Stage::Resume { .. }) => {
                 self.on_option("resume");
                 return;
             }
@@ -575,6 +612,28 @@ impl<'a> Turn<'a> {
             }
             ("book", _) => self.advance(Draft::default(), None),
             ("mybookings", _) => self.list_bookings(Purpose::View, None),
+            // A reminder's buttons: `rem:<action>:<reference>`.
+            ("rem", _) => {
+                let (action, reference) = value.split_once(':').unwrap_or((value, ""));
+                let purpose = match action {
+                    "confirm" => Purpose::Attend,
+                    "reschedule" => Purpose::Reschedule,
+                    _ => Purpose::Cancel,
+                };
+                self.release_hold();
+                self.list_bookings(purpose, Some(reference.to_owned()));
+            }
+            // A follow-up's stars: `rate:<reference>:<n>`, or `rate:<n>` from a template.
+            ("rate", _) => {
+                let (reference, n) = match value.rsplit_once(':') {
+                    Some((reference, n)) => (Some(reference.to_owned()), n),
+                    None => (None, value),
+                };
+                match n.parse::<u8>() {
+                    Ok(stars @ 1..=5) => self.rate(reference, stars),
+                    _ => self.main_menu(None),
+                }
+            }
             ("human", _) => {
                 self.on_command(Command::Human, false);
             }
@@ -719,6 +778,11 @@ impl<'a> Turn<'a> {
     fn act_on(&mut self, purpose: Purpose, booking: Booking) {
         match purpose {
             Purpose::View => self.show(Stage::BookingAction { booking }, None),
+            Purpose::Attend => {
+                let line = prompt::booking_line(&booking, self.lang(), self.ctx);
+                let text = self.tr(Key::SeeYou, &[("booking", &line)]);
+                self.say(text);
+            }
             Purpose::Cancel => self.show(Stage::CancelConfirm { booking }, None),
             Purpose::Reschedule => {
                 let lead = self.tr(
@@ -794,8 +858,22 @@ impl<'a> Turn<'a> {
                 let lead = self.tr(Key::AnythingElse, &[]);
                 self.main_menu(Some(lead));
             }
-            (Pending::Bookings { purpose, target }, BridgeAnswer::Bookings { bookings }) => {
-                self.on_bookings(purpose, target, bookings)
+            (
+                Pending::Bookings {
+                    purpose,
+                    target,
+                    since,
+                },
+                BridgeAnswer::Bookings { bookings },
+            ) => self.on_bookings(purpose, target, since, bookings),
+            (Pending::Rate, BridgeAnswer::Rated { reference }) => {
+                let key = if reference.is_some() {
+                    Key::ThanksRating
+                } else {
+                    Key::NothingToRate
+                };
+                let text = self.tr(key, &[]);
+                self.say(text);
             }
             (Pending::Cancel, BridgeAnswer::Cancelled { booking, .. }) => {
                 let text = self.tr(Key::Cancelled, &[("reference", &booking.reference)]);
@@ -938,7 +1016,13 @@ impl<'a> Turn<'a> {
         self.show(stage, Some(lead));
     }
 
-    fn on_bookings(&mut self, purpose: Purpose, target: Option<String>, bookings: Vec<Booking>) {
+    fn on_bookings(
+        &mut self,
+        purpose: Purpose,
+        target: Option<String>,
+        since: Option<chrono::DateTime<chrono::Utc>>,
+        bookings: Vec<Booking>,
+    ) {
         if bookings.is_empty() {
             let lead = self.tr(Key::NoBookings, &[]);
             self.main_menu(Some(lead));
@@ -950,7 +1034,20 @@ impl<'a> Turn<'a> {
             self.act_on(purpose, b.clone());
             return;
         }
+        // A typed answer right after a reminder is about the reminded booking.
+        let reminded = bookings
+            .iter()
+            .filter(|b| b.reminded_at.is_some_and(|at| since.is_none_or(|s| at > s)))
+            .max_by_key(|b| b.reminded_at);
+        if purpose != Purpose::View
+            && let Some(b) = reminded
+        {
+            self.act_on(purpose, b.clone());
+            return;
+        }
         match (purpose, bookings.as_slice()) {
+            // "Yes" with no reminder to answer: just the menu.
+            (Purpose::Attend, _) => self.main_menu(None),
             (Purpose::Reschedule | Purpose::Cancel, [one]) => self.act_on(purpose, one.clone()),
             _ => {
                 let mut bookings = bookings;
@@ -973,6 +1070,28 @@ impl<'a> Turn<'a> {
         self.say(text);
         self.advance(draft, None);
     }
+}
+
+/// A typed rating: "5 stars", "4 estrellas", "3 estrelas", or stars themselves ("⭐⭐⭐⭐").
+fn stars(raw: &str) -> Option<u8> {
+    let text = raw.trim();
+    let symbols = text.chars().filter(|c| matches!(c, '⭐' | '★')).count();
+    if symbols > 0
+        && text
+            .chars()
+            .all(|c| matches!(c, '⭐' | '★' | '\u{fe0f}' | ' '))
+    {
+        return u8::try_from(symbols).ok().filter(|n| (1..=5).contains(n));
+    }
+    let lower = text.to_lowercase();
+    let mut words = lower.split_whitespace();
+    let n: u8 = words.next()?.parse().ok()?;
+    let unit = words.next()?;
+    let is_star = matches!(
+        unit,
+        "star" | "stars" | "estrella" | "estrellas" | "estrela" | "estrelas"
+    );
+    (is_star && words.next().is_none() && (1..=5).contains(&n)).then_some(n)
 }
 
 /// The option the input picks by tapped id, number or ordinal, or yes/no.

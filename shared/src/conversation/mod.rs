@@ -105,6 +105,8 @@ pub enum Purpose {
     Reschedule,
     /// To pick one to cancel.
     Cancel,
+    /// To confirm coming to one (a reminder's "Confirm").
+    Attend,
 }
 
 /// What a [`Stage::Waiting`] conversation expects from the bridge.
@@ -127,7 +129,13 @@ pub enum Pending {
         purpose: Purpose,
         /// A reference to go to directly (a reminder's button).
         target: Option<String>,
+        /// The customer's previous message: a booking reminded since then is the one a
+        /// typed answer is about.
+        #[serde(default)]
+        since: Option<DateTime<Utc>>,
     },
+    /// A rating being recorded.
+    Rate,
     /// A cancellation.
     Cancel,
 }

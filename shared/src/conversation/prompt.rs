@@ -16,6 +16,9 @@ use crate::wire::{Booking, Slot};
 /// Option ids that mean the same in every stage, so a tap on an old message still works.
 pub(super) fn option_for_id(id: &str) -> bool {
     matches!(id, "menu" | "book" | "mybookings" | "human" | "restart")
+        // Buttons of lifecycle messages the bridge sent: valid whatever the stage.
+        || id.starts_with("rem:")
+        || id.starts_with("rate:")
 }
 
 /// The local day and time of `start`: "Tuesday 24 November at 3:00 pm".
@@ -341,6 +344,7 @@ pub fn prompt(stage: &Stage, lang: Lang, ctx: &Ctx<'_>) -> Reply {
                 Purpose::View => header,
                 Purpose::Reschedule => format!("{header} ({})", tr(Key::Reschedule, &[])),
                 Purpose::Cancel => format!("{header} ({})", tr(Key::CancelBooking, &[])),
+                Purpose::Attend => header,
             }
         }
         Stage::BookingAction { booking } => tr(

@@ -59,6 +59,10 @@ pub fn message_form(
         MessageContent::Template(sid) => {
             form.append_pair("ContentSid", sid);
         }
+        MessageContent::Approved { sid, variables } => {
+            form.append_pair("ContentSid", sid);
+            form.append_pair("ContentVariables", variables);
+        }
     }
     if let Some(url) = status_callback {
         form.append_pair("StatusCallback", url);
@@ -73,6 +77,14 @@ pub enum MessageContent<'a> {
     Text(&'a str),
     /// A content template's sid (`HX…`).
     Template(&'a str),
+    /// An approved template with its variables (a JSON object of strings keyed `"1"`,
+    /// `"2"`, …): the only kind allowed outside the 24-hour window.
+    Approved {
+        /// The template's sid (`HX…`).
+        sid: &'a str,
+        /// `ContentVariables`, as JSON text.
+        variables: &'a str,
+    },
 }
 
 #[cfg(test)]

@@ -1,0 +1,470 @@
+//! The dispatcher: sends due outbox messages, exactly once, at no more than each sender's
+//! rate.
+//!
+//! Each pass claims due rows with a lease ([`Store::claim_due`]), so two bridges never send
+//! the same row; a row whose sender died is claimed again once its lease runs out, and
+//! because that sender may have got as far as Twilio, the new one first asks Twilio whether
+//! the message went ([`Messenger::already_sent`]). Rows are grouped by sender and each
+//! sender's rows go one after another, paced to its rate, all senders at once.
+//!
+//! What goes is decided at send time from the booking as it then stands: a cancelled or
+//! moved booking's old reminder is never sent, an opted-out customer gets nothing, and
+//! outside WhatsApp's 24-hour window only the tenant's approved template may go.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration as StdDuration;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+use slotline_shared::catalog::TenantId;
+use slotline_shared::i18n::Lang;
+use tokio::time::Instant;
+
+use crate::lifecycle::{self, Facts};
+use crate::messenger::{Body, Messenger, Outgoing, SendError};
+use crate::model::{ProviderRecord, ServiceRecord, Stage, Status, Tenant};
+use crate::ports::{Clock, OutboxMessage, SendOutcome, Store, StoreResult};
+
+/// How the dispatcher behaves.
+#[derive(Debug, Clone)]
+pub struct DispatchSettings {
+    /// How long a claimed row is reserved for its sender.
+    pub lease: Duration,
+    /// Rows claimed per tenant per pass (about a second of sending at Twilio's default rate).
+    pub per_tenant: usize,
+    /// The Twilio account for tenants that name none.
+    pub default_account: Option<String>,
+    /// Messages per second per sender, unless the tenant sets its own.
+    pub default_rate: u32,
+    /// Where Twilio reports deliveries (the worker's `/webhooks/twilio/status`).
+    pub status_callback: Option<String>,
+    /// Attempts before a message that keeps failing transiently is given up.
+    pub max_attempts: u32,
+}
+
+impl Default for DispatchSettings {
+    fn default() -> Self {
+        Self {
+            lease: Duration::seconds(60),
+            per_tenant: 80,
+            default_account: None,
+            default_rate: 80,
+            status_callback: None,
+            max_attempts: 8,
+        }
+    }
+}
+
+/// What one pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Report {
+    /// Accepted by Twilio.
+    pub sent: usize,
+    /// Found already sent by an earlier, interrupted attempt.
+    pub recovered: usize,
+    /// To be tried again later.
+    pub retried: usize,
+    /// Given up.
+    pub failed: usize,
+    /// Not sent on purpose.
+    pub skipped: usize,
+}
+
+impl Report {
+    fn add(&mut self, outcome: &SendOutcome, recovered: bool) {
+        match outcome {
+            SendOutcome::Sent { .. } if recovered => self.recovered += 1,
+            SendOutcome::Sent { .. } => self.sent += 1,
+            SendOutcome::Retry { .. } => self.retried += 1,
+            SendOutcome::Failed { .. } => self.failed += 1,
+            SendOutcome::Skipped { .. } => self.skipped += 1,
+        }
+    }
+}
+
+/// A tenant's settings and catalog, loaded once per pass.
+struct TenantData {
+    tenant: Tenant,
+    services: Vec<ServiceRecord>,
+    providers: Vec<ProviderRecord>,
+}
+
+/// Sends the outbox.
+pub struct Dispatcher {
+    store: Arc<dyn Store>,
+    messenger: Arc<dyn Messenger>,
+    clock: Arc<dyn Clock>,
+    settings: DispatchSettings,
+    /// Per sender number: the earliest moment its next message may go.
+    pace: Mutex<HashMap<String, Instant>>,
+    /// One pass at a time in this process (the timer and `/internal/cron/tick`).
+    running: tokio::sync::Mutex<()>,
+}
+
+/// How many rows of one sender are settled together.
+const SETTLE_EVERY: usize = 10;
+
+impl Dispatcher {
+    /// A dispatcher over `store`, sending through `messenger`.
+    pub fn new(
+        store: Arc<dyn Store>,
+        messenger: Arc<dyn Messenger>,
+        clock: Arc<dyn Clock>,
+        settings: DispatchSettings,
+    ) -> Self {
+        Self {
+            store,
+            messenger,
+            clock,
+            settings,
+            pace: Mutex::new(HashMap::new()),
+            running: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// Sends everything due now, batch after batch, until nothing due is left.
+    pub async fn tick(self: &Arc<Self>) -> StoreResult<Report> {
+        let _one = self.running.lock().await;
+        let mut report = Report::default();
+        let mut tenants: HashMap<TenantId, Option<Arc<TenantData>>> = HashMap::new();
+        loop {
+            let now = self.clock.now();
+            let claimed = self
+                .store
+                .claim_due(now, self.settings.lease, self.settings.per_tenant)
+                .await?;
+            if claimed.is_empty() {
+                return Ok(report);
+            }
+            // Group by sender; each group goes in order, all groups at once.
+            let mut groups: HashMap<String, Vec<(OutboxMessage, Option<Arc<TenantData>>)>> =
+                HashMap::new();
+            for m in claimed {
+                if !tenants.contains_key(&m.tenant) {
+                    let data = self.load_tenant(&m.tenant).await?;
+                    tenants.insert(m.tenant.clone(), data);
+                }
+                let data = tenants.get(&m.tenant).cloned().flatten();
+                let sender = data
+                    .as_ref()
+                    .and_then(|d| d.tenant.sender())
+                    .map_or_else(String::new, |s| s.as_e164().to_owned());
+                groups.entry(sender).or_default().push((m, data));
+            }
+            let mut tasks = tokio::task::JoinSet::new();
+            for (_, rows) in groups {
+                let me = Arc::clone(self);
+                tasks.spawn(async move { me.send_group(rows).await });
+            }
+            while let Some(done) = tasks.join_next().await {
+                match done {
+                    Ok(Ok(r)) => {
+                        report.sent += r.sent;
+                        report.recovered += r.recovered;
+                        report.retried += r.retried;
+                        report.failed += r.failed;
+                        report.skipped += r.skipped;
+                    }
+                    Ok(Err(e)) => return Err(e),
+                    Err(e) => tracing::error!("a sender task failed: {e}"),
+                }
+            }
+        }
+    }
+
+    /// Runs passes every `every` until the process stops.
+    pub async fn run(self: Arc<Self>, every: StdDuration) {
+        let mut timer = tokio::time::interval(every);
+        timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            timer.tick().await;
+            match self.tick().await {
+                Ok(r) if r == Report::default() => {}
+                Ok(r) => tracing::info!(?r, "dispatched lifecycle messages"),
+                Err(e) => tracing::warn!("dispatching failed: {e}"),
+            }
+        }
+    }
+
+    async fn load_tenant(&self, id: &TenantId) -> StoreResult<Option<Arc<TenantData>>> {
+        let Some(tenant) = self.store.tenant(id).await? else {
+            return Ok(None);
+        };
+        Ok(Some(Arc::new(TenantData {
+            services: self.store.services(id).await?,
+            providers: self.store.providers(id).await?,
+            tenant,
+        })))
+    }
+
+    async fn send_group(
+        &self,
+        rows: Vec<(OutboxMessage, Option<Arc<TenantData>>)>,
+    ) -> StoreResult<Report> {
+        let mut report = Report::default();
+        let mut results = Vec::new();
+        for (m, data) in rows {
+            let recovered = m.in_doubt_since.is_some();
+            let outcome = match data {
+                Some(data) => self.send_one(&m, &data).await?,
+                None => SendOutcome::Skipped {
+                    detail: "the tenant no longer exists".into(),
+                },
+            };
+            let recovered = recovered && self.last_was_recovery(&outcome);
+            report.add(&outcome, recovered);
+            results.push((m.id, outcome));
+            if results.len() >= SETTLE_EVERY {
+                self.store
+                    .settle(&std::mem::take(&mut results), self.clock.now())
+                    .await?;
+            }
+        }
+        if !results.is_empty() {
+            self.store.settle(&results, self.clock.now()).await?;
+        }
+        Ok(report)
+    }
+
+    fn last_was_recovery(&self, outcome: &SendOutcome) -> bool {
+        matches!(outcome, SendOutcome::Sent { via, .. } if *via == RECOVERED)
+    }
+
+    /// Decides what `m` should be now and sends it.
+    async fn send_one(&self, m: &OutboxMessage, data: &TenantData) -> StoreResult<SendOutcome> {
+        let now = self.clock.now();
+        let tenant = &data.tenant;
+        let skip = |detail: &str| {
+            Ok(SendOutcome::Skipped {
+                detail: detail.to_owned(),
+            })
+        };
+        if !tenant.reminders.enabled(m.stage) {
+            return skip("this message is switched off");
+        }
+        let reach = self.store.reach(&tenant.id, &m.customer).await?;
+        if reach.opted_out {
+            return skip("the customer opted out");
+        }
+        let booking = match &m.reference {
+            Some(reference) => self.store.booking(&tenant.id, reference).await?,
+            None => None,
+        };
+        let Some(booking) = booking else {
+            return skip("the booking no longer exists");
+        };
+        let fitting = match m.stage {
+            Stage::Confirmation | Stage::DayBefore | Stage::ShortlyBefore => {
+                booking.status == Status::Confirmed && booking.start > now
+            }
+            Stage::FollowUp | Stage::ReEngage => booking.status == Status::Confirmed,
+            Stage::NoShow => booking.status == Status::NoShow,
+        };
+        if !fitting {
+            return skip("the booking changed; this message no longer applies");
+        }
+        let lang = reach
+            .language
+            .filter(|l| tenant.languages.contains(l))
+            .unwrap_or_else(|| tenant.languages.first().copied().unwrap_or(Lang::En));
+        let facts = Facts {
+            business: tenant.name.clone(),
+            service: data
+                .services
+                .iter()
+                .find(|s| s.id == booking.service)
+                .map_or_else(|| booking.service.to_string(), |s| s.name.clone()),
+            provider: data
+                .providers
+                .iter()
+                .find(|p| p.id == booking.provider)
+                .map_or_else(|| booking.provider.to_string(), |p| p.name.clone()),
+            start: booking.start,
+            zone: tenant.zone,
+            reference: m.reference.clone().unwrap_or_default(),
+        };
+        let Some(from) = tenant.sender().cloned() else {
+            return Ok(SendOutcome::Failed {
+                error_code: None,
+                detail: "the tenant has no WhatsApp number to send from".into(),
+            });
+        };
+        let Some(account) = tenant
+            .messaging
+            .account_sid
+            .clone()
+            .or_else(|| self.settings.default_account.clone())
+        else {
+            return Ok(SendOutcome::Failed {
+                error_code: None,
+                detail: "no Twilio account is configured for this tenant".into(),
+            });
+        };
+        // The window is measured from the last message the worker reported; it reports at
+        // most every few minutes, so the window is taken to close a little early.
+        let in_window = !m.template_only
+            && reach
+                .seen_at
+                .is_some_and(|seen| now < seen + Duration::hours(24) - Duration::minutes(1));
+        let template = template_for(tenant, m.stage, lang).map(|sid| Body::Template {
+            variables: lifecycle::variables(lang, &facts),
+            sid: sid.to_owned(),
+        });
+        let body = if in_window {
+            Body::Session {
+                reply: lifecycle::render(m.stage, lang, &facts),
+                lang,
+            }
+        } else {
+            match template.clone() {
+                Some(t) => t,
+                None => {
+                    return skip(
+                        "outside the 24-hour window and no approved template for this message",
+                    );
+                }
+            }
+        };
+        let mut outgoing = Outgoing {
+            account_sid: account,
+            from,
+            to: m.customer.clone(),
+            body,
+            status_callback: self.settings.status_callback.clone(),
+        };
+        let rate = tenant
+            .messaging
+            .rate_per_sec
+            .unwrap_or(self.settings.default_rate);
+        if let Some(since) = m.in_doubt_since {
+            // An earlier attempt may have reached Twilio: look before sending again.
+            match self.messenger.already_sent(&outgoing, since).await {
+                Ok(Some(sid)) => {
+                    return Ok(SendOutcome::Sent {
+                        sid,
+                        via: RECOVERED,
+                    });
+                }
+                Ok(None) => {}
+                Err(e) => return Ok(self.failure(m, e, now)),
+            }
+        }
+        self.wait_turn(outgoing.from.as_e164(), rate).await;
+        let via = via_of(&outgoing.body);
+        match self.messenger.send(&outgoing).await {
+            Ok(sid) => Ok(SendOutcome::Sent { sid, via }),
+            Err(SendError::OutsideWindow) if via == "session" => match template {
+                // The window had closed after all: the template instead.
+                Some(t) => {
+                    outgoing.body = t;
+                    self.wait_turn(outgoing.from.as_e164(), rate).await;
+                    match self.messenger.send(&outgoing).await {
+                        Ok(sid) => Ok(SendOutcome::Sent {
+                            sid,
+                            via: "template",
+                        }),
+                        Err(e) => Ok(self.failure(m, e, now)),
+                    }
+                }
+                None => Ok(SendOutcome::Failed {
+                    error_code: Some(63016),
+                    detail: "outside the 24-hour window and no approved template for this message"
+                        .into(),
+                }),
+            },
+            Err(e) => Ok(self.failure(m, e, now)),
+        }
+    }
+
+    fn failure(&self, m: &OutboxMessage, e: SendError, now: DateTime<Utc>) -> SendOutcome {
+        match e {
+            SendError::Transient {
+                code,
+                detail,
+                retry_after,
+            } if m.attempts < self.settings.max_attempts => {
+                let wait = retry_after
+                    .and_then(|d| Duration::from_std(d).ok())
+                    .unwrap_or_else(|| backoff(m.attempts));
+                SendOutcome::Retry {
+                    at: now + wait,
+                    error_code: code,
+                    detail,
+                }
+            }
+            SendError::Transient { code, detail, .. } | SendError::Permanent { code, detail } => {
+                SendOutcome::Failed {
+                    error_code: code,
+                    detail,
+                }
+            }
+            SendError::OutsideWindow => SendOutcome::Failed {
+                error_code: Some(63016),
+                detail: "outside the 24-hour window".into(),
+            },
+            SendError::NoAccount(account) => SendOutcome::Failed {
+                error_code: None,
+                detail: format!("no auth token for Twilio account {account} (TWILIO_AUTH_TOKENS)"),
+            },
+        }
+    }
+
+    /// Waits for `sender`'s next slot: messages go at least `1/rate` seconds apart, so no
+    /// second ever holds more than `rate` of them.
+    async fn wait_turn(&self, sender: &str, rate: u32) {
+        let gap = StdDuration::from_secs_f64(1.0 / f64::from(rate.max(1)));
+        let at = {
+            let mut pace = self.pace.lock().unwrap_or_else(|p| p.into_inner());
+            let now = Instant::now();
+            let next = pace.entry(sender.to_owned()).or_insert(now);
+            let at = (*next).max(now);
+            *next = at + gap;
+            at
+        };
+        tokio::time::sleep_until(at).await;
+    }
+}
+
+/// Marks a message found already sent (not counted as a new send).
+const RECOVERED: &str = "recovered";
+
+fn via_of(body: &Body) -> &'static str {
+    match body {
+        Body::Session { .. } => "session",
+        Body::Template { .. } => "template",
+    }
+}
+
+/// The tenant's approved template for `stage` in `lang`, else in its default language.
+fn template_for(tenant: &Tenant, stage: Stage, lang: Lang) -> Option<&str> {
+    let by_lang = tenant.reminders.templates.get(&stage)?;
+    by_lang
+        .get(&lang)
+        .or_else(|| tenant.languages.first().and_then(|l| by_lang.get(l)))
+        .map(String::as_str)
+}
+
+/// Exponential backoff with jitter: about 2 s, 4 s, 8 s … capped at 10 minutes.
+fn backoff(attempts: u32) -> Duration {
+    let base = 2_i64.saturating_pow(attempts.clamp(1, 12)).min(600);
+    let mut byte = [0u8; 1];
+    let jitter = if getrandom::fill(&mut byte).is_ok() {
+        i64::from(byte[0]) * base * 250 / 255 // up to +25%
+    } else {
+        0
+    };
+    Duration::milliseconds(base * 1000 + jitter)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        assert!(backoff(1) >= Duration::seconds(2) && backoff(1) <= Duration::milliseconds(2500));
+        assert!(backoff(3) >= Duration::seconds(8));
+        assert!(backoff(30) <= Duration::seconds(750));
+    }
+}

@@ -1,0 +1,479 @@
+//! Lifecycle messages: when each is due and what it says (pure).
+//!
+//! A booking made, moved or cancelled rewrites its rows in the outbox in the same
+//! transaction (see `Store::confirm`); the dispatcher ([`crate::dispatch`]) sends them. The
+//! text is rendered at send time from the booking as it then stands, so a reminder can never
+//! carry a stale time.
+//!
+//! Times are planned on the tenant's wall clock: the day-before reminder goes at the same
+//! local time the day before (or at the tenant's chosen hour), which across a DST change is
+//! 23 or 25 hours earlier, not 24. Quiet hours delay a message to their end, never drop it.
+
+use chrono::{DateTime, Days, Duration, LocalResult, NaiveDateTime, TimeZone, Utc};
+use chrono_tz::Tz;
+use serde_json::json;
+use slotline_shared::i18n::{self, Lang};
+use slotline_shared::render::{Opt, Reply};
+
+use crate::model::{QuietHours, Reservation, Stage, Tenant};
+
+/// A message to put in the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Planned {
+    /// Which message.
+    pub stage: Stage,
+    /// When it is meant for.
+    pub due_at: DateTime<Utc>,
+    /// When it may go: `due_at`, or the end of quiet hours.
+    pub send_at: DateTime<Utc>,
+}
+
+/// The UTC instant of a local wall-clock time; a time skipped by a DST jump moves forward
+/// by the jump, a repeated one takes its first occurrence.
+pub fn local_to_utc(zone: Tz, local: NaiveDateTime) -> DateTime<Utc> {
+    match zone.from_local_datetime(&local) {
+        LocalResult::Single(t) => t.with_timezone(&Utc),
+        LocalResult::Ambiguous(first, _) => first.with_timezone(&Utc),
+        LocalResult::None => {
+            let later = local + Duration::hours(1);
+            zone.from_local_datetime(&later)
+                .earliest()
+                .map_or_else(|| later.and_utc(), |t| t.with_timezone(&Utc))
+        }
+    }
+}
+
+/// `at`, or the end of the quiet hours it falls in.
+pub fn after_quiet_hours(zone: Tz, quiet: Option<QuietHours>, at: DateTime<Utc>) -> DateTime<Utc> {
+    let Some(q) = quiet else {
+        return at;
+    };
+    let local = at.with_timezone(&zone).naive_local();
+    let time = local.time();
+    let quiet_now = if q.from < q.to {
+        time >= q.from && time < q.to
+    } else {
+        time >= q.from || time < q.to
+    };
+    if !quiet_now {
+        return at;
+    }
+    // The end is today if it is still ahead of us, otherwise tomorrow.
+    let mut end_date = local.date();
+    if time >= q.to {
+        end_date = end_date.checked_add_days(Days::new(1)).unwrap_or(end_date);
+    }
+    local_to_utc(zone, end_date.and_time(q.to))
+}
+
+/// The last minute before the quiet hours `at` falls in began.
+fn before_quiet_hours(
+    zone: Tz,
+    quiet: Option<QuietHours>,
+    at: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    let q = quiet?;
+    let local = at.with_timezone(&zone).naive_local();
+    // The quiet period began today if its start is behind us today, else yesterday.
+    let mut start_date = local.date();
+    if local.time() < q.from {
+        start_date = start_date.checked_sub_days(Days::new(1))?;
+    }
+    Some(local_to_utc(zone, start_date.and_time(q.from)) - Duration::minutes(1))
+}
+
+fn planned(tenant: &Tenant, stage: Stage, due_at: DateTime<Utc>) -> Planned {
+    Planned {
+        stage,
+        due_at,
+        send_at: after_quiet_hours(tenant.zone, tenant.reminders.quiet_hours, due_at),
+    }
+}
+
+/// The messages a confirmed booking should produce, from `now` on. `confirmation` is false
+/// when the customer booked in WhatsApp and the conversation has confirmed already.
+pub fn plan_booking(
+    tenant: &Tenant,
+    booking: &Reservation,
+    now: DateTime<Utc>,
+    confirmation: bool,
+) -> Vec<Planned> {
+    let r = &tenant.reminders;
+    let mut out = Vec::new();
+    if confirmation && r.confirmation {
+        out.push(planned(tenant, Stage::Confirmation, now));
+    }
+    if r.day_before {
+        let local = booking.start.with_timezone(&tenant.zone).naive_local();
+        let day = local.date().checked_sub_days(Days::new(1));
+        let time = r.day_before_at.unwrap_or(local.time());
+        if let Some(day) = day {
+            let due = local_to_utc(tenant.zone, day.and_time(time));
+            // Booked less than a day ahead: the short reminder is enough.
+            if due > now && due < booking.start {
+                out.push(planned(tenant, Stage::DayBefore, due));
+            }
+        }
+    }
+    if r.shortly_before {
+        let due = booking.start - Duration::minutes(i64::from(r.shortly_before_min));
+        if due > now {
+            // Quiet hours must not push a "see you soon" past the visit itself: it goes just
+            // before they begin instead (or, if that is past too, when it is due).
+            let mut p = planned(tenant, Stage::ShortlyBefore, due);
+            if p.send_at >= booking.start {
+                p.send_at = before_quiet_hours(tenant.zone, r.quiet_hours, due)
+                    .filter(|t| *t > now)
+                    .unwrap_or(due);
+            }
+            out.push(p);
+        }
+    }
+    if r.follow_up {
+        let due = booking.end + Duration::minutes(i64::from(r.follow_up_after_min));
+        out.push(planned(tenant, Stage::FollowUp, due.max(now)));
+    }
+    if r.re_engage {
+        let due = booking.end + Duration::days(i64::from(r.re_engage_after_days));
+        out.push(planned(tenant, Stage::ReEngage, due.max(now)));
+    }
+    out
+}
+
+/// The messages a booking marked absent should produce.
+pub fn plan_no_show(tenant: &Tenant, now: DateTime<Utc>) -> Vec<Planned> {
+    if tenant.reminders.no_show {
+        vec![planned(tenant, Stage::NoShow, now)]
+    } else {
+        Vec::new()
+    }
+}
+
+/// What a message is about, for its text.
+#[derive(Debug, Clone)]
+pub struct Facts {
+    /// Business name.
+    pub business: String,
+    /// Service name.
+    pub service: String,
+    /// Provider name.
+    pub provider: String,
+    /// Start of the visit.
+    pub start: DateTime<Utc>,
+    /// The tenant's zone.
+    pub zone: Tz,
+    /// Booking reference.
+    pub reference: String,
+}
+
+impl Facts {
+    fn when(&self, lang: Lang) -> String {
+        let local = self.start.with_timezone(&self.zone).naive_local();
+        i18n::when(lang, local.date(), local.time())
+    }
+}
+
+fn text(stage: Stage, lang: Lang) -> &'static str {
+    use Lang::*;
+    use Stage::*;
+    match (stage, lang) {
+        (Confirmation, En) => {
+            "{business}: your {service} with {provider} is booked for {when}. Reference {reference}."
+        }
+        (Confirmation, Es) => {
+            "{business}: tu {service} con {provider} está reservado para el {when}. Referencia {reference}."
+        }
+        (Confirmation, Pt) => {
+            "{business}: o seu {service} com {provider} está marcado para {when}. Referência {reference}."
+        }
+        (DayBefore, En) => {
+            "Reminder from {business}: {service} with {provider} tomorrow, {when}. Will you come?"
+        }
+        (DayBefore, Es) => {
+            "Recordatorio de {business}: {service} con {provider} mañana, {when}. ¿Vienes?"
+        }
+        (DayBefore, Pt) => "Lembrete de {business}: {service} com {provider} amanhã, {when}. Vem?",
+        (ShortlyBefore, En) => "See you soon at {business}: {service} with {provider}, {when}.",
+        (ShortlyBefore, Es) => {
+            "Te esperamos pronto en {business}: {service} con {provider}, {when}."
+        }
+        (ShortlyBefore, Pt) => "Até já em {business}: {service} com {provider}, {when}.",
+        (FollowUp, En) => {
+            "Thank you for visiting {business}! How was your {service} with {provider}? Rate it from 1 to 5 stars."
+        }
+        (FollowUp, Es) => {
+            "¡Gracias por visitar {business}! ¿Qué tal tu {service} con {provider}? Puntúalo de 1 a 5 estrellas."
+        }
+        (FollowUp, Pt) => {
+            "Obrigado pela visita a {business}! Como foi o seu {service} com {provider}? Avalie de 1 a 5 estrelas."
+        }
+        (NoShow, En) => {
+            "We missed you at {business} for your {service} ({when}). Would you like another time?"
+        }
+        (NoShow, Es) => {
+            "Te echamos de menos en {business} para tu {service} ({when}). ¿Quieres otra hora?"
+        }
+        (NoShow, Pt) => {
+            "Sentimos a sua falta em {business} para o {service} ({when}). Quer outro horário?"
+        }
+        (ReEngage, En) => {
+            "It has been a while since your last visit to {business}. Shall we book your next {service}?"
+        }
+        (ReEngage, Es) => {
+            "Hace tiempo de tu última visita a {business}. ¿Reservamos tu próximo {service}?"
+        }
+        (ReEngage, Pt) => {
+            "Já passou algum tempo desde a sua última visita a {business}. Marcamos o próximo {service}?"
+        }
+    }
+}
+
+fn button(key: &str, lang: Lang) -> &'static str {
+    use Lang::*;
+    match (key, lang) {
+        ("confirm", En) => "Confirm",
+        ("confirm", Es) => "Confirmar",
+        ("confirm", Pt) => "Confirmar",
+        ("reschedule", En) => "Reschedule",
+        ("reschedule", Es) => "Cambiar hora",
+        ("reschedule", Pt) => "Remarcar",
+        ("cancel", En) => "Cancel",
+        ("cancel", Es) => "Cancelar",
+        ("cancel", Pt) => "Cancelar",
+        ("book", En) => "Book",
+        ("book", Es) => "Reservar",
+        ("book", Pt) => "Marcar",
+        ("stars", En) => "Rate",
+        ("stars", Es) => "Puntuar",
+        _ => "Avaliar",
+    }
+}
+
+/// The session message for `stage` (inside the 24-hour window): text with buttons whose
+/// ids the conversation knows (`rem:<action>:<reference>`, `rate:<reference>:<n>`, `book`).
+pub fn render(stage: Stage, lang: Lang, facts: &Facts) -> Reply {
+    let when = facts.when(lang);
+    let body = i18n::fill(
+        text(stage, lang),
+        &[
+            ("business", &facts.business),
+            ("service", &facts.service),
+            ("provider", &facts.provider),
+            ("when", &when),
+            ("reference", &facts.reference),
+        ],
+    );
+    let reference = &facts.reference;
+    let options = match stage {
+        Stage::Confirmation => ["reschedule", "cancel"]
+            .iter()
+            .map(|a| Opt::new(format!("rem:{a}:{reference}"), button(a, lang)))
+            .collect(),
+        Stage::DayBefore | Stage::ShortlyBefore => ["confirm", "reschedule", "cancel"]
+            .iter()
+            .map(|a| Opt::new(format!("rem:{a}:{reference}"), button(a, lang)))
+            .collect(),
+        Stage::FollowUp => (1..=5)
+            .rev()
+            .map(|n| Opt::new(format!("rate:{reference}:{n}"), "★".repeat(n)))
+            .collect(),
+        Stage::NoShow | Stage::ReEngage => vec![Opt::new("book", button("book", lang))],
+    };
+    Reply {
+        text: body,
+        options,
+        list_button: button("stars", lang).to_owned(),
+        media_url: None,
+    }
+}
+
+/// `ContentVariables` for an approved template, the same for every stage:
+/// `1` business, `2` service, `3` provider, `4` local date and time, `5` reference.
+pub fn variables(lang: Lang, facts: &Facts) -> String {
+    json!({
+        "1": facts.business,
+        "2": facts.service,
+        "3": facts.provider,
+        "4": facts.when(lang),
+        "5": facts.reference,
+    })
+    .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Reminders, Status};
+    use chrono::{NaiveDate, NaiveTime};
+    use chrono_tz::Europe::Madrid;
+
+    fn tenant(reminders: Reminders) -> Tenant {
+        let mut t = crate::conformance::tenant("salon");
+        t.reminders = reminders;
+        t
+    }
+
+    fn booking_at(local: NaiveDateTime, minutes: i64) -> Reservation {
+        let start = local_to_utc(Madrid, local);
+        Reservation {
+            id: "r1".into(),
+            reference: Some("SL-TEST".into()),
+            tenant: "salon".into(),
+            provider: "maria".into(),
+            service: "haircut".into(),
+            customer: slotline_shared::phone::PhoneNumber::parse("+34600111222").unwrap(),
+            start,
+            end: start + Duration::minutes(minutes),
+            block_start: start,
+            block_end: start + Duration::minutes(minutes),
+            status: Status::Confirmed,
+            expires_at: None,
+            deposit: None,
+            created_at: start - Duration::days(3),
+        }
+    }
+
+    fn local(y: i32, m: u32, d: u32, h: u32, min: u32) -> NaiveDateTime {
+        NaiveDate::from_ymd_opt(y, m, d)
+            .unwrap()
+            .and_hms_opt(h, min, 0)
+            .unwrap()
+    }
+
+    /// The plan as (stage, local send time) pairs.
+    fn plan_local(t: &Tenant, b: &Reservation, now: DateTime<Utc>) -> Vec<(Stage, NaiveDateTime)> {
+        plan_booking(t, b, now, true)
+            .into_iter()
+            .map(|p| (p.stage, p.send_at.with_timezone(&Madrid).naive_local()))
+            .collect()
+    }
+
+    #[test]
+    fn a_booking_plans_each_message_at_its_local_time() {
+        let t = tenant(Reminders::default());
+        let b = booking_at(local(2026, 12, 10, 11, 0), 30);
+        let now = local_to_utc(Madrid, local(2026, 12, 1, 12, 0));
+        assert_eq!(
+            plan_local(&t, &b, now),
+            vec![
+                (Stage::Confirmation, local(2026, 12, 1, 12, 0)),
+                (Stage::DayBefore, local(2026, 12, 9, 11, 0)),
+                (Stage::ShortlyBefore, local(2026, 12, 10, 9, 0)),
+                (Stage::FollowUp, local(2026, 12, 10, 13, 30)),
+                (Stage::ReEngage, local(2027, 1, 9, 11, 30)),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_day_before_keeps_the_wall_clock_across_a_dst_change() {
+        let t = tenant(Reminders::default());
+        // Madrid leaves summer time on Sunday 25 October 2026 at 03:00 → 02:00.
+        let b = booking_at(local(2026, 10, 25, 10, 0), 30);
+        let now = local_to_utc(Madrid, local(2026, 10, 20, 12, 0));
+        let plan = plan_booking(&t, &b, now, false);
+        let day_before = plan.iter().find(|p| p.stage == Stage::DayBefore).unwrap();
+        assert_eq!(
+            day_before.send_at.with_timezone(&Madrid).naive_local(),
+            local(2026, 10, 24, 10, 0)
+        );
+        // 25 hours of real time, not 24.
+        assert_eq!(b.start - day_before.send_at, Duration::hours(25));
+        // And into summer time (29 March 2026, 02:00 → 03:00): 23 hours.
+        let b = booking_at(local(2026, 3, 29, 10, 0), 30);
+        let now = local_to_utc(Madrid, local(2026, 3, 20, 12, 0));
+        let plan = plan_booking(&t, &b, now, false);
+        let day_before = plan.iter().find(|p| p.stage == Stage::DayBefore).unwrap();
+        assert_eq!(b.start - day_before.send_at, Duration::hours(23));
+    }
+
+    #[test]
+    fn quiet_hours_delay_to_their_end_and_never_drop() {
+        let t = tenant(Reminders::default()); // quiet 21:00–09:00
+        // A 08:30 visit: the day-before reminder (08:30) waits until 09:00; the short one
+        // (06:30) would land after the visit if delayed, so it goes before the quiet hours
+        // began, at 20:59 the evening before.
+        let b = booking_at(local(2026, 12, 10, 8, 30), 60);
+        let now = local_to_utc(Madrid, local(2026, 12, 1, 22, 15));
+        assert_eq!(
+            plan_local(&t, &b, now),
+            vec![
+                (Stage::Confirmation, local(2026, 12, 2, 9, 0)),
+                (Stage::DayBefore, local(2026, 12, 9, 9, 0)),
+                (Stage::ShortlyBefore, local(2026, 12, 9, 20, 59)),
+                (Stage::FollowUp, local(2026, 12, 10, 11, 30)),
+                (Stage::ReEngage, local(2027, 1, 9, 9, 30)),
+            ]
+        );
+        // Quiet hours within one day (13:00–15:00) work too.
+        let q = QuietHours {
+            from: NaiveTime::from_hms_opt(13, 0, 0).unwrap(),
+            to: NaiveTime::from_hms_opt(15, 0, 0).unwrap(),
+        };
+        let at = local_to_utc(Madrid, local(2026, 12, 1, 14, 0));
+        assert_eq!(
+            after_quiet_hours(Madrid, Some(q), at),
+            local_to_utc(Madrid, local(2026, 12, 1, 15, 0))
+        );
+    }
+
+    #[test]
+    fn switched_off_stages_and_past_times_are_not_planned() {
+        let t = tenant(Reminders {
+            follow_up: false,
+            re_engage: false,
+            quiet_hours: None,
+            day_before_at: NaiveTime::from_hms_opt(18, 0, 0),
+            ..Reminders::default()
+        });
+        // Booked at 19:00 for tomorrow 10:00: the 18:00 day-before reminder is past.
+        let b = booking_at(local(2026, 12, 10, 10, 0), 30);
+        let now = local_to_utc(Madrid, local(2026, 12, 9, 19, 0));
+        assert_eq!(
+            plan_local(&t, &b, now),
+            vec![
+                (Stage::Confirmation, local(2026, 12, 9, 19, 0)),
+                (Stage::ShortlyBefore, local(2026, 12, 10, 8, 0)),
+            ]
+        );
+        // Booked at 17:00: the 18:00 reminder is still ahead.
+        let now = local_to_utc(Madrid, local(2026, 12, 9, 17, 0));
+        assert!(plan_local(&t, &b, now).contains(&(Stage::DayBefore, local(2026, 12, 9, 18, 0))));
+    }
+
+    #[test]
+    fn reminders_carry_the_booking_and_its_actions_in_every_language() {
+        let facts = Facts {
+            business: "Salon Bella".into(),
+            service: "Haircut".into(),
+            provider: "Maria".into(),
+            start: local_to_utc(Madrid, local(2026, 12, 10, 11, 0)),
+            zone: Madrid,
+            reference: "SL-7K3Q".into(),
+        };
+        for lang in Lang::ALL {
+            let r = render(Stage::DayBefore, lang, &facts);
+            assert!(
+                r.text.contains("Salon Bella") && r.text.contains("11"),
+                "{}",
+                r.text
+            );
+            let ids: Vec<_> = r.options.iter().map(|o| o.id.as_str()).collect();
+            assert_eq!(
+                ids,
+                [
+                    "rem:confirm:SL-7K3Q",
+                    "rem:reschedule:SL-7K3Q",
+                    "rem:cancel:SL-7K3Q"
+                ]
+            );
+            assert!(slotline_shared::render::interactive(&r).is_some());
+            let rate = render(Stage::FollowUp, lang, &facts);
+            assert_eq!(rate.options.len(), 5);
+            assert_eq!(rate.options[0].id, "rate:SL-7K3Q:5");
+        }
+        let vars: serde_json::Value = serde_json::from_str(&variables(Lang::Es, &facts)).unwrap();
+        assert_eq!(vars["5"], "SL-7K3Q");
+        assert_eq!(vars["1"], "Salon Bella");
+    }
+}

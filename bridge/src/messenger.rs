@@ -1,0 +1,361 @@
+//! The `Messenger` port and its Twilio adapter: how lifecycle messages reach WhatsApp.
+//!
+//! [`TwilioMessenger`] speaks Twilio's REST API as the project's contract sheet describes
+//! it: Basic auth per account, form-encoded `Messages.json`, `ContentSid` +
+//! `ContentVariables` for approved templates, and the Content API for session messages with
+//! buttons (one content resource per distinct message, cached). It can also list what was
+//! sent to a customer since a time, so a message whose sender died mid-send is looked up
+//! rather than sent twice (Twilio has no idempotency key for outbound messages).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use slotline_shared::i18n::Lang;
+use slotline_shared::phone::PhoneNumber;
+use slotline_shared::render::{self, Reply};
+use slotline_shared::twilio::content::{self, MessageContent};
+
+/// What to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Body {
+    /// A session message (inside the 24-hour window), with buttons if it has options.
+    Session {
+        /// The message.
+        reply: Reply,
+        /// Its language (for the content resource).
+        lang: Lang,
+    },
+    /// An approved template.
+    Template {
+        /// `HX…`.
+        sid: String,
+        /// `ContentVariables` JSON.
+        variables: String,
+    },
+}
+
+/// One outgoing message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outgoing {
+    /// The Twilio account sending it.
+    pub account_sid: String,
+    /// The business's WhatsApp number.
+    pub from: PhoneNumber,
+    /// The customer.
+    pub to: PhoneNumber,
+    /// The content.
+    pub body: Body,
+    /// Where Twilio reports its delivery.
+    pub status_callback: Option<String>,
+}
+
+/// Why a send did not go through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendError {
+    /// Worth retrying (429, 5xx, network): after `retry_after` if Twilio said.
+    Transient {
+        /// Twilio's error code.
+        code: Option<u32>,
+        /// What happened.
+        detail: String,
+        /// `Retry-After`, if given.
+        retry_after: Option<Duration>,
+    },
+    /// Twilio refused it for good (bad number, blocked, unknown template…).
+    Permanent {
+        /// Twilio's error code.
+        code: Option<u32>,
+        /// What happened.
+        detail: String,
+    },
+    /// 63016: outside the customer-service window; only a template may go.
+    OutsideWindow,
+    /// No credentials for the account.
+    NoAccount(String),
+}
+
+/// A message Twilio has on record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentRecord {
+    /// `SM…`.
+    pub sid: String,
+    /// Its text as Twilio rendered it.
+    pub body: String,
+    /// When Twilio created it.
+    pub created: DateTime<Utc>,
+}
+
+/// Sends messages to customers.
+#[async_trait]
+pub trait Messenger: Send + Sync + 'static {
+    /// Sends one message; Twilio's `MessageSid` on success.
+    async fn send(&self, message: &Outgoing) -> Result<String, SendError>;
+    /// The sid of a message already sent with this content since `since`, if any.
+    async fn already_sent(
+        &self,
+        message: &Outgoing,
+        since: DateTime<Utc>,
+    ) -> Result<Option<String>, SendError>;
+}
+
+/// Twilio's REST and Content APIs.
+pub struct TwilioMessenger {
+    http: reqwest::Client,
+    api_url: String,
+    content_url: String,
+    /// Auth tokens by `AccountSid`.
+    tokens: HashMap<String, String>,
+    /// Content resources made for session messages: request JSON → `HX…`.
+    contents: Mutex<HashMap<String, String>>,
+    /// Approved templates' text, for finding a message already sent: `HX…` → body.
+    template_texts: Mutex<HashMap<String, String>>,
+}
+
+/// How long one Twilio call may take.
+const CALL_TIMEOUT: Duration = Duration::from_secs(10);
+
+impl TwilioMessenger {
+    /// A client for the given API bases and `AccountSid` → auth token pairs.
+    pub fn new(api_url: &str, content_url: &str, tokens: HashMap<String, String>) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(CALL_TIMEOUT)
+            .pool_max_idle_per_host(64)
+            .build()
+            .unwrap_or_default();
+        Self {
+            http,
+            api_url: api_url.trim_end_matches('/').to_owned(),
+            content_url: content_url.trim_end_matches('/').to_owned(),
+            tokens,
+            contents: Mutex::new(HashMap::new()),
+            template_texts: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn token(&self, account: &str) -> Result<&str, SendError> {
+        self.tokens
+            .get(account)
+            .map(String::as_str)
+            .ok_or_else(|| SendError::NoAccount(account.to_owned()))
+    }
+
+    async fn call(
+        &self,
+        account: &str,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Value, SendError> {
+        let token = self.token(account)?;
+        let response = request
+            .basic_auth(account, Some(token))
+            .send()
+            .await
+            .map_err(|e| SendError::Transient {
+                code: None,
+                detail: format!("Twilio unreachable: {e}"),
+                retry_after: None,
+            })?;
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get("Retry-After")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let json: Value = response.json().await.unwrap_or_default();
+        if (200..300).contains(&status) {
+            return Ok(json);
+        }
+        let code = json["code"].as_u64().and_then(|c| u32::try_from(c).ok());
+        let detail = format!(
+            "Twilio answered {status}: {}",
+            json["message"].as_str().unwrap_or("no message")
+        );
+        Err(match (status, code) {
+            (_, Some(63016)) => SendError::OutsideWindow,
+            (429 | 500..=599, _) => SendError::Transient {
+                code,
+                detail,
+                retry_after,
+            },
+            _ => SendError::Permanent { code, detail },
+        })
+    }
+
+    /// The content resource for a session message with buttons (made once).
+    async fn content_for(
+        &self,
+        account: &str,
+        reply: &Reply,
+        lang: Lang,
+    ) -> Result<Option<String>, SendError> {
+        let Some(request) = content::create_request(reply, lang, "slotline_lifecycle") else {
+            return Ok(None);
+        };
+        let key = request.to_string();
+        if let Some(sid) = lock(&self.contents).get(&key).cloned() {
+            return Ok(Some(sid));
+        }
+        let answer = self
+            .call(
+                account,
+                self.http
+                    .post(format!("{}/v1/Content", self.content_url))
+                    .header("Content-Type", "application/json")
+                    .body(key.clone()),
+            )
+            .await?;
+        let sid = answer["sid"]
+            .as_str()
+            .ok_or_else(|| SendError::Permanent {
+                code: None,
+                detail: "Twilio gave no content sid".into(),
+            })?
+            .to_owned();
+        lock(&self.contents).insert(key, sid.clone());
+        Ok(Some(sid))
+    }
+
+    /// The text Twilio shows for a message: a session message's own text, or an approved
+    /// template's, filled in.
+    async fn expected_body(&self, message: &Outgoing) -> Result<String, SendError> {
+        match &message.body {
+            Body::Session { reply, .. } => Ok(if reply.options.is_empty() {
+                reply.text.clone()
+            } else {
+                render::interactive(reply).map_or_else(
+                    || reply.text.clone(),
+                    |i| match i {
+                        render::Interactive::QuickReply { body, .. }
+                        | render::Interactive::ListPicker { body, .. } => body,
+                    },
+                )
+            }),
+            Body::Template { sid, variables } => {
+                let cached = lock(&self.template_texts).get(sid).cloned();
+                let text = match cached {
+                    Some(text) => text,
+                    None => {
+                        let content = self
+                            .call(
+                                &message.account_sid,
+                                self.http
+                                    .get(format!("{}/v1/Content/{sid}", self.content_url)),
+                            )
+                            .await?;
+                        let types = &content["types"];
+                        let text = ["twilio/quick-reply", "twilio/text", "twilio/call-to-action"]
+                            .iter()
+                            .find_map(|t| types[*t]["body"].as_str())
+                            .unwrap_or_default()
+                            .to_owned();
+                        lock(&self.template_texts).insert(sid.clone(), text.clone());
+                        text
+                    }
+                };
+                let vars: HashMap<String, String> =
+                    serde_json::from_str(variables).unwrap_or_default();
+                Ok(vars
+                    .iter()
+                    .fold(text, |acc, (k, v)| acc.replace(&format!("{{{{{k}}}}}"), v)))
+            }
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn whatsapp(number: &PhoneNumber) -> String {
+    format!("whatsapp:{}", number.as_e164())
+}
+
+#[async_trait]
+impl Messenger for TwilioMessenger {
+    async fn send(&self, message: &Outgoing) -> Result<String, SendError> {
+        let account = message.account_sid.as_str();
+        let (to, from) = (whatsapp(&message.to), whatsapp(&message.from));
+        let callback = message.status_callback.as_deref();
+        let form = match &message.body {
+            Body::Session { reply, lang } => match self.content_for(account, reply, *lang).await? {
+                Some(sid) => {
+                    content::message_form(&to, &from, MessageContent::Template(&sid), callback)
+                }
+                None => {
+                    content::message_form(&to, &from, MessageContent::Text(&reply.text), callback)
+                }
+            },
+            Body::Template { sid, variables } => content::message_form(
+                &to,
+                &from,
+                MessageContent::Approved { sid, variables },
+                callback,
+            ),
+        };
+        let answer = self
+            .call(
+                account,
+                self.http
+                    .post(format!(
+                        "{}/2010-04-01/Accounts/{account}/Messages.json",
+                        self.api_url
+                    ))
+                    .header("Content-Type", "application/x-www-form-urlencoded")
+                    .body(form),
+            )
+            .await?;
+        answer["sid"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| SendError::Transient {
+                code: None,
+                detail: "Twilio gave no message sid".into(),
+                retry_after: None,
+            })
+    }
+
+    async fn already_sent(
+        &self,
+        message: &Outgoing,
+        since: DateTime<Utc>,
+    ) -> Result<Option<String>, SendError> {
+        let account = message.account_sid.as_str();
+        let expected = self.expected_body(message).await?;
+        let query = [
+            ("To", whatsapp(&message.to)),
+            ("From", whatsapp(&message.from)),
+            ("DateSent>", since.format("%Y-%m-%d").to_string()),
+            ("PageSize", "100".to_owned()),
+        ];
+        let answer = self
+            .call(
+                account,
+                self.http
+                    .get(format!(
+                        "{}/2010-04-01/Accounts/{account}/Messages.json",
+                        self.api_url
+                    ))
+                    .query(&query),
+            )
+            .await?;
+        let found = answer["messages"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|m| {
+                let created = DateTime::parse_from_rfc2822(m["date_created"].as_str()?).ok()?;
+                Some(SentRecord {
+                    sid: m["sid"].as_str()?.to_owned(),
+                    body: m["body"].as_str().unwrap_or_default().to_owned(),
+                    created: created.with_timezone(&Utc),
+                })
+            })
+            // Twilio's dates have whole seconds.
+            .find(|m| m.body == expected && m.created >= since - chrono::Duration::seconds(1));
+        Ok(found.map(|m| m.sid))
+    }
+}
