@@ -546,6 +546,9 @@ async fn the_openapi_file_describes_every_admin_route() {
         "/admin/tenants/{tenant}/bookings",
         "/admin/tenants/{tenant}/customers",
         "/admin/tenants/{tenant}/deliveries",
+        "/admin/tenants/{tenant}/outbox",
+        "/admin/tenants/{tenant}/bookings/{reference}/no-show",
+        "/internal/cron/tick",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} undocumented");
     }

@@ -667,6 +667,80 @@ fn delivery_reports_are_recorded_forward_only(ctx: &Ctx) -> Result<(), Failed> {
     })
 }
 
+/// The day-before reminder of a booking made on WhatsApp reaches the customer with buttons;
+/// tapping its "Cancel" cancels that booking. STOP is recorded by the bridge.
+fn a_reminder_is_answered_with_its_cancel_button(ctx: &Ctx) -> Result<(), Failed> {
+    const REMIND: &str = "+15550007777";
+    // Due two minutes from now (whole minutes), the day before the booking.
+    let due = chrono::Utc::now().with_timezone(&chrono_tz::Europe::Madrid) + Duration::minutes(2);
+    let visit = due.date_naive() + Duration::days(1);
+    let tenant = json!({"id": "remind", "name": "Remind Salon", "zone": "Europe/Madrid",
+        "numbers": [REMIND], "policy": {"min_notice_min": 0},
+        "reminders": {"day_before_at": due.format("%H:%M").to_string(), "quiet_hours": null}});
+    open_every_day(ctx, tenant, "trim", "lea")?;
+    let phone = ctx.customer_of(REMIND);
+    let date = format!("{:02}/{:02}", visit.day(), visit.month());
+    says(
+        &phone,
+        &format!("trim on {date} at 10am"),
+        &["Please confirm"],
+    )?;
+    let booked = says(&phone, "confirm", &["Booked!"])?;
+    let reference = booked
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+        .find(|w| w.starts_with("SL-"))
+        .ok_or("no reference")?
+        .to_owned();
+    let cancel = format!("rem:cancel:{reference}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(150);
+    let reminder = loop {
+        let sent = ctx.stack.twilio.sent_to(&phone.number);
+        if let Some(m) = sent.iter().find(|m| m.option_ids().contains(&cancel)) {
+            break m.clone();
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(format!("no reminder within 150 s; sent: {sent:?}").into());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    };
+    check(reminder.text.contains("Reminder from Remind Salon"), || {
+        format!("reminder text: {}", reminder.text)
+    })?;
+    let asked = phone.tap_button(&cancel, "Cancel")?.messages().join("\n");
+    check(asked.contains("10:00"), || {
+        format!("cancel prompt: {asked}")
+    })?;
+    says(&phone, "yes", &["Cancelled", &reference])?;
+    let (_, bookings) = ctx.stack.admin(
+        "GET",
+        &format!("/admin/tenants/remind/bookings?from={visit}&to={visit}"),
+        None,
+    );
+    let status = bookings
+        .as_array()
+        .and_then(|l| l.iter().find(|b| b["reference"] == reference.as_str()))
+        .map(|b| b["status"].clone());
+    check(status == Some(json!("cancelled")), || {
+        format!("booking not cancelled: {bookings}")
+    })?;
+    // STOP reaches the bridge, which then sends nothing more.
+    says(&phone, "STOP", &[])?;
+    let (_, customers) = ctx
+        .stack
+        .admin("GET", "/admin/tenants/remind/customers", None);
+    let me = customers
+        .as_array()
+        .and_then(|l| {
+            l.iter()
+                .find(|c| c["phone"] == phone.number.as_str())
+                .cloned()
+        })
+        .ok_or_else(|| format!("customer unknown to the bridge: {customers}"))?;
+    check(me["opted_out"] == true, || {
+        format!("opt-out not recorded: {me}")
+    })
+}
+
 /// A tenant with buttons and lists on, one service and one provider working every day.
 const TAP: &str = "+15550008888";
 
@@ -895,6 +969,10 @@ fn main() {
         (
             "a_lapsed_hold_is_announced_by_rest",
             a_lapsed_hold_is_announced_by_rest,
+        ),
+        (
+            "a_reminder_is_answered_with_its_cancel_button",
+            a_reminder_is_answered_with_its_cancel_button,
         ),
         (
             "bookings_at_several_tenants_of_a_shared_number_offer_a_short_list",

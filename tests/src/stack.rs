@@ -148,7 +148,7 @@ impl Stack {
             _temp: temp,
         };
 
-        let bridge = bridge_command(&dir, bridge_port, options.seed_demo);
+        let bridge = stack.bridge_command(options.seed_demo);
         stack.spawn("bridge", bridge, &dir.join("bridge.log"))?;
 
         let root = paths::root();
@@ -274,9 +274,33 @@ fn launch(what: &'static str, mut command: Command, log: File) -> Result<Child, 
         .map_err(|source| StackError::Spawn { what, source })
 }
 
-fn bridge_command(dir: &Path, port: u16, seed_demo: bool) -> Command {
+impl Stack {
+    /// The bridge's command line: its own folder and port, lifecycle messages sent through
+    /// the Twilio stand-in every second, deliveries reported to the worker.
+    fn bridge_command(&self, seed_demo: bool) -> Command {
+        bridge_command(
+            &self.dir,
+            self.bridge_port,
+            seed_demo,
+            &[
+                ("TWILIO_API_URL", self.twilio.url.clone()),
+                ("TWILIO_CONTENT_URL", self.twilio.url.clone()),
+                ("TWILIO_ACCOUNT_SID", crate::phone::ACCOUNT_SID.to_owned()),
+                ("TWILIO_AUTH_TOKEN", self.auth_token.clone()),
+                ("SLOTLINE_DISPATCH_EVERY_SECS", "1".to_owned()),
+                (
+                    "SLOTLINE_STATUS_CALLBACK_URL",
+                    format!("{}/webhooks/twilio/status", self.public_base_url),
+                ),
+            ],
+        )
+    }
+}
+
+fn bridge_command(dir: &Path, port: u16, seed_demo: bool, vars: &[(&str, String)]) -> Command {
     let mut bridge = Command::new(paths::bridge_bin());
     bridge
+        .envs(vars.iter().map(|(k, v)| (*k, v.as_str())))
         .env("SLOTLINE_BRIDGE_ADDR", format!("127.0.0.1:{port}"))
         .env("SLOTLINE_DATABASE", dir.join("bridge.db"))
         .env("SLOTLINE_WORKER_SECRET", WORKER_SECRET)
@@ -301,11 +325,7 @@ impl Stack {
         let log = File::options()
             .append(true)
             .open(self.dir.join("bridge.log"))?;
-        let child = launch(
-            "bridge",
-            bridge_command(&self.dir, self.bridge_port, false),
-            log,
-        )?;
+        let child = launch("bridge", self.bridge_command(false), log)?;
         if let Some(slot) = self.children.iter_mut().find(|(what, _)| *what == "bridge") {
             slot.1 = child;
         }

@@ -15,7 +15,6 @@ use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
 use serde_json::{Value, json};
-use tiny_http::{Header, Method, Response, Server};
 
 /// One message the stand-in accepted.
 #[derive(Debug, Clone)]
@@ -138,33 +137,45 @@ pub struct TwilioStandIn {
     /// Its base URL, e.g. `http://127.0.0.1:41234`.
     pub url: String,
     world: Arc<Mutex<World>>,
-    server: Arc<Server>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
-fn json_response(status: u16, body: &Value) -> Response<std::io::Cursor<Vec<u8>>> {
-    let header =
-        Header::from_bytes("Content-Type", "application/json").unwrap_or_else(|_| unreachable!());
-    Response::from_data(body.to_string().into_bytes())
-        .with_status_code(status)
-        .with_header(header)
+/// An answer: status and JSON body.
+type Answer = (u16, Value);
+
+fn json_response(status: u16, body: &Value) -> Answer {
+    (status, body.clone())
 }
 
-fn twilio_error(status: u16, code: u32, message: &str) -> Response<std::io::Cursor<Vec<u8>>> {
+fn twilio_error(status: u16, code: u32, message: &str) -> Answer {
     json_response(
         status,
         &json!({"code": code, "message": message, "more_info": format!("https://www.twilio.com/docs/errors/{code}"), "status": status}),
     )
 }
 
+/// One request, as the handler reads it.
+struct Incoming {
+    method: String,
+    /// Path and query.
+    url: String,
+    /// The `Authorization` header.
+    authorization: Option<String>,
+    body: String,
+}
+
+impl Incoming {
+    fn url(&self) -> &str {
+        &self.url
+    }
+}
+
 /// The `(user, password)` of a Basic `Authorization` header.
-fn basic_auth(request: &tiny_http::Request) -> Option<(String, String)> {
+fn basic_auth(request: &Incoming) -> Option<(String, String)> {
     let value = request
-        .headers()
-        .iter()
-        .find(|h| h.field.equiv("Authorization"))?
-        .value
-        .as_str()
+        .authorization
+        .as_deref()?
         .strip_prefix("Basic ")?
         .to_owned();
     let decoded = base64::engine::general_purpose::STANDARD
@@ -175,15 +186,45 @@ fn basic_auth(request: &tiny_http::Request) -> Option<(String, String)> {
     Some((user.to_owned(), password.to_owned()))
 }
 
+/// Serves every request through [`handle`], answering `delay` late if one is set.
+async fn serve(
+    world: Arc<Mutex<World>>,
+    request: axum::extract::Request,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let (parts, body) = request.into_parts();
+    let bytes = axum::body::to_bytes(body, 1 << 20)
+        .await
+        .unwrap_or_default();
+    let incoming = Incoming {
+        method: parts.method.as_str().to_owned(),
+        url: parts
+            .uri
+            .path_and_query()
+            .map_or_else(|| parts.uri.path().to_owned(), |pq| pq.as_str().to_owned()),
+        authorization: parts
+            .headers
+            .get("Authorization")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    };
+    let (status, answer) = handle(&world, &incoming, &incoming.body);
+    let delay = world.lock().map(|w| w.delay).unwrap_or_default();
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    let status = axum::http::StatusCode::from_u16(status)
+        .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+    (status, axum::Json(answer)).into_response()
+}
+
 impl TwilioStandIn {
     /// Starts a stand-in on a free loopback port accepting `accounts` (`AccountSid` → token).
     pub fn start(accounts: &[(&str, &str)]) -> std::io::Result<Self> {
-        let server = Arc::new(Server::http("127.0.0.1:0").map_err(std::io::Error::other)?);
-        let addr = server
-            .server_addr()
-            .to_ip()
-            .ok_or_else(|| std::io::Error::other("the stand-in is not on an IP address"))?;
-        let url = format!("http://{addr}");
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        listener.set_nonblocking(true)?;
+        let url = format!("http://{}", listener.local_addr()?);
         let world = Arc::new(Mutex::new(World {
             accounts: accounts
                 .iter()
@@ -191,27 +232,32 @@ impl TwilioStandIn {
                 .collect(),
             ..World::default()
         }));
-        let (srv, w) = (Arc::clone(&server), Arc::clone(&world));
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let w = Arc::clone(&world);
         let thread = std::thread::spawn(move || {
-            for mut request in srv.incoming_requests() {
-                let mut body = String::new();
-                let _ = request.as_reader().read_to_string(&mut body);
-                let response = handle(&w, &request, &body);
-                let delay = w.lock().map(|w| w.delay).unwrap_or_default();
-                if delay.is_zero() {
-                    let _ = request.respond(response);
-                } else {
-                    std::thread::spawn(move || {
-                        std::thread::sleep(delay);
-                        let _ = request.respond(response);
-                    });
-                }
-            }
+            runtime.block_on(async move {
+                let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+                    return;
+                };
+                let app = axum::Router::new().fallback(move |request: axum::extract::Request| {
+                    let w = Arc::clone(&w);
+                    async move { serve(w, request).await }
+                });
+                let _ = axum::serve(listener, app)
+                    .with_graceful_shutdown(async {
+                        let _ = stopped.await;
+                    })
+                    .await;
+            });
         });
         Ok(Self {
             url,
             world,
-            server,
+            stop: Some(stop),
             thread: Some(thread),
         })
     }
@@ -273,18 +319,16 @@ impl TwilioStandIn {
 
 impl Drop for TwilioStandIn {
     fn drop(&mut self) {
-        self.server.unblock();
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
     }
 }
 
-fn handle(
-    world: &Mutex<World>,
-    request: &tiny_http::Request,
-    body: &str,
-) -> Response<std::io::Cursor<Vec<u8>>> {
+fn handle(world: &Mutex<World>, request: &Incoming, body: &str) -> Answer {
     let Ok(mut w) = world.lock() else {
         return twilio_error(500, 20500, "Internal Server Error");
     };
@@ -296,8 +340,8 @@ fn handle(
         }
         None => false,
     };
-    match (request.method(), path.as_str()) {
-        (Method::Get, "/_standin/messages") => {
+    match (request.method.as_str(), path.as_str()) {
+        ("GET", "/_standin/messages") => {
             let list: Vec<Value> = w
                 .sent
                 .iter()
@@ -305,7 +349,7 @@ fn handle(
                 .collect();
             json_response(200, &Value::Array(list))
         }
-        (Method::Post, "/_standin/fail") => {
+        ("POST", "/_standin/fail") => {
             let query: HashMap<String, String> = form_urlencoded::parse(
                 request
                     .url()
@@ -324,7 +368,7 @@ fn handle(
             w.fail.insert(to, (count, status));
             json_response(200, &json!({"ok": true}))
         }
-        (Method::Get, p) if p.starts_with("/v1/Content/") => {
+        ("GET", p) if p.starts_with("/v1/Content/") => {
             if !authorised(&w, None) {
                 return twilio_error(401, 20003, "Authenticate");
             }
@@ -334,9 +378,7 @@ fn handle(
                 None => twilio_error(404, 20404, "The requested resource was not found"),
             }
         }
-        (Method::Get, p)
-            if p.starts_with("/2010-04-01/Accounts/") && p.ends_with("/Messages.json") =>
-        {
+        ("GET", p) if p.starts_with("/2010-04-01/Accounts/") && p.ends_with("/Messages.json") => {
             let account = p
                 .trim_start_matches("/2010-04-01/Accounts/")
                 .trim_end_matches("/Messages.json")
@@ -367,7 +409,7 @@ fn handle(
                 .collect();
             json_response(200, &json!({"messages": list, "page": 0, "page_size": 50}))
         }
-        (Method::Post, "/v1/Content") => {
+        ("POST", "/v1/Content") => {
             if !authorised(&w, None) {
                 return twilio_error(401, 20003, "Authenticate");
             }
@@ -385,9 +427,7 @@ fn handle(
                 &json!({"sid": sid, "friendly_name": content["friendly_name"], "language": content["language"], "types": content["types"], "variables": {}}),
             )
         }
-        (Method::Post, p)
-            if p.starts_with("/2010-04-01/Accounts/") && p.ends_with("/Messages.json") =>
-        {
+        ("POST", p) if p.starts_with("/2010-04-01/Accounts/") && p.ends_with("/Messages.json") => {
             let account = p
                 .trim_start_matches("/2010-04-01/Accounts/")
                 .trim_end_matches("/Messages.json")

@@ -35,6 +35,10 @@ const BENCHES: &[Bench] = &[
         args: &["bench", "-p", "slotline-bridge", "--bench", "bridge"],
     },
     Bench {
+        name: "dispatch",
+        args: &["bench", "-p", "slotline-bridge", "--bench", "dispatch"],
+    },
+    Bench {
         name: "worker",
         args: &[
             "bench",

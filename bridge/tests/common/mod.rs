@@ -251,3 +251,167 @@ pub fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// Twilio account and token the dispatcher tests use with the stand-in.
+pub const TWILIO_ACCOUNT: &str = "AC0123456789abcdef0123456789abcdef";
+/// Its auth token.
+pub const TWILIO_TOKEN: &str = "twilio-token-for-tests";
+
+/// Writes `tenants` tenants straight into `store`, each with its own WhatsApp number and an
+/// approved template for the short reminder, and `per_tenant` bookings each with a short
+/// reminder due at `now` (to distinct customers). Returns every customer.
+pub async fn seed_due_reminders(
+    store: &dyn Store,
+    tenants: usize,
+    per_tenant: usize,
+    now: DateTime<Utc>,
+    template_sid: &str,
+) -> Vec<slotline_shared::phone::PhoneNumber> {
+    use slotline_bridge::lifecycle::Planned;
+    use slotline_bridge::model::{
+        BookingPolicy, Messaging, ProviderRecord, Reminders, ServiceRecord, Stage, Tenant,
+    };
+    use slotline_bridge::ports::{Candidate, ChangeOutcome, HoldOutcome, NewHold, Planner};
+    use slotline_shared::i18n::Lang;
+
+    let mut customers = Vec::new();
+    for t in 0..tenants {
+        let id = slotline_shared::catalog::TenantId(format!("t{t:02}"));
+        let mut reminders = Reminders {
+            quiet_hours: None,
+            ..Reminders::default()
+        };
+        reminders.templates.insert(
+            Stage::ShortlyBefore,
+            [(Lang::En, template_sid.to_owned())].into_iter().collect(),
+        );
+        let tenant = Tenant {
+            id: id.clone(),
+            name: format!("Salon {t}"),
+            zone: chrono_tz::Europe::Madrid,
+            languages: vec![Lang::En],
+            numbers: vec![
+                slotline_shared::phone::PhoneNumber::parse(&format!("+1415555{t:04}")).unwrap(),
+            ],
+            keywords: vec![],
+            greeting: None,
+            emoji: false,
+            policy: BookingPolicy::default(),
+            interactive: false,
+            reminders,
+            messaging: Messaging::default(),
+        };
+        store
+            .create_tenant(&tenant, &format!("hash-{t}"))
+            .await
+            .unwrap();
+        store
+            .put_service(
+                &id,
+                &ServiceRecord {
+                    id: "cut".into(),
+                    name: "Haircut".into(),
+                    description: String::new(),
+                    duration_min: 30,
+                    price_minor: 2000,
+                    currency: "EUR".into(),
+                    deposit_minor: None,
+                    buffer_before_min: 0,
+                    buffer_after_min: 0,
+                    image_url: None,
+                    aliases: vec![],
+                    active: true,
+                },
+            )
+            .await
+            .unwrap();
+        store
+            .put_provider(
+                &id,
+                &ProviderRecord {
+                    id: "p0".into(),
+                    name: "Maria".into(),
+                    rating_tenths: None,
+                    services: vec!["cut".into()],
+                    weight: 1,
+                    max_per_day: None,
+                    zone: None,
+                    active: true,
+                },
+            )
+            .await
+            .unwrap();
+        let due: Planner = Arc::new(move |_| {
+            vec![Planned {
+                stage: Stage::ShortlyBefore,
+                due_at: now,
+                send_at: now,
+            }]
+        });
+        for k in 0..per_tenant {
+            let who = phone(u32::try_from(t * 100_000 + k).unwrap());
+            let start = now + Duration::days(2) + Duration::minutes(30 * k as i64);
+            let hold = NewHold {
+                tenant: id.clone(),
+                service: "cut".into(),
+                candidates: vec![Candidate {
+                    provider: "p0".into(),
+                    weight: 1,
+                    max_per_day: None,
+                }],
+                customer: who.clone(),
+                start,
+                end: start + Duration::minutes(30),
+                block_start: start,
+                block_end: start + Duration::minutes(30),
+                expires_at: now + Duration::minutes(10),
+                day: (start - Duration::hours(12), start + Duration::hours(12)),
+                fairness_since: now - Duration::days(30),
+                idempotency_key: format!("seed-{t}-{k}"),
+                deposit: None,
+            };
+            let (HoldOutcome::Held(r), _) = store.hold(&hold, now).await.unwrap() else {
+                panic!("seed hold {t}/{k} refused");
+            };
+            let done = store
+                .confirm(
+                    &id,
+                    &r.id,
+                    &format!("SL-{t:02}{k:04}"),
+                    now,
+                    Arc::clone(&due),
+                )
+                .await
+                .unwrap();
+            assert!(matches!(done, ChangeOutcome::Done(_)));
+            customers.push(who);
+        }
+    }
+    customers
+}
+
+/// The most messages any sender sent within one second, per sender.
+pub fn busiest_second(
+    sent: &[slotline_e2e::twilio::Sent],
+) -> std::collections::HashMap<String, usize> {
+    let mut by_sender: std::collections::HashMap<String, Vec<std::time::Instant>> =
+        std::collections::HashMap::new();
+    for m in sent {
+        by_sender.entry(m.from.clone()).or_default().push(m.at);
+    }
+    by_sender
+        .into_iter()
+        .map(|(sender, mut times)| {
+            times.sort();
+            let mut most = 0;
+            let mut first = 0;
+            for (i, t) in times.iter().enumerate() {
+                while t.duration_since(times[first]) >= std::time::Duration::from_secs(1) {
+                    first += 1;
+                }
+                most = most.max(i + 1 - first);
+            }
+            (sender, most)
+        })
+        .collect()
+}

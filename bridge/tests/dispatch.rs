@@ -1,0 +1,162 @@
+//! The dispatcher under load and under `kill -9`: every due message goes exactly once, and
+//! no sender goes above its rate.
+
+mod common;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use common::{
+    OPERATOR, TWILIO_ACCOUNT, TWILIO_TOKEN, TestBridge, busiest_second, free_port,
+    seed_due_reminders, spawn_bridge_with, wait_ready,
+};
+use reqwest::Method;
+use serde_json::json;
+use slotline_bridge::adapters::SqliteStore;
+use slotline_bridge::dispatch::{DispatchSettings, Dispatcher};
+use slotline_bridge::messenger::TwilioMessenger;
+use slotline_bridge::ports::{Clock, Store, SystemClock};
+use slotline_e2e::twilio::TwilioStandIn;
+
+/// Each customer's messages, by `whatsapp:+…`.
+fn per_customer(sent: &[slotline_e2e::twilio::Sent]) -> HashMap<String, usize> {
+    let mut counts = HashMap::new();
+    for m in sent {
+        *counts.entry(m.to.clone()).or_insert(0) += 1;
+    }
+    counts
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_thousand_due_reminders_over_fifty_tenants_go_once_each_within_every_senders_rate() {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("load.db")).unwrap());
+    let twilio = TwilioStandIn::start(&[(TWILIO_ACCOUNT, TWILIO_TOKEN)]).unwrap();
+    let sid = twilio.approved_template(
+        json!({"twilio/text": {"body": "See you soon at {{1}}: {{2}}, {{4}}."}}),
+    );
+    let customers = seed_due_reminders(store.as_ref(), 50, 200, Utc::now(), &sid).await;
+    assert_eq!(customers.len(), 10_000);
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let dispatcher = Arc::new(Dispatcher::new(
+        Arc::clone(&store),
+        Arc::new(TwilioMessenger::new(
+            &twilio.url,
+            &twilio.url,
+            HashMap::from([(TWILIO_ACCOUNT.to_owned(), TWILIO_TOKEN.to_owned())]),
+        )),
+        clock,
+        DispatchSettings {
+            default_account: Some(TWILIO_ACCOUNT.into()),
+            ..DispatchSettings::default()
+        },
+    ));
+    let started = Instant::now();
+    let report = dispatcher.tick().await.unwrap();
+    let took = started.elapsed();
+    assert_eq!(report.sent, 10_000, "{report:?}");
+
+    let sent = twilio.sent();
+    let counts = per_customer(&sent);
+    assert_eq!(counts.len(), 10_000, "every customer got their reminder");
+    assert!(counts.values().all(|n| *n == 1), "nobody got one twice");
+    let busiest = busiest_second(&sent);
+    assert_eq!(busiest.len(), 50, "one sender per tenant");
+    // 80 a second; one more may land in a window from network jitter at its edges.
+    let worst = busiest.values().max().copied().unwrap_or(0);
+    assert!(worst <= 81, "a sender sent {worst} messages in one second");
+    // Each sender needs 199/80 s at the least; say how close the run came.
+    let floor = Duration::from_secs_f64(199.0 / 80.0);
+    eprintln!(
+        "10,000 reminders over 50 senders in {took:?} (floor {floor:?}, ratio {:.2})",
+        took.as_secs_f64() / floor.as_secs_f64()
+    );
+    // Nothing left to send.
+    assert_eq!(dispatcher.tick().await.unwrap().sent, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bridge_killed_mid_dispatch_loses_no_message_and_sends_none_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("dispatch.db");
+    let twilio = TwilioStandIn::start(&[(TWILIO_ACCOUNT, TWILIO_TOKEN)]).unwrap();
+    let sid = twilio.approved_template(
+        json!({"twilio/text": {"body": "See you soon at {{1}}: {{2}}, {{4}}."}}),
+    );
+    {
+        let store = SqliteStore::open(&db).unwrap();
+        seed_due_reminders(&store, 4, 60, Utc::now(), &sid).await;
+    }
+    // Twilio answers slowly, so sends are in flight when the bridge dies.
+    twilio.set_delay(Duration::from_millis(150));
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let vars = [
+        ("TWILIO_API_URL", twilio.url.clone()),
+        ("TWILIO_CONTENT_URL", twilio.url.clone()),
+        ("TWILIO_ACCOUNT_SID", TWILIO_ACCOUNT.to_owned()),
+        ("TWILIO_AUTH_TOKEN", TWILIO_TOKEN.to_owned()),
+        ("SLOTLINE_DISPATCH_EVERY_SECS", "1".to_owned()),
+        ("SLOTLINE_DISPATCH_LEASE_SECS", "2".to_owned()),
+    ];
+    let mut child = spawn_bridge_with(&db, port, &vars);
+    wait_ready(&url).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while twilio.sent().len() < 60 {
+        assert!(
+            Instant::now() < deadline,
+            "the dispatcher did not start sending"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap()),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    child.wait().unwrap();
+    let at_kill = twilio.sent().len();
+    assert!(at_kill < 240, "the kill came too late to test anything");
+
+    let mut child = spawn_bridge_with(&db, port, &vars);
+    wait_ready(&url).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while per_customer(&twilio.sent()).len() < 240 {
+        assert!(
+            Instant::now() < deadline,
+            "only {} of 240 customers got their reminder",
+            per_customer(&twilio.sent()).len()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Leases run out and passes repeat: give a duplicate the time to show up.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let counts = per_customer(&twilio.sent());
+    let twice: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "sent twice: {twice:?}");
+    assert_eq!(counts.len(), 240);
+
+    // Messages the dead bridge had sent without recording were found at Twilio, not
+    // sent again.
+    let http = TestBridge::at(url, None);
+    let mut recovered = 0;
+    for t in 0..4 {
+        let (_, outbox) = http
+            .admin(
+                Method::GET,
+                &format!("/admin/tenants/t{t:02}/outbox"),
+                OPERATOR,
+                None,
+            )
+            .await;
+        let rows = outbox.as_array().unwrap();
+        assert!(rows.iter().all(|m| m["state"] == "sent"), "{outbox}");
+        recovered += rows.iter().filter(|m| m["via"] == "recovered").count();
+    }
+    eprintln!("killed after {at_kill} sends; {recovered} found already sent after restart");
+    assert!(recovered >= 1, "no message was in flight at the kill");
+    let _ = child.kill();
+    let _ = child.wait();
+}
