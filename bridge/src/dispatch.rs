@@ -90,6 +90,9 @@ struct TenantData {
     providers: Vec<ProviderRecord>,
 }
 
+/// A claimed message with its tenant (`None` if the tenant is gone).
+type Claimed = (OutboxMessage, Option<Arc<TenantData>>);
+
 /// Sends the outbox.
 pub struct Dispatcher {
     store: Arc<dyn Store>,
@@ -138,8 +141,7 @@ impl Dispatcher {
                 return Ok(report);
             }
             // Group by sender; each group goes in order, all groups at once.
-            let mut groups: HashMap<String, Vec<(OutboxMessage, Option<Arc<TenantData>>)>> =
-                HashMap::new();
+            let mut groups: HashMap<String, Vec<Claimed>> = HashMap::new();
             for m in claimed {
                 if !tenants.contains_key(&m.tenant) {
                     let data = self.load_tenant(&m.tenant).await?;
@@ -198,10 +200,7 @@ impl Dispatcher {
         })))
     }
 
-    async fn send_group(
-        &self,
-        rows: Vec<(OutboxMessage, Option<Arc<TenantData>>)>,
-    ) -> StoreResult<Report> {
+    async fn send_group(&self, rows: Vec<Claimed>) -> StoreResult<Report> {
         let mut report = Report::default();
         let mut results = Vec::new();
         for (m, data) in rows {

@@ -341,7 +341,7 @@ fn summary(got: &[Got]) -> Vec<(String, String, &'static str, String)> {
         .collect()
 }
 
-fn row<'a>(
+fn row(
     at: &str,
     stage: &str,
     via: &'static str,
@@ -809,4 +809,44 @@ async fn transient_twilio_failures_are_retried_with_backoff_and_permanent_ones_r
         .unwrap();
     assert_eq!(ana_row["state"], "failed");
     assert_eq!(ana_row["error_code"], 20500);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_no_show_gets_a_rebooking_offer_and_a_regular_is_invited_back_after_thirty_days() {
+    let mut w = World::start(local(2026, 12, 1, 10, 0), true).await;
+    let (zoe, ana) = (customer(11), customer(12));
+    let z = w.book(&zoe, "maria", local(2026, 12, 2, 10, 0)).await;
+    let a = w.book(&ana, "joao", local(2026, 12, 2, 10, 0)).await;
+    // Staff cannot mark someone absent before the visit.
+    let path = format!("/admin/tenants/{TENANT}/bookings/{}/no-show", z.reference);
+    let (status, body) = w.http.admin(Method::POST, &path, &w.key, None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    w.run_until(local(2026, 12, 2, 10, 15), Duration::minutes(15))
+        .await;
+    let (status, body) = w.http.admin(Method::POST, &path, &w.key, None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "no_show");
+    // Marking twice changes nothing.
+    let (status, _) = w.http.admin(Method::POST, &path, &w.key, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let got = w
+        .run_until(local(2026, 12, 2, 16, 0), Duration::minutes(15))
+        .await;
+    assert_eq!(
+        summary(&got),
+        vec![
+            row("12-02 10:15", "no_show", "template", &z.reference),
+            // Ana came: she is asked for a rating; Zoe is not.
+            row("12-02 12:30", "follow_up", "template", &a.reference),
+        ]
+    );
+    // Thirty days after her visit (10:30 on 1 January; the clock moves in 3-hour steps)
+    // Ana is invited back; Zoe, who did not come, is not.
+    let got = w
+        .run_until(local(2027, 1, 2, 12, 0), Duration::hours(3))
+        .await;
+    assert_eq!(
+        summary(&got),
+        vec![row("01-01 13:00", "re_engage", "template", &a.reference)]
+    );
 }
