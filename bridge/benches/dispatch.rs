@@ -13,17 +13,14 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use common::{TWILIO_ACCOUNT, TWILIO_TOKEN, busiest_second, seed_due_reminders};
+use common::{TWILIO_ACCOUNT, TWILIO_TOKEN, busiest_second, dispatcher_to, seed_due_reminders};
 use serde_json::json;
 use slotline_bridge::adapters::SqliteStore;
-use slotline_bridge::dispatch::{DispatchSettings, Dispatcher};
-use slotline_bridge::messenger::TwilioMessenger;
-use slotline_bridge::ports::{Clock, Store, SystemClock};
+use slotline_bridge::ports::Store;
 use slotline_e2e::twilio::TwilioStandIn;
 
 const TENANTS: usize = 50;
@@ -86,20 +83,7 @@ async fn main() {
     let floor_time = floor(&twilio, &sid).await;
     let floor_messages = twilio.sent().len();
 
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let dispatcher = Arc::new(Dispatcher::new(
-        Arc::clone(&store),
-        Arc::new(TwilioMessenger::new(
-            &twilio.url,
-            &twilio.url,
-            HashMap::from([(TWILIO_ACCOUNT.to_owned(), TWILIO_TOKEN.to_owned())]),
-        )),
-        clock,
-        DispatchSettings {
-            default_account: Some(TWILIO_ACCOUNT.into()),
-            ..DispatchSettings::default()
-        },
-    ));
+    let dispatcher = dispatcher_to(Arc::clone(&store), &twilio.url);
     let started = Instant::now();
     let report = dispatcher.tick().await.unwrap();
     let took = started.elapsed();

@@ -9,15 +9,13 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use common::{
-    OPERATOR, TWILIO_ACCOUNT, TWILIO_TOKEN, TestBridge, busiest_second, free_port,
+    OPERATOR, TWILIO_ACCOUNT, TWILIO_TOKEN, TestBridge, busiest_second, dispatcher_to, free_port,
     seed_due_reminders, spawn_bridge_with, wait_ready,
 };
 use reqwest::Method;
 use serde_json::json;
 use slotline_bridge::adapters::SqliteStore;
-use slotline_bridge::dispatch::{DispatchSettings, Dispatcher};
-use slotline_bridge::messenger::TwilioMessenger;
-use slotline_bridge::ports::{Clock, Store, SystemClock};
+use slotline_bridge::ports::Store;
 use slotline_e2e::twilio::TwilioStandIn;
 
 /// Each customer's messages, by `whatsapp:+…`.
@@ -39,20 +37,7 @@ async fn ten_thousand_due_reminders_over_fifty_tenants_go_once_each_within_every
     );
     let customers = seed_due_reminders(store.as_ref(), 50, 200, Utc::now(), &sid).await;
     assert_eq!(customers.len(), 10_000);
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let dispatcher = Arc::new(Dispatcher::new(
-        Arc::clone(&store),
-        Arc::new(TwilioMessenger::new(
-            &twilio.url,
-            &twilio.url,
-            HashMap::from([(TWILIO_ACCOUNT.to_owned(), TWILIO_TOKEN.to_owned())]),
-        )),
-        clock,
-        DispatchSettings {
-            default_account: Some(TWILIO_ACCOUNT.into()),
-            ..DispatchSettings::default()
-        },
-    ));
+    let dispatcher = dispatcher_to(Arc::clone(&store), &twilio.url);
     let started = Instant::now();
     let report = dispatcher.tick().await.unwrap();
     let took = started.elapsed();

@@ -415,3 +415,25 @@ pub fn busiest_second(
         })
         .collect()
 }
+
+/// The dispatcher the load test and benchmark run: the SQLite store, the system clock and
+/// Twilio's client pointed at the stand-in at `twilio_url`.
+pub fn dispatcher_to(
+    store: Arc<dyn Store>,
+    twilio_url: &str,
+) -> Arc<slotline_bridge::dispatch::Dispatcher> {
+    use slotline_bridge::dispatch::{DispatchSettings, Dispatcher};
+    Arc::new(Dispatcher::new(
+        store,
+        Arc::new(slotline_bridge::messenger::TwilioMessenger::new(
+            twilio_url,
+            twilio_url,
+            std::collections::HashMap::from([(TWILIO_ACCOUNT.to_owned(), TWILIO_TOKEN.to_owned())]),
+        )),
+        Arc::new(SystemClock),
+        DispatchSettings {
+            default_account: Some(TWILIO_ACCOUNT.into()),
+            ..DispatchSettings::default()
+        },
+    ))
+}
