@@ -7,6 +7,7 @@
 //! # Layout
 //!
 //! - [`twilio`]: Twilio's webhook signature, the inbound message parser and TwiML replies.
+//! - [`calcom`]: Cal.com's webhook signature.
 //! - [`phone`]: E.164 phone numbers that mask themselves in logs.
 //! - [`catalog`]: tenants, services, providers, money; [`zone`]: their time zones.
 //! - [`conversation`]: the booking conversation as a state machine: `step(state, event, ctx)`.
@@ -17,6 +18,7 @@
 //! - [`wire`]: the messages the worker and the bridge exchange; [`signing`] signs them.
 //! - [`skeleton`]: the walking skeleton's echo conversation the worker still runs.
 
+pub mod calcom;
 pub mod catalog;
 pub mod conversation;
 pub mod i18n;

@@ -6,6 +6,7 @@
 //! Twilio does and reads the TwiML reply. `cargo xtask dev` uses the same two pieces for its
 //! phone simulator.
 
+pub mod calcom;
 pub mod paths;
 pub mod phone;
 pub mod stack;
