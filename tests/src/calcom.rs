@@ -177,16 +177,112 @@ pub fn openapi_path() -> std::path::PathBuf {
         .join("calcom-openapi-v2.json")
 }
 
-/// Reads the body shapes the stand-in enforces from Cal.com's OpenAPI document.
+/// The same shapes, for machines without the contract folder (a test checks them against
+/// the file where it is present).
+const BUILT_IN: &[(&str, &[(&str, &str)], &[&str])] = &[
+    (
+        "CreateBookingInput_2024_08_13",
+        &[
+            ("start", "string"),
+            ("attendee", "any"),
+            ("bookingFieldsResponses", "object"),
+            ("eventTypeId", "number"),
+            ("eventTypeSlug", "string"),
+            ("username", "string"),
+            ("teamSlug", "string"),
+            ("organizationSlug", "string"),
+            ("guests", "array"),
+            ("meetingUrl", "string"),
+            ("location", "any"),
+            ("metadata", "object"),
+            ("lengthInMinutes", "number"),
+            ("routing", "any"),
+            ("emailVerificationCode", "string"),
+        ],
+        &["start", "attendee"],
+    ),
+    (
+        "CreateBookingAttendee",
+        &[
+            ("name", "string"),
+            ("email", "string"),
+            ("timeZone", "string"),
+            ("phoneNumber", "string"),
+            ("language", "string"),
+        ],
+        &["name", "timeZone"],
+    ),
+    (
+        "RescheduleBookingInput_2024_08_13",
+        &[
+            ("start", "string"),
+            ("rescheduledBy", "string"),
+            ("reschedulingReason", "string"),
+            ("emailVerificationCode", "string"),
+        ],
+        &["start"],
+    ),
+    (
+        "CancelBookingInput_2024_08_13",
+        &[
+            ("cancellationReason", "string"),
+            ("cancelSubsequentBookings", "boolean"),
+        ],
+        &[],
+    ),
+    (
+        "MarkAbsentBookingInput_2024_08_13",
+        &[("host", "boolean"), ("attendees", "array")],
+        &[],
+    ),
+    (
+        "CreateWebhookInputDto",
+        &[
+            ("payloadTemplate", "string"),
+            ("active", "boolean"),
+            ("subscriberUrl", "string"),
+            ("triggers", "string"),
+            ("secret", "string"),
+        ],
+        &["active", "subscriberUrl", "triggers"],
+    ),
+];
+
+/// The body shapes the stand-in enforces: from Cal.com's OpenAPI document when it is beside
+/// the repository, else the same shapes built in.
 fn load_shapes() -> std::io::Result<Shapes> {
-    let path = openapi_path();
-    let text = std::fs::read_to_string(&path).map_err(|e| {
-        std::io::Error::other(format!(
-            "Cal.com's OpenAPI file {}: {e} (set SLOTLINE_CONTRACTS to its folder)",
-            path.display()
-        ))
-    })?;
-    let doc: Value = serde_json::from_str(&text).map_err(std::io::Error::other)?;
+    let mut shapes = match std::fs::read_to_string(openapi_path()) {
+        Ok(text) => shapes_from(&serde_json::from_str(&text).map_err(std::io::Error::other)?)?,
+        Err(_) => built_in_shapes(),
+    };
+    // Where the file is wrong and Cal.com's code decides (the sheet's "spec≠real" notes):
+    // `triggers` is an array of trigger names, not a string (§7.1).
+    if let Some((types, _)) = shapes.get_mut("CreateWebhookInputDto") {
+        types.insert("triggers".into(), "array".into());
+    }
+    Ok(shapes)
+}
+
+fn built_in_shapes() -> Shapes {
+    BUILT_IN
+        .iter()
+        .map(|(name, props, required)| {
+            (
+                (*name).to_owned(),
+                (
+                    props
+                        .iter()
+                        .map(|(k, t)| ((*k).to_owned(), (*t).to_owned()))
+                        .collect(),
+                    required.iter().map(|r| (*r).to_owned()).collect(),
+                ),
+            )
+        })
+        .collect()
+}
+
+/// Reads the shapes from Cal.com's OpenAPI document.
+fn shapes_from(doc: &Value) -> std::io::Result<Shapes> {
     let mut shapes = Shapes::new();
     for name in [
         "CreateBookingInput_2024_08_13",
@@ -219,11 +315,6 @@ fn load_shapes() -> std::io::Result<Shapes> {
             .filter_map(|r| r.as_str().map(str::to_owned))
             .collect();
         shapes.insert(name.to_owned(), (types, required));
-    }
-    // Where the file is wrong and Cal.com's code decides (the sheet's "spec≠real" notes):
-    // `triggers` is an array of trigger names, not a string (§7.1).
-    if let Some((types, _)) = shapes.get_mut("CreateWebhookInputDto") {
-        types.insert("triggers".into(), "array".into());
     }
     Ok(shapes)
 }
@@ -1456,4 +1547,19 @@ fn register(w: &mut World, r: &Incoming) -> Answer {
         201,
         json!({"id": hook.id, "userId": 1, "payloadTemplate": null, "triggers": triggers, "subscriberUrl": url, "active": true, "secret": hook.secret}),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_built_in_shapes_are_cal_com_s_own() {
+        // Only where the contract folder is beside the repository (every developer machine).
+        let Ok(text) = std::fs::read_to_string(openapi_path()) else {
+            return;
+        };
+        let doc: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(shapes_from(&doc).unwrap(), built_in_shapes());
+    }
 }
