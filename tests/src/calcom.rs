@@ -179,7 +179,14 @@ pub fn openapi_path() -> std::path::PathBuf {
 
 /// The same shapes, for machines without the contract folder (a test checks them against
 /// the file where it is present).
-const BUILT_IN: &[(&str, &[(&str, &str)], &[&str])] = &[
+/// A schema: its name, its properties with their types, its required properties.
+type BuiltInShape = (
+    &'static str,
+    &'static [(&'static str, &'static str)],
+    &'static [&'static str],
+);
+
+const BUILT_IN: &[BuiltInShape] = &[
     (
         "CreateBookingInput_2024_08_13",
         &[
