@@ -49,6 +49,16 @@ pub struct Config {
     /// Seconds a claimed message is reserved for its sender before another may take it
     /// over (`SLOTLINE_DISPATCH_LEASE_SECS`, default 60).
     pub dispatch_lease_secs: u64,
+    /// Cal.com API key (`CALCOM_API_KEY`, `cal_…`); unset calls anonymously, which Cal.com
+    /// allows for slots and bookings.
+    pub calcom_api_key: Option<String>,
+    /// The secret Cal.com signs webhooks with (`CALCOM_WEBHOOK_SECRET`); unset refuses them.
+    pub calcom_webhook_secret: Option<String>,
+    /// Accept Cal.com webhooks registered without a secret (`CALCOM_ALLOW_UNSIGNED_WEBHOOKS=1`).
+    pub calcom_allow_unsigned: bool,
+    /// Cal.com calls per minute at most (`CALCOM_REQUESTS_PER_MINUTE`, default 110, under
+    /// Cal.com's own 120).
+    pub calcom_per_minute: u64,
 }
 
 /// A setting that is present but unusable.
@@ -141,6 +151,19 @@ impl Config {
                 }
                 n => n,
             },
+            calcom_api_key: lookup("CALCOM_API_KEY"),
+            calcom_webhook_secret: lookup("CALCOM_WEBHOOK_SECRET"),
+            calcom_allow_unsigned: flag(&lookup, "CALCOM_ALLOW_UNSIGNED_WEBHOOKS")?,
+            calcom_per_minute: match seconds(&lookup, "CALCOM_REQUESTS_PER_MINUTE", 110)? {
+                0 => {
+                    return Err(ConfigError::Invalid {
+                        name: "CALCOM_REQUESTS_PER_MINUTE",
+                        value: "0".into(),
+                        expected: "at least 1",
+                    });
+                }
+                n => n,
+            },
             seed_demo: match lookup("SLOTLINE_SEED_DEMO").as_deref() {
                 None | Some("0" | "false" | "no") => false,
                 Some("1" | "true" | "yes") => true,
@@ -156,7 +179,20 @@ impl Config {
     }
 }
 
-/// A whole number of seconds, `default` if unset.
+/// A yes/no setting (`1`/`0`, `true`/`false`, `yes`/`no`), off if unset.
+fn flag(lookup: &impl Fn(&str) -> Option<String>, name: &'static str) -> Result<bool, ConfigError> {
+    match lookup(name).as_deref() {
+        None | Some("0" | "false" | "no") => Ok(false),
+        Some("1" | "true" | "yes") => Ok(true),
+        Some(other) => Err(ConfigError::Invalid {
+            name,
+            value: other.to_owned(),
+            expected: "1 or 0",
+        }),
+    }
+}
+
+/// A whole number (of seconds, or per minute), `default` if unset.
 fn seconds(
     lookup: &impl Fn(&str) -> Option<String>,
     name: &'static str,

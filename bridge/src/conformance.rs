@@ -67,6 +67,7 @@ pub fn provider(id: &str) -> ProviderRecord {
         max_per_day: None,
         zone: None,
         active: true,
+        calcom_event_types: Default::default(),
     }
 }
 

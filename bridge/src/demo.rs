@@ -47,6 +47,7 @@ fn provider(id: &str, name: &str, rating: u8, services: &[&str]) -> ProviderReco
         max_per_day: None,
         zone: None,
         active: true,
+        calcom_event_types: Default::default(),
     }
 }
 

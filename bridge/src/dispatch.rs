@@ -254,9 +254,10 @@ impl Dispatcher {
             return skip("the booking no longer exists");
         };
         let fitting = match m.stage {
-            Stage::Confirmation | Stage::DayBefore | Stage::ShortlyBefore => {
+            Stage::Confirmation | Stage::DayBefore | Stage::ShortlyBefore | Stage::Moved => {
                 booking.status == Status::Confirmed && booking.start > now
             }
+            Stage::CancelledByBusiness => booking.status == Status::Cancelled,
             Stage::FollowUp | Stage::ReEngage => booking.status == Status::Confirmed,
             Stage::NoShow => booking.status == Status::NoShow,
         };

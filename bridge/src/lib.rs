@@ -18,6 +18,7 @@
 
 pub mod adapters;
 pub mod auth;
+pub mod calcom;
 pub mod config;
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;

@@ -140,6 +140,11 @@ pub fn plan_booking(
     out
 }
 
+/// A message sent at once about a change the business made.
+pub fn plan_now(tenant: &Tenant, stage: Stage, now: DateTime<Utc>) -> Planned {
+    planned(tenant, stage, now)
+}
+
 /// The messages a booking marked absent should produce.
 pub fn plan_no_show(tenant: &Tenant, now: DateTime<Utc>) -> Vec<Planned> {
     if tenant.reminders.no_show {
@@ -225,6 +230,24 @@ fn text(stage: Stage, lang: Lang) -> &'static str {
         (ReEngage, Pt) => {
             "Já passou algum tempo desde a sua última visita a {business}. Marcamos o próximo {service}?"
         }
+        (Moved, En) => {
+            "{business} moved your {service} with {provider} to {when}. Reference {reference}."
+        }
+        (Moved, Es) => {
+            "{business} ha cambiado tu {service} con {provider} al {when}. Referencia {reference}."
+        }
+        (Moved, Pt) => {
+            "{business} mudou o seu {service} com {provider} para {when}. Referência {reference}."
+        }
+        (CancelledByBusiness, En) => {
+            "{business} had to cancel your {service} ({when}). Sorry! Would you like another time?"
+        }
+        (CancelledByBusiness, Es) => {
+            "{business} ha tenido que cancelar tu {service} ({when}). ¡Lo sentimos! ¿Quieres otra hora?"
+        }
+        (CancelledByBusiness, Pt) => {
+            "{business} teve de cancelar o seu {service} ({when}). Lamentamos! Quer outro horário?"
+        }
     }
 }
 
@@ -265,7 +288,7 @@ pub fn render(stage: Stage, lang: Lang, facts: &Facts) -> Reply {
     );
     let reference = &facts.reference;
     let options = match stage {
-        Stage::Confirmation => ["reschedule", "cancel"]
+        Stage::Confirmation | Stage::Moved => ["reschedule", "cancel"]
             .iter()
             .map(|a| Opt::new(format!("rem:{a}:{reference}"), button(a, lang)))
             .collect(),
@@ -277,7 +300,9 @@ pub fn render(stage: Stage, lang: Lang, facts: &Facts) -> Reply {
             .rev()
             .map(|n| Opt::new(format!("rate:{reference}:{n}"), "★".repeat(n)))
             .collect(),
-        Stage::NoShow | Stage::ReEngage => vec![Opt::new("book", button("book", lang))],
+        Stage::NoShow | Stage::ReEngage | Stage::CancelledByBusiness => {
+            vec![Opt::new("book", button("book", lang))]
+        }
     };
     Reply {
         text: body,

@@ -7,10 +7,12 @@ use std::time::Duration;
 
 use slotline_bridge::adapters::SqliteStore;
 use slotline_bridge::auth::ReplayGuard;
+use slotline_bridge::calcom::Calcom;
 use slotline_bridge::config::Config;
 use slotline_bridge::dispatch::{DispatchSettings, Dispatcher};
 use slotline_bridge::messenger::TwilioMessenger;
 use slotline_bridge::ports::{Clock, Store, SystemClock};
+use slotline_bridge::routes::calcom::WebhookSettings;
 use slotline_bridge::scheduler::EmbeddedScheduler;
 use slotline_bridge::{AppState, app, demo};
 use tracing_subscriber::EnvFilter;
@@ -41,10 +43,24 @@ async fn run() -> Result<(), String> {
         tracing::info!("seeded the demo salon (tenant \"{}\")", demo::TENANT);
     }
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let scheduler = Arc::new(EmbeddedScheduler::new(
-        Arc::clone(&store),
-        Arc::clone(&clock),
-    ));
+    let scheduler = Arc::new(match &config.calcom_api_url {
+        Some(url) => EmbeddedScheduler::with_calcom(
+            Arc::clone(&store),
+            Arc::clone(&clock),
+            Arc::new(Calcom::new(
+                url,
+                config.calcom_api_key.clone(),
+                usize::try_from(config.calcom_per_minute).unwrap_or(110),
+            )),
+        ),
+        None => EmbeddedScheduler::new(Arc::clone(&store), Arc::clone(&clock)),
+    });
+    let calcom_webhooks = config.calcom_webhook_secret.clone().map(|secret| {
+        Arc::new(WebhookSettings {
+            secret,
+            allow_unsigned: config.calcom_allow_unsigned,
+        })
+    });
     tokio::spawn(sweep_holds(Arc::clone(&store), Arc::clone(&clock)));
     let dispatcher = (!config.twilio_tokens.is_empty()).then(|| {
         Arc::new(Dispatcher::new(
@@ -92,6 +108,7 @@ async fn run() -> Result<(), String> {
         operator_key: config.operator_key.map(Arc::from),
         replay: Arc::new(ReplayGuard::default()),
         dispatcher,
+        calcom_webhooks,
     });
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown())

@@ -137,17 +137,23 @@ pub enum Stage {
     NoShow,
     /// A while after the last visit, inviting the customer back.
     ReEngage,
+    /// The business moved the booking (in Cal.com): the new time.
+    Moved,
+    /// The business cancelled the booking (in Cal.com): an offer to rebook.
+    CancelledByBusiness,
 }
 
 impl Stage {
     /// Every stage.
-    pub const ALL: [Stage; 6] = [
+    pub const ALL: [Stage; 8] = [
         Stage::Confirmation,
         Stage::DayBefore,
         Stage::ShortlyBefore,
         Stage::FollowUp,
         Stage::NoShow,
         Stage::ReEngage,
+        Stage::Moved,
+        Stage::CancelledByBusiness,
     ];
 
     /// The stored name.
@@ -159,6 +165,8 @@ impl Stage {
             Stage::FollowUp => "follow_up",
             Stage::NoShow => "no_show",
             Stage::ReEngage => "re_engage",
+            Stage::Moved => "moved",
+            Stage::CancelledByBusiness => "cancelled_by_business",
         }
     }
 
@@ -244,6 +252,8 @@ impl Reminders {
             Stage::FollowUp => self.follow_up,
             Stage::NoShow => self.no_show,
             Stage::ReEngage => self.re_engage,
+            // The customer must hear of changes they did not make.
+            Stage::Moved | Stage::CancelledByBusiness => true,
         }
     }
 }
@@ -510,6 +520,10 @@ pub struct ProviderRecord {
     /// The provider's own time zone when it differs from the tenant's.
     #[serde(default)]
     pub zone: Option<Tz>,
+    /// With Cal.com scheduling: the provider's Cal.com event type for each service
+    /// (service id → event type id). Services without one use the built-in engine.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub calcom_event_types: BTreeMap<ServiceId, u64>,
     /// Bookable.
     #[serde(default = "yes")]
     pub active: bool,

@@ -139,6 +139,22 @@ pub enum SendOutcome {
     },
 }
 
+/// A change the business made to a booking outside the bridge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BusinessChange {
+    /// Moved: the new times and Cal.com uid.
+    Moved {
+        /// Start.
+        start: DateTime<Utc>,
+        /// End.
+        end: DateTime<Utc>,
+        /// The booking's new uid in Cal.com.
+        uid: String,
+    },
+    /// Cancelled.
+    Cancelled,
+}
+
 /// What the bridge knows of a customer's reachability.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Reach {
@@ -441,6 +457,23 @@ pub trait Store: Send + Sync + 'static {
         stars: u8,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<String>>;
+
+    /// Records the Cal.com uid of booking `reference`.
+    async fn set_external(&self, tenant: &TenantId, reference: &str, uid: &str) -> StoreResult<()>;
+    /// The Cal.com uid of booking `reference`.
+    async fn external_of(&self, tenant: &TenantId, reference: &str) -> StoreResult<Option<String>>;
+    /// The booking with Cal.com uid `uid`, in any tenant.
+    async fn by_external(&self, uid: &str) -> StoreResult<Option<Reservation>>;
+    /// Mirrors a change the business made in Cal.com to confirmed booking `reference`, and
+    /// replaces its pending messages with `plan`'s. `NotFound` if it is not confirmed.
+    async fn business_change(
+        &self,
+        tenant: &TenantId,
+        reference: &str,
+        change: &BusinessChange,
+        now: DateTime<Utc>,
+        plan: Planner,
+    ) -> StoreResult<ChangeOutcome>;
 
     /// The tenant's customers, most recent first.
     async fn customers(&self, tenant: &TenantId) -> StoreResult<Vec<Customer>>;

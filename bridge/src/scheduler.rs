@@ -21,10 +21,11 @@ use slotline_shared::catalog::{Catalog, ProviderId, ServiceId, TenantId};
 use slotline_shared::phone::PhoneNumber;
 use slotline_shared::wire::{Booking, Hold, Slot};
 
+use crate::calcom::{Attendee, CalError, Calcom};
 use crate::engine::{self, Busy, Schedule};
 use crate::error::AppError;
 use crate::lifecycle;
-use crate::model::{ProviderRecord, Reservation, ServiceRecord, Tenant, TenantSnapshot};
+use crate::model::{ProviderRecord, Reservation, ServiceRecord, Status, Tenant, TenantSnapshot};
 use crate::ports::{Candidate, ChangeOutcome, Clock, HoldOutcome, NewHold, Planner, Store};
 
 /// What a hold request came to.
@@ -45,6 +46,8 @@ pub enum Change {
     HoldGone,
     /// No such booking for this customer.
     NotFound,
+    /// The slot went meanwhile (Cal.com had it booked); the nearest free slots.
+    Taken(Vec<Slot>),
 }
 
 /// Availability and booking, whichever engine does the scheduling.
@@ -97,6 +100,13 @@ pub trait Scheduler: Send + Sync + 'static {
     ) -> Result<Vec<Booking>, AppError>;
     /// Forgets cached configuration and slots of a tenant (after an admin change).
     fn config_changed(&self, tenant: &TenantId);
+    /// Cal.com said an event type's bookings changed (`None`: unknown which).
+    fn calcom_changed(&self, _event_type: Option<u64>) {}
+    /// Whether this bridge is itself changing Cal.com booking `uid` right now (so its
+    /// webhook is an echo, not the business's change).
+    fn is_changing(&self, _uid: &str) -> bool {
+        false
+    }
 }
 
 /// Plans a booking's lifecycle messages under `tenant`'s settings; `confirmation` when the
@@ -173,13 +183,39 @@ struct CachedSlots {
     valid_until: DateTime<Utc>,
 }
 
-/// The built-in scheduler.
+/// Free starts Cal.com gave for an event type on a day, and when.
+struct CalDay {
+    fetched: DateTime<Utc>,
+    /// When these times were last known good (for serving them stale).
+    stale_since: Option<DateTime<Utc>>,
+    starts: Vec<DateTime<Utc>>,
+}
+
+/// How long Cal.com's free starts are used without asking again.
+const CAL_FRESH: Duration = Duration::seconds(30);
+/// How long they may still be served while Cal.com does not answer.
+const CAL_STALE: Duration = Duration::minutes(15);
+/// Days fetched from Cal.com in one call.
+const CAL_PREFETCH_DAYS: u64 = 7;
+
+/// The scheduler. On its own it is the built-in engine; given a Cal.com client
+/// ([`EmbeddedScheduler::with_calcom`], "`CalcomScheduler`") the free times of every provider
+/// with a Cal.com event type for the service come from Cal.com, bookings are made there at
+/// confirmation, and holds stay in the bridge's store (Cal.com's reservations do not protect
+/// a booking in the API version the bridge speaks).
 pub struct EmbeddedScheduler {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     configs: Mutex<HashMap<TenantId, Arc<Config>>>,
     slots: Mutex<HashMap<SlotKey, CachedSlots>>,
+    calcom: Option<Arc<Calcom>>,
+    cal_days: Mutex<HashMap<(u64, NaiveDate), CalDay>>,
+    /// Cal.com uids this bridge is changing right now: their webhooks are our own doing.
+    changing: Mutex<std::collections::HashSet<String>>,
 }
+
+/// The scheduler in Cal.com mode.
+pub type CalcomScheduler = EmbeddedScheduler;
 
 impl EmbeddedScheduler {
     /// A scheduler over `store`, telling time by `clock`.
@@ -189,6 +225,88 @@ impl EmbeddedScheduler {
             clock,
             configs: Mutex::new(HashMap::new()),
             slots: Mutex::new(HashMap::new()),
+            calcom: None,
+            cal_days: Mutex::new(HashMap::new()),
+            changing: Mutex::new(std::collections::HashSet::new()),
+        }
+    }
+
+    /// A scheduler that books through Cal.com for providers with event types.
+    pub fn with_calcom(store: Arc<dyn Store>, clock: Arc<dyn Clock>, calcom: Arc<Calcom>) -> Self {
+        Self {
+            calcom: Some(calcom),
+            ..Self::new(store, clock)
+        }
+    }
+
+    /// Forgets Cal.com's free times of `event_type` (all of them for `None`), and every
+    /// cached slot list they fed.
+    fn forget_calcom(&self, event_type: Option<u64>) {
+        // Kept, but stale: they are asked for again, and served only while Cal.com is away.
+        for ((et, _), day) in lock(&self.cal_days).iter_mut() {
+            if event_type.is_none_or(|e| e == *et) {
+                day.fetched = DateTime::<Utc>::MIN_UTC;
+                day.stale_since.get_or_insert(self.clock.now());
+            }
+        }
+        lock(&self.slots).clear();
+    }
+
+    /// Cal.com's free starts of `event_type` on tenant-local `day`: fresh from cache, else
+    /// fetched (a week at once), else stale from cache while Cal.com does not answer.
+    async fn cal_starts(
+        &self,
+        calcom: &Calcom,
+        event_type: u64,
+        zone: chrono_tz::Tz,
+        day: NaiveDate,
+    ) -> Result<Vec<DateTime<Utc>>, AppError> {
+        let now = self.clock.now();
+        if let Some(hit) = lock(&self.cal_days).get(&(event_type, day))
+            && now - hit.fetched < CAL_FRESH
+        {
+            return Ok(hit.starts.clone());
+        }
+        let last = day
+            .checked_add_days(chrono::Days::new(CAL_PREFETCH_DAYS - 1))
+            .unwrap_or(day);
+        let (from, _) = engine::day_bounds(zone, day);
+        let (_, to) = engine::day_bounds(zone, last);
+        match calcom.slots(event_type, from, to).await {
+            Ok(starts) => {
+                let mut days = lock(&self.cal_days);
+                for offset in 0..CAL_PREFETCH_DAYS {
+                    let Some(d) = day.checked_add_days(chrono::Days::new(offset)) else {
+                        break;
+                    };
+                    let (a, b) = engine::day_bounds(zone, d);
+                    days.insert(
+                        (event_type, d),
+                        CalDay {
+                            fetched: now,
+                            stale_since: None,
+                            starts: starts
+                                .iter()
+                                .copied()
+                                .filter(|s| *s >= a && *s < b)
+                                .collect(),
+                        },
+                    );
+                }
+                Ok(days
+                    .get(&(event_type, day))
+                    .map(|c| c.starts.clone())
+                    .unwrap_or_default())
+            }
+            Err(e) => {
+                tracing::warn!(event_type, "Cal.com slots failed: {e}");
+                match lock(&self.cal_days).get(&(event_type, day)) {
+                    Some(stale) if now - stale.stale_since.unwrap_or(stale.fetched) < CAL_STALE => {
+                        Ok(stale.starts.clone())
+                    }
+                    _ => Err(paused(&e)),
+                }
+            }
         }
     }
 
@@ -252,6 +370,115 @@ impl EmbeddedScheduler {
         });
     }
 
+    /// For a hold whose provider books `service` through Cal.com: the client, the event
+    /// type and the hold.
+    async fn calcom_target(
+        &self,
+        config: &Config,
+        hold: &str,
+    ) -> Result<Option<(Arc<Calcom>, u64, Reservation)>, AppError> {
+        let Some(calcom) = &self.calcom else {
+            return Ok(None);
+        };
+        let Some(r) = self.store.reservation(&config.tenant.id, hold).await? else {
+            return Ok(None);
+        };
+        let event_type = config
+            .providers
+            .iter()
+            .find(|p| p.id == r.provider)
+            .and_then(|p| p.calcom_event_types.get(&r.service).copied());
+        Ok(event_type.map(|et| (Arc::clone(calcom), et, r)))
+    }
+
+    /// Books a live hold in Cal.com, then confirms it in the store.
+    async fn confirm_in_calcom(
+        &self,
+        config: &Config,
+        calcom: &Calcom,
+        event_type: u64,
+        hold: Reservation,
+    ) -> Result<Change, AppError> {
+        let now = self.clock.now();
+        let tenant = &config.tenant.id;
+        match hold.status {
+            // A retry after success: the booking made the first time.
+            Status::Confirmed => return Ok(Change::Done(booking_of(&hold))),
+            Status::Held if hold.is_active(now) => {}
+            _ => return Ok(Change::HoldGone),
+        }
+        let reference = reference_for(&hold.id);
+        let svc = config.service(&hold.service)?.clone();
+        let reach = self.store.reach(tenant, &hold.customer).await?;
+        let attendee = Attendee {
+            name: format!("WhatsApp {}", hold.customer.as_e164()),
+            phone: hold.customer.as_e164().to_owned(),
+            zone: config.tenant.zone.name().to_owned(),
+            language: reach
+                .language
+                .unwrap_or_else(|| {
+                    config
+                        .tenant
+                        .languages
+                        .first()
+                        .copied()
+                        .unwrap_or(slotline_shared::i18n::Lang::En)
+                })
+                .code()
+                .to_owned(),
+        };
+        let cal = match calcom
+            .book(
+                event_type,
+                hold.start,
+                svc.duration_min,
+                &attendee,
+                &reference,
+            )
+            .await
+        {
+            Ok(cal) => cal,
+            Err(CalError::SlotTaken) => {
+                self.store.release(tenant, &hold.id, now).await?;
+                self.forget_calcom(Some(event_type));
+                let alternatives = self
+                    .alternatives(config, &svc, Some(&hold.provider), hold.start)
+                    .await?;
+                return Ok(Change::Taken(alternatives));
+            }
+            Err(e) => return Err(paused(&e)),
+        };
+        self.forget_calcom(Some(event_type));
+        match self
+            .store
+            .confirm(
+                tenant,
+                &hold.id,
+                &reference,
+                now,
+                planner(&config.tenant, now, false),
+            )
+            .await?
+        {
+            ChangeOutcome::Done(r) => {
+                self.store
+                    .set_external(tenant, &reference, &cal.uid)
+                    .await?;
+                Ok(Change::Done(booking_of(&r)))
+            }
+            other => {
+                // The hold lapsed while Cal.com booked: give Cal.com its slot back.
+                if let Err(e) = calcom.cancel(&cal.uid, "The WhatsApp hold lapsed").await {
+                    tracing::error!(uid = %cal.uid, "a lapsed hold's Cal.com booking could not be cancelled: {e}");
+                }
+                Ok(match other {
+                    ChangeOutcome::NotFound => Change::NotFound,
+                    _ => Change::HoldGone,
+                })
+            }
+        }
+    }
+
     /// Free starts of each able provider on `day`.
     async fn compute_day(
         &self,
@@ -260,18 +487,42 @@ impl EmbeddedScheduler {
         providers: &[&ProviderRecord],
         day: NaiveDate,
         now: DateTime<Utc>,
+        with_reservations: bool,
     ) -> Result<Vec<(ProviderId, Vec<DateTime<Utc>>)>, AppError> {
         let req = config.request(service, now);
         let (from, to) = engine::day_bounds(config.tenant.zone, day);
         // Reservations can reach into the day from either side through buffers.
         let margin = Duration::hours(12);
         let ids: Vec<ProviderId> = providers.iter().map(|p| p.id.clone()).collect();
-        let reservations = self
-            .store
-            .active_reservations(&config.tenant.id, &ids, from - margin, to + margin, now)
-            .await?;
+        let reservations = if with_reservations {
+            self.store
+                .active_reservations(&config.tenant.id, &ids, from - margin, to + margin, now)
+                .await?
+        } else {
+            Vec::new()
+        };
         let mut out = Vec::new();
         for p in providers {
+            if let (Some(calcom), Some(event_type)) =
+                (&self.calcom, p.calcom_event_types.get(&service.id))
+            {
+                let starts = self
+                    .cal_starts(calcom, *event_type, config.tenant.zone, day)
+                    .await?;
+                // Cal.com knows its own bookings; the bridge's live holds it does not.
+                let free = starts
+                    .into_iter()
+                    .filter(|s| *s >= req.earliest && *s <= req.latest)
+                    .filter(|s| {
+                        let (a, b) = req.block(*s);
+                        !reservations
+                            .iter()
+                            .any(|r| r.provider == p.id && r.block_start < b && r.block_end > a)
+                    })
+                    .collect();
+                out.push((p.id.clone(), free));
+                continue;
+            }
             let Some(schedule) = config.schedules.get(&p.id) else {
                 continue;
             };
@@ -313,7 +564,7 @@ impl EmbeddedScheduler {
         }
         let providers = config.able(&service.id, provider)?;
         let per_provider = self
-            .compute_day(config, service, &providers, day, now)
+            .compute_day(config, service, &providers, day, now, true)
             .await?;
         let mut slots: Vec<Slot> = match provider {
             Some(id) => per_provider
@@ -379,6 +630,33 @@ fn booking_of(r: &Reservation) -> Booking {
         deposit: r.deposit.clone(),
         reminded_at: None,
     }
+}
+
+/// Marks a Cal.com uid as being changed by this bridge while alive.
+struct Changing<'a> {
+    set: &'a Mutex<std::collections::HashSet<String>>,
+    uid: String,
+}
+
+impl<'a> Changing<'a> {
+    fn new(set: &'a Mutex<std::collections::HashSet<String>>, uid: &str) -> Self {
+        lock(set).insert(uid.to_owned());
+        Self {
+            set,
+            uid: uid.to_owned(),
+        }
+    }
+}
+
+impl Drop for Changing<'_> {
+    fn drop(&mut self) {
+        lock(self.set).remove(&self.uid);
+    }
+}
+
+/// What a customer hears when Cal.com cannot be reached: booking is paused for now.
+fn paused(e: &CalError) -> AppError {
+    AppError::Unavailable(format!("booking is paused, try again shortly ({e})"))
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -460,17 +738,18 @@ impl Scheduler for EmbeddedScheduler {
         let able = config.able(service, provider)?;
         let req = config.request(&svc, now);
         let day = start.with_timezone(&config.tenant.zone).date_naive();
-        // Only providers whose working hours and the tenant's rules allow this start; the
-        // store then checks overlaps and daily limits atomically.
-        let works = |id: &ProviderId| {
-            config.schedules.get(id).is_some_and(|s| {
-                let all = engine::free_starts(&req, s, &[], day);
-                all.contains(&start)
-            })
-        };
+        // Only providers whose working hours (or Cal.com) and the tenant's rules allow this
+        // start; the store then checks overlaps and daily limits atomically.
+        let allowed: Vec<ProviderId> = self
+            .compute_day(&config, &svc, &able, day, now, false)
+            .await?
+            .into_iter()
+            .filter(|(_, starts)| starts.contains(&start))
+            .map(|(p, _)| p)
+            .collect();
         let candidates: Vec<Candidate> = able
             .iter()
-            .filter(|p| works(&p.id))
+            .filter(|p| allowed.contains(&p.id))
             .map(|p| Candidate {
                 provider: p.id.clone(),
                 weight: p.weight,
@@ -539,6 +818,11 @@ impl Scheduler for EmbeddedScheduler {
     async fn confirm(&self, tenant: &TenantId, hold: &str) -> Result<Change, AppError> {
         let now = self.clock.now();
         let config = self.config(tenant).await?;
+        if let Some((calcom, event_type, r)) = self.calcom_target(&config, hold).await? {
+            return self
+                .confirm_in_calcom(&config, &calcom, event_type, r)
+                .await;
+        }
         Ok(
             match self
                 .store
@@ -570,6 +854,29 @@ impl Scheduler for EmbeddedScheduler {
         let now = self.clock.now();
         let config = self.config(tenant).await?;
         let plan = planner(&config.tenant, now, false);
+        // In Cal.com, the booking moves first; the store follows.
+        let mut moved_in_calcom = None;
+        if let Some((calcom, event_type, new)) = self.calcom_target(&config, hold).await?
+            && new.status == Status::Held
+            && new.is_active(now)
+            && let Some(uid) = self.store.external_of(tenant, booking).await?
+        {
+            let _mark = Changing::new(&self.changing, &uid);
+            match calcom.reschedule(&uid, new.start).await {
+                Ok(cal) => moved_in_calcom = Some(cal.uid),
+                Err(CalError::SlotTaken) => {
+                    self.store.release(tenant, hold, now).await?;
+                    self.forget_calcom(Some(event_type));
+                    let svc = config.service(&new.service)?.clone();
+                    let alternatives = self
+                        .alternatives(&config, &svc, Some(&new.provider), new.start)
+                        .await?;
+                    return Ok(Change::Taken(alternatives));
+                }
+                Err(e) => return Err(paused(&e)),
+            }
+            self.forget_calcom(Some(event_type));
+        }
         Ok(
             match self
                 .store
@@ -577,6 +884,9 @@ impl Scheduler for EmbeddedScheduler {
                 .await?
             {
                 ChangeOutcome::Done(r) => {
+                    if let Some(uid) = &moved_in_calcom {
+                        self.store.set_external(tenant, booking, uid).await?;
+                    }
                     // Both the old and the new time changed; a reschedule is rare enough to
                     // simply drop the tenant's cached slots.
                     lock(&self.slots).retain(|k, _| &k.0 != tenant);
@@ -596,6 +906,22 @@ impl Scheduler for EmbeddedScheduler {
     ) -> Result<(Change, Option<slotline_shared::catalog::Money>), AppError> {
         let now = self.clock.now();
         let config = self.config(tenant).await?;
+        // In Cal.com first (only the customer's own, still confirmed booking).
+        if let Some(calcom) = &self.calcom
+            && let Some(r) = self.store.booking(tenant, booking).await?
+            && r.status == Status::Confirmed
+            && &r.customer == customer
+            && let Some(uid) = self.store.external_of(tenant, booking).await?
+        {
+            let _mark = Changing::new(&self.changing, &uid);
+            calcom
+                .cancel(&uid, "Cancelled by the customer on WhatsApp")
+                .await
+                .map_err(|e| paused(&e))?;
+            if let Some(p) = config.providers.iter().find(|p| p.id == r.provider) {
+                self.forget_calcom(p.calcom_event_types.get(&r.service).copied());
+            }
+        }
         Ok(
             match self.store.cancel(tenant, booking, customer, now).await? {
                 ChangeOutcome::Done(r) => {
@@ -635,6 +961,14 @@ impl Scheduler for EmbeddedScheduler {
     fn config_changed(&self, tenant: &TenantId) {
         lock(&self.configs).remove(tenant);
         lock(&self.slots).retain(|k, _| &k.0 != tenant);
+    }
+
+    fn calcom_changed(&self, event_type: Option<u64>) {
+        self.forget_calcom(event_type);
+    }
+
+    fn is_changing(&self, uid: &str) -> bool {
+        lock(&self.changing).contains(uid)
     }
 }
 

@@ -119,6 +119,7 @@ impl World {
             operator_key: Some(Arc::from(OPERATOR)),
             replay: Arc::new(ReplayGuard::default()),
             dispatcher: Some(Arc::clone(&dispatcher)),
+            calcom_webhooks: None,
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());

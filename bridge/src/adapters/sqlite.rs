@@ -31,8 +31,8 @@ use crate::model::{
     StatusChange, Tenant, Weekly,
 };
 use crate::ports::{
-    Candidate, ChangeOutcome, HoldOutcome, NewHold, OutboxMessage, OutboxState, Planner, Reach,
-    SendOutcome, Store, StoreError, StoreResult,
+    BusinessChange, Candidate, ChangeOutcome, HoldOutcome, NewHold, OutboxMessage, OutboxState,
+    Planner, Reach, SendOutcome, Store, StoreError, StoreResult,
 };
 use slotline_shared::i18n::Lang;
 
@@ -158,6 +158,10 @@ CREATE TABLE ratings (
     stars INTEGER NOT NULL, at INTEGER NOT NULL,
     PRIMARY KEY (tenant_id, reference)
 );
+"#,
+    r#"
+ALTER TABLE reservations ADD COLUMN external_uid TEXT;
+CREATE INDEX reservations_external ON reservations (external_uid) WHERE external_uid IS NOT NULL;
 "#,
 ];
 
@@ -1633,6 +1637,106 @@ impl Store for SqliteStore {
                 });
             }
             Ok(out)
+        })
+        .await
+    }
+
+    async fn set_external(&self, tenant: &TenantId, reference: &str, uid: &str) -> StoreResult<()> {
+        let (t, reference, uid) = (tenant.0.clone(), reference.to_owned(), uid.to_owned());
+        self.with(move |c| {
+            c.execute(
+                "UPDATE reservations SET external_uid = ?3 WHERE tenant_id = ?1 AND reference = ?2",
+                params![t, reference, uid],
+            )
+            .map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn external_of(&self, tenant: &TenantId, reference: &str) -> StoreResult<Option<String>> {
+        let (t, reference) = (tenant.0.clone(), reference.to_owned());
+        self.with(move |c| {
+            c.query_row(
+                "SELECT external_uid FROM reservations WHERE tenant_id = ?1 AND reference = ?2",
+                params![t, reference],
+                |r| r.get::<_, Option<String>>(0),
+            )
+            .optional()
+            .map(Option::flatten)
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn by_external(&self, uid: &str) -> StoreResult<Option<Reservation>> {
+        let uid = uid.to_owned();
+        self.with(move |c| {
+            c.query_row(
+                &format!("SELECT {RESERVATION_COLUMNS} FROM reservations WHERE external_uid = ?1"),
+                params![uid],
+                reservation_row,
+            )
+            .optional()
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn business_change(
+        &self,
+        tenant: &TenantId,
+        reference: &str,
+        change: &BusinessChange,
+        now: DateTime<Utc>,
+        plan: Planner,
+    ) -> StoreResult<ChangeOutcome> {
+        let (t, reference, change) = (tenant.0.clone(), reference.to_owned(), change.clone());
+        self.with(move |c| {
+            let tx = c
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            let r: Option<Reservation> = tx
+                .query_row(
+                    &format!(
+                        "SELECT {RESERVATION_COLUMNS} FROM reservations
+                         WHERE tenant_id = ?1 AND reference = ?2 AND status = 'confirmed'"
+                    ),
+                    params![t, reference],
+                    reservation_row,
+                )
+                .optional()
+                .map_err(backend)?;
+            let Some(r) = r else {
+                return Ok(ChangeOutcome::NotFound);
+            };
+            match &change {
+                BusinessChange::Moved { start, end, uid } => {
+                    let (before, after) = (r.start - r.block_start, r.block_end - r.end);
+                    tx.execute(
+                        "UPDATE reservations SET start_at = ?3, end_at = ?4, block_start = ?5, block_end = ?6,
+                                external_uid = ?7
+                         WHERE tenant_id = ?1 AND id = ?2",
+                        params![t, r.id, ts(*start), ts(*end), ts(*start - before), ts(*end + after), uid],
+                    )
+                    .map_err(backend)?;
+                    record_status(&tx, &r.id, Status::Confirmed, now).map_err(backend)?;
+                }
+                BusinessChange::Cancelled => {
+                    tx.execute(
+                        "UPDATE reservations SET status = 'cancelled' WHERE tenant_id = ?1 AND id = ?2",
+                        params![t, r.id],
+                    )
+                    .map_err(backend)?;
+                    record_status(&tx, &r.id, Status::Cancelled, now).map_err(backend)?;
+                }
+            }
+            let r = load_reservation(&tx, &t, &r.id).map_err(backend)?;
+            if let Some(r) = &r {
+                replace_messages(&tx, r, &plan(r), now).map_err(backend)?;
+            }
+            tx.commit().map_err(backend)?;
+            Ok(r.map_or(ChangeOutcome::NotFound, |r| ChangeOutcome::Done(Box::new(r))))
         })
         .await
     }

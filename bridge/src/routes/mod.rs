@@ -2,10 +2,12 @@
 //!
 //! - `GET /healthz`: version and store status.
 //! - `/worker/{tenant}/…`: the signed API the worker calls ([`worker`]).
+//! - `POST /webhooks/calcom`: Cal.com's calendar changes ([`calcom`]).
 //! - `/admin/…`: the admin API for operators and tenants ([`admin`]), described by
 //!   `GET /admin/openapi.json`.
 
 pub mod admin;
+pub mod calcom;
 pub mod worker;
 
 use std::sync::Arc;
@@ -40,6 +42,8 @@ pub struct AppState {
     pub replay: Arc<ReplayGuard>,
     /// Sends lifecycle messages; `None` when no Twilio account is configured.
     pub dispatcher: Option<Arc<crate::dispatch::Dispatcher>>,
+    /// How Cal.com's webhooks are checked; `None` refuses them.
+    pub calcom_webhooks: Option<Arc<calcom::WebhookSettings>>,
 }
 
 /// The bridge's routes, ready to serve or to call in tests.
@@ -48,6 +52,7 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .merge(worker::routes())
         .merge(admin::routes())
+        .merge(calcom::routes())
         .fallback(crate::error::not_found)
         .with_state(state)
 }

@@ -146,12 +146,14 @@ pub async fn answer(
             Change::Done(booking) => BridgeAnswer::Booked { booking },
             Change::HoldGone => failed("the hold expired or was released"),
             Change::NotFound => failed("no such hold"),
+            Change::Taken(alternatives) => BridgeAnswer::Taken { alternatives },
         },
         BridgeRequest::Reschedule { booking, hold, .. } => {
             match scheduler.reschedule(tenant, &booking, &hold).await? {
                 Change::Done(booking) => BridgeAnswer::Rescheduled { booking },
                 Change::HoldGone => failed("the hold expired or was released"),
                 Change::NotFound => failed("no such booking for this customer"),
+                Change::Taken(alternatives) => BridgeAnswer::Taken { alternatives },
             }
         }
         BridgeRequest::Cancel {

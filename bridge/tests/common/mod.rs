@@ -41,6 +41,7 @@ impl TestBridge {
             operator_key: Some(Arc::from(OPERATOR)),
             replay: Arc::new(ReplayGuard::default()),
             dispatcher: None,
+            calcom_webhooks: None,
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
@@ -337,6 +338,7 @@ pub async fn seed_due_reminders(
                     max_per_day: None,
                     zone: None,
                     active: true,
+                    calcom_event_types: Default::default(),
                 },
             )
             .await

@@ -1,0 +1,407 @@
+//! Cal.com API v2, as the project's contract sheet describes it: the client the scheduler
+//! uses when a self-hosted Cal.com does the scheduling.
+//!
+//! - Exact `cal-api-version` per endpoint (`2024-09-04` slots, `2024-08-13` bookings) and
+//!   only the fields Cal.com's schemas allow (it refuses unknown ones).
+//! - Errors mapped by the sheet's failure matrix: a taken slot (400 with its message, or 409
+//!   `booking_conflict_error`) is [`CalError::SlotTaken`].
+//! - At most `CALCOM_REQUESTS_PER_MINUTE` (default 110, under Cal.com's 120) calls a minute,
+//!   and none while a `Retry-After` runs; a call over the limit fails at once rather than
+//!   keeping a customer waiting.
+//! - A circuit breaker: after 5 failures in a row Cal.com is not called for 30 seconds.
+//! - Each call gives up after 2 seconds, so a customer hears back within 3.
+//! - A booking create is never sent twice: one whose answer was lost is looked up by its
+//!   reference in Cal.com's bookings instead.
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+use thiserror::Error;
+
+/// Why a Cal.com call failed.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum CalError {
+    /// The slot is no longer free.
+    #[error("the slot is taken")]
+    SlotTaken,
+    /// Cal.com is down, slow, over its rate limit, or the breaker is open.
+    #[error("Cal.com is unavailable: {0}")]
+    Unavailable(String),
+    /// The answer was lost (timeout after sending): the call may have taken effect.
+    #[error("Cal.com did not answer in time")]
+    Unknown,
+    /// No such booking or event type.
+    #[error("not found in Cal.com: {0}")]
+    NotFound(String),
+    /// Cal.com refused the request (a configuration problem, not the customer's).
+    #[error("Cal.com refused the request: {0}")]
+    Refused(String),
+}
+
+/// What Cal.com said about a booking.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CalBooking {
+    /// Its uid.
+    pub uid: String,
+    /// Start.
+    pub start: DateTime<Utc>,
+}
+
+/// Who is booking.
+#[derive(Debug, Clone)]
+pub struct Attendee {
+    /// Name shown in Cal.com.
+    pub name: String,
+    /// E.164 phone.
+    pub phone: String,
+    /// IANA zone.
+    pub zone: String,
+    /// Language code.
+    pub language: String,
+}
+
+/// The metadata key carrying the bridge's booking reference.
+pub const REFERENCE_KEY: &str = "slotline_reference";
+
+struct Breaker {
+    failures: u32,
+    open_until: Option<Instant>,
+    /// No calls before this (a `Retry-After`).
+    retry_after: Option<Instant>,
+    /// Times of the calls in the last minute.
+    recent: VecDeque<Instant>,
+}
+
+/// A Cal.com API v2 client.
+pub struct Calcom {
+    http: reqwest::Client,
+    base: String,
+    key: Option<String>,
+    per_minute: usize,
+    timeout: Duration,
+    breaker: Mutex<Breaker>,
+}
+
+const FAILURES_TO_OPEN: u32 = 5;
+const OPEN_FOR: Duration = Duration::from_secs(30);
+
+fn js_time(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+impl Calcom {
+    /// A client for the API at `base` (`CALCOM_API_URL`), with an API key if given.
+    pub fn new(base: &str, key: Option<String>, per_minute: usize) -> Self {
+        Self {
+            http: reqwest::Client::builder()
+                .pool_max_idle_per_host(16)
+                .build()
+                .unwrap_or_default(),
+            base: base.trim_end_matches('/').to_owned(),
+            key,
+            per_minute: per_minute.max(1),
+            timeout: Duration::from_secs(2),
+            breaker: Mutex::new(Breaker {
+                failures: 0,
+                open_until: None,
+                retry_after: None,
+                recent: VecDeque::new(),
+            }),
+        }
+    }
+
+    fn breaker(&self) -> std::sync::MutexGuard<'_, Breaker> {
+        self.breaker.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Takes a place under the rate limit and the breaker, or says why not.
+    fn admit(&self) -> Result<(), CalError> {
+        let now = Instant::now();
+        let mut b = self.breaker();
+        if b.open_until.is_some_and(|t| now < t) {
+            return Err(CalError::Unavailable(
+                "paused after repeated failures".into(),
+            ));
+        }
+        if b.retry_after.is_some_and(|t| now < t) {
+            return Err(CalError::Unavailable("rate limited by Cal.com".into()));
+        }
+        while b
+            .recent
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(60))
+        {
+            b.recent.pop_front();
+        }
+        if b.recent.len() >= self.per_minute {
+            return Err(CalError::Unavailable(
+                "over the per-minute call budget".into(),
+            ));
+        }
+        b.recent.push_back(now);
+        Ok(())
+    }
+
+    fn record(&self, healthy: bool) {
+        let mut b = self.breaker();
+        if healthy {
+            b.failures = 0;
+            b.open_until = None;
+        } else {
+            b.failures += 1;
+            if b.failures >= FAILURES_TO_OPEN {
+                b.open_until = Some(Instant::now() + OPEN_FOR);
+            }
+        }
+    }
+
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        version: &str,
+        query: &[(&str, String)],
+        body: Option<Value>,
+    ) -> Result<Value, CalError> {
+        self.admit()?;
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header("cal-api-version", version)
+            .timeout(self.timeout)
+            .query(query);
+        if let Some(key) = &self.key {
+            req = req.bearer_auth(key);
+        }
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let response = match req.send().await {
+            Ok(r) => r,
+            Err(e) => {
+                self.record(false);
+                return Err(if e.is_timeout() {
+                    CalError::Unknown
+                } else {
+                    CalError::Unavailable(e.to_string())
+                });
+            }
+        };
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get("Retry-After")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        let json: Value = match response.json().await {
+            Ok(v) => v,
+            Err(e) if e.is_timeout() => {
+                self.record(false);
+                return Err(CalError::Unknown);
+            }
+            Err(_) => Value::Null,
+        };
+        if (200..300).contains(&status) {
+            self.record(true);
+            return Ok(json);
+        }
+        // Shape A carries `error.message`; shape D a top-level `message`.
+        let message = json["error"]["message"]
+            .as_str()
+            .or_else(|| json["message"].as_str())
+            .unwrap_or_default()
+            .to_owned();
+        let taken = message.contains("already has booking at this time")
+            || message.contains("not available")
+            || message == "booking_conflict_error";
+        Err(match status {
+            429 => {
+                let wait = Duration::from_secs(retry_after.unwrap_or(60));
+                self.breaker().retry_after = Some(Instant::now() + wait);
+                CalError::Unavailable("rate limited by Cal.com".into())
+            }
+            500..=599 => {
+                self.record(false);
+                CalError::Unavailable(format!("Cal.com answered {status}"))
+            }
+            400 | 409 if taken => {
+                self.record(true);
+                CalError::SlotTaken
+            }
+            404 => {
+                self.record(true);
+                CalError::NotFound(message)
+            }
+            _ => {
+                self.record(true);
+                CalError::Refused(format!("{status}: {message}"))
+            }
+        })
+    }
+
+    /// Free starts of event type `event_type` between `from` and `to`.
+    pub async fn slots(
+        &self,
+        event_type: u64,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<DateTime<Utc>>, CalError> {
+        let query = [
+            ("eventTypeId", event_type.to_string()),
+            ("start", js_time(from)),
+            ("end", js_time(to)),
+        ];
+        // One attempt: a customer is waiting, and cached times stand in meanwhile.
+        let answer = self
+            .call(
+                reqwest::Method::GET,
+                "/v2/slots",
+                "2024-09-04",
+                &query,
+                None,
+            )
+            .await
+            .map_err(|e| match e {
+                CalError::Unknown => CalError::Unavailable("slots timed out".into()),
+                other => other,
+            })?;
+        let mut starts: Vec<DateTime<Utc>> = answer["data"]
+            .as_object()
+            .into_iter()
+            .flat_map(|days| days.values())
+            .flat_map(|day| day.as_array().into_iter().flatten())
+            .filter_map(|slot| slot["start"].as_str())
+            .filter_map(|s| DateTime::parse_from_rfc3339(s).ok())
+            .map(|t| t.with_timezone(&Utc))
+            .collect();
+        starts.sort_unstable();
+        Ok(starts)
+    }
+
+    /// Books `start` of `event_type`. A lost answer is looked up by `reference` before
+    /// giving up; the create itself is never sent twice.
+    pub async fn book(
+        &self,
+        event_type: u64,
+        start: DateTime<Utc>,
+        length_min: u32,
+        attendee: &Attendee,
+        reference: &str,
+    ) -> Result<CalBooking, CalError> {
+        let body = json!({
+            "start": js_time(start),
+            "eventTypeId": event_type,
+            "attendee": {"name": attendee.name, "timeZone": attendee.zone,
+                         "phoneNumber": attendee.phone, "language": attendee.language},
+            "metadata": {REFERENCE_KEY: reference},
+        });
+        match self
+            .call(
+                reqwest::Method::POST,
+                "/v2/bookings",
+                "2024-08-13",
+                &[],
+                Some(body),
+            )
+            .await
+        {
+            Ok(answer) => booking_of(&answer["data"]),
+            Err(CalError::Unknown) => self
+                .find(event_type, start, length_min, reference)
+                .await?
+                .ok_or(CalError::Unavailable(
+                    "Cal.com did not answer the booking".into(),
+                )),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The booking of `event_type` at `start` carrying `reference`, if Cal.com has it.
+    pub async fn find(
+        &self,
+        event_type: u64,
+        start: DateTime<Utc>,
+        length_min: u32,
+        reference: &str,
+    ) -> Result<Option<CalBooking>, CalError> {
+        let query = [
+            ("eventTypeId", event_type.to_string()),
+            ("afterStart", js_time(start)),
+            (
+                "beforeEnd",
+                js_time(start + chrono::Duration::minutes(i64::from(length_min))),
+            ),
+            ("status", "upcoming".to_owned()),
+        ];
+        let answer = self
+            .call(
+                reqwest::Method::GET,
+                "/v2/bookings",
+                "2024-08-13",
+                &query,
+                None,
+            )
+            .await?;
+        Ok(answer["data"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|b| b["metadata"][REFERENCE_KEY] == reference)
+            .and_then(|b| booking_of(b).ok()))
+    }
+
+    /// Moves booking `uid` to `start`; Cal.com makes a new booking (a new uid).
+    pub async fn reschedule(
+        &self,
+        uid: &str,
+        start: DateTime<Utc>,
+    ) -> Result<CalBooking, CalError> {
+        let body = json!({"start": js_time(start), "reschedulingReason": "Moved by the customer on WhatsApp"});
+        let answer = self
+            .call(
+                reqwest::Method::POST,
+                &format!("/v2/bookings/{uid}/reschedule"),
+                "2024-08-13",
+                &[],
+                Some(body),
+            )
+            .await?;
+        booking_of(&answer["data"])
+    }
+
+    /// Cancels booking `uid`; a booking already cancelled counts as done.
+    pub async fn cancel(&self, uid: &str, reason: &str) -> Result<(), CalError> {
+        let body = json!({"cancellationReason": reason});
+        match self
+            .call(
+                reqwest::Method::POST,
+                &format!("/v2/bookings/{uid}/cancel"),
+                "2024-08-13",
+                &[],
+                Some(body),
+            )
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(CalError::Refused(m)) if m.contains("cancelled already") => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+fn booking_of(data: &Value) -> Result<CalBooking, CalError> {
+    let uid = data["uid"].as_str();
+    let start = data["start"]
+        .as_str()
+        .and_then(|s| DateTime::parse_from_rfc3339(s).ok());
+    match (uid, start) {
+        (Some(uid), Some(start)) => Ok(CalBooking {
+            uid: uid.to_owned(),
+            start: start.with_timezone(&Utc),
+        }),
+        _ => Err(CalError::Refused("Cal.com's answer had no booking".into())),
+    }
+}

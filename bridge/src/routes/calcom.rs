@@ -1,0 +1,198 @@
+//! `POST /webhooks/calcom`: Cal.com tells the bridge what changed in its calendar.
+//!
+//! The body is checked against `X-Cal-Signature-256` (refused when unsigned unless the
+//! operator allows it), then:
+//! - any booking change drops the cached free times of its event type, so a booking made on
+//!   the Cal.com page or a synced calendar disappears from WhatsApp at once;
+//! - a WhatsApp booking the business moved or cancelled in Cal.com is mirrored, and the
+//!   customer is told (the new time; an offer to rebook);
+//! - a booking marked absent in Cal.com is marked absent here.
+//!
+//! Replays change nothing twice (each change applies only to a booking still in the state it
+//! expects), and a webhook for a booking the bridge is itself making or changing — Cal.com
+//! sends it before its API call answers — is recognised and left alone.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::routing::post;
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+use slotline_shared::calcom;
+
+use super::AppState;
+use crate::error::AppError;
+use crate::lifecycle;
+use crate::model::{Stage, Status};
+use crate::ports::{BusinessChange, Planner};
+
+/// How the bridge checks Cal.com's webhooks.
+#[derive(Debug, Clone)]
+pub struct WebhookSettings {
+    /// The secret the webhooks were registered with (`CALCOM_WEBHOOK_SECRET`).
+    pub secret: String,
+    /// Accept `no-secret-provided` (`CALCOM_ALLOW_UNSIGNED_WEBHOOKS=1`).
+    pub allow_unsigned: bool,
+}
+
+/// The Cal.com webhook route.
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/webhooks/calcom", post(webhook))
+}
+
+fn time(v: &Value) -> Option<DateTime<Utc>> {
+    v.as_str()
+        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        .map(|t| t.with_timezone(&Utc))
+}
+
+async fn webhook(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, AppError> {
+    let Some(settings) = &state.calcom_webhooks else {
+        return Err(AppError::Unavailable(
+            "Cal.com webhooks are not configured (CALCOM_WEBHOOK_SECRET)".into(),
+        ));
+    };
+    let signature = headers
+        .get(calcom::SIGNATURE_HEADER)
+        .and_then(|v| v.to_str().ok());
+    calcom::verify(&settings.secret, &body, signature, settings.allow_unsigned)
+        .map_err(|e| AppError::Unauthorized(e.to_string()))?;
+    let event: Value = serde_json::from_slice(&body)
+        .map_err(|e| AppError::BadRequest(format!("not a Cal.com webhook: {e}")))?;
+    let trigger = event["triggerEvent"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    // MEETING_STARTED / MEETING_ENDED bodies are flat booking rows, not `payload` envelopes.
+    let payload = if event.get("payload").is_some() {
+        &event["payload"]
+    } else {
+        &event
+    };
+    state
+        .scheduler
+        .calcom_changed(payload["eventTypeId"].as_u64());
+    let outcome = match trigger.as_str() {
+        "BOOKING_RESCHEDULED" => moved(&state, payload).await?,
+        "BOOKING_CANCELLED" => cancelled(&state, payload).await?,
+        "BOOKING_NO_SHOW_UPDATED" => no_show(&state, payload).await?,
+        _ => "noted",
+    };
+    tracing::info!(trigger, outcome, "Cal.com webhook");
+    Ok(Json(json!({"received": true, "outcome": outcome})))
+}
+
+/// The business moved a booking: mirror it and tell the customer the new time.
+async fn moved(state: &AppState, payload: &Value) -> Result<&'static str, AppError> {
+    let (Some(old), Some(new), Some(start), Some(end)) = (
+        payload["rescheduleUid"].as_str(),
+        payload["uid"].as_str(),
+        time(&payload["startTime"]),
+        time(&payload["endTime"]),
+    ) else {
+        return Err(AppError::BadRequest(
+            "a reschedule without its uids or times".into(),
+        ));
+    };
+    if state.scheduler.is_changing(old) {
+        return Ok("our own change");
+    }
+    let Some(r) = state.store.by_external(old).await? else {
+        return Ok("not a WhatsApp booking");
+    };
+    let (Some(reference), true) = (r.reference.clone(), r.status == Status::Confirmed) else {
+        return Ok("already handled");
+    };
+    let Some(tenant) = state.store.tenant(&r.tenant).await? else {
+        return Ok("tenant gone");
+    };
+    let now = state.clock.now();
+    let plan: Planner = Arc::new(move |r| {
+        let mut messages = lifecycle::plan_booking(&tenant, r, now, false);
+        messages.push(lifecycle::plan_now(&tenant, Stage::Moved, now));
+        messages
+    });
+    let change = BusinessChange::Moved {
+        start,
+        end,
+        uid: new.to_owned(),
+    };
+    state
+        .store
+        .business_change(&r.tenant, &reference, &change, now, plan)
+        .await?;
+    state.scheduler.config_changed(&r.tenant);
+    Ok("moved")
+}
+
+/// The business cancelled a booking: mirror it and offer the customer another time.
+async fn cancelled(state: &AppState, payload: &Value) -> Result<&'static str, AppError> {
+    let Some(uid) = payload["uid"].as_str() else {
+        return Err(AppError::BadRequest(
+            "a cancellation without its uid".into(),
+        ));
+    };
+    if state.scheduler.is_changing(uid) {
+        return Ok("our own change");
+    }
+    let Some(r) = state.store.by_external(uid).await? else {
+        return Ok("not a WhatsApp booking");
+    };
+    let (Some(reference), true) = (r.reference.clone(), r.status == Status::Confirmed) else {
+        return Ok("already handled");
+    };
+    let Some(tenant) = state.store.tenant(&r.tenant).await? else {
+        return Ok("tenant gone");
+    };
+    let now = state.clock.now();
+    let plan: Planner = Arc::new(move |_| {
+        vec![lifecycle::plan_now(
+            &tenant,
+            Stage::CancelledByBusiness,
+            now,
+        )]
+    });
+    state
+        .store
+        .business_change(&r.tenant, &reference, &BusinessChange::Cancelled, now, plan)
+        .await?;
+    state.scheduler.config_changed(&r.tenant);
+    Ok("cancelled")
+}
+
+/// Marked absent in Cal.com.
+async fn no_show(state: &AppState, payload: &Value) -> Result<&'static str, AppError> {
+    let Some(uid) = payload["bookingUid"].as_str() else {
+        return Err(AppError::BadRequest(
+            "a no-show update without its booking".into(),
+        ));
+    };
+    let absent = payload["attendees"]
+        .as_array()
+        .is_some_and(|a| a.iter().any(|x| x["noShow"] == true));
+    if !absent {
+        return Ok("not absent");
+    }
+    let Some(r) = state.store.by_external(uid).await? else {
+        return Ok("not a WhatsApp booking");
+    };
+    let (Some(reference), Some(tenant)) =
+        (r.reference.clone(), state.store.tenant(&r.tenant).await?)
+    else {
+        return Ok("already handled");
+    };
+    let now = state.clock.now();
+    let plan: Planner = Arc::new(move |_| lifecycle::plan_no_show(&tenant, now));
+    state
+        .store
+        .mark_no_show(&r.tenant, &reference, now, plan)
+        .await?;
+    Ok("no-show")
+}
