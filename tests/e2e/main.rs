@@ -741,6 +741,102 @@ fn a_reminder_is_answered_with_its_cancel_button(ctx: &Ctx) -> Result<(), Failed
     })
 }
 
+/// Booking, moving and cancelling on WhatsApp with Cal.com doing the scheduling: each step
+/// lands in Cal.com, and a time taken on the Cal.com page is not offered.
+fn booking_rescheduling_and_cancelling_through_cal_com(ctx: &Ctx) -> Result<(), Failed> {
+    const CAL: &str = "+15550005555";
+    let calcom = &ctx.stack.calcom;
+    calcom.add_host(slotline_e2e::calcom::Host {
+        id: slotline_e2e::stack::CALCOM_USER,
+        name: "Rita Gomes".into(),
+        email: "rita@calsalon.example".into(),
+        zone: chrono_tz::Europe::Madrid,
+        from: chrono::NaiveTime::from_hms_opt(9, 0, 0).unwrap_or_default(),
+        to: chrono::NaiveTime::from_hms_opt(18, 0, 0).unwrap_or_default(),
+    });
+    let event = calcom.add_event_type("massage-rita", 30, slotline_e2e::stack::CALCOM_USER, 0);
+    let (date, day) = weekday(3);
+    let tenant = json!({"id": "calsalon", "name": "Cal Salon", "zone": "Europe/Madrid", "numbers": [CAL],
+                        "policy": {"min_notice_min": 0}});
+    let calls = [
+        ("POST", "/admin/tenants".to_owned(), tenant),
+        (
+            "POST",
+            "/admin/tenants/calsalon/services".to_owned(),
+            json!({"id": "massage", "name": "Massage", "duration_min": 30, "price_minor": 4000, "currency": "EUR"}),
+        ),
+        (
+            "POST",
+            "/admin/tenants/calsalon/providers".to_owned(),
+            json!({"id": "rita", "name": "Rita", "services": ["massage"], "calcom_event_types": {"massage": event}}),
+        ),
+    ];
+    for (method, path, body) in calls {
+        let (status, answer) = ctx.stack.admin(method, &path, Some(&body));
+        check(status == 201, || {
+            format!("{method} {path}: {status} {answer}")
+        })?;
+    }
+    // 10:00 is taken on the Cal.com page first.
+    let taken = chrono::TimeZone::from_local_datetime(
+        &chrono_tz::Europe::Madrid,
+        &day.and_hms_opt(10, 0, 0).unwrap_or_default(),
+    )
+    .earliest()
+    .map(|t| t.with_timezone(&chrono::Utc))
+    .ok_or("no such local time")?;
+    calcom.book_directly(event, taken, "Walk-in");
+    let phone = ctx.customer_of(CAL);
+    let offered = says(&phone, &format!("massage on {date} at 10am"), &[])?;
+    check(!offered.contains("Please confirm"), || {
+        format!("a time taken in Cal.com was offered: {offered}")
+    })?;
+    says(
+        &phone,
+        &format!("massage on {date} at 11am"),
+        &["Please confirm", "11:00 am"],
+    )?;
+    says(&phone, "yes", &["Booked!"])?;
+    let live = |calcom: &slotline_e2e::calcom::CalcomStandIn| {
+        calcom
+            .bookings()
+            .into_iter()
+            .filter(|b| {
+                b.status == "accepted"
+                    && b.event_type == event
+                    && b.attendee["phoneNumber"] == phone.number.as_str()
+            })
+            .collect::<Vec<_>>()
+    };
+    let mine = live(calcom);
+    check(
+        mine.len() == 1 && mine[0].start == taken + Duration::hours(1),
+        || format!("not booked in Cal.com at 11:00: {mine:?}"),
+    )?;
+    says(
+        &phone,
+        "reschedule",
+        &["Let's find a new time", "Which day"],
+    )?;
+    says(
+        &phone,
+        &format!("{date} at 2pm"),
+        &["Please confirm", "2:00 pm"],
+    )?;
+    says(&phone, "yes", &["Done!"])?;
+    let mine = live(calcom);
+    check(
+        mine.len() == 1 && mine[0].start == taken + Duration::hours(4),
+        || format!("not moved in Cal.com to 14:00: {mine:?}"),
+    )?;
+    says(&phone, "cancel", &["Cancel Massage with Rita"])?;
+    says(&phone, "1", &["Cancelled"])?;
+    let mine = live(calcom);
+    check(mine.is_empty(), || {
+        format!("still booked in Cal.com: {mine:?}")
+    })
+}
+
 /// A tenant with buttons and lists on, one service and one provider working every day.
 const TAP: &str = "+15550008888";
 
@@ -973,6 +1069,10 @@ fn main() {
         (
             "a_reminder_is_answered_with_its_cancel_button",
             a_reminder_is_answered_with_its_cancel_button,
+        ),
+        (
+            "booking_rescheduling_and_cancelling_through_cal_com",
+            booking_rescheduling_and_cancelling_through_cal_com,
         ),
         (
             "bookings_at_several_tenants_of_a_shared_number_offer_a_short_list",

@@ -84,6 +84,13 @@ pub enum StackError {
     Io(#[from] std::io::Error),
 }
 
+/// The API key of the Cal.com stand-in's user.
+pub const CALCOM_KEY: &str = "cal_test_e2e_owner_key";
+/// That user's id.
+pub const CALCOM_USER: u64 = 7;
+/// The secret Cal.com signs its webhooks to the bridge with.
+pub const CALCOM_WEBHOOK_SECRET: &str = "calcom-webhook-secret-e2e";
+
 /// A running worker and bridge.
 pub struct Stack {
     /// The worker's loopback origin, e.g. `http://127.0.0.1:40123`.
@@ -100,6 +107,9 @@ pub struct Stack {
     pub dir: PathBuf,
     /// The Twilio stand-in the worker sends buttons and lists through.
     pub twilio: crate::twilio::TwilioStandIn,
+    /// The Cal.com stand-in the bridge schedules through, for providers with Cal.com event
+    /// types (the others use the built-in engine).
+    pub calcom: crate::calcom::CalcomStandIn,
     children: Vec<(&'static str, Child)>,
     _temp: Option<tempfile::TempDir>,
 }
@@ -136,7 +146,9 @@ impl Stack {
             crate::phone::ACCOUNT_SID,
             &options.auth_token,
         )])?;
+        let calcom = crate::calcom::CalcomStandIn::start(&[(CALCOM_KEY, CALCOM_USER)])?;
         let mut stack = Self {
+            calcom,
             worker_url,
             bridge_url,
             bridge_port,
@@ -191,6 +203,16 @@ impl Stack {
         let deadline = Instant::now() + options.ready_timeout;
         let bridge_health = format!("{}/healthz", stack.bridge_url);
         stack.wait_ready(0, &bridge_health, deadline)?;
+        // Cal.com's webhooks go to the bridge, as an operator would register them.
+        ureq::post(&format!("{}/v2/webhooks", stack.calcom.url))
+            .set("Authorization", &format!("Bearer {CALCOM_KEY}"))
+            .send_json(serde_json::json!({
+                "subscriberUrl": format!("{}/webhooks/calcom", stack.bridge_url),
+                "active": true,
+                "triggers": ["BOOKING_CREATED", "BOOKING_RESCHEDULED", "BOOKING_CANCELLED", "BOOKING_NO_SHOW_UPDATED"],
+                "secret": CALCOM_WEBHOOK_SECRET,
+            }))
+            .map_err(|e| StackError::Io(std::io::Error::other(format!("registering Cal.com's webhook: {e}"))))?;
         let worker_health = format!("{}/healthz", stack.worker_url);
         stack.wait_ready(1, &worker_health, deadline)?;
         Ok(stack)
@@ -292,6 +314,9 @@ impl Stack {
                     "SLOTLINE_STATUS_CALLBACK_URL",
                     format!("{}/webhooks/twilio/status", self.public_base_url),
                 ),
+                ("CALCOM_API_URL", self.calcom.url.clone()),
+                ("CALCOM_API_KEY", CALCOM_KEY.to_owned()),
+                ("CALCOM_WEBHOOK_SECRET", CALCOM_WEBHOOK_SECRET.to_owned()),
             ],
         )
     }
