@@ -19,7 +19,13 @@ const BUSINESS: &str = "+14155238886";
 const DEV_AUTH_TOKEN: &str = "dev-auth-token-not-a-secret";
 
 /// Bootstraps, builds, starts the stack and runs the simulator until `/quit`, EOF or Ctrl-C.
-pub fn run() -> Result<(), String> {
+/// `--calcom` moves the demo salon's scheduling to the Cal.com stand-in.
+pub fn run(args: &[String]) -> Result<(), String> {
+    let calcom = match args {
+        [] => false,
+        [flag] if flag == "--calcom" => true,
+        other => return Err(format!("dev: unknown arguments {other:?} (only --calcom)")),
+    };
     let tools = bootstrap::run()?;
     process::run(cargo().args(["build", "-p", "slotline-bridge"]))?;
     build::bundle(&tools, &build::WORKER)?;
@@ -54,7 +60,60 @@ pub fn run() -> Result<(), String> {
         stack.bridge_url,
         stack.log_path("bridge").display()
     );
+    if calcom {
+        schedule_demo_in_calcom(&stack)?;
+        println!(
+            "dev: Cal.com stand-in {} schedules the demo salon (its webhooks go to the bridge)",
+            stack.calcom.url
+        );
+    }
     simulate(&stack);
+    Ok(())
+}
+
+/// Gives each demo provider a Cal.com user (09:00–19:00 Madrid, every day) with an event
+/// type per service, and maps them on the provider, so the salon books through Cal.com.
+fn schedule_demo_in_calcom(stack: &Stack) -> Result<(), String> {
+    let (_, services) = stack.admin("GET", "/admin/tenants/demo/services", None);
+    let (_, providers) = stack.admin("GET", "/admin/tenants/demo/providers", None);
+    let hour = |h| chrono::NaiveTime::from_hms_opt(h, 0, 0).unwrap_or_default();
+    for (n, provider) in providers.as_array().into_iter().flatten().enumerate() {
+        let id = provider["id"].as_str().unwrap_or_default();
+        let host = 100 + n as u64;
+        stack.calcom.add_host(slotline_e2e::calcom::Host {
+            id: host,
+            name: provider["name"].as_str().unwrap_or(id).to_owned(),
+            email: format!("{id}@demo.example"),
+            zone: chrono_tz::Europe::Madrid,
+            from: hour(9),
+            to: hour(19),
+        });
+        let mut event_types = serde_json::Map::new();
+        for service in provider["services"].as_array().into_iter().flatten() {
+            let service = service.as_str().unwrap_or_default();
+            let minutes = services
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|s| s["id"] == service)
+                .and_then(|s| s["duration_min"].as_i64())
+                .unwrap_or(30);
+            let event = stack
+                .calcom
+                .add_event_type(&format!("{service}-{id}"), minutes, host, 0);
+            event_types.insert(service.to_owned(), event.into());
+        }
+        let mut body = provider.clone();
+        body["calcom_event_types"] = serde_json::Value::Object(event_types);
+        let (status, answer) = stack.admin(
+            "PUT",
+            &format!("/admin/tenants/demo/providers/{id}"),
+            Some(&body),
+        );
+        if status != 200 {
+            return Err(format!("moving {id} to Cal.com failed: {status} {answer}"));
+        }
+    }
     Ok(())
 }
 
@@ -68,6 +127,7 @@ fn preferred_port(wanted: u16) -> u16 {
 }
 
 fn simulate(stack: &Stack) {
+    let mut printed: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     let mut customer = 1u32;
     let mut business = BUSINESS.to_owned();
     let mut phone = new_phone(stack, customer, &business);
@@ -111,7 +171,8 @@ fn simulate(stack: &Stack) {
             println!("You are {} writing to {business}.", phone.number);
             continue;
         }
-        let already = stack.twilio.sent_to(&phone.number).len();
+        // Messages sent since the last line (reminders included) are shown with this reply.
+        let already = printed.get(&phone.number).copied().unwrap_or(0);
         match phone.send(text) {
             Ok(reply) if reply.status == 200 => {
                 let messages = reply.messages();
@@ -125,6 +186,7 @@ fn simulate(stack: &Stack) {
                         shown(sent).replace('\n', "\n            ")
                     );
                 }
+                printed.insert(phone.number.clone(), by_rest.len());
                 if messages.is_empty() && by_rest.len() == already {
                     println!("bot> (no reply)");
                 }

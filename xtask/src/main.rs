@@ -28,7 +28,8 @@ tasks:
   build-worker   build the worker bundle into worker/build (skipped when up to date)
   test           bootstrap, check formatting and lints, build, run all tests
   dev            bootstrap, build, run the bridge and wrangler dev on loopback, and open
-                 the phone simulator (Ctrl-C stops everything)
+                 the phone simulator (Ctrl-C stops everything); --calcom schedules the
+                 demo salon through the Cal.com stand-in
   bench          run the benchmarks; figures go to bench-results/latest.json";
 
 fn main() -> ExitCode {
@@ -37,7 +38,7 @@ fn main() -> ExitCode {
         Some("bootstrap") => bootstrap::run().map(|_| ()),
         Some("build-worker") => build::worker(),
         Some("test") => test::run(&args[1..]),
-        Some("dev") => dev::run(),
+        Some("dev") => dev::run(&args[1..]),
         Some("bench") => bench::run(),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
