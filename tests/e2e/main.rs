@@ -834,6 +834,31 @@ fn booking_rescheduling_and_cancelling_through_cal_com(ctx: &Ctx) -> Result<(), 
     let mine = live(calcom);
     check(mine.is_empty(), || {
         format!("still booked in Cal.com: {mine:?}")
+    })?;
+    // Cal.com slow (10 s) or failing: the customer still hears back within 3 s, and nothing
+    // is booked meanwhile.
+    let (later, _) = weekday(6);
+    for fault in ["slow", "failing"] {
+        match fault {
+            "slow" => calcom.set_delay(std::time::Duration::from_secs(10)),
+            _ => calcom.fail_next(50, 500),
+        }
+        let started = std::time::Instant::now();
+        let reply = phone.send(&format!("massage on {later} at 3pm"))?;
+        let took = started.elapsed();
+        calcom.set_delay(std::time::Duration::ZERO);
+        calcom.fail_next(0, 500);
+        check(reply.status == 200 && !reply.messages().is_empty(), || {
+            format!("{fault} Cal.com: no reply ({})", reply.status)
+        })?;
+        check(took < std::time::Duration::from_secs(3), || {
+            format!("{fault} Cal.com: the reply took {took:?}")
+        })?;
+        says(&phone, "menu", &[])?;
+    }
+    let mine = live(calcom);
+    check(mine.is_empty(), || {
+        format!("booked while Cal.com was down: {mine:?}")
     })
 }
 
