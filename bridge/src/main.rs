@@ -43,15 +43,18 @@ async fn run() -> Result<(), String> {
         tracing::info!("seeded the demo salon (tenant \"{}\")", demo::TENANT);
     }
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let scheduler = Arc::new(match &config.calcom_api_url {
-        Some(url) => EmbeddedScheduler::with_calcom(
+    let calcom = config.calcom_api_url.as_ref().map(|url| {
+        Arc::new(Calcom::new(
+            url,
+            config.calcom_api_key.clone(),
+            usize::try_from(config.calcom_per_minute).unwrap_or(110),
+        ))
+    });
+    let scheduler = Arc::new(match &calcom {
+        Some(client) => EmbeddedScheduler::with_calcom(
             Arc::clone(&store),
             Arc::clone(&clock),
-            Arc::new(Calcom::new(
-                url,
-                config.calcom_api_key.clone(),
-                usize::try_from(config.calcom_per_minute).unwrap_or(110),
-            )),
+            Arc::clone(client),
         ),
         None => EmbeddedScheduler::new(Arc::clone(&store), Arc::clone(&clock)),
     });
@@ -109,6 +112,7 @@ async fn run() -> Result<(), String> {
         replay: Arc::new(ReplayGuard::default()),
         dispatcher,
         calcom_webhooks,
+        calcom,
     });
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown())

@@ -427,6 +427,8 @@ impl EmbeddedScheduler {
                 .code()
                 .to_owned(),
         };
+        // Cal.com announces the booking before its answer arrives: that webhook is ours.
+        let _mark = Changing::new(&self.changing, &reference);
         let cal = match calcom
             .book(
                 event_type,

@@ -63,13 +63,15 @@ impl World {
         let dir = tempfile::tempdir().unwrap();
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("b.db")).unwrap());
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let client = Arc::new(Calcom::new(&cal.url, Some(KEY.into()), 110));
         let state = AppState {
             store: Arc::clone(&store),
             scheduler: Arc::new(EmbeddedScheduler::with_calcom(
                 Arc::clone(&store),
                 Arc::clone(&clock),
-                Arc::new(Calcom::new(&cal.url, Some(KEY.into()), 110)),
+                Arc::clone(&client),
             )),
+            calcom: Some(client),
             clock,
             worker_secret: None,
             operator_key: Some(Arc::from(OPERATOR)),
@@ -497,4 +499,33 @@ async fn cal_com_s_rate_limit_is_respected() {
     let calls = w.cal.calls().len();
     let _ = w.slots().await;
     assert_eq!(w.cal.calls().len(), calls, "no call while Retry-After runs");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_booking_whose_answer_came_too_late_is_cancelled_in_cal_com() {
+    let w = World::start().await;
+    // A create the bridge gave up on (the customer was told to try again) lands in Cal.com
+    // after all, carrying a reference the bridge never confirmed.
+    let resp = reqwest::Client::new()
+        .post(format!("{}/v2/bookings", w.cal.url))
+        .header("cal-api-version", "2024-08-13")
+        .json(&json!({"start": tomorrow(16, 0).to_rfc3339(), "eventTypeId": w.maria,
+                      "attendee": {"name": "WhatsApp", "timeZone": "Europe/Madrid", "phoneNumber": "+34611000009"},
+                      "metadata": {"slotline_reference": "SL-LATE01"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let deadline = Instant::now() + StdDuration::from_secs(5);
+    loop {
+        if w.cal.bookings().iter().all(|b| b.status == "cancelled") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the orphan still blocks the time"
+        );
+        tokio::time::sleep(StdDuration::from_millis(50)).await;
+    }
+    assert!(offers(&w.slots().await, tomorrow(16, 0)));
 }

@@ -120,6 +120,7 @@ impl World {
             replay: Arc::new(ReplayGuard::default()),
             dispatcher: Some(Arc::clone(&dispatcher)),
             calcom_webhooks: None,
+            calcom: None,
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());

@@ -62,11 +62,14 @@ async fn fixture(calcom: bool) -> Fixture {
         });
         cal
     });
-    let scheduler = match &stand_in {
-        Some(cal) => EmbeddedScheduler::with_calcom(
+    let client = stand_in
+        .as_ref()
+        .map(|cal| Arc::new(Calcom::new(&cal.url, Some(CAL_KEY.into()), 110)));
+    let scheduler = match &client {
+        Some(client) => EmbeddedScheduler::with_calcom(
             Arc::clone(&store),
             Arc::clone(&clock),
-            Arc::new(Calcom::new(&cal.url, Some(CAL_KEY.into()), 110)),
+            Arc::clone(client),
         ),
         None => EmbeddedScheduler::new(Arc::clone(&store), Arc::clone(&clock)),
     };
@@ -78,6 +81,7 @@ async fn fixture(calcom: bool) -> Fixture {
         operator_key: Some(Arc::from(OPERATOR)),
         replay: Arc::new(ReplayGuard::default()),
         dispatcher: None,
+        calcom: client,
         calcom_webhooks: Some(Arc::new(WebhookSettings {
             secret: CAL_SECRET.into(),
             allow_unsigned: false,

@@ -80,6 +80,7 @@ async fn webhook(
         .scheduler
         .calcom_changed(payload["eventTypeId"].as_u64());
     let outcome = match trigger.as_str() {
+        "BOOKING_CREATED" => created(&state, payload).await?,
         "BOOKING_RESCHEDULED" => moved(&state, payload).await?,
         "BOOKING_CANCELLED" => cancelled(&state, payload).await?,
         "BOOKING_NO_SHOW_UPDATED" => no_show(&state, payload).await?,
@@ -87,6 +88,37 @@ async fn webhook(
     };
     tracing::info!(trigger, outcome, "Cal.com webhook");
     Ok(Json(json!({"received": true, "outcome": outcome})))
+}
+
+/// A booking appeared in Cal.com. One made on the Cal.com page only frees the cache (done
+/// above). One carrying a bridge reference that the bridge neither is making nor has
+/// recorded is an orphan (its create answered after the customer had been told to try again)
+/// and is cancelled, so it does not block the time.
+async fn created(state: &AppState, payload: &Value) -> Result<&'static str, AppError> {
+    let Some(reference) = payload["metadata"][crate::calcom::REFERENCE_KEY].as_str() else {
+        return Ok("made outside WhatsApp");
+    };
+    let Some(uid) = payload["uid"].as_str() else {
+        return Ok("no uid");
+    };
+    if state.scheduler.is_changing(reference) {
+        return Ok("our own booking");
+    }
+    if state.store.by_external(uid).await?.is_some() {
+        return Ok("already recorded");
+    }
+    let Some(calcom) = &state.calcom else {
+        return Ok("no Cal.com client");
+    };
+    let calcom = Arc::clone(calcom);
+    let uid = uid.to_owned();
+    // Cal.com waits for this answer before answering its own caller: cancel afterwards.
+    tokio::spawn(async move {
+        if let Err(e) = calcom.cancel(&uid, "Not confirmed on WhatsApp").await {
+            tracing::warn!(%uid, "an orphan Cal.com booking could not be cancelled: {e}");
+        }
+    });
+    Ok("orphan cancelled")
 }
 
 /// The business moved a booking: mirror it and tell the customer the new time.

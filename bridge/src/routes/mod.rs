@@ -44,6 +44,8 @@ pub struct AppState {
     pub dispatcher: Option<Arc<crate::dispatch::Dispatcher>>,
     /// How Cal.com's webhooks are checked; `None` refuses them.
     pub calcom_webhooks: Option<Arc<calcom::WebhookSettings>>,
+    /// The Cal.com client, when Cal.com schedules.
+    pub calcom: Option<Arc<crate::calcom::Calcom>>,
 }
 
 /// The bridge's routes, ready to serve or to call in tests.

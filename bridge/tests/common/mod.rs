@@ -42,6 +42,7 @@ impl TestBridge {
             replay: Arc::new(ReplayGuard::default()),
             dispatcher: None,
             calcom_webhooks: None,
+            calcom: None,
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
