@@ -199,6 +199,25 @@ fn outbox_row(row: &Row<'_>) -> rusqlite::Result<Option<OutboxMessage>> {
     }))
 }
 
+/// Ends a booking change: re-reads the booking, replaces its pending messages with `plan`'s,
+/// and commits.
+fn finish_change(
+    tx: rusqlite::Transaction<'_>,
+    tenant: &str,
+    id: &str,
+    plan: &Planner,
+    now: DateTime<Utc>,
+) -> StoreResult<ChangeOutcome> {
+    let r = load_reservation(&tx, tenant, id).map_err(backend)?;
+    if let Some(r) = &r {
+        replace_messages(&tx, r, &plan(r), now).map_err(backend)?;
+    }
+    tx.commit().map_err(backend)?;
+    Ok(r.map_or(ChangeOutcome::NotFound, |r| {
+        ChangeOutcome::Done(Box::new(r))
+    }))
+}
+
 /// Drops the booking's pending messages and queues `planned` in their place.
 fn replace_messages(
     tx: &Connection,
@@ -1106,12 +1125,7 @@ impl Store for SqliteStore {
             )
             .map_err(backend)?;
             record_status(&tx, &r.id, Status::NoShow, now).map_err(backend)?;
-            let r = load_reservation(&tx, &t, &r.id).map_err(backend)?;
-            if let Some(r) = &r {
-                replace_messages(&tx, r, &plan(r), now).map_err(backend)?;
-            }
-            tx.commit().map_err(backend)?;
-            Ok(r.map_or(ChangeOutcome::NotFound, |r| ChangeOutcome::Done(Box::new(r))))
+            finish_change(tx, &t, &r.id, &plan, now)
         })
         .await
     }
@@ -1731,12 +1745,7 @@ impl Store for SqliteStore {
                     record_status(&tx, &r.id, Status::Cancelled, now).map_err(backend)?;
                 }
             }
-            let r = load_reservation(&tx, &t, &r.id).map_err(backend)?;
-            if let Some(r) = &r {
-                replace_messages(&tx, r, &plan(r), now).map_err(backend)?;
-            }
-            tx.commit().map_err(backend)?;
-            Ok(r.map_or(ChangeOutcome::NotFound, |r| ChangeOutcome::Done(Box::new(r))))
+            finish_change(tx, &t, &r.id, &plan, now)
         })
         .await
     }

@@ -26,7 +26,7 @@ use slotline_shared::calcom;
 use super::AppState;
 use crate::error::AppError;
 use crate::lifecycle;
-use crate::model::{Stage, Status};
+use crate::model::{Reservation, Stage, Status, Tenant};
 use crate::ports::{BusinessChange, Planner};
 
 /// How the bridge checks Cal.com's webhooks.
@@ -121,6 +121,28 @@ async fn created(state: &AppState, payload: &Value) -> Result<&'static str, AppE
     Ok("orphan cancelled")
 }
 
+/// The confirmed WhatsApp booking Cal.com's `uid` stands for, with its reference and tenant;
+/// or why the webhook leaves it alone (the bridge's own change, not a WhatsApp booking,
+/// handled already).
+async fn whatsapp_booking(
+    state: &AppState,
+    uid: &str,
+) -> Result<Result<(Reservation, String, Tenant), &'static str>, AppError> {
+    if state.scheduler.is_changing(uid) {
+        return Ok(Err("our own change"));
+    }
+    let Some(r) = state.store.by_external(uid).await? else {
+        return Ok(Err("not a WhatsApp booking"));
+    };
+    let (Some(reference), true) = (r.reference.clone(), r.status == Status::Confirmed) else {
+        return Ok(Err("already handled"));
+    };
+    let Some(tenant) = state.store.tenant(&r.tenant).await? else {
+        return Ok(Err("tenant gone"));
+    };
+    Ok(Ok((r, reference, tenant)))
+}
+
 /// The business moved a booking: mirror it and tell the customer the new time.
 async fn moved(state: &AppState, payload: &Value) -> Result<&'static str, AppError> {
     let (Some(old), Some(new), Some(start), Some(end)) = (
@@ -133,17 +155,9 @@ async fn moved(state: &AppState, payload: &Value) -> Result<&'static str, AppErr
             "a reschedule without its uids or times".into(),
         ));
     };
-    if state.scheduler.is_changing(old) {
-        return Ok("our own change");
-    }
-    let Some(r) = state.store.by_external(old).await? else {
-        return Ok("not a WhatsApp booking");
-    };
-    let (Some(reference), true) = (r.reference.clone(), r.status == Status::Confirmed) else {
-        return Ok("already handled");
-    };
-    let Some(tenant) = state.store.tenant(&r.tenant).await? else {
-        return Ok("tenant gone");
+    let (r, reference, tenant) = match whatsapp_booking(state, old).await? {
+        Ok(found) => found,
+        Err(why) => return Ok(why),
     };
     let now = state.clock.now();
     let plan: Planner = Arc::new(move |r| {
@@ -171,17 +185,9 @@ async fn cancelled(state: &AppState, payload: &Value) -> Result<&'static str, Ap
             "a cancellation without its uid".into(),
         ));
     };
-    if state.scheduler.is_changing(uid) {
-        return Ok("our own change");
-    }
-    let Some(r) = state.store.by_external(uid).await? else {
-        return Ok("not a WhatsApp booking");
-    };
-    let (Some(reference), true) = (r.reference.clone(), r.status == Status::Confirmed) else {
-        return Ok("already handled");
-    };
-    let Some(tenant) = state.store.tenant(&r.tenant).await? else {
-        return Ok("tenant gone");
+    let (r, reference, tenant) = match whatsapp_booking(state, uid).await? {
+        Ok(found) => found,
+        Err(why) => return Ok(why),
     };
     let now = state.clock.now();
     let plan: Planner = Arc::new(move |_| {
