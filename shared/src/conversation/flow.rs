@@ -20,8 +20,8 @@ use crate::wire::{Booking, BridgeAnswer, BridgeRequest, Slot};
 
 /// One customer message, read once.
 pub(super) struct Input {
-    /// The text as written.
-    raw: String,
+    /// A rating the text gives ("5 stars", "⭐⭐⭐⭐").
+    stars: Option<u8>,
     /// Normalised text.
     norm: String,
     /// The tapped option's id, if it was a tap.
@@ -35,7 +35,7 @@ impl Input {
         let norm = nlu::normalize(text);
         let interp = nlu::interpret_normalized(&norm, ctx.today(), ctx.catalog);
         Self {
-            raw: text.to_owned(),
+            stars: stars(text),
             norm,
             id,
             interp,
@@ -195,7 +195,7 @@ impl<'a> Turn<'a> {
             return;
         }
         if input.id.is_none()
-            && let Some(stars) = stars(&input.raw)
+            && let Some(stars) = input.stars
         {
             self.rate(None, stars);
             return;
@@ -1075,6 +1075,13 @@ impl<'a> Turn<'a> {
 /// A typed rating: "5 stars", "4 estrellas", "3 estrelas", or stars themselves ("⭐⭐⭐⭐").
 fn stars(raw: &str) -> Option<u8> {
     let text = raw.trim();
+    // Most messages name no number and no star: no work for them.
+    if !text
+        .chars()
+        .any(|c| c.is_ascii_digit() || matches!(c, '⭐' | '★'))
+    {
+        return None;
+    }
     let symbols = text.chars().filter(|c| matches!(c, '⭐' | '★')).count();
     if symbols > 0
         && text
@@ -1122,4 +1129,29 @@ fn select_by_id_or_number(input: &Input, options: &[Opt]) -> Option<usize> {
 /// The option whose title the text names.
 fn select_by_title(input: &Input, options: &[Opt]) -> Option<usize> {
     nlu::match_title(&input.norm, options.iter().map(|o| o.title.as_str()))
+}
+
+#[cfg(test)]
+mod stars_tests {
+    use super::stars;
+
+    #[test]
+    fn ratings_are_read_in_words_or_stars_and_nothing_else() {
+        for (text, expected) in [
+            ("5 stars", Some(5)),
+            ("4 estrellas", Some(4)),
+            ("3 estrelas", Some(3)),
+            ("1 Star", Some(1)),
+            ("⭐⭐⭐⭐", Some(4)),
+            ("★★", Some(2)),
+            ("6 stars", None),
+            ("⭐⭐⭐⭐⭐⭐", None),
+            ("5", None),
+            ("at 5 pm", None),
+            ("tomorrow at 10", None),
+            ("hola", None),
+        ] {
+            assert_eq!(stars(text), expected, "{text}");
+        }
+    }
 }
