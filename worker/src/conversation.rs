@@ -239,31 +239,34 @@ mod object {
                     None => Event::Text(turn.text.clone()),
                 };
                 let deadline = started + turn.budget_ms;
-                let (conv, replies, timers) =
-                    run(conv, event, &ctx, &turn.tenant, &bridge, deadline).await;
+                // Telling the bridge the customer wrote (it opens WhatsApp's 24-hour window
+                // for reminders) runs beside the conversation, not after it, so the reply does
+                // not wait for it. The language reported is the one known before this message.
                 let (reported_at, reported_lang) = record.seen_reported;
-                if started.saturating_sub(reported_at) >= SEEN_EVERY_MS
-                    || reported_lang != conv.lang
-                {
+                let known_lang = conv.lang;
+                let due = started.saturating_sub(reported_at) >= SEEN_EVERY_MS
+                    || reported_lang != known_lang;
+                let report_seen = async {
+                    if !due {
+                        return false;
+                    }
                     let request = BridgeRequest::Seen {
                         customer: turn.customer.clone(),
-                        lang: conv.lang,
+                        lang: known_lang,
                     };
-                    let left = deadline.saturating_sub(worker::Date::now().as_millis());
-                    if left > 300
-                        && matches!(
-                            bridge
-                                .ask(
-                                    turn.tenant.as_str(),
-                                    &request,
-                                    Duration::from_millis(left.min(1_000))
-                                )
-                                .await,
-                            BridgeAnswer::Recorded
-                        )
-                    {
-                        record.seen_reported = (started, conv.lang);
-                    }
+                    let within = Duration::from_millis(turn.budget_ms.clamp(300, 1_000));
+                    matches!(
+                        bridge.ask(turn.tenant.as_str(), &request, within).await,
+                        BridgeAnswer::Recorded
+                    )
+                };
+                let ((conv, replies, timers), reported) = futures_util::future::join(
+                    run(conv, event, &ctx, &turn.tenant, &bridge, deadline),
+                    report_seen,
+                )
+                .await;
+                if reported {
+                    record.seen_reported = (started, known_lang);
                 }
                 record.conversation = serde_json::to_value(&conv)?;
                 record.channel = Some(Channel {
