@@ -1140,7 +1140,7 @@ impl Store for SqliteStore {
             let tx = c
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(backend)?;
-            let claimed: Vec<OutboxMessage> = {
+            let mut claimed: Vec<OutboxMessage> = {
                 let mut select = tx
                     .prepare_cached(&format!(
                         "SELECT {OUTBOX_COLUMNS} FROM (
@@ -1169,10 +1169,12 @@ impl Store for SqliteStore {
                          WHERE id = ?1",
                     )
                     .map_err(backend)?;
-                for m in &claimed {
+                for m in &mut claimed {
                     update
                         .execute(params![m.id, ts(now + lease), ts(now)])
                         .map_err(backend)?;
+                    // The caller sees the row as claimed: this attempt counts.
+                    m.attempts += 1;
                 }
             }
             tx.commit().map_err(backend)?;
