@@ -1,7 +1,7 @@
 //! Slotline's bridge: the service that sits next to the scheduling engine.
 //!
-//! It will own slots, holds and bookings, the Cal.com and Stripe webhooks, reminders and the
-//! dashboard. The HTTP surface is one axum [`Router`](axum::Router) built by [`app`], so tests
+//! It owns slots, holds and bookings (built in, or through Cal.com), Cal.com's webhooks and
+//! the reminders; Stripe and the dashboard are to come. The HTTP surface is one axum [`Router`](axum::Router) built by [`app`], so tests
 //! drive it without a socket and the native binary and other hosts serve the same routes.
 //!
 //! # Layout
@@ -10,7 +10,9 @@
 //! - [`model`]: the records the admin API edits and the store keeps.
 //! - [`engine`]: the built-in slot engine and fair round robin (pure).
 //! - [`ports`]: the roles the bridge depends on (`Store`, `Clock`); [`scheduler`] defines
-//!   `Scheduler` with its built-in adapter.
+//!   `Scheduler` with its adapter (built-in engine, or Cal.com through [`calcom`]).
+//! - [`lifecycle`]: when each reminder is due and what it says (pure); [`dispatch`] sends
+//!   the outbox through a [`messenger`] (Twilio).
 //! - [`adapters`]: store implementations (`SqliteStore`).
 //! - [`routes`]: HTTP handlers and [`app`]; [`auth`] checks who calls.
 //! - [`demo`]: the demo salon `cargo xtask dev` starts with.
