@@ -66,8 +66,39 @@ pub fn run(args: &[String]) -> Result<(), String> {
             "dev: Cal.com stand-in {} schedules the demo salon (its webhooks go to the bridge)",
             stack.calcom.url
         );
+    } else {
+        // A previous `--calcom` run left Cal.com event types on the demo's providers; the
+        // stand-in that had them is gone.
+        schedule_demo_built_in(&stack)?;
     }
     simulate(&stack);
+    Ok(())
+}
+
+/// Takes the demo's providers back to the built-in engine.
+fn schedule_demo_built_in(stack: &Stack) -> Result<(), String> {
+    let (_, providers) = stack.admin("GET", "/admin/tenants/demo/providers", None);
+    for provider in providers.as_array().into_iter().flatten() {
+        let Some(mut body) = provider
+            .as_object()
+            .filter(|p| p.contains_key("calcom_event_types"))
+            .cloned()
+        else {
+            continue;
+        };
+        body.remove("calcom_event_types");
+        let id = provider["id"].as_str().unwrap_or_default();
+        let (status, answer) = stack.admin(
+            "PUT",
+            &format!("/admin/tenants/demo/providers/{id}"),
+            Some(&serde_json::Value::Object(body)),
+        );
+        if status != 200 {
+            return Err(format!(
+                "moving {id} back to the built-in engine failed: {status} {answer}"
+            ));
+        }
+    }
     Ok(())
 }
 
