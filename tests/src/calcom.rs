@@ -159,8 +159,7 @@ pub struct CalcomStandIn {
     /// Base URL, e.g. `http://127.0.0.1:41234`.
     pub url: String,
     world: Arc<Mutex<World>>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _server: crate::served::Served,
 }
 
 /// Where Cal.com's OpenAPI file is: `SLOTLINE_CONTRACTS`, else `shared/contracts` beside the
@@ -584,45 +583,23 @@ impl CalcomStandIn {
     /// user id each belongs to.
     pub fn start(keys: &[(&str, u64)]) -> std::io::Result<Self> {
         let shapes = load_shapes()?;
-        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-        listener.set_nonblocking(true)?;
-        let url = format!("http://{}", listener.local_addr()?);
         let world = Arc::new(Mutex::new(World {
             keys: keys.iter().map(|(k, u)| ((*k).to_owned(), *u)).collect(),
             limit_per_minute: 120,
             shapes,
             ..World::default()
         }));
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()?;
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let w = Arc::clone(&world);
-        let thread = std::thread::spawn(move || {
-            runtime.block_on(async move {
-                let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
-                    return;
-                };
-                let app = axum::Router::new().fallback(move |request: axum::extract::Request| {
-                    let w = Arc::clone(&w);
-                    async move { serve(w, request).await }
-                });
-                let _ = axum::serve(
-                    listener,
-                    app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-                )
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await;
-            });
-        });
+        let server = crate::served::Served::start(axum::Router::new().fallback(
+            move |request: axum::extract::Request| {
+                let w = Arc::clone(&w);
+                async move { serve(w, request).await }
+            },
+        ))?;
         Ok(Self {
-            url,
+            url: server.url.clone(),
             world,
-            stop: Some(stop),
-            thread: Some(thread),
+            _server: server,
         })
     }
 
@@ -829,17 +806,6 @@ fn reschedule(
     );
     w.bookings.push(new);
     Some((new_uid, body))
-}
-
-impl Drop for CalcomStandIn {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
 }
 
 async fn serve(

@@ -9,6 +9,7 @@
 pub mod calcom;
 pub mod paths;
 pub mod phone;
+pub mod served;
 pub mod stack;
 pub mod twilio;
 

@@ -137,8 +137,7 @@ pub struct TwilioStandIn {
     /// Its base URL, e.g. `http://127.0.0.1:41234`.
     pub url: String,
     world: Arc<Mutex<World>>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _server: crate::served::Served,
 }
 
 /// An answer: status and JSON body.
@@ -222,9 +221,6 @@ async fn serve(
 impl TwilioStandIn {
     /// Starts a stand-in on a free loopback port accepting `accounts` (`AccountSid` → token).
     pub fn start(accounts: &[(&str, &str)]) -> std::io::Result<Self> {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-        listener.set_nonblocking(true)?;
-        let url = format!("http://{}", listener.local_addr()?);
         let world = Arc::new(Mutex::new(World {
             accounts: accounts
                 .iter()
@@ -232,33 +228,17 @@ impl TwilioStandIn {
                 .collect(),
             ..World::default()
         }));
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()?;
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let w = Arc::clone(&world);
-        let thread = std::thread::spawn(move || {
-            runtime.block_on(async move {
-                let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
-                    return;
-                };
-                let app = axum::Router::new().fallback(move |request: axum::extract::Request| {
-                    let w = Arc::clone(&w);
-                    async move { serve(w, request).await }
-                });
-                let _ = axum::serve(listener, app)
-                    .with_graceful_shutdown(async {
-                        let _ = stopped.await;
-                    })
-                    .await;
-            });
-        });
+        let server = crate::served::Served::start(axum::Router::new().fallback(
+            move |request: axum::extract::Request| {
+                let w = Arc::clone(&w);
+                async move { serve(w, request).await }
+            },
+        ))?;
         Ok(Self {
-            url,
+            url: server.url.clone(),
             world,
-            stop: Some(stop),
-            thread: Some(thread),
+            _server: server,
         })
     }
 
@@ -313,17 +293,6 @@ impl TwilioStandIn {
     pub fn fail_next(&self, phone: &str, count: u32, status: u16) {
         if let Ok(mut w) = self.world.lock() {
             w.fail.insert(format!("whatsapp:{phone}"), (count, status));
-        }
-    }
-}
-
-impl Drop for TwilioStandIn {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
         }
     }
 }
