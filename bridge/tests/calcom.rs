@@ -3,29 +3,21 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::{Duration as StdDuration, Instant};
 
 use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
-use common::{OPERATOR, TestBridge, phone};
+use common::{CALCOM_SECRET, OPERATOR, TestBridge, bridge_with_state, phone};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use slotline_bridge::adapters::SqliteStore;
-use slotline_bridge::auth::ReplayGuard;
-use slotline_bridge::calcom::Calcom;
+use slotline_bridge::AppState;
 use slotline_bridge::error::AppError;
-use slotline_bridge::ports::{Clock, Store, SystemClock};
-use slotline_bridge::routes::calcom::WebhookSettings;
 use slotline_bridge::routes::worker::answer;
-use slotline_bridge::scheduler::EmbeddedScheduler;
-use slotline_bridge::{AppState, app};
 use slotline_e2e::calcom::{CalcomStandIn, Host};
 use slotline_shared::catalog::TenantId;
 use slotline_shared::phone::PhoneNumber;
 use slotline_shared::wire::{Booking, BridgeAnswer, BridgeRequest, Slot};
 
 const KEY: &str = "cal_test_salon_key_0001";
-const SECRET: &str = "calcom-webhook-secret-for-tests";
 const TENANT: &str = "cal";
 
 struct World {
@@ -60,44 +52,7 @@ impl World {
             to: NaiveTime::from_hms_opt(20, 0, 0).unwrap(),
         });
         let maria = cal.add_event_type("haircut-maria", 30, 7, 0);
-        let dir = tempfile::tempdir().unwrap();
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("b.db")).unwrap());
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let client = Arc::new(Calcom::new(&cal.url, Some(KEY.into()), 110));
-        let state = AppState {
-            store: Arc::clone(&store),
-            scheduler: Arc::new(EmbeddedScheduler::with_calcom(
-                Arc::clone(&store),
-                Arc::clone(&clock),
-                Arc::clone(&client),
-            )),
-            calcom: Some(client),
-            clock,
-            worker_secret: None,
-            operator_key: Some(Arc::from(OPERATOR)),
-            replay: Arc::new(ReplayGuard::default()),
-            dispatcher: None,
-            calcom_webhooks: Some(Arc::new(WebhookSettings {
-                secret: SECRET.into(),
-                allow_unsigned: false,
-            })),
-        };
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let router = app(state.clone());
-        tokio::spawn(async move { axum::serve(listener, router).await });
-        let http = TestBridge::at(url.clone(), Some(dir));
-        // Cal.com's webhooks point at the bridge.
-        let registered = reqwest::Client::new()
-            .post(format!("{}/v2/webhooks", cal.url))
-            .bearer_auth(KEY)
-            .json(&json!({"subscriberUrl": format!("{url}/webhooks/calcom"), "active": true,
-                          "triggers": ["BOOKING_CREATED", "BOOKING_RESCHEDULED", "BOOKING_CANCELLED", "BOOKING_NO_SHOW_UPDATED", "MEETING_ENDED"],
-                          "secret": SECRET}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(registered.status(), StatusCode::CREATED);
+        let (state, http) = bridge_with_state(Some((&cal, KEY))).await;
         let (status, created) = http
             .admin(
                 Method::POST,
@@ -370,7 +325,7 @@ async fn changes_the_business_makes_in_cal_com_reach_the_customer() {
         r#"{{"triggerEvent":"BOOKING_CANCELLED","createdAt":"2030-01-02T00:00:00.000Z","payload":{{"uid":"{new_uid}","eventTypeId":{},"status":"CANCELLED"}}}}"#,
         w.maria
     );
-    let signature = slotline_shared::calcom::sign(SECRET, body.as_bytes());
+    let signature = slotline_shared::calcom::sign(CALCOM_SECRET, body.as_bytes());
     let resp = w
         .http
         .client

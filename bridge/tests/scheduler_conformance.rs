@@ -6,17 +6,11 @@ mod common;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
-use common::{OPERATOR, TestBridge, phone};
+use common::{OPERATOR, TestBridge, bridge_with_state, phone};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use slotline_bridge::adapters::SqliteStore;
-use slotline_bridge::auth::ReplayGuard;
-use slotline_bridge::calcom::Calcom;
-use slotline_bridge::ports::{Clock, Store, SystemClock};
-use slotline_bridge::routes::calcom::WebhookSettings;
+use slotline_bridge::AppState;
 use slotline_bridge::routes::worker::answer;
-use slotline_bridge::scheduler::EmbeddedScheduler;
-use slotline_bridge::{AppState, app};
 use slotline_e2e::calcom::{CalcomStandIn, Host};
 use slotline_shared::catalog::TenantId;
 use slotline_shared::phone::PhoneNumber;
@@ -24,7 +18,6 @@ use slotline_shared::wire::{Booking, BridgeAnswer, BridgeRequest, Hold};
 
 const TENANT: &str = "conf";
 const CAL_KEY: &str = "cal_test_conformance_key";
-const CAL_SECRET: &str = "calcom-secret-conformance";
 
 /// A scheduler under test, behind the worker API.
 struct Fixture {
@@ -47,9 +40,6 @@ fn at(h: u32) -> DateTime<Utc> {
 /// A tenant with one 30-minute service and one provider free 09:00–18:00, scheduled by the
 /// built-in engine, or by Cal.com when `calcom`.
 async fn fixture(calcom: bool) -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("c.db")).unwrap());
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let stand_in = calcom.then(|| {
         let cal = CalcomStandIn::start(&[(CAL_KEY, 1)]).unwrap();
         cal.add_host(Host {
@@ -62,36 +52,7 @@ async fn fixture(calcom: bool) -> Fixture {
         });
         cal
     });
-    let client = stand_in
-        .as_ref()
-        .map(|cal| Arc::new(Calcom::new(&cal.url, Some(CAL_KEY.into()), 110)));
-    let scheduler = match &client {
-        Some(client) => EmbeddedScheduler::with_calcom(
-            Arc::clone(&store),
-            Arc::clone(&clock),
-            Arc::clone(client),
-        ),
-        None => EmbeddedScheduler::new(Arc::clone(&store), Arc::clone(&clock)),
-    };
-    let state = AppState {
-        store,
-        scheduler: Arc::new(scheduler),
-        clock,
-        worker_secret: None,
-        operator_key: Some(Arc::from(OPERATOR)),
-        replay: Arc::new(ReplayGuard::default()),
-        dispatcher: None,
-        calcom: client,
-        calcom_webhooks: Some(Arc::new(WebhookSettings {
-            secret: CAL_SECRET.into(),
-            allow_unsigned: false,
-        })),
-    };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let router = app(state.clone());
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    let http = TestBridge::at(url.clone(), Some(dir));
+    let (state, http) = bridge_with_state(stand_in.as_ref().map(|cal| (cal, CAL_KEY))).await;
     let (status, created) = http
         .admin(
             Method::POST,
@@ -113,15 +74,6 @@ async fn fixture(calcom: bool) -> Fixture {
     if let Some(cal) = &stand_in {
         let event = cal.add_event_type("cut-pat", 30, 1, 0);
         provider["calcom_event_types"] = json!({"cut": event});
-        let registered = reqwest::Client::new()
-            .post(format!("{}/v2/webhooks", cal.url))
-            .bearer_auth(CAL_KEY)
-            .json(&json!({"subscriberUrl": format!("{url}/webhooks/calcom"), "active": true,
-                          "triggers": ["BOOKING_CREATED", "BOOKING_RESCHEDULED", "BOOKING_CANCELLED"], "secret": CAL_SECRET}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(registered.status(), StatusCode::CREATED);
     }
     let (status, body) = http
         .admin(

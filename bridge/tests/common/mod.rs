@@ -18,6 +18,64 @@ use slotline_shared::wire::{BridgeAnswer, BridgeRequest};
 pub const OPERATOR: &str = "operator-key-for-tests-0001";
 pub const SECRET: &[u8] = b"worker-secret-for-tests";
 
+/// The secret Cal.com's webhooks to test bridges are signed with.
+pub const CALCOM_SECRET: &str = "calcom-webhook-secret-for-tests";
+
+/// A bridge on loopback (system clock, SQLite in a temporary folder), with its state at hand
+/// for in-process calls. With `calcom` (the stand-in and its API key) it schedules through
+/// Cal.com for providers with event types, and Cal.com's webhooks are registered to it.
+pub async fn bridge_with_state(
+    calcom: Option<(&slotline_e2e::calcom::CalcomStandIn, &str)>,
+) -> (AppState, TestBridge) {
+    use slotline_bridge::calcom::Calcom;
+    use slotline_bridge::routes::calcom::WebhookSettings;
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("bridge.db")).unwrap());
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let client = calcom.map(|(cal, key)| Arc::new(Calcom::new(&cal.url, Some(key.into()), 110)));
+    let scheduler = match &client {
+        Some(client) => EmbeddedScheduler::with_calcom(
+            Arc::clone(&store),
+            Arc::clone(&clock),
+            Arc::clone(client),
+        ),
+        None => EmbeddedScheduler::new(Arc::clone(&store), Arc::clone(&clock)),
+    };
+    let state = AppState {
+        store,
+        scheduler: Arc::new(scheduler),
+        clock,
+        worker_secret: Some(Arc::from(SECRET.to_vec())),
+        operator_key: Some(Arc::from(OPERATOR)),
+        replay: Arc::new(ReplayGuard::default()),
+        dispatcher: None,
+        calcom_webhooks: client.as_ref().map(|_| {
+            Arc::new(WebhookSettings {
+                secret: CALCOM_SECRET.into(),
+                allow_unsigned: false,
+            })
+        }),
+        calcom: client,
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let router = app(state.clone());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    if let Some((cal, key)) = calcom {
+        let registered = reqwest::Client::new()
+            .post(format!("{}/v2/webhooks", cal.url))
+            .bearer_auth(key)
+            .json(&json!({"subscriberUrl": format!("{url}/webhooks/calcom"), "active": true,
+                          "triggers": ["BOOKING_CREATED", "BOOKING_RESCHEDULED", "BOOKING_CANCELLED", "BOOKING_NO_SHOW_UPDATED", "MEETING_ENDED"],
+                          "secret": CALCOM_SECRET}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(registered.status(), StatusCode::CREATED);
+    }
+    (state, TestBridge::at(url, Some(dir)))
+}
+
 pub struct TestBridge {
     pub url: String,
     pub client: reqwest::Client,
@@ -26,28 +84,7 @@ pub struct TestBridge {
 
 impl TestBridge {
     pub async fn start() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let store: Arc<dyn Store> =
-            Arc::new(SqliteStore::open(&dir.path().join("bridge.db")).unwrap());
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let state = AppState {
-            store: Arc::clone(&store),
-            scheduler: Arc::new(EmbeddedScheduler::new(
-                Arc::clone(&store),
-                Arc::clone(&clock),
-            )),
-            clock,
-            worker_secret: Some(Arc::from(SECRET.to_vec())),
-            operator_key: Some(Arc::from(OPERATOR)),
-            replay: Arc::new(ReplayGuard::default()),
-            dispatcher: None,
-            calcom_webhooks: None,
-            calcom: None,
-        };
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app(state)).await });
-        Self::at(url, Some(dir))
+        bridge_with_state(None).await.1
     }
 
     /// Talks to a bridge already listening at `url`.
