@@ -72,14 +72,22 @@ pub struct Report {
 }
 
 impl Report {
-    fn add(&mut self, outcome: &SendOutcome, recovered: bool) {
+    fn add(&mut self, outcome: &SendOutcome) {
         match outcome {
-            SendOutcome::Sent { .. } if recovered => self.recovered += 1,
+            SendOutcome::Sent { via: RECOVERED, .. } => self.recovered += 1,
             SendOutcome::Sent { .. } => self.sent += 1,
             SendOutcome::Retry { .. } => self.retried += 1,
             SendOutcome::Failed { .. } => self.failed += 1,
             SendOutcome::Skipped { .. } => self.skipped += 1,
         }
+    }
+
+    fn merge(&mut self, other: Report) {
+        self.sent += other.sent;
+        self.recovered += other.recovered;
+        self.retried += other.retried;
+        self.failed += other.failed;
+        self.skipped += other.skipped;
     }
 }
 
@@ -161,13 +169,7 @@ impl Dispatcher {
             }
             while let Some(done) = tasks.join_next().await {
                 match done {
-                    Ok(Ok(r)) => {
-                        report.sent += r.sent;
-                        report.recovered += r.recovered;
-                        report.retried += r.retried;
-                        report.failed += r.failed;
-                        report.skipped += r.skipped;
-                    }
+                    Ok(Ok(r)) => report.merge(r),
                     Ok(Err(e)) => return Err(e),
                     Err(e) => tracing::error!("a sender task failed: {e}"),
                 }
@@ -204,15 +206,13 @@ impl Dispatcher {
         let mut report = Report::default();
         let mut results = Vec::new();
         for (m, data) in rows {
-            let recovered = m.in_doubt_since.is_some();
             let outcome = match data {
                 Some(data) => self.send_one(&m, &data).await?,
                 None => SendOutcome::Skipped {
                     detail: "the tenant no longer exists".into(),
                 },
             };
-            let recovered = recovered && self.last_was_recovery(&outcome);
-            report.add(&outcome, recovered);
+            report.add(&outcome);
             results.push((m.id, outcome));
             if results.len() >= SETTLE_EVERY {
                 self.store
@@ -224,10 +224,6 @@ impl Dispatcher {
             self.store.settle(&results, self.clock.now()).await?;
         }
         Ok(report)
-    }
-
-    fn last_was_recovery(&self, outcome: &SendOutcome) -> bool {
-        matches!(outcome, SendOutcome::Sent { via, .. } if *via == RECOVERED)
     }
 
     /// Decides what `m` should be now and sends it.
