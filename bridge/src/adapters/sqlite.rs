@@ -199,6 +199,44 @@ fn outbox_row(row: &Row<'_>) -> rusqlite::Result<Option<OutboxMessage>> {
     }))
 }
 
+/// The booking with `reference` if its status is one of `statuses`.
+fn booking_in(
+    conn: &Connection,
+    tenant: &str,
+    reference: &str,
+    statuses: &[Status],
+) -> rusqlite::Result<Option<Reservation>> {
+    let allowed: Vec<String> = statuses
+        .iter()
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect();
+    conn.query_row(
+        &format!(
+            "SELECT {RESERVATION_COLUMNS} FROM reservations
+             WHERE tenant_id = ?1 AND reference = ?2 AND status IN ({})",
+            allowed.join(", ")
+        ),
+        params![tenant, reference],
+        reservation_row,
+    )
+    .optional()
+}
+
+/// Sets a reservation's status and records the change in its history.
+fn set_status(
+    conn: &Connection,
+    tenant: &str,
+    id: &str,
+    status: Status,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE reservations SET status = ?3 WHERE tenant_id = ?1 AND id = ?2",
+        params![tenant, id, status.as_str()],
+    )?;
+    record_status(conn, id, status, now)
+}
+
 /// Ends a booking change: re-reads the booking, replaces its pending messages with `plan`'s,
 /// and commits.
 fn finish_change(
@@ -1007,17 +1045,8 @@ impl Store for SqliteStore {
             if !(new.status == Status::Held && new.is_active(now)) {
                 return Ok(ChangeOutcome::HoldGone);
             }
-            let old: Option<Reservation> = tx
-                .query_row(
-                    &format!(
-                        "SELECT {RESERVATION_COLUMNS} FROM reservations
-                         WHERE tenant_id = ?1 AND reference = ?2 AND status = 'confirmed'"
-                    ),
-                    params![t, reference],
-                    reservation_row,
-                )
-                .optional()
-                .map_err(backend)?;
+            let old: Option<Reservation> =
+                booking_in(&tx, &t, &reference, &[Status::Confirmed]).map_err(backend)?;
             let Some(old) = old.filter(|o| o.customer == new.customer) else {
                 return Ok(ChangeOutcome::NotFound);
             };
@@ -1056,36 +1085,27 @@ impl Store for SqliteStore {
     ) -> StoreResult<ChangeOutcome> {
         let (t, reference, customer) = (tenant.0.clone(), reference.to_owned(), customer.clone());
         self.with(move |c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
-            let r: Option<Reservation> = tx
-                .query_row(
-                    &format!(
-                        "SELECT {RESERVATION_COLUMNS} FROM reservations
-                         WHERE tenant_id = ?1 AND reference = ?2 AND status IN ('confirmed', 'cancelled')"
-                    ),
-                    params![t, reference],
-                    reservation_row,
-                )
-                .optional()
+            let tx = c
+                .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(backend)?;
+            let r: Option<Reservation> =
+                booking_in(&tx, &t, &reference, &[Status::Confirmed, Status::Cancelled])
+                    .map_err(backend)?;
             let Some(r) = r.filter(|r| r.customer == customer) else {
                 return Ok(ChangeOutcome::NotFound);
             };
             if r.status == Status::Cancelled {
                 return Ok(ChangeOutcome::Done(Box::new(r)));
             }
-            tx.execute(
-                "UPDATE reservations SET status = 'cancelled' WHERE tenant_id = ?1 AND id = ?2",
-                params![t, r.id],
-            )
-            .map_err(backend)?;
-            record_status(&tx, &r.id, Status::Cancelled, now).map_err(backend)?;
+            set_status(&tx, &t, &r.id, Status::Cancelled, now).map_err(backend)?;
             let r = load_reservation(&tx, &t, &r.id).map_err(backend)?;
             if let Some(r) = &r {
                 replace_messages(&tx, r, &[], now).map_err(backend)?;
             }
             tx.commit().map_err(backend)?;
-            Ok(r.map_or(ChangeOutcome::NotFound, |r| ChangeOutcome::Done(Box::new(r))))
+            Ok(r.map_or(ChangeOutcome::NotFound, |r| {
+                ChangeOutcome::Done(Box::new(r))
+            }))
         })
         .await
     }
@@ -1102,29 +1122,16 @@ impl Store for SqliteStore {
             let tx = c
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(backend)?;
-            let r: Option<Reservation> = tx
-                .query_row(
-                    &format!(
-                        "SELECT {RESERVATION_COLUMNS} FROM reservations
-                         WHERE tenant_id = ?1 AND reference = ?2 AND status IN ('confirmed', 'no_show')"
-                    ),
-                    params![t, reference],
-                    reservation_row,
-                )
-                .optional()
-                .map_err(backend)?;
+            let r: Option<Reservation> =
+                booking_in(&tx, &t, &reference, &[Status::Confirmed, Status::NoShow])
+                    .map_err(backend)?;
             let Some(r) = r else {
                 return Ok(ChangeOutcome::NotFound);
             };
             if r.status == Status::NoShow {
                 return Ok(ChangeOutcome::Done(Box::new(r)));
             }
-            tx.execute(
-                "UPDATE reservations SET status = 'no_show' WHERE tenant_id = ?1 AND id = ?2",
-                params![t, r.id],
-            )
-            .map_err(backend)?;
-            record_status(&tx, &r.id, Status::NoShow, now).map_err(backend)?;
+            set_status(&tx, &t, &r.id, Status::NoShow, now).map_err(backend)?;
             finish_change(tx, &t, &r.id, &plan, now)
         })
         .await
@@ -1712,18 +1719,9 @@ impl Store for SqliteStore {
             let tx = c
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(backend)?;
-            let r: Option<Reservation> = tx
-                .query_row(
-                    &format!(
-                        "SELECT {RESERVATION_COLUMNS} FROM reservations
-                         WHERE tenant_id = ?1 AND reference = ?2 AND status = 'confirmed'"
-                    ),
-                    params![t, reference],
-                    reservation_row,
-                )
-                .optional()
-                .map_err(backend)?;
-            let Some(r) = r else {
+            let Some(r) =
+                booking_in(&tx, &t, &reference, &[Status::Confirmed]).map_err(backend)?
+            else {
                 return Ok(ChangeOutcome::NotFound);
             };
             match &change {
@@ -1739,12 +1737,7 @@ impl Store for SqliteStore {
                     record_status(&tx, &r.id, Status::Confirmed, now).map_err(backend)?;
                 }
                 BusinessChange::Cancelled => {
-                    tx.execute(
-                        "UPDATE reservations SET status = 'cancelled' WHERE tenant_id = ?1 AND id = ?2",
-                        params![t, r.id],
-                    )
-                    .map_err(backend)?;
-                    record_status(&tx, &r.id, Status::Cancelled, now).map_err(backend)?;
+                    set_status(&tx, &t, &r.id, Status::Cancelled, now).map_err(backend)?;
                 }
             }
             finish_change(tx, &t, &r.id, &plan, now)
