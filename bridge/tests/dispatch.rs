@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use common::{
     OPERATOR, TWILIO_ACCOUNT, TWILIO_TOKEN, TestBridge, busiest_second, dispatcher_to, free_port,
-    seed_due_reminders, spawn_bridge_with, wait_ready,
+    seed_due_reminders, spawn_bridge_with, times_by_sender, wait_ready,
 };
 use reqwest::Method;
 use serde_json::json;
@@ -29,14 +29,10 @@ fn per_customer(sent: &[slotline_e2e::twilio::Sent]) -> HashMap<String, usize> {
 
 /// Each sender's messages per second from its first to its last.
 fn average_rates(sent: &[slotline_e2e::twilio::Sent]) -> Vec<(String, f64)> {
-    let mut by_sender: HashMap<String, Vec<Instant>> = HashMap::new();
-    for m in sent {
-        by_sender.entry(m.from.clone()).or_default().push(m.at);
-    }
-    by_sender
+    times_by_sender(sent)
         .into_iter()
         .filter_map(|(sender, times)| {
-            let (first, last) = (times.iter().min()?, times.iter().max()?);
+            let (first, last) = (times.first()?, times.last()?);
             let span = last.duration_since(*first).as_secs_f64();
             (span > 0.0).then(|| (sender, (times.len() - 1) as f64 / span))
         })

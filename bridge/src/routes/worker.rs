@@ -171,14 +171,14 @@ pub async fn answer(
             if state.store.tenant(tenant).await?.is_none() {
                 return Err(AppError::NotFound(format!("tenant {tenant}")));
             }
+            let now = state.clock.now();
             let delivery = Delivery {
                 message_sid,
                 customer,
                 status,
                 error_code,
-                updated_at: state.clock.now(),
+                updated_at: now,
             };
-            let now = state.clock.now();
             state.store.record_delivery(tenant, &delivery).await?;
             // 63016: the session message arrived outside the window; send the template.
             if error_code == Some(63016)

@@ -430,19 +430,28 @@ pub async fn seed_due_reminders(
     customers
 }
 
-/// The most messages any sender sent within one second, per sender.
-pub fn busiest_second(
+/// When each sender's messages reached the stand-in, in order, by sender.
+pub fn times_by_sender(
     sent: &[slotline_e2e::twilio::Sent],
-) -> std::collections::HashMap<String, usize> {
+) -> std::collections::HashMap<String, Vec<std::time::Instant>> {
     let mut by_sender: std::collections::HashMap<String, Vec<std::time::Instant>> =
         std::collections::HashMap::new();
     for m in sent {
         by_sender.entry(m.from.clone()).or_default().push(m.at);
     }
+    for times in by_sender.values_mut() {
+        times.sort();
+    }
     by_sender
+}
+
+/// The most messages any sender sent within one second, per sender.
+pub fn busiest_second(
+    sent: &[slotline_e2e::twilio::Sent],
+) -> std::collections::HashMap<String, usize> {
+    times_by_sender(sent)
         .into_iter()
-        .map(|(sender, mut times)| {
-            times.sort();
+        .map(|(sender, times)| {
             let mut most = 0;
             let mut first = 0;
             for (i, t) in times.iter().enumerate() {
