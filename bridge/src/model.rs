@@ -290,12 +290,9 @@ mod hhmm_opt {
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveTime>, D::Error> {
-        let text = Option::<String>::deserialize(d)?;
-        text.map(|text| {
-            NaiveTime::parse_from_str(&text, "%H:%M")
-                .map_err(|_| serde::de::Error::custom(format!("{text:?} is not a time like 09:30")))
-        })
-        .transpose()
+        Option::<String>::deserialize(d)?
+            .map(|text| super::hhmm::parse(&text))
+            .transpose()
     }
 }
 
@@ -592,9 +589,13 @@ mod hhmm {
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveTime, D::Error> {
-        let text = String::deserialize(d)?;
-        NaiveTime::parse_from_str(&text, "%H:%M")
-            .map_err(|_| serde::de::Error::custom(format!("{text:?} is not a time like 09:30")))
+        parse(&String::deserialize(d)?)
+    }
+
+    /// `"HH:MM"`, or an error saying what was expected.
+    pub fn parse<E: serde::de::Error>(text: &str) -> Result<NaiveTime, E> {
+        NaiveTime::parse_from_str(text, "%H:%M")
+            .map_err(|_| E::custom(format!("{text:?} is not a time like 09:30")))
     }
 }
 
