@@ -263,7 +263,7 @@ impl Dispatcher {
         let lang = reach
             .language
             .filter(|l| tenant.languages.contains(l))
-            .unwrap_or_else(|| tenant.languages.first().copied().unwrap_or(Lang::En));
+            .unwrap_or_else(|| Lang::default_of(&tenant.languages));
         let facts = Facts {
             business: tenant.name.clone(),
             service: data
@@ -276,8 +276,7 @@ impl Dispatcher {
                 .iter()
                 .find(|p| p.id == booking.provider)
                 .map_or_else(|| booking.provider.to_string(), |p| p.name.clone()),
-            start: booking.start,
-            zone: tenant.zone,
+            local_start: booking.start.with_timezone(&tenant.zone).naive_local(),
             reference: m.reference.clone().unwrap_or_default(),
         };
         let Some(from) = tenant.sender().cloned() else {
@@ -437,7 +436,7 @@ fn template_for(tenant: &Tenant, stage: Stage, lang: Lang) -> Option<&str> {
     let by_lang = tenant.reminders.templates.get(&stage)?;
     by_lang
         .get(&lang)
-        .or_else(|| tenant.languages.first().and_then(|l| by_lang.get(l)))
+        .or_else(|| by_lang.get(&Lang::default_of(&tenant.languages)))
         .map(String::as_str)
 }
 

@@ -12,8 +12,7 @@
 use chrono::{DateTime, Days, Duration, LocalResult, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde_json::json;
-use slotline_shared::i18n::{self, Lang};
-use slotline_shared::render::{Opt, Reply};
+use slotline_shared::lang::Lang;
 
 use crate::model::{QuietHours, Reservation, Stage, Tenant};
 
@@ -154,163 +153,7 @@ pub fn plan_no_show(tenant: &Tenant, now: DateTime<Utc>) -> Vec<Planned> {
     }
 }
 
-/// What a message is about, for its text.
-#[derive(Debug, Clone)]
-pub struct Facts {
-    /// Business name.
-    pub business: String,
-    /// Service name.
-    pub service: String,
-    /// Provider name.
-    pub provider: String,
-    /// Start of the visit.
-    pub start: DateTime<Utc>,
-    /// The tenant's zone.
-    pub zone: Tz,
-    /// Booking reference.
-    pub reference: String,
-}
-
-impl Facts {
-    fn when(&self, lang: Lang) -> String {
-        let local = self.start.with_timezone(&self.zone).naive_local();
-        i18n::when(lang, local.date(), local.time())
-    }
-}
-
-fn text(stage: Stage, lang: Lang) -> &'static str {
-    use Lang::*;
-    use Stage::*;
-    match (stage, lang) {
-        (Confirmation, En) => {
-            "{business}: your {service} with {provider} is booked for {when}. Reference {reference}."
-        }
-        (Confirmation, Es) => {
-            "{business}: tu {service} con {provider} está reservado para el {when}. Referencia {reference}."
-        }
-        (Confirmation, Pt) => {
-            "{business}: o seu {service} com {provider} está marcado para {when}. Referência {reference}."
-        }
-        (DayBefore, En) => {
-            "Reminder from {business}: {service} with {provider} tomorrow, {when}. Will you come?"
-        }
-        (DayBefore, Es) => {
-            "Recordatorio de {business}: {service} con {provider} mañana, {when}. ¿Vienes?"
-        }
-        (DayBefore, Pt) => "Lembrete de {business}: {service} com {provider} amanhã, {when}. Vem?",
-        (ShortlyBefore, En) => "See you soon at {business}: {service} with {provider}, {when}.",
-        (ShortlyBefore, Es) => {
-            "Te esperamos pronto en {business}: {service} con {provider}, {when}."
-        }
-        (ShortlyBefore, Pt) => "Até já em {business}: {service} com {provider}, {when}.",
-        (FollowUp, En) => {
-            "Thank you for visiting {business}! How was your {service} with {provider}? Rate it from 1 to 5 stars."
-        }
-        (FollowUp, Es) => {
-            "¡Gracias por visitar {business}! ¿Qué tal tu {service} con {provider}? Puntúalo de 1 a 5 estrellas."
-        }
-        (FollowUp, Pt) => {
-            "Obrigado pela visita a {business}! Como foi o seu {service} com {provider}? Avalie de 1 a 5 estrelas."
-        }
-        (NoShow, En) => {
-            "We missed you at {business} for your {service} ({when}). Would you like another time?"
-        }
-        (NoShow, Es) => {
-            "Te echamos de menos en {business} para tu {service} ({when}). ¿Quieres otra hora?"
-        }
-        (NoShow, Pt) => {
-            "Sentimos a sua falta em {business} para o {service} ({when}). Quer outro horário?"
-        }
-        (ReEngage, En) => {
-            "It has been a while since your last visit to {business}. Shall we book your next {service}?"
-        }
-        (ReEngage, Es) => {
-            "Hace tiempo de tu última visita a {business}. ¿Reservamos tu próximo {service}?"
-        }
-        (ReEngage, Pt) => {
-            "Já passou algum tempo desde a sua última visita a {business}. Marcamos o próximo {service}?"
-        }
-        (Moved, En) => {
-            "{business} moved your {service} with {provider} to {when}. Reference {reference}."
-        }
-        (Moved, Es) => {
-            "{business} ha cambiado tu {service} con {provider} al {when}. Referencia {reference}."
-        }
-        (Moved, Pt) => {
-            "{business} mudou o seu {service} com {provider} para {when}. Referência {reference}."
-        }
-        (CancelledByBusiness, En) => {
-            "{business} had to cancel your {service} ({when}). Sorry! Would you like another time?"
-        }
-        (CancelledByBusiness, Es) => {
-            "{business} ha tenido que cancelar tu {service} ({when}). ¡Lo sentimos! ¿Quieres otra hora?"
-        }
-        (CancelledByBusiness, Pt) => {
-            "{business} teve de cancelar o seu {service} ({when}). Lamentamos! Quer outro horário?"
-        }
-    }
-}
-
-fn button(key: &str, lang: Lang) -> &'static str {
-    use Lang::*;
-    match (key, lang) {
-        ("confirm", En) => "Confirm",
-        ("confirm", Es) => "Confirmar",
-        ("confirm", Pt) => "Confirmar",
-        ("reschedule", En) => "Reschedule",
-        ("reschedule", Es) => "Cambiar hora",
-        ("reschedule", Pt) => "Remarcar",
-        ("cancel", En) => "Cancel",
-        ("cancel", Es) => "Cancelar",
-        ("cancel", Pt) => "Cancelar",
-        ("book", En) => "Book",
-        ("book", Es) => "Reservar",
-        ("book", Pt) => "Marcar",
-        ("stars", En) => "Rate",
-        ("stars", Es) => "Puntuar",
-        _ => "Avaliar",
-    }
-}
-
-/// The session message for `stage` (inside the 24-hour window): text with buttons whose
-/// ids the conversation knows (`rem:<action>:<reference>`, `rate:<reference>:<n>`, `book`).
-pub fn render(stage: Stage, lang: Lang, facts: &Facts) -> Reply {
-    let when = facts.when(lang);
-    let body = i18n::fill(
-        text(stage, lang),
-        &[
-            ("business", &facts.business),
-            ("service", &facts.service),
-            ("provider", &facts.provider),
-            ("when", &when),
-            ("reference", &facts.reference),
-        ],
-    );
-    let reference = &facts.reference;
-    let options = match stage {
-        Stage::Confirmation | Stage::Moved => ["reschedule", "cancel"]
-            .iter()
-            .map(|a| Opt::new(format!("rem:{a}:{reference}"), button(a, lang)))
-            .collect(),
-        Stage::DayBefore | Stage::ShortlyBefore => ["confirm", "reschedule", "cancel"]
-            .iter()
-            .map(|a| Opt::new(format!("rem:{a}:{reference}"), button(a, lang)))
-            .collect(),
-        Stage::FollowUp => (1..=5)
-            .rev()
-            .map(|n| Opt::new(format!("rate:{reference}:{n}"), "★".repeat(n)))
-            .collect(),
-        Stage::NoShow | Stage::ReEngage | Stage::CancelledByBusiness => {
-            vec![Opt::new("book", button("book", lang))]
-        }
-    };
-    Reply {
-        text: body,
-        options,
-        list_button: button("stars", lang).to_owned(),
-        media_url: None,
-    }
-}
+pub use slotline_shared::notice::{Facts, render};
 
 /// `ContentVariables` for an approved template, the same for every stage:
 /// `1` business, `2` service, `3` provider, `4` local date and time, `5` reference.
@@ -467,38 +310,17 @@ mod tests {
     }
 
     #[test]
-    fn reminders_carry_the_booking_and_its_actions_in_every_language() {
+    fn template_variables_carry_the_booking() {
         let facts = Facts {
             business: "Salon Bella".into(),
             service: "Haircut".into(),
             provider: "Maria".into(),
-            start: local_to_utc(Madrid, local(2026, 12, 10, 11, 0)),
-            zone: Madrid,
+            local_start: local(2026, 12, 10, 11, 0),
             reference: "SL-7K3Q".into(),
         };
-        for lang in Lang::ALL {
-            let r = render(Stage::DayBefore, lang, &facts);
-            assert!(
-                r.text.contains("Salon Bella") && r.text.contains("11"),
-                "{}",
-                r.text
-            );
-            let ids: Vec<_> = r.options.iter().map(|o| o.id.as_str()).collect();
-            assert_eq!(
-                ids,
-                [
-                    "rem:confirm:SL-7K3Q",
-                    "rem:reschedule:SL-7K3Q",
-                    "rem:cancel:SL-7K3Q"
-                ]
-            );
-            assert!(slotline_shared::render::interactive(&r).is_some());
-            let rate = render(Stage::FollowUp, lang, &facts);
-            assert_eq!(rate.options.len(), 5);
-            assert_eq!(rate.options[0].id, "rate:SL-7K3Q:5");
-        }
         let vars: serde_json::Value = serde_json::from_str(&variables(Lang::Es, &facts)).unwrap();
         assert_eq!(vars["5"], "SL-7K3Q");
         assert_eq!(vars["1"], "Salon Bella");
+        assert_eq!(vars["4"], "jueves 10 de diciembre a las 11:00");
     }
 }

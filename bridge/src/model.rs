@@ -122,59 +122,7 @@ pub struct Tenant {
 }
 
 /// A lifecycle message: what the outbox sends about a booking or a customer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Stage {
-    /// Sent at once when a booking is made outside WhatsApp (admin, Cal.com).
-    Confirmation,
-    /// The day before the visit.
-    DayBefore,
-    /// Shortly before the visit.
-    ShortlyBefore,
-    /// After the visit, asking for a 1–5 rating.
-    FollowUp,
-    /// After a booking is marked absent, offering to rebook.
-    NoShow,
-    /// A while after the last visit, inviting the customer back.
-    ReEngage,
-    /// The business moved the booking (in Cal.com): the new time.
-    Moved,
-    /// The business cancelled the booking (in Cal.com): an offer to rebook.
-    CancelledByBusiness,
-}
-
-impl Stage {
-    /// Every stage.
-    pub const ALL: [Stage; 8] = [
-        Stage::Confirmation,
-        Stage::DayBefore,
-        Stage::ShortlyBefore,
-        Stage::FollowUp,
-        Stage::NoShow,
-        Stage::ReEngage,
-        Stage::Moved,
-        Stage::CancelledByBusiness,
-    ];
-
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Stage::Confirmation => "confirmation",
-            Stage::DayBefore => "day_before",
-            Stage::ShortlyBefore => "shortly_before",
-            Stage::FollowUp => "follow_up",
-            Stage::NoShow => "no_show",
-            Stage::ReEngage => "re_engage",
-            Stage::Moved => "moved",
-            Stage::CancelledByBusiness => "cancelled_by_business",
-        }
-    }
-
-    /// The stage with this stored name.
-    pub fn parse(text: &str) -> Option<Stage> {
-        Stage::ALL.into_iter().find(|s| s.as_str() == text)
-    }
-}
+pub use slotline_shared::notice::Notice as Stage;
 
 /// Hours in which no lifecycle message is sent; messages due then wait for the end.
 /// `from` after `to` spans midnight (`21:00`–`09:00`).

@@ -417,12 +417,7 @@ impl EmbeddedScheduler {
             language: reach
                 .language
                 .unwrap_or_else(|| {
-                    config
-                        .tenant
-                        .languages
-                        .first()
-                        .copied()
-                        .unwrap_or(slotline_shared::i18n::Lang::En)
+                    slotline_shared::lang::Lang::default_of(&config.tenant.languages)
                 })
                 .code()
                 .to_owned(),

@@ -7,7 +7,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::i18n::Lang;
+use crate::lang::Lang;
 use crate::zone::Zone;
 
 macro_rules! id_type {
@@ -178,6 +178,6 @@ pub struct TenantProfile {
 impl TenantProfile {
     /// The language used before a customer's own is known.
     pub fn default_lang(&self) -> Lang {
-        self.languages.first().copied().unwrap_or(Lang::En)
+        Lang::default_of(&self.languages)
     }
 }

@@ -1,52 +1,12 @@
-//! Languages, translated texts and local formatting of dates, times and prices.
+//! Translated texts and local formatting of dates, times and prices.
 //!
 //! Texts are templates with `{name}` placeholders, filled by [`fill`]. Every key exists in
 //! every language; a test checks that each template's placeholders agree across languages.
 
 use chrono::{Datelike, NaiveDate, NaiveTime, Timelike, Weekday};
-use serde::{Deserialize, Serialize};
 
 use crate::catalog::Money;
-
-/// A language Slotline speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Lang {
-    /// English.
-    En,
-    /// Spanish.
-    Es,
-    /// Portuguese.
-    Pt,
-}
-
-impl Lang {
-    /// Every language, in menu order.
-    pub const ALL: [Lang; 3] = [Lang::En, Lang::Es, Lang::Pt];
-
-    /// ISO 639-1 code.
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::En => "en",
-            Lang::Es => "es",
-            Lang::Pt => "pt",
-        }
-    }
-
-    /// The language's name in itself.
-    pub fn native_name(self) -> &'static str {
-        match self {
-            Lang::En => "English",
-            Lang::Es => "Español",
-            Lang::Pt => "Português",
-        }
-    }
-
-    /// The language with this ISO 639-1 code.
-    pub fn from_code(code: &str) -> Option<Lang> {
-        Lang::ALL.into_iter().find(|l| l.code() == code)
-    }
-}
+pub use crate::lang::Lang;
 
 /// A translatable text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,6 +79,10 @@ pub enum Key {
     SeeYou,
     ThanksRating,
     NothingToRate,
+    NotBooked,
+    NotMoved,
+    KeptBooking,
+    CancelOrKeep,
 }
 
 /// The template for `key` in `lang`.
@@ -201,6 +165,10 @@ pub fn text(lang: Lang, key: Key) -> &'static str {
             SeeYou => "Thank you for confirming. See you then: {booking}.",
             ThanksRating => "Thank you for your rating!",
             NothingToRate => "There is no recent visit to rate.",
+            NotBooked => "No problem: nothing was booked, and that time is free again.",
+            NotMoved => "No problem: {reference} stays on {when}.",
+            KeptBooking => "Kept: {reference} stays on {when}.",
+            CancelOrKeep => "To cancel the booking reply 1; to keep it, reply 2.",
         },
         Lang::Es => match key {
             Greeting => "¡Hola! Bienvenido a {business}.",
@@ -286,6 +254,10 @@ pub fn text(lang: Lang, key: Key) -> &'static str {
             SeeYou => "Gracias por confirmar. Te esperamos: {booking}.",
             ThanksRating => "¡Gracias por tu valoración!",
             NothingToRate => "No hay ninguna visita reciente para valorar.",
+            NotBooked => "De acuerdo: no se ha reservado nada y esa hora vuelve a estar libre.",
+            NotMoved => "De acuerdo: {reference} sigue el {when}.",
+            KeptBooking => "Mantenida: {reference} sigue el {when}.",
+            CancelOrKeep => "Para cancelar la cita responde 1; para mantenerla, responde 2.",
         },
         Lang::Pt => match key {
             Greeting => "Olá! Bem-vindo a {business}.",
@@ -373,6 +345,10 @@ pub fn text(lang: Lang, key: Key) -> &'static str {
             SeeYou => "Obrigado por confirmar. Até lá: {booking}.",
             ThanksRating => "Obrigado pela sua avaliação!",
             NothingToRate => "Não há nenhuma visita recente para avaliar.",
+            NotBooked => "Sem problema: nada foi marcado e esse horário fica livre outra vez.",
+            NotMoved => "Sem problema: {reference} continua a {when}.",
+            KeptBooking => "Mantida: {reference} continua a {when}.",
+            CancelOrKeep => "Para cancelar a marcação responda 1; para a manter, responda 2.",
         },
     }
 }

@@ -12,22 +12,24 @@
 //! - [`catalog`]: tenants, services, providers, money; [`zone`]: their time zones.
 //! - [`conversation`]: the booking conversation as a state machine: `step(state, event, ctx)`.
 //! - [`nlu`]: understanding free text in English, Spanish and Portuguese, without an LLM.
+//! - [`notice`]: lifecycle messages (reminders, follow-ups) as the customer reads them.
 //! - [`render`]: one reply model rendered as WhatsApp buttons/lists or numbered text.
-//! - [`i18n`]: translated texts and local dates, times and prices.
+//! - [`lang`]: the languages spoken; [`i18n`]: translated texts and local dates, times and
+//!   prices.
 //! - [`routing`]: choosing a tenant by keyword on a shared number.
 //! - [`wire`]: the messages the worker and the bridge exchange; [`signing`] signs them.
-//! - [`skeleton`]: the walking skeleton's echo conversation the worker still runs.
 
 pub mod calcom;
 pub mod catalog;
 pub mod conversation;
 pub mod i18n;
+pub mod lang;
 pub mod nlu;
+pub mod notice;
 pub mod phone;
 pub mod render;
 pub mod routing;
 pub mod signing;
-pub mod skeleton;
 #[cfg(any(test, feature = "testkit"))]
 pub mod testkit;
 pub mod twilio;

@@ -7,6 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::conversation::OptionId;
+
 /// WhatsApp's limit on a message body with buttons or a list.
 pub const BODY_MAX: usize = 1024;
 /// Limit on a quick-reply button title.
@@ -30,7 +32,7 @@ pub const TEXT_MAX: usize = 1600;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Opt {
     /// Stable id echoed back when tapped.
-    pub id: String,
+    pub id: OptionId,
     /// What the customer sees.
     pub title: String,
     /// Extra line under the title in a list.
@@ -39,9 +41,9 @@ pub struct Opt {
 
 impl Opt {
     /// An option without description.
-    pub fn new(id: impl Into<String>, title: impl Into<String>) -> Self {
+    pub fn new(id: OptionId, title: impl Into<String>) -> Self {
         Self {
-            id: id.into(),
+            id,
             title: title.into(),
             description: None,
         }
@@ -126,7 +128,7 @@ pub fn interactive(reply: &Reply) -> Option<Interactive> {
             body,
             buttons: options
                 .iter()
-                .map(|o| (truncate(&o.id, ID_MAX), o.title.clone()))
+                .map(|o| (truncate(&o.id.to_string(), ID_MAX), o.title.clone()))
                 .collect(),
         });
     }
@@ -142,7 +144,7 @@ pub fn interactive(reply: &Reply) -> Option<Interactive> {
             .iter()
             .map(|o| {
                 (
-                    truncate(&o.id, ID_MAX),
+                    truncate(&o.id.to_string(), ID_MAX),
                     truncate(&o.title, ITEM_TITLE_MAX),
                     truncate(o.description.as_deref().unwrap_or(""), ITEM_DESCRIPTION_MAX),
                 )
@@ -175,7 +177,7 @@ mod tests {
             text: "Pick one".into(),
             options: (1..=n)
                 .map(|i| {
-                    let o = Opt::new(format!("id{i}"), format!("Option {i}"));
+                    let o = Opt::new(OptionId::Booking(format!("SL-{i}")), format!("Option {i}"));
                     if described { o.described("details") } else { o }
                 })
                 .collect(),

@@ -11,7 +11,7 @@ use crate::catalog::{
     Catalog, Money, Policy, Provider, ProviderId, Service, ServiceId, TenantId, TenantProfile,
 };
 use crate::conversation::{Conversation, Ctx, Effect, Event, step};
-use crate::i18n::Lang;
+use crate::lang::Lang;
 use crate::phone::PhoneNumber;
 use crate::render::{self, Reply};
 use crate::wire::{Booking, BridgeAnswer, BridgeRequest, Hold, Slot};
@@ -422,16 +422,14 @@ impl Sim {
 
     /// The customer taps the option with this id.
     pub fn tap(&mut self, id: &str) -> String {
+        let id: crate::conversation::OptionId = id.parse().expect("an option id");
         let title = self
             .last
             .iter()
             .flat_map(|r| &r.options)
             .find(|o| o.id == id)
-            .map_or_else(|| id.to_owned(), |o| o.title.clone());
-        self.run(Event::Choice {
-            id: id.into(),
-            title,
-        })
+            .map_or_else(|| id.to_string(), |o| o.title.clone());
+        self.run(Event::Choice { id, title })
     }
 
     /// Ids of the options offered in the last exchange.
@@ -439,7 +437,7 @@ impl Sim {
         self.last
             .iter()
             .flat_map(|r| &r.options)
-            .map(|o| o.id.clone())
+            .map(|o| o.id.to_string())
             .collect()
     }
 

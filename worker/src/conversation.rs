@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use futures_util::lock::Mutex;
 use serde::{Deserialize, Serialize};
 use slotline_shared::catalog::TenantId;
-use slotline_shared::conversation::{self, Ctx, Effect, Event};
+use slotline_shared::conversation::{self, Ctx, Effect, Event, OptionId};
 use slotline_shared::i18n::Lang;
 use slotline_shared::phone::PhoneNumber;
 use slotline_shared::render::{self, Reply};
@@ -42,7 +42,7 @@ pub struct Turn {
     /// What the customer wrote, or the title of what they tapped.
     pub text: String,
     /// The id of the tapped option, if any.
-    pub choice_id: Option<String>,
+    pub choice_id: Option<OptionId>,
     /// The customer.
     pub customer: PhoneNumber,
     /// The business's WhatsApp number the customer wrote to.

@@ -8,13 +8,13 @@
 
 use chrono::{Days, NaiveTime};
 
-use super::prompt::{self, option_for_id};
+use super::prompt;
 use super::{
-    Conversation, Ctx, Draft, Effect, Pending, ProviderChoice, Purpose, RESUME_AFTER, Stage, Step,
-    slots_on,
+    BookingAct, Conversation, Ctx, Draft, Effect, OptionId, Pending, ProviderChoice, Purpose,
+    RESUME_AFTER, ReminderAction, Stage, Step, slots_on,
 };
 use crate::i18n::{self, Key, Lang, t};
-use crate::nlu::{self, Command, DateWish, DayPart, Interpretation, ProviderWish, TimeWish};
+use crate::nlu::{self, Answer, Command, DateWish, Interpretation, ProviderWish, TimeWish};
 use crate::render::{ITEMS_MAX, Opt, Reply};
 use crate::wire::{Booking, BridgeAnswer, BridgeRequest, Slot};
 
@@ -22,20 +22,23 @@ use crate::wire::{Booking, BridgeAnswer, BridgeRequest, Slot};
 pub(super) struct Input {
     /// A rating the text gives ("5 stars", "⭐⭐⭐⭐").
     stars: Option<u8>,
+    /// The text as written (emoji included).
+    raw: String,
     /// Normalised text.
     norm: String,
     /// The tapped option's id, if it was a tap.
-    id: Option<String>,
+    id: Option<OptionId>,
     /// What the parser understood.
     interp: Interpretation,
 }
 
 impl Input {
-    pub(super) fn new(text: &str, id: Option<String>, ctx: &Ctx<'_>) -> Self {
+    pub(super) fn new(text: &str, id: Option<OptionId>, ctx: &Ctx<'_>) -> Self {
         let norm = nlu::normalize(text);
         let interp = nlu::interpret_normalized(&norm, ctx.today(), ctx.catalog);
         Self {
             stars: stars(text),
+            raw: text.to_owned(),
             norm,
             id,
             interp,
@@ -44,7 +47,7 @@ impl Input {
 
     /// The command, unless this was a tap (a tapped title like "Cancel it" is an option).
     fn command(&self) -> Option<Command> {
-        match self.id.as_deref() {
+        match self.id {
             Some(_) => None,
             None => self.interp.command,
         }
@@ -162,6 +165,7 @@ impl<'a> Turn<'a> {
             return;
         }
         if command == Some(Command::Stop) {
+            self.release_hold();
             self.conv.opted_out = true;
             self.conv.stage = Stage::Menu;
             self.effects.push(Effect::OptOut(true));
@@ -178,7 +182,7 @@ impl<'a> Turn<'a> {
             self.conv.handed_off = false;
         }
         if self.conv.handed_off {
-            if command == Some(Command::Menu) || input.id.as_deref() == Some("menu") {
+            if command == Some(Command::Menu) || input.id == Some(OptionId::Menu) {
                 self.conv.handed_off = false;
             } else {
                 return;
@@ -253,7 +257,10 @@ impl<'a> Turn<'a> {
                 let back = Box::new(self.conv.stage.clone());
                 self.show(Stage::Language { back }, None);
             }
-            Command::Start => self.main_menu(None),
+            Command::Start => {
+                self.release_hold();
+                self.main_menu(None);
+            }
             Command::Stop => {}
             Command::Book => {
                 self.release_hold();
@@ -261,13 +268,13 @@ impl<'a> Turn<'a> {
                 self.advance(Draft::default(), lead);
             }
             Command::MyBookings | Command::Reschedule | Command::Cancel => {
+                // On a screen that asks yes or no, "cancel" and "reschedule" answer it.
                 let local = matches!(
                     (&self.conv.stage, command),
                     (
-                        Stage::Confirm { .. } | Stage::CancelConfirm { .. },
-                        Command::Cancel
-                    ) | (
-                        Stage::BookingAction { .. },
+                        Stage::Confirm { .. }
+                            | Stage::CancelConfirm { .. }
+                            | Stage::BookingAction { .. },
                         Command::Reschedule | Command::Cancel
                     )
                 );
@@ -313,18 +320,33 @@ impl<'a> Turn<'a> {
         self.ask(request, Pending::Rate, Draft::default());
     }
 
-    /// Gives back a held slot when the customer walks away from confirming it.
+    /// Gives back a held slot when the customer walks away from confirming it, also from a
+    /// screen opened on top of the confirmation (language, resume).
     fn release_hold(&mut self) {
-        if let Stage::Confirm { hold, .. } = &self.conv.stage {
-            self.effects.push(Effect::Notify(BridgeRequest::Release {
-                hold: hold.id.clone(),
-            }));
+        let mut stage = &self.conv.stage;
+        loop {
+            match stage {
+                Stage::Confirm { hold, .. } => {
+                    self.effects.push(Effect::Notify(BridgeRequest::Release {
+                        hold: hold.id.clone(),
+                    }));
+                    return;
+                }
+                Stage::Language { back: inner } | Stage::Resume { previous: inner } => {
+                    stage = inner;
+                }
+                _ => return,
+            }
         }
     }
 
     fn on_stage_input(&mut self, input: Input, fresh: bool) {
         let lang = self.lang();
         let stage = self.conv.stage.clone();
+        if matches!(stage, Stage::Confirm { .. } | Stage::CancelConfirm { .. }) {
+            self.on_commit_screen(&input, stage);
+            return;
+        }
         // Days are picked by date first: Portuguese "segunda" is both Monday and "second".
         if let (Stage::Day { draft, .. }, Some(DateWish::On(date))) = (&stage, &input.interp.date) {
             let mut draft = draft.clone();
@@ -345,7 +367,7 @@ impl<'a> Turn<'a> {
         let options = prompt::options(&stage, lang, self.ctx);
         if let Some(index) = select_by_id_or_number(&input, &options) {
             let id = options[index].id.clone();
-            self.on_option(&id);
+            self.on_option(id);
             return;
         }
         let bookable = matches!(
@@ -369,14 +391,14 @@ impl<'a> Turn<'a> {
         }
         if let Some(index) = select_by_title(&input, &options) {
             let id = options[index].id.clone();
-            self.on_option(&id);
+            self.on_option(id);
             return;
         }
-        if let Some(id) = input.id.as_deref()
-            && option_for_id(id)
+        if let Some(id) = &input.id
+            && id.is_global()
         {
             // A tap on an option of an earlier message (the customer scrolled up).
-            self.on_option(id);
+            self.on_option(id.clone());
             return;
         }
         match input.command() {
@@ -386,11 +408,11 @@ impl<'a> Turn<'a> {
                 return;
             }
             Some(Command::Yes) if matches!(stage, Stage::Resume { .. }) => {
-                self.on_option("resume");
+                self.on_option(OptionId::Resume);
                 return;
             }
             Some(Command::No) if matches!(stage, Stage::Resume { .. }) => {
-                self.on_option("restart");
+                self.on_option(OptionId::Restart);
                 return;
             }
             _ => {}
@@ -601,75 +623,60 @@ impl<'a> Turn<'a> {
         self.ctx.tenant.zone.local(slot.start).time()
     }
 
-    /// Acts on an option id of the current stage (see [`prompt::options`]).
-    fn on_option(&mut self, id: &str) {
+    /// Acts on an option of the current stage (see [`prompt::options`]) or a global one.
+    fn on_option(&mut self, id: OptionId) {
         let stage = self.conv.stage.clone();
-        let (kind, value) = id.split_once(':').unwrap_or((id, ""));
-        match (kind, stage) {
-            ("menu", _) => {
+        match (id, stage) {
+            (OptionId::Menu, _) => {
                 self.release_hold();
                 self.main_menu(None);
             }
-            ("book", _) => self.advance(Draft::default(), None),
-            ("mybookings", _) => self.list_bookings(Purpose::View, None),
-            // A reminder's buttons: `rem:<action>:<reference>`.
-            ("rem", _) => {
-                let (action, reference) = value.split_once(':').unwrap_or((value, ""));
+            (OptionId::Book | OptionId::Restart, _) => {
+                self.release_hold();
+                self.advance(Draft::default(), None);
+            }
+            (OptionId::MyBookings, _) => {
+                self.release_hold();
+                self.list_bookings(Purpose::View, None);
+            }
+            (OptionId::Reminder { action, reference }, _) => {
                 let purpose = match action {
-                    "confirm" => Purpose::Attend,
-                    "reschedule" => Purpose::Reschedule,
-                    _ => Purpose::Cancel,
+                    ReminderAction::Confirm => Purpose::Attend,
+                    ReminderAction::Reschedule => Purpose::Reschedule,
+                    ReminderAction::Cancel => Purpose::Cancel,
                 };
                 self.release_hold();
-                self.list_bookings(purpose, Some(reference.to_owned()));
+                self.list_bookings(purpose, Some(reference));
             }
-            // A follow-up's stars: `rate:<reference>:<n>`, or `rate:<n>` from a template.
-            ("rate", _) => {
-                let (reference, n) = match value.rsplit_once(':') {
-                    Some((reference, n)) => (Some(reference.to_owned()), n),
-                    None => (None, value),
-                };
-                match n.parse::<u8>() {
-                    Ok(stars @ 1..=5) => self.rate(reference, stars),
-                    _ => self.main_menu(None),
-                }
-            }
-            ("human", _) => {
+            (OptionId::Rate { reference, stars }, _) => self.rate(reference, stars),
+            (OptionId::Human, _) => {
                 self.on_command(Command::Human, false);
             }
-            ("svc", stage) => {
+            (OptionId::Service(service), stage) => {
                 let mut draft = stage.draft().cloned().unwrap_or_default();
-                draft.service = Some(value.into());
+                draft.service = Some(service);
                 self.advance(draft, None);
             }
-            ("prov", stage) => {
+            (OptionId::Provider(provider), stage) => {
                 let mut draft = stage.draft().cloned().unwrap_or_default();
-                draft.provider = Some(if value == "any" {
-                    ProviderChoice::Any
-                } else {
-                    ProviderChoice::One(value.into())
-                });
+                draft.provider = Some(ProviderChoice::One(provider));
                 self.advance(draft, None);
             }
-            ("date" | "day", stage) => {
+            (OptionId::AnyProvider, stage) => {
                 let mut draft = stage.draft().cloned().unwrap_or_default();
-                draft.date = value.parse().ok();
+                draft.provider = Some(ProviderChoice::Any);
                 self.advance(draft, None);
             }
-            ("week", Stage::Day { draft, week, .. }) => {
-                let week = if value == "next" {
-                    week + 1
-                } else {
-                    week.saturating_sub(1)
-                };
-                self.ask_week(draft, week);
+            (OptionId::Date(date) | OptionId::Day(date), stage) => {
+                let mut draft = stage.draft().cloned().unwrap_or_default();
+                draft.date = Some(date);
+                self.advance(draft, None);
             }
-            ("part", Stage::Part { draft, slots }) => {
-                let part = match value {
-                    "morning" => DayPart::Morning,
-                    "afternoon" => DayPart::Afternoon,
-                    _ => DayPart::Evening,
-                };
+            (OptionId::NextWeek, Stage::Day { draft, week, .. }) => self.ask_week(draft, week + 1),
+            (OptionId::PrevWeek, Stage::Day { draft, week, .. }) => {
+                self.ask_week(draft, week.saturating_sub(1));
+            }
+            (OptionId::Part(part), Stage::Part { draft, slots }) => {
                 let stage = Stage::Time {
                     draft,
                     slots,
@@ -679,7 +686,7 @@ impl<'a> Turn<'a> {
                 self.show(stage, None);
             }
             (
-                "more",
+                OptionId::MoreTimes,
                 Stage::Time {
                     draft,
                     slots,
@@ -695,17 +702,13 @@ impl<'a> Turn<'a> {
                 };
                 self.show(stage, None);
             }
-            ("slot", Stage::Time { draft, slots, .. }) => {
-                let picked = value
-                    .parse::<i64>()
-                    .ok()
-                    .and_then(|secs| slots.iter().find(|s| s.start.timestamp() == secs).cloned());
-                match picked {
+            (OptionId::Slot(secs), Stage::Time { draft, slots, .. }) => {
+                match slots.iter().find(|s| s.start.timestamp() == secs).cloned() {
                     Some(slot) => self.hold(draft, slot),
                     None => self.advance(draft, None),
                 }
             }
-            ("yes", Stage::Confirm { draft, hold }) => {
+            (OptionId::Confirm, Stage::Confirm { draft, hold }) => {
                 let request = match &draft.rescheduling {
                     Some(booking) => BridgeRequest::Reschedule {
                         booking: booking.reference.clone(),
@@ -719,25 +722,38 @@ impl<'a> Turn<'a> {
                 };
                 self.ask(request, Pending::Confirm, draft);
             }
-            ("no", Stage::Confirm { mut draft, .. }) => {
+            (OptionId::Change, Stage::Confirm { mut draft, .. }) => {
                 self.release_hold();
                 draft.time = None;
                 self.advance(draft, None);
             }
-            ("bk", Stage::Bookings { bookings, purpose }) => {
-                if let Some(booking) = bookings.into_iter().find(|b| b.reference == value) {
+            (OptionId::Decline, Stage::Confirm { draft, .. }) => {
+                self.release_hold();
+                let lead = match &draft.rescheduling {
+                    Some(booking) => {
+                        let when = prompt::when_local(booking.start, self.lang(), self.ctx);
+                        self.tr(
+                            Key::NotMoved,
+                            &[("reference", &booking.reference), ("when", &when)],
+                        )
+                    }
+                    None => self.tr(Key::NotBooked, &[]),
+                };
+                self.main_menu(Some(lead));
+            }
+            (OptionId::Booking(reference), Stage::Bookings { bookings, purpose }) => {
+                if let Some(booking) = bookings.into_iter().find(|b| b.reference == reference) {
                     self.act_on(purpose, booking);
                 }
             }
-            ("act", Stage::BookingAction { booking }) => {
-                let purpose = if value == "reschedule" {
-                    Purpose::Reschedule
-                } else {
-                    Purpose::Cancel
+            (OptionId::Act(act), Stage::BookingAction { booking }) => {
+                let purpose = match act {
+                    BookingAct::Reschedule => Purpose::Reschedule,
+                    BookingAct::Cancel => Purpose::Cancel,
                 };
                 self.act_on(purpose, booking);
             }
-            ("yes", Stage::CancelConfirm { booking }) => {
+            (OptionId::Confirm, Stage::CancelConfirm { booking }) => {
                 let request = BridgeRequest::Cancel {
                     booking: booking.reference.clone(),
                     customer: self.ctx.customer.clone(),
@@ -745,15 +761,87 @@ impl<'a> Turn<'a> {
                 };
                 self.ask(request, Pending::Cancel, Draft::default());
             }
-            ("no", Stage::CancelConfirm { .. }) => self.main_menu(None),
-            ("lang", Stage::Language { back }) => {
-                self.conv.lang = Lang::from_code(value).or(self.conv.lang);
+            (OptionId::Decline, Stage::CancelConfirm { booking }) => {
+                let when = prompt::when_local(booking.start, self.lang(), self.ctx);
+                let lead = self.tr(
+                    Key::KeptBooking,
+                    &[("reference", &booking.reference), ("when", &when)],
+                );
+                self.main_menu(Some(lead));
+            }
+            (OptionId::Change, Stage::CancelConfirm { booking }) => {
+                self.show(Stage::BookingAction { booking }, None);
+            }
+            (OptionId::Lang(lang), Stage::Language { back }) => {
+                self.conv.lang = Some(lang);
                 let lead = self.tr(Key::LanguageSet, &[]);
                 self.show(*back, Some(lead));
             }
-            ("resume", Stage::Resume { previous }) => self.resume(*previous),
-            ("restart", _) => self.advance(Draft::default(), None),
+            (OptionId::Resume, Stage::Resume { previous }) => self.resume(*previous),
             (_, stage) => self.show(stage, None),
+        }
+    }
+
+    /// A screen that commits something (a booking, a move, a cancellation). Only an
+    /// explicit yes commits: the confirming option tapped, picked by number or named by its
+    /// exact title, or a message of agreement alone. A refusal anywhere in the text never
+    /// commits; anything unclear asks again.
+    fn on_commit_screen(&mut self, input: &Input, stage: Stage) {
+        let options = prompt::options(&stage, self.lang(), self.ctx);
+        if let Some(id) = &input.id {
+            if id.is_global() || options.iter().any(|o| &o.id == id) {
+                self.on_option(id.clone());
+            } else {
+                // A button of an earlier screen: this one still waits for its answer.
+                self.show(stage, None);
+            }
+            return;
+        }
+        if let Some(o) = options
+            .iter()
+            .find(|o| nlu::normalize(&o.title) == input.norm)
+        {
+            self.on_option(o.id.clone());
+            return;
+        }
+        let cancelling = matches!(stage, Stage::CancelConfirm { .. });
+        match nlu::answer(&input.raw, &input.norm) {
+            Some(Answer::Yes) => self.on_option(OptionId::Confirm),
+            Some(Answer::Back) => self.on_option(OptionId::Change),
+            // "Cancel?" — "cancel": which of the two is meant is anyone's guess.
+            Some(Answer::No) if cancelling && input.interp.command == Some(Command::Cancel) => {
+                let hint = self.tr(Key::CancelOrKeep, &[]);
+                self.show(stage, Some(hint));
+            }
+            Some(Answer::No) => self.on_option(OptionId::Decline),
+            None => {
+                if let Some(n) = nlu::option_number(&input.norm) {
+                    let index = if n == usize::MAX {
+                        options.len().checked_sub(1)
+                    } else {
+                        n.checked_sub(1).filter(|i| *i < options.len())
+                    };
+                    if let Some(i) = index {
+                        self.on_option(options[i].id.clone());
+                        return;
+                    }
+                }
+                if let Stage::Confirm { mut draft, .. } = stage.clone()
+                    && input.interp.names_booking_details()
+                {
+                    // "Actually, 5 pm": another time instead of this one.
+                    self.release_hold();
+                    draft.time = None;
+                    self.start_booking(draft, input, None);
+                    return;
+                }
+                let hint = format!(
+                    "{} {}",
+                    self.tr(Key::NotUnderstood, &[]),
+                    self.tr(Key::Hint, &[])
+                );
+                self.show(stage, Some(hint));
+            }
         }
     }
 
@@ -1101,7 +1189,7 @@ fn stars(raw: &str) -> Option<u8> {
     (is_star && words.next().is_none() && (1..=5).contains(&n)).then_some(n)
 }
 
-/// The option the input picks by tapped id, number or ordinal, or yes/no.
+/// The option the input picks by tapped id, number or ordinal.
 fn select_by_id_or_number(input: &Input, options: &[Opt]) -> Option<usize> {
     if let Some(id) = &input.id
         && let Some(i) = options.iter().position(|o| &o.id == id)
@@ -1111,19 +1199,12 @@ fn select_by_id_or_number(input: &Input, options: &[Opt]) -> Option<usize> {
     if options.is_empty() {
         return None;
     }
-    if let Some(n) = nlu::option_number(&input.norm) {
-        return if n == usize::MAX {
-            Some(options.len() - 1)
-        } else {
-            (n <= options.len()).then(|| n - 1)
-        };
+    let n = nlu::option_number(&input.norm)?;
+    if n == usize::MAX {
+        Some(options.len() - 1)
+    } else {
+        (n <= options.len()).then(|| n - 1)
     }
-    let id = match input.interp.command? {
-        Command::Yes | Command::Cancel => "yes",
-        Command::No => "no",
-        _ => return None,
-    };
-    options.iter().position(|o| o.id == id)
 }
 
 /// The option whose title the text names.

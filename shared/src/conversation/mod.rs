@@ -13,21 +13,24 @@
 //!
 //! - this module: the state, events, effects and the dispatch in [`step`];
 //! - [`flow`]: the booking, rescheduling and cancelling flows (stage by stage);
-//! - [`prompt`]: what each stage says and which options it offers.
+//! - [`prompt`]: what each stage says and which options it offers;
+//! - [`OptionId`]: the id of every option, written and read in one place.
 
 mod flow;
+mod option_id;
 mod prompt;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Catalog, ProviderId, ServiceId, TenantProfile};
-use crate::i18n::Lang;
+use crate::lang::Lang;
 use crate::nlu::{DayPart, TimeWish};
 use crate::phone::PhoneNumber;
 use crate::render::Reply;
 use crate::wire::{Booking, BridgeAnswer, BridgeRequest, Hold, Slot};
 
+pub use option_id::{BookingAct, OptionId, ReminderAction, UnknownOption};
 pub use prompt::prompt;
 
 /// The version written with every saved conversation. Version 1 was the walking skeleton's
@@ -330,7 +333,7 @@ pub enum Event {
     /// The customer tapped a button or list item.
     Choice {
         /// The option id.
-        id: String,
+        id: OptionId,
         /// The option title.
         title: String,
     },
@@ -387,6 +390,8 @@ fn slots_on(slots: &[Slot], day: NaiveDate, ctx: &Ctx<'_>) -> Vec<Slot> {
         .collect()
 }
 
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod confirm_tests;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod properties;
 #[cfg(test)]

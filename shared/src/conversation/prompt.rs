@@ -1,25 +1,16 @@
 //! What each stage says and which options it offers.
 //!
-//! Option ids are `kind:value` (`svc:haircut`, `day:2026-11-24`, `slot:1764000000`); the
-//! flow acts on them by kind, whether they arrive as a tap or are picked by number or
-//! title from the text.
+//! Every option carries an [`OptionId`]; the flow acts on it whether it arrives as a tap or
+//! is picked by number or title from the text.
 
 use chrono::{DateTime, Utc};
 
-use super::{Ctx, Purpose, Stage, slots_on};
+use super::{BookingAct, Ctx, OptionId, Purpose, Stage, slots_on};
 use crate::catalog::Money;
 use crate::i18n::{self, Key, Lang, t};
 use crate::nlu::DayPart;
 use crate::render::{ITEMS_MAX, Opt, Reply};
 use crate::wire::{Booking, Slot};
-
-/// Option ids that mean the same in every stage, so a tap on an old message still works.
-pub(super) fn option_for_id(id: &str) -> bool {
-    matches!(id, "menu" | "book" | "mybookings" | "human" | "restart")
-        // Buttons of lifecycle messages the bridge sent: valid whatever the stage.
-        || id.starts_with("rem:")
-        || id.starts_with("rate:")
-}
 
 /// The local day and time of `start`: "Tuesday 24 November at 3:00 pm".
 pub(crate) fn when_local(start: DateTime<Utc>, lang: Lang, ctx: &Ctx<'_>) -> String {
@@ -58,7 +49,7 @@ fn service_name<'c>(ctx: &Ctx<'c>, draft: &super::Draft) -> &'c str {
         .map_or("", |s| s.name.as_str())
 }
 
-fn opt(id: impl Into<String>, lang: Lang, key: Key) -> Opt {
+fn opt(id: OptionId, lang: Lang, key: Key) -> Opt {
     Opt::new(id, t(lang, key, &[]))
 }
 
@@ -107,9 +98,9 @@ pub fn options(stage: &Stage, lang: Lang, ctx: &Ctx<'_>) -> Vec<Opt> {
     let zone = &ctx.tenant.zone;
     match stage {
         Stage::Menu => vec![
-            opt("book", lang, Key::Book),
-            opt("mybookings", lang, Key::MyBookings),
-            opt("human", lang, Key::TalkToPerson),
+            opt(OptionId::Book, lang, Key::Book),
+            opt(OptionId::MyBookings, lang, Key::MyBookings),
+            opt(OptionId::Human, lang, Key::TalkToPerson),
         ],
         Stage::Service { .. } => ctx
             .catalog
@@ -122,7 +113,7 @@ pub fn options(stage: &Stage, lang: Lang, ctx: &Ctx<'_>) -> Vec<Opt> {
                 if !s.description.is_empty() {
                     description = format!("{description} · {}", s.description);
                 }
-                Opt::new(format!("svc:{}", s.id), s.name.clone()).described(description)
+                Opt::new(OptionId::Service(s.id.clone()), s.name.clone()).described(description)
             })
             .collect(),
         Stage::Provider {
@@ -133,7 +124,7 @@ pub fn options(stage: &Stage, lang: Lang, ctx: &Ctx<'_>) -> Vec<Opt> {
                 .filter_map(|id| ctx.catalog.provider(id))
                 .take(ITEMS_MAX - 1)
                 .map(|p| {
-                    let o = Opt::new(format!("prov:{}", p.id), p.name.clone());
+                    let o = Opt::new(OptionId::Provider(p.id.clone()), p.name.clone());
                     match p.rating_tenths {
                         Some(r) => o.described(format!("★ {}.{}", r / 10, r % 10)),
                         None => o,
@@ -141,39 +132,39 @@ pub fn options(stage: &Stage, lang: Lang, ctx: &Ctx<'_>) -> Vec<Opt> {
                 })
                 .collect();
             if *any {
-                out.push(opt("prov:any", lang, Key::AnyProvider));
+                out.push(opt(OptionId::AnyProvider, lang, Key::AnyProvider));
             }
             out
         }
         Stage::Date { choices, .. } => choices
             .iter()
-            .map(|d| Opt::new(format!("date:{d}"), i18n::day_long(lang, *d)))
+            .map(|d| Opt::new(OptionId::Date(*d), i18n::day_long(lang, *d)))
             .collect(),
         Stage::Day { days, week, .. } => {
             let mut out: Vec<Opt> = days
                 .iter()
-                .map(|d| Opt::new(format!("day:{d}"), i18n::day_short(lang, *d)))
+                .map(|d| Opt::new(OptionId::Day(*d), i18n::day_short(lang, *d)))
                 .collect();
-            out.push(opt("week:next", lang, Key::NextWeek));
+            out.push(opt(OptionId::NextWeek, lang, Key::NextWeek));
             if *week > 0 {
-                out.push(opt("week:prev", lang, Key::PrevWeek));
+                out.push(opt(OptionId::PrevWeek, lang, Key::PrevWeek));
             }
             out
         }
         Stage::Part { slots, .. } => [
-            (DayPart::Morning, "morning", Key::Morning),
-            (DayPart::Afternoon, "afternoon", Key::Afternoon),
-            (DayPart::Evening, "evening", Key::Evening),
+            (DayPart::Morning, Key::Morning),
+            (DayPart::Afternoon, Key::Afternoon),
+            (DayPart::Evening, Key::Evening),
         ]
         .into_iter()
-        .filter_map(|(part, id, key)| {
+        .filter_map(|(part, key)| {
             let count = slots
                 .iter()
                 .filter(|s| DayPart::of(zone.local(s.start).time()) == part)
                 .count();
             (count > 0).then(|| {
                 Opt::new(
-                    format!("part:{id}"),
+                    OptionId::Part(part),
                     format!("{} ({count})", t(lang, key, &[])),
                 )
             })
@@ -191,17 +182,20 @@ pub fn options(stage: &Stage, lang: Lang, ctx: &Ctx<'_>) -> Vec<Opt> {
                 .map(|s| {
                     let local = zone.local(s.start);
                     Opt::new(
-                        format!("slot:{}", s.start.timestamp()),
+                        OptionId::Slot(s.start.timestamp()),
                         i18n::time(lang, local.time()),
                     )
                 })
                 .collect();
             if more {
-                out.push(opt("more", lang, Key::MoreTimes));
+                out.push(opt(OptionId::MoreTimes, lang, Key::MoreTimes));
             }
             out
         }
-        Stage::Confirm { .. } => vec![opt("yes", lang, Key::Confirm), opt("no", lang, Key::Change)],
+        Stage::Confirm { .. } => vec![
+            opt(OptionId::Confirm, lang, Key::Confirm),
+            opt(OptionId::Change, lang, Key::Change),
+        ],
         Stage::Bookings { bookings, .. } => bookings
             .iter()
             .take(ITEMS_MAX)
@@ -216,28 +210,28 @@ pub fn options(stage: &Stage, lang: Lang, ctx: &Ctx<'_>) -> Vec<Opt> {
                     .catalog
                     .service(&b.service)
                     .map_or("", |s| s.name.as_str());
-                Opt::new(format!("bk:{}", b.reference), title)
+                Opt::new(OptionId::Booking(b.reference.clone()), title)
                     .described(format!("{service} · {}", b.reference))
             })
             .collect(),
         Stage::BookingAction { .. } => vec![
-            opt("act:reschedule", lang, Key::Reschedule),
-            opt("act:cancel", lang, Key::CancelBooking),
-            opt("menu", lang, Key::Back),
+            opt(OptionId::Act(BookingAct::Reschedule), lang, Key::Reschedule),
+            opt(OptionId::Act(BookingAct::Cancel), lang, Key::CancelBooking),
+            opt(OptionId::Menu, lang, Key::Back),
         ],
         Stage::CancelConfirm { .. } => vec![
-            opt("yes", lang, Key::YesCancel),
-            opt("no", lang, Key::KeepBooking),
+            opt(OptionId::Confirm, lang, Key::YesCancel),
+            opt(OptionId::Decline, lang, Key::KeepBooking),
         ],
         Stage::Language { .. } => ctx
             .tenant
             .languages
             .iter()
-            .map(|l| Opt::new(format!("lang:{}", l.code()), l.native_name()))
+            .map(|l| Opt::new(OptionId::Lang(*l), l.native_name()))
             .collect(),
         Stage::Resume { .. } => vec![
-            opt("resume", lang, Key::Continue),
-            opt("restart", lang, Key::StartOver),
+            opt(OptionId::Resume, lang, Key::Continue),
+            opt(OptionId::Restart, lang, Key::StartOver),
         ],
         Stage::Waiting { .. } => Vec::new(),
     }

@@ -69,9 +69,13 @@ fn customer_input() -> impl Strategy<Value = Event> {
             "🙂",
         ])
         .prop_map(|s| Event::Text(s.to_owned())),
-        ("[a-z]{1,6}(:[a-z0-9-]{0,12})?").prop_map(|id| Event::Choice {
-            title: id.clone(),
-            id
+        // Taps: real ids of every kind, and garbled ones, which the shell turns into text.
+        ("[a-z]{1,6}(:[a-z0-9-]{0,12})?").prop_map(|id| match id.parse() {
+            Ok(parsed) => Event::Choice {
+                id: parsed,
+                title: id
+            },
+            Err(_) => Event::Text(id),
         }),
     ]
 }

@@ -7,7 +7,7 @@
 
 use serde_json::{Value, json};
 
-use crate::i18n::Lang;
+use crate::lang::Lang;
 use crate::render::{self, Interactive, Reply};
 
 /// The JSON body of `POST /v1/Content` for `reply`, or `None` if it has no options.
@@ -90,6 +90,7 @@ pub enum MessageContent<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::conversation::OptionId;
     use crate::render::Opt;
 
     fn reply(n: usize) -> Reply {
@@ -97,8 +98,11 @@ mod tests {
             text: "Hi Zoe, what would you like to book?".into(),
             options: (1..=n)
                 .map(|i| {
-                    Opt::new(format!("svc:s{i}"), format!("Service {i}"))
-                        .described("30 min, EUR 20")
+                    Opt::new(
+                        OptionId::Service(format!("s{i}").as_str().into()),
+                        format!("Service {i}"),
+                    )
+                    .described("30 min, EUR 20")
                 })
                 .collect(),
             list_button: "Services".into(),
@@ -128,7 +132,10 @@ mod tests {
     fn two_short_options_become_quick_reply_buttons() {
         let r = Reply {
             text: "Confirm?".into(),
-            options: vec![Opt::new("yes", "Confirm"), Opt::new("no", "Change time")],
+            options: vec![
+                Opt::new(OptionId::Confirm, "Confirm"),
+                Opt::new(OptionId::Change, "Change time"),
+            ],
             ..Reply::default()
         };
         let body = create_request(&r, Lang::Es, "n").unwrap();

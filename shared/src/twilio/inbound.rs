@@ -6,6 +6,7 @@
 
 use thiserror::Error;
 
+use crate::conversation::OptionId;
 use crate::phone::{PhoneError, PhoneNumber};
 
 /// A customer's message as Twilio delivered it.
@@ -31,7 +32,7 @@ pub struct InboundMessage {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Choice {
     /// The id Slotline gave the option when sending it.
-    pub id: String,
+    pub id: OptionId,
     /// The title the customer saw.
     pub title: String,
 }
@@ -84,10 +85,13 @@ impl InboundMessage {
             PhoneNumber::parse(value).map_err(|reason| InboundError::BadPhone { field, reason })
         };
         let body = get("Body").unwrap_or_default().to_owned();
+        // A payload that is none of our option ids (forged, or from another system's
+        // template) is no tap: the message is read as the text the customer saw.
         let choice = get("ButtonPayload")
             .or_else(|| get("ListId"))
+            .and_then(|id| id.parse::<OptionId>().ok())
             .map(|id| Choice {
-                id: id.to_owned(),
+                id,
                 title: get("ButtonText")
                     .or_else(|| get("ListTitle"))
                     .unwrap_or(&body)
@@ -130,22 +134,29 @@ mod tests {
 
     #[test]
     fn a_button_tap_carries_its_id_and_title() {
-        let body = "MessageSid=SM0123456789abcdef0123456789abcdef&AccountSid=AC0123456789abcdef0123456789abcdef&From=whatsapp%3A%2B14155550123&To=whatsapp%3A%2B14155238886&Body=Confirm+10%3A30&ButtonText=Confirm+10%3A30&ButtonPayload=slot%3A2025-03-14T10%3A30&MessageType=button";
+        let body = "MessageSid=SM0123456789abcdef0123456789abcdef&AccountSid=AC0123456789abcdef0123456789abcdef&From=whatsapp%3A%2B14155550123&To=whatsapp%3A%2B14155238886&Body=Confirm+10%3A30&ButtonText=Confirm+10%3A30&ButtonPayload=slot%3A1741948200&MessageType=button";
         let m = InboundMessage::from_params(&form(body)).unwrap();
         assert_eq!(
             m.choice,
             Some(Choice {
-                id: "slot:2025-03-14T10:30".into(),
+                id: OptionId::Slot(1_741_948_200),
                 title: "Confirm 10:30".into()
             })
         );
+        let forged = body.replace("slot%3A1741948200", "slot%3A2025-03-14T10%3A30");
+        let m = InboundMessage::from_params(&form(&forged)).unwrap();
+        assert_eq!(m.choice, None, "not one of our ids: read as text");
+        assert_eq!(m.body, "Confirm 10:30");
     }
 
     #[test]
     fn a_list_selection_carries_its_id_and_title() {
         let body = "MessageSid=SM11111111111111111111111111111111&AccountSid=AC0123456789abcdef0123456789abcdef&From=whatsapp%3A%2B14155550123&To=whatsapp%3A%2B14155238886&Body=Haircut&ListId=svc%3Ahaircut&ListTitle=Haircut";
         let m = InboundMessage::from_params(&form(body)).unwrap();
-        assert_eq!(m.choice.map(|c| c.id), Some("svc:haircut".into()));
+        assert_eq!(
+            m.choice.map(|c| c.id),
+            Some(OptionId::Service("haircut".into()))
+        );
     }
 
     #[test]

@@ -7,10 +7,14 @@
 //!
 //! Dates are resolved against `today` in the tenant's time zone, which the caller supplies.
 
+mod answer;
+
+pub use answer::{Answer, GO_BACK, REFUSALS, answer, answer_to};
+
 use chrono::{Datelike, Days, NaiveDate, NaiveTime, Weekday};
 
 use crate::catalog::{Catalog, ProviderId, ServiceId};
-use crate::i18n::Lang;
+use crate::lang::Lang;
 
 /// A command a customer can give at any point.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1086,9 +1090,8 @@ fn clock(word: &str, next: Option<&str>) -> Option<(u32, u32, bool)> {
         (word, false, false)
     };
     let next_is_meridiem = matches!(next, Some("pm" | "am" | "h" | "hs" | "horas"));
-    let (h, m, marked) = if let Some((h, m)) = body.split_once(':') {
-        (h, m, true)
-    } else if let Some((h, m)) = body.split_once('h') {
+    // "15:30" and "15h30" mark the hour the same way.
+    let (h, m, marked) = if let Some((h, m)) = body.split_once([':', 'h']) {
         (h, m, true)
     } else {
         (body, "", suffix_pm || suffix_am || next_is_meridiem)
