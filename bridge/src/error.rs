@@ -32,6 +32,9 @@ pub enum AppError {
     /// The resource exists already.
     #[error("{0} already exists")]
     Conflict(String),
+    /// The change would take something that belongs to someone else.
+    #[error("{0}")]
+    Taken(String),
     /// A dependency is down or the feature is not configured.
     #[error("{0}")]
     Unavailable(String),
@@ -70,7 +73,7 @@ impl IntoResponse for AppError {
             AppError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
             AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             AppError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
-            AppError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            AppError::Conflict(_) | AppError::Taken(_) => (StatusCode::CONFLICT, "conflict"),
             AppError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         };

@@ -482,6 +482,10 @@ impl Validate for ProviderRecord {
     fn problems(&self) -> FieldErrors {
         let mut e = FieldErrors::new();
         check_id_and_name(&mut e, self.id.as_str(), &self.name, 60);
+        if self.id.as_str() == "any" {
+            // The customer's "any available" option is `prov:any`.
+            problem(&mut e, "id", "\"any\" is reserved for \"any available\"");
+        }
         if !(1..=100).contains(&self.weight) {
             problem(&mut e, "weight", "between 1 and 100");
         }
@@ -733,8 +737,15 @@ impl Reservation {
 pub struct StatusChange {
     /// When.
     pub at: DateTime<Utc>,
-    /// New status.
+    /// New status. A move shows as `rescheduled`, with the old and new start; the booking
+    /// itself stays confirmed.
     pub status: Status,
+    /// A move's old start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<DateTime<Utc>>,
+    /// A move's new start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<DateTime<Utc>>,
 }
 
 /// A customer of a tenant.

@@ -474,7 +474,8 @@ async fn bad_input_gets_a_message_per_field() {
             Some(json!({"id": "tz", "name": "T", "zone": "Mars/Base"})),
         )
         .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body["fields"]["zone"].is_string(), "{body}");
 }
 
 #[tokio::test]

@@ -26,6 +26,13 @@ pub fn by_keyword<'a>(tenants: &'a [RouteTenant], text: &str) -> Option<&'a Rout
     }
 }
 
+/// Whether two keywords would be read as the same by [`by_keyword`] (case, accents and
+/// punctuation aside): two tenants on one number must never share one.
+pub fn same_keyword(a: &str, b: &str) -> bool {
+    let (a, b) = (normalize(a), normalize(b));
+    !a.is_empty() && a == b
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -55,5 +62,13 @@ mod tests {
         assert_eq!(pick("zen, tomorrow at 3"), Some("zen"));
         assert_eq!(pick("hello"), None);
         assert_eq!(pick("salon or clinic"), None, "two matches are not guessed");
+    }
+
+    #[test]
+    fn keywords_that_read_alike_are_the_same() {
+        assert!(same_keyword("SALON", "salón"));
+        assert!(same_keyword("zen!", "Zen"));
+        assert!(!same_keyword("zen", "zena"));
+        assert!(!same_keyword("", " "));
     }
 }

@@ -163,6 +163,11 @@ CREATE TABLE ratings (
 ALTER TABLE reservations ADD COLUMN external_uid TEXT;
 CREATE INDEX reservations_external ON reservations (external_uid) WHERE external_uid IS NOT NULL;
 "#,
+    // A move is recorded with its old and new start.
+    r#"
+ALTER TABLE status_history ADD COLUMN moved_from INTEGER;
+ALTER TABLE status_history ADD COLUMN moved_to INTEGER;
+"#,
 ];
 
 const OUTBOX_COLUMNS: &str = "id, tenant_id, customer, reference, stage, due_at, send_at, state, attempts, \
@@ -172,13 +177,11 @@ fn outbox_row(row: &Row<'_>) -> rusqlite::Result<Option<OutboxMessage>> {
     let customer: String = row.get(2)?;
     let stage: String = row.get(4)?;
     let state: String = row.get(7)?;
-    let (Ok(customer), Some(stage), Some(state)) = (
-        PhoneNumber::parse(&customer),
-        Stage::parse(&stage),
-        OutboxState::parse(&state),
-    ) else {
-        return Ok(None);
-    };
+    let customer = PhoneNumber::parse(&customer).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Text, Box::new(e))
+    })?;
+    let stage = stored(4, &stage, Stage::parse)?;
+    let state = stored(7, &state, OutboxState::parse)?;
     Ok(Some(OutboxMessage {
         id: row.get(0)?,
         tenant: TenantId(row.get(1)?),
@@ -295,6 +298,18 @@ pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
 }
 
+/// A stored name read back into its enum. An unknown name is an error, never a default: a
+/// corrupt status must not read as, say, a released hold (a free slot).
+fn stored<T>(column: usize, text: &str, parse: impl Fn(&str) -> Option<T>) -> rusqlite::Result<T> {
+    parse(text).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            column,
+            rusqlite::types::Type::Text,
+            format!("unknown stored value {text:?}").into(),
+        )
+    })
+}
+
 fn backend(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(e.to_string())
 }
@@ -336,7 +351,7 @@ fn reservation_row(row: &Row<'_>) -> rusqlite::Result<Reservation> {
         end: from_ts(row.get(7)?),
         block_start: from_ts(row.get(8)?),
         block_end: from_ts(row.get(9)?),
-        status: Status::parse(&status).unwrap_or(Status::Released),
+        status: stored(10, &status, Status::parse)?,
         expires_at: row.get::<_, Option<i64>>(11)?.map(from_ts),
         deposit: deposit_minor
             .zip(deposit_currency)
@@ -1063,7 +1078,46 @@ impl Store for SqliteStore {
             )
             .map_err(backend)?;
             record_status(&tx, &old.id, Status::Rescheduled, now).map_err(backend)?;
-            record_status(&tx, &hold_id, Status::Confirmed, now).map_err(backend)?;
+            // The booking's history goes with it to its new time, before the new time's own
+            // entries (the hold), and the move is on it.
+            let own: Vec<(i64, String)> = {
+                let mut stmt = tx
+                    .prepare(
+                        "SELECT at, status FROM status_history WHERE reservation_id = ?1
+                         ORDER BY at, rowid",
+                    )
+                    .map_err(backend)?;
+                let rows = stmt
+                    .query_map(params![hold_id], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .map_err(backend)?;
+                rows.collect::<Result<_, _>>().map_err(backend)?
+            };
+            tx.execute(
+                "DELETE FROM status_history WHERE reservation_id = ?1",
+                params![hold_id],
+            )
+            .map_err(backend)?;
+            tx.execute(
+                "INSERT INTO status_history (reservation_id, at, status, moved_from, moved_to)
+                 SELECT ?2, at, status, moved_from, moved_to FROM status_history
+                 WHERE reservation_id = ?1 AND NOT (status = 'rescheduled' AND moved_from IS NULL)
+                 ORDER BY at, rowid",
+                params![old.id, hold_id],
+            )
+            .map_err(backend)?;
+            for (at, status) in own {
+                tx.execute(
+                    "INSERT INTO status_history (reservation_id, at, status) VALUES (?1, ?2, ?3)",
+                    params![hold_id, at, status],
+                )
+                .map_err(backend)?;
+            }
+            tx.execute(
+                "INSERT INTO status_history (reservation_id, at, status, moved_from, moved_to)
+                 VALUES (?1, ?2, 'rescheduled', ?3, ?4)",
+                params![hold_id, ts(now), ts(old.start), ts(new.start)],
+            )
+            .map_err(backend)?;
             let r = load_reservation(&tx, &t, &hold_id).map_err(backend)?;
             if let Some(r) = &r {
                 replace_messages(&tx, r, &plan(r), now).map_err(backend)?;
@@ -1382,11 +1436,18 @@ impl Store for SqliteStore {
                 )
                 .optional()
                 .map_err(backend)?;
-            Ok(row.map_or_else(Reach::default, |(seen, opted_out, language)| Reach {
+            let Some((seen, opted_out, language)) = row else {
+                return Ok(Reach::default());
+            };
+            Ok(Reach {
                 seen_at: seen.map(from_ts),
                 opted_out: opted_out != 0,
-                language: language.as_deref().and_then(Lang::from_code),
-            }))
+                language: language
+                    .as_deref()
+                    .map(|code| stored(2, code, Lang::from_code))
+                    .transpose()
+                    .map_err(backend)?,
+            })
         })
         .await
     }
@@ -1527,7 +1588,7 @@ impl Store for SqliteStore {
         self.with(move |c| {
             let mut stmt = c
                 .prepare_cached(
-                    "SELECT h.at, h.status FROM status_history h
+                    "SELECT h.at, h.status, h.moved_from, h.moved_to FROM status_history h
                      JOIN reservations r ON r.id = h.reservation_id
                      WHERE r.tenant_id = ?1 AND h.reservation_id = ?2 ORDER BY h.at, h.rowid",
                 )
@@ -1537,7 +1598,9 @@ impl Store for SqliteStore {
                     let status: String = r.get(1)?;
                     Ok(StatusChange {
                         at: from_ts(r.get(0)?),
-                        status: Status::parse(&status).unwrap_or(Status::Released),
+                        status: stored(1, &status, Status::parse)?,
+                        from: r.get::<_, Option<i64>>(2)?.map(from_ts),
+                        to: r.get::<_, Option<i64>>(3)?.map(from_ts),
                     })
                 })
                 .map_err(backend)?;
@@ -1594,7 +1657,7 @@ impl Store for SqliteStore {
                 .map_err(backend)?;
             let kept = match current {
                 Some((status, error_code, updated_at)) => {
-                    let status = DeliveryStatus::parse(&status).unwrap_or(DeliveryStatus::Queued);
+                    let status = stored(0, &status, DeliveryStatus::parse).map_err(backend)?;
                     if status.advances_to(d.status) {
                         None
                     } else {
@@ -1778,7 +1841,9 @@ impl Store for SqliteStore {
                     name,
                     language: language
                         .as_deref()
-                        .and_then(slotline_shared::i18n::Lang::from_code),
+                        .map(|code| stored(3, code, Lang::from_code))
+                        .transpose()
+                        .map_err(backend)?,
                     opted_out: opted_out != 0,
                     bookings: u32::try_from(bookings).unwrap_or(0),
                 });
@@ -1816,6 +1881,27 @@ mod tests {
         drop(store);
         // Opening again applies nothing twice.
         SqliteStore::open(&path).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_corrupt_stored_status_is_an_error_not_a_free_slot() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("db.sqlite")).unwrap();
+        store
+            .with(|c| {
+                c.execute(
+                    "INSERT INTO reservations (id, tenant_id, provider_id, service_id, customer,
+                     start_at, end_at, block_start, block_end, status, created_at)
+                     VALUES ('r1', 't', 'p', 's', '+34600111222', 0, 1800, 0, 1800, 'bogus', 0)",
+                    [],
+                )
+                .map_err(backend)
+            })
+            .await
+            .unwrap();
+        let read = store.reservation(&TenantId::from("t"), "r1").await;
+        let err = read.expect_err("an unknown status must not read as any status");
+        assert!(err.to_string().contains("bogus"), "{err}");
     }
 
     #[test]

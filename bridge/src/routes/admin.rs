@@ -14,6 +14,7 @@ use chrono::{Duration, NaiveDate};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use slotline_shared::catalog::{ProviderId, ServiceId, TenantId};
+use slotline_shared::routing::same_keyword;
 
 use super::{AppState, JsonBody};
 use crate::auth::{self, Admin};
@@ -216,13 +217,65 @@ struct Created {
     api_key: String,
 }
 
+/// Checks that `tenant`'s numbers and keywords take nothing from another business.
+///
+/// A WhatsApp number belongs to the tenant that registered it. Only the operator may put
+/// one number on several tenants (a shared number, told apart by keyword), and a tenant may
+/// keep the shared numbers the operator gave it; a tenant's own key can never add a number
+/// another tenant has. On a shared number every keyword is unique, or customers typing it
+/// would be asked for a keyword forever.
+async fn check_routing(
+    state: &AppState,
+    who: &Admin,
+    tenant: &Tenant,
+    before: Option<&Tenant>,
+) -> Result<(), AppError> {
+    let others: Vec<Tenant> = state
+        .store
+        .tenants()
+        .await?
+        .into_iter()
+        .filter(|t| t.id != tenant.id)
+        .collect();
+    for number in &tenant.numbers {
+        let sharing: Vec<&Tenant> = others
+            .iter()
+            .filter(|t| t.numbers.contains(number))
+            .collect();
+        if sharing.is_empty() {
+            continue;
+        }
+        let had_it = before.is_some_and(|b| b.numbers.contains(number));
+        if matches!(who, Admin::Tenant(_)) && !had_it {
+            return Err(AppError::Taken(format!(
+                "the WhatsApp number {} is registered by another business; ask the platform operator to share it",
+                number.as_e164()
+            )));
+        }
+        for keyword in &tenant.keywords {
+            if sharing
+                .iter()
+                .any(|t| t.keywords.iter().any(|k| same_keyword(k, keyword)))
+            {
+                return Err(AppError::Taken(format!(
+                    "the keyword {keyword:?} is already used by another business on {}",
+                    number.as_e164()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 async fn create_tenant(
     State(state): State<AppState>,
     headers: HeaderMap,
     JsonBody(tenant): JsonBody<Tenant>,
 ) -> Result<(StatusCode, Json<Created>), AppError> {
-    caller(&state, &headers).await?.operator()?;
+    let who = caller(&state, &headers).await?;
+    who.operator()?;
     valid(&tenant)?;
+    check_routing(&state, &who, &tenant, None).await?;
     let api_key = auth::new_key()?;
     state
         .store
@@ -256,9 +309,11 @@ async fn put_tenant(
     Path(tenant): Path<String>,
     JsonBody(body): JsonBody<Tenant>,
 ) -> Result<Json<Tenant>, AppError> {
-    tenant_for(&state, &headers, &tenant).await?;
+    let before = tenant_for(&state, &headers, &tenant).await?;
     same_id(&tenant, body.id.as_str())?;
     valid(&body)?;
+    let who = caller(&state, &headers).await?;
+    check_routing(&state, &who, &body, Some(&before)).await?;
     state.store.update_tenant(&body).await?;
     state.scheduler.config_changed(&body.id);
     Ok(Json(body))

@@ -7,21 +7,21 @@
 //!   `GET /admin/openapi.json`.
 
 pub mod admin;
+pub mod body;
 pub mod calcom;
 pub mod worker;
 
+pub use body::JsonBody;
+
 use std::sync::Arc;
 
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, Request, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
-use serde::de::DeserializeOwned;
 use slotline_shared::wire::{Health, StoreHealth};
 
 use crate::auth::ReplayGuard;
-use crate::error::AppError;
 use crate::ports::{Clock, Store};
 use crate::scheduler::Scheduler;
 
@@ -71,22 +71,4 @@ async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
         store,
     };
     (status, Json(health))
-}
-
-/// A JSON body whose rejection is one of our errors (a 400 saying what is wrong).
-pub struct JsonBody<T>(pub T);
-
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
-    type Rejection = AppError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(value)) => Ok(Self(value)),
-            Err(rejection) => Err(bad_json(rejection)),
-        }
-    }
-}
-
-fn bad_json(rejection: JsonRejection) -> AppError {
-    AppError::BadRequest(rejection.body_text())
 }
