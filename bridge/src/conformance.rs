@@ -484,6 +484,20 @@ pub async fn rescheduling_moves_the_booking_and_frees_the_old_time(store: Arc<dy
         (moved.start, moved.reference.as_deref()),
         (slot(11, 0), Some("SL-R"))
     );
+    // The booking's history came with it, and the move is on it with both times.
+    let history = store.history(&id, &moved.id).await.unwrap();
+    let statuses: Vec<Status> = history.iter().map(|h| h.status).collect();
+    assert_eq!(
+        statuses,
+        [
+            Status::Held,
+            Status::Confirmed,
+            Status::Held,
+            Status::Rescheduled
+        ]
+    );
+    let last = history.last().unwrap();
+    assert_eq!((last.from, last.to), (Some(slot(9, 0)), Some(slot(11, 0))));
     assert!(matches!(
         store
             .reschedule(&id, "SL-R", &new.id, t0(), no_messages())
@@ -577,6 +591,7 @@ fn one_reminder() -> crate::ports::Planner {
             due_at: r.start - Duration::hours(1),
             send_at: r.start - Duration::hours(1),
         }]
+        .into()
     })
 }
 
@@ -638,6 +653,80 @@ pub async fn a_bookings_messages_follow_it_through_moves_and_cancels(store: Arc<
     assert!(
         pending(store.as_ref(), &id, "SL-MSG").await.is_empty(),
         "dropped"
+    );
+}
+
+pub async fn a_plans_withdrawn_kinds_drop_the_customers_other_pending_messages(
+    store: Arc<dyn Store>,
+) {
+    let id = with_tenant(store.as_ref(), "a").await;
+    let invite: crate::ports::Planner = Arc::new(|r: &crate::model::Reservation| {
+        vec![crate::lifecycle::Planned {
+            stage: crate::model::Stage::ReEngage,
+            due_at: r.start + Duration::days(30),
+            send_at: r.start + Duration::days(30),
+        }]
+        .into()
+    });
+    let first = held(
+        store.as_ref(),
+        &hold_at(&id, &["ana"], slot(9, 0), 1, "w1"),
+        t0(),
+    )
+    .await;
+    store
+        .confirm(&id, &first.id, "SL-W1", t0(), invite)
+        .await
+        .unwrap();
+    assert_eq!(pending(store.as_ref(), &id, "SL-W1").await.len(), 1);
+    // Another customer's invitation must stay.
+    let other = held(
+        store.as_ref(),
+        &hold_at(&id, &["bea"], slot(9, 0), 2, "w2"),
+        t0(),
+    )
+    .await;
+    let invite_other: crate::ports::Planner = Arc::new(|r: &crate::model::Reservation| {
+        vec![crate::lifecycle::Planned {
+            stage: crate::model::Stage::ReEngage,
+            due_at: r.start + Duration::days(30),
+            send_at: r.start + Duration::days(30),
+        }]
+        .into()
+    });
+    store
+        .confirm(&id, &other.id, "SL-W2", t0(), invite_other)
+        .await
+        .unwrap();
+    let back: crate::ports::Planner = Arc::new(|r: &crate::model::Reservation| {
+        let mut plan: crate::lifecycle::Plan = vec![crate::lifecycle::Planned {
+            stage: crate::model::Stage::DayBefore,
+            due_at: r.start - Duration::hours(1),
+            send_at: r.start - Duration::hours(1),
+        }]
+        .into();
+        plan.withdraw = vec![crate::model::Stage::ReEngage];
+        plan
+    });
+    let second = held(
+        store.as_ref(),
+        &hold_at(&id, &["ana"], slot(11, 0), 1, "w3"),
+        t0(),
+    )
+    .await;
+    store
+        .confirm(&id, &second.id, "SL-W3", t0(), back)
+        .await
+        .unwrap();
+    assert!(
+        pending(store.as_ref(), &id, "SL-W1").await.is_empty(),
+        "the first booking's invitation is withdrawn"
+    );
+    assert_eq!(pending(store.as_ref(), &id, "SL-W3").await, [slot(10, 0)]);
+    assert_eq!(
+        pending(store.as_ref(), &id, "SL-W2").await.len(),
+        1,
+        "another customer's is not"
     );
 }
 
@@ -831,6 +920,7 @@ macro_rules! store_conformance {
             only_the_owner_cancels_and_cancelling_twice_is_harmless,
             delivery_statuses_only_move_forward,
             a_bookings_messages_follow_it_through_moves_and_cancels,
+            a_plans_withdrawn_kinds_drop_the_customers_other_pending_messages,
             claimed_messages_are_exclusive_until_their_lease_runs_out,
             external_uids_map_and_business_changes_apply_once,
         );

@@ -9,9 +9,10 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use slotline_shared::catalog::ProviderId;
+use slotline_shared::zone::{Fold, to_utc};
 
 use crate::model::{DateOverride, Interval, Weekly};
 
@@ -68,23 +69,14 @@ impl Schedule {
     }
 }
 
-/// A local time as UTC. In a DST gap the first instant after it is used; in a repeated
-/// hour, the earlier reading for starts and the later one for ends.
+/// A local time as UTC, by the platform's one rule ([`to_utc`]): the earlier reading of a
+/// repeated hour for starts, the later one for ends.
 fn resolve(zone: Tz, local: NaiveDateTime, start: bool) -> Option<DateTime<Utc>> {
-    match zone.from_local_datetime(&local) {
-        LocalResult::Single(t) => Some(t.with_timezone(&Utc)),
-        LocalResult::Ambiguous(early, late) => {
-            Some(if start { early } else { late }.with_timezone(&Utc))
-        }
-        LocalResult::None => {
-            // Gaps are at most a few hours; walk forward to the first valid minute.
-            (1..=180).find_map(|m| {
-                zone.from_local_datetime(&(local + Duration::minutes(m)))
-                    .earliest()
-                    .map(|t| t.with_timezone(&Utc))
-            })
-        }
-    }
+    Some(to_utc(
+        zone,
+        local,
+        if start { Fold::Earlier } else { Fold::Later },
+    ))
 }
 
 /// The UTC bounds of local day `day` in `zone`.

@@ -9,12 +9,33 @@
 //! local time the day before (or at the tenant's chosen hour), which across a DST change is
 //! 23 or 25 hours earlier, not 24. Quiet hours delay a message to their end, never drop it.
 
-use chrono::{DateTime, Days, Duration, LocalResult, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Days, Duration, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 use serde_json::json;
 use slotline_shared::lang::Lang;
 
 use crate::model::{QuietHours, Reservation, Stage, Tenant};
+
+/// What a booking change does to the outbox, decided here so every store carries it out
+/// the same way: the booking's pending messages are replaced by `messages`, and the
+/// customer's pending messages of the `withdraw` kinds, whatever booking they are about,
+/// are dropped.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Plan {
+    /// The booking's messages from now on.
+    pub messages: Vec<Planned>,
+    /// Kinds of the customer's pending messages that no longer apply.
+    pub withdraw: Vec<Stage>,
+}
+
+impl From<Vec<Planned>> for Plan {
+    fn from(messages: Vec<Planned>) -> Self {
+        Plan {
+            messages,
+            withdraw: Vec::new(),
+        }
+    }
+}
 
 /// A message to put in the outbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,19 +48,11 @@ pub struct Planned {
     pub send_at: DateTime<Utc>,
 }
 
-/// The UTC instant of a local wall-clock time; a time skipped by a DST jump moves forward
-/// by the jump, a repeated one takes its first occurrence.
+/// The UTC instant of a local wall-clock time, by the platform's one rule
+/// ([`slotline_shared::zone::to_utc`]): a skipped time becomes the end of the gap, a
+/// repeated one its first occurrence.
 pub fn local_to_utc(zone: Tz, local: NaiveDateTime) -> DateTime<Utc> {
-    match zone.from_local_datetime(&local) {
-        LocalResult::Single(t) => t.with_timezone(&Utc),
-        LocalResult::Ambiguous(first, _) => first.with_timezone(&Utc),
-        LocalResult::None => {
-            let later = local + Duration::hours(1);
-            zone.from_local_datetime(&later)
-                .earliest()
-                .map_or_else(|| later.and_utc(), |t| t.with_timezone(&Utc))
-        }
-    }
+    slotline_shared::zone::to_utc(zone, local, slotline_shared::zone::Fold::Earlier)
 }
 
 /// `at`, or the end of the quiet hours it falls in.
@@ -96,7 +109,7 @@ pub fn plan_booking(
     booking: &Reservation,
     now: DateTime<Utc>,
     confirmation: bool,
-) -> Vec<Planned> {
+) -> Plan {
     let r = &tenant.reminders;
     let mut out = Vec::new();
     if confirmation && r.confirmation {
@@ -136,7 +149,11 @@ pub fn plan_booking(
         let due = booking.end + Duration::days(i64::from(r.re_engage_after_days));
         out.push(planned(tenant, Stage::ReEngage, due.max(now)));
     }
-    out
+    Plan {
+        messages: out,
+        // The customer is back: an invitation to come back no longer applies.
+        withdraw: vec![Stage::ReEngage],
+    }
 }
 
 /// A message sent at once about a change the business made.
@@ -211,6 +228,7 @@ mod tests {
     /// The plan as (stage, local send time) pairs.
     fn plan_local(t: &Tenant, b: &Reservation, now: DateTime<Utc>) -> Vec<(Stage, NaiveDateTime)> {
         plan_booking(t, b, now, true)
+            .messages
             .into_iter()
             .map(|p| (p.stage, p.send_at.with_timezone(&Madrid).naive_local()))
             .collect()
@@ -239,7 +257,7 @@ mod tests {
         // Madrid leaves summer time on Sunday 25 October 2026 at 03:00 → 02:00.
         let b = booking_at(local(2026, 10, 25, 10, 0), 30);
         let now = local_to_utc(Madrid, local(2026, 10, 20, 12, 0));
-        let plan = plan_booking(&t, &b, now, false);
+        let plan = plan_booking(&t, &b, now, false).messages;
         let day_before = plan.iter().find(|p| p.stage == Stage::DayBefore).unwrap();
         assert_eq!(
             day_before.send_at.with_timezone(&Madrid).naive_local(),
@@ -250,7 +268,7 @@ mod tests {
         // And into summer time (29 March 2026, 02:00 → 03:00): 23 hours.
         let b = booking_at(local(2026, 3, 29, 10, 0), 30);
         let now = local_to_utc(Madrid, local(2026, 3, 20, 12, 0));
-        let plan = plan_booking(&t, &b, now, false);
+        let plan = plan_booking(&t, &b, now, false).messages;
         let day_before = plan.iter().find(|p| p.stage == Stage::DayBefore).unwrap();
         assert_eq!(b.start - day_before.send_at, Duration::hours(23));
     }
@@ -307,6 +325,14 @@ mod tests {
         // Booked at 17:00: the 18:00 reminder is still ahead.
         let now = local_to_utc(Madrid, local(2026, 12, 9, 17, 0));
         assert!(plan_local(&t, &b, now).contains(&(Stage::DayBefore, local(2026, 12, 9, 18, 0))));
+    }
+
+    #[test]
+    fn a_new_booking_withdraws_the_invitation_to_come_back() {
+        let t = tenant(Reminders::default());
+        let b = booking_at(local(2026, 12, 10, 11, 0), 30);
+        let now = local_to_utc(Madrid, local(2026, 12, 1, 12, 0));
+        assert_eq!(plan_booking(&t, &b, now, false).withdraw, [Stage::ReEngage]);
     }
 
     #[test]

@@ -327,6 +327,14 @@ impl Validate for Tenant {
 }
 
 impl Tenant {
+    /// The rules the conversation (and the refund decision) follow.
+    pub fn conversation_policy(&self) -> Policy {
+        Policy {
+            cancellation_notice_hours: self.policy.cancellation_notice_hours,
+            idle_reset_days: self.policy.idle_reset_days,
+        }
+    }
+
     /// The tenant as the conversation sees it at `now`: its zone's offsets cover the booking
     /// window and a margin on both sides.
     pub fn profile(&self, now: DateTime<Utc>) -> TenantProfile {
@@ -339,10 +347,7 @@ impl Tenant {
             languages: self.languages.clone(),
             greeting: self.greeting.clone(),
             emoji: self.emoji,
-            policy: Policy {
-                cancellation_notice_hours: self.policy.cancellation_notice_hours,
-                idle_reset_days: self.policy.idle_reset_days,
-            },
+            policy: self.conversation_policy(),
             interactive: self.interactive,
         }
     }

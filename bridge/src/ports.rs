@@ -10,7 +10,7 @@ use slotline_shared::phone::PhoneNumber;
 use slotline_shared::wire::StoreHealth;
 use thiserror::Error;
 
-use crate::lifecycle::Planned;
+use crate::lifecycle::Plan;
 use crate::model::{
     Customer, DateOverride, Delivery, ProviderRecord, Reservation, ServiceRecord, Stage,
     StatusChange, Tenant, Weekly,
@@ -18,11 +18,11 @@ use crate::model::{
 
 /// Plans the lifecycle messages of a booking as it stands after a change; the store writes
 /// them in the change's own transaction, replacing the booking's pending ones.
-pub type Planner = std::sync::Arc<dyn Fn(&Reservation) -> Vec<Planned> + Send + Sync>;
+pub type Planner = std::sync::Arc<dyn Fn(&Reservation) -> Plan + Send + Sync>;
 
 /// A planner that plans nothing (tests, imports).
 pub fn no_messages() -> Planner {
-    std::sync::Arc::new(|_| Vec::new())
+    std::sync::Arc::new(|_| Plan::default())
 }
 
 /// Where an outbox message is.

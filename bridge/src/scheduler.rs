@@ -923,9 +923,11 @@ impl Scheduler for EmbeddedScheduler {
             match self.store.cancel(tenant, booking, customer, now).await? {
                 ChangeOutcome::Done(r) => {
                     self.invalidate(tenant, &r.provider, r.start, config.tenant.zone);
-                    let notice =
-                        Duration::hours(i64::from(config.tenant.policy.cancellation_notice_hours));
-                    let refund = r.deposit.clone().filter(|_| r.start - now >= notice);
+                    let policy = config.tenant.conversation_policy();
+                    let refund = r
+                        .deposit
+                        .clone()
+                        .filter(|_| policy.refunds_deposit(r.start, now));
                     (Change::Done(booking_of(&r)), refund)
                 }
                 ChangeOutcome::HoldGone => (Change::HoldGone, None),

@@ -143,6 +143,19 @@ pub struct Policy {
     pub idle_reset_days: u32,
 }
 
+impl Policy {
+    /// Whether cancelling at `now` a visit that starts at `start` gives the deposit back:
+    /// at least the notice ahead refunds, any later forfeits. The one place this is decided,
+    /// for what the customer is told and for what the bridge refunds.
+    pub fn refunds_deposit(
+        &self,
+        start: chrono::DateTime<chrono::Utc>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> bool {
+        start - now >= chrono::Duration::hours(i64::from(self.cancellation_notice_hours))
+    }
+}
+
 impl Default for Policy {
     fn default() -> Self {
         Self {

@@ -83,6 +83,11 @@ pub enum Key {
     NotMoved,
     KeptBooking,
     CancelOrKeep,
+    TooFast,
+    NotConnected,
+    Paused,
+    AskKeyword,
+    WhichBusiness,
 }
 
 /// The template for `key` in `lang`.
@@ -169,6 +174,15 @@ pub fn text(lang: Lang, key: Key) -> &'static str {
             NotMoved => "No problem: {reference} stays on {when}.",
             KeptBooking => "Kept: {reference} stays on {when}.",
             CancelOrKeep => "To cancel the booking reply 1; to keep it, reply 2.",
+            TooFast => "You're sending messages very fast; I'll answer again in a minute.",
+            NotConnected => "This WhatsApp number is not connected to a business yet.",
+            Paused => "Sorry, booking is paused for a moment. Please write again shortly.",
+            AskKeyword => {
+                "Hi! This number serves several businesses. Please send the keyword of the one you want to reach."
+            }
+            WhichBusiness => {
+                "You have bookings with several businesses here. Which one would you like?"
+            }
         },
         Lang::Es => match key {
             Greeting => "¡Hola! Bienvenido a {business}.",
@@ -258,6 +272,15 @@ pub fn text(lang: Lang, key: Key) -> &'static str {
             NotMoved => "De acuerdo: {reference} sigue el {when}.",
             KeptBooking => "Mantenida: {reference} sigue el {when}.",
             CancelOrKeep => "Para cancelar la cita responde 1; para mantenerla, responde 2.",
+            TooFast => "Estás enviando mensajes muy rápido; te respondo de nuevo en un minuto.",
+            NotConnected => "Este número de WhatsApp aún no está conectado a ningún negocio.",
+            Paused => {
+                "Lo siento, las reservas están en pausa un momento. Escríbeme de nuevo en breve."
+            }
+            AskKeyword => {
+                "¡Hola! Este número atiende a varios negocios. Envía la palabra clave del que quieres contactar."
+            }
+            WhichBusiness => "Tienes citas con varios negocios aquí. ¿Con cuál quieres hablar?",
         },
         Lang::Pt => match key {
             Greeting => "Olá! Bem-vindo a {business}.",
@@ -349,6 +372,17 @@ pub fn text(lang: Lang, key: Key) -> &'static str {
             NotMoved => "Sem problema: {reference} continua a {when}.",
             KeptBooking => "Mantida: {reference} continua a {when}.",
             CancelOrKeep => "Para cancelar a marcação responda 1; para a manter, responda 2.",
+            TooFast => {
+                "Está a enviar mensagens muito depressa; respondo de novo dentro de um minuto."
+            }
+            NotConnected => "Este número de WhatsApp ainda não está ligado a nenhum negócio.",
+            Paused => {
+                "Desculpe, as marcações estão em pausa por um momento. Escreva de novo em breve."
+            }
+            AskKeyword => {
+                "Olá! Este número serve vários negócios. Envie a palavra-chave daquele que quer contactar."
+            }
+            WhichBusiness => "Tem marcações com vários negócios aqui. Com qual quer falar?",
         },
     }
 }

@@ -16,7 +16,8 @@
 //! - [`render`]: one reply model rendered as WhatsApp buttons/lists or numbered text.
 //! - [`lang`]: the languages spoken; [`i18n`]: translated texts and local dates, times and
 //!   prices.
-//! - [`routing`]: choosing a tenant by keyword on a shared number.
+//! - [`routing`]: which business a message is for (dedicated or shared number).
+//! - [`throttle`]: a flooding customer gets one notice, then silence for the minute.
 //! - [`wire`]: the messages the worker and the bridge exchange; [`signing`] signs them.
 
 pub mod calcom;
@@ -32,6 +33,7 @@ pub mod routing;
 pub mod signing;
 #[cfg(any(test, feature = "testkit"))]
 pub mod testkit;
+pub mod throttle;
 pub mod twilio;
 pub mod wire;
 pub mod zone;

@@ -168,6 +168,23 @@ pub fn plain_text(reply: &Reply) -> String {
     truncate(&out, TEXT_MAX)
 }
 
+/// Joins consecutive replies, as numbered text, into as few messages as fit Twilio's
+/// [`TEXT_MAX`]; a reply never splits across messages.
+pub fn pack(replies: &[Reply]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for reply in replies {
+        let text = plain_text(reply);
+        match out.last_mut() {
+            Some(last) if last.chars().count() + 2 + text.chars().count() <= TEXT_MAX => {
+                last.push_str("\n\n");
+                last.push_str(&text);
+            }
+            _ => out.push(text),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,6 +220,19 @@ mod tests {
             interactive(&reply(2, true)),
             Some(Interactive::ListPicker { .. })
         ));
+    }
+
+    #[test]
+    fn replies_pack_into_as_few_messages_as_fit() {
+        let short = [Reply::text("Booked!"), Reply::text("Anything else?")];
+        assert_eq!(pack(&short), ["Booked!\n\nAnything else?"]);
+        let long = "x".repeat(TEXT_MAX - 10);
+        let packed = pack(&[Reply::text(long.clone()), Reply::text("Anything else?")]);
+        assert_eq!(packed, [long, "Anything else?".to_owned()]);
+        assert!(pack(&[]).is_empty());
+        // Exactly at the limit still fits in one.
+        let a = "a".repeat(TEXT_MAX - 3);
+        assert_eq!(pack(&[Reply::text(a), Reply::text("b")]).len(), 1);
     }
 
     #[test]

@@ -82,11 +82,81 @@ impl Zone {
     }
 }
 
+/// Which reading of a wall-clock time that happens twice (the hour repeated when clocks
+/// go back).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fold {
+    /// The first time the clock shows it: for the start of something.
+    Earlier,
+    /// The second time: for the end of something, so a shift that ends in the repeated
+    /// hour keeps all of it.
+    Later,
+}
+
+/// The instant a wall-clock time in `tz` stands for: the one rule for every local time the
+/// platform turns into UTC (opening hours, reminders, day bounds). A time the clocks skip
+/// (the hour lost when they go forward) becomes the first instant after the gap, when the
+/// clock first reads past it; a repeated one takes the reading `fold` picks.
+#[cfg(any(test, feature = "tzdb"))]
+pub fn to_utc(tz: chrono_tz::Tz, local: NaiveDateTime, fold: Fold) -> DateTime<Utc> {
+    use chrono::{LocalResult, TimeZone};
+    match tz.from_local_datetime(&local) {
+        LocalResult::Single(t) => t.with_timezone(&Utc),
+        LocalResult::Ambiguous(early, late) => match fold {
+            Fold::Earlier => early.with_timezone(&Utc),
+            Fold::Later => late.with_timezone(&Utc),
+        },
+        LocalResult::None => {
+            // Gaps are an hour or two at most; the first valid minute ends this one. The
+            // offset before the gap reads `local` as an instant inside it, which is where
+            // a zone without a valid minute nearby (none exists) would fall back to.
+            (1..=180)
+                .find_map(|m| {
+                    tz.from_local_datetime(&(local + Duration::minutes(m)))
+                        .earliest()
+                        .map(|t| t.with_timezone(&Utc))
+                })
+                .unwrap_or_else(|| local.and_utc())
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;
 
     use super::*;
+
+    #[test]
+    fn one_rule_turns_wall_clock_times_into_instants_across_dst() {
+        let madrid = chrono_tz::Europe::Madrid;
+        let at = |d: u32, m: u32, h: u32, min: u32| {
+            NaiveDate::from_ymd_opt(2026, m, d)
+                .unwrap()
+                .and_hms_opt(h, min, 0)
+                .unwrap()
+        };
+        let utc =
+            |m: u32, d: u32, h: u32, min: u32| Utc.with_ymd_and_hms(2026, m, d, h, min, 0).unwrap();
+        // 29 March: 02:00 jumps to 03:00. 02:30 does not exist; 03:00 (01:00 UTC) is next.
+        assert_eq!(
+            to_utc(madrid, at(29, 3, 2, 30), Fold::Earlier),
+            utc(3, 29, 1, 0)
+        );
+        // 25 October: 02:00–03:00 happens twice, at +02:00 and then +01:00.
+        assert_eq!(
+            to_utc(madrid, at(25, 10, 2, 30), Fold::Earlier),
+            utc(10, 25, 0, 30)
+        );
+        assert_eq!(
+            to_utc(madrid, at(25, 10, 2, 30), Fold::Later),
+            utc(10, 25, 1, 30)
+        );
+        assert_eq!(
+            to_utc(madrid, at(1, 12, 10, 0), Fold::Later),
+            utc(12, 1, 9, 0)
+        );
+    }
 
     #[test]
     fn the_offsets_match_the_database_across_both_dst_changes() {

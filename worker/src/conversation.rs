@@ -15,9 +15,11 @@ use futures_util::lock::Mutex;
 use serde::{Deserialize, Serialize};
 use slotline_shared::catalog::TenantId;
 use slotline_shared::conversation::{self, Ctx, Effect, Event, OptionId};
-use slotline_shared::i18n::Lang;
+use slotline_shared::i18n::{Key, t};
+use slotline_shared::lang::Lang;
 use slotline_shared::phone::PhoneNumber;
 use slotline_shared::render::{self, Reply};
+use slotline_shared::throttle::{Admission, Window};
 use slotline_shared::wire::{BridgeAnswer, BridgeRequest, TenantSnapshot};
 use worker::{Env, Method, Request, RequestInit, Result};
 
@@ -83,7 +85,7 @@ struct Record {
     recent: Vec<(String, Vec<String>)>,
     /// Start of the current throttling minute (ms) and messages in it.
     #[serde(default)]
-    window: (u64, u32),
+    window: Window,
     /// How to reach the customer outside a webhook (for timers).
     #[serde(default)]
     channel: Option<Channel>,
@@ -121,22 +123,6 @@ pub async fn deliver(env: &Env, turn: &Turn) -> Result<TurnReply> {
         )));
     }
     resp.json::<TurnReply>().await
-}
-
-/// Joins consecutive replies into as few WhatsApp messages as fit Twilio's limit.
-fn messages(replies: &[Reply]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for reply in replies {
-        let text = render::plain_text(reply);
-        match out.last_mut() {
-            Some(last) if last.chars().count() + 2 + text.chars().count() <= render::TEXT_MAX => {
-                last.push_str("\n\n");
-                last.push_str(&text);
-            }
-            _ => out.push(text),
-        }
-    }
-    out
 }
 
 fn now() -> DateTime<Utc> {
@@ -201,21 +187,15 @@ mod object {
                     replayed: true,
                 });
             }
-            // Throttle a flooding customer: one notice, then silence until the minute passes.
-            let (window_start, count) = record.window;
-            record.window = if started - window_start >= 60_000 {
-                (started, 1)
-            } else {
-                (window_start, count + 1)
-            };
-            let reply = if record.window.1 > turn.messages_per_minute {
-                let notice = record.window.1 == turn.messages_per_minute + 1;
+            let (window, admission) = record.window.admit(started, turn.messages_per_minute);
+            record.window = window;
+            let reply = if admission != Admission::Answer {
+                let lang = Conversation_::restore(&record.conversation)
+                    .lang
+                    .unwrap_or_else(|| turn.snapshot.profile.default_lang());
                 TurnReply {
-                    messages: notice
-                        .then(|| {
-                            "You're sending messages very fast; I'll answer again in a minute."
-                                .to_owned()
-                        })
+                    messages: (admission == Admission::Notice)
+                        .then(|| t(lang, Key::TooFast, &[]))
                         .into_iter()
                         .collect(),
                     ..TurnReply::default()
@@ -279,7 +259,7 @@ mod object {
                     storage.set_alarm(at).await?;
                 }
                 TurnReply {
-                    messages: messages(&replies),
+                    messages: render::pack(&replies),
                     replies,
                     replayed: false,
                 }
@@ -407,7 +387,7 @@ mod object {
             channel.customer.whatsapp_address(),
             channel.business.whatsapp_address(),
         );
-        for text in messages(replies) {
+        for text in render::pack(replies) {
             if let Err(e) = twilio
                 .send(
                     &to,

@@ -11,7 +11,6 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use slotline_shared::catalog::TenantId;
 use slotline_shared::phone::PhoneNumber;
 use slotline_shared::wire::{NumberRoute, TenantSnapshot};
@@ -83,14 +82,7 @@ pub async fn snapshot(
 }
 
 /// What a customer chose, or was offered, on a shared number.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ChoiceState {
-    /// The tenant chosen; kept until another is chosen.
-    pub tenant: Option<TenantId>,
-    /// Tenants listed to the customer to pick from by number, in order.
-    #[serde(default)]
-    pub offered: Vec<TenantId>,
-}
+pub use slotline_shared::routing::Choice as ChoiceState;
 
 fn choice_stub(env: &Env, number: &PhoneNumber, customer: &PhoneNumber) -> Result<worker::Stub> {
     let name = format!("{}/{}", number.as_e164(), customer.as_e164());

@@ -8,10 +8,12 @@
 use std::time::Duration;
 
 use slotline_shared::catalog::TenantId;
-use slotline_shared::nlu::{normalize, option_number};
+use slotline_shared::i18n::{Key, t};
+use slotline_shared::lang::Lang;
+use slotline_shared::nlu::{detect_lang, normalize};
 use slotline_shared::phone::PhoneNumber;
 use slotline_shared::render;
-use slotline_shared::routing::by_keyword;
+use slotline_shared::routing::{self as route, AfterLookup, Choice, SharedRoute};
 use slotline_shared::twilio::content::{self, MessageContent};
 use slotline_shared::twilio::{InboundError, InboundMessage, SignedPayload, signature, twiml};
 use slotline_shared::wire::{BridgeAnswer, BridgeRequest, DeliveryStatus, RouteTenant};
@@ -30,8 +32,11 @@ pub const STATUS_PATH: &str = "/webhooks/twilio/status";
 /// How long a customer may wait for an answer, all bridge calls included.
 const BUDGET_MS: u64 = 2_500;
 
-/// Said when the bridge cannot be reached to find the business or its catalog.
-const UNAVAILABLE: &str = "Sorry, booking is paused for a moment. Please write again shortly.";
+/// The language to answer in before the business (and so its languages) is known: the
+/// one the customer wrote in, else English.
+fn guessed_lang(text: &str) -> Lang {
+    detect_lang(&normalize(text)).unwrap_or(Lang::En)
+}
 
 /// Handles one inbound WhatsApp message and answers with TwiML.
 pub async fn twilio(req: Request, env: &Env) -> Result<Response> {
@@ -90,19 +95,16 @@ async fn handle(mut req: Request, env: &Env) -> std::result::Result<Vec<String>,
         )
     };
 
-    let Ok(route) = routing::number_route(&bridge, &message.to, left(started)).await else {
-        return Ok(vec![UNAVAILABLE.to_owned()]);
-    };
     let text = message
         .choice
         .as_ref()
         .map_or(message.body.clone(), |c| c.title.clone());
+    let lang = guessed_lang(&text);
+    let Ok(route) = routing::number_route(&bridge, &message.to, left(started)).await else {
+        return Ok(vec![t(lang, Key::Paused, &[])]);
+    };
     let (tenant, text) = match route.tenants.as_slice() {
-        [] => {
-            return Ok(vec![
-                "This WhatsApp number is not connected to a business yet.".to_owned(),
-            ]);
-        }
+        [] => return Ok(vec![t(lang, Key::NotConnected, &[])]),
         [only] => (only.id.clone(), text),
         several => match shared_number(env, &bridge, &message, several, &text, started).await? {
             Routed::To(tenant, text) => (tenant, text),
@@ -110,7 +112,7 @@ async fn handle(mut req: Request, env: &Env) -> std::result::Result<Vec<String>,
         },
     };
     let Ok(snapshot) = routing::snapshot(&bridge, &tenant, left(started)).await else {
-        return Ok(vec![UNAVAILABLE.to_owned()]);
+        return Ok(vec![t(lang, Key::Paused, &[])]);
     };
     let elapsed = worker::Date::now().as_millis() - started;
     let interactive = snapshot.profile.interactive;
@@ -189,10 +191,9 @@ enum Routed {
     Say(String),
 }
 
-/// Picks the tenant on a shared number: by keyword, by the customer's pick from a list they
-/// were offered, by their earlier choice, or — for a customer with bookings at several of
-/// the tenants — by offering those. An unknown customer is only asked for the keyword: the
-/// number's tenants are never listed to someone without a booking with them.
+/// Picks the tenant on a shared number (the rules are [`route::shared_route`] and
+/// [`route::after_lookup`]); this only reads and saves the customer's choice and asks the
+/// bridges about bookings.
 async fn shared_number(
     env: &Env,
     bridge: &Bridge,
@@ -202,31 +203,19 @@ async fn shared_number(
     started: u64,
 ) -> std::result::Result<Routed, WebhookError> {
     let (number, customer) = (&message.to, &message.from);
-    let mut choice = routing::read_choice(env, number, customer).await?;
-    let picked_from_list = option_number(&normalize(text))
-        .and_then(|n| n.checked_sub(1))
-        .and_then(|i| choice.offered.get(i).cloned());
-    let chosen = match (by_keyword(tenants, text), picked_from_list) {
-        // A keyword also carries the customer's first words to the business.
-        (Some(t), _) => Some((t.id.clone(), text.to_owned())),
-        // A number only picked the business: open its menu.
-        (None, Some(t)) => Some((t, "menu".to_owned())),
-        (None, None) => None,
-    };
-    if let Some((tenant, text)) = chosen {
-        choice = routing::ChoiceState {
-            tenant: Some(tenant.clone()),
-            offered: Vec::new(),
-        };
-        routing::write_choice(env, number, customer, &choice).await?;
-        return Ok(Routed::To(tenant, text));
-    }
-    if let Some(tenant) = choice
-        .tenant
-        .clone()
-        .filter(|t| tenants.iter().any(|r| &r.id == t))
-    {
-        return Ok(Routed::To(tenant, text.to_owned()));
+    let earlier = routing::read_choice(env, number, customer).await?;
+    match route::shared_route(tenants, text, &earlier) {
+        SharedRoute::To {
+            tenant,
+            text,
+            chosen,
+        } => {
+            if let Some(chosen) = chosen {
+                routing::write_choice(env, number, customer, &chosen).await?;
+            }
+            return Ok(Routed::To(tenant, text));
+        }
+        SharedRoute::LookUpBookings => {}
     }
     let mut booked = Vec::new();
     for t in tenants {
@@ -243,25 +232,31 @@ async fn shared_number(
             bridge.ask(t.id.as_str(), &request, within).await
             && !bookings.is_empty()
         {
-            booked.push(t);
+            booked.push(t.clone());
         }
     }
-    match booked.as_slice() {
-        [one] => {
-            choice = routing::ChoiceState { tenant: Some(one.id.clone()), offered: Vec::new() };
-            routing::write_choice(env, number, customer, &choice).await?;
-            Ok(Routed::To(one.id.clone(), text.to_owned()))
+    let lang = guessed_lang(text);
+    match route::after_lookup(booked) {
+        AfterLookup::To(tenant) => {
+            let chosen = Choice {
+                tenant: Some(tenant.clone()),
+                offered: Vec::new(),
+            };
+            routing::write_choice(env, number, customer, &chosen).await?;
+            Ok(Routed::To(tenant, text.to_owned()))
         }
-        [] => Ok(Routed::Say(
-            "Hi! This number serves several businesses. Please send the keyword of the one you want to reach.".to_owned(),
-        )),
-        several => {
-            let mut list = String::from("You have bookings with several businesses here. Which one would you like?\n");
+        AfterLookup::AskKeyword => Ok(Routed::Say(t(lang, Key::AskKeyword, &[]))),
+        AfterLookup::Offer(several) => {
+            let mut list = t(lang, Key::WhichBusiness, &[]);
+            list.push('\n');
             for (i, t) in several.iter().enumerate() {
                 list.push_str(&format!("\n{}. {}", i + 1, t.name));
             }
-            choice.offered = several.iter().map(|t| t.id.clone()).collect();
-            routing::write_choice(env, number, customer, &choice).await?;
+            let offered = Choice {
+                tenant: earlier.tenant,
+                offered: several.into_iter().map(|t| t.id).collect(),
+            };
+            routing::write_choice(env, number, customer, &offered).await?;
             Ok(Routed::Say(list))
         }
     }

@@ -25,7 +25,7 @@ use thiserror::Error;
 use crate::engine::{Load, fair_order};
 use slotline_shared::wire::DeliveryStatus;
 
-use crate::lifecycle::Planned;
+use crate::lifecycle::Plan;
 use crate::model::{
     Customer, DateOverride, Delivery, ProviderRecord, Reservation, ServiceRecord, Stage, Status,
     StatusChange, Tenant, Weekly,
@@ -259,11 +259,12 @@ fn finish_change(
     }))
 }
 
-/// Drops the booking's pending messages and queues `planned` in their place.
+/// Carries out `plan` for booking `r`: drops its pending messages and the customer's
+/// pending ones of the withdrawn kinds, and queues the planned ones.
 fn replace_messages(
     tx: &Connection,
     r: &Reservation,
-    planned: &[Planned],
+    plan: &Plan,
     now: DateTime<Utc>,
 ) -> rusqlite::Result<()> {
     if let Some(reference) = &r.reference {
@@ -273,6 +274,14 @@ fn replace_messages(
             params![r.tenant.as_str(), reference],
         )?;
     }
+    for stage in &plan.withdraw {
+        tx.execute(
+            "UPDATE outbox SET state = 'dropped', lease_until = NULL
+             WHERE tenant_id = ?1 AND customer = ?2 AND stage = ?3 AND state = 'pending'",
+            params![r.tenant.as_str(), r.customer.as_e164(), stage.as_str()],
+        )?;
+    }
+    let planned = &plan.messages;
     let mut insert = tx.prepare_cached(
         "INSERT INTO outbox (id, tenant_id, customer, reference, stage, due_at, send_at, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -1018,13 +1027,6 @@ impl Store for SqliteStore {
             .map_err(backend)?;
             let r = load_reservation(&tx, &t, &id).map_err(backend)?;
             if let Some(r) = &r {
-                // The customer is back: no need to invite them.
-                tx.execute(
-                    "UPDATE outbox SET state = 'dropped'
-                     WHERE tenant_id = ?1 AND customer = ?2 AND stage = 're_engage' AND state = 'pending'",
-                    params![t, r.customer.as_e164()],
-                )
-                .map_err(backend)?;
                 replace_messages(&tx, r, &plan(r), now).map_err(backend)?;
             }
             tx.commit().map_err(backend)?;
@@ -1154,7 +1156,7 @@ impl Store for SqliteStore {
             set_status(&tx, &t, &r.id, Status::Cancelled, now).map_err(backend)?;
             let r = load_reservation(&tx, &t, &r.id).map_err(backend)?;
             if let Some(r) = &r {
-                replace_messages(&tx, r, &[], now).map_err(backend)?;
+                replace_messages(&tx, r, &Plan::default(), now).map_err(backend)?;
             }
             tx.commit().map_err(backend)?;
             Ok(r.map_or(ChangeOutcome::NotFound, |r| {

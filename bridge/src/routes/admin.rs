@@ -125,7 +125,7 @@ async fn mark_no_show(
     }
     let plan_tenant = t.clone();
     let plan: crate::ports::Planner =
-        std::sync::Arc::new(move |_| crate::lifecycle::plan_no_show(&plan_tenant, now));
+        std::sync::Arc::new(move |_| crate::lifecycle::plan_no_show(&plan_tenant, now).into());
     match state
         .store
         .mark_no_show(&t.id, &reference, now, plan)

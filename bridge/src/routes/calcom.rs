@@ -161,9 +161,10 @@ async fn moved(state: &AppState, payload: &Value) -> Result<&'static str, AppErr
     };
     let now = state.clock.now();
     let plan: Planner = Arc::new(move |r| {
-        let mut messages = lifecycle::plan_booking(&tenant, r, now, false);
-        messages.push(lifecycle::plan_now(&tenant, Stage::Moved, now));
-        messages
+        let mut plan = lifecycle::plan_booking(&tenant, r, now, false);
+        plan.messages
+            .push(lifecycle::plan_now(&tenant, Stage::Moved, now));
+        plan
     });
     let change = BusinessChange::Moved {
         start,
@@ -196,6 +197,7 @@ async fn cancelled(state: &AppState, payload: &Value) -> Result<&'static str, Ap
             Stage::CancelledByBusiness,
             now,
         )]
+        .into()
     });
     state
         .store
@@ -227,7 +229,7 @@ async fn no_show(state: &AppState, payload: &Value) -> Result<&'static str, AppE
         return Ok("already handled");
     };
     let now = state.clock.now();
-    let plan: Planner = Arc::new(move |_| lifecycle::plan_no_show(&tenant, now));
+    let plan: Planner = Arc::new(move |_| lifecycle::plan_no_show(&tenant, now).into());
     state
         .store
         .mark_no_show(&r.tenant, &reference, now, plan)

@@ -387,6 +387,7 @@ pub async fn seed_due_reminders(
                 due_at: now,
                 send_at: now,
             }]
+            .into()
         });
         for k in 0..per_tenant {
             let who = phone(u32::try_from(t * 100_000 + k).unwrap());

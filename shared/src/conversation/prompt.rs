@@ -353,8 +353,7 @@ pub fn prompt(stage: &Stage, lang: Lang, ctx: &Ctx<'_>) -> Reply {
             let hours = ctx.tenant.policy.cancellation_notice_hours;
             let outcome = booking.deposit.as_ref().map(|deposit| {
                 let amount = i18n::price(lang, deposit);
-                let notice = chrono::Duration::hours(i64::from(hours));
-                if booking.start - ctx.now >= notice {
+                if ctx.tenant.policy.refunds_deposit(booking.start, ctx.now) {
                     tr(Key::CancelRefund, &[("amount", &amount)])
                 } else {
                     tr(
