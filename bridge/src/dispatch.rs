@@ -22,8 +22,8 @@ use slotline_shared::i18n::Lang;
 use tokio::time::Instant;
 
 use crate::lifecycle::{self, Facts};
-use crate::messenger::{Body, Messenger, Outgoing, SendError};
 use crate::model::{ProviderRecord, ServiceRecord, Stage, Status, Tenant};
+use crate::ports::{Body, Messenger, Outgoing, SendError};
 use crate::ports::{Clock, OutboxMessage, SendOutcome, Store, StoreResult};
 
 /// How the dispatcher behaves.

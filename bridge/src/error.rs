@@ -9,7 +9,7 @@ use serde::Serialize;
 use thiserror::Error;
 
 use crate::model::FieldErrors;
-use crate::ports::StoreError;
+use crate::ports::{SchedulerError, StoreError};
 
 /// Every way a request can fail.
 #[derive(Debug, Error)]
@@ -49,6 +49,17 @@ impl From<StoreError> for AppError {
             StoreError::Conflict(what) => AppError::Conflict(what),
             StoreError::NotFound(what) => AppError::NotFound(what),
             StoreError::Backend(msg) => AppError::Internal(msg),
+        }
+    }
+}
+
+impl From<SchedulerError> for AppError {
+    fn from(e: SchedulerError) -> Self {
+        match e {
+            SchedulerError::BadRequest(what) => AppError::BadRequest(what),
+            SchedulerError::NotFound(what) => AppError::NotFound(what),
+            paused @ SchedulerError::Paused(_) => AppError::Unavailable(paused.to_string()),
+            SchedulerError::Store(e) => e.into(),
         }
     }
 }

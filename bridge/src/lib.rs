@@ -20,16 +20,13 @@
 
 pub mod adapters;
 pub mod auth;
-pub mod calcom;
+pub mod calendar_sync;
 pub mod config;
-#[cfg(any(test, feature = "conformance"))]
-pub mod conformance;
 pub mod demo;
 pub mod dispatch;
 pub mod engine;
 pub mod error;
 pub mod lifecycle;
-pub mod messenger;
 pub mod model;
 pub mod ports;
 pub mod routes;

@@ -193,7 +193,7 @@ mod tests {
     use chrono_tz::Europe::Madrid;
 
     fn tenant(reminders: Reminders) -> Tenant {
-        let mut t = crate::conformance::tenant("salon");
+        let mut t = crate::ports::store_conformance::tenant("salon");
         t.reminders = reminders;
         t
     }

@@ -6,11 +6,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use slotline_bridge::adapters::SqliteStore;
+use slotline_bridge::adapters::TwilioMessenger;
+use slotline_bridge::adapters::calcom::Calcom;
 use slotline_bridge::auth::ReplayGuard;
-use slotline_bridge::calcom::Calcom;
 use slotline_bridge::config::Config;
 use slotline_bridge::dispatch::{DispatchSettings, Dispatcher};
-use slotline_bridge::messenger::TwilioMessenger;
 use slotline_bridge::ports::{Clock, Store, SystemClock};
 use slotline_bridge::routes::calcom::WebhookSettings;
 use slotline_bridge::scheduler::EmbeddedScheduler;

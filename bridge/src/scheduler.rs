@@ -21,93 +21,14 @@ use slotline_shared::catalog::{Catalog, ProviderId, ServiceId, TenantId};
 use slotline_shared::phone::PhoneNumber;
 use slotline_shared::wire::{Booking, Hold, Slot};
 
-use crate::calcom::{Attendee, CalError, Calcom};
+use crate::adapters::calcom::{Attendee, CalError, Calcom};
 use crate::engine::{self, Busy, Schedule};
-use crate::error::AppError;
 use crate::lifecycle;
 use crate::model::{ProviderRecord, Reservation, ServiceRecord, Status, Tenant, TenantSnapshot};
-use crate::ports::{Candidate, ChangeOutcome, Clock, HoldOutcome, NewHold, Planner, Store};
-
-/// What a hold request came to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum HoldResult {
-    /// Held.
-    Held(Hold),
-    /// Not free; the nearest free slots.
-    Taken(Vec<Slot>),
-}
-
-/// What a confirm, reschedule or cancel came to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Change {
-    /// Done.
-    Done(Booking),
-    /// The hold lapsed or was released.
-    HoldGone,
-    /// No such booking for this customer.
-    NotFound,
-    /// The slot went meanwhile (Cal.com had it booked); the nearest free slots.
-    Taken(Vec<Slot>),
-}
-
-/// Availability and booking, whichever engine does the scheduling.
-#[async_trait]
-pub trait Scheduler: Send + Sync + 'static {
-    /// The tenant's profile and catalog, version-stamped.
-    async fn snapshot(&self, tenant: &TenantId) -> Result<TenantSnapshot, AppError>;
-    /// Free slots for `days` tenant-local days from `from`.
-    async fn slots(
-        &self,
-        tenant: &TenantId,
-        service: &ServiceId,
-        provider: Option<&ProviderId>,
-        from: NaiveDate,
-        days: u32,
-    ) -> Result<Vec<Slot>, AppError>;
-    /// Holds a slot for a customer.
-    async fn hold(
-        &self,
-        tenant: &TenantId,
-        service: &ServiceId,
-        provider: Option<&ProviderId>,
-        start: DateTime<Utc>,
-        customer: &PhoneNumber,
-        idempotency_key: &str,
-    ) -> Result<HoldResult, AppError>;
-    /// Gives a hold back.
-    async fn release(&self, tenant: &TenantId, hold: &str) -> Result<(), AppError>;
-    /// Turns a hold into a booking.
-    async fn confirm(&self, tenant: &TenantId, hold: &str) -> Result<Change, AppError>;
-    /// Moves a booking onto a held slot.
-    async fn reschedule(
-        &self,
-        tenant: &TenantId,
-        booking: &str,
-        hold: &str,
-    ) -> Result<Change, AppError>;
-    /// Cancels a customer's booking; with the deposit to refund, if any.
-    async fn cancel(
-        &self,
-        tenant: &TenantId,
-        booking: &str,
-        customer: &PhoneNumber,
-    ) -> Result<(Change, Option<slotline_shared::catalog::Money>), AppError>;
-    /// A customer's upcoming bookings.
-    async fn bookings(
-        &self,
-        tenant: &TenantId,
-        customer: &PhoneNumber,
-    ) -> Result<Vec<Booking>, AppError>;
-    /// Forgets cached configuration and slots of a tenant (after an admin change).
-    fn config_changed(&self, tenant: &TenantId);
-    /// Cal.com said an event type's bookings changed (`None`: unknown which).
-    fn calcom_changed(&self, _event_type: Option<u64>) {}
-    /// Whether this bridge is itself changing Cal.com booking `uid` right now (so its
-    /// webhook is an echo, not the business's change).
-    fn is_changing(&self, _uid: &str) -> bool {
-        false
-    }
-}
+use crate::ports::{
+    Candidate, Change, ChangeOutcome, Clock, HoldOutcome, HoldResult, NewHold, Planner, Scheduler,
+    SchedulerError, Store,
+};
 
 /// Plans a booking's lifecycle messages under `tenant`'s settings; `confirmation` when the
 /// customer has not been told already (a booking made outside WhatsApp).
@@ -134,11 +55,11 @@ struct Config {
 }
 
 impl Config {
-    fn service(&self, id: &ServiceId) -> Result<&ServiceRecord, AppError> {
+    fn service(&self, id: &ServiceId) -> Result<&ServiceRecord, SchedulerError> {
         self.services
             .iter()
             .find(|s| &s.id == id && s.active)
-            .ok_or_else(|| AppError::NotFound(format!("service {id}")))
+            .ok_or_else(|| SchedulerError::NotFound(format!("service {id}")))
     }
 
     /// Active providers who perform `service`, or just `only` if given (and able).
@@ -146,7 +67,7 @@ impl Config {
         &self,
         service: &ServiceId,
         only: Option<&ProviderId>,
-    ) -> Result<Vec<&ProviderRecord>, AppError> {
+    ) -> Result<Vec<&ProviderRecord>, SchedulerError> {
         let able: Vec<&ProviderRecord> = self
             .providers
             .iter()
@@ -154,7 +75,7 @@ impl Config {
             .filter(|p| only.is_none_or(|id| &p.id == id))
             .collect();
         if let (Some(id), true) = (only, able.is_empty()) {
-            return Err(AppError::NotFound(format!(
+            return Err(SchedulerError::NotFound(format!(
                 "provider {id} for service {service}"
             )));
         }
@@ -260,7 +181,7 @@ impl EmbeddedScheduler {
         event_type: u64,
         zone: chrono_tz::Tz,
         day: NaiveDate,
-    ) -> Result<Vec<DateTime<Utc>>, AppError> {
+    ) -> Result<Vec<DateTime<Utc>>, SchedulerError> {
         let now = self.clock.now();
         if let Some(hit) = lock(&self.cal_days).get(&(event_type, day))
             && now - hit.fetched < CAL_FRESH
@@ -310,7 +231,7 @@ impl EmbeddedScheduler {
         }
     }
 
-    async fn config(&self, tenant: &TenantId) -> Result<Arc<Config>, AppError> {
+    async fn config(&self, tenant: &TenantId) -> Result<Arc<Config>, SchedulerError> {
         let now = self.clock.now();
         if let Some(c) = lock(&self.configs).get(tenant)
             && now - c.loaded_at < CONFIG_TTL
@@ -321,7 +242,7 @@ impl EmbeddedScheduler {
             .store
             .tenant(tenant)
             .await?
-            .ok_or_else(|| AppError::NotFound(format!("tenant {tenant}")))?;
+            .ok_or_else(|| SchedulerError::NotFound(format!("tenant {tenant}")))?;
         let version = self.store.config_version(tenant).await?;
         let services = self.store.services(tenant).await?;
         let providers = self.store.providers(tenant).await?;
@@ -376,7 +297,7 @@ impl EmbeddedScheduler {
         &self,
         config: &Config,
         hold: &str,
-    ) -> Result<Option<(Arc<Calcom>, u64, Reservation)>, AppError> {
+    ) -> Result<Option<(Arc<Calcom>, u64, Reservation)>, SchedulerError> {
         let Some(calcom) = &self.calcom else {
             return Ok(None);
         };
@@ -398,7 +319,7 @@ impl EmbeddedScheduler {
         calcom: &Calcom,
         event_type: u64,
         hold: Reservation,
-    ) -> Result<Change, AppError> {
+    ) -> Result<Change, SchedulerError> {
         let now = self.clock.now();
         let tenant = &config.tenant.id;
         match hold.status {
@@ -485,7 +406,7 @@ impl EmbeddedScheduler {
         day: NaiveDate,
         now: DateTime<Utc>,
         with_reservations: bool,
-    ) -> Result<Vec<(ProviderId, Vec<DateTime<Utc>>)>, AppError> {
+    ) -> Result<Vec<(ProviderId, Vec<DateTime<Utc>>)>, SchedulerError> {
         let req = config.request(service, now);
         let (from, to) = engine::day_bounds(config.tenant.zone, day);
         // Reservations can reach into the day from either side through buffers.
@@ -546,7 +467,7 @@ impl EmbeddedScheduler {
         service: &ServiceRecord,
         provider: Option<&ProviderId>,
         day: NaiveDate,
-    ) -> Result<Vec<Slot>, AppError> {
+    ) -> Result<Vec<Slot>, SchedulerError> {
         let now = self.clock.now();
         let key = (
             config.tenant.id.clone(),
@@ -604,7 +525,7 @@ impl EmbeddedScheduler {
         service: &ServiceRecord,
         provider: Option<&ProviderId>,
         start: DateTime<Utc>,
-    ) -> Result<Vec<Slot>, AppError> {
+    ) -> Result<Vec<Slot>, SchedulerError> {
         let day = start.with_timezone(&config.tenant.zone).date_naive();
         let mut free = Vec::new();
         for d in [Some(day), day.succ_opt()].into_iter().flatten() {
@@ -652,8 +573,8 @@ impl Drop for Changing<'_> {
 }
 
 /// What a customer hears when Cal.com cannot be reached: booking is paused for now.
-fn paused(e: &CalError) -> AppError {
-    AppError::Unavailable(format!("booking is paused, try again shortly ({e})"))
+fn paused(e: &CalError) -> SchedulerError {
+    SchedulerError::Paused(e.to_string())
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -675,7 +596,7 @@ pub fn reference_for(hold_id: &str) -> String {
 
 #[async_trait]
 impl Scheduler for EmbeddedScheduler {
-    async fn snapshot(&self, tenant: &TenantId) -> Result<TenantSnapshot, AppError> {
+    async fn snapshot(&self, tenant: &TenantId) -> Result<TenantSnapshot, SchedulerError> {
         let c = self.config(tenant).await?;
         Ok(TenantSnapshot {
             version: c.version,
@@ -704,9 +625,11 @@ impl Scheduler for EmbeddedScheduler {
         provider: Option<&ProviderId>,
         from: NaiveDate,
         days: u32,
-    ) -> Result<Vec<Slot>, AppError> {
+    ) -> Result<Vec<Slot>, SchedulerError> {
         if days == 0 || days > 31 {
-            return Err(AppError::BadRequest("days must be between 1 and 31".into()));
+            return Err(SchedulerError::BadRequest(
+                "days must be between 1 and 31".into(),
+            ));
         }
         let config = self.config(tenant).await?;
         let service = config.service(service)?.clone();
@@ -728,7 +651,7 @@ impl Scheduler for EmbeddedScheduler {
         start: DateTime<Utc>,
         customer: &PhoneNumber,
         idempotency_key: &str,
-    ) -> Result<HoldResult, AppError> {
+    ) -> Result<HoldResult, SchedulerError> {
         let now = self.clock.now();
         let config = self.config(tenant).await?;
         let svc = config.service(service)?.clone();
@@ -802,7 +725,7 @@ impl Scheduler for EmbeddedScheduler {
         }
     }
 
-    async fn release(&self, tenant: &TenantId, hold: &str) -> Result<(), AppError> {
+    async fn release(&self, tenant: &TenantId, hold: &str) -> Result<(), SchedulerError> {
         let now = self.clock.now();
         let config = self.config(tenant).await?;
         if let Some(r) = self.store.reservation(tenant, hold).await? {
@@ -812,7 +735,7 @@ impl Scheduler for EmbeddedScheduler {
         Ok(())
     }
 
-    async fn confirm(&self, tenant: &TenantId, hold: &str) -> Result<Change, AppError> {
+    async fn confirm(&self, tenant: &TenantId, hold: &str) -> Result<Change, SchedulerError> {
         let now = self.clock.now();
         let config = self.config(tenant).await?;
         if let Some((calcom, event_type, r)) = self.calcom_target(&config, hold).await? {
@@ -847,7 +770,7 @@ impl Scheduler for EmbeddedScheduler {
         tenant: &TenantId,
         booking: &str,
         hold: &str,
-    ) -> Result<Change, AppError> {
+    ) -> Result<Change, SchedulerError> {
         let now = self.clock.now();
         let config = self.config(tenant).await?;
         let plan = planner(&config.tenant, now, false);
@@ -900,7 +823,7 @@ impl Scheduler for EmbeddedScheduler {
         tenant: &TenantId,
         booking: &str,
         customer: &PhoneNumber,
-    ) -> Result<(Change, Option<slotline_shared::catalog::Money>), AppError> {
+    ) -> Result<(Change, Option<slotline_shared::catalog::Money>), SchedulerError> {
         let now = self.clock.now();
         let config = self.config(tenant).await?;
         // In Cal.com first (only the customer's own, still confirmed booking).
@@ -940,7 +863,7 @@ impl Scheduler for EmbeddedScheduler {
         &self,
         tenant: &TenantId,
         customer: &PhoneNumber,
-    ) -> Result<Vec<Booking>, AppError> {
+    ) -> Result<Vec<Booking>, SchedulerError> {
         let now = self.clock.now();
         let upcoming = self.store.upcoming(tenant, customer, now).await?;
         let reminded = self.store.reminded(tenant, customer).await?;

@@ -1,5 +1,13 @@
-//! Implementations of the bridge's ports.
+//! Implementations of the bridge's ports, one folder or file per technology.
+//!
+//! - [`sqlite`]: `SqliteStore`, the embedded `Store`.
+//! - [`calcom`]: Cal.com API v2: the client the scheduler uses in Cal.com mode, and the
+//!   webhook parser.
+//! - [`twilio`]: `TwilioMessenger`, the `Messenger` over Twilio's REST and Content APIs.
 
+pub mod calcom;
 pub mod sqlite;
+pub mod twilio;
 
 pub use sqlite::SqliteStore;
+pub use twilio::TwilioMessenger;

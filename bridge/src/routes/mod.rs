@@ -22,8 +22,8 @@ use axum::{Json, Router};
 use slotline_shared::wire::{Health, StoreHealth};
 
 use crate::auth::ReplayGuard;
+use crate::ports::Scheduler;
 use crate::ports::{Clock, Store};
-use crate::scheduler::Scheduler;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -45,7 +45,7 @@ pub struct AppState {
     /// How Cal.com's webhooks are checked; `None` refuses them.
     pub calcom_webhooks: Option<Arc<calcom::WebhookSettings>>,
     /// The Cal.com client, when Cal.com schedules.
-    pub calcom: Option<Arc<crate::calcom::Calcom>>,
+    pub calcom: Option<Arc<crate::adapters::calcom::Calcom>>,
 }
 
 /// The bridge's routes, ready to serve or to call in tests.

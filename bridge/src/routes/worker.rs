@@ -17,7 +17,7 @@ use super::AppState;
 use crate::auth;
 use crate::error::AppError;
 use crate::model::{Delivery, TenantSnapshot};
-use crate::scheduler::{Change, HoldResult, Scheduler};
+use crate::ports::{Change, HoldResult, Scheduler};
 
 /// The worker API's routes.
 pub fn routes() -> Router<AppState> {

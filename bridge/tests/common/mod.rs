@@ -27,7 +27,7 @@ pub const CALCOM_SECRET: &str = "calcom-webhook-secret-for-tests";
 pub async fn bridge_with_state(
     calcom: Option<(&slotline_e2e::calcom::CalcomStandIn, &str)>,
 ) -> (AppState, TestBridge) {
-    use slotline_bridge::calcom::Calcom;
+    use slotline_bridge::adapters::calcom::Calcom;
     use slotline_bridge::routes::calcom::WebhookSettings;
     let dir = tempfile::tempdir().unwrap();
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("bridge.db")).unwrap());
@@ -475,7 +475,7 @@ pub fn dispatcher_to(
     use slotline_bridge::dispatch::{DispatchSettings, Dispatcher};
     Arc::new(Dispatcher::new(
         store,
-        Arc::new(slotline_bridge::messenger::TwilioMessenger::new(
+        Arc::new(slotline_bridge::adapters::TwilioMessenger::new(
             twilio_url,
             twilio_url,
             std::collections::HashMap::from([(TWILIO_ACCOUNT.to_owned(), TWILIO_TOKEN.to_owned())]),

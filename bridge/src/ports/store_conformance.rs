@@ -930,7 +930,7 @@ macro_rules! store_conformance {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $check() {
                 let store = $make().await;
-                $crate::conformance::$check(store).await;
+                $crate::ports::store_conformance::$check(store).await;
             }
         )*
     };
