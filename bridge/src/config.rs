@@ -8,8 +8,9 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 
-/// Everything the bridge needs to start.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Everything the bridge needs to start. Its `Debug` shows every setting but the secrets,
+/// which print as `[redacted]`, so a logged configuration leaks nothing.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Config {
     /// Where the HTTP server listens (`SLOTLINE_BRIDGE_ADDR`, default `127.0.0.1:8788`).
     pub listen: SocketAddr,
@@ -20,11 +21,6 @@ pub struct Config {
     pub twilio_api_url: String,
     /// A self-hosted Cal.com API (`CALCOM_API_URL`); unset means the built-in engine schedules.
     pub calcom_api_url: Option<String>,
-    /// Stripe's API (`STRIPE_API_URL`, default `https://api.stripe.com`).
-    pub stripe_api_url: String,
-    /// An OpenAI-compatible endpoint for free-text understanding (`LLM_API_URL`); unset
-    /// means the built-in parser alone.
-    pub llm_api_url: Option<String>,
     /// The secret the worker signs its calls with (`SLOTLINE_WORKER_SECRET`, at least 16
     /// characters); unset disables the worker API.
     pub worker_secret: Option<String>,
@@ -59,6 +55,35 @@ pub struct Config {
     /// Cal.com calls per minute at most (`CALCOM_REQUESTS_PER_MINUTE`, default 110, under
     /// Cal.com's own 120).
     pub calcom_per_minute: u64,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hidden = |s: &Option<String>| s.as_ref().map(|_| "[redacted]");
+        let accounts: Vec<&String> = self.twilio_tokens.keys().collect();
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("database", &self.database)
+            .field("twilio_api_url", &self.twilio_api_url)
+            .field("calcom_api_url", &self.calcom_api_url)
+            .field("worker_secret", &hidden(&self.worker_secret))
+            .field("operator_key", &hidden(&self.operator_key))
+            .field("seed_demo", &self.seed_demo)
+            .field("twilio_content_url", &self.twilio_content_url)
+            .field("twilio_account_sid", &self.twilio_account_sid)
+            .field("twilio_tokens (accounts only)", &accounts)
+            .field("status_callback_url", &self.status_callback_url)
+            .field("dispatch_every_secs", &self.dispatch_every_secs)
+            .field("dispatch_lease_secs", &self.dispatch_lease_secs)
+            .field("calcom_api_key", &hidden(&self.calcom_api_key))
+            .field(
+                "calcom_webhook_secret",
+                &hidden(&self.calcom_webhook_secret),
+            )
+            .field("calcom_allow_unsigned", &self.calcom_allow_unsigned)
+            .field("calcom_per_minute", &self.calcom_per_minute)
+            .finish()
+    }
 }
 
 /// A setting that is present but unusable.
@@ -112,9 +137,6 @@ impl Config {
             twilio_api_url: url("TWILIO_API_URL")?
                 .unwrap_or_else(|| "https://api.twilio.com".into()),
             calcom_api_url: url("CALCOM_API_URL")?,
-            stripe_api_url: url("STRIPE_API_URL")?
-                .unwrap_or_else(|| "https://api.stripe.com".into()),
-            llm_api_url: url("LLM_API_URL")?,
             worker_secret: secret(&lookup, "SLOTLINE_WORKER_SECRET")?,
             operator_key: secret(&lookup, "SLOTLINE_OPERATOR_KEY")?,
             twilio_content_url: url("TWILIO_CONTENT_URL")?
@@ -282,8 +304,8 @@ mod tests {
 
     #[test]
     fn a_bad_setting_is_named_in_the_error() {
-        let err = from(&[("HOME", "/h"), ("STRIPE_API_URL", "stripe.com")]).unwrap_err();
-        assert!(err.to_string().contains("STRIPE_API_URL"), "{err}");
+        let err = from(&[("HOME", "/h"), ("CALCOM_API_URL", "cal.example.com")]).unwrap_err();
+        assert!(err.to_string().contains("CALCOM_API_URL"), "{err}");
         let err = from(&[("HOME", "/h"), ("SLOTLINE_BRIDGE_ADDR", "localhost")]).unwrap_err();
         assert!(err.to_string().contains("SLOTLINE_BRIDGE_ADDR"), "{err}");
     }
@@ -302,6 +324,31 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(ok.operator_key.as_deref(), Some("0123456789abcdef"));
+    }
+
+    #[test]
+    fn a_printed_configuration_shows_no_secret() {
+        let config = from(&[
+            ("HOME", "/h"),
+            ("SLOTLINE_OPERATOR_KEY", "operator-key-0123456789"),
+            ("SLOTLINE_WORKER_SECRET", "worker-secret-0123456789"),
+            ("TWILIO_ACCOUNT_SID", "AC0123456789abcdef0123456789abcdef"),
+            ("TWILIO_AUTH_TOKEN", "twilio-token-0123456789"),
+            ("CALCOM_API_KEY", "cal_live_key0123456789"),
+            ("CALCOM_WEBHOOK_SECRET", "webhook-secret-0123456789"),
+        ])
+        .unwrap();
+        let printed = format!("{config:?}");
+        for secret in [
+            "operator-key",
+            "worker-secret",
+            "twilio-token",
+            "cal_live",
+            "webhook-secret",
+        ] {
+            assert!(!printed.contains(secret), "{secret} in {printed}");
+        }
+        assert!(printed.contains("[redacted]") && printed.contains("AC0123456789"));
     }
 
     #[test]

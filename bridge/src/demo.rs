@@ -84,7 +84,7 @@ pub async fn seed(store: &dyn Store) -> Result<bool, StoreError> {
         messaging: Default::default(),
     };
     // The demo's key is random and never shown: the operator key manages it.
-    let key = auth::new_key().map_err(|e| StoreError::Backend(e.to_string()))?;
+    let key = auth::new_key().map_err(|e| StoreError::backend(e.to_string()))?;
     store.create_tenant(&tenant, &auth::key_hash(&key)).await?;
     for s in [
         service(

@@ -48,7 +48,7 @@ impl From<StoreError> for AppError {
         match e {
             StoreError::Conflict(what) => AppError::Conflict(what),
             StoreError::NotFound(what) => AppError::NotFound(what),
-            StoreError::Backend(msg) => AppError::Internal(msg),
+            StoreError::Backend(source) => AppError::Internal(source.to_string()),
         }
     }
 }

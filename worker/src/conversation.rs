@@ -139,7 +139,6 @@ mod object {
     use crate::bridge::Bridge;
     use crate::config::Config;
     use crate::twilio::Twilio;
-    use slotline_shared::twilio::content::MessageContent;
 
     /// The saved record; unreadable or missing means a fresh one (a customer must always get
     /// an answer).
@@ -382,25 +381,17 @@ mod object {
             &channel.account_sid,
             config.token_for(Some(&channel.account_sid)),
         );
-        let status_url = format!("{}{}", config.public_base_url, crate::webhook::STATUS_PATH);
+        let status_url = format!("{}{}", config.public_base_url, crate::twilio::STATUS_PATH);
         let (to, from) = (
             channel.customer.whatsapp_address(),
             channel.business.whatsapp_address(),
         );
-        for text in render::pack(replies) {
-            if let Err(e) = twilio
-                .send(
-                    &to,
-                    &from,
-                    MessageContent::Text(&text),
-                    &status_url,
-                    Duration::from_secs(5),
-                )
-                .await
-            {
-                worker::console_warn!("a timed message to {} was not sent: {e}", channel.customer);
-                return;
-            }
+        let texts = render::pack(replies);
+        if let Err(e) = twilio
+            .send_texts(&to, &from, &texts, &status_url, Duration::from_secs(5))
+            .await
+        {
+            worker::console_warn!("a timed message to {} was not sent: {e}", channel.customer);
         }
     }
 }

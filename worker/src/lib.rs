@@ -12,7 +12,8 @@
 //! - [`routing`]: number → tenant, cached tenant snapshots, shared-number choices.
 //! - [`conversation`]: the conversation Durable Object.
 //! - [`bridge`]: signed calls to the bridge, with deadlines.
-//! - [`twilio`]: buttons and lists through Twilio's REST and Content APIs.
+//! - [`twilio`]: everything sent through Twilio's REST and Content APIs (buttons, lists,
+//!   what timers say).
 //! - [`error`]: how failures become HTTP answers.
 
 pub mod bridge;
@@ -30,7 +31,7 @@ use worker::{Context, Env, Method, Request, Response, Result, event};
 pub async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     match (req.method(), req.path().as_str()) {
         (Method::Post, "/webhooks/twilio") => webhook::twilio(req, &env).await,
-        (Method::Post, webhook::STATUS_PATH) => webhook::status(req, &env).await,
+        (Method::Post, twilio::STATUS_PATH) => webhook::status(req, &env).await,
         (Method::Get, "/healthz") => Response::ok("ok"),
         (_, "/webhooks/twilio") => error::plain(405, "use POST"),
         _ => error::plain(404, "not found"),

@@ -1,18 +1,41 @@
-//! Sending through Twilio's REST API: content templates for buttons and lists, and messages.
+//! Everything the worker sends through Twilio's REST API (what it answers inside a webhook
+//! goes back as TwiML instead): replies with buttons and lists, and what a timer says.
 //!
-//! Used when a tenant has interactive replies on. Each distinct reply becomes a content
-//! template once per isolate (cached by its JSON), then a message carrying its `ContentSid`.
-//! Any failure is returned to the caller, which falls back to numbered text in TwiML.
+//! Each distinct reply with options becomes a content template once per isolate (cached by
+//! its JSON), then a message carrying its `ContentSid`. Twilio's answers are read into
+//! private types at the door; a failure is returned to the caller, which falls back to
+//! numbered text.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::time::Duration;
 
 use base64::Engine as _;
+use serde::Deserialize;
+use slotline_shared::lang::Lang;
+use slotline_shared::render::Reply;
 use slotline_shared::twilio::content::{self, MessageContent};
 use worker::{Fetch, Headers, Method, Request, RequestInit};
 
 use crate::bridge::within_time;
+
+/// Where Twilio reports the delivery of the messages the worker sends.
+pub const STATUS_PATH: &str = "/webhooks/twilio/status";
+
+/// What Twilio answers a create with (a message or a content resource).
+#[derive(Deserialize)]
+struct Created {
+    sid: String,
+}
+
+/// Twilio's error body.
+#[derive(Deserialize, Default)]
+struct Refusal {
+    #[serde(default)]
+    code: Option<i64>,
+    #[serde(default)]
+    message: Option<String>,
+}
 
 thread_local! {
     /// Content templates already created: request JSON → `HX…` sid.
@@ -46,7 +69,7 @@ impl Twilio {
         content_type: &str,
         body: String,
         within: Duration,
-    ) -> Result<serde_json::Value, String> {
+    ) -> Result<Created, String> {
         let headers = Headers::new();
         headers
             .set("Authorization", &self.authorization)
@@ -66,11 +89,17 @@ impl Twilio {
                 .await
                 .map_err(|e| format!("{e} ({target})"))?;
             let status = resp.status_code();
-            let json: serde_json::Value = resp.json().await.unwrap_or_default();
+            let text = resp.text().await.unwrap_or_default();
             if status == 201 || status == 200 {
-                Ok(json)
+                serde_json::from_str::<Created>(&text)
+                    .map_err(|e| format!("Twilio's answer has no sid: {e}"))
             } else {
-                Err(format!("Twilio answered {status}: code {}", json["code"]))
+                let refusal: Refusal = serde_json::from_str(&text).unwrap_or_default();
+                Err(format!(
+                    "Twilio answered {status}: code {} ({})",
+                    refusal.code.unwrap_or_default(),
+                    refusal.message.unwrap_or_default()
+                ))
             }
         };
         within_time(within, send)
@@ -96,10 +125,7 @@ impl Twilio {
                 within,
             )
             .await?;
-        let sid = answer["sid"]
-            .as_str()
-            .ok_or("Twilio gave no content sid")?
-            .to_owned();
+        let sid = answer.sid;
         TEMPLATES.with(|t| t.borrow_mut().insert(key, sid.clone()));
         Ok(sid)
     }
@@ -122,6 +148,56 @@ impl Twilio {
         let answer = self
             .post(&url, "application/x-www-form-urlencoded", form, within)
             .await?;
-        Ok(answer["sid"].as_str().unwrap_or_default().to_owned())
+        Ok(answer.sid)
+    }
+
+    /// Sends `replies` in order from `from` to `to`, those with options as buttons or lists
+    /// (in `lang`), within `within` each. On a failure, returns the index of the first reply
+    /// not sent, for the caller to fall back to text from there.
+    pub async fn send_replies(
+        &self,
+        to: &str,
+        from: &str,
+        replies: &[Reply],
+        lang: Lang,
+        status_callback: &str,
+        within: impl Fn() -> Duration,
+    ) -> Result<(), usize> {
+        for (i, r) in replies.iter().enumerate() {
+            let sent = match content::create_request(r, lang, "slotline_reply") {
+                Some(request) => match self.template(&request, within()).await {
+                    Ok(sid) => {
+                        let what = MessageContent::Template(&sid);
+                        self.send(to, from, what, status_callback, within()).await
+                    }
+                    Err(e) => Err(e),
+                },
+                None => {
+                    let what = MessageContent::Text(&r.text);
+                    self.send(to, from, what, status_callback, within()).await
+                }
+            };
+            if let Err(e) = sent {
+                worker::console_warn!("a reply to {to} was not sent by REST: {e}");
+                return Err(i);
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends plain texts in order; stops at the first failure.
+    pub async fn send_texts(
+        &self,
+        to: &str,
+        from: &str,
+        texts: &[String],
+        status_callback: &str,
+        within: Duration,
+    ) -> Result<(), String> {
+        for text in texts {
+            let what = MessageContent::Text(text);
+            self.send(to, from, what, status_callback, within).await?;
+        }
+        Ok(())
     }
 }

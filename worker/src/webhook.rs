@@ -14,7 +14,6 @@ use slotline_shared::nlu::{detect_lang, normalize};
 use slotline_shared::phone::PhoneNumber;
 use slotline_shared::render;
 use slotline_shared::routing::{self as route, AfterLookup, Choice, SharedRoute};
-use slotline_shared::twilio::content::{self, MessageContent};
 use slotline_shared::twilio::{InboundError, InboundMessage, SignedPayload, signature, twiml};
 use slotline_shared::wire::{BridgeAnswer, BridgeRequest, DeliveryStatus, RouteTenant};
 use worker::{Env, Headers, Request, Response, Result};
@@ -24,10 +23,7 @@ use crate::config::Config;
 use crate::conversation::{self, Turn};
 use crate::error::WebhookError;
 use crate::routing;
-use crate::twilio::Twilio;
-
-/// Where Twilio reports the delivery of the messages the worker sends.
-pub const STATUS_PATH: &str = "/webhooks/twilio/status";
+use crate::twilio::{STATUS_PATH, Twilio};
 
 /// How long a customer may wait for an answer, all bridge calls included.
 const BUDGET_MS: u64 = 2_500;
@@ -147,40 +143,23 @@ async fn handle(mut req: Request, env: &Env) -> std::result::Result<Vec<String>,
     );
     // Everything goes by REST, in order, so texts and lists never overtake each other; what
     // could not be sent goes back as numbered text in the TwiML answer.
-    for (i, r) in reply.replies.iter().enumerate() {
-        let sent = match content::create_request(r, lang, "slotline_reply") {
-            Some(request) => match twilio.template(&request, left(started)).await {
-                Ok(sid) => {
-                    twilio
-                        .send(
-                            &customer,
-                            &business,
-                            MessageContent::Template(&sid),
-                            &status_url,
-                            left(started),
-                        )
-                        .await
-                }
-                Err(e) => Err(e),
-            },
-            None => {
-                twilio
-                    .send(
-                        &customer,
-                        &business,
-                        MessageContent::Text(&r.text),
-                        &status_url,
-                        left(started),
-                    )
-                    .await
-            }
-        };
-        if let Err(e) = sent {
-            worker::console_warn!("interactive reply failed, answering with text: {e}");
-            return Ok(reply.replies[i..].iter().map(render::plain_text).collect());
-        }
+    let sent = twilio
+        .send_replies(
+            &customer,
+            &business,
+            &reply.replies,
+            lang,
+            &status_url,
+            || left(started),
+        )
+        .await;
+    match sent {
+        Ok(()) => Ok(Vec::new()),
+        Err(first_unsent) => Ok(reply.replies[first_unsent..]
+            .iter()
+            .map(render::plain_text)
+            .collect()),
     }
-    Ok(Vec::new())
 }
 
 /// Where a message on a shared number goes.

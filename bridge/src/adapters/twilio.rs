@@ -14,13 +14,58 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use serde_json::Value;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use slotline_shared::i18n::Lang;
 use slotline_shared::phone::PhoneNumber;
 use slotline_shared::render::{self, Reply};
 use slotline_shared::twilio::content::{self, MessageContent};
 
 use crate::ports::{Body, Messenger, Outgoing, SendError, SentRecord};
+
+/// What Twilio answers a create with (a message, a content resource).
+#[derive(Deserialize)]
+struct Created {
+    sid: String,
+}
+
+/// Twilio's error body.
+#[derive(Deserialize, Default)]
+struct Refusal {
+    #[serde(default)]
+    code: Option<u32>,
+    #[serde(default)]
+    message: Option<String>,
+}
+
+/// A content resource: its text in each of its types.
+#[derive(Deserialize)]
+struct ContentResource {
+    #[serde(default)]
+    types: HashMap<String, ContentType>,
+}
+
+#[derive(Deserialize)]
+struct ContentType {
+    #[serde(default)]
+    body: Option<String>,
+}
+
+/// One page of `Messages.json`.
+#[derive(Deserialize)]
+struct MessagePage {
+    #[serde(default)]
+    messages: Vec<MessageRow>,
+}
+
+#[derive(Deserialize)]
+struct MessageRow {
+    sid: String,
+    #[serde(default)]
+    body: Option<String>,
+    #[serde(default)]
+    date_created: Option<String>,
+}
 
 /// Twilio's REST and Content APIs.
 pub struct TwilioMessenger {
@@ -63,11 +108,14 @@ impl TwilioMessenger {
             .ok_or_else(|| SendError::NoAccount(account.to_owned()))
     }
 
-    async fn call(
+    /// Makes a call and reads its answer into `T`. An answer of the wrong shape is a
+    /// transient failure: whether the call took effect is unknown, and the dispatcher looks
+    /// a message up before it sends it again.
+    async fn call<T: DeserializeOwned>(
         &self,
         account: &str,
         request: reqwest::RequestBuilder,
-    ) -> Result<Value, SendError> {
+    ) -> Result<T, SendError> {
         let token = self.token(account)?;
         let response = request
             .basic_auth(account, Some(token))
@@ -85,14 +133,19 @@ impl TwilioMessenger {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        let json: Value = response.json().await.unwrap_or_default();
+        let text = response.text().await.unwrap_or_default();
         if (200..300).contains(&status) {
-            return Ok(json);
+            return serde_json::from_str(&text).map_err(|e| SendError::Transient {
+                code: None,
+                detail: format!("Twilio's answer was not of the expected shape: {e}"),
+                retry_after: None,
+            });
         }
-        let code = json["code"].as_u64().and_then(|c| u32::try_from(c).ok());
+        let refusal: Refusal = serde_json::from_str(&text).unwrap_or_default();
+        let code = refusal.code;
         let detail = format!(
             "Twilio answered {status}: {}",
-            json["message"].as_str().unwrap_or("no message")
+            refusal.message.as_deref().unwrap_or("no message")
         );
         Err(match (status, code) {
             (_, Some(63016)) => SendError::OutsideWindow,
@@ -119,7 +172,7 @@ impl TwilioMessenger {
         if let Some(sid) = lock(&self.contents).get(&key).cloned() {
             return Ok(Some(sid));
         }
-        let answer = self
+        let answer: Created = self
             .call(
                 account,
                 self.http
@@ -128,13 +181,7 @@ impl TwilioMessenger {
                     .body(key.clone()),
             )
             .await?;
-        let sid = answer["sid"]
-            .as_str()
-            .ok_or_else(|| SendError::Permanent {
-                code: None,
-                detail: "Twilio gave no content sid".into(),
-            })?
-            .to_owned();
+        let sid = answer.sid;
         lock(&self.contents).insert(key, sid.clone());
         Ok(Some(sid))
     }
@@ -159,19 +206,17 @@ impl TwilioMessenger {
                 let text = match cached {
                     Some(text) => text,
                     None => {
-                        let content = self
+                        let content: ContentResource = self
                             .call(
                                 &message.account_sid,
                                 self.http
                                     .get(format!("{}/v1/Content/{sid}", self.content_url)),
                             )
                             .await?;
-                        let types = &content["types"];
                         let text = ["twilio/quick-reply", "twilio/text", "twilio/call-to-action"]
                             .iter()
-                            .find_map(|t| types[*t]["body"].as_str())
-                            .unwrap_or_default()
-                            .to_owned();
+                            .find_map(|t| content.types.get(*t)?.body.clone())
+                            .unwrap_or_default();
                         lock(&self.template_texts).insert(sid.clone(), text.clone());
                         text
                     }
@@ -216,7 +261,7 @@ impl Messenger for TwilioMessenger {
                 callback,
             ),
         };
-        let answer = self
+        let answer: Created = self
             .call(
                 account,
                 self.http
@@ -228,14 +273,7 @@ impl Messenger for TwilioMessenger {
                     .body(form),
             )
             .await?;
-        answer["sid"]
-            .as_str()
-            .map(str::to_owned)
-            .ok_or_else(|| SendError::Transient {
-                code: None,
-                detail: "Twilio gave no message sid".into(),
-                retry_after: None,
-            })
+        Ok(answer.sid)
     }
 
     async fn already_sent(
@@ -251,7 +289,7 @@ impl Messenger for TwilioMessenger {
             ("DateSent>", since.format("%Y-%m-%d").to_string()),
             ("PageSize", "100".to_owned()),
         ];
-        let answer = self
+        let page: MessagePage = self
             .call(
                 account,
                 self.http
@@ -262,15 +300,14 @@ impl Messenger for TwilioMessenger {
                     .query(&query),
             )
             .await?;
-        let found = answer["messages"]
-            .as_array()
+        let found = page
+            .messages
             .into_iter()
-            .flatten()
             .filter_map(|m| {
-                let created = DateTime::parse_from_rfc2822(m["date_created"].as_str()?).ok()?;
+                let created = DateTime::parse_from_rfc2822(m.date_created.as_deref()?).ok()?;
                 Some(SentRecord {
-                    sid: m["sid"].as_str()?.to_owned(),
-                    body: m["body"].as_str().unwrap_or_default().to_owned(),
+                    sid: m.sid,
+                    body: m.body.unwrap_or_default(),
                     created: created.with_timezone(&Utc),
                 })
             })

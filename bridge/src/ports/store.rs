@@ -175,9 +175,17 @@ pub enum StoreError {
     /// The record does not exist.
     #[error("{0} not found")]
     NotFound(String),
-    /// The backend failed; details are logged, not shown.
+    /// The backend failed; details are logged, not shown. The backend's own error is kept
+    /// as the source.
     #[error("store backend failed: {0}")]
-    Backend(String),
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl StoreError {
+    /// A backend failure described in words (no error value to keep).
+    pub fn backend(what: impl Into<String>) -> Self {
+        StoreError::Backend(what.into().into())
+    }
 }
 
 /// Shorthand for store results.

@@ -17,9 +17,86 @@ use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+
+use chrono::{DateTime, FixedOffset, Utc};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use thiserror::Error;
+
+// Cal.com's answers, read into these at the door (sheet §3 envelopes A and D).
+
+/// Envelope A: `{"status": "success", "data": …}`.
+#[derive(Deserialize)]
+struct Envelope<T> {
+    data: T,
+}
+
+/// A booking as Cal.com answers it.
+#[derive(Deserialize)]
+struct BookingData {
+    uid: String,
+    start: DateTime<Utc>,
+    #[serde(default)]
+    metadata: Option<BookingMetadata>,
+}
+
+#[derive(Deserialize)]
+struct BookingMetadata {
+    /// [`REFERENCE_KEY`].
+    #[serde(default)]
+    slotline_reference: Option<String>,
+}
+
+/// One free start (`format=range` adds an end, which is not needed).
+#[derive(Deserialize)]
+struct SlotEntry {
+    start: DateTime<FixedOffset>,
+}
+
+/// An error: shape A carries `error.message`, shape D a top-level `message` (a sentence
+/// or, from validation, a list of them).
+#[derive(Deserialize, Default)]
+struct ErrorBody {
+    #[serde(default)]
+    error: Option<ErrorDetail>,
+    #[serde(default)]
+    message: Option<Message>,
+}
+
+#[derive(Deserialize)]
+struct ErrorDetail {
+    #[serde(default)]
+    message: Option<Message>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Message {
+    One(String),
+    Many(Vec<String>),
+    Other(Value),
+}
+
+impl Message {
+    fn text(self) -> String {
+        match self {
+            Message::One(s) => s,
+            Message::Many(v) => v.join("; "),
+            Message::Other(v) => v.to_string(),
+        }
+    }
+}
+
+impl From<BookingData> for CalBooking {
+    fn from(b: BookingData) -> Self {
+        CalBooking {
+            uid: b.uid,
+            start: b.start,
+        }
+    }
+}
 
 /// Why a Cal.com call failed.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -165,7 +242,7 @@ impl Calcom {
         version: &str,
         query: &[(&str, String)],
         body: Option<Value>,
-    ) -> Result<Value, CalError> {
+    ) -> Result<Vec<u8>, CalError> {
         self.admit()?;
         let mut req = self
             .http
@@ -196,24 +273,25 @@ impl Calcom {
             .get("Retry-After")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok());
-        let json: Value = match response.json().await {
-            Ok(v) => v,
+        let bytes = match response.bytes().await {
+            Ok(b) => b.to_vec(),
             Err(e) if e.is_timeout() => {
                 self.record(false);
                 return Err(CalError::Unknown);
             }
-            Err(_) => Value::Null,
+            Err(_) => Vec::new(),
         };
         if (200..300).contains(&status) {
             self.record(true);
-            return Ok(json);
+            return Ok(bytes);
         }
-        // Shape A carries `error.message`; shape D a top-level `message`.
-        let message = json["error"]["message"]
-            .as_str()
-            .or_else(|| json["message"].as_str())
-            .unwrap_or_default()
-            .to_owned();
+        let error: ErrorBody = serde_json::from_slice(&bytes).unwrap_or_default();
+        let message = error
+            .error
+            .and_then(|e| e.message)
+            .or(error.message)
+            .map(Message::text)
+            .unwrap_or_default();
         let taken = message.contains("already has booking at this time")
             || message.contains("not available")
             || message == "booking_conflict_error";
@@ -268,14 +346,11 @@ impl Calcom {
                 CalError::Unknown => CalError::Unavailable("slots timed out".into()),
                 other => other,
             })?;
-        let mut starts: Vec<DateTime<Utc>> = answer["data"]
-            .as_object()
-            .into_iter()
-            .flat_map(|days| days.values())
-            .flat_map(|day| day.as_array().into_iter().flatten())
-            .filter_map(|slot| slot["start"].as_str())
-            .filter_map(|s| DateTime::parse_from_rfc3339(s).ok())
-            .map(|t| t.with_timezone(&Utc))
+        let days: HashMap<String, Vec<SlotEntry>> = data(&answer)?;
+        let mut starts: Vec<DateTime<Utc>> = days
+            .into_values()
+            .flatten()
+            .map(|slot| slot.start.with_timezone(&Utc))
             .collect();
         starts.sort_unstable();
         Ok(starts)
@@ -308,7 +383,7 @@ impl Calcom {
             )
             .await
         {
-            Ok(answer) => booking_of(&answer["data"]),
+            Ok(answer) => data::<BookingData>(&answer).map(CalBooking::from),
             Err(CalError::Unknown) => self
                 .find(event_type, start, length_min, reference)
                 .await?
@@ -345,12 +420,16 @@ impl Calcom {
                 None,
             )
             .await?;
-        Ok(answer["data"]
-            .as_array()
+        let bookings: Vec<BookingData> = data(&answer)?;
+        Ok(bookings
             .into_iter()
-            .flatten()
-            .find(|b| b["metadata"][REFERENCE_KEY] == reference)
-            .and_then(|b| booking_of(b).ok()))
+            .find(|b| {
+                b.metadata
+                    .as_ref()
+                    .and_then(|m| m.slotline_reference.as_deref())
+                    == Some(reference)
+            })
+            .map(CalBooking::from))
     }
 
     /// Moves booking `uid` to `start`; Cal.com makes a new booking (a new uid).
@@ -369,7 +448,7 @@ impl Calcom {
                 Some(body),
             )
             .await?;
-        booking_of(&answer["data"])
+        data::<BookingData>(&answer).map(CalBooking::from)
     }
 
     /// Cancels booking `uid`; a booking already cancelled counts as done.
@@ -392,16 +471,14 @@ impl Calcom {
     }
 }
 
-fn booking_of(data: &Value) -> Result<CalBooking, CalError> {
-    let uid = data["uid"].as_str();
-    let start = data["start"]
-        .as_str()
-        .and_then(|s| DateTime::parse_from_rfc3339(s).ok());
-    match (uid, start) {
-        (Some(uid), Some(start)) => Ok(CalBooking {
-            uid: uid.to_owned(),
-            start: start.with_timezone(&Utc),
-        }),
-        _ => Err(CalError::Refused("Cal.com's answer had no booking".into())),
-    }
+/// The `data` of a successful answer, read into `T`; an answer of another shape means
+/// Cal.com is not the version the bridge speaks to.
+fn data<T: DeserializeOwned>(answer: &[u8]) -> Result<T, CalError> {
+    serde_json::from_slice::<Envelope<T>>(answer)
+        .map(|e| e.data)
+        .map_err(|e| {
+            CalError::Refused(format!(
+                "Cal.com's answer was not of the expected shape: {e}"
+            ))
+        })
 }

@@ -249,11 +249,11 @@ fn finish_change(
     plan: &Planner,
     now: DateTime<Utc>,
 ) -> StoreResult<ChangeOutcome> {
-    let r = load_reservation(&tx, tenant, id).map_err(backend)?;
+    let r = load_reservation(&tx, tenant, id)?;
     if let Some(r) = &r {
-        replace_messages(&tx, r, &plan(r), now).map_err(backend)?;
+        replace_messages(&tx, r, &plan(r), now)?;
     }
-    tx.commit().map_err(backend)?;
+    tx.commit()?;
     Ok(r.map_or(ChangeOutcome::NotFound, |r| {
         ChangeOutcome::Done(Box::new(r))
     }))
@@ -319,8 +319,15 @@ fn stored<T>(column: usize, text: &str, parse: impl Fn(&str) -> Option<T>) -> ru
     })
 }
 
-fn backend(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Backend(e.to_string())
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Backend(Box::new(e))
+    }
+}
+
+/// A failure that is not SQLite's own (a document that does not read, a lost task).
+fn backend(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::Backend(Box::new(e))
 }
 
 fn ts(t: DateTime<Utc>) -> i64 {
@@ -540,7 +547,7 @@ impl SqliteStore {
     ) -> StoreResult<()> {
         let tenant = tenant.0.clone();
         self.with(move |c| {
-            let tx = c.transaction().map_err(backend)?;
+            let tx = c.transaction()?;
             tx.execute(
                 &format!(
                     "INSERT INTO {table} (tenant_id, id, doc, position)
@@ -549,8 +556,8 @@ impl SqliteStore {
                 ),
                 params![tenant, id, doc],
             )
-            .map_err(backend)?;
-            bump_version(&tx, &tenant).map_err(backend)?;
+            ?;
+            bump_version(&tx, &tenant)?;
             tx.commit().map_err(backend)
         })
         .await
@@ -564,15 +571,13 @@ impl SqliteStore {
     ) -> StoreResult<bool> {
         let tenant = tenant.0.clone();
         self.with(move |c| {
-            let tx = c.transaction().map_err(backend)?;
-            let n = tx
-                .execute(
-                    &format!("DELETE FROM {table} WHERE tenant_id = ?1 AND id = ?2"),
-                    params![tenant, id],
-                )
-                .map_err(backend)?;
-            bump_version(&tx, &tenant).map_err(backend)?;
-            tx.commit().map_err(backend)?;
+            let tx = c.transaction()?;
+            let n = tx.execute(
+                &format!("DELETE FROM {table} WHERE tenant_id = ?1 AND id = ?2"),
+                params![tenant, id],
+            )?;
+            bump_version(&tx, &tenant)?;
+            tx.commit()?;
             Ok(n > 0)
         })
         .await
@@ -585,16 +590,12 @@ impl SqliteStore {
     ) -> StoreResult<Vec<T>> {
         let tenant = tenant.0.clone();
         self.with(move |c| {
-            let mut stmt = c
-                .prepare_cached(&format!(
-                    "SELECT doc FROM {table} WHERE tenant_id = ?1 ORDER BY position"
-                ))
-                .map_err(backend)?;
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT doc FROM {table} WHERE tenant_id = ?1 ORDER BY position"
+            ))?;
             let docs: Vec<String> = stmt
-                .query_map(params![tenant], |r| r.get(0))
-                .map_err(backend)?
-                .collect::<Result<_, _>>()
-                .map_err(backend)?;
+                .query_map(params![tenant], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
             docs.iter().map(|d| from_doc(d)).collect()
         })
         .await
@@ -628,13 +629,11 @@ impl Store for SqliteStore {
     async fn create_tenant(&self, tenant: &Tenant, key_hash: &str) -> StoreResult<()> {
         let (id, doc, key_hash) = (tenant.id.0.clone(), to_doc(tenant)?, key_hash.to_owned());
         self.with(move |c| {
-            let n = c
-                .execute(
-                    "INSERT INTO tenants (id, doc, key_hash, created_at) VALUES (?1, ?2, ?3, ?4)
+            let n = c.execute(
+                "INSERT INTO tenants (id, doc, key_hash, created_at) VALUES (?1, ?2, ?3, ?4)
                      ON CONFLICT (id) DO NOTHING",
-                    params![id, doc, key_hash, ts(Utc::now())],
-                )
-                .map_err(backend)?;
+                params![id, doc, key_hash, ts(Utc::now())],
+            )?;
             if n == 0 {
                 return Err(StoreError::Conflict(format!("tenant {id}")));
             }
@@ -646,12 +645,10 @@ impl Store for SqliteStore {
     async fn update_tenant(&self, tenant: &Tenant) -> StoreResult<()> {
         let (id, doc) = (tenant.id.0.clone(), to_doc(tenant)?);
         self.with(move |c| {
-            let n = c
-                .execute(
-                    "UPDATE tenants SET doc = ?2, version = version + 1 WHERE id = ?1",
-                    params![id, doc],
-                )
-                .map_err(backend)?;
+            let n = c.execute(
+                "UPDATE tenants SET doc = ?2, version = version + 1 WHERE id = ?1",
+                params![id, doc],
+            )?;
             if n == 0 {
                 return Err(StoreError::NotFound(format!("tenant {id}")));
             }
@@ -667,8 +664,7 @@ impl Store for SqliteStore {
                 .query_row("SELECT doc FROM tenants WHERE id = ?1", params![id], |r| {
                     r.get(0)
                 })
-                .optional()
-                .map_err(backend)?;
+                .optional()?;
             doc.map(|d| from_doc(&d)).transpose()
         })
         .await
@@ -690,14 +686,10 @@ impl Store for SqliteStore {
 
     async fn tenants(&self) -> StoreResult<Vec<Tenant>> {
         self.with(|c| {
-            let mut stmt = c
-                .prepare("SELECT doc FROM tenants ORDER BY created_at, id")
-                .map_err(backend)?;
+            let mut stmt = c.prepare("SELECT doc FROM tenants ORDER BY created_at, id")?;
             let docs: Vec<String> = stmt
-                .query_map([], |r| r.get(0))
-                .map_err(backend)?
-                .collect::<Result<_, _>>()
-                .map_err(backend)?;
+                .query_map([], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
             docs.iter().map(|d| from_doc(d)).collect()
         })
         .await
@@ -712,8 +704,7 @@ impl Store for SqliteStore {
                     params![id],
                     |r| r.get(0),
                 )
-                .optional()
-                .map_err(backend)?;
+                .optional()?;
             v.map(|v| u64::try_from(v).unwrap_or(0))
                 .ok_or_else(|| StoreError::NotFound(format!("tenant {id}")))
         })
@@ -759,14 +750,13 @@ impl Store for SqliteStore {
     ) -> StoreResult<()> {
         let (t, p, doc) = (tenant.0.clone(), provider.0.clone(), to_doc(weekly)?);
         self.with(move |c| {
-            let tx = c.transaction().map_err(backend)?;
+            let tx = c.transaction()?;
             tx.execute(
                 "INSERT INTO weekly (tenant_id, provider_id, doc) VALUES (?1, ?2, ?3)
                  ON CONFLICT (tenant_id, provider_id) DO UPDATE SET doc = excluded.doc",
                 params![t, p, doc],
-            )
-            .map_err(backend)?;
-            bump_version(&tx, &t).map_err(backend)?;
+            )?;
+            bump_version(&tx, &t)?;
             tx.commit().map_err(backend)
         })
         .await
@@ -781,8 +771,7 @@ impl Store for SqliteStore {
                     params![t, p],
                     |r| r.get(0),
                 )
-                .optional()
-                .map_err(backend)?;
+                .optional()?;
             doc.map_or(Ok(Weekly::default()), |d| from_doc(&d))
         })
         .await
@@ -801,14 +790,13 @@ impl Store for SqliteStore {
             to_doc(o)?,
         );
         self.with(move |c| {
-            let tx = c.transaction().map_err(backend)?;
+            let tx = c.transaction()?;
             tx.execute(
                 "INSERT INTO overrides (tenant_id, provider_id, date, doc) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (tenant_id, provider_id, date) DO UPDATE SET doc = excluded.doc",
                 params![t, p, date, doc],
-            )
-            .map_err(backend)?;
-            bump_version(&tx, &t).map_err(backend)?;
+            )?;
+            bump_version(&tx, &t)?;
             tx.commit().map_err(backend)
         })
         .await
@@ -822,15 +810,13 @@ impl Store for SqliteStore {
     ) -> StoreResult<bool> {
         let (t, p, date) = (tenant.0.clone(), provider.0.clone(), date.to_string());
         self.with(move |c| {
-            let tx = c.transaction().map_err(backend)?;
-            let n = tx
-                .execute(
-                    "DELETE FROM overrides WHERE tenant_id = ?1 AND provider_id = ?2 AND date = ?3",
-                    params![t, p, date],
-                )
-                .map_err(backend)?;
-            bump_version(&tx, &t).map_err(backend)?;
-            tx.commit().map_err(backend)?;
+            let tx = c.transaction()?;
+            let n = tx.execute(
+                "DELETE FROM overrides WHERE tenant_id = ?1 AND provider_id = ?2 AND date = ?3",
+                params![t, p, date],
+            )?;
+            bump_version(&tx, &t)?;
+            tx.commit()?;
             Ok(n > 0)
         })
         .await
@@ -843,14 +829,12 @@ impl Store for SqliteStore {
     ) -> StoreResult<Vec<DateOverride>> {
         let (t, p) = (tenant.0.clone(), provider.0.clone());
         self.with(move |c| {
-            let mut stmt = c
-                .prepare_cached("SELECT doc FROM overrides WHERE tenant_id = ?1 AND provider_id = ?2 ORDER BY date")
-                .map_err(backend)?;
+            let mut stmt = c.prepare_cached(
+                "SELECT doc FROM overrides WHERE tenant_id = ?1 AND provider_id = ?2 ORDER BY date",
+            )?;
             let docs: Vec<String> = stmt
-                .query_map(params![t, p], |r| r.get(0))
-                .map_err(backend)?
-                .collect::<Result<_, _>>()
-                .map_err(backend)?;
+                .query_map(params![t, p], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
             docs.iter().map(|d| from_doc(d)).collect()
         })
         .await
@@ -874,14 +858,14 @@ impl Store for SqliteStore {
                        AND (status = 'confirmed' OR (status = 'held' AND expires_at > ?5))
                      ORDER BY block_start"
                 ))
-                .map_err(backend)?;
+                ?;
             let mut out = Vec::new();
             for p in &providers {
                 let rows = stmt
                     .query_map(params![t, p, ts(from), ts(to), ts(now)], reservation_row)
-                    .map_err(backend)?;
+                    ?;
                 for r in rows {
-                    out.push(r.map_err(backend)?);
+                    out.push(r?);
                 }
             }
             Ok(out)
@@ -896,7 +880,7 @@ impl Store for SqliteStore {
     ) -> StoreResult<(HoldOutcome, Option<String>)> {
         let hold = hold.clone();
         self.with(move |c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let tenant = hold.tenant.0.as_str();
             let existing: Option<String> = tx
                 .query_row(
@@ -905,22 +889,22 @@ impl Store for SqliteStore {
                     |r| r.get(0),
                 )
                 .optional()
-                .map_err(backend)?;
+                ?;
             if let Some(id) = existing {
-                let r = load_reservation(&tx, tenant, &id).map_err(backend)?;
+                let r = load_reservation(&tx, tenant, &id)?;
                 return r
                     .map(|r| (HoldOutcome::Held(Box::new(r)), Some("repeated idempotency key".into())))
-                    .ok_or_else(|| StoreError::Backend("idempotent hold vanished".into()));
+                    .ok_or_else(|| StoreError::backend("idempotent hold vanished"));
             }
             let (now_s, start, end) = (ts(now), ts(hold.block_start), ts(hold.block_end));
             let mut free = Vec::new();
             for cand in &hold.candidates {
                 let p = cand.provider.as_str();
-                if overlapping(&tx, tenant, p, start, end, now_s).map_err(backend)? > 0 {
+                if overlapping(&tx, tenant, p, start, end, now_s)? > 0 {
                     continue;
                 }
                 if let Some(max) = cand.max_per_day {
-                    let n = active_starting(&tx, tenant, p, ts(hold.day.0), ts(hold.day.1), now_s).map_err(backend)?;
+                    let n = active_starting(&tx, tenant, p, ts(hold.day.0), ts(hold.day.1), now_s)?;
                     if n >= i64::from(max) {
                         continue;
                     }
@@ -930,7 +914,7 @@ impl Store for SqliteStore {
             if free.is_empty() {
                 return Ok((HoldOutcome::Taken, None));
             }
-            let loads = loads_in(&tx, tenant, &free, ts(hold.fairness_since), now_s).map_err(backend)?;
+            let loads = loads_in(&tx, tenant, &free, ts(hold.fairness_since), now_s)?;
             let (order, reason) = fair_order(loads);
             let Some(provider) = order.into_iter().next() else {
                 return Ok((HoldOutcome::Taken, None));
@@ -957,17 +941,17 @@ impl Store for SqliteStore {
                     hold.idempotency_key,
                 ],
             )
-            .map_err(backend)?;
-            record_status(&tx, &id, Status::Held, now).map_err(backend)?;
+            ?;
+            record_status(&tx, &id, Status::Held, now)?;
             tx.execute(
                 "INSERT INTO customers (tenant_id, phone, last_seen) VALUES (?1, ?2, ?3)
                  ON CONFLICT (tenant_id, phone) DO UPDATE SET last_seen = excluded.last_seen",
                 params![tenant, hold.customer.as_e164(), now_s],
             )
-            .map_err(backend)?;
-            let r = load_reservation(&tx, tenant, &id).map_err(backend)?;
-            tx.commit().map_err(backend)?;
-            let r = r.ok_or_else(|| StoreError::Backend("inserted hold not found".into()))?;
+            ?;
+            let r = load_reservation(&tx, tenant, &id)?;
+            tx.commit()?;
+            let r = r.ok_or_else(|| StoreError::backend("inserted hold not found"))?;
             Ok((HoldOutcome::Held(Box::new(r)), Some(reason)))
         })
         .await
@@ -976,15 +960,15 @@ impl Store for SqliteStore {
     async fn release(&self, tenant: &TenantId, hold: &str, now: DateTime<Utc>) -> StoreResult<()> {
         let (t, id) = (tenant.0.clone(), hold.to_owned());
         self.with(move |c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let n = tx
                 .execute(
                     "UPDATE reservations SET status = 'released' WHERE tenant_id = ?1 AND id = ?2 AND status = 'held'",
                     params![t, id],
                 )
-                .map_err(backend)?;
+                ?;
             if n > 0 {
-                record_status(&tx, &id, Status::Released, now).map_err(backend)?;
+                record_status(&tx, &id, Status::Released, now)?;
             }
             tx.commit().map_err(backend)
         })
@@ -1001,10 +985,8 @@ impl Store for SqliteStore {
     ) -> StoreResult<ChangeOutcome> {
         let (t, id, reference) = (tenant.0.clone(), hold.to_owned(), reference.to_owned());
         self.with(move |c| {
-            let tx = c
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(backend)?;
-            let Some(r) = load_reservation(&tx, &t, &id).map_err(backend)? else {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let Some(r) = load_reservation(&tx, &t, &id)? else {
                 return Ok(ChangeOutcome::HoldGone);
             };
             match r.status {
@@ -1017,19 +999,17 @@ impl Store for SqliteStore {
                 "UPDATE reservations SET status = 'confirmed', reference = ?3, expires_at = NULL
                  WHERE tenant_id = ?1 AND id = ?2",
                 params![t, id, reference],
-            )
-            .map_err(backend)?;
-            record_status(&tx, &id, Status::Confirmed, now).map_err(backend)?;
+            )?;
+            record_status(&tx, &id, Status::Confirmed, now)?;
             tx.execute(
                 "UPDATE customers SET bookings = bookings + 1 WHERE tenant_id = ?1 AND phone = ?2",
                 params![t, r.customer.as_e164()],
-            )
-            .map_err(backend)?;
-            let r = load_reservation(&tx, &t, &id).map_err(backend)?;
+            )?;
+            let r = load_reservation(&tx, &t, &id)?;
             if let Some(r) = &r {
-                replace_messages(&tx, r, &plan(r), now).map_err(backend)?;
+                replace_messages(&tx, r, &plan(r), now)?;
             }
-            tx.commit().map_err(backend)?;
+            tx.commit()?;
             Ok(r.map_or(ChangeOutcome::HoldGone, |r| {
                 ChangeOutcome::Done(Box::new(r))
             }))
@@ -1047,10 +1027,8 @@ impl Store for SqliteStore {
     ) -> StoreResult<ChangeOutcome> {
         let (t, reference, hold_id) = (tenant.0.clone(), reference.to_owned(), hold.to_owned());
         self.with(move |c| {
-            let tx = c
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(backend)?;
-            let Some(new) = load_reservation(&tx, &t, &hold_id).map_err(backend)? else {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let Some(new) = load_reservation(&tx, &t, &hold_id)? else {
                 return Ok(ChangeOutcome::HoldGone);
             };
             // A retry after success: the hold already carries the booking's reference.
@@ -1062,8 +1040,7 @@ impl Store for SqliteStore {
             if !(new.status == Status::Held && new.is_active(now)) {
                 return Ok(ChangeOutcome::HoldGone);
             }
-            let old: Option<Reservation> =
-                booking_in(&tx, &t, &reference, &[Status::Confirmed]).map_err(backend)?;
+            let old: Option<Reservation> = booking_in(&tx, &t, &reference, &[Status::Confirmed])?;
             let Some(old) = old.filter(|o| o.customer == new.customer) else {
                 return Ok(ChangeOutcome::NotFound);
             };
@@ -1071,60 +1048,50 @@ impl Store for SqliteStore {
                 "UPDATE reservations SET status = 'rescheduled', reference = NULL, moved_to = ?3
                  WHERE tenant_id = ?1 AND id = ?2",
                 params![t, old.id, hold_id],
-            )
-            .map_err(backend)?;
+            )?;
             tx.execute(
                 "UPDATE reservations SET status = 'confirmed', reference = ?3, expires_at = NULL
                  WHERE tenant_id = ?1 AND id = ?2",
                 params![t, hold_id, reference],
-            )
-            .map_err(backend)?;
-            record_status(&tx, &old.id, Status::Rescheduled, now).map_err(backend)?;
+            )?;
+            record_status(&tx, &old.id, Status::Rescheduled, now)?;
             // The booking's history goes with it to its new time, before the new time's own
             // entries (the hold), and the move is on it.
             let own: Vec<(i64, String)> = {
-                let mut stmt = tx
-                    .prepare(
-                        "SELECT at, status FROM status_history WHERE reservation_id = ?1
+                let mut stmt = tx.prepare(
+                    "SELECT at, status FROM status_history WHERE reservation_id = ?1
                          ORDER BY at, rowid",
-                    )
-                    .map_err(backend)?;
-                let rows = stmt
-                    .query_map(params![hold_id], |r| Ok((r.get(0)?, r.get(1)?)))
-                    .map_err(backend)?;
-                rows.collect::<Result<_, _>>().map_err(backend)?
+                )?;
+                let rows = stmt.query_map(params![hold_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                rows.collect::<Result<_, _>>()?
             };
             tx.execute(
                 "DELETE FROM status_history WHERE reservation_id = ?1",
                 params![hold_id],
-            )
-            .map_err(backend)?;
+            )?;
             tx.execute(
                 "INSERT INTO status_history (reservation_id, at, status, moved_from, moved_to)
                  SELECT ?2, at, status, moved_from, moved_to FROM status_history
                  WHERE reservation_id = ?1 AND NOT (status = 'rescheduled' AND moved_from IS NULL)
                  ORDER BY at, rowid",
                 params![old.id, hold_id],
-            )
-            .map_err(backend)?;
+            )?;
             for (at, status) in own {
                 tx.execute(
                     "INSERT INTO status_history (reservation_id, at, status) VALUES (?1, ?2, ?3)",
                     params![hold_id, at, status],
-                )
-                .map_err(backend)?;
+                )?;
             }
             tx.execute(
                 "INSERT INTO status_history (reservation_id, at, status, moved_from, moved_to)
                  VALUES (?1, ?2, 'rescheduled', ?3, ?4)",
                 params![hold_id, ts(now), ts(old.start), ts(new.start)],
-            )
-            .map_err(backend)?;
-            let r = load_reservation(&tx, &t, &hold_id).map_err(backend)?;
+            )?;
+            let r = load_reservation(&tx, &t, &hold_id)?;
             if let Some(r) = &r {
-                replace_messages(&tx, r, &plan(r), now).map_err(backend)?;
+                replace_messages(&tx, r, &plan(r), now)?;
             }
-            tx.commit().map_err(backend)?;
+            tx.commit()?;
             Ok(r.map_or(ChangeOutcome::HoldGone, |r| {
                 ChangeOutcome::Done(Box::new(r))
             }))
@@ -1141,24 +1108,21 @@ impl Store for SqliteStore {
     ) -> StoreResult<ChangeOutcome> {
         let (t, reference, customer) = (tenant.0.clone(), reference.to_owned(), customer.clone());
         self.with(move |c| {
-            let tx = c
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(backend)?;
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let r: Option<Reservation> =
-                booking_in(&tx, &t, &reference, &[Status::Confirmed, Status::Cancelled])
-                    .map_err(backend)?;
+                booking_in(&tx, &t, &reference, &[Status::Confirmed, Status::Cancelled])?;
             let Some(r) = r.filter(|r| r.customer == customer) else {
                 return Ok(ChangeOutcome::NotFound);
             };
             if r.status == Status::Cancelled {
                 return Ok(ChangeOutcome::Done(Box::new(r)));
             }
-            set_status(&tx, &t, &r.id, Status::Cancelled, now).map_err(backend)?;
-            let r = load_reservation(&tx, &t, &r.id).map_err(backend)?;
+            set_status(&tx, &t, &r.id, Status::Cancelled, now)?;
+            let r = load_reservation(&tx, &t, &r.id)?;
             if let Some(r) = &r {
-                replace_messages(&tx, r, &Plan::default(), now).map_err(backend)?;
+                replace_messages(&tx, r, &Plan::default(), now)?;
             }
-            tx.commit().map_err(backend)?;
+            tx.commit()?;
             Ok(r.map_or(ChangeOutcome::NotFound, |r| {
                 ChangeOutcome::Done(Box::new(r))
             }))
@@ -1175,19 +1139,16 @@ impl Store for SqliteStore {
     ) -> StoreResult<ChangeOutcome> {
         let (t, reference) = (tenant.0.clone(), reference.to_owned());
         self.with(move |c| {
-            let tx = c
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(backend)?;
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let r: Option<Reservation> =
-                booking_in(&tx, &t, &reference, &[Status::Confirmed, Status::NoShow])
-                    .map_err(backend)?;
+                booking_in(&tx, &t, &reference, &[Status::Confirmed, Status::NoShow])?;
             let Some(r) = r else {
                 return Ok(ChangeOutcome::NotFound);
             };
             if r.status == Status::NoShow {
                 return Ok(ChangeOutcome::Done(Box::new(r)));
             }
-            set_status(&tx, &t, &r.id, Status::NoShow, now).map_err(backend)?;
+            set_status(&tx, &t, &r.id, Status::NoShow, now)?;
             finish_change(tx, &t, &r.id, &plan, now)
         })
         .await
@@ -1202,7 +1163,7 @@ impl Store for SqliteStore {
         self.with(move |c| {
             let tx = c
                 .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(backend)?;
+                ?;
             let mut claimed: Vec<OutboxMessage> = {
                 let mut select = tx
                     .prepare_cached(&format!(
@@ -1213,13 +1174,13 @@ impl Store for SqliteStore {
                                AND (lease_until IS NULL OR lease_until <= ?1)
                          ) WHERE n <= ?2 ORDER BY send_at, id"
                     ))
-                    .map_err(backend)?;
+                    ?;
                 let rows = select
                     .query_map(params![ts(now), limit as i64], outbox_row)
-                    .map_err(backend)?;
+                    ?;
                 let mut out = Vec::new();
                 for row in rows {
-                    if let Some(m) = row.map_err(backend)? {
+                    if let Some(m) = row? {
                         out.push(m);
                     }
                 }
@@ -1231,16 +1192,16 @@ impl Store for SqliteStore {
                         "UPDATE outbox SET lease_until = ?2, claimed_at = ?3, attempts = attempts + 1
                          WHERE id = ?1",
                     )
-                    .map_err(backend)?;
+                    ?;
                 for m in &mut claimed {
                     update
                         .execute(params![m.id, ts(now + lease), ts(now)])
-                        .map_err(backend)?;
+                        ?;
                     // The caller sees the row as claimed: this attempt counts.
                     m.attempts += 1;
                 }
             }
-            tx.commit().map_err(backend)?;
+            tx.commit()?;
             Ok(claimed)
         })
         .await
@@ -1253,7 +1214,7 @@ impl Store for SqliteStore {
     ) -> StoreResult<()> {
         let results = results.to_vec();
         self.with(move |c| {
-            let tx = c.transaction().map_err(backend)?;
+            let tx = c.transaction()?;
             for (id, outcome) in &results {
                 match outcome {
                     SendOutcome::Sent { sid, via } => tx.execute(
@@ -1280,7 +1241,7 @@ impl Store for SqliteStore {
                         params![id, detail],
                     ),
                 }
-                .map_err(backend)?;
+                ?;
             }
             tx.commit().map_err(backend)
         })
@@ -1290,18 +1251,14 @@ impl Store for SqliteStore {
     async fn outbox(&self, tenant: &TenantId, limit: usize) -> StoreResult<Vec<OutboxMessage>> {
         let t = tenant.0.clone();
         self.with(move |c| {
-            let mut stmt = c
-                .prepare_cached(&format!(
-                    "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE tenant_id = ?1
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE tenant_id = ?1
                      ORDER BY send_at DESC, id DESC LIMIT ?2"
-                ))
-                .map_err(backend)?;
-            let rows = stmt
-                .query_map(params![t, limit as i64], outbox_row)
-                .map_err(backend)?;
+            ))?;
+            let rows = stmt.query_map(params![t, limit as i64], outbox_row)?;
             let mut out = Vec::new();
             for row in rows {
-                if let Some(mut m) = row.map_err(backend)? {
+                if let Some(mut m) = row? {
                     m.in_doubt_since = None;
                     out.push(m);
                 }
@@ -1326,7 +1283,7 @@ impl Store for SqliteStore {
                      WHERE tenant_id = ?1 AND message_sid = ?2 AND via = 'session' AND template_only = 0",
                     params![t, sid, ts(now)],
                 )
-                .map_err(backend)?;
+                ?;
             Ok(n > 0)
         })
         .await
@@ -1346,12 +1303,12 @@ impl Store for SqliteStore {
                        AND stage IN ('confirmation', 'day_before', 'shortly_before')
                      GROUP BY reference",
                 )
-                .map_err(backend)?;
+                ?;
             let rows = stmt
                 .query_map(params![t, phone], |r| {
                     Ok((r.get::<_, String>(0)?, from_ts(r.get(1)?)))
                 })
-                .map_err(backend)?;
+                ?;
             rows.collect::<Result<_, _>>().map_err(backend)
         })
         .await
@@ -1394,7 +1351,7 @@ impl Store for SqliteStore {
                     language = COALESCE(excluded.language, language)",
                 params![t, phone, ts(at), language.map(Lang::code)],
             )
-            .map_err(backend)?;
+            ?;
             Ok(())
         })
         .await
@@ -1409,13 +1366,13 @@ impl Store for SqliteStore {
     ) -> StoreResult<()> {
         let (t, phone) = (tenant.0.clone(), customer.as_e164().to_owned());
         self.with(move |c| {
-            let tx = c.transaction().map_err(backend)?;
+            let tx = c.transaction()?;
             tx.execute(
                 "INSERT INTO customers (tenant_id, phone, last_seen, opted_out) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (tenant_id, phone) DO UPDATE SET opted_out = excluded.opted_out",
                 params![t, phone, ts(now), i64::from(opted_out)],
             )
-            .map_err(backend)?;
+            ?;
             tx.commit().map_err(backend)
         })
         .await
@@ -1437,7 +1394,7 @@ impl Store for SqliteStore {
                     },
                 )
                 .optional()
-                .map_err(backend)?;
+                ?;
             let Some((seen, opted_out, language)) = row else {
                 return Ok(Reach::default());
             };
@@ -1448,7 +1405,7 @@ impl Store for SqliteStore {
                     .as_deref()
                     .map(|code| stored(2, code, Lang::from_code))
                     .transpose()
-                    .map_err(backend)?,
+                    ?,
             })
         })
         .await
@@ -1470,7 +1427,7 @@ impl Store for SqliteStore {
         self.with(move |c| {
             let tx = c
                 .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(backend)?;
+                ?;
             // Without a reference: the booking the customer was last asked to rate.
             let reference = match reference {
                 Some(r) => Some(r),
@@ -1483,7 +1440,7 @@ impl Store for SqliteStore {
                         |r| r.get::<_, String>(0),
                     )
                     .optional()
-                    .map_err(backend)?,
+                    ?,
             };
             let Some(reference) = reference else {
                 return Ok(None);
@@ -1496,7 +1453,7 @@ impl Store for SqliteStore {
                     |r| r.get(0),
                 )
                 .optional()
-                .map_err(backend)?;
+                ?;
             let Some(provider) = provider else {
                 return Ok(None);
             };
@@ -1505,14 +1462,14 @@ impl Store for SqliteStore {
                  ON CONFLICT (tenant_id, reference) DO UPDATE SET stars = excluded.stars, at = excluded.at",
                 params![t, reference, provider, i64::from(stars), ts(now)],
             )
-            .map_err(backend)?;
+            ?;
             let average: f64 = tx
                 .query_row(
                     "SELECT AVG(stars) FROM ratings WHERE tenant_id = ?1 AND provider_id = ?2",
                     params![t, provider],
                     |r| r.get(0),
                 )
-                .map_err(backend)?;
+                ?;
             let doc: Option<String> = tx
                 .query_row(
                     "SELECT doc FROM providers WHERE tenant_id = ?1 AND id = ?2",
@@ -1520,7 +1477,7 @@ impl Store for SqliteStore {
                     |r| r.get(0),
                 )
                 .optional()
-                .map_err(backend)?;
+                ?;
             if let Some(doc) = doc {
                 let mut record: ProviderRecord = from_doc(&doc)?;
                 record.rating_tenths = Some((average * 10.0).round().clamp(0.0, 50.0) as u8);
@@ -1528,10 +1485,10 @@ impl Store for SqliteStore {
                     "UPDATE providers SET doc = ?3 WHERE tenant_id = ?1 AND id = ?2",
                     params![t, provider, to_doc(&record)?],
                 )
-                .map_err(backend)?;
-                bump_version(&tx, &t).map_err(backend)?;
+                ?;
+                bump_version(&tx, &t)?;
             }
-            tx.commit().map_err(backend)?;
+            tx.commit()?;
             Ok(Some(reference))
         })
         .await
@@ -1557,8 +1514,8 @@ impl Store for SqliteStore {
                      WHERE tenant_id = ?1 AND customer = ?2 AND status = 'confirmed' AND start_at > ?3
                      ORDER BY start_at"
                 ))
-                .map_err(backend)?;
-            let rows = stmt.query_map(params![t, customer, ts(now)], reservation_row).map_err(backend)?;
+                ?;
+            let rows = stmt.query_map(params![t, customer, ts(now)], reservation_row)?;
             rows.collect::<Result<_, _>>().map_err(backend)
         })
         .await
@@ -1578,8 +1535,8 @@ impl Store for SqliteStore {
                      WHERE tenant_id = ?1 AND start_at >= ?2 AND start_at < ?3 AND status IN ('confirmed', 'cancelled')
                      ORDER BY start_at"
                 ))
-                .map_err(backend)?;
-            let rows = stmt.query_map(params![t, ts(from), ts(to)], reservation_row).map_err(backend)?;
+                ?;
+            let rows = stmt.query_map(params![t, ts(from), ts(to)], reservation_row)?;
             rows.collect::<Result<_, _>>().map_err(backend)
         })
         .await
@@ -1588,24 +1545,20 @@ impl Store for SqliteStore {
     async fn history(&self, tenant: &TenantId, id: &str) -> StoreResult<Vec<StatusChange>> {
         let (t, id) = (tenant.0.clone(), id.to_owned());
         self.with(move |c| {
-            let mut stmt = c
-                .prepare_cached(
-                    "SELECT h.at, h.status, h.moved_from, h.moved_to FROM status_history h
+            let mut stmt = c.prepare_cached(
+                "SELECT h.at, h.status, h.moved_from, h.moved_to FROM status_history h
                      JOIN reservations r ON r.id = h.reservation_id
                      WHERE r.tenant_id = ?1 AND h.reservation_id = ?2 ORDER BY h.at, h.rowid",
-                )
-                .map_err(backend)?;
-            let rows = stmt
-                .query_map(params![t, id], |r| {
-                    let status: String = r.get(1)?;
-                    Ok(StatusChange {
-                        at: from_ts(r.get(0)?),
-                        status: stored(1, &status, Status::parse)?,
-                        from: r.get::<_, Option<i64>>(2)?.map(from_ts),
-                        to: r.get::<_, Option<i64>>(3)?.map(from_ts),
-                    })
+            )?;
+            let rows = stmt.query_map(params![t, id], |r| {
+                let status: String = r.get(1)?;
+                Ok(StatusChange {
+                    at: from_ts(r.get(0)?),
+                    status: stored(1, &status, Status::parse)?,
+                    from: r.get::<_, Option<i64>>(2)?.map(from_ts),
+                    to: r.get::<_, Option<i64>>(3)?.map(from_ts),
                 })
-                .map_err(backend)?;
+            })?;
             rows.collect::<Result<_, _>>().map_err(backend)
         })
         .await
@@ -1613,29 +1566,22 @@ impl Store for SqliteStore {
 
     async fn expire_holds(&self, now: DateTime<Utc>) -> StoreResult<usize> {
         self.with(move |c| {
-            let tx = c
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(backend)?;
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let ids: Vec<String> = {
-                let mut stmt = tx
-                    .prepare(
-                        "SELECT id FROM reservations WHERE status = 'held' AND expires_at <= ?1",
-                    )
-                    .map_err(backend)?;
-                stmt.query_map(params![ts(now)], |r| r.get(0))
-                    .map_err(backend)?
-                    .collect::<Result<_, _>>()
-                    .map_err(backend)?
+                let mut stmt = tx.prepare(
+                    "SELECT id FROM reservations WHERE status = 'held' AND expires_at <= ?1",
+                )?;
+                stmt.query_map(params![ts(now)], |r| r.get(0))?
+                    .collect::<Result<_, _>>()?
             };
             for id in &ids {
                 tx.execute(
                     "UPDATE reservations SET status = 'released' WHERE id = ?1",
                     params![id],
-                )
-                .map_err(backend)?;
-                record_status(&tx, id, Status::Released, now).map_err(backend)?;
+                )?;
+                record_status(&tx, id, Status::Released, now)?;
             }
-            tx.commit().map_err(backend)?;
+            tx.commit()?;
             Ok(ids.len())
         })
         .await
@@ -1648,7 +1594,7 @@ impl Store for SqliteStore {
     ) -> StoreResult<Delivery> {
         let (t, d) = (tenant.0.clone(), delivery.clone());
         self.with(move |c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let current: Option<(String, Option<u32>, i64)> = tx
                 .query_row(
                     "SELECT status, error_code, updated_at FROM deliveries WHERE tenant_id = ?1 AND message_sid = ?2",
@@ -1656,10 +1602,10 @@ impl Store for SqliteStore {
                     |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
                 )
                 .optional()
-                .map_err(backend)?;
+                ?;
             let kept = match current {
                 Some((status, error_code, updated_at)) => {
-                    let status = stored(0, &status, DeliveryStatus::parse).map_err(backend)?;
+                    let status = stored(0, &status, DeliveryStatus::parse)?;
                     if status.advances_to(d.status) {
                         None
                     } else {
@@ -1678,8 +1624,8 @@ impl Store for SqliteStore {
                     status = excluded.status, error_code = excluded.error_code, updated_at = excluded.updated_at",
                 params![t, d.message_sid, d.customer.as_e164(), d.status.as_str(), d.error_code, ts(d.updated_at)],
             )
-            .map_err(backend)?;
-            tx.commit().map_err(backend)?;
+            ?;
+            tx.commit()?;
             Ok(d)
         })
         .await
@@ -1689,27 +1635,22 @@ impl Store for SqliteStore {
         let t = tenant.0.clone();
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.with(move |c| {
-            let mut stmt = c
-                .prepare_cached(
-                    "SELECT message_sid, customer, status, error_code, updated_at FROM deliveries
+            let mut stmt = c.prepare_cached(
+                "SELECT message_sid, customer, status, error_code, updated_at FROM deliveries
                      WHERE tenant_id = ?1 ORDER BY updated_at DESC, rowid DESC LIMIT ?2",
-                )
-                .map_err(backend)?;
-            let rows = stmt
-                .query_map(params![t, limit], |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get(3)?,
-                        r.get(4)?,
-                    ))
-                })
-                .map_err(backend)?;
+            )?;
+            let rows = stmt.query_map(params![t, limit], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                ))
+            })?;
             let mut out = Vec::new();
             for row in rows {
-                let (message_sid, customer, status, error_code, updated_at) =
-                    row.map_err(backend)?;
+                let (message_sid, customer, status, error_code, updated_at) = row?;
                 let (Ok(customer), Some(status)) = (
                     PhoneNumber::parse(&customer),
                     DeliveryStatus::parse(&status),
@@ -1735,8 +1676,7 @@ impl Store for SqliteStore {
             c.execute(
                 "UPDATE reservations SET external_uid = ?3 WHERE tenant_id = ?1 AND reference = ?2",
                 params![t, reference, uid],
-            )
-            .map_err(backend)?;
+            )?;
             Ok(())
         })
         .await
@@ -1783,9 +1723,9 @@ impl Store for SqliteStore {
         self.with(move |c| {
             let tx = c
                 .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(backend)?;
+                ?;
             let Some(r) =
-                booking_in(&tx, &t, &reference, &[Status::Confirmed]).map_err(backend)?
+                booking_in(&tx, &t, &reference, &[Status::Confirmed])?
             else {
                 return Ok(ChangeOutcome::NotFound);
             };
@@ -1798,11 +1738,11 @@ impl Store for SqliteStore {
                          WHERE tenant_id = ?1 AND id = ?2",
                         params![t, r.id, ts(*start), ts(*end), ts(*start - before), ts(*end + after), uid],
                     )
-                    .map_err(backend)?;
-                    record_status(&tx, &r.id, Status::Confirmed, now).map_err(backend)?;
+                    ?;
+                    record_status(&tx, &r.id, Status::Confirmed, now)?;
                 }
                 BusinessChange::Cancelled => {
-                    set_status(&tx, &t, &r.id, Status::Cancelled, now).map_err(backend)?;
+                    set_status(&tx, &t, &r.id, Status::Cancelled, now)?;
                 }
             }
             finish_change(tx, &t, &r.id, &plan, now)
@@ -1813,28 +1753,24 @@ impl Store for SqliteStore {
     async fn customers(&self, tenant: &TenantId) -> StoreResult<Vec<Customer>> {
         let t = tenant.0.clone();
         self.with(move |c| {
-            let mut stmt = c
-                .prepare_cached(
-                    "SELECT phone, name, language, opted_out, bookings FROM customers
+            let mut stmt = c.prepare_cached(
+                "SELECT phone, name, language, opted_out, bookings FROM customers
                      WHERE tenant_id = ?1 ORDER BY last_seen DESC",
-                )
-                .map_err(backend)?;
-            let rows = stmt
-                .query_map(params![t], |r| {
-                    let phone: String = r.get(0)?;
-                    let language: Option<String> = r.get(2)?;
-                    Ok((
-                        phone,
-                        r.get(1)?,
-                        language,
-                        r.get::<_, i64>(3)?,
-                        r.get::<_, i64>(4)?,
-                    ))
-                })
-                .map_err(backend)?;
+            )?;
+            let rows = stmt.query_map(params![t], |r| {
+                let phone: String = r.get(0)?;
+                let language: Option<String> = r.get(2)?;
+                Ok((
+                    phone,
+                    r.get(1)?,
+                    language,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, i64>(4)?,
+                ))
+            })?;
             let mut out = Vec::new();
             for row in rows {
-                let (phone, name, language, opted_out, bookings) = row.map_err(backend)?;
+                let (phone, name, language, opted_out, bookings) = row?;
                 let Ok(phone) = PhoneNumber::parse(&phone) else {
                     continue;
                 };
@@ -1844,8 +1780,7 @@ impl Store for SqliteStore {
                     language: language
                         .as_deref()
                         .map(|code| stored(3, code, Lang::from_code))
-                        .transpose()
-                        .map_err(backend)?,
+                        .transpose()?,
                     opted_out: opted_out != 0,
                     bookings: u32::try_from(bookings).unwrap_or(0),
                 });
@@ -1868,12 +1803,8 @@ mod tests {
         assert!(matches!(store.health().await, StoreHealth::Ok { .. }));
         let (mode, version) = store
             .with(|c| {
-                let mode: String = c
-                    .query_row("PRAGMA journal_mode", [], |r| r.get(0))
-                    .map_err(backend)?;
-                let v: i64 = c
-                    .query_row("PRAGMA user_version", [], |r| r.get(0))
-                    .map_err(backend)?;
+                let mode: String = c.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+                let v: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0))?;
                 Ok((mode, v))
             })
             .await
