@@ -1,0 +1,312 @@
+//! Commands that mean the same anywhere ("menu", "stop", "my bookings") and option
+//! numbers in words and ordinals.
+
+use super::{Command, words};
+
+/// Commands, matched against the whole normalised message or its leading words.
+const COMMANDS: &[(Command, &[&str])] = &[
+    (
+        Command::Menu,
+        &[
+            "menu",
+            "start over",
+            "restart",
+            "main menu",
+            "inicio",
+            "empezar de nuevo",
+            "volver a empezar",
+            "recomecar",
+            "comecar de novo",
+            "reiniciar",
+        ],
+    ),
+    (Command::Help, &["help", "ayuda", "ajuda", "?"]),
+    (
+        Command::Human,
+        &[
+            "talk to a person",
+            "talk to someone",
+            "speak to a person",
+            "human",
+            "agent",
+            "person",
+            "hablar con alguien",
+            "hablar con una persona",
+            "agente",
+            "persona",
+            "falar com alguem",
+            "falar com uma pessoa",
+            "atendente",
+            "pessoa",
+        ],
+    ),
+    (
+        Command::Language,
+        &[
+            "language",
+            "idioma",
+            "lingua",
+            "english",
+            "espanol",
+            "portugues",
+        ],
+    ),
+    (
+        Command::Stop,
+        &[
+            "stop",
+            "unsubscribe",
+            "stop all",
+            "baja",
+            "darme de baja",
+            "sair",
+            "parar",
+            "cancelar subscricao",
+        ],
+    ),
+    (Command::Start, &["start", "unstop", "subscribe", "alta"]),
+    (
+        Command::MyBookings,
+        &[
+            "my bookings",
+            "my booking",
+            "my appointments",
+            "my appointment",
+            "bookings",
+            "appointments",
+            "mis citas",
+            "mis reservas",
+            "mi cita",
+            "minhas marcacoes",
+            "as minhas marcacoes",
+            "meus agendamentos",
+            "minha marcacao",
+            "marcacoes",
+        ],
+    ),
+    (
+        Command::Reschedule,
+        &[
+            "reschedule",
+            "change my booking",
+            "move my booking",
+            "reprogramar",
+            "cambiar cita",
+            "cambiar fecha",
+            "cambiar",
+            "remarcar",
+            "reagendar",
+            "mudar",
+        ],
+    ),
+    (
+        Command::Cancel,
+        &["cancel", "cancelar", "cancel it", "cancelarla", "anular"],
+    ),
+    (
+        Command::Book,
+        &[
+            "book",
+            "book now",
+            "new booking",
+            "booking",
+            "appointment",
+            "reservar",
+            "reserva",
+            "cita",
+            "nueva cita",
+            "marcar",
+            "agendar",
+            "nova marcacao",
+        ],
+    ),
+    (
+        Command::Yes,
+        &[
+            "yes",
+            "y",
+            "yeah",
+            "yep",
+            "ok",
+            "okay",
+            "sure",
+            "confirm",
+            "confirmed",
+            "si",
+            "vale",
+            "claro",
+            "confirmar",
+            "sim",
+            "pode ser",
+            "confirmo",
+            "de acuerdo",
+        ],
+    ),
+    (
+        Command::No,
+        &[
+            "no",
+            "nope",
+            "nah",
+            "nao",
+            "change",
+            "change time",
+            "cambiar hora",
+            "mudar horario",
+        ],
+    ),
+];
+
+/// The command this message is, if the whole message is one (a sentence that merely
+/// contains "book" is not the Book command; it is parsed for details instead).
+pub fn command(norm: &str) -> Option<Command> {
+    let stripped = strip_courtesy(norm);
+    COMMANDS
+        .iter()
+        .find(|(_, phrases)| phrases.contains(&stripped))
+        .map(|(c, _)| *c)
+}
+
+/// Drops "please", "por favor" and similar from the ends of a message.
+fn strip_courtesy(norm: &str) -> &str {
+    let mut s = norm.trim();
+    for courtesy in [
+        "please",
+        "pls",
+        "por favor",
+        "porfa",
+        "thanks",
+        "gracias",
+        "obrigado",
+        "obrigada",
+    ] {
+        if let Some(rest) = s.strip_suffix(courtesy) {
+            s = rest.trim();
+        }
+        if let Some(rest) = s.strip_prefix(courtesy) {
+            s = rest.trim();
+        }
+    }
+    for lead in [
+        "i want to",
+        "i want",
+        "quiero",
+        "quero",
+        "i would like to",
+        "id like to",
+    ] {
+        if let Some(rest) = s.strip_prefix(lead) {
+            let rest = rest.trim();
+            if !rest.is_empty() {
+                s = rest;
+            }
+        }
+    }
+    s
+}
+
+const NUMBER_WORDS: &[(&str, usize)] = &[
+    ("one", 1),
+    ("two", 2),
+    ("three", 3),
+    ("four", 4),
+    ("five", 5),
+    ("six", 6),
+    ("seven", 7),
+    ("eight", 8),
+    ("nine", 9),
+    ("ten", 10),
+    ("first", 1),
+    ("second", 2),
+    ("third", 3),
+    ("fourth", 4),
+    ("fifth", 5),
+    ("sixth", 6),
+    ("seventh", 7),
+    ("eighth", 8),
+    ("ninth", 9),
+    ("tenth", 10),
+    ("last", usize::MAX),
+    ("uno", 1),
+    ("una", 1),
+    ("dos", 2),
+    ("tres", 3),
+    ("cuatro", 4),
+    ("cinco", 5),
+    ("seis", 6),
+    ("siete", 7),
+    ("ocho", 8),
+    ("nueve", 9),
+    ("diez", 10),
+    ("primero", 1),
+    ("primera", 1),
+    ("segundo", 2),
+    ("segunda", 2),
+    ("tercero", 3),
+    ("tercera", 3),
+    ("cuarto", 4),
+    ("cuarta", 4),
+    ("quinto", 5),
+    ("quinta", 5),
+    ("sexto", 6),
+    ("sexta", 6),
+    ("septimo", 7),
+    ("septima", 7),
+    ("octavo", 8),
+    ("octava", 8),
+    ("noveno", 9),
+    ("novena", 9),
+    ("decimo", 10),
+    ("decima", 10),
+    ("ultimo", usize::MAX),
+    ("ultima", usize::MAX),
+    ("um", 1),
+    ("uma", 1),
+    ("dois", 2),
+    ("duas", 2),
+    ("quatro", 4),
+    ("sete", 7),
+    ("oito", 8),
+    ("nove", 9),
+    ("dez", 10),
+    ("primeiro", 1),
+    ("primeira", 1),
+    ("terceiro", 3),
+    ("terceira", 3),
+    ("setimo", 7),
+    ("setima", 7),
+    ("oitavo", 8),
+    ("oitava", 8),
+    ("nono", 9),
+    ("nona", 9),
+];
+
+/// An option number the message names: "2", "#2", "2.", "2nd", "2º", "two", "second",
+/// "dos", "segunda", "option 2", "the second one". `usize::MAX` stands for "last".
+pub fn option_number(norm: &str) -> Option<usize> {
+    let fillers = [
+        "option", "opcion", "opcao", "number", "numero", "no", "the", "el", "la", "lo", "o", "a",
+        "one", "please", "por", "favor", "pls",
+    ];
+    let ws: Vec<&str> = words(norm);
+    let meaningful: Vec<&str> = ws
+        .iter()
+        .copied()
+        .filter(|w| !fillers.contains(w) || ws.len() == 1)
+        .collect();
+    let [word] = meaningful.as_slice() else {
+        return None;
+    };
+    let digits = word
+        .trim_end_matches(['o', 'a'])
+        .trim_end_matches("st")
+        .trim_end_matches("nd");
+    let digits = digits.trim_end_matches("rd").trim_end_matches("th");
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        return digits.parse().ok().filter(|n| (1..=99).contains(n));
+    }
+    NUMBER_WORDS
+        .iter()
+        .find(|(w, _)| w == word)
+        .map(|(_, n)| *n)
+}
