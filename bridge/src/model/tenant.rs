@@ -1,0 +1,313 @@
+//! A business: who it is, how it books, which messages it sends and how.
+
+use chrono::{DateTime, NaiveTime, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+use slotline_shared::catalog::{Policy, TenantId, TenantProfile};
+use slotline_shared::i18n::Lang;
+use slotline_shared::phone::PhoneNumber;
+use slotline_shared::zone::Zone;
+
+use super::*;
+
+/// How a tenant books.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BookingPolicy {
+    /// A slot must start at least this many minutes from now.
+    pub min_notice_min: u32,
+    /// Slots are offered up to this many days ahead.
+    pub window_days: u32,
+    /// Cancelling at least this many hours ahead refunds a deposit.
+    pub cancellation_notice_hours: u32,
+    /// How long a chosen slot is held before it must be confirmed.
+    pub hold_ttl_min: u32,
+    /// Start times are offered every this many minutes.
+    pub slot_step_min: u32,
+    /// A conversation idle this many days starts fresh.
+    pub idle_reset_days: u32,
+}
+
+impl Default for BookingPolicy {
+    fn default() -> Self {
+        Self {
+            min_notice_min: 60,
+            window_days: 60,
+            cancellation_notice_hours: 24,
+            hold_ttl_min: 10,
+            slot_step_min: 30,
+            idle_reset_days: 7,
+        }
+    }
+}
+
+/// A business.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tenant {
+    /// Id, chosen at creation (`a-z0-9-_`).
+    pub id: TenantId,
+    /// Business name.
+    pub name: String,
+    /// IANA time zone.
+    pub zone: Tz,
+    /// Languages offered, default first.
+    #[serde(default = "default_languages")]
+    pub languages: Vec<Lang>,
+    /// Dedicated WhatsApp numbers (E.164).
+    #[serde(default)]
+    pub numbers: Vec<PhoneNumber>,
+    /// Keywords that select this tenant on a shared number.
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    /// Custom greeting.
+    #[serde(default)]
+    pub greeting: Option<String>,
+    /// Whether messages may carry emoji.
+    #[serde(default)]
+    pub emoji: bool,
+    /// Booking rules.
+    #[serde(default)]
+    pub policy: BookingPolicy,
+    /// Send options as WhatsApp buttons and lists through Twilio's REST API (the worker
+    /// falls back to numbered text when that fails).
+    #[serde(default)]
+    pub interactive: bool,
+    /// Which lifecycle messages go out, and when.
+    #[serde(default)]
+    pub reminders: Reminders,
+    /// How the bridge reaches customers through Twilio.
+    #[serde(default)]
+    pub messaging: Messaging,
+}
+
+/// A lifecycle message: what the outbox sends about a booking or a customer.
+pub use slotline_shared::notice::Notice as Stage;
+
+/// Hours in which no lifecycle message is sent; messages due then wait for the end.
+/// `from` after `to` spans midnight (`21:00`–`09:00`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuietHours {
+    /// Start, local.
+    #[serde(with = "hhmm")]
+    pub from: NaiveTime,
+    /// End, local.
+    #[serde(with = "hhmm")]
+    pub to: NaiveTime,
+}
+
+/// A tenant's lifecycle messages: each stage on or off, their timing, quiet hours and the
+/// approved WhatsApp templates used outside the 24-hour customer-service window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Reminders {
+    /// Confirm bookings made outside WhatsApp.
+    pub confirmation: bool,
+    /// Remind the day before.
+    pub day_before: bool,
+    /// Local time of the day-before reminder; `None` means the booking's own time of day.
+    #[serde(with = "hhmm_opt", skip_serializing_if = "Option::is_none")]
+    pub day_before_at: Option<NaiveTime>,
+    /// Remind shortly before.
+    pub shortly_before: bool,
+    /// How long before the visit the short reminder goes.
+    pub shortly_before_min: u32,
+    /// Ask for a rating after the visit.
+    pub follow_up: bool,
+    /// How long after the visit ends the rating request goes.
+    pub follow_up_after_min: u32,
+    /// Offer to rebook when a booking is marked absent.
+    pub no_show: bool,
+    /// Invite customers back after a while.
+    pub re_engage: bool,
+    /// Days after the last visit the invitation goes.
+    pub re_engage_after_days: u32,
+    /// No messages in these local hours; `None` sends at any hour.
+    pub quiet_hours: Option<QuietHours>,
+    /// Approved templates: stage → language code → `ContentSid` (`HX…`).
+    pub templates: BTreeMap<Stage, BTreeMap<Lang, String>>,
+}
+
+impl Default for Reminders {
+    fn default() -> Self {
+        Self {
+            confirmation: true,
+            day_before: true,
+            day_before_at: None,
+            shortly_before: true,
+            shortly_before_min: 120,
+            follow_up: true,
+            follow_up_after_min: 120,
+            no_show: true,
+            re_engage: true,
+            re_engage_after_days: 30,
+            quiet_hours: Some(QuietHours {
+                from: NaiveTime::from_hms_opt(21, 0, 0).unwrap_or_default(),
+                to: NaiveTime::from_hms_opt(9, 0, 0).unwrap_or_default(),
+            }),
+            templates: BTreeMap::new(),
+        }
+    }
+}
+
+impl Reminders {
+    /// Whether `stage` is switched on.
+    pub fn enabled(&self, stage: Stage) -> bool {
+        match stage {
+            Stage::Confirmation => self.confirmation,
+            Stage::DayBefore => self.day_before,
+            Stage::ShortlyBefore => self.shortly_before,
+            Stage::FollowUp => self.follow_up,
+            Stage::NoShow => self.no_show,
+            Stage::ReEngage => self.re_engage,
+            // The customer must hear of changes they did not make.
+            Stage::Moved | Stage::CancelledByBusiness => true,
+        }
+    }
+}
+
+/// How the bridge sends a tenant's messages.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Messaging {
+    /// The Twilio account (`AC…`) that sends for this tenant; its auth token comes from the
+    /// bridge's `TWILIO_AUTH_TOKENS` (never stored here). `None` uses `TWILIO_ACCOUNT_SID`.
+    pub account_sid: Option<String>,
+    /// The WhatsApp sender; `None` uses the tenant's first number.
+    pub from: Option<PhoneNumber>,
+    /// Messages per second this sender may send (Twilio's default is 80).
+    pub rate_per_sec: Option<u32>,
+}
+
+impl Tenant {
+    /// The number lifecycle messages are sent from.
+    pub fn sender(&self) -> Option<&PhoneNumber> {
+        self.messaging.from.as_ref().or(self.numbers.first())
+    }
+}
+
+mod hhmm_opt {
+    use chrono::NaiveTime;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(t: &Option<NaiveTime>, s: S) -> Result<S::Ok, S::Error> {
+        match t {
+            Some(t) => super::hhmm::serialize(t, s),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveTime>, D::Error> {
+        Option::<String>::deserialize(d)?
+            .map(|text| super::hhmm::parse(&text))
+            .transpose()
+    }
+}
+
+fn default_languages() -> Vec<Lang> {
+    vec![Lang::En]
+}
+
+impl Validate for Tenant {
+    fn problems(&self) -> FieldErrors {
+        let mut e = FieldErrors::new();
+        check_id_and_name(&mut e, self.id.as_str(), &self.name, 80);
+        if self.languages.is_empty() {
+            problem(&mut e, "languages", "at least one of en, es, pt");
+        }
+        if self
+            .keywords
+            .iter()
+            .any(|k| k.trim().is_empty() || k.len() > 40)
+        {
+            problem(&mut e, "keywords", "each keyword 1 to 40 characters");
+        }
+        let p = &self.policy;
+        if p.window_days == 0 || p.window_days > 365 {
+            problem(&mut e, "policy.window_days", "between 1 and 365");
+        }
+        if p.hold_ttl_min == 0 || p.hold_ttl_min > 24 * 60 {
+            problem(&mut e, "policy.hold_ttl_min", "between 1 and 1440");
+        }
+        if !(5..=240).contains(&p.slot_step_min) {
+            problem(&mut e, "policy.slot_step_min", "between 5 and 240");
+        }
+        if p.min_notice_min > 60 * 24 * 30 {
+            problem(&mut e, "policy.min_notice_min", "at most 43200 (30 days)");
+        }
+        if p.idle_reset_days == 0 {
+            problem(&mut e, "policy.idle_reset_days", "at least 1");
+        }
+        let r = &self.reminders;
+        if !(5..=24 * 60).contains(&r.shortly_before_min) {
+            problem(&mut e, "reminders.shortly_before_min", "between 5 and 1440");
+        }
+        if r.follow_up_after_min > 7 * 24 * 60 {
+            problem(
+                &mut e,
+                "reminders.follow_up_after_min",
+                "at most 10080 (7 days)",
+            );
+        }
+        if !(1..=365).contains(&r.re_engage_after_days) {
+            problem(
+                &mut e,
+                "reminders.re_engage_after_days",
+                "between 1 and 365",
+            );
+        }
+        if r.quiet_hours.is_some_and(|q| q.from == q.to) {
+            problem(&mut e, "reminders.quiet_hours", "from and to must differ");
+        }
+        for (stage, by_lang) in &r.templates {
+            if by_lang.values().any(|sid| !valid_content_sid(sid)) {
+                problem(
+                    &mut e,
+                    &format!("reminders.templates.{}", stage.as_str()),
+                    "each template is a Twilio ContentSid: HX and 32 hex digits",
+                );
+            }
+        }
+        let m = &self.messaging;
+        if m.account_sid
+            .as_deref()
+            .is_some_and(|a| !(a.len() == 34 && a.starts_with("AC")))
+        {
+            problem(
+                &mut e,
+                "messaging.account_sid",
+                "a Twilio AccountSid: AC and 32 characters",
+            );
+        }
+        if m.rate_per_sec.is_some_and(|r| !(1..=1000).contains(&r)) {
+            problem(&mut e, "messaging.rate_per_sec", "between 1 and 1000");
+        }
+        e
+    }
+}
+
+impl Tenant {
+    /// The rules the conversation (and the refund decision) follow.
+    pub fn conversation_policy(&self) -> Policy {
+        Policy {
+            cancellation_notice_hours: self.policy.cancellation_notice_hours,
+            idle_reset_days: self.policy.idle_reset_days,
+        }
+    }
+
+    /// The tenant as the conversation sees it at `now`: its zone's offsets cover the booking
+    /// window and a margin on both sides.
+    pub fn profile(&self, now: DateTime<Utc>) -> TenantProfile {
+        let margin = chrono::Duration::days(31);
+        let until = now + chrono::Duration::days(i64::from(self.policy.window_days)) + margin;
+        TenantProfile {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            zone: Zone::from_tz(self.zone, now - margin, until),
+            languages: self.languages.clone(),
+            greeting: self.greeting.clone(),
+            emoji: self.emoji,
+            policy: self.conversation_policy(),
+            interactive: self.interactive,
+        }
+    }
+}
