@@ -1,4 +1,4 @@
-//! The `Scheduler` port and its built-in adapter.
+//! `EmbeddedScheduler`, the `Scheduler`: the built-in engine, or Cal.com ([`calcom`]).
 //!
 //! [`EmbeddedScheduler`] answers slot queries from the engine ([`crate::engine`]) over the
 //! store's schedules and reservations, and places holds and bookings through the store's
@@ -10,6 +10,8 @@
 //! - free slots per (tenant, service, provider or any, day), dropped for exactly the
 //!   provider-days a hold, booking, cancellation or release touches, and for the whole tenant
 //!   on a configuration change.
+
+mod calcom;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -29,6 +31,7 @@ use crate::ports::{
     Candidate, Change, ChangeOutcome, Clock, HoldOutcome, HoldResult, NewHold, Planner, Scheduler,
     SchedulerError, Store,
 };
+use calcom::{CalDay, Changing, paused};
 
 /// Plans a booking's lifecycle messages under `tenant`'s settings; `confirmation` when the
 /// customer has not been told already (a booking made outside WhatsApp).
@@ -104,21 +107,6 @@ struct CachedSlots {
     valid_until: DateTime<Utc>,
 }
 
-/// Free starts Cal.com gave for an event type on a day, and when.
-struct CalDay {
-    fetched: DateTime<Utc>,
-    /// When these times were last known good (for serving them stale).
-    stale_since: Option<DateTime<Utc>>,
-    starts: Vec<DateTime<Utc>>,
-}
-
-/// How long Cal.com's free starts are used without asking again.
-const CAL_FRESH: Duration = Duration::seconds(30);
-/// How long they may still be served while Cal.com does not answer.
-const CAL_STALE: Duration = Duration::minutes(15);
-/// Days fetched from Cal.com in one call.
-const CAL_PREFETCH_DAYS: u64 = 7;
-
 /// The scheduler. On its own it is the built-in engine; given a Cal.com client
 /// ([`EmbeddedScheduler::with_calcom`], "`CalcomScheduler`") the free times of every provider
 /// with a Cal.com event type for the service come from Cal.com, bookings are made there at
@@ -149,85 +137,6 @@ impl EmbeddedScheduler {
             calcom: None,
             cal_days: Mutex::new(HashMap::new()),
             changing: Mutex::new(std::collections::HashSet::new()),
-        }
-    }
-
-    /// A scheduler that books through Cal.com for providers with event types.
-    pub fn with_calcom(store: Arc<dyn Store>, clock: Arc<dyn Clock>, calcom: Arc<Calcom>) -> Self {
-        Self {
-            calcom: Some(calcom),
-            ..Self::new(store, clock)
-        }
-    }
-
-    /// Forgets Cal.com's free times of `event_type` (all of them for `None`), and every
-    /// cached slot list they fed.
-    fn forget_calcom(&self, event_type: Option<u64>) {
-        // Kept, but stale: they are asked for again, and served only while Cal.com is away.
-        for ((et, _), day) in lock(&self.cal_days).iter_mut() {
-            if event_type.is_none_or(|e| e == *et) {
-                day.fetched = DateTime::<Utc>::MIN_UTC;
-                day.stale_since.get_or_insert(self.clock.now());
-            }
-        }
-        lock(&self.slots).clear();
-    }
-
-    /// Cal.com's free starts of `event_type` on tenant-local `day`: fresh from cache, else
-    /// fetched (a week at once), else stale from cache while Cal.com does not answer.
-    async fn cal_starts(
-        &self,
-        calcom: &Calcom,
-        event_type: u64,
-        zone: chrono_tz::Tz,
-        day: NaiveDate,
-    ) -> Result<Vec<DateTime<Utc>>, SchedulerError> {
-        let now = self.clock.now();
-        if let Some(hit) = lock(&self.cal_days).get(&(event_type, day))
-            && now - hit.fetched < CAL_FRESH
-        {
-            return Ok(hit.starts.clone());
-        }
-        let last = day
-            .checked_add_days(chrono::Days::new(CAL_PREFETCH_DAYS - 1))
-            .unwrap_or(day);
-        let (from, _) = engine::day_bounds(zone, day);
-        let (_, to) = engine::day_bounds(zone, last);
-        match calcom.slots(event_type, from, to).await {
-            Ok(starts) => {
-                let mut days = lock(&self.cal_days);
-                for offset in 0..CAL_PREFETCH_DAYS {
-                    let Some(d) = day.checked_add_days(chrono::Days::new(offset)) else {
-                        break;
-                    };
-                    let (a, b) = engine::day_bounds(zone, d);
-                    days.insert(
-                        (event_type, d),
-                        CalDay {
-                            fetched: now,
-                            stale_since: None,
-                            starts: starts
-                                .iter()
-                                .copied()
-                                .filter(|s| *s >= a && *s < b)
-                                .collect(),
-                        },
-                    );
-                }
-                Ok(days
-                    .get(&(event_type, day))
-                    .map(|c| c.starts.clone())
-                    .unwrap_or_default())
-            }
-            Err(e) => {
-                tracing::warn!(event_type, "Cal.com slots failed: {e}");
-                match lock(&self.cal_days).get(&(event_type, day)) {
-                    Some(stale) if now - stale.stale_since.unwrap_or(stale.fetched) < CAL_STALE => {
-                        Ok(stale.starts.clone())
-                    }
-                    _ => Err(paused(&e)),
-                }
-            }
         }
     }
 
@@ -289,112 +198,6 @@ impl EmbeddedScheduler {
         lock(&self.slots).retain(|(t, _, p, d), _| {
             !(t == tenant && near(*d) && p.as_ref().is_none_or(|p| p == provider))
         });
-    }
-
-    /// For a hold whose provider books `service` through Cal.com: the client, the event
-    /// type and the hold.
-    async fn calcom_target(
-        &self,
-        config: &Config,
-        hold: &str,
-    ) -> Result<Option<(Arc<Calcom>, u64, Reservation)>, SchedulerError> {
-        let Some(calcom) = &self.calcom else {
-            return Ok(None);
-        };
-        let Some(r) = self.store.reservation(&config.tenant.id, hold).await? else {
-            return Ok(None);
-        };
-        let event_type = config
-            .providers
-            .iter()
-            .find(|p| p.id == r.provider)
-            .and_then(|p| p.calcom_event_types.get(&r.service).copied());
-        Ok(event_type.map(|et| (Arc::clone(calcom), et, r)))
-    }
-
-    /// Books a live hold in Cal.com, then confirms it in the store.
-    async fn confirm_in_calcom(
-        &self,
-        config: &Config,
-        calcom: &Calcom,
-        event_type: u64,
-        hold: Reservation,
-    ) -> Result<Change, SchedulerError> {
-        let now = self.clock.now();
-        let tenant = &config.tenant.id;
-        match hold.status {
-            // A retry after success: the booking made the first time.
-            Status::Confirmed => return Ok(Change::Done(booking_of(&hold))),
-            Status::Held if hold.is_active(now) => {}
-            _ => return Ok(Change::HoldGone),
-        }
-        let reference = reference_for(&hold.id);
-        let svc = config.service(&hold.service)?.clone();
-        let reach = self.store.reach(tenant, &hold.customer).await?;
-        let attendee = Attendee {
-            name: format!("WhatsApp {}", hold.customer.as_e164()),
-            phone: hold.customer.as_e164().to_owned(),
-            zone: config.tenant.zone.name().to_owned(),
-            language: reach
-                .language
-                .unwrap_or_else(|| {
-                    slotline_shared::lang::Lang::default_of(&config.tenant.languages)
-                })
-                .code()
-                .to_owned(),
-        };
-        // Cal.com announces the booking before its answer arrives: that webhook is ours.
-        let _mark = Changing::new(&self.changing, &reference);
-        let cal = match calcom
-            .book(
-                event_type,
-                hold.start,
-                svc.duration_min,
-                &attendee,
-                &reference,
-            )
-            .await
-        {
-            Ok(cal) => cal,
-            Err(CalError::SlotTaken) => {
-                self.store.release(tenant, &hold.id, now).await?;
-                self.forget_calcom(Some(event_type));
-                let alternatives = self
-                    .alternatives(config, &svc, Some(&hold.provider), hold.start)
-                    .await?;
-                return Ok(Change::Taken(alternatives));
-            }
-            Err(e) => return Err(paused(&e)),
-        };
-        self.forget_calcom(Some(event_type));
-        match self
-            .store
-            .confirm(
-                tenant,
-                &hold.id,
-                &reference,
-                now,
-                planner(&config.tenant, now, false),
-            )
-            .await?
-        {
-            ChangeOutcome::Done(r) => {
-                self.store
-                    .set_external(tenant, &reference, &cal.uid)
-                    .await?;
-                Ok(Change::Done(booking_of(&r)))
-            }
-            other => {
-                // The hold lapsed while Cal.com booked: give Cal.com its slot back.
-                if let Err(e) = calcom.cancel(&cal.uid, "The WhatsApp hold lapsed").await {
-                    tracing::error!(uid = %cal.uid, "a lapsed hold's Cal.com booking could not be cancelled: {e}");
-                }
-                Ok(match other {
-                    ChangeOutcome::NotFound => Change::NotFound,
-                    _ => Change::HoldGone,
-                })
-            }
-        }
     }
 
     /// Free starts of each able provider on `day`.
@@ -548,33 +351,6 @@ fn booking_of(r: &Reservation) -> Booking {
         deposit: r.deposit.clone(),
         reminded_at: None,
     }
-}
-
-/// Marks a Cal.com uid as being changed by this bridge while alive.
-struct Changing<'a> {
-    set: &'a Mutex<std::collections::HashSet<String>>,
-    uid: String,
-}
-
-impl<'a> Changing<'a> {
-    fn new(set: &'a Mutex<std::collections::HashSet<String>>, uid: &str) -> Self {
-        lock(set).insert(uid.to_owned());
-        Self {
-            set,
-            uid: uid.to_owned(),
-        }
-    }
-}
-
-impl Drop for Changing<'_> {
-    fn drop(&mut self) {
-        lock(self.set).remove(&self.uid);
-    }
-}
-
-/// What a customer hears when Cal.com cannot be reached: booking is paused for now.
-fn paused(e: &CalError) -> SchedulerError {
-    SchedulerError::Paused(e.to_string())
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
