@@ -1,0 +1,114 @@
+//! The schema, as the migrations that build it.
+
+/// Schema migrations, applied in order; `PRAGMA user_version` counts those applied.
+pub(super) const MIGRATIONS: &[&str] = &[
+    r#"
+CREATE TABLE tenants (
+    id TEXT PRIMARY KEY,
+    doc TEXT NOT NULL,
+    key_hash TEXT NOT NULL UNIQUE,
+    version INTEGER NOT NULL DEFAULT 1,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE services (
+    tenant_id TEXT NOT NULL, id TEXT NOT NULL, doc TEXT NOT NULL, position INTEGER NOT NULL,
+    PRIMARY KEY (tenant_id, id)
+);
+CREATE TABLE providers (
+    tenant_id TEXT NOT NULL, id TEXT NOT NULL, doc TEXT NOT NULL, position INTEGER NOT NULL,
+    PRIMARY KEY (tenant_id, id)
+);
+CREATE TABLE weekly (
+    tenant_id TEXT NOT NULL, provider_id TEXT NOT NULL, doc TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, provider_id)
+);
+CREATE TABLE overrides (
+    tenant_id TEXT NOT NULL, provider_id TEXT NOT NULL, date TEXT NOT NULL, doc TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, provider_id, date)
+);
+CREATE TABLE reservations (
+    id TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL,
+    reference TEXT,
+    provider_id TEXT NOT NULL,
+    service_id TEXT NOT NULL,
+    customer TEXT NOT NULL,
+    start_at INTEGER NOT NULL,
+    end_at INTEGER NOT NULL,
+    block_start INTEGER NOT NULL,
+    block_end INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    expires_at INTEGER,
+    deposit_minor INTEGER,
+    deposit_currency TEXT,
+    created_at INTEGER NOT NULL,
+    idem_key TEXT,
+    moved_to TEXT
+);
+CREATE UNIQUE INDEX reservations_reference ON reservations (tenant_id, reference) WHERE reference IS NOT NULL;
+CREATE UNIQUE INDEX reservations_idem ON reservations (tenant_id, idem_key) WHERE idem_key IS NOT NULL;
+CREATE INDEX reservations_provider_time ON reservations (tenant_id, provider_id, block_start);
+CREATE INDEX reservations_customer ON reservations (tenant_id, customer, start_at);
+CREATE INDEX reservations_held ON reservations (status, expires_at);
+CREATE TABLE status_history (
+    reservation_id TEXT NOT NULL, at INTEGER NOT NULL, status TEXT NOT NULL
+);
+CREATE INDEX status_history_reservation ON status_history (reservation_id);
+CREATE TABLE customers (
+    tenant_id TEXT NOT NULL, phone TEXT NOT NULL, name TEXT, language TEXT,
+    opted_out INTEGER NOT NULL DEFAULT 0, bookings INTEGER NOT NULL DEFAULT 0,
+    last_seen INTEGER NOT NULL,
+    PRIMARY KEY (tenant_id, phone)
+);
+"#,
+    r#"
+CREATE TABLE deliveries (
+    tenant_id TEXT NOT NULL, message_sid TEXT NOT NULL, customer TEXT NOT NULL,
+    status TEXT NOT NULL, error_code INTEGER, updated_at INTEGER NOT NULL,
+    PRIMARY KEY (tenant_id, message_sid)
+);
+CREATE INDEX deliveries_updated ON deliveries (tenant_id, updated_at);
+"#,
+    r#"
+CREATE TABLE outbox (
+    id TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL,
+    customer TEXT NOT NULL,
+    reference TEXT,
+    stage TEXT NOT NULL,
+    due_at INTEGER NOT NULL,
+    send_at INTEGER NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    lease_until INTEGER,
+    claimed_at INTEGER,
+    message_sid TEXT,
+    error_code INTEGER,
+    detail TEXT,
+    sent_at INTEGER,
+    via TEXT,
+    template_only INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX outbox_due ON outbox (state, send_at);
+CREATE INDEX outbox_booking ON outbox (tenant_id, reference, state);
+CREATE INDEX outbox_customer ON outbox (tenant_id, customer, stage, state);
+CREATE INDEX outbox_sid ON outbox (tenant_id, message_sid);
+CREATE INDEX outbox_recent ON outbox (tenant_id, created_at);
+ALTER TABLE customers ADD COLUMN seen_at INTEGER;
+CREATE TABLE ratings (
+    tenant_id TEXT NOT NULL, reference TEXT NOT NULL, provider_id TEXT NOT NULL,
+    stars INTEGER NOT NULL, at INTEGER NOT NULL,
+    PRIMARY KEY (tenant_id, reference)
+);
+"#,
+    r#"
+ALTER TABLE reservations ADD COLUMN external_uid TEXT;
+CREATE INDEX reservations_external ON reservations (external_uid) WHERE external_uid IS NOT NULL;
+"#,
+    // A move is recorded with its old and new start.
+    r#"
+ALTER TABLE status_history ADD COLUMN moved_from INTEGER;
+ALTER TABLE status_history ADD COLUMN moved_to INTEGER;
+"#,
+];
