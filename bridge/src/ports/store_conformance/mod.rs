@@ -1,0 +1,199 @@
+//! The `Store` conformance suite: what every store backend must do, checked the same way
+//! for each. A backend's tests instantiate it with [`store_conformance!`], passing an async
+//! factory that returns a fresh, empty store.
+//!
+//! Time is passed explicitly to every store call, so these checks move the clock by hand.
+
+#![allow(missing_docs)]
+
+mod bookings;
+mod messages;
+mod settings;
+
+pub use bookings::*;
+pub use messages::*;
+pub use settings::*;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use slotline_shared::catalog::{Money, ProviderId, TenantId};
+use slotline_shared::i18n::Lang;
+use slotline_shared::phone::PhoneNumber;
+
+use crate::model::{
+    BookingPolicy, DateOverride, Interval, ProviderRecord, ServiceRecord, Status, Tenant, Weekly,
+};
+use crate::ports::no_messages;
+use crate::ports::{Candidate, ChangeOutcome, HoldOutcome, NewHold, Store, StoreError};
+
+pub fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 23, 8, 0, 0).unwrap()
+}
+
+pub fn tenant(id: &str) -> Tenant {
+    Tenant {
+        id: id.into(),
+        name: format!("Tenant {id}"),
+        zone: chrono_tz::Europe::Madrid,
+        languages: vec![Lang::En],
+        numbers: vec![],
+        keywords: vec![],
+        greeting: None,
+        emoji: false,
+        policy: BookingPolicy::default(),
+        interactive: false,
+        reminders: Default::default(),
+        messaging: Default::default(),
+    }
+}
+
+pub fn service(id: &str) -> ServiceRecord {
+    ServiceRecord {
+        id: id.into(),
+        name: id.to_uppercase(),
+        description: String::new(),
+        duration_min: 30,
+        price_minor: 2000,
+        currency: "EUR".into(),
+        deposit_minor: Some(500),
+        buffer_before_min: 0,
+        buffer_after_min: 0,
+        image_url: None,
+        aliases: vec![],
+        active: true,
+    }
+}
+
+pub fn provider(id: &str) -> ProviderRecord {
+    ProviderRecord {
+        id: id.into(),
+        name: id.to_uppercase(),
+        rating_tenths: None,
+        services: vec!["cut".into()],
+        weight: 1,
+        max_per_day: None,
+        zone: None,
+        active: true,
+        calcom_event_types: Default::default(),
+    }
+}
+
+pub fn customer(n: u32) -> PhoneNumber {
+    PhoneNumber::parse(&format!("+3460000{n:04}")).unwrap()
+}
+
+pub async fn with_tenant(store: &dyn Store, id: &str) -> TenantId {
+    store
+        .create_tenant(&tenant(id), &format!("hash-{id}"))
+        .await
+        .unwrap();
+    store
+        .put_service(&id.into(), &service("cut"))
+        .await
+        .unwrap();
+    for p in ["ana", "bea"] {
+        store.put_provider(&id.into(), &provider(p)).await.unwrap();
+    }
+    id.into()
+}
+
+pub fn hold_at(
+    tenant: &TenantId,
+    providers: &[&str],
+    start: DateTime<Utc>,
+    who: u32,
+    key: &str,
+) -> NewHold {
+    NewHold {
+        tenant: tenant.clone(),
+        service: "cut".into(),
+        candidates: providers
+            .iter()
+            .map(|p| Candidate {
+                provider: (*p).into(),
+                weight: 1,
+                max_per_day: None,
+            })
+            .collect(),
+        customer: customer(who),
+        start,
+        end: start + Duration::minutes(30),
+        block_start: start,
+        block_end: start + Duration::minutes(30),
+        expires_at: t0() + Duration::minutes(10),
+        day: (start - Duration::hours(10), start + Duration::hours(10)),
+        fairness_since: t0() - Duration::days(30),
+        idempotency_key: key.into(),
+        deposit: Some(Money::new(500, "EUR")),
+    }
+}
+
+pub fn slot(h: u32, m: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 24, h, m, 0).unwrap()
+}
+
+pub(super) async fn held(
+    store: &dyn Store,
+    h: &NewHold,
+    now: DateTime<Utc>,
+) -> crate::model::Reservation {
+    match store.hold(h, now).await.unwrap().0 {
+        HoldOutcome::Held(r) => *r,
+        HoldOutcome::Taken => panic!("expected a hold at {}", h.start),
+    }
+}
+
+/// Instantiates every check above as a `#[tokio::test]` for one backend.
+#[macro_export]
+macro_rules! store_conformance {
+    ($make:expr) => {
+        $crate::store_conformance!(@tests $make;
+            tenants_are_created_once_and_found_by_key,
+            catalog_edits_keep_order_and_bump_the_version,
+            one_tenants_rows_are_invisible_to_another,
+            hours_and_overrides_round_trip,
+            overlapping_holds_of_one_provider_are_refused,
+            buffers_count_as_blocked_time,
+            a_lapsed_hold_stops_blocking,
+            the_daily_limit_is_enforced_in_the_transaction,
+            a_repeated_idempotency_key_returns_the_first_hold,
+            any_available_goes_to_the_least_booked_free_provider,
+            concurrent_holds_of_one_slot_grant_exactly_one,
+            confirming_makes_a_booking_once,
+            a_lapsed_hold_cannot_be_confirmed,
+            rescheduling_moves_the_booking_and_frees_the_old_time,
+            only_the_owner_cancels_and_cancelling_twice_is_harmless,
+            delivery_statuses_only_move_forward,
+            a_bookings_messages_follow_it_through_moves_and_cancels,
+            a_plans_withdrawn_kinds_drop_the_customers_other_pending_messages,
+            claimed_messages_are_exclusive_until_their_lease_runs_out,
+            external_uids_map_and_business_changes_apply_once,
+        );
+    };
+    (@tests $make:expr; $($check:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $check() {
+                let store = $make().await;
+                $crate::ports::store_conformance::$check(store).await;
+            }
+        )*
+    };
+}
+
+#[cfg(test)]
+mod sqlite {
+    use std::sync::Arc;
+
+    use crate::adapters::SqliteStore;
+    use crate::ports::Store;
+
+    async fn fresh() -> Arc<dyn Store> {
+        // The folder is leaked on purpose: it must outlive the test's store.
+        let dir = tempfile::tempdir().unwrap().keep();
+        Arc::new(SqliteStore::open(&dir.join("conformance.db")).unwrap())
+    }
+
+    crate::store_conformance!(fresh);
+}
