@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
-use common::{OPERATOR, TestBridge, free_port, spawn_bridge, wait_ready};
+use common::{OPERATOR, TestBridge, spawn_bridge};
 use serde_json::{Value, json};
 use slotline_shared::wire::{BridgeAnswer, BridgeRequest};
 
@@ -113,10 +113,8 @@ async fn main() {
     });
 
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let mut child = spawn_bridge(&dir.path().join("bench.db"), port);
-    let url = format!("http://127.0.0.1:{port}");
-    wait_ready(&url).await;
+    let spawned = spawn_bridge(&dir.path().join("bench.db")).await;
+    let (mut child, url) = (spawned.child, spawned.url);
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(64)
         .build()

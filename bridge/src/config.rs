@@ -12,8 +12,12 @@ use thiserror::Error;
 /// which print as `[redacted]`, so a logged configuration leaks nothing.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Config {
-    /// Where the HTTP server listens (`SLOTLINE_BRIDGE_ADDR`, default `127.0.0.1:8788`).
+    /// Where the HTTP server listens (`SLOTLINE_BRIDGE_ADDR`, default `127.0.0.1:8788`; port
+    /// 0 lets the system pick a free one).
     pub listen: SocketAddr,
+    /// A file the bridge writes the address it listens on to, once it does
+    /// (`SLOTLINE_ADDR_FILE`): how a supervisor or test learns the port picked for port 0.
+    pub addr_file: Option<PathBuf>,
     /// The SQLite database file (`SLOTLINE_DATABASE`, default
     /// `$XDG_DATA_HOME/slotline/slotline.db`, else `~/.local/share/slotline/slotline.db`).
     pub database: PathBuf,
@@ -63,6 +67,7 @@ impl std::fmt::Debug for Config {
         let accounts: Vec<&String> = self.twilio_tokens.keys().collect();
         f.debug_struct("Config")
             .field("listen", &self.listen)
+            .field("addr_file", &self.addr_file)
             .field("database", &self.database)
             .field("twilio_api_url", &self.twilio_api_url)
             .field("calcom_api_url", &self.calcom_api_url)
@@ -133,6 +138,7 @@ impl Config {
         };
         Ok(Self {
             listen,
+            addr_file: lookup("SLOTLINE_ADDR_FILE").map(PathBuf::from),
             database,
             twilio_api_url: url("TWILIO_API_URL")?
                 .unwrap_or_else(|| "https://api.twilio.com".into()),

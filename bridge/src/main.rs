@@ -96,8 +96,18 @@ async fn run() -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    let bound = listener
+        .local_addr()
+        .map_err(|e| format!("cannot read the address listened on: {e}"))?;
+    if let Some(path) = &config.addr_file {
+        // Written whole, then renamed, so a reader never sees half an address.
+        let partial = path.with_extension("partial");
+        std::fs::write(&partial, bound.to_string())
+            .and_then(|()| std::fs::rename(&partial, path))
+            .map_err(|e| format!("cannot write SLOTLINE_ADDR_FILE {}: {e}", path.display()))?;
+    }
     tracing::info!(
-        addr = %config.listen,
+        addr = %bound,
         database = %config.database.display(),
         scheduler = if config.calcom_api_url.is_some() { "calcom" } else { "embedded" },
         worker_api = config.worker_secret.is_some(),

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use common::{
-    OPERATOR, TWILIO_ACCOUNT, TWILIO_TOKEN, TestBridge, busiest_second, dispatcher_to, free_port,
-    seed_due_reminders, spawn_bridge_with, times_by_sender, wait_ready,
+    OPERATOR, TWILIO_ACCOUNT, TWILIO_TOKEN, TestBridge, busiest_second, dispatcher_to,
+    seed_due_reminders, spawn_bridge_with, times_by_sender,
 };
 use reqwest::Method;
 use serde_json::json;
@@ -95,8 +95,6 @@ async fn a_bridge_killed_mid_dispatch_loses_no_message_and_sends_none_twice() {
     }
     // Twilio answers slowly, so sends are in flight when the bridge dies.
     twilio.set_delay(Duration::from_millis(150));
-    let port = free_port();
-    let url = format!("http://127.0.0.1:{port}");
     let vars = [
         ("TWILIO_API_URL", twilio.url.clone()),
         ("TWILIO_CONTENT_URL", twilio.url.clone()),
@@ -105,8 +103,7 @@ async fn a_bridge_killed_mid_dispatch_loses_no_message_and_sends_none_twice() {
         ("SLOTLINE_DISPATCH_EVERY_SECS", "1".to_owned()),
         ("SLOTLINE_DISPATCH_LEASE_SECS", "2".to_owned()),
     ];
-    let mut child = spawn_bridge_with(&db, port, &vars);
-    wait_ready(&url).await;
+    let mut child = spawn_bridge_with(&db, &vars).await.child;
     let deadline = Instant::now() + Duration::from_secs(30);
     while twilio.sent().len() < 60 {
         assert!(
@@ -124,8 +121,9 @@ async fn a_bridge_killed_mid_dispatch_loses_no_message_and_sends_none_twice() {
     let at_kill = twilio.sent().len();
     assert!(at_kill < 240, "the kill came too late to test anything");
 
-    let mut child = spawn_bridge_with(&db, port, &vars);
-    wait_ready(&url).await;
+    let restarted = spawn_bridge_with(&db, &vars).await;
+    let mut child = restarted.child;
+    let http = TestBridge::at(restarted.url, None);
     let deadline = Instant::now() + Duration::from_secs(60);
     while per_customer(&twilio.sent()).len() < 240 {
         assert!(
@@ -135,8 +133,36 @@ async fn a_bridge_killed_mid_dispatch_loses_no_message_and_sends_none_twice() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    // Leases run out and passes repeat: give a duplicate the time to show up.
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    // Only a pending message can be sent: once every row is settled, no duplicate can
+    // follow, however long one waits.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let mut unsettled = 0;
+        for t in 0..4 {
+            let (_, outbox) = http
+                .admin(
+                    Method::GET,
+                    &format!("/admin/tenants/t{t:02}/outbox"),
+                    OPERATOR,
+                    None,
+                )
+                .await;
+            unsettled += outbox
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|m| m["state"] == "pending")
+                .count();
+        }
+        if unsettled == 0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{unsettled} messages never settled"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let counts = per_customer(&twilio.sent());
     let twice: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).collect();
     assert!(twice.is_empty(), "sent twice: {twice:?}");
@@ -144,7 +170,6 @@ async fn a_bridge_killed_mid_dispatch_loses_no_message_and_sends_none_twice() {
 
     // Messages the dead bridge had sent without recording were found at Twilio, not
     // sent again.
-    let http = TestBridge::at(url, None);
     let mut recovered = 0;
     for t in 0..4 {
         let (_, outbox) = http

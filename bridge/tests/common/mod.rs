@@ -240,22 +240,34 @@ pub fn phone(n: u32) -> slotline_shared::phone::PhoneNumber {
     slotline_shared::phone::PhoneNumber::parse(&format!("+3461{n:07}")).unwrap()
 }
 
-/// Starts the bridge binary on `port` with its database at `db`, configured like
-/// [`TestBridge`] (same secret and operator key).
-pub fn spawn_bridge(db: &std::path::Path, port: u16) -> std::process::Child {
-    spawn_bridge_with(db, port, &[])
+/// A bridge process started by a test, and the URL it listens on.
+pub struct Spawned {
+    pub child: std::process::Child,
+    pub url: String,
 }
 
-/// The bridge binary with extra environment variables.
-pub fn spawn_bridge_with(
-    db: &std::path::Path,
-    port: u16,
-    vars: &[(&str, String)],
-) -> std::process::Child {
-    std::process::Command::new(env!("CARGO_BIN_EXE_slotline-bridge"))
+/// Starts the bridge binary with its database at `db`, configured like [`TestBridge`]
+/// (same secret and operator key), and waits until it answers.
+pub async fn spawn_bridge(db: &std::path::Path) -> Spawned {
+    spawn_bridge_with(db, &[]).await
+}
+
+/// The bridge binary with extra environment variables. It picks its own free port and
+/// says which in a file, so no other process can take the port between a test choosing it
+/// and the bridge binding it.
+pub async fn spawn_bridge_with(db: &std::path::Path, vars: &[(&str, String)]) -> Spawned {
+    static STARTS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = STARTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let addr_file = db.with_file_name(format!(
+        "bridge-{}-{n}.addr",
+        db.file_stem().and_then(|s| s.to_str()).unwrap_or("db")
+    ));
+    let _ = std::fs::remove_file(&addr_file);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_slotline-bridge"))
         .envs(vars.iter().map(|(k, v)| (*k, v.as_str())))
         .env("SLOTLINE_DATABASE", db)
-        .env("SLOTLINE_BRIDGE_ADDR", format!("127.0.0.1:{port}"))
+        .env("SLOTLINE_BRIDGE_ADDR", "127.0.0.1:0")
+        .env("SLOTLINE_ADDR_FILE", &addr_file)
         .env(
             "SLOTLINE_WORKER_SECRET",
             std::str::from_utf8(SECRET).unwrap(),
@@ -265,7 +277,24 @@ pub fn spawn_bridge_with(
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
-        .expect("bridge binary")
+        .expect("bridge binary");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let addr = loop {
+        if let Ok(addr) = std::fs::read_to_string(&addr_file) {
+            break addr;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("the bridge exited before listening: {status}");
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the bridge did not start listening"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    let url = format!("http://{}", addr.trim());
+    wait_ready(&url).await;
+    Spawned { child, url }
 }
 
 /// Waits until the bridge at `url` answers its health check.
@@ -280,15 +309,6 @@ pub async fn wait_ready(url: &str) {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     panic!("bridge at {url} did not come up");
-}
-
-/// A loopback port nobody listens on right now.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Twilio account and token the dispatcher tests use with the stand-in.
