@@ -118,6 +118,66 @@ async fn keywords_on_a_shared_number_are_unique_and_members_keep_their_place() {
 }
 
 #[tokio::test]
+async fn a_tenant_cannot_send_as_or_through_another_business() {
+    let bridge = TestBridge::start().await;
+    let alpha = bridge.salon("alpha", 1).await;
+    let beta = bridge.salon("beta", 1).await;
+    let mut a = record(&bridge, "alpha", OPERATOR).await;
+    a["numbers"] = json!(["+14155550100"]);
+    assert_eq!(put(&bridge, "alpha", OPERATOR, a).await.0, StatusCode::OK);
+    // Beta's reminders cannot come from alpha's number…
+    let mut b = record(&bridge, "beta", &beta).await;
+    b["messaging"]["from"] = json!("+14155550100");
+    let (status, body) = put(&bridge, "beta", &beta, b).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body["fields"]["messaging.from"].is_string(), "{body}");
+    // …nor through a Twilio account of beta's choosing.
+    let mut b = record(&bridge, "beta", &beta).await;
+    b["messaging"]["account_sid"] = json!("AC0123456789abcdef0123456789abcdef");
+    let (status, body) = put(&bridge, "beta", &beta, b.clone()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(put(&bridge, "beta", OPERATOR, b).await.0, StatusCode::OK);
+    // A business name on a shared number is a keyword too.
+    let shared = "+14155550199";
+    for id in ["alpha", "beta"] {
+        let mut t = record(&bridge, id, OPERATOR).await;
+        t["numbers"] = json!([shared]);
+        t["keywords"] = json!([id]);
+        assert_eq!(put(&bridge, id, OPERATOR, t).await.0, StatusCode::OK);
+    }
+    let mut b = record(&bridge, "beta", &beta).await;
+    b["name"] = json!("Alpha");
+    let (status, body) = put(&bridge, "beta", &beta, b).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    // A Cal.com event type is one business's.
+    let (status, body) = bridge
+        .admin(
+            Method::PUT,
+            "/admin/tenants/alpha/providers/p0",
+            &alpha,
+            Some(
+                json!({"id": "p0", "name": "Provider 0", "services": ["cut"],
+                        "calcom_event_types": {"cut": 4242}}),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = bridge
+        .admin(
+            Method::PUT,
+            "/admin/tenants/beta/providers/p0",
+            &beta,
+            Some(
+                json!({"id": "p0", "name": "Provider 0", "services": ["cut"],
+                        "calcom_event_types": {"cut": 4242}}),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body["fields"]["calcom_event_types"].is_string(), "{body}");
+}
+
+#[tokio::test]
 async fn a_misspelt_field_is_refused_not_dropped() {
     let bridge = TestBridge::start().await;
     let key = bridge.salon("spell", 1).await;

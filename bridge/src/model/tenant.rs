@@ -278,6 +278,16 @@ impl Validate for Tenant {
                 "a Twilio AccountSid: AC and 32 characters",
             );
         }
+        if m.from
+            .as_ref()
+            .is_some_and(|from| !self.numbers.contains(from))
+        {
+            problem(
+                &mut e,
+                "messaging.from",
+                "one of this business's own numbers",
+            );
+        }
         if m.rate_per_sec.is_some_and(|r| !(1..=1000).contains(&r)) {
             problem(&mut e, "messaging.rate_per_sec", "between 1 and 1000");
         }

@@ -217,19 +217,27 @@ struct Created {
     api_key: String,
 }
 
-/// Checks that `tenant`'s numbers and keywords take nothing from another business.
+/// Checks that `tenant`'s numbers, keywords and sender take nothing from another business.
 ///
 /// A WhatsApp number belongs to the tenant that registered it. Only the operator may put
 /// one number on several tenants (a shared number, told apart by keyword), and a tenant may
 /// keep the shared numbers the operator gave it; a tenant's own key can never add a number
-/// another tenant has. On a shared number every keyword is unique, or customers typing it
-/// would be asked for a keyword forever.
+/// another tenant has. On a shared number every keyword and business name is unique (the
+/// name is read as a keyword too), or customers typing it would be asked for a keyword
+/// forever. Which Twilio account sends for a tenant is the operator's to set.
 async fn check_routing(
     state: &AppState,
     who: &Admin,
     tenant: &Tenant,
     before: Option<&Tenant>,
 ) -> Result<(), AppError> {
+    if matches!(who, Admin::Tenant(_))
+        && before.map(|b| &b.messaging.account_sid) != Some(&tenant.messaging.account_sid)
+    {
+        return Err(AppError::Forbidden(
+            "only the platform operator can choose the Twilio account a business sends from".into(),
+        ));
+    }
     let others: Vec<Tenant> = state
         .store
         .tenants()
@@ -252,10 +260,15 @@ async fn check_routing(
                 number.as_e164()
             )));
         }
-        for keyword in &tenant.keywords {
+        let words = |t: &Tenant| -> Vec<String> {
+            std::iter::once(t.name.clone())
+                .chain(t.keywords.iter().cloned())
+                .collect()
+        };
+        for keyword in words(tenant) {
             if sharing
                 .iter()
-                .any(|t| t.keywords.iter().any(|k| same_keyword(k, keyword)))
+                .any(|t| words(t).iter().any(|k| same_keyword(k, &keyword)))
             {
                 return Err(AppError::Taken(format!(
                     "the keyword {keyword:?} is already used by another business on {}",
@@ -390,7 +403,8 @@ impl CatalogItem for ProviderRecord {
             .await
     }
 
-    /// The services a provider performs must exist.
+    /// The services a provider performs must exist, and a Cal.com event type belongs to
+    /// one business: another's would put its bookings in that business's calendar.
     async fn cross_check(&self, store: &dyn Store, tenant: &TenantId) -> StoreResult<FieldErrors> {
         let services = store.services(tenant).await?;
         let unknown: Vec<&str> = self
@@ -405,6 +419,25 @@ impl CatalogItem for ProviderRecord {
                 "services".into(),
                 format!("unknown services: {}", unknown.join(", ")),
             );
+        }
+        if !self.calcom_event_types.is_empty() {
+            for other in store.tenants().await? {
+                if &other.id == tenant {
+                    continue;
+                }
+                let taken = store.providers(&other.id).await?.into_iter().any(|p| {
+                    p.calcom_event_types
+                        .values()
+                        .any(|et| self.calcom_event_types.values().any(|mine| mine == et))
+                });
+                if taken {
+                    problems.insert(
+                        "calcom_event_types".into(),
+                        "an event type here belongs to another business".into(),
+                    );
+                    break;
+                }
+            }
         }
         Ok(problems)
     }
