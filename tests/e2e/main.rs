@@ -1009,6 +1009,60 @@ fn bridge_stopped_mid_conversation(stack: &mut Stack) -> Result<(), Failed> {
     Ok(())
 }
 
+/// The conversation's `Notify` effect: refusing on the confirm screen, in each language,
+/// books nothing, and the worker gives the time back to the bridge at once (another
+/// customer can take it).
+fn refusing_on_the_confirm_screen_frees_the_time_at_once(ctx: &Ctx) -> Result<(), Failed> {
+    let (date, day) = weekday(4);
+    for (ask, refuse, told) in [
+        (
+            format!("haircut with Maria on {date} at 10am"),
+            "cancel",
+            "nothing was booked",
+        ),
+        (
+            format!("corte con Maria el {date} a las 11"),
+            "no, cancelar",
+            "no se ha reservado nada",
+        ),
+        (
+            format!("corte com a Maria no dia {date} às 12h"),
+            "não",
+            "nada foi marcado",
+        ),
+    ] {
+        let phone = ctx.customer();
+        says(&phone, &ask, &["Maria Silva"])?;
+        says(&phone, refuse, &[told])?;
+        check(booked_by(ctx, day, &phone).is_empty(), || {
+            format!("{refuse:?} booked")
+        })?;
+        let other = ctx.customer();
+        let reply = other.send(&ask)?.messages().join("\n");
+        check(!reply.contains("just taken"), || {
+            format!("the refused time was still held: {reply}")
+        })?;
+    }
+    Ok(())
+}
+
+/// The conversation's `Handoff` effect: a customer who asks for a person gets one
+/// message, then the bot stays quiet until MENU.
+fn a_customer_asking_for_a_person_is_left_to_the_team(ctx: &Ctx) -> Result<(), Failed> {
+    let phone = ctx.customer();
+    says(&phone, "hi", &["Welcome to Salon Bella"])?;
+    says(&phone, "talk to a person", &["let the team know"])?;
+    let quiet = phone.send("hello? anyone?")?;
+    check(quiet.messages().is_empty(), || {
+        format!(
+            "the bot answered a handed-off customer: {:?}",
+            quiet.messages()
+        )
+    })?;
+    says(&phone, "MENU", &["What would you like to do?"])?;
+    Ok(())
+}
+
 fn main() {
     let args = Arguments::from_args();
     let tests: &[(&str, TestFn)] = &[
@@ -1062,6 +1116,14 @@ fn main() {
             cancelling_states_the_policy_and_frees_the_slot,
         ),
         ("a_spanish_conversation", a_spanish_conversation),
+        (
+            "refusing_on_the_confirm_screen_frees_the_time_at_once",
+            refusing_on_the_confirm_screen_frees_the_time_at_once,
+        ),
+        (
+            "a_customer_asking_for_a_person_is_left_to_the_team",
+            a_customer_asking_for_a_person_is_left_to_the_team,
+        ),
         ("a_portuguese_conversation", a_portuguese_conversation),
         (
             "two_customers_racing_for_one_slot",
