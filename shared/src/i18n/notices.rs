@@ -1,0 +1,102 @@
+//! The lifecycle messages' texts and button titles, in every language.
+
+use crate::lang::Lang;
+use crate::notice::Notice;
+
+/// The message's text in `lang`, with `{business}`, `{service}`, `{provider}`, `{when}` and
+/// `{reference}` to fill.
+pub fn notice_text(notice: Notice, lang: Lang) -> &'static str {
+    use Lang::*;
+    use Notice::*;
+    match (notice, lang) {
+        (Confirmation, En) => {
+            "{business}: your {service} with {provider} is booked for {when}. Reference {reference}."
+        }
+        (Confirmation, Es) => {
+            "{business}: tu {service} con {provider} está reservado para el {when}. Referencia {reference}."
+        }
+        (Confirmation, Pt) => {
+            "{business}: o seu {service} com {provider} está marcado para {when}. Referência {reference}."
+        }
+        (DayBefore, En) => {
+            "Reminder from {business}: {service} with {provider} tomorrow, {when}. Will you come?"
+        }
+        (DayBefore, Es) => {
+            "Recordatorio de {business}: {service} con {provider} mañana, {when}. ¿Vienes?"
+        }
+        (DayBefore, Pt) => "Lembrete de {business}: {service} com {provider} amanhã, {when}. Vem?",
+        (ShortlyBefore, En) => "See you soon at {business}: {service} with {provider}, {when}.",
+        (ShortlyBefore, Es) => {
+            "Te esperamos pronto en {business}: {service} con {provider}, {when}."
+        }
+        (ShortlyBefore, Pt) => "Até já em {business}: {service} com {provider}, {when}.",
+        (FollowUp, En) => {
+            "Thank you for visiting {business}! How was your {service} with {provider}? Rate it from 1 to 5 stars."
+        }
+        (FollowUp, Es) => {
+            "¡Gracias por visitar {business}! ¿Qué tal tu {service} con {provider}? Puntúalo de 1 a 5 estrellas."
+        }
+        (FollowUp, Pt) => {
+            "Obrigado pela visita a {business}! Como foi o seu {service} com {provider}? Avalie de 1 a 5 estrelas."
+        }
+        (NoShow, En) => {
+            "We missed you at {business} for your {service} ({when}). Would you like another time?"
+        }
+        (NoShow, Es) => {
+            "Te echamos de menos en {business} para tu {service} ({when}). ¿Quieres otra hora?"
+        }
+        (NoShow, Pt) => {
+            "Sentimos a sua falta em {business} para o {service} ({when}). Quer outro horário?"
+        }
+        (ReEngage, En) => {
+            "It has been a while since your last visit to {business}. Shall we book your next {service}?"
+        }
+        (ReEngage, Es) => {
+            "Hace tiempo de tu última visita a {business}. ¿Reservamos tu próximo {service}?"
+        }
+        (ReEngage, Pt) => {
+            "Já passou algum tempo desde a sua última visita a {business}. Marcamos o próximo {service}?"
+        }
+        (Moved, En) => {
+            "{business} moved your {service} with {provider} to {when}. Reference {reference}."
+        }
+        (Moved, Es) => {
+            "{business} ha cambiado tu {service} con {provider} al {when}. Referencia {reference}."
+        }
+        (Moved, Pt) => {
+            "{business} mudou o seu {service} com {provider} para {when}. Referência {reference}."
+        }
+        (CancelledByBusiness, En) => {
+            "{business} had to cancel your {service} ({when}). Sorry! Would you like another time?"
+        }
+        (CancelledByBusiness, Es) => {
+            "{business} ha tenido que cancelar tu {service} ({when}). ¡Lo sentimos! ¿Quieres otra hora?"
+        }
+        (CancelledByBusiness, Pt) => {
+            "{business} teve de cancelar o seu {service} ({when}). Lamentamos! Quer outro horário?"
+        }
+    }
+}
+
+/// The title of a lifecycle message's button (`confirm`, `reschedule`, `cancel`, `book`,
+/// and `stars` for the list of ratings) in `lang`.
+pub fn notice_button(key: &str, lang: Lang) -> &'static str {
+    use Lang::*;
+    match (key, lang) {
+        ("confirm", En) => "Confirm",
+        ("confirm", Es) => "Confirmar",
+        ("confirm", Pt) => "Confirmar",
+        ("reschedule", En) => "Reschedule",
+        ("reschedule", Es) => "Cambiar hora",
+        ("reschedule", Pt) => "Remarcar",
+        ("cancel", En) => "Cancel",
+        ("cancel", Es) => "Cancelar",
+        ("cancel", Pt) => "Cancelar",
+        ("book", En) => "Book",
+        ("book", Es) => "Reservar",
+        ("book", Pt) => "Marcar",
+        ("stars", En) => "Rate",
+        ("stars", Es) => "Puntuar",
+        _ => "Avaliar",
+    }
+}
