@@ -13,6 +13,7 @@
 //! - [`conversation`]: the booking conversation as a state machine: `step(state, event, ctx)`.
 //! - [`nlu`]: understanding free text in English, Spanish and Portuguese, without an LLM.
 //! - [`notice`]: lifecycle messages (reminders, follow-ups) as the customer reads them.
+//! - [`option_id`]: the id of every option and button, written and read in one place.
 //! - [`render`]: one reply model rendered as WhatsApp buttons/lists or numbered text.
 //! - [`lang`]: the languages spoken; [`i18n`]: translated texts and local dates, times and
 //!   prices.
@@ -27,6 +28,7 @@ pub mod i18n;
 pub mod lang;
 pub mod nlu;
 pub mod notice;
+pub mod option_id;
 pub mod phone;
 pub mod render;
 pub mod routing;

@@ -9,9 +9,9 @@
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 
-use crate::conversation::{OptionId, ReminderAction};
 use crate::i18n;
 use crate::lang::Lang;
+use crate::option_id::{OptionId, ReminderAction};
 use crate::render::{Opt, Reply};
 
 /// A lifecycle message: what the outbox sends about a booking or a customer.

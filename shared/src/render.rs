@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::conversation::OptionId;
+use crate::option_id::OptionId;
 
 /// WhatsApp's limit on a message body with buttons or a list.
 pub const BODY_MAX: usize = 1024;

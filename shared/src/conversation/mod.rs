@@ -14,10 +14,10 @@
 //! - this module: the state, events, effects and the dispatch in [`step`];
 //! - [`flow`]: the booking, rescheduling and cancelling flows (stage by stage);
 //! - [`prompt`]: what each stage says and which options it offers;
-//! - [`OptionId`]: the id of every option, written and read in one place.
+//! - [`OptionId`] (in [`crate::option_id`]): the id of every option, written and read in
+//!   one place.
 
 mod flow;
-mod option_id;
 mod prompt;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -30,7 +30,7 @@ use crate::phone::PhoneNumber;
 use crate::render::Reply;
 use crate::wire::{Booking, BridgeAnswer, BridgeRequest, Hold, Slot};
 
-pub use option_id::{BookingAct, OptionId, ReminderAction, UnknownOption};
+pub use crate::option_id::{BookingAct, OptionId, ReminderAction, UnknownOption};
 pub use prompt::prompt;
 
 /// The version written with every saved conversation. Version 1 was the walking skeleton's

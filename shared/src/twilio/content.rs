@@ -90,7 +90,7 @@ pub enum MessageContent<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::conversation::OptionId;
+    use crate::option_id::OptionId;
     use crate::render::Opt;
 
     fn reply(n: usize) -> Reply {

@@ -6,7 +6,7 @@
 
 use thiserror::Error;
 
-use crate::conversation::OptionId;
+use crate::option_id::OptionId;
 use crate::phone::{PhoneError, PhoneNumber};
 
 /// A customer's message as Twilio delivered it.
