@@ -2,7 +2,8 @@
 //!
 //! It owns slots, holds and bookings (built in, or through Cal.com), Cal.com's webhooks and
 //! the reminders; Stripe and the dashboard are to come. The HTTP surface is one axum
-//! [`Router`](axum::Router) built by [`app`], so tests drive it without a socket and the native binary and other hosts serve the same routes.
+//! [`Router`](axum::Router) built by [`app`], so tests drive it without a socket and the
+//! native binary and other hosts serve the same routes.
 //!
 //! # Layout
 //!
