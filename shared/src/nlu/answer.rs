@@ -146,18 +146,21 @@ const COURTESY: &[&str] = &[
 /// Emoji that say yes on their own.
 const AGREEING_EMOJI: &[char] = &['👍', '👌', '✅', '✔'];
 
-/// Whether any phrase of `lexicon` occurs in the words. A word of five letters or more is
-/// forgiven a typo ("cancle"); shorter ones must be exact, or "para" (for) would read as
-/// "parar" (stop).
+/// Whether any phrase of `lexicon` occurs in the words. A single word of five letters or
+/// more is forgiven a typo ("cancle"); shorter ones, and phrases, must be exact, or "para"
+/// (for) would read as "parar" (stop). Runs on every answer to a committing screen, so it
+/// allocates nothing.
 fn mentions(text_words: &[&str], lexicon: &[&str]) -> bool {
     let same = |a: &str, b: &str| a == b || (a.len() >= 5 && b.len() >= 5 && similar(a, b));
     lexicon.iter().any(|phrase| {
-        let pw = words(phrase);
-        !pw.is_empty()
-            && pw.len() <= text_words.len()
+        if !phrase.contains(' ') {
+            return text_words.iter().any(|w| same(w, phrase));
+        }
+        let n = phrase.split(' ').count();
+        n <= text_words.len()
             && text_words
-                .windows(pw.len())
-                .any(|window| window.iter().zip(&pw).all(|(a, b)| same(a, b)))
+                .windows(n)
+                .any(|window| window.iter().copied().eq(phrase.split(' ')))
     })
 }
 
@@ -166,12 +169,14 @@ fn only_agreement(text_words: &[&str]) -> bool {
     let mut agreed = false;
     let mut i = 0;
     'outer: while i < text_words.len() {
-        // Longest phrase first, so "de acuerdo" is not read as two unknown words.
+        // A phrase first, so "de acuerdo" is not read as two unknown words.
         for phrase in AGREEMENT {
-            let pw = words(phrase);
-            if text_words[i..].starts_with(&pw) {
+            let n = phrase.split(' ').count();
+            if text_words.len() - i >= n
+                && text_words[i..i + n].iter().copied().eq(phrase.split(' '))
+            {
                 agreed = true;
-                i += pw.len();
+                i += n;
                 continue 'outer;
             }
         }
