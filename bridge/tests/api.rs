@@ -314,6 +314,30 @@ async fn worker_calls_must_be_signed_fresh_and_used_once() {
 }
 
 #[tokio::test]
+async fn the_cron_tick_is_the_workers_alone() {
+    let bridge = TestBridge::start().await;
+    let url = format!("{}/worker/cron/tick", bridge.url);
+    let unsigned = bridge.client.post(&url).body("{}").send().await.unwrap();
+    assert_eq!(unsigned.status(), StatusCode::UNAUTHORIZED);
+    let as_operator = bridge
+        .client
+        .post(&url)
+        .bearer_auth(OPERATOR)
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(as_operator.status(), StatusCode::UNAUTHORIZED);
+    // Signed, on a bridge without a messenger: said plainly, not a 500.
+    let signed = bridge
+        .signed(Method::POST, "/worker/cron/tick", b"{}".to_vec())
+        .await;
+    assert_eq!(signed.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: Value = signed.json().await.unwrap();
+    assert!(body["message"].as_str().unwrap().contains("messenger"), "{body}");
+}
+
+#[tokio::test]
 async fn no_admin_endpoint_shows_or_changes_another_tenants_data() {
     let bridge = TestBridge::start().await;
     let _a = bridge.salon("alpha", 1).await;

@@ -40,6 +40,10 @@ pub struct StackOptions {
     pub seed_demo: bool,
     /// Messages one customer may send per minute (the worker's throttle).
     pub messages_per_minute: u32,
+    /// Whether the bridge's own timer sends lifecycle messages (every second). Without it
+    /// they go only when the worker's Cron Trigger fires ([`Stack::cron_tick`]), as for a
+    /// bridge without timers.
+    pub bridge_dispatch_timer: bool,
 }
 
 impl Default for StackOptions {
@@ -52,6 +56,7 @@ impl Default for StackOptions {
             ports: None,
             seed_demo: true,
             messages_per_minute: 20,
+            bridge_dispatch_timer: true,
         }
     }
 }
@@ -99,6 +104,8 @@ pub struct Stack {
     pub bridge_url: String,
     /// The bridge's port (kept for restarting it).
     bridge_port: u16,
+    /// Seconds between the bridge's own dispatch passes (0: none).
+    dispatch_every_secs: u32,
     /// The public origin the worker checks signatures against.
     pub public_base_url: String,
     /// The auth token the worker verifies with.
@@ -152,6 +159,7 @@ impl Stack {
             worker_url,
             bridge_url,
             bridge_port,
+            dispatch_every_secs: u32::from(options.bridge_dispatch_timer),
             public_base_url,
             auth_token: options.auth_token.clone(),
             dir: dir.clone(),
@@ -194,6 +202,8 @@ impl Stack {
             .arg(format!("TWILIO_CONTENT_URL:{}", stack.twilio.url))
             .args(["--log-level", "info"])
             .arg("--show-interactive-dev-session=false")
+            // `GET /__scheduled` fires the Cron Trigger (see `cron_tick`).
+            .arg("--test-scheduled")
             .env("PATH", paths::path_with_node_tools())
             .env("WRANGLER_SEND_METRICS", "false")
             .env("SLOTLINE_WORKER_PREBUILT", "1")
@@ -298,7 +308,8 @@ fn launch(what: &'static str, mut command: Command, log: File) -> Result<Child, 
 
 impl Stack {
     /// The bridge's command line: its own folder and port, lifecycle messages sent through
-    /// the Twilio stand-in every second, deliveries reported to the worker.
+    /// the Twilio stand-in (every second, unless only the worker's cron sends them),
+    /// deliveries reported to the worker.
     fn bridge_command(&self, seed_demo: bool) -> Command {
         bridge_command(
             &self.dir,
@@ -309,7 +320,10 @@ impl Stack {
                 ("TWILIO_CONTENT_URL", self.twilio.url.clone()),
                 ("TWILIO_ACCOUNT_SID", crate::phone::ACCOUNT_SID.to_owned()),
                 ("TWILIO_AUTH_TOKEN", self.auth_token.clone()),
-                ("SLOTLINE_DISPATCH_EVERY_SECS", "1".to_owned()),
+                (
+                    "SLOTLINE_DISPATCH_EVERY_SECS",
+                    self.dispatch_every_secs.to_string(),
+                ),
                 (
                     "SLOTLINE_STATUS_CALLBACK_URL",
                     format!("{}/webhooks/twilio/status", self.public_base_url),
@@ -357,6 +371,17 @@ impl Stack {
         let deadline = Instant::now() + Duration::from_secs(20);
         let health = format!("{}/healthz", self.bridge_url);
         self.wait_ready(0, &health, deadline)
+    }
+
+    /// Fires the worker's Cron Trigger once, as the platform does every minute, and waits
+    /// for the scheduled handler to finish (it asks the bridge for a dispatch pass).
+    pub fn cron_tick(&self) -> Result<(), StackError> {
+        let url = format!("{}/__scheduled?cron=*+*+*+*+*", self.worker_url);
+        ureq::get(&url)
+            .timeout(Duration::from_secs(30))
+            .call()
+            .map(|_| ())
+            .map_err(|e| StackError::Io(std::io::Error::other(format!("cron tick: {e}"))))
     }
 
     /// An admin API call to the bridge with the operator key; returns status and body.

@@ -143,6 +143,16 @@ impl Bridge {
         }
     }
 
+    /// A signed POST of `body` returning JSON.
+    pub async fn post<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: Vec<u8>,
+        within: Duration,
+    ) -> Result<T, CallError> {
+        self.call(Method::Post, path, Some(body), within).await
+    }
+
     /// A signed GET returning JSON.
     pub async fn get<T: DeserializeOwned>(
         &self,

@@ -12,6 +12,7 @@
 //! - [`routing`]: number → tenant, cached tenant snapshots, shared-number choices.
 //! - [`conversation`]: the conversation Durable Object.
 //! - [`bridge`]: signed calls to the bridge, with deadlines.
+//! - [`cron`]: the Cron Trigger, which has the bridge send the lifecycle messages due.
 //! - [`twilio`]: everything sent through Twilio's REST and Content APIs (buttons, lists,
 //!   what timers say).
 //! - [`error`]: how failures become HTTP answers.
@@ -19,12 +20,21 @@
 pub mod bridge;
 pub mod config;
 pub mod conversation;
+pub mod cron;
 pub mod error;
 pub mod routing;
 pub mod twilio;
 pub mod webhook;
 
-use worker::{Context, Env, Method, Request, Response, Result, event};
+use worker::{
+    Context, Env, Method, Request, Response, Result, ScheduleContext, ScheduledEvent, event,
+};
+
+/// The Cron Trigger: one dispatch pass at the bridge (see [`cron`]).
+#[event(scheduled)]
+pub async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    cron::tick(&env).await;
+}
 
 /// Entry point for every HTTP request the Worker receives.
 #[event(fetch)]

@@ -3,6 +3,9 @@
 //! - `GET /worker/route/{number}`: the tenants a WhatsApp number serves.
 //! - `GET /worker/{tenant}/snapshot`: profile and catalog, version-stamped for edge caches.
 //! - `POST /worker/{tenant}/rpc`: a [`BridgeRequest`] in, a [`BridgeAnswer`] out.
+//! - `POST /worker/cron/tick`: the worker's Cron Trigger asks for one dispatch pass, so a
+//!   bridge without a timer of its own (Spin, a container scaled to zero) still sends
+//!   reminders.
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -25,6 +28,24 @@ pub fn routes() -> Router<AppState> {
         .route("/worker/route/{number}", get(route))
         .route("/worker/{tenant}/snapshot", get(snapshot))
         .route("/worker/{tenant}/rpc", post(rpc))
+        .route("/worker/cron/tick", post(cron_tick))
+}
+
+/// One pass of the dispatcher, asked for by the worker's Cron Trigger; what it did.
+async fn cron_tick(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<crate::dispatch::Report>, AppError> {
+    verify(&state, &method, &uri, &headers, &body)?;
+    let Some(dispatcher) = &state.dispatcher else {
+        return Err(AppError::Unavailable("no messenger is configured".into()));
+    };
+    let report = dispatcher.tick().await?;
+    tracing::info!(?report, "dispatch pass asked for by the worker's cron");
+    Ok(Json(report))
 }
 
 fn verify(
