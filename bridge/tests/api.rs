@@ -334,7 +334,10 @@ async fn the_cron_tick_is_the_workers_alone() {
         .await;
     assert_eq!(signed.status(), StatusCode::SERVICE_UNAVAILABLE);
     let body: Value = signed.json().await.unwrap();
-    assert!(body["message"].as_str().unwrap().contains("messenger"), "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("messenger"),
+        "{body}"
+    );
 }
 
 #[tokio::test]
