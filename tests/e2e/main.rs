@@ -1066,6 +1066,50 @@ fn a_customer_asking_for_a_person_is_left_to_the_team(ctx: &Ctx) -> Result<(), F
     Ok(())
 }
 
+/// Free plan's limit on a compressed Worker upload.
+const FREE_PLAN_GZIP_KIB: f64 = 3.0 * 1024.0;
+
+/// What an operator runs before `wrangler deploy`: the deploy bundle builds from the
+/// repository's own `wrangler.toml` (Durable Objects, Cron Trigger) and fits the free plan.
+fn the_deploy_bundle_builds_and_fits_the_free_plan(_ctx: &Ctx) -> Result<(), Failed> {
+    let out = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let root = slotline_e2e::paths::root();
+    let run = std::process::Command::new(slotline_e2e::paths::node_bin().join("wrangler"))
+        .current_dir(&root)
+        .args(["deploy", "--dry-run", "--outdir"])
+        .arg(out.path())
+        .env("PATH", slotline_e2e::paths::path_with_node_tools())
+        .env("WRANGLER_SEND_METRICS", "false")
+        .env("SLOTLINE_WORKER_PREBUILT", "1")
+        .env("NO_COLOR", "1")
+        .output()
+        .map_err(|e| format!("cannot run wrangler: {e}"))?;
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    check(run.status.success(), || {
+        format!("wrangler deploy --dry-run failed:\n{said}")
+    })?;
+    // "Total Upload: 937.44 KiB / gzip: 375.76 KiB"
+    let gzip_kib: f64 = said
+        .split("gzip:")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| format!("no upload size in:\n{said}"))?;
+    eprintln!("deploy bundle: {gzip_kib} KiB gzip");
+    check(gzip_kib < FREE_PLAN_GZIP_KIB, || {
+        format!("{gzip_kib} KiB gzip is over the free plan's 3 MiB")
+    })?;
+    let wasm = std::fs::read_dir(out.path())
+        .map_err(|e| e.to_string())?
+        .filter_map(Result::ok)
+        .any(|f| f.file_name().to_string_lossy().ends_with(".wasm"));
+    check(wasm, || "the bundle has no wasm module".into())
+}
+
 fn main() {
     let args = Arguments::from_args();
     let tests: &[(&str, TestFn)] = &[
@@ -1119,6 +1163,10 @@ fn main() {
             cancelling_states_the_policy_and_frees_the_slot,
         ),
         ("a_spanish_conversation", a_spanish_conversation),
+        (
+            "the_deploy_bundle_builds_and_fits_the_free_plan",
+            the_deploy_bundle_builds_and_fits_the_free_plan,
+        ),
         (
             "refusing_on_the_confirm_screen_frees_the_time_at_once",
             refusing_on_the_confirm_screen_frees_the_time_at_once,
