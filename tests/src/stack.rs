@@ -138,9 +138,11 @@ impl Stack {
                 (Some(temp), dir)
             }
         };
+        // The bridge picks its own free port (port 0) and says which; wrangler cannot, so its
+        // ports are found free just before it starts.
         let (worker_port, bridge_port) = match options.ports {
             Some(ports) => ports,
-            None => (free_port()?, free_port()?),
+            None => (free_port()?, 0),
         };
         let inspector_port = free_port()?;
         let worker_url = format!("http://127.0.0.1:{worker_port}");
@@ -168,8 +170,29 @@ impl Stack {
             _temp: temp,
         };
 
-        let bridge = stack.bridge_command(options.seed_demo);
+        let addr_file = dir.join("bridge.addr");
+        let _ = std::fs::remove_file(&addr_file);
+        let mut bridge = stack.bridge_command(options.seed_demo);
+        bridge.env("SLOTLINE_ADDR_FILE", &addr_file);
         stack.spawn("bridge", bridge, &dir.join("bridge.log"))?;
+        let deadline = Instant::now() + options.ready_timeout;
+        let addr = loop {
+            if let Ok(addr) = std::fs::read_to_string(&addr_file) {
+                break addr;
+            }
+            if Instant::now() > deadline || matches!(stack.children[0].1.try_wait(), Ok(Some(_))) {
+                return Err(stack.not_ready(0, "it never said where it listens".into()));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let bound: std::net::SocketAddr = addr.trim().parse().map_err(|e| {
+            StackError::Io(std::io::Error::other(format!(
+                "bridge address {addr:?}: {e}"
+            )))
+        })?;
+        // A restart keeps the port the bridge was given, so the worker still finds it.
+        stack.bridge_port = bound.port();
+        stack.bridge_url = format!("http://{bound}");
 
         let root = paths::root();
         let mut wrangler = Command::new(paths::node_bin().join("wrangler"));
