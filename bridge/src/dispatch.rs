@@ -111,6 +111,8 @@ pub struct Dispatcher {
     pace: Mutex<HashMap<String, Instant>>,
     /// One pass at a time in this process (the timer and `/internal/cron/tick`).
     running: tokio::sync::Mutex<()>,
+    /// What every pass of this process did, added up (for `/metrics`).
+    totals: Mutex<Report>,
 }
 
 /// How many rows of one sender are settled together.
@@ -131,11 +133,26 @@ impl Dispatcher {
             settings,
             pace: Mutex::new(HashMap::new()),
             running: tokio::sync::Mutex::new(()),
+            totals: Mutex::new(Report::default()),
         }
+    }
+
+    /// Everything this process's passes have done since it started.
+    pub fn totals(&self) -> Report {
+        *self.totals.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Sends everything due now, batch after batch, until nothing due is left.
     pub async fn tick(self: &Arc<Self>) -> StoreResult<Report> {
+        let report = self.pass().await?;
+        self.totals
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .merge(report);
+        Ok(report)
+    }
+
+    async fn pass(self: &Arc<Self>) -> StoreResult<Report> {
         let _one = self.running.lock().await;
         let mut report = Report::default();
         let mut tenants: HashMap<TenantId, Option<Arc<TenantData>>> = HashMap::new();

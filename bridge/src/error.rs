@@ -91,6 +91,7 @@ impl IntoResponse for AppError {
         let (message, fields) = match self {
             AppError::Internal(detail) => {
                 tracing::error!("internal error: {detail}");
+                crate::metrics::global().internal_error();
                 ("something went wrong on our side".to_owned(), None)
             }
             AppError::Invalid(fields) => ("some fields are invalid".to_owned(), Some(fields)),

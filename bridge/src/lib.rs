@@ -17,6 +17,7 @@
 //! - [`model`]: the records the admin API edits and the store keeps, each validating itself.
 //! - [`routes`]: HTTP handlers and [`app`]; [`auth`] checks who calls; [`error`] is the one
 //!   place failures become HTTP answers.
+//! - [`metrics`]: `GET /metrics` for the operator's Prometheus.
 //! - [`config`]: settings from the environment, each documented in the README.
 //! - [`demo`]: the demo salon `cargo xtask dev` starts with.
 
@@ -29,6 +30,7 @@ pub mod dispatch;
 pub mod engine;
 pub mod error;
 pub mod lifecycle;
+pub mod metrics;
 pub mod model;
 pub mod ports;
 pub mod routes;

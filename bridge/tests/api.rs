@@ -341,6 +341,63 @@ async fn the_cron_tick_is_the_workers_alone() {
 }
 
 #[tokio::test]
+async fn metrics_are_the_operators_and_name_routes_not_tenants() {
+    let bridge = TestBridge::start().await;
+    let key = bridge.salon("metered", 1).await;
+    let (status, _) = bridge
+        .admin(Method::GET, "/admin/tenants/metered", &key, None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = bridge.admin(Method::GET, "/metrics", &key, None).await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "a tenant key sees no platform figures"
+    );
+    let unauthenticated = bridge
+        .client
+        .get(format!("{}/metrics", bridge.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unauthenticated.status(), StatusCode::UNAUTHORIZED);
+    let scrape = bridge
+        .client
+        .get(format!("{}/metrics", bridge.url))
+        .bearer_auth(OPERATOR)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(scrape.status(), StatusCode::OK);
+    assert!(
+        scrape.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/openmetrics-text")
+    );
+    let text = scrape.text().await.unwrap();
+    assert!(
+        text.contains(
+            r#"slotline_http_requests_total{route="/admin/tenants/{tenant}",method="GET",status="200"}"#
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("slotline_http_request_duration_seconds_bucket"),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"slotline_outbox_messages{state="pending"} 0"#),
+        "{text}"
+    );
+    assert!(
+        !text.contains("metered"),
+        "a tenant's id leaked into the labels: {text}"
+    );
+    assert!(text.trim_end().ends_with("# EOF"));
+}
+
+#[tokio::test]
 async fn no_admin_endpoint_shows_or_changes_another_tenants_data() {
     let bridge = TestBridge::start().await;
     let _a = bridge.salon("alpha", 1).await;

@@ -421,6 +421,13 @@ async fn cal_com_failing_slow_or_rate_limited_still_answers_within_three_seconds
         w.cal.bookings().is_empty(),
         "nothing was booked while Cal.com failed"
     );
+    // The operator sees it on /metrics.
+    let metrics = slotline_bridge::metrics::render(&w.state).await.unwrap();
+    assert!(metrics.contains("slotline_calcom_paused 1"), "{metrics}");
+    assert!(
+        metrics.contains("slotline_calcom_budget_per_minute 110"),
+        "{metrics}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -385,6 +385,16 @@ async fn each_reminder_goes_once_at_its_local_time_a_reschedule_moves_them_and_a
         "{}",
         first[0].sent.text
     );
+    // What was sent, and what still waits, is on the operator's /metrics.
+    let metrics = slotline_bridge::metrics::render(&w.state).await.unwrap();
+    assert!(
+        metrics.contains(r#"slotline_dispatch_messages_total{outcome="sent"} 1"#),
+        "{metrics}"
+    );
+    assert!(
+        !metrics.contains(r#"slotline_outbox_messages{state="pending"} 0"#),
+        "the other bookings' reminders wait: {metrics}"
+    );
 
     // A moves to Friday 15:00 with João; C is cancelled.
     w.reschedule(&zoe, &a, "joao", local(2026, 12, 4, 15, 0))

@@ -485,4 +485,8 @@ pub trait Store: Send + Sync + 'static {
 
     /// The tenant's customers, most recent first.
     async fn customers(&self, tenant: &TenantId) -> StoreResult<Vec<Customer>>;
+
+    /// How many outbox messages are in each state, over every tenant (for monitoring);
+    /// states with none are left out.
+    async fn outbox_depth(&self) -> StoreResult<Vec<(OutboxState, u64)>>;
 }

@@ -1,6 +1,7 @@
 //! The bridge's HTTP surface, built by [`app`] so tests drive it without a socket.
 //!
 //! - `GET /healthz`: version and store status.
+//! - `GET /metrics` (operator key): [`crate::metrics`], for Prometheus.
 //! - `/worker/{tenant}/…`: the signed API the worker calls ([`worker`]).
 //! - `POST /webhooks/calcom`: Cal.com's calendar changes ([`calcom`]).
 //! - `/admin/…`: the admin API for operators and tenants ([`admin`]), described by
@@ -52,11 +53,56 @@ pub struct AppState {
 pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
         .merge(worker::routes())
         .merge(admin::routes())
         .merge(calcom::routes())
+        .route_layer(axum::middleware::from_fn(track))
         .fallback(crate::error::not_found)
         .with_state(state)
+}
+
+/// Times and counts each answered request by its route pattern.
+async fn track(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
+    let method = req.method().as_str().to_owned();
+    let started = std::time::Instant::now();
+    let response = next.run(req).await;
+    crate::metrics::global().observe(
+        &route,
+        &method,
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
+    response
+}
+
+/// `GET /metrics`: the operator's key only (the figures span every tenant).
+async fn metrics(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> Result<impl axum::response::IntoResponse, crate::error::AppError> {
+    crate::auth::admin(
+        &headers,
+        state.operator_key.as_deref(),
+        state.store.as_ref(),
+    )
+    .await?
+    .operator()?;
+    let text = crate::metrics::render(&state).await?;
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            crate::metrics::CONTENT_TYPE,
+        )],
+        text,
+    ))
 }
 
 /// `GET /healthz`: the version and whether the store answers; 503 when it does not.

@@ -152,6 +152,18 @@ struct Breaker {
     recent: VecDeque<Instant>,
 }
 
+/// How the client stands with Cal.com ([`Calcom::status`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CalcomStatus {
+    /// Calls are paused: the breaker is open after repeated failures, or a `Retry-After`
+    /// runs.
+    pub paused: bool,
+    /// Calls made in the last minute.
+    pub calls_last_minute: usize,
+    /// Calls allowed a minute (`CALCOM_REQUESTS_PER_MINUTE`).
+    pub budget_per_minute: usize,
+}
+
 /// A Cal.com API v2 client.
 pub struct Calcom {
     http: reqwest::Client,
@@ -187,6 +199,21 @@ impl Calcom {
                 retry_after: None,
                 recent: VecDeque::new(),
             }),
+        }
+    }
+
+    /// How the client stands with Cal.com right now, for monitoring.
+    pub fn status(&self) -> CalcomStatus {
+        let now = Instant::now();
+        let b = self.breaker();
+        CalcomStatus {
+            paused: b.open_until.is_some_and(|t| now < t) || b.retry_after.is_some_and(|t| now < t),
+            calls_last_minute: b
+                .recent
+                .iter()
+                .filter(|t| now.duration_since(**t) < Duration::from_secs(60))
+                .count(),
+            budget_per_minute: self.per_minute,
         }
     }
 

@@ -546,6 +546,10 @@ impl Store for SqliteStore {
     async fn customers(&self, tenant: &TenantId) -> StoreResult<Vec<Customer>> {
         customers::customers(self, tenant).await
     }
+
+    async fn outbox_depth(&self) -> StoreResult<Vec<(OutboxState, u64)>> {
+        outbox::outbox_depth(self).await
+    }
 }
 
 #[cfg(test)]

@@ -251,3 +251,23 @@ pub(super) async fn deliveries(
         })
         .await
 }
+
+pub(super) async fn outbox_depth(store: &SqliteStore) -> StoreResult<Vec<(OutboxState, u64)>> {
+    store
+        .with(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT state, COUNT(*) FROM outbox GROUP BY state ORDER BY state",
+            )?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (state, n) = row?;
+                out.push((
+                    stored(0, &state, OutboxState::parse)?,
+                    u64::try_from(n).unwrap_or(0),
+                ));
+            }
+            Ok(out)
+        })
+        .await
+}

@@ -348,3 +348,36 @@ pub async fn external_uids_map_and_business_changes_apply_once(store: Arc<dyn St
     );
     assert!(pending(store.as_ref(), &id, "SL-EXT").await.is_empty());
 }
+
+pub async fn the_outbox_depth_counts_messages_by_state(store: Arc<dyn Store>) {
+    use crate::ports::OutboxState;
+    let depth = |store: Arc<dyn Store>| async move {
+        store
+            .outbox_depth()
+            .await
+            .unwrap()
+            .into_iter()
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        depth(Arc::clone(&store)).await.is_empty(),
+        "a new store has none"
+    );
+    let id = with_tenant(store.as_ref(), "a").await;
+    let h = held(
+        store.as_ref(),
+        &hold_at(&id, &["ana"], slot(9, 0), 1, "d1"),
+        t0(),
+    )
+    .await;
+    store
+        .confirm(&id, &h.id, "SL-DEPTH", t0(), one_reminder())
+        .await
+        .unwrap();
+    assert_eq!(depth(Arc::clone(&store)).await, [(OutboxState::Pending, 1)]);
+    store
+        .cancel(&id, "SL-DEPTH", &customer(1), t0())
+        .await
+        .unwrap();
+    assert_eq!(depth(Arc::clone(&store)).await, [(OutboxState::Dropped, 1)]);
+}

@@ -169,6 +169,7 @@ macro_rules! store_conformance {
             a_plans_withdrawn_kinds_drop_the_customers_other_pending_messages,
             claimed_messages_are_exclusive_until_their_lease_runs_out,
             external_uids_map_and_business_changes_apply_once,
+            the_outbox_depth_counts_messages_by_state,
         );
     };
     (@tests $make:expr; $($check:ident),* $(,)?) => {
