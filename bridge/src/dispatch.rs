@@ -113,6 +113,8 @@ pub struct Dispatcher {
     running: tokio::sync::Mutex<()>,
     /// What every pass of this process did, added up (for `/metrics`).
     totals: Mutex<Report>,
+    /// Set when the process is stopping: no new pass starts.
+    stopping: std::sync::atomic::AtomicBool,
 }
 
 /// How many rows of one sender are settled together.
@@ -134,7 +136,16 @@ impl Dispatcher {
             pace: Mutex::new(HashMap::new()),
             running: tokio::sync::Mutex::new(()),
             totals: Mutex::new(Report::default()),
+            stopping: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// For a stopping process: lets the pass under way finish the batch it claimed (every
+    /// message being sent is sent and recorded), and starts nothing more.
+    pub async fn drain(&self) {
+        self.stopping
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        drop(self.running.lock().await);
     }
 
     /// Everything this process's passes have done since it started.
@@ -157,6 +168,10 @@ impl Dispatcher {
         let mut report = Report::default();
         let mut tenants: HashMap<TenantId, Option<Arc<TenantData>>> = HashMap::new();
         loop {
+            // A stopping process finishes the batch it claimed, and claims no other.
+            if self.stopping.load(std::sync::atomic::Ordering::SeqCst) {
+                return Ok(report);
+            }
             let now = self.clock.now();
             let claimed = self
                 .store

@@ -1,5 +1,10 @@
 //! The bridge as a native service: reads its settings, opens the store, seeds the demo if
-//! asked, sweeps lapsed holds, and serves HTTP until SIGINT or SIGTERM.
+//! asked, sweeps lapsed holds, and serves HTTP until SIGINT or SIGTERM; then it lets the
+//! dispatch pass under way finish, so every message being sent is recorded.
+//!
+//! `slotline-bridge healthcheck` asks a running bridge's `/healthz` (at
+//! `SLOTLINE_BRIDGE_ADDR`) and exits 0 when it answers 200: the check a container image
+//! without curl runs.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -19,6 +24,14 @@ use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    match std::env::args().nth(1).as_deref() {
+        None => {}
+        Some("healthcheck") => return healthcheck().await,
+        Some(other) => {
+            eprintln!("slotline-bridge: unknown command {other:?} (known: healthcheck)");
+            return ExitCode::from(2);
+        }
+    }
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
@@ -26,6 +39,37 @@ async fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             tracing::error!("{message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Asks the bridge at `SLOTLINE_BRIDGE_ADDR` for `/healthz`; 0 when it answers 200.
+async fn healthcheck() -> ExitCode {
+    let addr = std::env::var("SLOTLINE_BRIDGE_ADDR").unwrap_or_else(|_| "127.0.0.1:8788".into());
+    // A bridge listening on every interface is asked on loopback.
+    let addr = addr.replace("0.0.0.0", "127.0.0.1");
+    let client = match reqwest::Client::builder()
+        .timeout(Duration::from_secs(3))
+        .build()
+    {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("unhealthy: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match client.get(format!("http://{addr}/healthz")).send().await {
+        Ok(r) if r.status().is_success() => {
+            println!("healthy");
+            ExitCode::SUCCESS
+        }
+        Ok(r) => {
+            eprintln!("unhealthy: /healthz answered {}", r.status());
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("unhealthy: {e}");
             ExitCode::FAILURE
         }
     }
@@ -113,6 +157,7 @@ async fn run() -> Result<(), String> {
         worker_api = config.worker_secret.is_some(),
         "slotline bridge listening"
     );
+    let draining = dispatcher.clone();
     let router = app(AppState {
         store,
         scheduler,
@@ -124,10 +169,20 @@ async fn run() -> Result<(), String> {
         calcom_webhooks,
         calcom,
     });
-    axum::serve(listener, router)
+    let served = axum::serve(listener, router)
         .with_graceful_shutdown(shutdown())
         .await
-        .map_err(|e| format!("server failed: {e}"))
+        .map_err(|e| format!("server failed: {e}"));
+    if let Some(d) = &draining {
+        tracing::info!("stopping: letting the dispatch pass under way finish");
+        if tokio::time::timeout(Duration::from_secs(30), d.drain())
+            .await
+            .is_err()
+        {
+            tracing::warn!("the dispatch pass did not finish in 30 s; its leases will lapse");
+        }
+    }
+    served
 }
 
 /// Marks lapsed holds released every few seconds, so listings and the admin API show them

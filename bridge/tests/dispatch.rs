@@ -189,3 +189,95 @@ async fn a_bridge_killed_mid_dispatch_loses_no_message_and_sends_none_twice() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bridge_stopped_with_sigterm_records_every_send_it_began() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("drain.db");
+    let twilio = TwilioStandIn::start(&[(TWILIO_ACCOUNT, TWILIO_TOKEN)]).unwrap();
+    let sid = twilio.approved_template(
+        json!({"twilio/text": {"body": "See you soon at {{1}}: {{2}}, {{4}}."}}),
+    );
+    {
+        let store = SqliteStore::open(&db).unwrap();
+        // More than one claim holds (80 a tenant), so a stop lands between batches.
+        seed_due_reminders(&store, 2, 120, Utc::now(), &sid).await;
+    }
+    // Twilio answers slowly, so sends are in flight when the stop comes.
+    twilio.set_delay(Duration::from_millis(50));
+    let vars = [
+        ("TWILIO_API_URL", twilio.url.clone()),
+        ("TWILIO_CONTENT_URL", twilio.url.clone()),
+        ("TWILIO_ACCOUNT_SID", TWILIO_ACCOUNT.to_owned()),
+        ("TWILIO_AUTH_TOKEN", TWILIO_TOKEN.to_owned()),
+        ("SLOTLINE_DISPATCH_EVERY_SECS", "1".to_owned()),
+    ];
+    let mut child = spawn_bridge_with(&db, &vars).await.child;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while twilio.sent().len() < 20 {
+        assert!(
+            Instant::now() < deadline,
+            "the dispatcher did not start sending"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap()),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the bridge did not stop");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(status.success(), "stopped with {status}");
+    let at_twilio = twilio.sent().len();
+    assert!(at_twilio < 240, "the stop came too late to test anything");
+    // Everything Twilio accepted is recorded as sent: nothing is left for a restart to
+    // look up, and nothing was cut off mid-send.
+    let store = SqliteStore::open(&db).unwrap();
+    let mut recorded = 0;
+    for t in 0..2 {
+        let tenant = slotline_shared::catalog::TenantId(format!("t{t:02}"));
+        recorded += store
+            .outbox(&tenant, 1000)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|m| m.state == slotline_bridge::ports::OutboxState::Sent)
+            .count();
+    }
+    eprintln!("stopped after {at_twilio} sends; {recorded} recorded as sent");
+    assert_eq!(recorded, at_twilio);
+}
+
+#[tokio::test]
+async fn the_healthcheck_command_says_whether_the_bridge_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let spawned = common::spawn_bridge(&dir.path().join("health.db")).await;
+    let addr = spawned.url.trim_start_matches("http://").to_owned();
+    let check = |addr: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_slotline-bridge"))
+            .arg("healthcheck")
+            .env("SLOTLINE_BRIDGE_ADDR", addr)
+            .output()
+            .unwrap()
+    };
+    let up = check(&addr);
+    assert!(up.status.success(), "{up:?}");
+    let mut child = spawned.child;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let down = check(&addr);
+    assert_eq!(down.status.code(), Some(1), "{down:?}");
+    assert!(String::from_utf8_lossy(&down.stderr).contains("unhealthy"));
+    let unknown = std::process::Command::new(env!("CARGO_BIN_EXE_slotline-bridge"))
+        .arg("helthcheck")
+        .output()
+        .unwrap();
+    assert_eq!(unknown.status.code(), Some(2));
+}
