@@ -21,6 +21,10 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use slotline_shared::wire::{Health, StoreHealth};
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::trace::TraceLayer;
 
 use crate::auth::ReplayGuard;
 use crate::ports::Scheduler;
@@ -60,6 +64,62 @@ pub fn app(state: AppState) -> Router {
         .route_layer(axum::middleware::from_fn(track))
         .fallback(crate::error::not_found)
         .with_state(state)
+        // The last layer sees the request first: the id is set, then the request traced,
+        // and the id copied onto the answer.
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_request(())
+                .on_response(
+                    tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO),
+                ),
+        )
+        .layer(SetRequestIdLayer::x_request_id(RequestIds::default()))
+}
+
+/// Request ids: this process's random prefix and a count, unless the caller sent its own
+/// `X-Request-Id`. They go back in the answer and on every log line of the request.
+#[derive(Clone)]
+struct RequestIds {
+    prefix: Arc<str>,
+    next: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Default for RequestIds {
+    fn default() -> Self {
+        let mut bytes = [0u8; 4];
+        // An id prefix only needs to differ between processes; a fixed one is no harm.
+        let _ = getrandom::fill(&mut bytes);
+        Self {
+            prefix: Arc::from(format!("{:08x}", u32::from_be_bytes(bytes))),
+            next: Arc::new(std::sync::atomic::AtomicU64::new(1)),
+        }
+    }
+}
+
+impl MakeRequestId for RequestIds {
+    fn make_request_id<B>(&mut self, _request: &axum::http::Request<B>) -> Option<RequestId> {
+        let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        axum::http::HeaderValue::from_str(&format!("{}-{n}", self.prefix))
+            .ok()
+            .map(RequestId::new)
+    }
+}
+
+/// One span per request: its id, method and route pattern. Never the path itself, which
+/// may carry a phone number (`/worker/route/{number}`).
+fn request_span<B>(request: &axum::http::Request<B>) -> tracing::Span {
+    let id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or("unmatched", |m| m.as_str());
+    tracing::info_span!("request", id, method = %request.method(), route)
 }
 
 /// Times and counts each answered request by its route pattern.

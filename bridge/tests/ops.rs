@@ -1,0 +1,77 @@
+//! What an operator reads: request ids on every answer and log line, JSON logs a collector
+//! can parse, and no phone number in them.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::time::{Duration, Instant};
+
+#[tokio::test]
+async fn every_answer_and_log_line_carries_a_request_id_and_no_phone_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let addr_file = dir.path().join("bridge.addr");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_slotline-bridge"))
+        .env("SLOTLINE_DATABASE", dir.path().join("ops.db"))
+        .env("SLOTLINE_BRIDGE_ADDR", "127.0.0.1:0")
+        .env("SLOTLINE_ADDR_FILE", &addr_file)
+        .env("SLOTLINE_WORKER_SECRET", "worker-secret-for-the-ops-test")
+        .env("SLOTLINE_LOG_FORMAT", "json")
+        .env("RUST_LOG", "info")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let addr = loop {
+        if let Ok(a) = std::fs::read_to_string(&addr_file) {
+            break a;
+        }
+        assert!(Instant::now() < deadline, "the bridge did not start");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let url = format!("http://{}", addr.trim());
+    common::wait_ready(&url).await;
+    let http = reqwest::Client::new();
+    // A worker call naming a customer's number, unsigned: refused, and logged.
+    let refused = http
+        .get(format!("{url}/worker/route/+14155550123"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    let id = refused.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(!id.is_empty());
+    // A caller's own id is kept.
+    let traced = http
+        .get(format!("{url}/healthz"))
+        .header("x-request-id", "from-the-proxy-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(traced.headers()["x-request-id"], "from-the-proxy-42");
+    child.kill().unwrap();
+    let out = BufReader::new(child.stdout.take().unwrap());
+    let lines: Vec<String> = out.lines().map_while(Result::ok).collect();
+    child.wait().unwrap();
+    let mut refused_logged = false;
+    for line in &lines {
+        let entry: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        assert!(
+            !line.contains("4155550123"),
+            "a phone number in the log: {line}"
+        );
+        if entry["span"]["id"] == id.as_str() {
+            assert_eq!(entry["span"]["route"], "/worker/route/{number}", "{line}");
+            refused_logged = true;
+        }
+    }
+    assert!(
+        refused_logged,
+        "no log line of request {id}:\n{}",
+        lines.join("\n")
+    );
+}
