@@ -4,7 +4,8 @@
 //!
 //! `slotline-bridge healthcheck` asks a running bridge's `/healthz` (at
 //! `SLOTLINE_BRIDGE_ADDR`) and exits 0 when it answers 200: the check a container image
-//! without curl runs.
+//! without curl runs. `slotline-bridge backup FILE` writes a consistent copy of the
+//! database while the bridge runs.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -27,8 +28,11 @@ async fn main() -> ExitCode {
     match std::env::args().nth(1).as_deref() {
         None => {}
         Some("healthcheck") => return healthcheck().await,
+        Some("backup") => return backup(std::env::args().nth(2)),
         Some(other) => {
-            eprintln!("slotline-bridge: unknown command {other:?} (known: healthcheck)");
+            eprintln!(
+                "slotline-bridge: unknown command {other:?} (known: healthcheck, backup FILE)"
+            );
             return ExitCode::from(2);
         }
     }
@@ -48,6 +52,32 @@ async fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             tracing::error!("{message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `slotline-bridge backup FILE`: a consistent copy of the database (`SLOTLINE_DATABASE`)
+/// while the bridge runs.
+fn backup(to: Option<String>) -> ExitCode {
+    let Some(to) = to else {
+        eprintln!("usage: slotline-bridge backup FILE (a new file for the copy)");
+        return ExitCode::from(2);
+    };
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("backup: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match SqliteStore::backup(&config.database, std::path::Path::new(&to)) {
+        Ok(()) => {
+            println!("backed up {} to {to}", config.database.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("backup: {e}");
             ExitCode::FAILURE
         }
     }

@@ -75,3 +75,66 @@ async fn every_answer_and_log_line_carries_a_request_id_and_no_phone_number() {
         lines.join("\n")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_bridge_is_backed_up_and_the_copy_serves() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("live.db");
+    let spawned = common::spawn_bridge(&db).await;
+    let bridge = common::TestBridge::at(spawned.url.clone(), None);
+    bridge.salon("kept", 2).await;
+    // Bookings keep coming while the copy is taken.
+    let writer = {
+        let url = spawned.url.clone();
+        tokio::spawn(async move {
+            let bridge = common::TestBridge::at(url, None);
+            for i in 0..40u32 {
+                let hold = slotline_shared::wire::BridgeRequest::Hold {
+                    service: "cut".into(),
+                    provider: None,
+                    start: common::at(2 + i64::from(i % 5), 9 + i % 8, 0),
+                    customer: common::phone(i),
+                    idempotency_key: format!("backup-{i}"),
+                };
+                let _ = bridge.try_rpc("kept", &hold).await;
+            }
+        })
+    };
+    let copy = dir.path().join("copy.db");
+    let backup = std::process::Command::new(env!("CARGO_BIN_EXE_slotline-bridge"))
+        .arg("backup")
+        .arg(&copy)
+        .env("SLOTLINE_DATABASE", &db)
+        .output()
+        .unwrap();
+    assert!(backup.status.success(), "{backup:?}");
+    writer.await.unwrap();
+    // A second backup to the same file is refused, not overwritten.
+    let again = std::process::Command::new(env!("CARGO_BIN_EXE_slotline-bridge"))
+        .arg("backup")
+        .arg(&copy)
+        .env("SLOTLINE_DATABASE", &db)
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("exists already"));
+    let mut live = spawned.child;
+    live.kill().unwrap();
+    live.wait().unwrap();
+    // Restoring is starting a bridge on the copy.
+    let restored = common::spawn_bridge(&copy).await;
+    let bridge = common::TestBridge::at(restored.url.clone(), None);
+    let (status, tenant) = bridge
+        .admin(
+            reqwest::Method::GET,
+            "/admin/tenants/kept",
+            common::OPERATOR,
+            None,
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{tenant}");
+    assert_eq!(tenant["name"], "Salon kept");
+    let mut restored = restored.child;
+    restored.kill().unwrap();
+    restored.wait().unwrap();
+}

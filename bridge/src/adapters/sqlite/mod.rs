@@ -63,6 +63,12 @@ pub enum OpenError {
         /// What the OS said.
         source: std::io::Error,
     },
+    /// A backup would overwrite a file that exists.
+    #[error("{path} exists already; back up to a new file")]
+    Exists {
+        /// The file.
+        path: String,
+    },
     /// SQLite refused to open, configure or migrate the file.
     #[error("cannot open SQLite database {path}: {source}")]
     Sqlite {
@@ -157,6 +163,34 @@ impl SqliteStore {
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
         })
+    }
+
+    /// Writes a consistent copy of the database at `database` to `to`, while a running
+    /// bridge keeps writing to it: SQLite's `VACUUM INTO` reads one snapshot (WAL lets the
+    /// writer go on) and writes a compact file. `to` must not exist yet. Restoring is
+    /// starting a bridge on the copy.
+    pub fn backup(database: &Path, to: &Path) -> Result<(), OpenError> {
+        let shown = database.display().to_string();
+        let sqlite = |source| OpenError::Sqlite {
+            path: shown.clone(),
+            source,
+        };
+        if to.exists() {
+            return Err(OpenError::Exists {
+                path: to.display().to_string(),
+            });
+        }
+        let conn = Connection::open_with_flags(
+            database,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(sqlite)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(sqlite)?;
+        let target = to.to_string_lossy();
+        conn.execute("VACUUM INTO ?1", params![target.as_ref()])
+            .map_err(sqlite)?;
+        Ok(())
     }
 
     /// Runs `f` with the connection on the blocking pool.
