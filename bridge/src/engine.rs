@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use slotline_shared::catalog::ProviderId;
 use slotline_shared::zone::{Fold, to_utc};
@@ -61,32 +61,25 @@ impl Schedule {
         local
             .iter()
             .filter_map(|i| {
-                let start = resolve(self.zone, date.and_time(i.start), true)?;
-                let end = resolve(self.zone, date.and_time(i.end), false)?;
+                // The earlier reading of a repeated hour for starts, the later for ends.
+                let start = to_utc(self.zone, date.and_time(i.start), Fold::Earlier);
+                let end = to_utc(self.zone, date.and_time(i.end), Fold::Later);
                 (end > start).then_some((start, end))
             })
             .collect()
     }
 }
 
-/// A local time as UTC, by the platform's one rule ([`to_utc`]): the earlier reading of a
-/// repeated hour for starts, the later one for ends.
-fn resolve(zone: Tz, local: NaiveDateTime, start: bool) -> Option<DateTime<Utc>> {
-    Some(to_utc(
-        zone,
-        local,
-        if start { Fold::Earlier } else { Fold::Later },
-    ))
-}
-
 /// The UTC bounds of local day `day` in `zone`.
 pub fn day_bounds(zone: Tz, day: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
-    let start = resolve(zone, day.and_hms_opt(0, 0, 0).unwrap_or_default(), true);
-    let next = day.succ_opt().unwrap_or(day);
-    let end = resolve(zone, next.and_hms_opt(0, 0, 0).unwrap_or_default(), true);
-    let start = start
-        .unwrap_or_else(|| Utc.from_utc_datetime(&day.and_hms_opt(0, 0, 0).unwrap_or_default()));
-    (start, end.unwrap_or(start + Duration::days(1)))
+    let midnight = |d: NaiveDate| {
+        to_utc(
+            zone,
+            d.and_hms_opt(0, 0, 0).unwrap_or_default(),
+            Fold::Earlier,
+        )
+    };
+    (midnight(day), midnight(day.succ_opt().unwrap_or(day)))
 }
 
 /// Time a reservation blocks for one provider.
@@ -226,7 +219,7 @@ pub fn fair_order(mut loads: Vec<Load>) -> (Vec<ProviderId>, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::{NaiveTime, Timelike};
+    use chrono::{NaiveTime, TimeZone, Timelike};
 
     const MADRID: Tz = chrono_tz::Europe::Madrid;
 

@@ -81,37 +81,56 @@ async fn ten_thousand_due_reminders_over_fifty_tenants_go_once_each_within_every
     assert_eq!(dispatcher.tick().await.unwrap().sent, 0);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_bridge_killed_mid_dispatch_loses_no_message_and_sends_none_twice() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("dispatch.db");
+/// A Twilio stand-in answering after `delay`, `tenants` × `per_tenant` reminders due now in
+/// the database at `db`, and the settings of a bridge that sends them through it (a pass a
+/// second).
+async fn sending_bridge_setup(
+    db: &std::path::Path,
+    tenants: usize,
+    per_tenant: usize,
+    delay: Duration,
+) -> (TwilioStandIn, Vec<(&'static str, String)>) {
     let twilio = TwilioStandIn::start(&[(TWILIO_ACCOUNT, TWILIO_TOKEN)]).unwrap();
     let sid = twilio.approved_template(
         json!({"twilio/text": {"body": "See you soon at {{1}}: {{2}}, {{4}}."}}),
     );
     {
-        let store = SqliteStore::open(&db).unwrap();
-        seed_due_reminders(&store, 4, 60, Utc::now(), &sid).await;
+        let store = SqliteStore::open(db).unwrap();
+        seed_due_reminders(&store, tenants, per_tenant, Utc::now(), &sid).await;
     }
-    // Twilio answers slowly, so sends are in flight when the bridge dies.
-    twilio.set_delay(Duration::from_millis(150));
-    let vars = [
+    twilio.set_delay(delay);
+    let vars = vec![
         ("TWILIO_API_URL", twilio.url.clone()),
         ("TWILIO_CONTENT_URL", twilio.url.clone()),
         ("TWILIO_ACCOUNT_SID", TWILIO_ACCOUNT.to_owned()),
         ("TWILIO_AUTH_TOKEN", TWILIO_TOKEN.to_owned()),
         ("SLOTLINE_DISPATCH_EVERY_SECS", "1".to_owned()),
-        ("SLOTLINE_DISPATCH_LEASE_SECS", "2".to_owned()),
     ];
-    let mut child = spawn_bridge_with(&db, &vars).await.child;
+    (twilio, vars)
+}
+
+/// Waits until Twilio has accepted `n` messages.
+async fn wait_for_sends(twilio: &TwilioStandIn, n: usize) {
     let deadline = Instant::now() + Duration::from_secs(30);
-    while twilio.sent().len() < 60 {
+    while twilio.sent().len() < n {
         assert!(
             Instant::now() < deadline,
             "the dispatcher did not start sending"
         );
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bridge_killed_mid_dispatch_loses_no_message_and_sends_none_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("dispatch.db");
+    // Twilio answers slowly, so sends are in flight when the bridge dies.
+    let (twilio, mut vars) = sending_bridge_setup(&db, 4, 60, Duration::from_millis(150)).await;
+    // Short leases, so the restarted bridge takes over the dead one's claims quickly.
+    vars.push(("SLOTLINE_DISPATCH_LEASE_SECS", "2".to_owned()));
+    let mut child = spawn_bridge_with(&db, &vars).await.child;
+    wait_for_sends(&twilio, 60).await;
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap()),
         nix::sys::signal::Signal::SIGKILL,
@@ -194,33 +213,11 @@ async fn a_bridge_killed_mid_dispatch_loses_no_message_and_sends_none_twice() {
 async fn a_bridge_stopped_with_sigterm_records_every_send_it_began() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("drain.db");
-    let twilio = TwilioStandIn::start(&[(TWILIO_ACCOUNT, TWILIO_TOKEN)]).unwrap();
-    let sid = twilio.approved_template(
-        json!({"twilio/text": {"body": "See you soon at {{1}}: {{2}}, {{4}}."}}),
-    );
-    {
-        let store = SqliteStore::open(&db).unwrap();
-        // More than one claim holds (80 a tenant), so a stop lands between batches.
-        seed_due_reminders(&store, 2, 120, Utc::now(), &sid).await;
-    }
-    // Twilio answers slowly, so sends are in flight when the stop comes.
-    twilio.set_delay(Duration::from_millis(50));
-    let vars = [
-        ("TWILIO_API_URL", twilio.url.clone()),
-        ("TWILIO_CONTENT_URL", twilio.url.clone()),
-        ("TWILIO_ACCOUNT_SID", TWILIO_ACCOUNT.to_owned()),
-        ("TWILIO_AUTH_TOKEN", TWILIO_TOKEN.to_owned()),
-        ("SLOTLINE_DISPATCH_EVERY_SECS", "1".to_owned()),
-    ];
+    // More than one claim holds (80 a tenant), so a stop lands between batches; Twilio
+    // answers slowly, so sends are in flight when the stop comes.
+    let (twilio, vars) = sending_bridge_setup(&db, 2, 120, Duration::from_millis(50)).await;
     let mut child = spawn_bridge_with(&db, &vars).await.child;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while twilio.sent().len() < 20 {
-        assert!(
-            Instant::now() < deadline,
-            "the dispatcher did not start sending"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    wait_for_sends(&twilio, 20).await;
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap()),
         nix::sys::signal::Signal::SIGTERM,

@@ -4,33 +4,16 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::time::{Duration, Instant};
 
 #[tokio::test]
 async fn every_answer_and_log_line_carries_a_request_id_and_no_phone_number() {
     let dir = tempfile::tempdir().unwrap();
-    let addr_file = dir.path().join("bridge.addr");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_slotline-bridge"))
-        .env("SLOTLINE_DATABASE", dir.path().join("ops.db"))
-        .env("SLOTLINE_BRIDGE_ADDR", "127.0.0.1:0")
-        .env("SLOTLINE_ADDR_FILE", &addr_file)
-        .env("SLOTLINE_WORKER_SECRET", "worker-secret-for-the-ops-test")
-        .env("SLOTLINE_LOG_FORMAT", "json")
-        .env("RUST_LOG", "info")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let addr = loop {
-        if let Ok(a) = std::fs::read_to_string(&addr_file) {
-            break a;
-        }
-        assert!(Instant::now() < deadline, "the bridge did not start");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
-    let url = format!("http://{}", addr.trim());
-    common::wait_ready(&url).await;
+    let vars = [
+        ("SLOTLINE_LOG_FORMAT", "json".to_owned()),
+        ("RUST_LOG", "info".to_owned()),
+    ];
+    let spawned = common::spawn_bridge_logging(&dir.path().join("ops.db"), &vars).await;
+    let (mut child, url) = (spawned.child, spawned.url);
     let http = reqwest::Client::new();
     // A worker call naming a customer's number, unsigned: refused, and logged.
     let refused = http

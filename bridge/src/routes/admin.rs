@@ -155,10 +155,7 @@ async fn cron_tick(
             ));
         }
     }
-    let Some(dispatcher) = &state.dispatcher else {
-        return Err(AppError::Unavailable("no messenger is configured".into()));
-    };
-    Ok(Json(dispatcher.tick().await?))
+    Ok(Json(super::dispatch_pass(&state).await?))
 }
 
 async fn openapi() -> impl IntoResponse {
@@ -178,13 +175,24 @@ async fn tenant_for(
     headers: &HeaderMap,
     tenant: &str,
 ) -> Result<Tenant, AppError> {
+    Ok(caller_and_tenant(state, headers, tenant).await?.1)
+}
+
+/// [`tenant_for`], keeping who the caller is.
+async fn caller_and_tenant(
+    state: &AppState,
+    headers: &HeaderMap,
+    tenant: &str,
+) -> Result<(Admin, Tenant), AppError> {
     let id = TenantId(tenant.to_owned());
-    caller(state, headers).await?.check(&id)?;
-    state
+    let who = caller(state, headers).await?;
+    who.check(&id)?;
+    let found = state
         .store
         .tenant(&id)
         .await?
-        .ok_or_else(|| AppError::NotFound(format!("tenant {tenant}")))
+        .ok_or_else(|| AppError::NotFound(format!("tenant {tenant}")))?;
+    Ok((who, found))
 }
 
 fn valid<T: Validate>(record: &T) -> Result<(), AppError> {
@@ -322,10 +330,9 @@ async fn put_tenant(
     Path(tenant): Path<String>,
     JsonBody(body): JsonBody<Tenant>,
 ) -> Result<Json<Tenant>, AppError> {
-    let before = tenant_for(&state, &headers, &tenant).await?;
+    let (who, before) = caller_and_tenant(&state, &headers, &tenant).await?;
     same_id(&tenant, body.id.as_str())?;
     valid(&body)?;
-    let who = caller(&state, &headers).await?;
     check_routing(&state, &who, &body, Some(&before)).await?;
     state.store.update_tenant(&body).await?;
     state.scheduler.config_changed(&body.id);

@@ -143,6 +143,18 @@ async fn track(
     response
 }
 
+/// One dispatch pass, for the routes that ask for one (the worker's cron, the operator).
+async fn dispatch_pass(
+    state: &AppState,
+) -> Result<crate::dispatch::Report, crate::error::AppError> {
+    let Some(dispatcher) = &state.dispatcher else {
+        return Err(crate::error::AppError::Unavailable(
+            "no messenger is configured".into(),
+        ));
+    };
+    Ok(dispatcher.tick().await?)
+}
+
 /// `GET /metrics`: the operator's key only (the figures span every tenant).
 async fn metrics(
     State(state): State<AppState>,

@@ -40,10 +40,7 @@ async fn cron_tick(
     body: Bytes,
 ) -> Result<Json<crate::dispatch::Report>, AppError> {
     verify(&state, &method, &uri, &headers, &body)?;
-    let Some(dispatcher) = &state.dispatcher else {
-        return Err(AppError::Unavailable("no messenger is configured".into()));
-    };
-    let report = dispatcher.tick().await?;
+    let report = super::dispatch_pass(&state).await?;
     tracing::info!(?report, "dispatch pass asked for by the worker's cron");
     Ok(Json(report))
 }

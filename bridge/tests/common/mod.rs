@@ -256,6 +256,20 @@ pub async fn spawn_bridge(db: &std::path::Path) -> Spawned {
 /// says which in a file, so no other process can take the port between a test choosing it
 /// and the bridge binding it.
 pub async fn spawn_bridge_with(db: &std::path::Path, vars: &[(&str, String)]) -> Spawned {
+    spawn(db, vars, std::process::Stdio::null()).await
+}
+
+/// [`spawn_bridge_with`], its standard output (the log) piped to the test.
+pub async fn spawn_bridge_logging(db: &std::path::Path, vars: &[(&str, String)]) -> Spawned {
+    spawn(db, vars, std::process::Stdio::piped()).await
+}
+
+/// Starts the bridge; `vars` override the test defaults (its log level, say).
+async fn spawn(
+    db: &std::path::Path,
+    vars: &[(&str, String)],
+    stdout: std::process::Stdio,
+) -> Spawned {
     static STARTS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let n = STARTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let addr_file = db.with_file_name(format!(
@@ -264,7 +278,6 @@ pub async fn spawn_bridge_with(db: &std::path::Path, vars: &[(&str, String)]) ->
     ));
     let _ = std::fs::remove_file(&addr_file);
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_slotline-bridge"))
-        .envs(vars.iter().map(|(k, v)| (*k, v.as_str())))
         .env("SLOTLINE_DATABASE", db)
         .env("SLOTLINE_BRIDGE_ADDR", "127.0.0.1:0")
         .env("SLOTLINE_ADDR_FILE", &addr_file)
@@ -274,7 +287,8 @@ pub async fn spawn_bridge_with(db: &std::path::Path, vars: &[(&str, String)]) ->
         )
         .env("SLOTLINE_OPERATOR_KEY", OPERATOR)
         .env("RUST_LOG", "warn")
-        .stdout(std::process::Stdio::null())
+        .envs(vars.iter().map(|(k, v)| (*k, v.as_str())))
+        .stdout(stdout)
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("bridge binary");

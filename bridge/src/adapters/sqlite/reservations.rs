@@ -172,14 +172,7 @@ pub(super) async fn confirm(
                 "UPDATE customers SET bookings = bookings + 1 WHERE tenant_id = ?1 AND phone = ?2",
                 params![t, r.customer.as_e164()],
             )?;
-            let r = load_reservation(&tx, &t, &id)?;
-            if let Some(r) = &r {
-                replace_messages(&tx, r, &plan(r), now)?;
-            }
-            tx.commit()?;
-            Ok(r.map_or(ChangeOutcome::HoldGone, |r| {
-                ChangeOutcome::Done(Box::new(r))
-            }))
+            finish_change(tx, &t, &id, &plan, now, ChangeOutcome::HoldGone)
         })
         .await
 }
@@ -255,14 +248,7 @@ pub(super) async fn reschedule(
              VALUES (?1, ?2, 'rescheduled', ?3, ?4)",
                 params![hold_id, ts(now), ts(old.start), ts(new.start)],
             )?;
-            let r = load_reservation(&tx, &t, &hold_id)?;
-            if let Some(r) = &r {
-                replace_messages(&tx, r, &plan(r), now)?;
-            }
-            tx.commit()?;
-            Ok(r.map_or(ChangeOutcome::HoldGone, |r| {
-                ChangeOutcome::Done(Box::new(r))
-            }))
+            finish_change(tx, &t, &hold_id, &plan, now, ChangeOutcome::HoldGone)
         })
         .await
 }
@@ -319,7 +305,7 @@ pub(super) async fn mark_no_show(
                 return Ok(ChangeOutcome::Done(Box::new(r)));
             }
             set_status(&tx, &t, &r.id, Status::NoShow, now)?;
-            finish_change(tx, &t, &r.id, &plan, now)
+            finish_change(tx, &t, &r.id, &plan, now, ChangeOutcome::NotFound)
         })
         .await
 }
@@ -537,7 +523,7 @@ pub(super) async fn business_change(
                 set_status(&tx, &t, &r.id, Status::Cancelled, now)?;
             }
         }
-        finish_change(tx, &t, &r.id, &plan, now)
+        finish_change(tx, &t, &r.id, &plan, now, ChangeOutcome::NotFound)
     })
     .await
 }

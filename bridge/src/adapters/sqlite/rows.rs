@@ -75,21 +75,22 @@ pub(super) fn set_status(
 
 /// Ends a booking change: re-reads the booking, replaces its pending messages with `plan`'s,
 /// and commits.
+/// `missing` is the outcome should the row be gone (it was changed in this transaction, so
+/// only a concurrent delete could do that).
 pub(super) fn finish_change(
     tx: rusqlite::Transaction<'_>,
     tenant: &str,
     id: &str,
     plan: &Planner,
     now: DateTime<Utc>,
+    missing: ChangeOutcome,
 ) -> StoreResult<ChangeOutcome> {
     let r = load_reservation(&tx, tenant, id)?;
     if let Some(r) = &r {
         replace_messages(&tx, r, &plan(r), now)?;
     }
     tx.commit()?;
-    Ok(r.map_or(ChangeOutcome::NotFound, |r| {
-        ChangeOutcome::Done(Box::new(r))
-    }))
+    Ok(r.map_or(missing, |r| ChangeOutcome::Done(Box::new(r))))
 }
 
 /// Carries out `plan` for booking `r`: drops its pending messages and the customer's

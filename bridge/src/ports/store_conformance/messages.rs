@@ -126,7 +126,7 @@ pub async fn a_plans_withdrawn_kinds_drop_the_customers_other_pending_messages(
     )
     .await;
     store
-        .confirm(&id, &first.id, "SL-W1", t0(), invite)
+        .confirm(&id, &first.id, "SL-W1", t0(), Arc::clone(&invite))
         .await
         .unwrap();
     assert_eq!(pending(store.as_ref(), &id, "SL-W1").await.len(), 1);
@@ -137,25 +137,13 @@ pub async fn a_plans_withdrawn_kinds_drop_the_customers_other_pending_messages(
         t0(),
     )
     .await;
-    let invite_other: crate::ports::Planner = Arc::new(|r: &crate::model::Reservation| {
-        vec![crate::lifecycle::Planned {
-            stage: crate::model::Stage::ReEngage,
-            due_at: r.start + Duration::days(30),
-            send_at: r.start + Duration::days(30),
-        }]
-        .into()
-    });
     store
-        .confirm(&id, &other.id, "SL-W2", t0(), invite_other)
+        .confirm(&id, &other.id, "SL-W2", t0(), Arc::clone(&invite))
         .await
         .unwrap();
-    let back: crate::ports::Planner = Arc::new(|r: &crate::model::Reservation| {
-        let mut plan: crate::lifecycle::Plan = vec![crate::lifecycle::Planned {
-            stage: crate::model::Stage::DayBefore,
-            due_at: r.start - Duration::hours(1),
-            send_at: r.start - Duration::hours(1),
-        }]
-        .into();
+    let reminder = one_reminder();
+    let back: crate::ports::Planner = Arc::new(move |r: &crate::model::Reservation| {
+        let mut plan = reminder(r);
         plan.withdraw = vec![crate::model::Stage::ReEngage];
         plan
     });
