@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use common::{
     OPERATOR, TWILIO_ACCOUNT, TWILIO_TOKEN, TestBridge, busiest_second, dispatcher_to,
-    seed_due_reminders, spawn_bridge_with, times_by_sender,
+    seed_due_reminders, sending_bridge_setup, spawn_bridge_with, times_by_sender, wait_for_sends,
 };
 use reqwest::Method;
 use serde_json::json;
@@ -79,46 +79,6 @@ async fn ten_thousand_due_reminders_over_fifty_tenants_go_once_each_within_every
     );
     // Nothing left to send.
     assert_eq!(dispatcher.tick().await.unwrap().sent, 0);
-}
-
-/// A Twilio stand-in answering after `delay`, `tenants` × `per_tenant` reminders due now in
-/// the database at `db`, and the settings of a bridge that sends them through it (a pass a
-/// second).
-async fn sending_bridge_setup(
-    db: &std::path::Path,
-    tenants: usize,
-    per_tenant: usize,
-    delay: Duration,
-) -> (TwilioStandIn, Vec<(&'static str, String)>) {
-    let twilio = TwilioStandIn::start(&[(TWILIO_ACCOUNT, TWILIO_TOKEN)]).unwrap();
-    let sid = twilio.approved_template(
-        json!({"twilio/text": {"body": "See you soon at {{1}}: {{2}}, {{4}}."}}),
-    );
-    {
-        let store = SqliteStore::open(db).unwrap();
-        seed_due_reminders(&store, tenants, per_tenant, Utc::now(), &sid).await;
-    }
-    twilio.set_delay(delay);
-    let vars = vec![
-        ("TWILIO_API_URL", twilio.url.clone()),
-        ("TWILIO_CONTENT_URL", twilio.url.clone()),
-        ("TWILIO_ACCOUNT_SID", TWILIO_ACCOUNT.to_owned()),
-        ("TWILIO_AUTH_TOKEN", TWILIO_TOKEN.to_owned()),
-        ("SLOTLINE_DISPATCH_EVERY_SECS", "1".to_owned()),
-    ];
-    (twilio, vars)
-}
-
-/// Waits until Twilio has accepted `n` messages.
-async fn wait_for_sends(twilio: &TwilioStandIn, n: usize) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while twilio.sent().len() < n {
-        assert!(
-            Instant::now() < deadline,
-            "the dispatcher did not start sending"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

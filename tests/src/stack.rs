@@ -44,6 +44,9 @@ pub struct StackOptions {
     /// they go only when the worker's Cron Trigger fires ([`Stack::cron_tick`]), as for a
     /// bridge without timers.
     pub bridge_dispatch_timer: bool,
+    /// Run the bridge from this container image (`docker run --network host`, the stack's
+    /// folder mounted as its `/data` volume) instead of the native binary.
+    pub bridge_image: Option<String>,
 }
 
 impl Default for StackOptions {
@@ -57,6 +60,7 @@ impl Default for StackOptions {
             seed_demo: true,
             messages_per_minute: 20,
             bridge_dispatch_timer: true,
+            bridge_image: None,
         }
     }
 }
@@ -117,9 +121,22 @@ pub struct Stack {
     /// The Cal.com stand-in the bridge schedules through, for providers with Cal.com event
     /// types (the others use the built-in engine).
     pub calcom: crate::calcom::CalcomStandIn,
+    /// The container the bridge runs in, when it runs from an image.
+    container: Option<Container>,
     children: Vec<(&'static str, Child)>,
     _temp: Option<tempfile::TempDir>,
 }
+
+/// A bridge running from a container image.
+#[derive(Debug, Clone)]
+struct Container {
+    image: String,
+    /// The container's name, unique to this stack.
+    name: String,
+}
+
+/// The user the bridge's image runs as (`USER` in `bridge/Dockerfile`).
+const IMAGE_USER: u32 = 65534;
 
 impl Stack {
     /// Starts the bridge and `wrangler dev` and waits until both answer `/healthz`.
@@ -156,7 +173,25 @@ impl Stack {
             &options.auth_token,
         )])?;
         let calcom = crate::calcom::CalcomStandIn::start(&[(CALCOM_KEY, CALCOM_USER)])?;
+        let container = options.bridge_image.clone().map(|image| {
+            static STACKS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+            let n = STACKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            Container {
+                image,
+                name: format!("slotline-stack-{}-{n}", std::process::id()),
+            }
+        });
+        if container.is_some() {
+            // The volume's folder: the image's unprivileged user writes the database there.
+            let data = dir.join("data");
+            std::fs::create_dir_all(&data)?;
+            if std::os::unix::fs::chown(&data, Some(IMAGE_USER), Some(IMAGE_USER)).is_err() {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o777))?;
+            }
+        }
         let mut stack = Self {
+            container,
             calcom,
             worker_url,
             bridge_url,
@@ -170,10 +205,9 @@ impl Stack {
             _temp: temp,
         };
 
-        let addr_file = dir.join("bridge.addr");
+        let addr_file = stack.data_dir().join("bridge.addr");
         let _ = std::fs::remove_file(&addr_file);
-        let mut bridge = stack.bridge_command(options.seed_demo);
-        bridge.env("SLOTLINE_ADDR_FILE", &addr_file);
+        let bridge = stack.bridge_command(options.seed_demo);
         stack.spawn("bridge", bridge, &dir.join("bridge.log"))?;
         let deadline = Instant::now() + options.ready_timeout;
         let addr = loop {
@@ -332,49 +366,116 @@ fn launch(what: &'static str, mut command: Command, log: File) -> Result<Child, 
 impl Stack {
     /// The bridge's command line: its own folder and port, lifecycle messages sent through
     /// the Twilio stand-in (every second, unless only the worker's cron sends them),
-    /// deliveries reported to the worker.
+    /// deliveries reported to the worker. It writes the address it listens on to
+    /// `bridge.addr` in its data folder.
     fn bridge_command(&self, seed_demo: bool) -> Command {
-        bridge_command(
-            &self.dir,
-            self.bridge_port,
-            seed_demo,
-            &[
-                ("TWILIO_API_URL", self.twilio.url.clone()),
-                ("TWILIO_CONTENT_URL", self.twilio.url.clone()),
-                ("TWILIO_ACCOUNT_SID", crate::phone::ACCOUNT_SID.to_owned()),
-                ("TWILIO_AUTH_TOKEN", self.auth_token.clone()),
-                (
-                    "SLOTLINE_DISPATCH_EVERY_SECS",
-                    self.dispatch_every_secs.to_string(),
-                ),
-                (
-                    "SLOTLINE_STATUS_CALLBACK_URL",
-                    format!("{}/webhooks/twilio/status", self.public_base_url),
-                ),
-                ("CALCOM_API_URL", self.calcom.url.clone()),
-                ("CALCOM_API_KEY", CALCOM_KEY.to_owned()),
-                ("CALCOM_WEBHOOK_SECRET", CALCOM_WEBHOOK_SECRET.to_owned()),
-            ],
-        )
+        let vars: Vec<(&str, String)> = vec![
+            ("TWILIO_API_URL", self.twilio.url.clone()),
+            ("TWILIO_CONTENT_URL", self.twilio.url.clone()),
+            ("TWILIO_ACCOUNT_SID", crate::phone::ACCOUNT_SID.to_owned()),
+            ("TWILIO_AUTH_TOKEN", self.auth_token.clone()),
+            (
+                "SLOTLINE_DISPATCH_EVERY_SECS",
+                self.dispatch_every_secs.to_string(),
+            ),
+            (
+                "SLOTLINE_STATUS_CALLBACK_URL",
+                format!("{}/webhooks/twilio/status", self.public_base_url),
+            ),
+            ("CALCOM_API_URL", self.calcom.url.clone()),
+            ("CALCOM_API_KEY", CALCOM_KEY.to_owned()),
+            ("CALCOM_WEBHOOK_SECRET", CALCOM_WEBHOOK_SECRET.to_owned()),
+            (
+                "SLOTLINE_BRIDGE_ADDR",
+                format!("127.0.0.1:{}", self.bridge_port),
+            ),
+            ("SLOTLINE_WORKER_SECRET", WORKER_SECRET.to_owned()),
+            ("SLOTLINE_OPERATOR_KEY", OPERATOR_KEY.to_owned()),
+            (
+                "SLOTLINE_SEED_DEMO",
+                if seed_demo { "1" } else { "0" }.to_owned(),
+            ),
+            ("RUST_LOG", "info".to_owned()),
+        ];
+        match &self.container {
+            None => {
+                let mut bridge = Command::new(paths::bridge_bin());
+                bridge
+                    .envs(vars.iter().map(|(k, v)| (*k, v.as_str())))
+                    .env("SLOTLINE_DATABASE", self.dir.join("bridge.db"))
+                    .env("SLOTLINE_ADDR_FILE", self.dir.join("bridge.addr"));
+                bridge
+            }
+            Some(container) => {
+                // In the foreground, so the client's output is the bridge's log and its exit
+                // the bridge's; the host's network, so loopback is shared with the stand-ins.
+                let mut docker = Command::new("docker");
+                docker
+                    .args([
+                        "run",
+                        "--rm",
+                        "--name",
+                        &container.name,
+                        "--network",
+                        "host",
+                    ])
+                    .arg("-v")
+                    .arg(format!("{}:/data", self.data_dir().display()))
+                    .args(["-e", "SLOTLINE_ADDR_FILE=/data/bridge.addr"])
+                    .args(["-e", "SLOTLINE_DATABASE=/data/bridge.db"]);
+                for (k, v) in &vars {
+                    docker.arg("-e").arg(format!("{k}={v}"));
+                }
+                docker.arg(&container.image);
+                docker
+            }
+        }
     }
-}
 
-fn bridge_command(dir: &Path, port: u16, seed_demo: bool, vars: &[(&str, String)]) -> Command {
-    let mut bridge = Command::new(paths::bridge_bin());
-    bridge
-        .envs(vars.iter().map(|(k, v)| (*k, v.as_str())))
-        .env("SLOTLINE_BRIDGE_ADDR", format!("127.0.0.1:{port}"))
-        .env("SLOTLINE_DATABASE", dir.join("bridge.db"))
-        .env("SLOTLINE_WORKER_SECRET", WORKER_SECRET)
-        .env("SLOTLINE_OPERATOR_KEY", OPERATOR_KEY)
-        .env("SLOTLINE_SEED_DEMO", if seed_demo { "1" } else { "0" })
-        .env("RUST_LOG", "info");
-    bridge
+    /// Where the bridge keeps its database and says its address: the stack's folder for
+    /// the binary, the folder mounted as `/data` for a container.
+    pub fn data_dir(&self) -> PathBuf {
+        match self.container {
+            None => self.dir.clone(),
+            Some(_) => self.dir.join("data"),
+        }
+    }
+
+    /// The name of the bridge's container, when it runs from an image.
+    pub fn container_name(&self) -> Option<&str> {
+        self.container.as_ref().map(|c| c.name.as_str())
+    }
+
+    /// Stops the bridge as an operator does (SIGTERM: `docker stop` for a container) and
+    /// waits for it to exit; returns whether it exited cleanly.
+    pub fn stop_bridge(&mut self) -> Result<bool, StackError> {
+        let Some(index) = self.children.iter().position(|(what, _)| *what == "bridge") else {
+            return Ok(false);
+        };
+        if let Some(container) = &self.container {
+            Command::new("docker")
+                .args(["stop", "-t", "30", &container.name])
+                .stdout(Stdio::null())
+                .status()?;
+        } else if let Ok(pid) = i32::try_from(self.children[index].1.id()) {
+            let _ = nix::sys::signal::kill(Pid::from_raw(pid), Signal::SIGTERM);
+        }
+        let status = self.children[index].1.wait()?;
+        Ok(status.success())
+    }
 }
 
 impl Stack {
     /// Stops the bridge (as a crash would: SIGKILL), leaving the worker running.
     pub fn kill_bridge(&mut self) {
+        if let Some(container) = &self.container {
+            // Killed and removed at once, so a restart can take the name again.
+            let _ = Command::new("docker")
+                .args(["rm", "-f", &container.name])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
         if let Some((_, child)) = self.children.iter_mut().find(|(what, _)| *what == "bridge") {
             let _ = child.kill();
             let _ = child.wait();
@@ -454,6 +555,9 @@ pub fn stop_groups(groups: &[i32]) {
 
 impl Drop for Stack {
     fn drop(&mut self) {
+        if self.container.is_some() {
+            self.kill_bridge();
+        }
         for (_, child) in &mut self.children {
             stop(child);
         }

@@ -6,7 +6,9 @@
 //!   process output of another version), both with `cargo install`, because worker-build's
 //!   own downloads come from hosts these machines cannot reach;
 //! - Node 22, wrangler, binaryen (for `wasm-opt`) and esbuild into `tools/node_modules`,
-//!   pinned by `tools/package-lock.json`.
+//!   pinned by `tools/package-lock.json`;
+//! - for the container image ([`container`]): the musl target, Debian's `musl-tools` (the
+//!   bundled SQLite is C), `docker.io` and `docker-compose`, and a running Docker engine.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -158,6 +160,131 @@ fn node_tools() -> Result<(), String> {
         "--loglevel=error",
     ]))?;
     std::fs::write(&stamp, wanted).map_err(|e| format!("cannot write {}: {e}", stamp.display()))
+}
+
+/// The Rust target the container image's static binary is built for.
+pub const MUSL_TARGET: &str = "x86_64-unknown-linux-musl";
+
+/// Whether containers can be built and run here, and if not, why.
+pub enum Engine {
+    /// A Docker engine answers; its version.
+    Ready(String),
+    /// No engine can run here: the reason, for the skip message.
+    Unavailable(String),
+}
+
+/// Readies what the container image and its tests need: the musl target, Debian's
+/// `musl-tools`, `docker.io` and `docker-compose` (installed with apt where missing, as root),
+/// and a Docker engine (started in the background when none answers). The engine runs
+/// without the default bridge network (`--bridge=none`): containers use the host's loopback
+/// (`--network host`) and never the private range docker0 would take.
+pub fn container() -> Result<Engine, String> {
+    let installed =
+        output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
+    if !installed.lines().any(|l| l.trim() == MUSL_TARGET) {
+        println!("bootstrap: adding rustup target {MUSL_TARGET}");
+        process::run(Command::new("rustup").args(["target", "add", MUSL_TARGET]))?;
+    }
+    let root = output(Command::new("id").arg("-u")).as_deref() == Some("0");
+    let mut missing = Vec::new();
+    if !on_path("musl-gcc") {
+        missing.push("musl-tools");
+    }
+    if !on_path("dockerd") {
+        missing.push("docker.io");
+    }
+    if !on_path("docker-compose") {
+        missing.push("docker-compose");
+    }
+    if missing.is_empty() {
+        println!("bootstrap: skipped musl-tools, docker.io, docker-compose (present)");
+    } else if root {
+        apt_install(&missing)?;
+    } else {
+        let why = format!(
+            "{} missing and not root (run `sudo apt-get install {}`)",
+            missing.join(", "),
+            missing.join(" ")
+        );
+        if missing.contains(&"musl-tools") {
+            return Err(why);
+        }
+        return Ok(Engine::Unavailable(why));
+    }
+    if let Some(version) = engine_version() {
+        println!("bootstrap: skipped Docker engine ({version} answers)");
+        return Ok(Engine::Ready(version));
+    }
+    if !root {
+        return Ok(Engine::Unavailable(
+            "no Docker engine answers and only root may start one".into(),
+        ));
+    }
+    start_dockerd()
+}
+
+fn on_path(binary: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(binary).is_file()))
+}
+
+fn apt_install(packages: &[&str]) -> Result<(), String> {
+    println!("bootstrap: installing {} with apt-get", packages.join(", "));
+    let install = || {
+        let mut cmd = Command::new("apt-get");
+        cmd.args(["install", "-y", "-q", "--no-install-recommends"])
+            .args(packages)
+            .env("DEBIAN_FRONTEND", "noninteractive");
+        process::run(&mut cmd)
+    };
+    // A machine whose package lists are stale or absent needs them read first.
+    install().or_else(|_| {
+        process::run(Command::new("apt-get").args(["update", "-q"]))?;
+        install()
+    })
+}
+
+/// The engine's version if one answers.
+fn engine_version() -> Option<String> {
+    output(Command::new("docker").args(["version", "--format", "{{.Server.Version}}"]))
+        .filter(|v| !v.is_empty())
+}
+
+fn start_dockerd() -> Result<Engine, String> {
+    use std::os::unix::process::CommandExt;
+    let log_path = std::env::temp_dir().join("slotline-dockerd.log");
+    let log = std::fs::File::create(&log_path)
+        .map_err(|e| format!("cannot write {}: {e}", log_path.display()))?;
+    let err = log
+        .try_clone()
+        .map_err(|e| format!("cannot write {}: {e}", log_path.display()))?;
+    println!(
+        "bootstrap: starting dockerd (log: {}), without the default bridge network",
+        log_path.display()
+    );
+    // Its own process group, so the engine outlives this task like a system service.
+    Command::new("dockerd")
+        .args(["--bridge=none", "--iptables=false"])
+        .stdin(std::process::Stdio::null())
+        .stdout(log)
+        .stderr(err)
+        .process_group(0)
+        .spawn()
+        .map_err(|e| format!("cannot start dockerd: {e}"))?;
+    let deadline = Instant::now() + std::time::Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if let Some(version) = engine_version() {
+            println!("bootstrap: Docker engine {version} answers");
+            return Ok(Engine::Ready(version));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    let tail = std::fs::read_to_string(&log_path).unwrap_or_default();
+    let tail: Vec<&str> = tail.lines().rev().take(5).collect();
+    Ok(Engine::Unavailable(format!(
+        "dockerd did not answer within 60 s; its log ends: {}",
+        tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
+    )))
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! - `test`: bootstrap, lint, build, and run every test from unit to end-to-end.
 //! - `dev`: bootstrap, build, start the bridge and `wrangler dev`, and open the phone
 //!   simulator.
+//! - `image`: build the bridge's container image (`FROM scratch`, static musl binary).
 //! - `bench`: run the benchmarks and collect their figures in `bench-results/latest.json`.
 //!
 //! Tools that belong to one machine-wide toolchain (rustup targets, cargo-installed binaries)
@@ -15,6 +16,7 @@ mod bench;
 mod bootstrap;
 mod build;
 mod dev;
+mod image;
 mod process;
 mod test;
 
@@ -30,6 +32,9 @@ tasks:
   dev            bootstrap, build, run the bridge and wrangler dev on loopback, and open
                  the phone simulator (Ctrl-C stops everything); --calcom schedules the
                  demo salon through the Cal.com stand-in
+  image          build the bridge's container image slotline-bridge:<version> (a static
+                 musl binary FROM scratch; installs musl-tools and Docker where missing);
+                 --tag NAME:TAG tags it once more
   bench          run the benchmarks; figures go to bench-results/latest.json";
 
 fn main() -> ExitCode {
@@ -39,6 +44,7 @@ fn main() -> ExitCode {
         Some("build-worker") => build::worker(),
         Some("test") => test::run(&args[1..]),
         Some("dev") => dev::run(&args[1..]),
+        Some("image") => image::run(&args[1..]),
         Some("bench") => bench::run(),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");

@@ -9,8 +9,9 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::bootstrap;
+use crate::bootstrap::{self, Engine};
 use crate::build;
+use crate::image;
 use crate::process::{self, cargo};
 
 #[derive(Default)]
@@ -18,6 +19,11 @@ struct Report {
     phases: Vec<(&'static str, Duration, bool)>,
     passed: u64,
     failed: u64,
+    ignored: u64,
+    /// Why the container tests could not run here, if they could not.
+    skipped_containers: Option<String>,
+    /// The image the container tests ran against, its size and the engine.
+    image: Option<String>,
 }
 
 impl Report {
@@ -45,6 +51,15 @@ impl Report {
         }
         let total: Duration = self.phases.iter().map(|(_, d, _)| *d).sum();
         println!("  total {:>44.1}s", total.as_secs_f64());
+        if let Some(image) = &self.image {
+            println!("  container tests ran against {image}");
+        }
+        if let Some(why) = &self.skipped_containers {
+            println!("  container tests SKIPPED (not passed): {why}");
+        }
+        if self.ignored > 0 {
+            println!("  {} test(s) reported ignored", self.ignored);
+        }
         // The closing line CI reads.
         println!("xtask: {} passed, {} failed", self.passed, self.failed);
     }
@@ -83,6 +98,27 @@ fn run_phases(report: &mut Report) -> Result<(), String> {
     report.phase("build (worker bundle)", |_| {
         build::bundle(&tools, &build::WORKER)
     })?;
+    // The bridge's image, for the container tests in the next test phase. Where no Docker
+    // engine can run they are reported as skipped with the reason, never as passed.
+    let image = report.phase(
+        "container image (musl, FROM scratch)",
+        |r| match bootstrap::container()? {
+            Engine::Ready(engine) => {
+                let built = image::build()?;
+                r.image = Some(format!(
+                    "{} ({:.1} MiB, Docker engine {engine})",
+                    built.tag,
+                    built.size_bytes as f64 / (1024.0 * 1024.0)
+                ));
+                Ok(Some(built.tag))
+            }
+            Engine::Unavailable(why) => {
+                println!("xtask: no container image: {why}");
+                r.skipped_containers = Some(why);
+                Ok(None)
+            }
+        },
+    );
     let _ = report.phase("clippy (native)", |_| {
         process::run(cargo().args([
             "clippy",
@@ -122,9 +158,20 @@ fn run_phases(report: &mut Report) -> Result<(), String> {
             "warnings",
         ]))
     });
-    let _ = report.phase("unit and integration tests", |r| {
-        counted(r, cargo().arg("test"))
-    });
+    let _ = report.phase(
+        "unit and integration tests (container tests included)",
+        |r| {
+            let mut test = cargo();
+            test.arg("test");
+            match (&image, &r.skipped_containers) {
+                (Ok(Some(tag)), _) => test.env("SLOTLINE_IMAGE", tag),
+                (_, Some(why)) => test.env("SLOTLINE_CONTAINER_SKIP", why),
+                // The image failed to build: its tests fail rather than pass or skip.
+                _ => test.env("SLOTLINE_IMAGE", "slotline-bridge:failed-to-build"),
+            };
+            counted(r, &mut test)
+        },
+    );
     let _ = report.phase("end-to-end (wrangler dev + bridge)", |r| {
         let bridge = slotline_e2e::paths::target_dir().join("debug/slotline-bridge");
         counted(
@@ -149,9 +196,10 @@ fn counted(report: &mut Report, cmd: &mut Command) -> Result<(), String> {
     for line in BufReader::new(stdout).lines() {
         let line = line.map_err(|e| format!("reading cargo test output: {e}"))?;
         println!("{line}");
-        if let Some((passed, failed)) = parse_result_line(&line) {
+        if let Some((passed, failed, ignored)) = parse_result_line(&line) {
             report.passed += passed;
             report.failed += failed;
+            report.ignored += ignored;
             binaries += 1;
         }
     }
@@ -167,8 +215,8 @@ fn counted(report: &mut Report, cmd: &mut Command) -> Result<(), String> {
     Ok(())
 }
 
-/// Reads `test result: ok. 12 passed; 0 failed; …` into `(12, 0)`.
-fn parse_result_line(line: &str) -> Option<(u64, u64)> {
+/// Reads `test result: ok. 12 passed; 0 failed; 1 ignored; …` into `(12, 0, 1)`.
+fn parse_result_line(line: &str) -> Option<(u64, u64, u64)> {
     let rest = line.trim().strip_prefix("test result:")?;
     let count = |label: &str| {
         rest.split(';').find_map(|part| {
@@ -179,7 +227,11 @@ fn parse_result_line(line: &str) -> Option<(u64, u64)> {
             part.trim().strip_suffix(label)?.trim().parse::<u64>().ok()
         })
     };
-    Some((count("passed")?, count("failed")?))
+    Some((
+        count("passed")?,
+        count("failed")?,
+        count("ignored").unwrap_or(0),
+    ))
 }
 
 #[cfg(test)]
@@ -192,11 +244,16 @@ mod tests {
             parse_result_line(
                 "test result: ok. 12 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.01s"
             ),
-            Some((12, 0))
+            Some((12, 0, 0))
         );
         assert_eq!(
             parse_result_line("test result: FAILED. 3 passed; 2 failed; 0 ignored"),
-            Some((3, 2))
+            Some((3, 2, 0))
+        );
+        // Container tests where no engine runs: ignored, counted apart from passes.
+        assert_eq!(
+            parse_result_line("test result: ok. 1 passed; 0 failed; 5 ignored; 0 measured"),
+            Some((1, 0, 5))
         );
         assert_eq!(parse_result_line("running 3 tests"), None);
     }

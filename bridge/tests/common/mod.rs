@@ -521,3 +521,47 @@ pub fn dispatcher_to(
         },
     ))
 }
+
+/// A Twilio stand-in answering after `delay`, `tenants` × `per_tenant` reminders due now in
+/// the database at `db`, and the settings of a bridge that sends them through it (a pass a
+/// second).
+pub async fn sending_bridge_setup(
+    db: &std::path::Path,
+    tenants: usize,
+    per_tenant: usize,
+    delay: std::time::Duration,
+) -> (
+    slotline_e2e::twilio::TwilioStandIn,
+    Vec<(&'static str, String)>,
+) {
+    let twilio =
+        slotline_e2e::twilio::TwilioStandIn::start(&[(TWILIO_ACCOUNT, TWILIO_TOKEN)]).unwrap();
+    let sid = twilio.approved_template(
+        json!({"twilio/text": {"body": "See you soon at {{1}}: {{2}}, {{4}}."}}),
+    );
+    {
+        let store = SqliteStore::open(db).unwrap();
+        seed_due_reminders(&store, tenants, per_tenant, Utc::now(), &sid).await;
+    }
+    twilio.set_delay(delay);
+    let vars = vec![
+        ("TWILIO_API_URL", twilio.url.clone()),
+        ("TWILIO_CONTENT_URL", twilio.url.clone()),
+        ("TWILIO_ACCOUNT_SID", TWILIO_ACCOUNT.to_owned()),
+        ("TWILIO_AUTH_TOKEN", TWILIO_TOKEN.to_owned()),
+        ("SLOTLINE_DISPATCH_EVERY_SECS", "1".to_owned()),
+    ];
+    (twilio, vars)
+}
+
+/// Waits until Twilio has accepted `n` messages.
+pub async fn wait_for_sends(twilio: &slotline_e2e::twilio::TwilioStandIn, n: usize) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while twilio.sent().len() < n {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the dispatcher did not start sending"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}

@@ -63,6 +63,20 @@ pub enum OpenError {
         /// What the OS said.
         source: std::io::Error,
     },
+    /// The database's folder cannot be written by this process (SQLite keeps its journal
+    /// beside the file, so the folder must be writable, not only the file).
+    #[error(
+        "cannot open {path}: its folder {folder} is not writable by this process ({user}); \
+         make it writable by that user or mount a volume that is"
+    )]
+    NotWritable {
+        /// The database path.
+        path: String,
+        /// Its folder.
+        folder: String,
+        /// Who this process runs as, e.g. `uid 65534`.
+        user: String,
+    },
     /// A backup would overwrite a file that exists.
     #[error("{path} exists already; back up to a new file")]
     Exists {
@@ -77,6 +91,34 @@ pub enum OpenError {
         /// What SQLite said.
         source: rusqlite::Error,
     },
+}
+
+/// Whether a file can be created in `folder` (and removed again).
+fn writable(folder: &Path) -> std::io::Result<()> {
+    let probe = folder.join(format!(".slotline-write-check-{}", std::process::id()));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&probe)?;
+    std::fs::remove_file(probe)
+}
+
+/// `uid N` of this process, read where Linux shows it; "this user" elsewhere.
+fn current_user() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("Uid:"))
+                .and_then(|ids| {
+                    ids.split_whitespace()
+                        .next()
+                        .map(|uid| format!("uid {uid}"))
+                })
+        })
+        .unwrap_or_else(|| "this user".into())
 }
 
 /// The SQLite-backed [`Store`].
@@ -133,6 +175,11 @@ impl SqliteStore {
             std::fs::create_dir_all(folder).map_err(|source| OpenError::Folder {
                 path: shown.clone(),
                 source,
+            })?;
+            writable(folder).map_err(|_| OpenError::NotWritable {
+                path: shown.clone(),
+                folder: folder.display().to_string(),
+                user: current_user(),
             })?;
         }
         let sqlite = |source| OpenError::Sqlite {
