@@ -18,9 +18,10 @@ pub struct Config {
     /// A file the bridge writes the address it listens on to, once it does
     /// (`SLOTLINE_ADDR_FILE`): how a supervisor or test learns the port picked for port 0.
     pub addr_file: Option<PathBuf>,
-    /// The SQLite database file (`SLOTLINE_DATABASE`, default
-    /// `$XDG_DATA_HOME/slotline/slotline.db`, else `~/.local/share/slotline/slotline.db`).
-    pub database: PathBuf,
+    /// Where the data lives (`SLOTLINE_DATABASE`): a SQLite file (default
+    /// `$XDG_DATA_HOME/slotline/slotline.db`, else `~/.local/share/slotline/slotline.db`) or
+    /// a `postgres://` URL.
+    pub database: Database,
     /// Twilio's REST API (`TWILIO_API_URL`, default `https://api.twilio.com`).
     pub twilio_api_url: String,
     /// A self-hosted Cal.com API (`CALCOM_API_URL`); unset means the built-in engine schedules.
@@ -59,6 +60,46 @@ pub struct Config {
     /// Cal.com calls per minute at most (`CALCOM_REQUESTS_PER_MINUTE`, default 110, under
     /// Cal.com's own 120).
     pub calcom_per_minute: u64,
+}
+
+/// Where the bridge keeps its data.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Database {
+    /// One SQLite file, for one bridge.
+    Sqlite(PathBuf),
+    /// A PostgreSQL database (`postgres://USER[:PASSWORD]@HOST[:PORT]/DB`), which several
+    /// bridges may share.
+    Postgres(String),
+}
+
+impl Database {
+    /// For logs and messages: the file, or the URL with any password hidden.
+    pub fn describe(&self) -> String {
+        match self {
+            Database::Sqlite(path) => path.display().to_string(),
+            Database::Postgres(url) => hide_password(url),
+        }
+    }
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe())
+    }
+}
+
+/// `postgres://ana:secret@db/x` as `postgres://ana:[redacted]@db/x`.
+fn hide_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((credentials, host)) = rest.rsplit_once('@') else {
+        return url.to_owned();
+    };
+    match credentials.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:[redacted]@{host}"),
+        None => url.to_owned(),
+    }
 }
 
 impl std::fmt::Debug for Config {
@@ -126,12 +167,17 @@ impl Config {
             None => SocketAddr::from(([127, 0, 0, 1], 8788)),
         };
         let database = match lookup("SLOTLINE_DATABASE") {
-            Some(path) => PathBuf::from(path),
-            None => lookup("XDG_DATA_HOME")
-                .map(PathBuf::from)
-                .or_else(|| lookup("HOME").map(|h| PathBuf::from(h).join(".local/share")))
-                .ok_or(ConfigError::NoDataFolder)?
-                .join("slotline/slotline.db"),
+            Some(url) if crate::adapters::postgres::is_postgres_url(&url) => {
+                Database::Postgres(url)
+            }
+            Some(path) => Database::Sqlite(PathBuf::from(path)),
+            None => Database::Sqlite(
+                lookup("XDG_DATA_HOME")
+                    .map(PathBuf::from)
+                    .or_else(|| lookup("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+                    .ok_or(ConfigError::NoDataFolder)?
+                    .join("slotline/slotline.db"),
+            ),
         };
         let url = |name: &'static str| -> Result<Option<String>, ConfigError> {
             lookup(name).map(|v| base_url(name, v)).transpose()
@@ -282,12 +328,34 @@ mod tests {
     }
 
     #[test]
+    fn a_postgres_url_chooses_postgres_and_its_password_never_shows() {
+        let config = from(&[(
+            "SLOTLINE_DATABASE",
+            "postgres://ana:s3cret@db.internal:5433/slotline",
+        )])
+        .unwrap();
+        assert_eq!(
+            config.database,
+            Database::Postgres("postgres://ana:s3cret@db.internal:5433/slotline".into())
+        );
+        let shown = format!("{config:?} {}", config.database.describe());
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(
+            shown.contains("postgres://ana:[redacted]@db.internal:5433/slotline"),
+            "{shown}"
+        );
+        // A file name is still a SQLite file.
+        let config = from(&[("SLOTLINE_DATABASE", "/var/lib/slotline/postgres.db")]).unwrap();
+        assert!(matches!(config.database, Database::Sqlite(_)));
+    }
+
+    #[test]
     fn defaults_need_only_a_home_folder() {
         let config = from(&[("HOME", "/home/ana")]).unwrap();
         assert_eq!(config.listen.to_string(), "127.0.0.1:8788");
         assert_eq!(
             config.database,
-            PathBuf::from("/home/ana/.local/share/slotline/slotline.db")
+            Database::Sqlite(PathBuf::from("/home/ana/.local/share/slotline/slotline.db"))
         );
         assert_eq!(config.twilio_api_url, "https://api.twilio.com");
         assert_eq!(config.calcom_api_url, None);

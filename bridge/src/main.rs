@@ -11,11 +11,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use slotline_bridge::adapters::SqliteStore;
 use slotline_bridge::adapters::TwilioMessenger;
 use slotline_bridge::adapters::calcom::Calcom;
+use slotline_bridge::adapters::{PgStore, SqliteStore};
 use slotline_bridge::auth::ReplayGuard;
-use slotline_bridge::config::Config;
+use slotline_bridge::config::{Config, Database};
 use slotline_bridge::dispatch::{DispatchSettings, Dispatcher};
 use slotline_bridge::ports::{Clock, Store, SystemClock};
 use slotline_bridge::routes::calcom::WebhookSettings;
@@ -29,9 +29,11 @@ async fn main() -> ExitCode {
         None => {}
         Some("healthcheck") => return healthcheck().await,
         Some("backup") => return backup(std::env::args().nth(2)),
+        Some("migrate") => return migrate(std::env::args().skip(2).collect()).await,
         Some(other) => {
             eprintln!(
-                "slotline-bridge: unknown command {other:?} (known: healthcheck, backup FILE)"
+                "slotline-bridge: unknown command {other:?} (known: healthcheck, backup FILE, \
+                 migrate [--from sqlite:PATH --to postgres://…])"
             );
             return ExitCode::from(2);
         }
@@ -71,14 +73,104 @@ fn backup(to: Option<String>) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match SqliteStore::backup(&config.database, std::path::Path::new(&to)) {
+    let database = match &config.database {
+        Database::Sqlite(path) => path.clone(),
+        Database::Postgres(_) => {
+            eprintln!(
+                "backup: SLOTLINE_DATABASE is PostgreSQL; back it up with pg_dump (or the \
+                 server's own backups), which copies it consistently while bridges run"
+            );
+            return ExitCode::from(2);
+        }
+    };
+    match SqliteStore::backup(&database, std::path::Path::new(&to)) {
         Ok(()) => {
-            println!("backed up {} to {to}", config.database.display());
+            println!("backed up {} to {to}", database.display());
             ExitCode::SUCCESS
         }
         Err(e) => {
             eprintln!("backup: {e}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// `slotline-bridge migrate`: brings the schema of `SLOTLINE_DATABASE` up to date and
+/// exits. `slotline-bridge migrate --from sqlite:PATH --to postgres://…` copies an embedded
+/// install into an empty PostgreSQL database, verified table by table.
+async fn migrate(args: Vec<String>) -> ExitCode {
+    const USAGE: &str = "usage: slotline-bridge migrate\n       slotline-bridge migrate --from sqlite:PATH --to postgres://USER@HOST:PORT/DB";
+    match args.as_slice() {
+        [] => {
+            let config = match Config::from_env() {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("migrate: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            let version = match &config.database {
+                Database::Sqlite(path) => match SqliteStore::open(path) {
+                    Ok(store) => store.schema_version().await.map_err(|e| e.to_string()),
+                    Err(e) => Err(e.to_string()),
+                },
+                Database::Postgres(url) => match PgStore::connect(url).await {
+                    Ok(store) => store.schema_version().await.map_err(|e| e.to_string()),
+                    Err(e) => Err(e.to_string()),
+                },
+            };
+            match version {
+                Ok(v) => {
+                    println!("{} is at schema version {v}", config.database.describe());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("migrate: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        [from_flag, from, to_flag, to] if from_flag == "--from" && to_flag == "--to" => {
+            let Some(path) = from.strip_prefix("sqlite:") else {
+                eprintln!("migrate: --from takes sqlite:PATH (got {from:?})\n{USAGE}");
+                return ExitCode::from(2);
+            };
+            if !slotline_bridge::adapters::postgres::is_postgres_url(to) {
+                eprintln!("migrate: --to takes a postgres:// URL\n{USAGE}");
+                return ExitCode::from(2);
+            }
+            let target = match PgStore::connect(to).await {
+                Ok(store) => store,
+                Err(e) => {
+                    eprintln!("migrate: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            match slotline_bridge::adapters::postgres::copy::copy_from_sqlite(
+                std::path::Path::new(path),
+                &target,
+            )
+            .await
+            {
+                Ok(tables) => {
+                    for t in &tables {
+                        println!(
+                            "{:<16} {:>8} rows  sha256 {}  ok",
+                            t.table, t.rows, t.checksum
+                        );
+                    }
+                    println!("copied {path} into PostgreSQL; every table verified");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("migrate: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            ExitCode::from(2)
         }
     }
 }
@@ -116,8 +208,12 @@ async fn healthcheck() -> ExitCode {
 
 async fn run() -> Result<(), String> {
     let config = Config::from_env().map_err(|e| e.to_string())?;
-    let store: Arc<dyn Store> =
-        Arc::new(SqliteStore::open(&config.database).map_err(|e| e.to_string())?);
+    let store: Arc<dyn Store> = match &config.database {
+        Database::Sqlite(path) => Arc::new(SqliteStore::open(path).map_err(|e| e.to_string())?),
+        Database::Postgres(url) => {
+            Arc::new(PgStore::connect(url).await.map_err(|e| e.to_string())?)
+        }
+    };
     if config.seed_demo
         && demo::seed(store.as_ref())
             .await
@@ -191,7 +287,7 @@ async fn run() -> Result<(), String> {
     }
     tracing::info!(
         addr = %bound,
-        database = %config.database.display(),
+        database = %config.database.describe(),
         scheduler = if config.calcom_api_url.is_some() { "calcom" } else { "embedded" },
         worker_api = config.worker_secret.is_some(),
         "slotline bridge listening"

@@ -1,13 +1,16 @@
 //! Implementations of the bridge's ports, one folder or file per technology.
 //!
 //! - [`sqlite`]: `SqliteStore`, the embedded `Store`.
+//! - [`postgres`]: `PgStore`, the `Store` several bridges share.
 //! - [`calcom`]: Cal.com API v2: the client the scheduler uses in Cal.com mode, and the
 //!   webhook parser.
 //! - [`twilio`]: `TwilioMessenger`, the `Messenger` over Twilio's REST and Content APIs.
 
 pub mod calcom;
+pub mod postgres;
 pub mod sqlite;
 pub mod twilio;
 
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 pub use twilio::TwilioMessenger;

@@ -240,6 +240,12 @@ impl SqliteStore {
         Ok(())
     }
 
+    /// How many migrations the file has had (`PRAGMA user_version`).
+    pub async fn schema_version(&self) -> StoreResult<i64> {
+        self.with(|c| Ok(c.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))?))
+            .await
+    }
+
     /// Runs `f` with the connection on the blocking pool.
     async fn with<T: Send + 'static>(
         &self,

@@ -198,3 +198,32 @@ mod sqlite {
 
     crate::store_conformance!(fresh);
 }
+
+#[cfg(test)]
+mod postgres {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use crate::adapters::PgStore;
+    use crate::ports::Store;
+
+    /// A database of its own for each check, on the server `SLOTLINE_TEST_POSTGRES` names
+    /// (the local one by default), dropped with the store.
+    async fn fresh() -> Arc<dyn Store> {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let admin = std::env::var("SLOTLINE_TEST_POSTGRES")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        let name = format!(
+            "slotline_conformance_{}_{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        );
+        Arc::new(
+            PgStore::scratch(&admin, &name)
+                .await
+                .unwrap_or_else(|e| panic!("PostgreSQL for the conformance suite: {e}")),
+        )
+    }
+
+    crate::store_conformance!(fresh);
+}

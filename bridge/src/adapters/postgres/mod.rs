@@ -1,0 +1,707 @@
+//! `PgStore`: the store on PostgreSQL, for several bridges sharing one database.
+//!
+//! Every call takes a pooled connection (deadpool) and runs its statements there; changes
+//! run in a transaction. What SQLite gets from admitting one writer at a time, PostgreSQL
+//! gets from locks that bridges on other machines see too:
+//!
+//! - a hold takes a transaction-scoped advisory lock per candidate provider (in a fixed
+//!   order, so two holds never wait on each other in a cycle) before its overlap check, and
+//!   the `reservations_no_overlap` exclusion constraint refuses an overlapping live
+//!   reservation whatever code path writes it;
+//! - outbox claims take rows `FOR UPDATE SKIP LOCKED` and lease them, so two bridges never
+//!   claim one message, and a dead bridge's claims return once the lease runs out.
+//!
+//! Settings records are JSON documents and times are Unix seconds, as in SQLite, so both
+//! backends read the same way; the conformance suite checks that they behave the same.
+//!
+//! # Layout
+//!
+//! As in the SQLite adapter, the `Store` implementation hands each call to the module that
+//! owns its tables: [`settings`], [`reservations`], [`outbox`], [`customers`]; [`rows`]
+//! holds what several share, [`schema`] the migrations.
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use slotline_shared::catalog::{Money, ProviderId, ServiceId, TenantId};
+use slotline_shared::phone::PhoneNumber;
+use slotline_shared::wire::{DeliveryStatus, StoreHealth};
+use thiserror::Error;
+use tokio_postgres::{GenericClient, NoTls, Row};
+
+use crate::engine::{Load, fair_order};
+use crate::lifecycle::Plan;
+use crate::model::{
+    Customer, DateOverride, Delivery, ProviderRecord, Reservation, ServiceRecord, Stage, Status,
+    StatusChange, Tenant, Weekly,
+};
+use crate::ports::{
+    BusinessChange, Candidate, ChangeOutcome, HoldOutcome, NewHold, OutboxMessage, OutboxState,
+    Planner, Reach, SendOutcome, Store, StoreError, StoreResult,
+};
+use slotline_shared::i18n::Lang;
+
+pub mod copy;
+mod customers;
+mod outbox;
+mod reservations;
+mod rows;
+mod schema;
+mod settings;
+
+use rows::*;
+
+/// Connections one bridge keeps open at most.
+const POOL_SIZE: usize = 16;
+
+/// Why the PostgreSQL store could not be opened.
+#[derive(Debug, Error)]
+pub enum ConnectError {
+    /// The URL does not read as a PostgreSQL connection string.
+    #[error(
+        "SLOTLINE_DATABASE is not a PostgreSQL URL ({0}); expected postgres://USER@HOST:PORT/DATABASE"
+    )]
+    Url(String),
+    /// The server did not answer or refused the connection.
+    #[error("cannot connect to PostgreSQL at {at}: {source}")]
+    Connect {
+        /// Host and database, without credentials.
+        at: String,
+        /// What the driver said.
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A migration failed; nothing of it was applied.
+    #[error("migrating the PostgreSQL schema at {at} failed: {reason}")]
+    Migrate {
+        /// Host and database.
+        at: String,
+        /// What the server said.
+        reason: String,
+    },
+}
+
+/// The PostgreSQL-backed [`Store`].
+pub struct PgStore {
+    pool: Pool,
+    /// Where it points, without credentials, for messages.
+    at: String,
+    /// Run when the store is dropped, after its connections close.
+    on_drop: Option<Box<dyn FnOnce() + Send + Sync>>,
+}
+
+impl Drop for PgStore {
+    fn drop(&mut self) {
+        self.pool.close();
+        if let Some(f) = self.on_drop.take() {
+            f();
+        }
+    }
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStore").field("at", &self.at).finish()
+    }
+}
+
+/// Whether `database` names a PostgreSQL database rather than a SQLite file.
+pub fn is_postgres_url(database: &str) -> bool {
+    database.starts_with("postgres://") || database.starts_with("postgresql://")
+}
+
+impl PgStore {
+    /// Connects to the database at `url` (`postgres://USER[:PASSWORD]@HOST[:PORT]/DB`) and
+    /// applies pending migrations. Several bridges may start at once: migrations run under
+    /// an advisory lock, each exactly once.
+    pub async fn connect(url: &str) -> Result<Self, ConnectError> {
+        let config: tokio_postgres::Config = url
+            .parse()
+            .map_err(|e: tokio_postgres::Error| ConnectError::Url(e.to_string()))?;
+        Self::connect_config(config).await
+    }
+
+    async fn connect_config(config: tokio_postgres::Config) -> Result<Self, ConnectError> {
+        let at = describe(&config);
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .build()
+            .map_err(|e| ConnectError::Connect {
+                at: at.clone(),
+                source: Box::new(e),
+            })?;
+        let store = Self {
+            pool,
+            at,
+            on_drop: None,
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Runs `f` once the store is dropped and its connections are closed (a test drops the
+    /// database it made for the store).
+    pub fn on_drop(mut self, f: impl FnOnce() + Send + Sync + 'static) -> Self {
+        self.on_drop = Some(Box::new(f));
+        self
+    }
+
+    /// Creates the empty database `name` on the server at `admin_url` (any database there
+    /// the user may connect to) and connects a store to it; the database is dropped with
+    /// the store. For tests and benchmarks that need a database of their own.
+    pub async fn scratch(admin_url: &str, name: &str) -> Result<Self, ConnectError> {
+        let config: tokio_postgres::Config = admin_url
+            .parse()
+            .map_err(|e: tokio_postgres::Error| ConnectError::Url(e.to_string()))?;
+        let at = describe(&config);
+        let connect_error = |e: tokio_postgres::Error| ConnectError::Connect {
+            at: at.clone(),
+            source: explained(&e).into(),
+        };
+        let (client, connection) = config.connect(NoTls).await.map_err(connect_error)?;
+        let driver = tokio::spawn(connection);
+        client
+            .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+            .await
+            .map_err(connect_error)?;
+        // Each on its own: neither may run inside a transaction block.
+        client
+            .batch_execute(&format!("CREATE DATABASE \"{name}\""))
+            .await
+            .map_err(connect_error)?;
+        drop(client);
+        let _ = driver.await;
+        let mut own = config.clone();
+        own.dbname(name);
+        let store = Self::connect_config(own).await?;
+        let name = name.to_owned();
+        Ok(store.on_drop(move || {
+            // Dropped from synchronous code, maybe on a runtime's thread: a thread of its
+            // own with a small runtime does the dropping.
+            let dropper = std::thread::spawn(move || {
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                else {
+                    return;
+                };
+                rt.block_on(async move {
+                    if let Ok((client, connection)) = config.connect(NoTls).await {
+                        let driver = tokio::spawn(connection);
+                        let _ = client
+                            .batch_execute(&format!(
+                                "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                            ))
+                            .await;
+                        drop(client);
+                        let _ = driver.await;
+                    }
+                });
+            });
+            let _ = dropper.join();
+        }))
+    }
+
+    async fn migrate(&self) -> Result<(), ConnectError> {
+        let at = self.at.clone();
+        let mut client = self.pool.get().await.map_err(|e| ConnectError::Connect {
+            at: at.clone(),
+            source: match &e {
+                deadpool_postgres::PoolError::Backend(pg) => explained(pg).into(),
+                other => other.to_string().into(),
+            },
+        })?;
+        let migrate = |source: tokio_postgres::Error| ConnectError::Migrate {
+            at: at.clone(),
+            reason: explained(&source),
+        };
+        let client: &mut tokio_postgres::Client = &mut client;
+        let tx = client.transaction().await.map_err(migrate)?;
+        // One bridge migrates; the others wait here and then find nothing left to do.
+        tx.execute("SELECT pg_advisory_xact_lock(7311001)", &[])
+            .await
+            .map_err(migrate)?;
+        tx.batch_execute(
+            "CREATE TABLE IF NOT EXISTS slotline_schema (
+                 version BIGINT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+        )
+        .await
+        .map_err(migrate)?;
+        let applied: i64 = tx
+            .query_one("SELECT COALESCE(MAX(version), 0) FROM slotline_schema", &[])
+            .await
+            .and_then(|r| r.try_get(0))
+            .map_err(migrate)?;
+        for (i, migration) in schema::MIGRATIONS.iter().enumerate() {
+            let version = i64::try_from(i + 1).unwrap_or(i64::MAX);
+            if version <= applied {
+                continue;
+            }
+            tx.batch_execute(migration).await.map_err(migrate)?;
+            tx.execute(
+                "INSERT INTO slotline_schema (version) VALUES ($1)",
+                &[&version],
+            )
+            .await
+            .map_err(migrate)?;
+        }
+        tx.commit().await.map_err(migrate)
+    }
+
+    /// How many migrations the database has had.
+    pub async fn schema_version(&self) -> StoreResult<i64> {
+        let client = self.client().await?;
+        Ok(client
+            .query_one("SELECT COALESCE(MAX(version), 0) FROM slotline_schema", &[])
+            .await?
+            .try_get(0)?)
+    }
+
+    /// A pooled connection.
+    async fn client(&self) -> StoreResult<deadpool_postgres::Object> {
+        self.pool.get().await.map_err(backend)
+    }
+
+    async fn put_doc(
+        &self,
+        table: &'static str,
+        tenant: &TenantId,
+        id: &str,
+        doc: String,
+    ) -> StoreResult<()> {
+        let mut client = self.client().await?;
+        let client: &mut tokio_postgres::Client = &mut client;
+        let tx = client.transaction().await?;
+        tx.execute(
+            &format!(
+                "INSERT INTO {table} (tenant_id, id, doc, position)
+                 VALUES ($1, $2, $3, (SELECT COALESCE(MAX(position), 0) + 1 FROM {table} WHERE tenant_id = $1))
+                 ON CONFLICT (tenant_id, id) DO UPDATE SET doc = excluded.doc"
+            ),
+            &[&tenant.0, &id, &doc],
+        )
+        .await?;
+        bump_version(&tx, &tenant.0).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn delete_doc(
+        &self,
+        table: &'static str,
+        tenant: &TenantId,
+        id: &str,
+    ) -> StoreResult<bool> {
+        let mut client = self.client().await?;
+        let client: &mut tokio_postgres::Client = &mut client;
+        let tx = client.transaction().await?;
+        let n = tx
+            .execute(
+                &format!("DELETE FROM {table} WHERE tenant_id = $1 AND id = $2"),
+                &[&tenant.0, &id],
+            )
+            .await?;
+        bump_version(&tx, &tenant.0).await?;
+        tx.commit().await?;
+        Ok(n > 0)
+    }
+
+    async fn docs<T: DeserializeOwned>(
+        &self,
+        table: &'static str,
+        tenant: &TenantId,
+    ) -> StoreResult<Vec<T>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                &format!("SELECT doc FROM {table} WHERE tenant_id = $1 ORDER BY position"),
+                &[&tenant.0],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| from_doc(&r.try_get::<_, String>(0)?))
+            .collect()
+    }
+}
+
+/// Host, port and database of `config`, for messages (never the password).
+fn describe(config: &tokio_postgres::Config) -> String {
+    let host = config
+        .get_hosts()
+        .first()
+        .map(|h| match h {
+            tokio_postgres::config::Host::Tcp(name) => name.clone(),
+            tokio_postgres::config::Host::Unix(path) => path.display().to_string(),
+        })
+        .unwrap_or_else(|| "localhost".into());
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    let db = config.get_dbname().unwrap_or("(default)");
+    format!("{host}:{port}/{db}")
+}
+
+impl From<tokio_postgres::Error> for StoreError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        StoreError::backend(explained(&e))
+    }
+}
+
+/// The driver's error with the server's own message and SQLSTATE, which its `Display`
+/// leaves out ("db error").
+fn explained(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} ({}): {}", db.severity(), db.code().code(), db.message()),
+        None => e.to_string(),
+    }
+}
+
+/// A failure that is not the server's own (a document that does not read, no connection).
+fn backend(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::Backend(Box::new(e))
+}
+
+/// A stored name read back through `parse`; an unknown one is an error, never a guess.
+fn stored<T>(text: &str, parse: impl Fn(&str) -> Option<T>) -> StoreResult<T> {
+    parse(text).ok_or_else(|| StoreError::backend(format!("unknown stored value {text:?}")))
+}
+
+fn ts(t: DateTime<Utc>) -> i64 {
+    t.timestamp()
+}
+
+fn from_ts(secs: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(secs, 0).unwrap_or_default()
+}
+
+fn to_doc<T: Serialize>(value: &T) -> StoreResult<String> {
+    serde_json::to_string(value).map_err(backend)
+}
+
+fn from_doc<T: DeserializeOwned>(doc: &str) -> StoreResult<T> {
+    serde_json::from_str(doc).map_err(backend)
+}
+
+/// The SQLSTATE of a server error, if `e` is one.
+fn sqlstate(e: &tokio_postgres::Error) -> Option<&str> {
+    e.code().map(tokio_postgres::error::SqlState::code)
+}
+
+#[async_trait]
+impl Store for PgStore {
+    async fn health(&self) -> StoreHealth {
+        settings::health(self).await
+    }
+
+    async fn create_tenant(&self, tenant: &Tenant, key_hash: &str) -> StoreResult<()> {
+        settings::create_tenant(self, tenant, key_hash).await
+    }
+
+    async fn update_tenant(&self, tenant: &Tenant) -> StoreResult<()> {
+        settings::update_tenant(self, tenant).await
+    }
+
+    async fn tenant(&self, id: &TenantId) -> StoreResult<Option<Tenant>> {
+        settings::tenant(self, id).await
+    }
+
+    async fn tenant_for_key(&self, key_hash: &str) -> StoreResult<Option<TenantId>> {
+        settings::tenant_for_key(self, key_hash).await
+    }
+
+    async fn tenants(&self) -> StoreResult<Vec<Tenant>> {
+        settings::tenants(self).await
+    }
+
+    async fn config_version(&self, tenant: &TenantId) -> StoreResult<u64> {
+        settings::config_version(self, tenant).await
+    }
+
+    async fn put_service(&self, tenant: &TenantId, service: &ServiceRecord) -> StoreResult<()> {
+        settings::put_service(self, tenant, service).await
+    }
+
+    async fn delete_service(&self, tenant: &TenantId, id: &ServiceId) -> StoreResult<bool> {
+        settings::delete_service(self, tenant, id).await
+    }
+
+    async fn services(&self, tenant: &TenantId) -> StoreResult<Vec<ServiceRecord>> {
+        settings::services(self, tenant).await
+    }
+
+    async fn put_provider(&self, tenant: &TenantId, provider: &ProviderRecord) -> StoreResult<()> {
+        settings::put_provider(self, tenant, provider).await
+    }
+
+    async fn delete_provider(&self, tenant: &TenantId, id: &ProviderId) -> StoreResult<bool> {
+        settings::delete_provider(self, tenant, id).await
+    }
+
+    async fn providers(&self, tenant: &TenantId) -> StoreResult<Vec<ProviderRecord>> {
+        settings::providers(self, tenant).await
+    }
+
+    async fn set_weekly(
+        &self,
+        tenant: &TenantId,
+        provider: &ProviderId,
+        weekly: &Weekly,
+    ) -> StoreResult<()> {
+        settings::set_weekly(self, tenant, provider, weekly).await
+    }
+
+    async fn weekly(&self, tenant: &TenantId, provider: &ProviderId) -> StoreResult<Weekly> {
+        settings::weekly(self, tenant, provider).await
+    }
+
+    async fn put_override(
+        &self,
+        tenant: &TenantId,
+        provider: &ProviderId,
+        o: &DateOverride,
+    ) -> StoreResult<()> {
+        settings::put_override(self, tenant, provider, o).await
+    }
+
+    async fn delete_override(
+        &self,
+        tenant: &TenantId,
+        provider: &ProviderId,
+        date: NaiveDate,
+    ) -> StoreResult<bool> {
+        settings::delete_override(self, tenant, provider, date).await
+    }
+
+    async fn overrides(
+        &self,
+        tenant: &TenantId,
+        provider: &ProviderId,
+    ) -> StoreResult<Vec<DateOverride>> {
+        settings::overrides(self, tenant, provider).await
+    }
+
+    async fn active_reservations(
+        &self,
+        tenant: &TenantId,
+        providers: &[ProviderId],
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<Reservation>> {
+        reservations::active_reservations(self, tenant, providers, from, to, now).await
+    }
+
+    async fn hold(
+        &self,
+        hold: &NewHold,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(HoldOutcome, Option<String>)> {
+        reservations::hold(self, hold, now).await
+    }
+
+    async fn release(&self, tenant: &TenantId, hold: &str, now: DateTime<Utc>) -> StoreResult<()> {
+        reservations::release(self, tenant, hold, now).await
+    }
+
+    async fn confirm(
+        &self,
+        tenant: &TenantId,
+        hold: &str,
+        reference: &str,
+        now: DateTime<Utc>,
+        plan: Planner,
+    ) -> StoreResult<ChangeOutcome> {
+        reservations::confirm(self, tenant, hold, reference, now, plan).await
+    }
+
+    async fn reschedule(
+        &self,
+        tenant: &TenantId,
+        reference: &str,
+        hold: &str,
+        now: DateTime<Utc>,
+        plan: Planner,
+    ) -> StoreResult<ChangeOutcome> {
+        reservations::reschedule(self, tenant, reference, hold, now, plan).await
+    }
+
+    async fn cancel(
+        &self,
+        tenant: &TenantId,
+        reference: &str,
+        customer: &PhoneNumber,
+        now: DateTime<Utc>,
+    ) -> StoreResult<ChangeOutcome> {
+        reservations::cancel(self, tenant, reference, customer, now).await
+    }
+
+    async fn mark_no_show(
+        &self,
+        tenant: &TenantId,
+        reference: &str,
+        now: DateTime<Utc>,
+        plan: Planner,
+    ) -> StoreResult<ChangeOutcome> {
+        reservations::mark_no_show(self, tenant, reference, now, plan).await
+    }
+
+    async fn claim_due(
+        &self,
+        now: DateTime<Utc>,
+        lease: chrono::Duration,
+        limit: usize,
+    ) -> StoreResult<Vec<OutboxMessage>> {
+        outbox::claim_due(self, now, lease, limit).await
+    }
+
+    async fn settle(
+        &self,
+        results: &[(String, SendOutcome)],
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        outbox::settle(self, results, now).await
+    }
+
+    async fn outbox(&self, tenant: &TenantId, limit: usize) -> StoreResult<Vec<OutboxMessage>> {
+        outbox::outbox(self, tenant, limit).await
+    }
+
+    async fn resend_as_template(
+        &self,
+        tenant: &TenantId,
+        message_sid: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        outbox::resend_as_template(self, tenant, message_sid, now).await
+    }
+
+    async fn reminded(
+        &self,
+        tenant: &TenantId,
+        customer: &PhoneNumber,
+    ) -> StoreResult<Vec<(String, DateTime<Utc>)>> {
+        outbox::reminded(self, tenant, customer).await
+    }
+
+    async fn booking(
+        &self,
+        tenant: &TenantId,
+        reference: &str,
+    ) -> StoreResult<Option<Reservation>> {
+        reservations::booking(self, tenant, reference).await
+    }
+
+    async fn seen(
+        &self,
+        tenant: &TenantId,
+        customer: &PhoneNumber,
+        at: DateTime<Utc>,
+        language: Option<Lang>,
+    ) -> StoreResult<()> {
+        customers::seen(self, tenant, customer, at, language).await
+    }
+
+    async fn set_opted_out(
+        &self,
+        tenant: &TenantId,
+        customer: &PhoneNumber,
+        opted_out: bool,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        customers::set_opted_out(self, tenant, customer, opted_out, now).await
+    }
+
+    async fn reach(&self, tenant: &TenantId, customer: &PhoneNumber) -> StoreResult<Reach> {
+        customers::reach(self, tenant, customer).await
+    }
+
+    async fn rate(
+        &self,
+        tenant: &TenantId,
+        customer: &PhoneNumber,
+        reference: Option<&str>,
+        stars: u8,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<String>> {
+        customers::rate(self, tenant, customer, reference, stars, now).await
+    }
+
+    async fn reservation(&self, tenant: &TenantId, id: &str) -> StoreResult<Option<Reservation>> {
+        reservations::reservation(self, tenant, id).await
+    }
+
+    async fn upcoming(
+        &self,
+        tenant: &TenantId,
+        customer: &PhoneNumber,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<Reservation>> {
+        reservations::upcoming(self, tenant, customer, now).await
+    }
+
+    async fn bookings(
+        &self,
+        tenant: &TenantId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<Vec<Reservation>> {
+        reservations::bookings(self, tenant, from, to).await
+    }
+
+    async fn history(&self, tenant: &TenantId, id: &str) -> StoreResult<Vec<StatusChange>> {
+        reservations::history(self, tenant, id).await
+    }
+
+    async fn expire_holds(&self, now: DateTime<Utc>) -> StoreResult<usize> {
+        reservations::expire_holds(self, now).await
+    }
+
+    async fn record_delivery(
+        &self,
+        tenant: &TenantId,
+        delivery: &Delivery,
+    ) -> StoreResult<Delivery> {
+        outbox::record_delivery(self, tenant, delivery).await
+    }
+
+    async fn deliveries(&self, tenant: &TenantId, limit: usize) -> StoreResult<Vec<Delivery>> {
+        outbox::deliveries(self, tenant, limit).await
+    }
+
+    async fn set_external(&self, tenant: &TenantId, reference: &str, uid: &str) -> StoreResult<()> {
+        reservations::set_external(self, tenant, reference, uid).await
+    }
+
+    async fn external_of(&self, tenant: &TenantId, reference: &str) -> StoreResult<Option<String>> {
+        reservations::external_of(self, tenant, reference).await
+    }
+
+    async fn by_external(&self, uid: &str) -> StoreResult<Option<Reservation>> {
+        reservations::by_external(self, uid).await
+    }
+
+    async fn business_change(
+        &self,
+        tenant: &TenantId,
+        reference: &str,
+        change: &BusinessChange,
+        now: DateTime<Utc>,
+        plan: Planner,
+    ) -> StoreResult<ChangeOutcome> {
+        reservations::business_change(self, tenant, reference, change, now, plan).await
+    }
+
+    async fn customers(&self, tenant: &TenantId) -> StoreResult<Vec<Customer>> {
+        customers::customers(self, tenant).await
+    }
+
+    async fn outbox_depth(&self) -> StoreResult<Vec<(OutboxState, u64)>> {
+        outbox::outbox_depth(self).await
+    }
+}

@@ -1,0 +1,120 @@
+//! The schema on PostgreSQL, as versioned migrations.
+//!
+//! The tables mirror SQLite's (times are Unix seconds in `BIGINT`, settings are JSON
+//! documents), with what only PostgreSQL can give: an exclusion constraint that makes two
+//! live reservations of one provider over one time impossible in the database itself, and
+//! sequence columns where SQLite orders by `rowid`.
+
+/// Migrations, applied in order; `slotline_schema.version` counts those applied.
+pub(super) const MIGRATIONS: &[&str] = &[r#"
+CREATE EXTENSION IF NOT EXISTS btree_gist;
+CREATE TABLE tenants (
+    id TEXT PRIMARY KEY,
+    doc TEXT NOT NULL,
+    key_hash TEXT NOT NULL UNIQUE,
+    version BIGINT NOT NULL DEFAULT 1,
+    created_at BIGINT NOT NULL
+);
+CREATE TABLE services (
+    tenant_id TEXT NOT NULL, id TEXT NOT NULL, doc TEXT NOT NULL, position BIGINT NOT NULL,
+    PRIMARY KEY (tenant_id, id)
+);
+CREATE TABLE providers (
+    tenant_id TEXT NOT NULL, id TEXT NOT NULL, doc TEXT NOT NULL, position BIGINT NOT NULL,
+    PRIMARY KEY (tenant_id, id)
+);
+CREATE TABLE weekly (
+    tenant_id TEXT NOT NULL, provider_id TEXT NOT NULL, doc TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, provider_id)
+);
+CREATE TABLE overrides (
+    tenant_id TEXT NOT NULL, provider_id TEXT NOT NULL, date TEXT NOT NULL, doc TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, provider_id, date)
+);
+CREATE TABLE reservations (
+    id TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL,
+    reference TEXT,
+    provider_id TEXT NOT NULL,
+    service_id TEXT NOT NULL,
+    customer TEXT NOT NULL,
+    start_at BIGINT NOT NULL,
+    end_at BIGINT NOT NULL,
+    block_start BIGINT NOT NULL,
+    block_end BIGINT NOT NULL,
+    status TEXT NOT NULL,
+    expires_at BIGINT,
+    deposit_minor BIGINT,
+    deposit_currency TEXT,
+    created_at BIGINT NOT NULL,
+    idem_key TEXT,
+    moved_to TEXT,
+    external_uid TEXT,
+    -- A move the business made in Cal.com stands even over another booking: Cal.com is the
+    -- calendar of record there.
+    overlap_ok BOOLEAN NOT NULL DEFAULT FALSE,
+    -- A hold past its expiry that a new hold needed the time of: it blocks nothing any more,
+    -- though it stays 'held' until the sweep releases it.
+    lapsed BOOLEAN NOT NULL DEFAULT FALSE,
+    CONSTRAINT reservations_no_overlap EXCLUDE USING gist (
+        tenant_id WITH =,
+        provider_id WITH =,
+        tstzrange(to_timestamp(block_start), to_timestamp(block_end)) WITH &&
+    ) WHERE (status IN ('held', 'confirmed') AND NOT overlap_ok AND NOT lapsed)
+);
+CREATE UNIQUE INDEX reservations_reference ON reservations (tenant_id, reference) WHERE reference IS NOT NULL;
+CREATE UNIQUE INDEX reservations_idem ON reservations (tenant_id, idem_key) WHERE idem_key IS NOT NULL;
+CREATE INDEX reservations_provider_time ON reservations (tenant_id, provider_id, block_start);
+CREATE INDEX reservations_customer ON reservations (tenant_id, customer, start_at);
+CREATE INDEX reservations_held ON reservations (status, expires_at);
+CREATE INDEX reservations_external ON reservations (external_uid) WHERE external_uid IS NOT NULL;
+CREATE TABLE status_history (
+    seq BIGSERIAL PRIMARY KEY,
+    reservation_id TEXT NOT NULL, at BIGINT NOT NULL, status TEXT NOT NULL,
+    moved_from BIGINT, moved_to BIGINT
+);
+CREATE INDEX status_history_reservation ON status_history (reservation_id);
+CREATE TABLE customers (
+    tenant_id TEXT NOT NULL, phone TEXT NOT NULL, name TEXT, language TEXT,
+    opted_out BOOLEAN NOT NULL DEFAULT FALSE, bookings BIGINT NOT NULL DEFAULT 0,
+    last_seen BIGINT NOT NULL, seen_at BIGINT,
+    PRIMARY KEY (tenant_id, phone)
+);
+CREATE TABLE deliveries (
+    seq BIGSERIAL,
+    tenant_id TEXT NOT NULL, message_sid TEXT NOT NULL, customer TEXT NOT NULL,
+    status TEXT NOT NULL, error_code BIGINT, updated_at BIGINT NOT NULL,
+    PRIMARY KEY (tenant_id, message_sid)
+);
+CREATE INDEX deliveries_updated ON deliveries (tenant_id, updated_at);
+CREATE TABLE outbox (
+    id TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL,
+    customer TEXT NOT NULL,
+    reference TEXT,
+    stage TEXT NOT NULL,
+    due_at BIGINT NOT NULL,
+    send_at BIGINT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending',
+    attempts BIGINT NOT NULL DEFAULT 0,
+    lease_until BIGINT,
+    claimed_at BIGINT,
+    message_sid TEXT,
+    error_code BIGINT,
+    detail TEXT,
+    sent_at BIGINT,
+    via TEXT,
+    template_only BOOLEAN NOT NULL DEFAULT FALSE,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX outbox_due ON outbox (state, send_at);
+CREATE INDEX outbox_booking ON outbox (tenant_id, reference, state);
+CREATE INDEX outbox_customer ON outbox (tenant_id, customer, stage, state);
+CREATE INDEX outbox_sid ON outbox (tenant_id, message_sid);
+CREATE INDEX outbox_recent ON outbox (tenant_id, created_at);
+CREATE TABLE ratings (
+    tenant_id TEXT NOT NULL, reference TEXT NOT NULL, provider_id TEXT NOT NULL,
+    stars BIGINT NOT NULL, at BIGINT NOT NULL,
+    PRIMARY KEY (tenant_id, reference)
+);
+"#];

@@ -1,0 +1,363 @@
+//! Bridges on PostgreSQL (`SLOTLINE_DATABASE=postgres://…`): two bridge processes on one
+//! database never grant one time twice, and a wrong URL stops a bridge with a message that
+//! names the server. Each test makes a database of its own on the local server (or the one
+//! `SLOTLINE_TEST_POSTGRES` names) and drops it afterwards.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{OPERATOR, TestBridge, at, phone, spawn_bridge_with};
+use reqwest::Method;
+use slotline_bridge::adapters::PgStore;
+use slotline_shared::wire::{BridgeAnswer, BridgeRequest};
+
+fn admin_url() -> String {
+    std::env::var("SLOTLINE_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// A fresh database (dropped with the returned store) and its URL.
+async fn database(name: &str) -> (PgStore, String) {
+    let name = format!("slotline_{name}_{}", std::process::id());
+    let store = PgStore::scratch(&admin_url(), &name)
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL for the test: {e}"));
+    let mut url = admin_url();
+    let cut = url.rfind('/').expect("a database in the URL");
+    url.truncate(cut + 1);
+    url.push_str(&name);
+    (store, url)
+}
+
+fn hold(
+    start: chrono::DateTime<chrono::Utc>,
+    provider: Option<&str>,
+    who: u32,
+    key: &str,
+) -> BridgeRequest {
+    BridgeRequest::Hold {
+        service: "cut".into(),
+        provider: provider.map(Into::into),
+        start,
+        customer: phone(who),
+        idempotency_key: key.into(),
+    }
+}
+
+/// Two bridges, one database: 200 customers race for one slot (half through each bridge)
+/// and exactly one gets it; then 100 "any available" holds over 5 providers, spread over
+/// both, never overlap (checked in SQL) and are shared fairly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_bridges_on_one_database_never_grant_one_time_twice() {
+    let (store, url) = database("two_bridges").await;
+    let dir = tempfile::tempdir().unwrap();
+    let vars = [("SLOTLINE_DATABASE", url.clone())];
+    let mut a = spawn_bridge_with(&dir.path().join("a.db"), &vars).await;
+    let mut b = spawn_bridge_with(&dir.path().join("b.db"), &vars).await;
+    let bridges = Arc::new([
+        TestBridge::at(a.url.clone(), None),
+        TestBridge::at(b.url.clone(), None),
+    ]);
+    for bridge in bridges.iter() {
+        let (status, health) = bridge.admin(Method::GET, "/healthz", OPERATOR, None).await;
+        assert_eq!(status, 200, "{health}");
+        assert_eq!(health["store"]["backend"], "postgres", "{health}");
+    }
+    bridges[0].salon("race", 5).await;
+
+    let start = at(2, 10, 0);
+    let tasks: Vec<_> = (0..200u32)
+        .map(|i| {
+            let bridges = Arc::clone(&bridges);
+            tokio::spawn(async move {
+                bridges[(i % 2) as usize]
+                    .rpc("race", &hold(start, Some("p0"), i, &format!("race-{i}")))
+                    .await
+            })
+        })
+        .collect();
+    let mut granted = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            BridgeAnswer::Held { .. } => granted += 1,
+            BridgeAnswer::Taken { .. } => {}
+            other => panic!("unexpected answer {other:?}"),
+        }
+    }
+    assert_eq!(granted, 1, "one slot, {granted} holds");
+
+    // Any provider may take each of 100 times; 20 start times, each asked for 5 times.
+    let tasks: Vec<_> = (0..100u32)
+        .map(|i| {
+            let bridges = Arc::clone(&bridges);
+            let start = at(3, 9 + (i % 20) / 2, 30 * (i % 2));
+            tokio::spawn(async move {
+                bridges[(i % 2) as usize]
+                    .rpc("race", &hold(start, None, 1000 + i, &format!("any-{i}")))
+                    .await
+            })
+        })
+        .collect();
+    let mut held = 0;
+    for t in tasks {
+        if let BridgeAnswer::Held { .. } = t.await.unwrap() {
+            held += 1;
+        }
+    }
+    // 20 times × 5 providers: every request fits.
+    assert_eq!(held, 100);
+
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let overlaps: i64 = client
+        .query_one(
+            "SELECT COUNT(*) FROM reservations x JOIN reservations y
+               ON x.tenant_id = y.tenant_id AND x.provider_id = y.provider_id AND x.id < y.id
+              AND x.block_start < y.block_end AND y.block_start < x.block_end
+             WHERE x.status IN ('held', 'confirmed') AND y.status IN ('held', 'confirmed')",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(overlaps, 0, "overlapping reservations in the database");
+    let per_provider: Vec<i64> = client
+        .query(
+            "SELECT COUNT(*) FROM reservations WHERE idem_key LIKE 'any-%' GROUP BY provider_id",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let (lo, hi) = (
+        per_provider.iter().min().copied().unwrap_or(0),
+        per_provider.iter().max().copied().unwrap_or(0),
+    );
+    assert_eq!(per_provider.len(), 5, "{per_provider:?}");
+    assert!(hi - lo <= 1, "unfair spread {per_provider:?}");
+
+    // The database itself refuses an overlapping live reservation, whatever writes it.
+    let refused = client
+        .execute(
+            "INSERT INTO reservations (id, tenant_id, provider_id, service_id, customer, start_at, end_at,
+                 block_start, block_end, status, created_at)
+             SELECT 'sneaky', tenant_id, provider_id, service_id, customer, start_at, end_at,
+                 block_start, block_end, 'confirmed', created_at
+             FROM reservations WHERE status = 'held' LIMIT 1",
+            &[],
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        refused.code(),
+        Some(&tokio_postgres::error::SqlState::EXCLUSION_VIOLATION),
+        "{refused:?}"
+    );
+
+    for child in [&mut a.child, &mut b.child] {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    drop(client);
+    drop(store);
+}
+
+/// A bridge pointed at a PostgreSQL server that is not there stops at once and says where
+/// it tried, without the password.
+#[tokio::test]
+async fn a_wrong_database_url_stops_the_bridge_with_a_clear_message() {
+    let port = slotline_e2e::stack::free_port().unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_slotline-bridge"))
+        .env(
+            "SLOTLINE_DATABASE",
+            format!("postgres://ana:hunter2-secret@127.0.0.1:{port}/slotline"),
+        )
+        .env("SLOTLINE_BRIDGE_ADDR", "127.0.0.1:0")
+        .env("RUST_LOG", "info")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        said.contains(&format!("127.0.0.1:{port}/slotline")),
+        "does not say where: {said}"
+    );
+    assert!(!said.contains("hunter2"), "shows the password: {said}");
+    assert!(!said.contains("panicked"), "{said}");
+}
+
+/// What the admin API shows of a tenant: its bookings (reference, status, provider,
+/// start) and customers, for comparing two bridges.
+async fn admin_view(bridge: &TestBridge, tenant: &str) -> (serde_json::Value, serde_json::Value) {
+    let from = common::day(0);
+    let to = common::day(30);
+    let (_, bookings) = bridge
+        .admin(
+            Method::GET,
+            &format!("/admin/tenants/{tenant}/bookings?from={from}&to={to}"),
+            OPERATOR,
+            None,
+        )
+        .await;
+    let (_, customers) = bridge
+        .admin(
+            Method::GET,
+            &format!("/admin/tenants/{tenant}/customers"),
+            OPERATOR,
+            None,
+        )
+        .await;
+    (bookings, customers)
+}
+
+/// An embedded install with bookings made, moved and cancelled moves to PostgreSQL with
+/// `slotline-bridge migrate --from sqlite:… --to postgres://…`: every table verified, and a
+/// bridge on PostgreSQL shows what the SQLite one showed and carries on booking. A second
+/// migration into the same database is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_embedded_install_moves_to_postgres_intact() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = dir.path().join("embedded.db");
+    let mut embedded = spawn_bridge_with(&sqlite, &[("SLOTLINE_SEED_DEMO", "1".into())]).await;
+    let bridge = TestBridge::at(embedded.url.clone(), None);
+    bridge.salon("physio", 3).await;
+    let mut references = Vec::new();
+    for i in 0..6u32 {
+        let start = at(2 + i64::from(i % 3), 9 + i, 0);
+        let BridgeAnswer::Held { hold: h } = bridge
+            .rpc("physio", &hold(start, None, 500 + i, &format!("h{i}")))
+            .await
+        else {
+            panic!("hold {i} refused");
+        };
+        let BridgeAnswer::Booked { booking } = bridge
+            .rpc(
+                "physio",
+                &BridgeRequest::Confirm {
+                    hold: h.id,
+                    idempotency_key: format!("c{i}"),
+                },
+            )
+            .await
+        else {
+            panic!("confirm {i}");
+        };
+        references.push((
+            booking.reference,
+            phone(500 + i),
+            booking.provider,
+            booking.start,
+        ));
+    }
+    let (reference, customer, _, _) = references[0].clone();
+    let cancelled = bridge
+        .rpc(
+            "physio",
+            &BridgeRequest::Cancel {
+                booking: reference,
+                customer,
+                idempotency_key: "x0".into(),
+            },
+        )
+        .await;
+    assert!(
+        matches!(cancelled, BridgeAnswer::Cancelled { .. }),
+        "{cancelled:?}"
+    );
+    let before = admin_view(&bridge, "physio").await;
+    let demo_before = admin_view(&bridge, "demo").await;
+    let _ = embedded.child.kill();
+    let _ = embedded.child.wait();
+
+    let (store, url) = database("moved").await;
+    let migrate = |to: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_slotline-bridge"))
+            .args([
+                "migrate",
+                "--from",
+                &format!("sqlite:{}", sqlite.display()),
+                "--to",
+                to,
+            ])
+            .output()
+            .unwrap()
+    };
+    let out = migrate(&url);
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for table in [
+        "tenants",
+        "reservations",
+        "status_history",
+        "customers",
+        "outbox",
+    ] {
+        let line = said
+            .lines()
+            .find(|l| l.starts_with(table))
+            .unwrap_or_else(|| panic!("no line for {table}: {said}"));
+        assert!(line.ends_with("ok"), "{line}");
+    }
+    let reservations: u64 = said
+        .lines()
+        .find(|l| l.starts_with("reservations"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert_eq!(reservations, 6, "{said}");
+
+    let mut moved = spawn_bridge_with(
+        &dir.path().join("unused.db"),
+        &[("SLOTLINE_DATABASE", url.clone())],
+    )
+    .await;
+    let bridge = TestBridge::at(moved.url.clone(), None);
+    assert_eq!(admin_view(&bridge, "physio").await, before);
+    assert_eq!(admin_view(&bridge, "demo").await, demo_before);
+    // It carries on: the cancelled time is free again, the booked ones are not.
+    for (i, (_, _, provider, start)) in references.iter().enumerate() {
+        let asked = bridge
+            .rpc(
+                "physio",
+                &hold(
+                    *start,
+                    Some(provider.as_str()),
+                    900 + i as u32,
+                    &format!("after-{i}"),
+                ),
+            )
+            .await;
+        if i == 0 {
+            assert!(matches!(asked, BridgeAnswer::Held { .. }), "{asked:?}");
+        } else {
+            assert!(
+                matches!(asked, BridgeAnswer::Taken { .. }),
+                "booking {i}: {asked:?}"
+            );
+        }
+    }
+
+    let again = migrate(&url);
+    assert!(!again.status.success());
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("already holds"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    let _ = moved.child.kill();
+    let _ = moved.child.wait();
+    drop(store);
+}
