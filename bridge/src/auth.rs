@@ -6,7 +6,7 @@
 //! platform operator's key, or a tenant's key, which reaches only that tenant.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use axum::http::HeaderMap;
 use chrono::{DateTime, Utc};
@@ -20,27 +20,42 @@ use crate::error::AppError;
 use crate::ports::Store;
 
 /// Nonces already used, with when they may be forgotten (after the skew window, a replay
-/// fails on its timestamp anyway).
+/// fails on its timestamp anyway). One bridge keeps them in memory; bridges sharing a store
+/// keep them there ([`ReplayGuard::shared`]), so a request replayed to another bridge is
+/// refused too.
 #[derive(Default)]
 pub struct ReplayGuard {
     seen: Mutex<HashMap<String, i64>>,
+    shared: Option<Arc<dyn Store>>,
 }
 
 impl ReplayGuard {
+    /// A guard whose nonces live in `store`, seen by every bridge on it.
+    pub fn shared(store: Arc<dyn Store>) -> Self {
+        Self {
+            seen: Mutex::default(),
+            shared: Some(store),
+        }
+    }
+
     /// Records `nonce`; `false` if it was seen before.
-    fn first_use(&self, nonce: &str, now: i64) -> bool {
+    async fn first_use(&self, nonce: &str, now: i64) -> Result<bool, AppError> {
+        let forget_at = now + 2 * signing::MAX_SKEW_SECS;
+        if let Some(store) = &self.shared {
+            let at = |secs| DateTime::from_timestamp(secs, 0).unwrap_or_default();
+            return Ok(store.claim_nonce(nonce, at(now), at(forget_at)).await?);
+        }
         let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
         if seen.len() > 10_000 {
             seen.retain(|_, forget_at| *forget_at > now);
         }
-        let forget_at = now + 2 * signing::MAX_SKEW_SECS;
-        seen.insert(nonce.to_owned(), forget_at).is_none()
+        Ok(seen.insert(nonce.to_owned(), forget_at).is_none())
     }
 }
 
 /// Checks a worker request's signature and that its nonce is new. `secret` is `None` when
 /// the worker API is not configured.
-pub fn verify_worker(
+pub async fn verify_worker(
     secret: Option<&[u8]>,
     guard: &ReplayGuard,
     method: &str,
@@ -69,7 +84,7 @@ pub fn verify_worker(
             }
         },
     )?;
-    if !guard.first_use(nonce, now.timestamp()) {
+    if !guard.first_use(nonce, now.timestamp()).await? {
         return Err(AppError::Unauthorized("request already used".into()));
     }
     Ok(())
@@ -157,12 +172,12 @@ fn constant_eq(a: &[u8], b: &[u8]) -> bool {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_signature_is_accepted_once() {
+    #[tokio::test]
+    async fn a_signature_is_accepted_once() {
         let guard = ReplayGuard::default();
-        assert!(guard.first_use("abc", 1_000));
-        assert!(!guard.first_use("abc", 1_001));
-        assert!(guard.first_use("abd", 1_001));
+        assert!(guard.first_use("abc", 1_000).await.unwrap());
+        assert!(!guard.first_use("abc", 1_001).await.unwrap());
+        assert!(guard.first_use("abd", 1_001).await.unwrap());
     }
 
     #[test]

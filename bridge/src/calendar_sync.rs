@@ -44,7 +44,7 @@ impl Sync<'_> {
         event_type: Option<u64>,
         event: CalendarEvent,
     ) -> Result<Outcome, StoreError> {
-        self.scheduler.calcom_changed(event_type);
+        self.scheduler.calcom_changed(event_type).await;
         match event {
             CalendarEvent::Created { uid, reference } => self.created(uid, reference).await,
             CalendarEvent::Rescheduled {
@@ -72,7 +72,7 @@ impl Sync<'_> {
                 self.store
                     .business_change(&r.tenant, &reference, &change, now, plan)
                     .await?;
-                self.scheduler.config_changed(&r.tenant);
+                self.scheduler.config_changed(&r.tenant).await;
                 Ok("moved")
             }
             CalendarEvent::Cancelled { uid } => {
@@ -92,7 +92,7 @@ impl Sync<'_> {
                 self.store
                     .business_change(&r.tenant, &reference, &BusinessChange::Cancelled, now, plan)
                     .await?;
-                self.scheduler.config_changed(&r.tenant);
+                self.scheduler.config_changed(&r.tenant).await;
                 Ok("cancelled")
             }
             CalendarEvent::NoShow { uid, absent } => {

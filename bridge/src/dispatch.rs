@@ -109,6 +109,8 @@ pub struct Dispatcher {
     settings: DispatchSettings,
     /// Per sender number: the earliest moment its next message may go.
     pace: Mutex<HashMap<String, Instant>>,
+    /// Per sender number, on a store bridges share: slots reserved there and not used yet.
+    reserved: Mutex<HashMap<String, Reserved>>,
     /// One pass at a time in this process (the timer and `/internal/cron/tick`).
     running: tokio::sync::Mutex<()>,
     /// What every pass of this process did, added up (for `/metrics`).
@@ -119,6 +121,17 @@ pub struct Dispatcher {
 
 /// How many rows of one sender are settled together.
 const SETTLE_EVERY: usize = 10;
+
+/// Send slots reserved at once on a shared store: one round trip for this many messages.
+const RESERVE_BLOCK: u32 = 10;
+
+/// Send slots of one sender reserved on the shared store.
+#[derive(Debug, Clone, Copy)]
+struct Reserved {
+    next: DateTime<Utc>,
+    left: u32,
+    gap: chrono::Duration,
+}
 
 impl Dispatcher {
     /// A dispatcher over `store`, sending through `messenger`.
@@ -134,6 +147,7 @@ impl Dispatcher {
             clock,
             settings,
             pace: Mutex::new(HashMap::new()),
+            reserved: Mutex::new(HashMap::new()),
             running: tokio::sync::Mutex::new(()),
             totals: Mutex::new(Report::default()),
             stopping: std::sync::atomic::AtomicBool::new(false),
@@ -438,9 +452,22 @@ impl Dispatcher {
     }
 
     /// Waits for `sender`'s next slot: messages go at least `1/rate` seconds apart, so no
-    /// second ever holds more than `rate` of them.
+    /// second ever holds more than `rate` of them. On a store several bridges share, the
+    /// slots are taken from the store, so the rate holds for all of them together.
     async fn wait_turn(&self, sender: &str, rate: u32) {
         let gap = StdDuration::from_secs_f64(1.0 / f64::from(rate.max(1)));
+        let shared_gap = chrono::Duration::from_std(gap).unwrap_or(chrono::Duration::MAX);
+        match self.shared_slot(sender, shared_gap).await {
+            Ok(Some(at)) => {
+                if let Ok(wait) = (at - self.clock.now()).to_std() {
+                    tokio::time::sleep(wait).await;
+                }
+                return;
+            }
+            Ok(None) => {}
+            // Paced here alone for now; the others keep to their own share.
+            Err(e) => tracing::warn!(error = %e, "shared send pacing unavailable"),
+        }
         let at = {
             let mut pace = self.pace.lock().unwrap_or_else(|p| p.into_inner());
             let now = Instant::now();
@@ -450,6 +477,53 @@ impl Dispatcher {
             at
         };
         tokio::time::sleep_until(at).await;
+    }
+}
+
+impl Dispatcher {
+    /// The next of `sender`'s slots reserved on a shared store, reserving a block when none
+    /// is left; `None` on a store only this process uses. A slot whose moment has passed is
+    /// dropped rather than used late: another bridge may be sending in the slots after it.
+    async fn shared_slot(
+        &self,
+        sender: &str,
+        gap: chrono::Duration,
+    ) -> StoreResult<Option<DateTime<Utc>>> {
+        let now = self.clock.now();
+        {
+            let mut reserved = self.reserved.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(r) = reserved.get_mut(sender) {
+                while r.left > 0 && r.gap == gap && r.next < now {
+                    r.next += r.gap;
+                    r.left -= 1;
+                }
+                if r.left > 0 && r.gap == gap {
+                    let at = r.next;
+                    r.next += r.gap;
+                    r.left -= 1;
+                    return Ok(Some(at));
+                }
+            }
+        }
+        let Some(first) = self
+            .store
+            .reserve_sends(sender, RESERVE_BLOCK, gap, now)
+            .await?
+        else {
+            return Ok(None);
+        };
+        self.reserved
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(
+                sender.to_owned(),
+                Reserved {
+                    next: first + gap,
+                    left: RESERVE_BLOCK - 1,
+                    gap,
+                },
+            );
+        Ok(Some(first))
     }
 }
 

@@ -293,13 +293,19 @@ async fn run() -> Result<(), String> {
         "slotline bridge listening"
     );
     let draining = dispatcher.clone();
+    // Bridges sharing PostgreSQL share their used nonces: a request replayed to another
+    // bridge is refused too. One SQLite bridge keeps them in memory.
+    let replay = match &config.database {
+        Database::Postgres(_) => ReplayGuard::shared(Arc::clone(&store)),
+        Database::Sqlite(_) => ReplayGuard::default(),
+    };
     let router = app(AppState {
         store,
         scheduler,
         clock,
         worker_secret: config.worker_secret.map(|s| Arc::from(s.into_bytes())),
         operator_key: config.operator_key.map(Arc::from),
-        replay: Arc::new(ReplayGuard::default()),
+        replay: Arc::new(replay),
         dispatcher,
         calcom_webhooks,
         calcom,

@@ -368,7 +368,7 @@ async fn cal_com_failing_slow_or_rate_limited_still_answers_within_three_seconds
     assert!(offers(&w.slots().await, at));
     // Slow: the times already fetched are served while Cal.com takes 10 s.
     w.cal.set_delay(StdDuration::from_secs(10));
-    w.state.scheduler.calcom_changed(None);
+    w.state.scheduler.calcom_changed(None).await;
     let started = Instant::now();
     let slow = w.slots().await;
     assert!(
@@ -437,9 +437,9 @@ async fn cal_com_s_rate_limit_is_respected() {
     w.cal.set_rate_limit(3);
     let at = tomorrow(14, 0);
     let _ = w.slots().await;
-    w.state.scheduler.calcom_changed(None);
+    w.state.scheduler.calcom_changed(None).await;
     let _ = w.slots().await;
-    w.state.scheduler.calcom_changed(None);
+    w.state.scheduler.calcom_changed(None).await;
     // Cal.com answers 429 with Retry-After; the bridge then stops calling until it passes.
     let started = Instant::now();
     let third = w

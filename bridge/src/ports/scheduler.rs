@@ -100,9 +100,9 @@ pub trait Scheduler: Send + Sync + 'static {
         customer: &PhoneNumber,
     ) -> Result<Vec<Booking>, SchedulerError>;
     /// Forgets cached configuration and slots of a tenant (after an admin change).
-    fn config_changed(&self, tenant: &TenantId);
+    async fn config_changed(&self, tenant: &TenantId);
     /// Cal.com said an event type's bookings changed (`None`: unknown which).
-    fn calcom_changed(&self, _event_type: Option<u64>) {}
+    async fn calcom_changed(&self, _event_type: Option<u64>) {}
     /// Whether this bridge is itself changing Cal.com booking `uid` right now (so its
     /// webhook is an echo, not the business's change).
     fn is_changing(&self, _uid: &str) -> bool {

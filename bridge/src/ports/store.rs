@@ -255,6 +255,32 @@ pub enum ChangeOutcome {
     NotFound,
 }
 
+/// A change one bridge made that others on the same store must forget their caches for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreChange {
+    /// Reservations of `provider` around `start` changed: free times near it are stale.
+    Slots {
+        /// Tenant.
+        tenant: TenantId,
+        /// Provider.
+        provider: ProviderId,
+        /// Start of the changed reservation.
+        start: DateTime<Utc>,
+    },
+    /// A tenant's configuration changed.
+    Config {
+        /// Tenant.
+        tenant: TenantId,
+    },
+    /// Cal.com's bookings of an event type changed (`None`: unknown which).
+    Calcom {
+        /// The event type.
+        event_type: Option<u64>,
+    },
+    /// Changes may have been missed (the feed was down): forget everything cached.
+    All,
+}
+
 /// Persistence for tenants, catalogs, schedules, reservations and customers.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -489,4 +515,43 @@ pub trait Store: Send + Sync + 'static {
     /// How many outbox messages are in each state, over every tenant (for monitoring);
     /// states with none are left out.
     async fn outbox_depth(&self) -> StoreResult<Vec<(OutboxState, u64)>>;
+
+    // Worker-signature nonces, shared by every bridge on the store.
+
+    /// Records `nonce` as used until `forget_at`; `false` if it is in use already (a replay).
+    /// A nonce whose time has passed may be used again: its signature's timestamp is refused
+    /// long before.
+    async fn claim_nonce(
+        &self,
+        nonce: &str,
+        now: DateTime<Utc>,
+        forget_at: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+
+    /// Reserves the next `count` send slots of `sender`, `gap` apart, across every bridge on
+    /// the store; the first slot's moment (the others follow it `gap` apart). `None`: only
+    /// this process uses the store, and it paces by itself.
+    async fn reserve_sends(
+        &self,
+        _sender: &str,
+        _count: u32,
+        _gap: chrono::Duration,
+        _now: DateTime<Utc>,
+    ) -> StoreResult<Option<DateTime<Utc>>> {
+        Ok(None)
+    }
+
+    // Cache invalidation across bridges sharing the store.
+
+    /// Tells every bridge on this store (itself included) about `change`. A store only one
+    /// process uses has no one to tell.
+    async fn announce(&self, _change: &StoreChange) -> StoreResult<()> {
+        Ok(())
+    }
+
+    /// The changes announced on this store, for a bridge's caches; `None` when only this
+    /// process uses the store.
+    fn changes(&self) -> Option<tokio::sync::broadcast::Receiver<StoreChange>> {
+        None
+    }
 }

@@ -132,7 +132,7 @@ async fn mark_no_show(
         .await?
     {
         crate::ports::ChangeOutcome::Done(r) => {
-            state.scheduler.config_changed(&t.id);
+            state.scheduler.config_changed(&t.id).await;
             Ok(Json(*r))
         }
         _ => Err(AppError::Conflict(format!(
@@ -335,7 +335,7 @@ async fn put_tenant(
     valid(&body)?;
     check_routing(&state, &who, &body, Some(&before)).await?;
     state.store.update_tenant(&body).await?;
-    state.scheduler.config_changed(&body.id);
+    state.scheduler.config_changed(&body.id).await;
     Ok(Json(body))
 }
 
@@ -465,7 +465,7 @@ async fn save_item<T: CatalogItem>(state: &AppState, t: &Tenant, item: &T) -> Re
         return Err(AppError::Invalid(problems));
     }
     item.put(state.store.as_ref(), &t.id).await?;
-    state.scheduler.config_changed(&t.id);
+    state.scheduler.config_changed(&t.id).await;
     Ok(())
 }
 
@@ -522,7 +522,7 @@ async fn delete_item<T: CatalogItem>(
     if !T::delete(state.store.as_ref(), &t.id, &id).await? {
         return Err(AppError::NotFound(format!("{} {id}", T::KIND)));
     }
-    state.scheduler.config_changed(&t.id);
+    state.scheduler.config_changed(&t.id).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -548,7 +548,7 @@ async fn put_weekly(
     let p = item_of::<ProviderRecord>(&state, &t, &id).await?;
     valid(&weekly)?;
     state.store.set_weekly(&t.id, &p.id, &weekly).await?;
-    state.scheduler.config_changed(&t.id);
+    state.scheduler.config_changed(&t.id).await;
     Ok(Json(weekly))
 }
 
@@ -572,7 +572,7 @@ async fn post_override(
     let p = item_of::<ProviderRecord>(&state, &t, &id).await?;
     valid(&o)?;
     state.store.put_override(&t.id, &p.id, &o).await?;
-    state.scheduler.config_changed(&t.id);
+    state.scheduler.config_changed(&t.id).await;
     Ok((StatusCode::CREATED, Json(o)))
 }
 
@@ -589,7 +589,7 @@ async fn delete_override(
     if !state.store.delete_override(&t.id, &p.id, date).await? {
         return Err(AppError::NotFound(format!("override on {date}")));
     }
-    state.scheduler.config_changed(&t.id);
+    state.scheduler.config_changed(&t.id).await;
     Ok(StatusCode::NO_CONTENT)
 }
 

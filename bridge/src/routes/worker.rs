@@ -39,13 +39,13 @@ async fn cron_tick(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<crate::dispatch::Report>, AppError> {
-    verify(&state, &method, &uri, &headers, &body)?;
+    verify(&state, &method, &uri, &headers, &body).await?;
     let report = super::dispatch_pass(&state).await?;
     tracing::info!(?report, "dispatch pass asked for by the worker's cron");
     Ok(Json(report))
 }
 
-fn verify(
+async fn verify(
     state: &AppState,
     method: &Method,
     uri: &Uri,
@@ -61,6 +61,7 @@ fn verify(
         body,
         state.clock.now(),
     )
+    .await
 }
 
 async fn route(
@@ -70,7 +71,7 @@ async fn route(
     uri: Uri,
     headers: HeaderMap,
 ) -> Result<Json<NumberRoute>, AppError> {
-    verify(&state, &method, &uri, &headers, b"")?;
+    verify(&state, &method, &uri, &headers, b"").await?;
     let number =
         PhoneNumber::parse(&number).map_err(|e| AppError::BadRequest(format!("number: {e}")))?;
     let tenants = state
@@ -95,7 +96,7 @@ async fn snapshot(
     uri: Uri,
     headers: HeaderMap,
 ) -> Result<Json<TenantSnapshot>, AppError> {
-    verify(&state, &method, &uri, &headers, b"")?;
+    verify(&state, &method, &uri, &headers, b"").await?;
     Ok(Json(state.scheduler.snapshot(&TenantId(tenant)).await?))
 }
 
@@ -107,7 +108,7 @@ async fn rpc(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<BridgeAnswer>, AppError> {
-    verify(&state, &method, &uri, &headers, &body)?;
+    verify(&state, &method, &uri, &headers, &body).await?;
     let request: BridgeRequest = serde_json::from_slice(&body)
         .map_err(|e| AppError::BadRequest(format!("not a bridge request: {e}")))?;
     Ok(Json(answer(&state, &TenantId(tenant), request).await?))
@@ -251,7 +252,7 @@ pub async fn answer(
                 .await?;
             if rated.is_some() {
                 // The provider's average changed: the catalog shows it.
-                scheduler.config_changed(tenant);
+                scheduler.config_changed(tenant).await;
             }
             BridgeAnswer::Rated { reference: rated }
         }

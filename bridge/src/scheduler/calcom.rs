@@ -16,6 +16,14 @@ pub(super) struct CalDay {
     starts: Vec<DateTime<Utc>>,
 }
 
+impl CalDay {
+    /// Asked for again at the next use; served meanwhile only while Cal.com is away.
+    pub(super) fn mark_stale(&mut self, now: DateTime<Utc>) {
+        self.fetched = DateTime::<Utc>::MIN_UTC;
+        self.stale_since.get_or_insert(now);
+    }
+}
+
 /// How long Cal.com's free starts are used without asking again.
 const CAL_FRESH: Duration = Duration::seconds(30);
 /// How long they may still be served while Cal.com does not answer.
@@ -33,16 +41,9 @@ impl EmbeddedScheduler {
     }
 
     /// Forgets Cal.com's free times of `event_type` (all of them for `None`), and every
-    /// cached slot list they fed.
-    pub(super) fn forget_calcom(&self, event_type: Option<u64>) {
-        // Kept, but stale: they are asked for again, and served only while Cal.com is away.
-        for ((et, _), day) in lock(&self.cal_days).iter_mut() {
-            if event_type.is_none_or(|e| e == *et) {
-                day.fetched = DateTime::<Utc>::MIN_UTC;
-                day.stale_since.get_or_insert(self.clock.now());
-            }
-        }
-        lock(&self.slots).clear();
+    /// cached slot list they fed, here and on the other bridges of the store.
+    pub(super) async fn forget_calcom(&self, event_type: Option<u64>) {
+        self.changed(StoreChange::Calcom { event_type }).await;
     }
 
     /// Cal.com's free starts of `event_type` on tenant-local `day`: fresh from cache, else
@@ -55,7 +56,7 @@ impl EmbeddedScheduler {
         day: NaiveDate,
     ) -> Result<Vec<DateTime<Utc>>, SchedulerError> {
         let now = self.clock.now();
-        if let Some(hit) = lock(&self.cal_days).get(&(event_type, day))
+        if let Some(hit) = lock(&self.caches.cal_days).get(&(event_type, day))
             && now - hit.fetched < CAL_FRESH
         {
             return Ok(hit.starts.clone());
@@ -67,7 +68,7 @@ impl EmbeddedScheduler {
         let (_, to) = engine::day_bounds(zone, last);
         match calcom.slots(event_type, from, to).await {
             Ok(starts) => {
-                let mut days = lock(&self.cal_days);
+                let mut days = lock(&self.caches.cal_days);
                 for offset in 0..CAL_PREFETCH_DAYS {
                     let Some(d) = day.checked_add_days(chrono::Days::new(offset)) else {
                         break;
@@ -93,7 +94,7 @@ impl EmbeddedScheduler {
             }
             Err(e) => {
                 tracing::warn!(event_type, "Cal.com slots failed: {e}");
-                match lock(&self.cal_days).get(&(event_type, day)) {
+                match lock(&self.caches.cal_days).get(&(event_type, day)) {
                     Some(stale) if now - stale.stale_since.unwrap_or(stale.fetched) < CAL_STALE => {
                         Ok(stale.starts.clone())
                     }
@@ -170,7 +171,7 @@ impl EmbeddedScheduler {
             Ok(cal) => cal,
             Err(CalError::SlotTaken) => {
                 self.store.release(tenant, &hold.id, now).await?;
-                self.forget_calcom(Some(event_type));
+                self.forget_calcom(Some(event_type)).await;
                 let alternatives = self
                     .alternatives(config, &svc, Some(&hold.provider), hold.start)
                     .await?;
@@ -178,7 +179,7 @@ impl EmbeddedScheduler {
             }
             Err(e) => return Err(paused(&e)),
         };
-        self.forget_calcom(Some(event_type));
+        self.forget_calcom(Some(event_type)).await;
         match self
             .store
             .confirm(

@@ -29,7 +29,7 @@ use crate::lifecycle;
 use crate::model::{ProviderRecord, Reservation, ServiceRecord, Status, Tenant, TenantSnapshot};
 use crate::ports::{
     Candidate, Change, ChangeOutcome, Clock, HoldOutcome, HoldResult, NewHold, Planner, Scheduler,
-    SchedulerError, Store,
+    SchedulerError, Store, StoreChange,
 };
 use calcom::{CalDay, Changing, paused};
 
@@ -115,12 +115,81 @@ struct CachedSlots {
 pub struct EmbeddedScheduler {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
-    configs: Mutex<HashMap<TenantId, Arc<Config>>>,
-    slots: Mutex<HashMap<SlotKey, CachedSlots>>,
+    caches: Arc<Caches>,
     calcom: Option<Arc<Calcom>>,
-    cal_days: Mutex<HashMap<(u64, NaiveDate), CalDay>>,
     /// Cal.com uids this bridge is changing right now: their webhooks are our own doing.
     changing: Mutex<std::collections::HashSet<String>>,
+}
+
+/// What the scheduler keeps between calls; shared with the task that hears other bridges'
+/// changes.
+#[derive(Default)]
+struct Caches {
+    configs: Mutex<HashMap<TenantId, Arc<Config>>>,
+    slots: Mutex<HashMap<SlotKey, CachedSlots>>,
+    cal_days: Mutex<HashMap<(u64, NaiveDate), CalDay>>,
+}
+
+impl Caches {
+    /// Forgets what `change` made stale.
+    fn apply(&self, change: &StoreChange, now: DateTime<Utc>) {
+        match change {
+            StoreChange::Slots {
+                tenant,
+                provider,
+                start,
+            } => {
+                // Cached days are tenant-local; any zone is within a day of UTC.
+                let day = start.date_naive();
+                let near = |d: NaiveDate| (d - day).num_days().abs() <= 2;
+                lock(&self.slots).retain(|(t, _, p, d), _| {
+                    !(t == tenant && near(*d) && p.as_ref().is_none_or(|p| p == provider))
+                });
+            }
+            StoreChange::Config { tenant } => {
+                lock(&self.configs).remove(tenant);
+                lock(&self.slots).retain(|k, _| &k.0 != tenant);
+            }
+            StoreChange::Calcom { event_type } => {
+                // Kept, but stale: they are asked for again, and served only while Cal.com
+                // is away.
+                for ((et, _), day) in lock(&self.cal_days).iter_mut() {
+                    if event_type.is_none_or(|e| e == *et) {
+                        day.mark_stale(now);
+                    }
+                }
+                lock(&self.slots).clear();
+            }
+            StoreChange::All => {
+                lock(&self.configs).clear();
+                lock(&self.slots).clear();
+                for day in lock(&self.cal_days).values_mut() {
+                    day.mark_stale(now);
+                }
+            }
+        }
+    }
+}
+
+/// Applies the changes other bridges announce on the store to `caches`, until the
+/// scheduler is gone.
+async fn follow(
+    mut changes: tokio::sync::broadcast::Receiver<StoreChange>,
+    caches: std::sync::Weak<Caches>,
+    clock: Arc<dyn Clock>,
+) {
+    loop {
+        let change = match changes.recv().await {
+            Ok(change) => change,
+            // Fell behind: some changes are lost, so everything cached may be stale.
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => StoreChange::All,
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+        };
+        let Some(caches) = caches.upgrade() else {
+            return;
+        };
+        caches.apply(&change, clock.now());
+    }
 }
 
 /// The scheduler in Cal.com mode.
@@ -128,21 +197,45 @@ pub type CalcomScheduler = EmbeddedScheduler;
 
 impl EmbeddedScheduler {
     /// A scheduler over `store`, telling time by `clock`.
+    /// On a store other bridges share, it follows their announced changes.
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
+        let caches = Arc::new(Caches::default());
+        if let (Some(changes), Ok(runtime)) =
+            (store.changes(), tokio::runtime::Handle::try_current())
+        {
+            runtime.spawn(follow(changes, Arc::downgrade(&caches), Arc::clone(&clock)));
+        }
         Self {
             store,
             clock,
-            configs: Mutex::new(HashMap::new()),
-            slots: Mutex::new(HashMap::new()),
+            caches,
             calcom: None,
-            cal_days: Mutex::new(HashMap::new()),
             changing: Mutex::new(std::collections::HashSet::new()),
         }
     }
 
+    /// Forgets what `change` made stale here and tells the other bridges on the store.
+    async fn changed(&self, change: StoreChange) {
+        self.caches.apply(&change, self.clock.now());
+        if let Err(e) = self.store.announce(&change).await {
+            // Their caches expire on their own (slots within 30 s).
+            tracing::warn!(error = %e, "could not announce a change to other bridges");
+        }
+    }
+
+    /// [`Self::changed`] for a reservation of `provider` at `start`.
+    async fn slots_changed(&self, tenant: &TenantId, provider: &ProviderId, start: DateTime<Utc>) {
+        self.changed(StoreChange::Slots {
+            tenant: tenant.clone(),
+            provider: provider.clone(),
+            start,
+        })
+        .await;
+    }
+
     async fn config(&self, tenant: &TenantId) -> Result<Arc<Config>, SchedulerError> {
         let now = self.clock.now();
-        if let Some(c) = lock(&self.configs).get(tenant)
+        if let Some(c) = lock(&self.caches.configs).get(tenant)
             && now - c.loaded_at < CONFIG_TTL
         {
             return Ok(Arc::clone(c));
@@ -173,13 +266,13 @@ impl EmbeddedScheduler {
             providers,
             schedules,
         });
-        let mut configs = lock(&self.configs);
+        let mut configs = lock(&self.caches.configs);
         // A changed version means cached slots were computed from stale rules.
         if configs
             .get(tenant)
             .is_some_and(|old| old.version != version)
         {
-            lock(&self.slots).retain(|k, _| &k.0 != tenant);
+            lock(&self.caches.slots).retain(|k, _| &k.0 != tenant);
         }
         configs.insert(tenant.clone(), Arc::clone(&config));
         Ok(config)
@@ -195,7 +288,7 @@ impl EmbeddedScheduler {
     ) {
         let day = start.with_timezone(&zone).date_naive();
         let near = |d: NaiveDate| (d - day).num_days().abs() <= 1;
-        lock(&self.slots).retain(|(t, _, p, d), _| {
+        lock(&self.caches.slots).retain(|(t, _, p, d), _| {
             !(t == tenant && near(*d) && p.as_ref().is_none_or(|p| p == provider))
         });
     }
@@ -278,7 +371,7 @@ impl EmbeddedScheduler {
             provider.cloned(),
             day,
         );
-        if let Some(hit) = lock(&self.slots).get(&key)
+        if let Some(hit) = lock(&self.caches.slots).get(&key)
             && hit.valid_until > now
         {
             return Ok(hit.slots.clone());
@@ -311,7 +404,7 @@ impl EmbeddedScheduler {
             }
         };
         slots.sort_by_key(|s| s.start);
-        lock(&self.slots).insert(
+        lock(&self.caches.slots).insert(
             key,
             CachedSlots {
                 slots: slots.clone(),
@@ -480,7 +573,7 @@ impl Scheduler for EmbeddedScheduler {
                 {
                     tracing::info!(tenant = %tenant, hold = %r.id, "any available: {reason}");
                 }
-                self.invalidate(tenant, &r.provider, r.start, config.tenant.zone);
+                self.slots_changed(tenant, &r.provider, r.start).await;
                 Ok(HoldResult::Held(Hold {
                     id: r.id,
                     service: r.service,
@@ -503,10 +596,11 @@ impl Scheduler for EmbeddedScheduler {
 
     async fn release(&self, tenant: &TenantId, hold: &str) -> Result<(), SchedulerError> {
         let now = self.clock.now();
-        let config = self.config(tenant).await?;
+        // An unknown tenant is refused here as everywhere.
+        self.config(tenant).await?;
         if let Some(r) = self.store.reservation(tenant, hold).await? {
             self.store.release(tenant, hold, now).await?;
-            self.invalidate(tenant, &r.provider, r.start, config.tenant.zone);
+            self.slots_changed(tenant, &r.provider, r.start).await;
         }
         Ok(())
     }
@@ -532,7 +626,7 @@ impl Scheduler for EmbeddedScheduler {
                 .await?
             {
                 ChangeOutcome::Done(r) => {
-                    self.invalidate(tenant, &r.provider, r.start, config.tenant.zone);
+                    self.slots_changed(tenant, &r.provider, r.start).await;
                     Change::Done(booking_of(&r))
                 }
                 ChangeOutcome::HoldGone => Change::HoldGone,
@@ -562,7 +656,7 @@ impl Scheduler for EmbeddedScheduler {
                 Ok(cal) => moved_in_calcom = Some(cal.uid),
                 Err(CalError::SlotTaken) => {
                     self.store.release(tenant, hold, now).await?;
-                    self.forget_calcom(Some(event_type));
+                    self.forget_calcom(Some(event_type)).await;
                     let svc = config.service(&new.service)?.clone();
                     let alternatives = self
                         .alternatives(&config, &svc, Some(&new.provider), new.start)
@@ -571,7 +665,7 @@ impl Scheduler for EmbeddedScheduler {
                 }
                 Err(e) => return Err(paused(&e)),
             }
-            self.forget_calcom(Some(event_type));
+            self.forget_calcom(Some(event_type)).await;
         }
         Ok(
             match self
@@ -584,8 +678,12 @@ impl Scheduler for EmbeddedScheduler {
                         self.store.set_external(tenant, booking, uid).await?;
                     }
                     // Both the old and the new time changed; a reschedule is rare enough to
-                    // simply drop the tenant's cached slots.
-                    lock(&self.slots).retain(|k, _| &k.0 != tenant);
+                    // simply drop the tenant's cached slots (and, on other bridges, its
+                    // configuration with them).
+                    self.changed(StoreChange::Config {
+                        tenant: tenant.clone(),
+                    })
+                    .await;
                     Change::Done(booking_of(&r))
                 }
                 ChangeOutcome::HoldGone => Change::HoldGone,
@@ -615,13 +713,14 @@ impl Scheduler for EmbeddedScheduler {
                 .await
                 .map_err(|e| paused(&e))?;
             if let Some(p) = config.providers.iter().find(|p| p.id == r.provider) {
-                self.forget_calcom(p.calcom_event_types.get(&r.service).copied());
+                self.forget_calcom(p.calcom_event_types.get(&r.service).copied())
+                    .await;
             }
         }
         Ok(
             match self.store.cancel(tenant, booking, customer, now).await? {
                 ChangeOutcome::Done(r) => {
-                    self.invalidate(tenant, &r.provider, r.start, config.tenant.zone);
+                    self.slots_changed(tenant, &r.provider, r.start).await;
                     let policy = config.tenant.conversation_policy();
                     let refund = r
                         .deposit
@@ -656,13 +755,15 @@ impl Scheduler for EmbeddedScheduler {
             .collect())
     }
 
-    fn config_changed(&self, tenant: &TenantId) {
-        lock(&self.configs).remove(tenant);
-        lock(&self.slots).retain(|k, _| &k.0 != tenant);
+    async fn config_changed(&self, tenant: &TenantId) {
+        self.changed(StoreChange::Config {
+            tenant: tenant.clone(),
+        })
+        .await;
     }
 
-    fn calcom_changed(&self, event_type: Option<u64>) {
-        self.forget_calcom(event_type);
+    async fn calcom_changed(&self, event_type: Option<u64>) {
+        self.changed(StoreChange::Calcom { event_type }).await;
     }
 
     fn is_changing(&self, uid: &str) -> bool {

@@ -171,3 +171,31 @@ pub(super) async fn customers(store: &PgStore, tenant: &TenantId) -> StoreResult
     }
     Ok(out)
 }
+
+pub(super) async fn claim_nonce(
+    store: &PgStore,
+    nonce: &str,
+    now: DateTime<Utc>,
+    forget_at: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let client = store.client().await?;
+    // Forgotten nonces go now and then, not on every call.
+    static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    if CALLS
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        .is_multiple_of(1024)
+    {
+        client
+            .execute("DELETE FROM nonces WHERE forget_at <= $1", &[&ts(now)])
+            .await?;
+    }
+    let n = client
+        .execute(
+            "INSERT INTO nonces (nonce, forget_at) VALUES ($1, $2)
+             ON CONFLICT (nonce) DO UPDATE SET forget_at = excluded.forget_at
+             WHERE nonces.forget_at <= $3",
+            &[&nonce, &ts(forget_at), &ts(now)],
+        )
+        .await?;
+    Ok(n > 0)
+}

@@ -39,7 +39,7 @@ use crate::model::{
 };
 use crate::ports::{
     BusinessChange, Candidate, ChangeOutcome, HoldOutcome, NewHold, OutboxMessage, OutboxState,
-    Planner, Reach, SendOutcome, Store, StoreError, StoreResult,
+    Planner, Reach, SendOutcome, Store, StoreChange, StoreError, StoreResult,
 };
 use slotline_shared::i18n::Lang;
 
@@ -89,6 +89,10 @@ pub struct PgStore {
     at: String,
     /// Run when the store is dropped, after its connections close.
     on_drop: Option<Box<dyn FnOnce() + Send + Sync>>,
+    /// Changes announced by any bridge on the database, as `LISTEN` hears them.
+    changes: tokio::sync::broadcast::Sender<StoreChange>,
+    /// Alive while the store is: the listener stops when it goes.
+    _alive: std::sync::Arc<()>,
 }
 
 impl Drop for PgStore {
@@ -125,7 +129,7 @@ impl PgStore {
     async fn connect_config(config: tokio_postgres::Config) -> Result<Self, ConnectError> {
         let at = describe(&config);
         let manager = Manager::from_config(
-            config,
+            config.clone(),
             NoTls,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
@@ -138,10 +142,19 @@ impl PgStore {
                 at: at.clone(),
                 source: Box::new(e),
             })?;
+        let (changes, _) = tokio::sync::broadcast::channel(1024);
+        let alive = std::sync::Arc::new(());
+        tokio::spawn(listen(
+            config,
+            changes.clone(),
+            std::sync::Arc::downgrade(&alive),
+        ));
         let store = Self {
             pool,
             at,
             on_drop: None,
+            changes,
+            _alive: alive,
         };
         store.migrate().await?;
         Ok(store)
@@ -386,6 +399,115 @@ fn to_doc<T: Serialize>(value: &T) -> StoreResult<String> {
 
 fn from_doc<T: DeserializeOwned>(doc: &str) -> StoreResult<T> {
     serde_json::from_str(doc).map_err(backend)
+}
+
+/// The channel bridges announce changes on.
+const CHANNEL: &str = "slotline_changes";
+/// Separates the fields of an announcement.
+const SEP: char = '\u{1f}';
+
+fn encode(change: &StoreChange) -> String {
+    match change {
+        StoreChange::Slots {
+            tenant,
+            provider,
+            start,
+        } => format!(
+            "s{SEP}{}{SEP}{}{SEP}{}",
+            tenant.0,
+            provider.0,
+            start.timestamp()
+        ),
+        StoreChange::Config { tenant } => format!("c{SEP}{}", tenant.0),
+        StoreChange::Calcom { event_type } => match event_type {
+            Some(e) => format!("k{SEP}{e}"),
+            None => "k".into(),
+        },
+        StoreChange::All => "a".into(),
+    }
+}
+
+fn decode(payload: &str) -> Option<StoreChange> {
+    let mut fields = payload.split(SEP);
+    let change = match fields.next()? {
+        "s" => StoreChange::Slots {
+            tenant: TenantId(fields.next()?.to_owned()),
+            provider: ProviderId(fields.next()?.to_owned()),
+            start: DateTime::from_timestamp(fields.next()?.parse().ok()?, 0)?,
+        },
+        "c" => StoreChange::Config {
+            tenant: TenantId(fields.next()?.to_owned()),
+        },
+        "k" => StoreChange::Calcom {
+            event_type: fields.next().and_then(|e| e.parse().ok()),
+        },
+        "a" => StoreChange::All,
+        _ => return None,
+    };
+    Some(change)
+}
+
+/// Listens on [`CHANNEL`] on a connection of its own and passes what it hears to `out`,
+/// until the store is gone. When the connection drops, it connects again and says `All`:
+/// what was announced meanwhile was missed.
+async fn listen(
+    config: tokio_postgres::Config,
+    out: tokio::sync::broadcast::Sender<StoreChange>,
+    alive: std::sync::Weak<()>,
+) {
+    let mut reconnected = false;
+    while alive.upgrade().is_some() {
+        let Ok((client, mut connection)) = config.connect(NoTls).await else {
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            continue;
+        };
+        let (heard, mut hear) = tokio::sync::mpsc::unbounded_channel::<String>();
+        let driver = tokio::spawn(async move {
+            while let Some(message) = std::future::poll_fn(|cx| connection.poll_message(cx)).await {
+                match message {
+                    Ok(tokio_postgres::AsyncMessage::Notification(n)) => {
+                        if heard.send(n.payload().to_owned()).is_err() {
+                            break;
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(_) => break,
+                }
+            }
+        });
+        if client
+            .batch_execute(&format!("LISTEN {CHANNEL}"))
+            .await
+            .is_ok()
+        {
+            if reconnected {
+                let _ = out.send(StoreChange::All);
+            }
+            reconnected = true;
+            loop {
+                tokio::select! {
+                    payload = hear.recv() => match payload {
+                        Some(payload) => {
+                            if let Some(change) = decode(&payload) {
+                                let _ = out.send(change);
+                            }
+                        }
+                        None => break,
+                    },
+                    () = tokio::time::sleep(std::time::Duration::from_secs(1)) => {
+                        if alive.upgrade().is_none() {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        drop(client);
+        driver.abort();
+        if alive.upgrade().is_some() {
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+    }
 }
 
 /// The SQLSTATE of a server error, if `e` is one.
@@ -703,5 +825,81 @@ impl Store for PgStore {
 
     async fn outbox_depth(&self) -> StoreResult<Vec<(OutboxState, u64)>> {
         outbox::outbox_depth(self).await
+    }
+
+    async fn claim_nonce(
+        &self,
+        nonce: &str,
+        now: DateTime<Utc>,
+        forget_at: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        customers::claim_nonce(self, nonce, now, forget_at).await
+    }
+
+    async fn reserve_sends(
+        &self,
+        sender: &str,
+        count: u32,
+        gap: chrono::Duration,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<DateTime<Utc>>> {
+        let gap = gap
+            .num_microseconds()
+            .unwrap_or(i64::MAX)
+            .saturating_mul(i64::from(count.max(1)));
+        let now = now.timestamp_micros();
+        let client = self.client().await?;
+        let at: i64 = client
+            .query_one(
+                "INSERT INTO send_pace (sender, next_at) VALUES ($1, $2::bigint + $3::bigint)
+                 ON CONFLICT (sender) DO UPDATE
+                     SET next_at = GREATEST(send_pace.next_at, $2::bigint) + $3::bigint
+                 RETURNING next_at - $3::bigint",
+                &[&sender, &now, &gap],
+            )
+            .await?
+            .try_get(0)?;
+        Ok(DateTime::from_timestamp_micros(at))
+    }
+
+    async fn announce(&self, change: &StoreChange) -> StoreResult<()> {
+        let client = self.client().await?;
+        client
+            .execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &encode(change)])
+            .await?;
+        Ok(())
+    }
+
+    fn changes(&self) -> Option<tokio::sync::broadcast::Receiver<StoreChange>> {
+        Some(self.changes.subscribe())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn announcements_read_back_as_sent() {
+        let start = DateTime::from_timestamp(1_796_000_000, 0).unwrap();
+        for change in [
+            StoreChange::Slots {
+                tenant: TenantId("vida".into()),
+                provider: ProviderId("rita".into()),
+                start,
+            },
+            StoreChange::Config {
+                tenant: TenantId("vida".into()),
+            },
+            StoreChange::Calcom {
+                event_type: Some(42),
+            },
+            StoreChange::Calcom { event_type: None },
+            StoreChange::All,
+        ] {
+            assert_eq!(decode(&encode(&change)), Some(change));
+        }
+        assert_eq!(decode("zz"), None);
+        assert_eq!(decode("s\u{1f}only-a-tenant"), None);
     }
 }

@@ -12,26 +12,29 @@ pub(super) async fn claim_due(
 ) -> StoreResult<Vec<OutboxMessage>> {
     let client = store.client().await?;
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    // Rows another bridge is claiming right now are skipped, not waited for; of the rest,
-    // each tenant's earliest `limit` are leased. `claimed_at` before this claim says whether
-    // an earlier attempt is in doubt.
+    // Each tenant's earliest `limit` due rows that no bridge holds a lease on are picked,
+    // then locked; rows another bridge is claiming this very moment are skipped, not waited
+    // for (its lease hides them from the next claim). `claimed_at` before this claim says
+    // whether an earlier attempt is in doubt.
     let rows = client
         .query(
             &format!(
-                "WITH due AS (
-                     SELECT id, tenant_id, send_at, claimed_at FROM outbox
+                "WITH ranked AS (
+                     SELECT id, ROW_NUMBER() OVER (PARTITION BY tenant_id ORDER BY send_at, id) AS n
+                     FROM outbox
                      WHERE state = 'pending' AND send_at <= $1
                        AND (lease_until IS NULL OR lease_until <= $1)
-                     FOR UPDATE SKIP LOCKED
-                 ), ranked AS (
-                     SELECT id, claimed_at AS prior_claim,
-                            ROW_NUMBER() OVER (PARTITION BY tenant_id ORDER BY send_at, id) AS n
-                     FROM due
+                 ), due AS (
+                     SELECT o.id, o.claimed_at AS prior_claim FROM outbox o
+                     JOIN ranked ON ranked.id = o.id
+                     WHERE ranked.n <= $4 AND o.state = 'pending'
+                       AND (o.lease_until IS NULL OR o.lease_until <= $1)
+                     FOR UPDATE OF o SKIP LOCKED
                  )
                  UPDATE outbox o SET lease_until = $2, claimed_at = $3, attempts = o.attempts + 1
-                 FROM ranked
-                 WHERE o.id = ranked.id AND ranked.n <= $4
-                 RETURNING {}, ranked.prior_claim",
+                 FROM due
+                 WHERE o.id = due.id
+                 RETURNING {}, due.prior_claim",
                 OUTBOX_COLUMNS
                     .split(", ")
                     .map(|c| format!("o.{c}"))

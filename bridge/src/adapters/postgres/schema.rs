@@ -6,7 +6,8 @@
 //! sequence columns where SQLite orders by `rowid`.
 
 /// Migrations, applied in order; `slotline_schema.version` counts those applied.
-pub(super) const MIGRATIONS: &[&str] = &[r#"
+pub(super) const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE EXTENSION IF NOT EXISTS btree_gist;
 CREATE TABLE tenants (
     id TEXT PRIMARY KEY,
@@ -117,4 +118,14 @@ CREATE TABLE ratings (
     stars BIGINT NOT NULL, at BIGINT NOT NULL,
     PRIMARY KEY (tenant_id, reference)
 );
-"#];
+"#,
+    // What bridges share besides the data: used worker-signature nonces, and each sender's
+    // next free send slot (microseconds), so together they keep to its rate. The slots are
+    // unlogged: written for every message, they need no flush to disk, and after a server
+    // crash the table is simply empty again (pacing restarts from now).
+    r#"
+CREATE TABLE nonces (nonce TEXT PRIMARY KEY, forget_at BIGINT NOT NULL);
+CREATE INDEX nonces_forget ON nonces (forget_at);
+CREATE UNLOGGED TABLE send_pace (sender TEXT PRIMARY KEY, next_at BIGINT NOT NULL);
+"#,
+];

@@ -210,3 +210,34 @@ pub(super) async fn customers(
         })
         .await
 }
+
+pub(super) async fn claim_nonce(
+    store: &SqliteStore,
+    nonce: &str,
+    now: DateTime<Utc>,
+    forget_at: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let nonce = nonce.to_owned();
+    store
+        .with(move |c| {
+            // Forgotten nonces go now and then, not on every call.
+            if rand_tick() {
+                c.execute("DELETE FROM nonces WHERE forget_at <= ?1", params![ts(now)])?;
+            }
+            let n = c.execute(
+                "INSERT INTO nonces (nonce, forget_at) VALUES (?1, ?2)
+                 ON CONFLICT (nonce) DO UPDATE SET forget_at = excluded.forget_at
+                 WHERE nonces.forget_at <= ?3",
+                params![nonce, ts(forget_at), ts(now)],
+            )?;
+            Ok(n > 0)
+        })
+        .await
+}
+
+/// True about once in 1,024 calls.
+fn rand_tick() -> bool {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static CALLS: AtomicU64 = AtomicU64::new(0);
+    CALLS.fetch_add(1, Ordering::Relaxed).is_multiple_of(1024)
+}

@@ -637,6 +637,15 @@ impl Store for SqliteStore {
     async fn outbox_depth(&self) -> StoreResult<Vec<(OutboxState, u64)>> {
         outbox::outbox_depth(self).await
     }
+
+    async fn claim_nonce(
+        &self,
+        nonce: &str,
+        now: DateTime<Utc>,
+        forget_at: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        customers::claim_nonce(self, nonce, now, forget_at).await
+    }
 }
 
 #[cfg(test)]

@@ -111,4 +111,9 @@ CREATE INDEX reservations_external ON reservations (external_uid) WHERE external
 ALTER TABLE status_history ADD COLUMN moved_from INTEGER;
 ALTER TABLE status_history ADD COLUMN moved_to INTEGER;
 "#,
+    // Worker-signature nonces, so a replay is refused by every bridge on the database.
+    r#"
+CREATE TABLE nonces (nonce TEXT PRIMARY KEY, forget_at INTEGER NOT NULL);
+CREATE INDEX nonces_forget ON nonces (forget_at);
+"#,
 ];

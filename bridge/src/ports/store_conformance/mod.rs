@@ -170,6 +170,7 @@ macro_rules! store_conformance {
             claimed_messages_are_exclusive_until_their_lease_runs_out,
             external_uids_map_and_business_changes_apply_once,
             the_outbox_depth_counts_messages_by_state,
+            a_nonce_is_accepted_once_until_it_is_forgotten,
         );
     };
     (@tests $make:expr; $($check:ident),* $(,)?) => {

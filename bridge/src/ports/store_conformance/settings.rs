@@ -109,3 +109,30 @@ pub async fn hours_and_overrides_round_trip(store: Arc<dyn Store>) {
     assert!(store.delete_override(&id, &ana, day).await.unwrap());
     assert!(store.overrides(&id, &ana).await.unwrap().is_empty());
 }
+
+pub async fn a_nonce_is_accepted_once_until_it_is_forgotten(store: Arc<dyn Store>) {
+    let forget = t0() + Duration::minutes(10);
+    assert!(store.claim_nonce("n-1", t0(), forget).await.unwrap());
+    assert!(
+        !store
+            .claim_nonce("n-1", t0() + Duration::minutes(1), forget)
+            .await
+            .unwrap()
+    );
+    // Another nonce is its own.
+    assert!(store.claim_nonce("n-2", t0(), forget).await.unwrap());
+    // Once forgotten, it may come again (its signature's timestamp is long refused by then).
+    let later = forget + Duration::seconds(1);
+    assert!(
+        store
+            .claim_nonce("n-1", later, later + Duration::minutes(10))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .claim_nonce("n-1", later, later + Duration::minutes(10))
+            .await
+            .unwrap()
+    );
+}
