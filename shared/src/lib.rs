@@ -19,11 +19,13 @@
 //!   prices.
 //! - [`routing`]: which business a message is for (dedicated or shared number).
 //! - [`throttle`]: a flooding customer gets one notice, then silence for the minute.
-//! - [`wire`]: the messages the worker and the bridge exchange; [`signing`] signs them.
+//! - [`wire`]: the messages the worker and the bridge exchange; [`signing`] signs them;
+//!   [`failover`]: which of several bridges to ask.
 
 pub mod calcom;
 pub mod catalog;
 pub mod conversation;
+pub mod failover;
 pub mod i18n;
 pub mod lang;
 pub mod nlu;

@@ -1012,6 +1012,93 @@ fn bridge_stopped_mid_conversation(stack: &mut Stack) -> Result<(), Failed> {
     Ok(())
 }
 
+/// A database of its own on the local PostgreSQL for a stack of two bridges; dropped when
+/// the guard goes.
+struct ScratchDatabase(String);
+
+impl ScratchDatabase {
+    fn create(name: &str) -> Result<Self, Failed> {
+        let name = format!("{name}_{}", std::process::id());
+        let _ = Self::dropdb(&name);
+        let made = std::process::Command::new("createdb")
+            .args(["-h", "127.0.0.1", "-U", "postgres", &name])
+            .status()
+            .map_err(|e| format!("createdb: {e}"))?;
+        check(made.success(), || format!("createdb {name} failed"))?;
+        Ok(Self(name))
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:5432/{}", self.0)
+    }
+
+    fn dropdb(name: &str) -> std::io::Result<std::process::ExitStatus> {
+        std::process::Command::new("dropdb")
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "postgres",
+                "--force",
+                "--if-exists",
+                name,
+            ])
+            .status()
+    }
+}
+
+impl Drop for ScratchDatabase {
+    fn drop(&mut self) {
+        let _ = Self::dropdb(&self.0);
+    }
+}
+
+/// Two bridges on one PostgreSQL database behind the worker (`BRIDGE_URL` names both): one
+/// is killed (`kill -9`) in the middle of a booking, and the customer carries on through the
+/// other without noticing, each reply within the reply budget.
+fn a_bridge_killed_mid_booking_is_replaced_by_the_other(stack: &mut Stack) -> Result<(), Failed> {
+    let (date, day) = weekday(3);
+    let phone = stack.phone("+34600300001", SALON);
+    says(
+        &phone,
+        &format!("haircut with Maria on {date} at 3pm"),
+        &["Please confirm", "3:00 pm"],
+    )?;
+    stack.kill_bridge();
+    let mut slowest = std::time::Duration::ZERO;
+    let mut timed = |text: &str, expected: &[&str]| -> Result<String, Failed> {
+        let started = std::time::Instant::now();
+        let said = says(&phone, text, expected)?;
+        slowest = slowest.max(started.elapsed());
+        Ok(said)
+    };
+    let booked = timed("yes", &["Booked!", "SL-"])?;
+    timed("my bookings", &["Haircut"])?;
+    eprintln!("slowest reply after the kill: {slowest:?}");
+    check(slowest < std::time::Duration::from_secs(3), || {
+        format!("a reply took {slowest:?}")
+    })?;
+    let (_, body) = stack.admin(
+        "GET",
+        &format!("/admin/tenants/demo/bookings?from={day}&to={day}"),
+        None,
+    );
+    let mine: Vec<_> = body
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|b| b["customer"] == phone.number.as_str() && b["status"] == "confirmed")
+        .collect();
+    check(mine.len() == 1, || {
+        format!("expected one booking, found {mine:?}")
+    })?;
+    check(
+        booked.contains(mine[0]["reference"].as_str().unwrap_or("?")),
+        || "the reference differs".into(),
+    )
+}
+
 /// The conversation's `Notify` effect: refusing on the confirm screen, in each language,
 /// books nothing, and the worker gives the time back to the bridge at once (another
 /// customer can take it).
@@ -1222,12 +1309,14 @@ fn main() {
         ),
     ];
     const FAULT_TEST: &str = "bridge_stopped_mid_conversation";
+    const FAILOVER_TEST: &str = "a_bridge_killed_mid_booking_is_replaced_by_the_other";
     if args.list {
         let mut trials: Vec<Trial> = tests
             .iter()
             .map(|(name, _)| Trial::test(*name, || Ok(())))
             .collect();
         trials.push(Trial::test(FAULT_TEST, || Ok(())));
+        trials.push(Trial::test(FAILOVER_TEST, || Ok(())));
         libtest_mimic::run(&args, trials).exit();
     }
     // Lifecycle messages go only when the worker's Cron Trigger fires, as on a bridge
@@ -1255,9 +1344,25 @@ fn main() {
             Trial::test(name, move || test(&ctx))
         })
         .collect();
+    let failover_options = StackOptions {
+        second_bridge: true,
+        ..options.clone()
+    };
     trials.push(Trial::test(FAULT_TEST, move || {
         let mut own = Stack::start(options).map_err(|e| format!("second stack: {e}"))?;
         bridge_stopped_mid_conversation(&mut own)
+    }));
+    trials.push(Trial::test(FAILOVER_TEST, move || {
+        let db = ScratchDatabase::create("slotline_e2e_failover")?;
+        let mut own = Stack::start(StackOptions {
+            database: Some(db.url()),
+            ..failover_options
+        })
+        .map_err(|e| format!("two-bridge stack: {e}"))?;
+        let outcome = a_bridge_killed_mid_booking_is_replaced_by_the_other(&mut own);
+        drop(own);
+        drop(db);
+        outcome
     }));
     let conclusion = libtest_mimic::run(&args, trials);
     // Stop the stack before exiting: `exit` would skip its Drop.

@@ -47,6 +47,12 @@ pub struct StackOptions {
     /// Run the bridge from this container image (`docker run --network host`, the stack's
     /// folder mounted as its `/data` volume) instead of the native binary.
     pub bridge_image: Option<String>,
+    /// A database URL every bridge of the stack uses (`postgres://…`); `None` gives the
+    /// bridge a SQLite file in the stack's folder.
+    pub database: Option<String>,
+    /// Start a second bridge on the same database; the worker's `BRIDGE_URL` names both.
+    /// Needs [`StackOptions::database`].
+    pub second_bridge: bool,
 }
 
 impl Default for StackOptions {
@@ -61,6 +67,8 @@ impl Default for StackOptions {
             messages_per_minute: 20,
             bridge_dispatch_timer: true,
             bridge_image: None,
+            database: None,
+            second_bridge: false,
         }
     }
 }
@@ -106,6 +114,10 @@ pub struct Stack {
     pub worker_url: String,
     /// The bridge's loopback origin.
     pub bridge_url: String,
+    /// Every bridge's origin, the first being [`Stack::bridge_url`].
+    pub bridge_urls: Vec<String>,
+    /// The database URL the bridges share, if not SQLite.
+    database: Option<String>,
     /// The bridge's port (kept for restarting it).
     bridge_port: u16,
     /// Seconds between the bridge's own dispatch passes (0: none).
@@ -190,7 +202,14 @@ impl Stack {
                 std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o777))?;
             }
         }
+        if options.second_bridge && options.database.is_none() {
+            return Err(StackError::Io(std::io::Error::other(
+                "a second bridge needs a shared database (StackOptions::database)",
+            )));
+        }
         let mut stack = Self {
+            bridge_urls: Vec::new(),
+            database: options.database.clone(),
             container,
             calcom,
             worker_url,
@@ -227,6 +246,30 @@ impl Stack {
         // A restart keeps the port the bridge was given, so the worker still finds it.
         stack.bridge_port = bound.port();
         stack.bridge_url = format!("http://{bound}");
+        stack.bridge_urls.push(stack.bridge_url.clone());
+        if options.second_bridge {
+            let second_addr = dir.join("bridge-2.addr");
+            let _ = std::fs::remove_file(&second_addr);
+            let mut second = stack.bridge_command(false);
+            second
+                .env("SLOTLINE_BRIDGE_ADDR", "127.0.0.1:0")
+                .env("SLOTLINE_ADDR_FILE", &second_addr);
+            stack.spawn("second bridge", second, &dir.join("bridge-2.log"))?;
+            let index = stack.children.len() - 1;
+            let deadline = Instant::now() + options.ready_timeout;
+            let addr = loop {
+                if let Ok(addr) = std::fs::read_to_string(&second_addr) {
+                    break addr;
+                }
+                if Instant::now() > deadline
+                    || matches!(stack.children[index].1.try_wait(), Ok(Some(_)))
+                {
+                    return Err(stack.not_ready(index, "it never said where it listens".into()));
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            };
+            stack.bridge_urls.push(format!("http://{}", addr.trim()));
+        }
 
         let root = paths::root();
         let mut wrangler = Command::new(paths::node_bin().join("wrangler"));
@@ -245,7 +288,7 @@ impl Stack {
             .arg("--var")
             .arg(format!("TWILIO_AUTH_TOKEN:{}", stack.auth_token))
             .arg("--var")
-            .arg(format!("BRIDGE_URL:{}", stack.bridge_url))
+            .arg(format!("BRIDGE_URL:{}", stack.bridge_urls.join(",")))
             .arg("--var")
             .arg(format!("BRIDGE_SECRET:{WORKER_SECRET}"))
             .arg("--var")
@@ -334,6 +377,7 @@ impl Stack {
     pub fn log_path(&self, what: &str) -> PathBuf {
         match what {
             "bridge" => self.dir.join("bridge.log"),
+            "second bridge" => self.dir.join("bridge-2.log"),
             _ => self.dir.join("wrangler.log"),
         }
     }
@@ -402,8 +446,11 @@ impl Stack {
                 let mut bridge = Command::new(paths::bridge_bin());
                 bridge
                     .envs(vars.iter().map(|(k, v)| (*k, v.as_str())))
-                    .env("SLOTLINE_DATABASE", self.dir.join("bridge.db"))
                     .env("SLOTLINE_ADDR_FILE", self.dir.join("bridge.addr"));
+                match &self.database {
+                    Some(url) => bridge.env("SLOTLINE_DATABASE", url),
+                    None => bridge.env("SLOTLINE_DATABASE", self.dir.join("bridge.db")),
+                };
                 bridge
             }
             Some(container) => {
@@ -515,21 +562,15 @@ impl Stack {
         path: &str,
         body: Option<&serde_json::Value>,
     ) -> (u16, serde_json::Value) {
-        let url = format!("{}{path}", self.bridge_url);
-        let req =
-            ureq::request(method, &url).set("Authorization", &format!("Bearer {OPERATOR_KEY}"));
-        let result = match body {
-            Some(b) => req.send_json(b.clone()),
-            None => req.call(),
-        };
-        let resp = match result {
-            Ok(r) => r,
-            Err(ureq::Error::Status(_, r)) => r,
-            Err(e) => return (0, serde_json::Value::String(e.to_string())),
-        };
-        let status = resp.status();
-        let body = resp.into_json().unwrap_or(serde_json::Value::Null);
-        (status, body)
+        // The first bridge that answers (one of them may have been stopped).
+        let mut last = (0, serde_json::Value::Null);
+        for base in &self.bridge_urls {
+            last = admin_call(base, method, path, body);
+            if last.0 != 0 {
+                break;
+            }
+        }
+        last
     }
 
     /// The process groups of the stack's children, for a signal handler that must stop
@@ -540,6 +581,30 @@ impl Stack {
             .filter_map(|(_, c)| i32::try_from(c.id()).ok())
             .collect()
     }
+}
+
+/// One admin API call to the bridge at `base` with the operator key; status 0 when it did
+/// not answer.
+fn admin_call(
+    base: &str,
+    method: &str,
+    path: &str,
+    body: Option<&serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    let url = format!("{base}{path}");
+    let req = ureq::request(method, &url).set("Authorization", &format!("Bearer {OPERATOR_KEY}"));
+    let result = match body {
+        Some(b) => req.send_json(b.clone()),
+        None => req.call(),
+    };
+    let resp = match result {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => return (0, serde_json::Value::String(e.to_string())),
+    };
+    let status = resp.status();
+    let body = resp.into_json().unwrap_or(serde_json::Value::Null);
+    (status, body)
 }
 
 /// Stops whole process groups: SIGTERM, a short grace period, then SIGKILL.

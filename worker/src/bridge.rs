@@ -4,18 +4,32 @@
 //! that has not answered by then counts as [`BridgeAnswer::Unavailable`] and the
 //! conversation apologises. The bridge's own errors (4xx/5xx) are treated the same way; the
 //! details go to the log.
+//!
+//! `BRIDGE_URL` may name several bridges (sharing one PostgreSQL database): calls spread over
+//! them from a random start, and one that fails, answers 5xx or runs out of its share of the
+//! time is skipped for a while ([`slotline_shared::failover`]); the next is tried within the
+//! same deadline. Every request the worker sends is safe to repeat (idempotency keys, nonces
+//! signed afresh), so a retry on another bridge never books twice.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::time::Duration;
 
 use futures_util::future::{Either, select};
 use serde::de::DeserializeOwned;
+use slotline_shared::failover::{self, Bridges};
 use slotline_shared::signing;
 use slotline_shared::wire::{BridgeAnswer, BridgeRequest};
 use worker::{Delay, Fetch, Headers, Method, Request, RequestInit};
 
-/// A client for one bridge.
+thread_local! {
+    /// Which bridges failed lately, per `BRIDGE_URL` value, kept while the isolate lives.
+    static POOLS: RefCell<HashMap<String, Bridges>> = RefCell::new(HashMap::new());
+}
+
+/// A client for the bridges of `BRIDGE_URL`.
 pub struct Bridge {
-    base_url: String,
+    list: String,
     secret: String,
 }
 
@@ -52,6 +66,10 @@ pub async fn within_time<T>(
     }
 }
 
+fn now_ms() -> u64 {
+    worker::Date::now().as_millis()
+}
+
 /// A nonce unique to this call; it need not be secret (the signature needs the secret), only
 /// never repeated.
 fn nonce() -> String {
@@ -61,16 +79,96 @@ fn nonce() -> String {
 }
 
 impl Bridge {
-    /// A client for the bridge at `base_url` sharing `secret`.
-    pub fn new(base_url: &str, secret: &str) -> Self {
+    /// A client for the bridges listed in `list` (one origin, or several separated by
+    /// commas), sharing `secret`.
+    pub fn new(list: &str, secret: &str) -> Self {
         Self {
-            base_url: base_url.trim_end_matches('/').to_owned(),
+            list: list.to_owned(),
             secret: secret.to_owned(),
         }
     }
 
+    /// Tries the bridges in turn until one answers or `within` runs out. A call that timed
+    /// out may still be under way at that bridge; it is repeated elsewhere only when
+    /// `repeatable` (the bridges dedupe it), never a confirm or a move that creates a Cal.com
+    /// booking while the first bridge may be creating it too.
     async fn call<T: DeserializeOwned>(
         &self,
+        method: Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+        within: Duration,
+        repeatable: bool,
+    ) -> Result<T, CallError> {
+        let started = now_ms();
+        let budget = u64::try_from(within.as_millis()).unwrap_or(u64::MAX);
+        let start = (js_sys::Math::random() * 1_000_000.0) as usize;
+        let order = POOLS.with(|pools| {
+            let mut pools = pools.borrow_mut();
+            if !pools.contains_key(&self.list) {
+                let parsed =
+                    Bridges::parse(&self.list).map_err(|e| CallError::Failed(e.to_string()))?;
+                pools.insert(self.list.clone(), parsed);
+            }
+            let bridges = &pools[&self.list];
+            Ok::<_, CallError>(
+                bridges
+                    .order(started, start)
+                    .into_iter()
+                    .map(|i| (i, bridges.url(i).to_owned()))
+                    .collect::<Vec<_>>(),
+            )
+        })?;
+        let mut last = CallError::Timeout;
+        for (n, (i, base)) in order.iter().enumerate() {
+            let spent = now_ms().saturating_sub(started);
+            let Some(share) =
+                failover::attempt_budget(budget.saturating_sub(spent), order.len() - n - 1)
+            else {
+                break;
+            };
+            let outcome = self
+                .attempt::<T>(
+                    base,
+                    method.clone(),
+                    path,
+                    body.clone(),
+                    Duration::from_millis(share),
+                )
+                .await;
+            let failed = match &outcome {
+                Ok(_) => false,
+                // A 4xx is the bridge's considered answer; another bridge would say the same.
+                Err(CallError::Status(s)) => *s >= 500,
+                Err(_) => true,
+            };
+            let retry = failed && (repeatable || !matches!(outcome, Err(CallError::Timeout)));
+            POOLS.with(|pools| {
+                if let Some(bridges) = pools.borrow_mut().get_mut(&self.list) {
+                    if failed {
+                        bridges.failed(*i, now_ms());
+                    } else {
+                        bridges.answered(*i);
+                    }
+                }
+            });
+            match outcome {
+                Err(e) if retry => {
+                    if order.len() > 1 {
+                        worker::console_warn!("bridge {base} {e}; trying the next");
+                    }
+                    last = e;
+                }
+                other => return other,
+            }
+        }
+        Err(last)
+    }
+
+    /// One signed call to the bridge at `base`.
+    async fn attempt<T: DeserializeOwned>(
+        &self,
+        base: &str,
         method: Method,
         path: &str,
         body: Option<Vec<u8>>,
@@ -102,7 +200,7 @@ impl Bridge {
         if let Some(body) = body {
             init.with_body(Some(js_sys::Uint8Array::from(body.as_slice()).into()));
         }
-        let url = format!("{}{path}", self.base_url);
+        let url = format!("{base}{path}");
         let request =
             Request::new_with_init(&url, &init).map_err(|e| CallError::Failed(e.to_string()))?;
         let send = async move {
@@ -134,7 +232,16 @@ impl Bridge {
             Err(_) => return BridgeAnswer::Unavailable,
         };
         let path = format!("/worker/{tenant}/rpc");
-        match self.call(Method::Post, &path, Some(body), within).await {
+        let repeatable = !matches!(
+            request,
+            BridgeRequest::Confirm { .. }
+                | BridgeRequest::Reschedule { .. }
+                | BridgeRequest::Cancel { .. }
+        );
+        match self
+            .call(Method::Post, &path, Some(body), within, repeatable)
+            .await
+        {
             Ok(answer) => answer,
             Err(e) => {
                 worker::console_warn!("bridge call for {tenant} failed: {e}");
@@ -150,7 +257,9 @@ impl Bridge {
         body: Vec<u8>,
         within: Duration,
     ) -> Result<T, CallError> {
-        self.call(Method::Post, path, Some(body), within).await
+        // The worker's other POSTs (the dispatch tick, delivery reports) are safe to repeat.
+        self.call(Method::Post, path, Some(body), within, true)
+            .await
     }
 
     /// A signed GET returning JSON.
@@ -159,6 +268,6 @@ impl Bridge {
         path: &str,
         within: Duration,
     ) -> Result<T, CallError> {
-        self.call(Method::Get, path, None, within).await
+        self.call(Method::Get, path, None, within, true).await
     }
 }

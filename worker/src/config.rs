@@ -17,7 +17,7 @@ pub struct Config {
     pub twilio_auth_token: String,
     /// Auth tokens of Twilio sub-accounts, by `AccountSid` (`TWILIO_AUTH_TOKENS`, JSON).
     pub account_tokens: HashMap<String, String>,
-    /// The bridge's base URL.
+    /// The bridges' origins (`BRIDGE_URL`: one, or several separated by commas).
     pub bridge_url: String,
     /// The secret worker → bridge calls are signed with.
     pub bridge_secret: String,
@@ -51,7 +51,12 @@ impl Config {
                 .to_owned(),
             twilio_auth_token: text(env, "TWILIO_AUTH_TOKEN")?,
             account_tokens,
-            bridge_url: text(env, "BRIDGE_URL")?,
+            bridge_url: {
+                let list = text(env, "BRIDGE_URL")?;
+                slotline_shared::failover::Bridges::parse(&list)
+                    .map_err(|_| WebhookError::Config("BRIDGE_URL"))?;
+                list
+            },
             bridge_secret: text(env, "BRIDGE_SECRET")?,
             messages_per_minute,
             twilio_api_url: optional(env, "TWILIO_API_URL")
