@@ -39,6 +39,10 @@ const BENCHES: &[Bench] = &[
         args: &["bench", "-p", "slotline-bridge", "--bench", "dispatch"],
     },
     Bench {
+        name: "postgres",
+        args: &["bench", "-p", "slotline-bridge", "--bench", "postgres"],
+    },
+    Bench {
         name: "worker",
         args: &[
             "bench",
