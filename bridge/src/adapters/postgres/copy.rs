@@ -274,7 +274,7 @@ fn sqlite_rows(
 }
 
 async fn postgres_rows(
-    c: &impl GenericClient,
+    c: &impl tokio_postgres::GenericClient,
     t: &Table,
 ) -> Result<Vec<Vec<Option<String>>>, tokio_postgres::Error> {
     let columns: Vec<String> = t

@@ -12,7 +12,7 @@ pub(super) async fn seen(
 ) -> StoreResult<()> {
     let client = store.client().await?;
     client
-        .execute(
+        .x(
             "INSERT INTO customers (tenant_id, phone, last_seen, seen_at, language) VALUES ($1, $2, $3, $3, $4)
              ON CONFLICT (tenant_id, phone) DO UPDATE SET
                 last_seen = GREATEST(customers.last_seen, excluded.last_seen),
@@ -33,7 +33,7 @@ pub(super) async fn set_opted_out(
 ) -> StoreResult<()> {
     let client = store.client().await?;
     client
-        .execute(
+        .x(
             "INSERT INTO customers (tenant_id, phone, last_seen, opted_out) VALUES ($1, $2, $3, $4)
              ON CONFLICT (tenant_id, phone) DO UPDATE SET opted_out = excluded.opted_out",
             &[&tenant.0, &customer.as_e164(), &ts(now), &opted_out],
@@ -49,7 +49,7 @@ pub(super) async fn reach(
 ) -> StoreResult<Reach> {
     let client = store.client().await?;
     let row = client
-        .query_opt(
+        .q_opt(
             "SELECT seen_at, opted_out, language FROM customers WHERE tenant_id = $1 AND phone = $2",
             &[&tenant.0, &customer.as_e164()],
         )
@@ -82,7 +82,7 @@ pub(super) async fn rate(
     let reference: Option<String> = match reference {
         Some(r) => Some(r.to_owned()),
         None => tx
-            .query_opt(
+            .q_opt(
                 "SELECT reference FROM outbox
                  WHERE tenant_id = $1 AND customer = $2 AND stage = 'follow_up' AND state = 'sent'
                  ORDER BY sent_at DESC LIMIT 1",
@@ -96,7 +96,7 @@ pub(super) async fn rate(
         return Ok(None);
     };
     let provider: Option<String> = tx
-        .query_opt(
+        .q_opt(
             "SELECT provider_id FROM reservations
              WHERE tenant_id = $1 AND reference = $2 AND customer = $3 AND status = 'confirmed' AND start_at <= $4",
             &[&t, &reference, &phone, &ts(now)],
@@ -107,21 +107,21 @@ pub(super) async fn rate(
     let Some(provider) = provider else {
         return Ok(None);
     };
-    tx.execute(
+    tx.x(
         "INSERT INTO ratings (tenant_id, reference, provider_id, stars, at) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (tenant_id, reference) DO UPDATE SET stars = excluded.stars, at = excluded.at",
         &[&t, &reference, &provider, &i64::from(stars), &ts(now)],
     )
     .await?;
     let average: f64 = tx
-        .query_one(
+        .q_one(
             "SELECT AVG(stars)::float8 FROM ratings WHERE tenant_id = $1 AND provider_id = $2",
             &[&t, &provider],
         )
         .await?
         .try_get(0)?;
     let doc: Option<String> = tx
-        .query_opt(
+        .q_opt(
             "SELECT doc FROM providers WHERE tenant_id = $1 AND id = $2 FOR UPDATE",
             &[&t, &provider],
         )
@@ -131,7 +131,7 @@ pub(super) async fn rate(
     if let Some(doc) = doc {
         let mut record: ProviderRecord = from_doc(&doc)?;
         record.rating_tenths = Some((average * 10.0).round().clamp(0.0, 50.0) as u8);
-        tx.execute(
+        tx.x(
             "UPDATE providers SET doc = $3 WHERE tenant_id = $1 AND id = $2",
             &[&t, &provider, &to_doc(&record)?],
         )
@@ -145,7 +145,7 @@ pub(super) async fn rate(
 pub(super) async fn customers(store: &PgStore, tenant: &TenantId) -> StoreResult<Vec<Customer>> {
     let client = store.client().await?;
     let rows = client
-        .query(
+        .q(
             "SELECT phone, name, language, opted_out, bookings FROM customers
              WHERE tenant_id = $1 ORDER BY last_seen DESC",
             &[&tenant.0],
@@ -186,11 +186,11 @@ pub(super) async fn claim_nonce(
         .is_multiple_of(1024)
     {
         client
-            .execute("DELETE FROM nonces WHERE forget_at <= $1", &[&ts(now)])
+            .x("DELETE FROM nonces WHERE forget_at <= $1", &[&ts(now)])
             .await?;
     }
     let n = client
-        .execute(
+        .x(
             "INSERT INTO nonces (nonce, forget_at) VALUES ($1, $2)
              ON CONFLICT (nonce) DO UPDATE SET forget_at = excluded.forget_at
              WHERE nonces.forget_at <= $3",

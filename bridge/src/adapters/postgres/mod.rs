@@ -22,6 +22,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
+use deadpool_postgres::GenericClient;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -29,7 +30,7 @@ use slotline_shared::catalog::{Money, ProviderId, ServiceId, TenantId};
 use slotline_shared::phone::PhoneNumber;
 use slotline_shared::wire::{DeliveryStatus, StoreHealth};
 use thiserror::Error;
-use tokio_postgres::{GenericClient, NoTls, Row};
+use tokio_postgres::{NoTls, Row};
 
 use crate::engine::{Load, fair_order};
 use crate::lifecycle::Plan;
@@ -273,7 +274,7 @@ impl PgStore {
     pub async fn schema_version(&self) -> StoreResult<i64> {
         let client = self.client().await?;
         Ok(client
-            .query_one("SELECT COALESCE(MAX(version), 0) FROM slotline_schema", &[])
+            .q_one("SELECT COALESCE(MAX(version), 0) FROM slotline_schema", &[])
             .await?
             .try_get(0)?)
     }
@@ -291,9 +292,8 @@ impl PgStore {
         doc: String,
     ) -> StoreResult<()> {
         let mut client = self.client().await?;
-        let client: &mut tokio_postgres::Client = &mut client;
         let tx = client.transaction().await?;
-        tx.execute(
+        tx.x(
             &format!(
                 "INSERT INTO {table} (tenant_id, id, doc, position)
                  VALUES ($1, $2, $3, (SELECT COALESCE(MAX(position), 0) + 1 FROM {table} WHERE tenant_id = $1))
@@ -314,10 +314,9 @@ impl PgStore {
         id: &str,
     ) -> StoreResult<bool> {
         let mut client = self.client().await?;
-        let client: &mut tokio_postgres::Client = &mut client;
         let tx = client.transaction().await?;
         let n = tx
-            .execute(
+            .x(
                 &format!("DELETE FROM {table} WHERE tenant_id = $1 AND id = $2"),
                 &[&tenant.0, &id],
             )
@@ -334,7 +333,7 @@ impl PgStore {
     ) -> StoreResult<Vec<T>> {
         let client = self.client().await?;
         let rows = client
-            .query(
+            .q(
                 &format!("SELECT doc FROM {table} WHERE tenant_id = $1 ORDER BY position"),
                 &[&tenant.0],
             )
@@ -344,6 +343,49 @@ impl PgStore {
             .collect()
     }
 }
+
+/// Statements prepared once per connection and reused: a query costs one round trip, not
+/// two (tokio-postgres otherwise prepares every text query afresh).
+#[async_trait]
+trait Cached: GenericClient {
+    async fn q(
+        &self,
+        sql: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> Result<Vec<Row>, tokio_postgres::Error> {
+        let statement = self.prepare_cached(sql).await?;
+        self.query(&statement, params).await
+    }
+
+    async fn q_opt(
+        &self,
+        sql: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> Result<Option<Row>, tokio_postgres::Error> {
+        let statement = self.prepare_cached(sql).await?;
+        self.query_opt(&statement, params).await
+    }
+
+    async fn q_one(
+        &self,
+        sql: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> Result<Row, tokio_postgres::Error> {
+        let statement = self.prepare_cached(sql).await?;
+        self.query_one(&statement, params).await
+    }
+
+    async fn x(
+        &self,
+        sql: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> Result<u64, tokio_postgres::Error> {
+        let statement = self.prepare_cached(sql).await?;
+        self.execute(&statement, params).await
+    }
+}
+
+impl<T: GenericClient> Cached for T {}
 
 /// Host, port and database of `config`, for messages (never the password).
 fn describe(config: &tokio_postgres::Config) -> String {
@@ -850,7 +892,7 @@ impl Store for PgStore {
         let now = now.timestamp_micros();
         let client = self.client().await?;
         let at: i64 = client
-            .query_one(
+            .q_one(
                 "INSERT INTO send_pace (sender, next_at) VALUES ($1, $2::bigint + $3::bigint)
                  ON CONFLICT (sender) DO UPDATE
                      SET next_at = GREATEST(send_pace.next_at, $2::bigint) + $3::bigint
@@ -865,7 +907,7 @@ impl Store for PgStore {
     async fn announce(&self, change: &StoreChange) -> StoreResult<()> {
         let client = self.client().await?;
         client
-            .execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &encode(change)])
+            .x("SELECT pg_notify($1, $2)", &[&CHANNEL, &encode(change)])
             .await?;
         Ok(())
     }

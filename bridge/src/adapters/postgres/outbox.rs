@@ -17,7 +17,7 @@ pub(super) async fn claim_due(
     // for (its lease hides them from the next claim). `claimed_at` before this claim says
     // whether an earlier attempt is in doubt.
     let rows = client
-        .query(
+        .q(
             &format!(
                 "WITH ranked AS (
                      SELECT id, ROW_NUMBER() OVER (PARTITION BY tenant_id ORDER BY send_at, id) AS n
@@ -63,7 +63,7 @@ pub(super) async fn settle(
     for (id, outcome) in results {
         match outcome {
             SendOutcome::Sent { sid, via } => {
-                tx.execute(
+                tx.x(
                     "UPDATE outbox SET state = 'sent', message_sid = $2, via = $3, sent_at = $4,
                             lease_until = NULL, claimed_at = NULL, error_code = NULL, detail = NULL
                      WHERE id = $1",
@@ -76,7 +76,7 @@ pub(super) async fn settle(
                 error_code,
                 detail,
             } => {
-                tx.execute(
+                tx.x(
                     "UPDATE outbox SET send_at = $2, error_code = $3, detail = $4,
                             lease_until = NULL, claimed_at = NULL
                      WHERE id = $1 AND state = 'pending'",
@@ -85,7 +85,7 @@ pub(super) async fn settle(
                 .await?
             }
             SendOutcome::Failed { error_code, detail } => {
-                tx.execute(
+                tx.x(
                     "UPDATE outbox SET state = 'failed', error_code = $2, detail = $3,
                             lease_until = NULL, claimed_at = NULL
                      WHERE id = $1",
@@ -94,7 +94,7 @@ pub(super) async fn settle(
                 .await?
             }
             SendOutcome::Skipped { detail } => {
-                tx.execute(
+                tx.x(
                     "UPDATE outbox SET state = 'skipped', detail = $2, lease_until = NULL, claimed_at = NULL
                      WHERE id = $1 AND state = 'pending'",
                     &[id, detail],
@@ -114,7 +114,7 @@ pub(super) async fn outbox(
 ) -> StoreResult<Vec<OutboxMessage>> {
     let client = store.client().await?;
     let rows = client
-        .query(
+        .q(
             &format!(
                 "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE tenant_id = $1
                  ORDER BY send_at DESC, id DESC LIMIT $2"
@@ -139,7 +139,7 @@ pub(super) async fn resend_as_template(
 ) -> StoreResult<bool> {
     let client = store.client().await?;
     let n = client
-        .execute(
+        .x(
             "UPDATE outbox SET state = 'pending', template_only = TRUE, send_at = $3,
                     error_code = 63016, detail = 'outside the 24-hour window'
              WHERE tenant_id = $1 AND message_sid = $2 AND via = 'session' AND NOT template_only",
@@ -156,7 +156,7 @@ pub(super) async fn reminded(
 ) -> StoreResult<Vec<(String, DateTime<Utc>)>> {
     let client = store.client().await?;
     let rows = client
-        .query(
+        .q(
             "SELECT reference, MAX(sent_at) FROM outbox
              WHERE tenant_id = $1 AND customer = $2 AND state = 'sent' AND reference IS NOT NULL
                AND stage IN ('confirmation', 'day_before', 'shortly_before')
@@ -177,7 +177,7 @@ pub(super) async fn record_delivery(
     let t = tenant.0.as_str();
     begin!(store, client, tx);
     let current = tx
-        .query_opt(
+        .q_opt(
             "SELECT status, error_code, updated_at FROM deliveries
              WHERE tenant_id = $1 AND message_sid = $2 FOR UPDATE",
             &[&t, &d.message_sid],
@@ -198,7 +198,7 @@ pub(super) async fn record_delivery(
         }
     }
     let inserted = tx
-        .execute(
+        .x(
             "INSERT INTO deliveries (tenant_id, message_sid, customer, status, error_code, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (tenant_id, message_sid) DO UPDATE SET
@@ -235,7 +235,7 @@ pub(super) async fn deliveries(
 ) -> StoreResult<Vec<Delivery>> {
     let client = store.client().await?;
     let rows = client
-        .query(
+        .q(
             "SELECT message_sid, customer, status, error_code, updated_at FROM deliveries
              WHERE tenant_id = $1 ORDER BY updated_at DESC, seq DESC LIMIT $2",
             &[&tenant.0, &i64::try_from(limit).unwrap_or(i64::MAX)],
@@ -267,7 +267,7 @@ pub(super) async fn deliveries(
 pub(super) async fn outbox_depth(store: &PgStore) -> StoreResult<Vec<(OutboxState, u64)>> {
     let client = store.client().await?;
     let rows = client
-        .query(
+        .q(
             "SELECT state, COUNT(*) FROM outbox GROUP BY state ORDER BY state",
             &[],
         )

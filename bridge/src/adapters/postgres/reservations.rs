@@ -8,7 +8,6 @@ use super::*;
 macro_rules! begin {
     ($store:expr, $client:ident, $tx:ident) => {
         let mut $client = $store.client().await?;
-        let $client: &mut tokio_postgres::Client = &mut $client;
         let $tx = $client.transaction().await?;
     };
 }
@@ -17,7 +16,7 @@ pub(super) use begin;
 /// Takes the transaction-scoped lock of each provider, in a fixed order so that two holds
 /// over the same providers never wait on each other in a cycle.
 async fn lock_providers(
-    tx: &tokio_postgres::Transaction<'_>,
+    tx: &deadpool_postgres::Transaction<'_>,
     tenant: &str,
     providers: &[&str],
 ) -> StoreResult<()> {
@@ -28,7 +27,7 @@ async fn lock_providers(
     keys.sort();
     keys.dedup();
     for key in &keys {
-        tx.execute(
+        tx.x(
             "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
             &[key],
         )
@@ -48,7 +47,7 @@ pub(super) async fn active_reservations(
     let providers: Vec<&str> = providers.iter().map(|p| p.0.as_str()).collect();
     let client = store.client().await?;
     let rows = client
-        .query(
+        .q(
             &format!(
                 "SELECT {RESERVATION_COLUMNS} FROM reservations
                  WHERE tenant_id = $1 AND provider_id = ANY($2) AND block_start < $4 AND block_end > $3
@@ -75,7 +74,7 @@ pub(super) async fn hold(
     begin!(store, client, tx);
     lock_providers(&tx, tenant, &providers).await?;
     let existing = tx
-        .query_opt(
+        .q_opt(
             "SELECT id FROM reservations WHERE tenant_id = $1 AND idem_key = $2",
             &[&tenant, &hold.idempotency_key],
         )
@@ -95,7 +94,7 @@ pub(super) async fn hold(
     let (now_s, start, end) = (ts(now), ts(hold.block_start), ts(hold.block_end));
     // A lapsed hold still counts for the exclusion constraint until the sweep releases it:
     // mark those in the way as no longer blocking (their providers are locked).
-    tx.execute(
+    tx.x(
         "UPDATE reservations SET lapsed = TRUE
          WHERE tenant_id = $1 AND provider_id = ANY($2) AND status = 'held' AND expires_at <= $5
            AND block_start < $4 AND block_end > $3 AND NOT lapsed",
@@ -126,7 +125,7 @@ pub(super) async fn hold(
     };
     let id = new_id();
     let inserted = tx
-        .execute(
+        .x(
             "INSERT INTO reservations (id, tenant_id, reference, provider_id, service_id, customer, start_at, end_at,
                 block_start, block_end, status, expires_at, deposit_minor, deposit_currency, created_at, idem_key)
              VALUES ($1, $2, NULL, $3, $4, $5, $6, $7, $8, $9, 'held', $10, $11, $12, $13, $14)",
@@ -156,7 +155,7 @@ pub(super) async fn hold(
         Err(e) => return Err(e.into()),
     }
     record_status(&tx, &id, Status::Held, now).await?;
-    tx.execute(
+    tx.x(
         "INSERT INTO customers (tenant_id, phone, last_seen) VALUES ($1, $2, $3)
          ON CONFLICT (tenant_id, phone) DO UPDATE SET last_seen = excluded.last_seen",
         &[&tenant, &hold.customer.as_e164(), &now_s],
@@ -176,7 +175,7 @@ pub(super) async fn release(
 ) -> StoreResult<()> {
     begin!(store, client, tx);
     let n = tx
-        .execute(
+        .x(
             "UPDATE reservations SET status = 'released' WHERE tenant_id = $1 AND id = $2 AND status = 'held'",
             &[&tenant.0, &hold],
         )
@@ -190,11 +189,11 @@ pub(super) async fn release(
 
 /// The reservation `id`, locked for this transaction.
 async fn locked(
-    tx: &tokio_postgres::Transaction<'_>,
+    tx: &deadpool_postgres::Transaction<'_>,
     tenant: &str,
     id: &str,
 ) -> StoreResult<Option<Reservation>> {
-    tx.query_opt(
+    tx.q_opt(
         &format!(
             "SELECT {RESERVATION_COLUMNS} FROM reservations WHERE tenant_id = $1 AND id = $2 FOR UPDATE"
         ),
@@ -225,14 +224,14 @@ pub(super) async fn confirm(
         Status::Held if r.is_active(now) => {}
         _ => return Ok(ChangeOutcome::HoldGone),
     }
-    tx.execute(
+    tx.x(
         "UPDATE reservations SET status = 'confirmed', reference = $3, expires_at = NULL
          WHERE tenant_id = $1 AND id = $2",
         &[&t, &hold, &reference],
     )
     .await?;
     record_status(&tx, hold, Status::Confirmed, now).await?;
-    tx.execute(
+    tx.x(
         "UPDATE customers SET bookings = bookings + 1 WHERE tenant_id = $1 AND phone = $2",
         &[&t, &r.customer.as_e164()],
     )
@@ -264,13 +263,13 @@ pub(super) async fn reschedule(
     let Some(old) = old.filter(|o| o.customer == new.customer) else {
         return Ok(ChangeOutcome::NotFound);
     };
-    tx.execute(
+    tx.x(
         "UPDATE reservations SET status = 'rescheduled', reference = NULL, moved_to = $3
          WHERE tenant_id = $1 AND id = $2",
         &[&t, &old.id, &hold],
     )
     .await?;
-    tx.execute(
+    tx.x(
         "UPDATE reservations SET status = 'confirmed', reference = $3, expires_at = NULL
          WHERE tenant_id = $1 AND id = $2",
         &[&t, &hold, &reference],
@@ -280,7 +279,7 @@ pub(super) async fn reschedule(
     // The booking's history goes with it to its new time, before the new time's own
     // entries (the hold), and the move is on it.
     let own = tx
-        .query(
+        .q(
             "DELETE FROM status_history WHERE reservation_id = $1 RETURNING seq, at, status",
             &[&hold],
         )
@@ -290,7 +289,7 @@ pub(super) async fn reschedule(
         .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
         .collect::<StoreResult<_>>()?;
     own.sort();
-    tx.execute(
+    tx.x(
         "INSERT INTO status_history (reservation_id, at, status, moved_from, moved_to)
          SELECT $2, at, status, moved_from, moved_to FROM status_history
          WHERE reservation_id = $1 AND NOT (status = 'rescheduled' AND moved_from IS NULL)
@@ -299,13 +298,13 @@ pub(super) async fn reschedule(
     )
     .await?;
     for (_, at, status) in &own {
-        tx.execute(
+        tx.x(
             "INSERT INTO status_history (reservation_id, at, status) VALUES ($1, $2, $3)",
             &[&hold, at, status],
         )
         .await?;
     }
-    tx.execute(
+    tx.x(
         "INSERT INTO status_history (reservation_id, at, status, moved_from, moved_to)
          VALUES ($1, $2, 'rescheduled', $3, $4)",
         &[&hold, &ts(now), &ts(old.start), &ts(new.start)],
@@ -374,7 +373,7 @@ pub(super) async fn booking(
 ) -> StoreResult<Option<Reservation>> {
     let client = store.client().await?;
     client
-        .query_opt(
+        .q_opt(
             &format!(
                 "SELECT {RESERVATION_COLUMNS} FROM reservations WHERE tenant_id = $1 AND reference = $2"
             ),
@@ -392,7 +391,7 @@ pub(super) async fn reservation(
     id: &str,
 ) -> StoreResult<Option<Reservation>> {
     let client = store.client().await?;
-    load_reservation(&**client, &tenant.0, id).await
+    load_reservation(&client, &tenant.0, id).await
 }
 
 pub(super) async fn upcoming(
@@ -403,7 +402,7 @@ pub(super) async fn upcoming(
 ) -> StoreResult<Vec<Reservation>> {
     let client = store.client().await?;
     let rows = client
-        .query(
+        .q(
             &format!(
                 "SELECT {RESERVATION_COLUMNS} FROM reservations
                  WHERE tenant_id = $1 AND customer = $2 AND status = 'confirmed' AND start_at > $3
@@ -423,7 +422,7 @@ pub(super) async fn bookings(
 ) -> StoreResult<Vec<Reservation>> {
     let client = store.client().await?;
     let rows = client
-        .query(
+        .q(
             &format!(
                 "SELECT {RESERVATION_COLUMNS} FROM reservations
                  WHERE tenant_id = $1 AND start_at >= $2 AND start_at < $3 AND status IN ('confirmed', 'cancelled')
@@ -442,7 +441,7 @@ pub(super) async fn history(
 ) -> StoreResult<Vec<StatusChange>> {
     let client = store.client().await?;
     let rows = client
-        .query(
+        .q(
             "SELECT h.at, h.status, h.moved_from, h.moved_to FROM status_history h
              JOIN reservations r ON r.id = h.reservation_id
              WHERE r.tenant_id = $1 AND h.reservation_id = $2 ORDER BY h.at, h.seq",
@@ -465,7 +464,7 @@ pub(super) async fn history(
 pub(super) async fn expire_holds(store: &PgStore, now: DateTime<Utc>) -> StoreResult<usize> {
     begin!(store, client, tx);
     let rows = tx
-        .query(
+        .q(
             "UPDATE reservations SET status = 'released'
              WHERE status = 'held' AND expires_at <= $1 RETURNING id",
             &[&ts(now)],
@@ -487,7 +486,7 @@ pub(super) async fn set_external(
 ) -> StoreResult<()> {
     let client = store.client().await?;
     client
-        .execute(
+        .x(
             "UPDATE reservations SET external_uid = $3 WHERE tenant_id = $1 AND reference = $2",
             &[&tenant.0, &reference, &uid],
         )
@@ -502,7 +501,7 @@ pub(super) async fn external_of(
 ) -> StoreResult<Option<String>> {
     let client = store.client().await?;
     let row = client
-        .query_opt(
+        .q_opt(
             "SELECT external_uid FROM reservations WHERE tenant_id = $1 AND reference = $2",
             &[&tenant.0, &reference],
         )
@@ -516,7 +515,7 @@ pub(super) async fn external_of(
 pub(super) async fn by_external(store: &PgStore, uid: &str) -> StoreResult<Option<Reservation>> {
     let client = store.client().await?;
     client
-        .query_opt(
+        .q_opt(
             &format!("SELECT {RESERVATION_COLUMNS} FROM reservations WHERE external_uid = $1"),
             &[&uid],
         )
@@ -547,7 +546,7 @@ pub(super) async fn business_change(
             let (before, after) = (r.start - r.block_start, r.block_end - r.end);
             // The business moved it in Cal.com, its calendar of record: the move stands even
             // over another of our reservations.
-            tx.execute(
+            tx.x(
                 "UPDATE reservations SET start_at = $3, end_at = $4, block_start = $5, block_end = $6,
                         external_uid = $7, overlap_ok = TRUE
                  WHERE tenant_id = $1 AND id = $2",

@@ -66,7 +66,7 @@ pub(super) async fn load_reservation(
     tenant: &str,
     id: &str,
 ) -> StoreResult<Option<Reservation>> {
-    c.query_opt(
+    c.q_opt(
         &format!("SELECT {RESERVATION_COLUMNS} FROM reservations WHERE tenant_id = $1 AND id = $2"),
         &[&tenant, &id],
     )
@@ -84,7 +84,7 @@ pub(super) async fn booking_in(
     statuses: &[Status],
 ) -> StoreResult<Option<Reservation>> {
     let allowed: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
-    c.query_opt(
+    c.q_opt(
         &format!(
             "SELECT {RESERVATION_COLUMNS} FROM reservations
              WHERE tenant_id = $1 AND reference = $2 AND status = ANY($3)"
@@ -105,7 +105,7 @@ pub(super) async fn set_status(
     status: Status,
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
-    c.execute(
+    c.x(
         "UPDATE reservations SET status = $3 WHERE tenant_id = $1 AND id = $2",
         &[&tenant, &id, &status.as_str()],
     )
@@ -119,7 +119,7 @@ pub(super) async fn record_status(
     status: Status,
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
-    c.execute(
+    c.x(
         "INSERT INTO status_history (reservation_id, at, status) VALUES ($1, $2, $3)",
         &[&id, &ts(now), &status.as_str()],
     )
@@ -130,7 +130,7 @@ pub(super) async fn record_status(
 /// Ends a booking change: re-reads the booking, replaces its pending messages with `plan`'s,
 /// and commits. `missing` is the outcome should the row be gone.
 pub(super) async fn finish_change(
-    tx: tokio_postgres::Transaction<'_>,
+    tx: deadpool_postgres::Transaction<'_>,
     tenant: &str,
     id: &str,
     plan: &Planner,
@@ -156,7 +156,7 @@ pub(super) async fn replace_messages(
     let tenant = r.tenant.as_str();
     let customer = r.customer.as_e164();
     if let Some(reference) = &r.reference {
-        tx.execute(
+        tx.x(
             "UPDATE outbox SET state = 'dropped', lease_until = NULL
              WHERE tenant_id = $1 AND reference = $2 AND state = 'pending'",
             &[&tenant, reference],
@@ -164,7 +164,7 @@ pub(super) async fn replace_messages(
         .await?;
     }
     for stage in &plan.withdraw {
-        tx.execute(
+        tx.x(
             "UPDATE outbox SET state = 'dropped', lease_until = NULL
              WHERE tenant_id = $1 AND customer = $2 AND stage = $3 AND state = 'pending'",
             &[&tenant, &customer, &stage.as_str()],
@@ -185,7 +185,7 @@ pub(super) async fn replace_messages(
         due.push(ts(p.due_at));
         send.push(ts(p.send_at));
     }
-    tx.execute(
+    tx.x(
         "INSERT INTO outbox (id, tenant_id, customer, reference, stage, due_at, send_at, created_at)
          SELECT id, $2, $3, $4, stage, due_at, send_at, $8
          FROM UNNEST($1::text[], $5::text[], $6::bigint[], $7::bigint[]) AS m(id, stage, due_at, send_at)",
@@ -196,7 +196,7 @@ pub(super) async fn replace_messages(
 }
 
 pub(super) async fn bump_version(c: &impl GenericClient, tenant: &str) -> StoreResult<()> {
-    c.execute(
+    c.x(
         "UPDATE tenants SET version = version + 1 WHERE id = $1",
         &[&tenant],
     )
@@ -213,7 +213,7 @@ pub(super) async fn overlapping(
     end: i64,
     now: i64,
 ) -> StoreResult<i64> {
-    Ok(c.query_one(
+    Ok(c.q_one(
         "SELECT COUNT(*) FROM reservations
              WHERE tenant_id = $1 AND provider_id = $2 AND block_start < $4 AND block_end > $3
                AND (status = 'confirmed' OR (status = 'held' AND expires_at > $5))",
@@ -231,7 +231,7 @@ pub(super) async fn active_starting(
     to: i64,
     now: i64,
 ) -> StoreResult<i64> {
-    Ok(c.query_one(
+    Ok(c.q_one(
         "SELECT COUNT(*) FROM reservations
              WHERE tenant_id = $1 AND provider_id = $2 AND start_at >= $3 AND start_at < $4
                AND (status = 'confirmed' OR (status = 'held' AND expires_at > $5))",
@@ -251,7 +251,7 @@ pub(super) async fn loads_in(
     let mut out = Vec::new();
     for cand in candidates {
         let row = c
-            .query_one(
+            .q_one(
                 "SELECT COUNT(*), MAX(created_at) FROM reservations
                  WHERE tenant_id = $1 AND provider_id = $2 AND created_at >= $3
                    AND (status IN ('confirmed', 'rescheduled') OR (status = 'held' AND expires_at > $4))",

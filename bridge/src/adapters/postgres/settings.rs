@@ -6,7 +6,7 @@ pub(super) async fn health(store: &PgStore) -> StoreHealth {
     let backend_name = "postgres".to_owned();
     let answered = async {
         let client = store.client().await?;
-        client.query_one("SELECT 1", &[]).await?;
+        client.q_one("SELECT 1", &[]).await?;
         Ok::<_, StoreError>(())
     };
     match tokio::time::timeout(std::time::Duration::from_secs(3), answered).await {
@@ -35,7 +35,7 @@ pub(super) async fn create_tenant(
     let doc = to_doc(tenant)?;
     let client = store.client().await?;
     let n = client
-        .execute(
+        .x(
             "INSERT INTO tenants (id, doc, key_hash, created_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT (id) DO NOTHING",
             &[&tenant.id.0, &doc, &key_hash, &ts(Utc::now())],
@@ -51,7 +51,7 @@ pub(super) async fn update_tenant(store: &PgStore, tenant: &Tenant) -> StoreResu
     let doc = to_doc(tenant)?;
     let client = store.client().await?;
     let n = client
-        .execute(
+        .x(
             "UPDATE tenants SET doc = $2, version = version + 1 WHERE id = $1",
             &[&tenant.id.0, &doc],
         )
@@ -65,7 +65,7 @@ pub(super) async fn update_tenant(store: &PgStore, tenant: &Tenant) -> StoreResu
 pub(super) async fn tenant(store: &PgStore, id: &TenantId) -> StoreResult<Option<Tenant>> {
     let client = store.client().await?;
     let row = client
-        .query_opt("SELECT doc FROM tenants WHERE id = $1", &[&id.0])
+        .q_opt("SELECT doc FROM tenants WHERE id = $1", &[&id.0])
         .await?;
     row.map(|r| from_doc(&r.try_get::<_, String>(0)?))
         .transpose()
@@ -77,7 +77,7 @@ pub(super) async fn tenant_for_key(
 ) -> StoreResult<Option<TenantId>> {
     let client = store.client().await?;
     let row = client
-        .query_opt("SELECT id FROM tenants WHERE key_hash = $1", &[&key_hash])
+        .q_opt("SELECT id FROM tenants WHERE key_hash = $1", &[&key_hash])
         .await?;
     Ok(row.map(|r| r.try_get(0)).transpose()?.map(TenantId))
 }
@@ -85,7 +85,7 @@ pub(super) async fn tenant_for_key(
 pub(super) async fn tenants(store: &PgStore) -> StoreResult<Vec<Tenant>> {
     let client = store.client().await?;
     let rows = client
-        .query("SELECT doc FROM tenants ORDER BY created_at, id", &[])
+        .q("SELECT doc FROM tenants ORDER BY created_at, id", &[])
         .await?;
     rows.iter()
         .map(|r| from_doc(&r.try_get::<_, String>(0)?))
@@ -95,7 +95,7 @@ pub(super) async fn tenants(store: &PgStore) -> StoreResult<Vec<Tenant>> {
 pub(super) async fn config_version(store: &PgStore, tenant: &TenantId) -> StoreResult<u64> {
     let client = store.client().await?;
     let row = client
-        .query_opt("SELECT version FROM tenants WHERE id = $1", &[&tenant.0])
+        .q_opt("SELECT version FROM tenants WHERE id = $1", &[&tenant.0])
         .await?;
     let version: Option<i64> = row.map(|r| r.try_get(0)).transpose()?;
     version
@@ -161,9 +161,8 @@ pub(super) async fn set_weekly(
 ) -> StoreResult<()> {
     let doc = to_doc(weekly)?;
     let mut client = store.client().await?;
-    let client: &mut tokio_postgres::Client = &mut client;
     let tx = client.transaction().await?;
-    tx.execute(
+    tx.x(
         "INSERT INTO weekly (tenant_id, provider_id, doc) VALUES ($1, $2, $3)
          ON CONFLICT (tenant_id, provider_id) DO UPDATE SET doc = excluded.doc",
         &[&tenant.0, &provider.0, &doc],
@@ -181,7 +180,7 @@ pub(super) async fn weekly(
 ) -> StoreResult<Weekly> {
     let client = store.client().await?;
     let row = client
-        .query_opt(
+        .q_opt(
             "SELECT doc FROM weekly WHERE tenant_id = $1 AND provider_id = $2",
             &[&tenant.0, &provider.0],
         )
@@ -200,9 +199,8 @@ pub(super) async fn put_override(
 ) -> StoreResult<()> {
     let (date, doc) = (o.date.to_string(), to_doc(o)?);
     let mut client = store.client().await?;
-    let client: &mut tokio_postgres::Client = &mut client;
     let tx = client.transaction().await?;
-    tx.execute(
+    tx.x(
         "INSERT INTO overrides (tenant_id, provider_id, date, doc) VALUES ($1, $2, $3, $4)
          ON CONFLICT (tenant_id, provider_id, date) DO UPDATE SET doc = excluded.doc",
         &[&tenant.0, &provider.0, &date, &doc],
@@ -221,10 +219,9 @@ pub(super) async fn delete_override(
 ) -> StoreResult<bool> {
     let date = date.to_string();
     let mut client = store.client().await?;
-    let client: &mut tokio_postgres::Client = &mut client;
     let tx = client.transaction().await?;
     let n = tx
-        .execute(
+        .x(
             "DELETE FROM overrides WHERE tenant_id = $1 AND provider_id = $2 AND date = $3",
             &[&tenant.0, &provider.0, &date],
         )
@@ -241,7 +238,7 @@ pub(super) async fn overrides(
 ) -> StoreResult<Vec<DateOverride>> {
     let client = store.client().await?;
     let rows = client
-        .query(
+        .q(
             "SELECT doc FROM overrides WHERE tenant_id = $1 AND provider_id = $2 ORDER BY date",
             &[&tenant.0, &provider.0],
         )
