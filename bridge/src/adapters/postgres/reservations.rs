@@ -326,9 +326,6 @@ pub(super) async fn cancel(
     let Some(r) = r.filter(|r| &r.customer == customer) else {
         return Ok(ChangeOutcome::NotFound);
     };
-    let Some(r) = locked(&tx, t, &r.id).await? else {
-        return Ok(ChangeOutcome::NotFound);
-    };
     if r.status == Status::Cancelled {
         return Ok(ChangeOutcome::Done(Box::new(r)));
     }
@@ -354,9 +351,6 @@ pub(super) async fn mark_no_show(
     begin!(store, client, tx);
     let r = booking_in(&tx, t, reference, &[Status::Confirmed, Status::NoShow]).await?;
     let Some(r) = r else {
-        return Ok(ChangeOutcome::NotFound);
-    };
-    let Some(r) = locked(&tx, t, &r.id).await? else {
         return Ok(ChangeOutcome::NotFound);
     };
     if r.status == Status::NoShow {
@@ -536,9 +530,6 @@ pub(super) async fn business_change(
     let t = tenant.0.as_str();
     begin!(store, client, tx);
     let Some(r) = booking_in(&tx, t, reference, &[Status::Confirmed]).await? else {
-        return Ok(ChangeOutcome::NotFound);
-    };
-    let Some(r) = locked(&tx, t, &r.id).await? else {
         return Ok(ChangeOutcome::NotFound);
     };
     match change {

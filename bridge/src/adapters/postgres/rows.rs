@@ -76,7 +76,8 @@ pub(super) async fn load_reservation(
     .transpose()
 }
 
-/// The booking with `reference` if its status is one of `statuses`.
+/// The booking with `reference` if its status is one of `statuses`, locked for the rest of
+/// the transaction (every caller goes on to change it).
 pub(super) async fn booking_in(
     c: &impl GenericClient,
     tenant: &str,
@@ -87,7 +88,7 @@ pub(super) async fn booking_in(
     c.q_opt(
         &format!(
             "SELECT {RESERVATION_COLUMNS} FROM reservations
-             WHERE tenant_id = $1 AND reference = $2 AND status = ANY($3)"
+             WHERE tenant_id = $1 AND reference = $2 AND status = ANY($3) FOR UPDATE"
         ),
         &[&tenant, &reference, &allowed],
     )
