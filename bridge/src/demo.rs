@@ -33,6 +33,7 @@ fn service(
         buffer_after_min: 10,
         image_url: None,
         aliases: aliases.iter().map(|a| (*a).to_owned()).collect(),
+        translations: Default::default(),
         active: true,
     }
 }
@@ -42,6 +43,7 @@ fn provider(id: &str, name: &str, rating: u8, services: &[&str]) -> ProviderReco
         id: id.into(),
         name: name.into(),
         rating_tenths: Some(rating),
+        aliases: vec![],
         services: services.iter().map(|s| (*s).into()).collect(),
         weight: 1,
         max_per_day: None,

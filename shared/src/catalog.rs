@@ -3,6 +3,7 @@
 //! The bridge owns and edits these; the conversation reads them through its context. Ids are
 //! opaque strings chosen by the bridge.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -88,6 +89,37 @@ pub struct Service {
     /// Other names customers use for it ("corte de pelo" for "Haircut"), matched in free text.
     #[serde(default)]
     pub aliases: Vec<String>,
+    /// The name and description in other languages, shown to customers who speak them and
+    /// matched in free text.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub translations: BTreeMap<Lang, ServiceText>,
+}
+
+/// A service's name and description in one language.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceText {
+    /// Name.
+    pub name: String,
+    /// Short description; empty keeps the default one.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+}
+
+impl Service {
+    /// The name a customer writing `lang` reads.
+    pub fn name_in(&self, lang: Lang) -> &str {
+        self.translations
+            .get(&lang)
+            .map_or(self.name.as_str(), |t| t.name.as_str())
+    }
+
+    /// The description a customer writing `lang` reads.
+    pub fn description_in(&self, lang: Lang) -> &str {
+        match self.translations.get(&lang) {
+            Some(t) if !t.description.is_empty() => &t.description,
+            _ => &self.description,
+        }
+    }
 }
 
 /// A provider as customers see them.
@@ -101,6 +133,9 @@ pub struct Provider {
     pub rating_tenths: Option<u8>,
     /// Services this provider performs.
     pub services: Vec<ServiceId>,
+    /// Nicknames and other names customers use ("Bea" for "Beatriz"), matched in free text.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
 }
 
 /// The active services and providers of a tenant.

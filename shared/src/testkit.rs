@@ -43,12 +43,14 @@ pub fn catalog() -> Catalog {
                 price: Money::new(cents, "EUR"),
                 deposit: deposit.map(|d| Money::new(d, "EUR")),
                 aliases: aliases.iter().map(|a| (*a).to_owned()).collect(),
+                translations: Default::default(),
             }
         };
     let prov = |id: &str, name: &str, rating: u8, services: &[&str]| Provider {
         id: id.into(),
         name: name.into(),
         rating_tenths: Some(rating),
+        aliases: vec![],
         services: services.iter().map(|s| (*s).into()).collect(),
     };
     Catalog {

@@ -3,7 +3,8 @@
 use chrono::{NaiveDate, NaiveTime};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
-use slotline_shared::catalog::{Money, Provider, ProviderId, Service, ServiceId};
+use slotline_shared::catalog::{Money, Provider, ProviderId, Service, ServiceId, ServiceText};
+use slotline_shared::lang::Lang;
 
 use super::*;
 
@@ -38,6 +39,9 @@ pub struct ServiceRecord {
     /// Other names customers use.
     #[serde(default)]
     pub aliases: Vec<String>,
+    /// Name and description in other languages.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub translations: BTreeMap<Lang, ServiceText>,
     /// Offered to customers.
     #[serde(default = "yes")]
     pub active: bool,
@@ -83,6 +87,21 @@ impl Validate for ServiceRecord {
         {
             problem(&mut e, "image_url", "an https:// URL");
         }
+        check_aliases(&mut e, &self.aliases, 20);
+        for (lang, text) in &self.translations {
+            let field = format!("translations.{}", lang.code());
+            let name = text.name.trim();
+            if name.is_empty() || name.chars().count() > 60 {
+                problem(&mut e, &format!("{field}.name"), "1 to 60 characters");
+            }
+            if text.description.chars().count() > 200 {
+                problem(
+                    &mut e,
+                    &format!("{field}.description"),
+                    "at most 200 characters",
+                );
+            }
+        }
         e
     }
 }
@@ -98,6 +117,7 @@ impl ServiceRecord {
             price: Money::new(self.price_minor, &self.currency),
             deposit: self.deposit_minor.map(|d| Money::new(d, &self.currency)),
             aliases: self.aliases.clone(),
+            translations: self.translations.clone(),
         }
     }
 }
@@ -112,6 +132,9 @@ pub struct ProviderRecord {
     /// Average rating in tenths, maintained from customers' ratings.
     #[serde(default)]
     pub rating_tenths: Option<u8>,
+    /// Nicknames and other names customers use.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
     /// Services performed.
     #[serde(default)]
     pub services: Vec<ServiceId>,
@@ -154,6 +177,7 @@ impl Validate for ProviderRecord {
         if self.rating_tenths.is_some_and(|r| r > 50) {
             problem(&mut e, "rating_tenths", "between 0 and 50");
         }
+        check_aliases(&mut e, &self.aliases, 10);
         e
     }
 }
@@ -165,8 +189,22 @@ impl ProviderRecord {
             id: self.id.clone(),
             name: self.name.clone(),
             rating_tenths: self.rating_tenths,
+            aliases: self.aliases.clone(),
             services: self.services.clone(),
         }
+    }
+}
+
+/// Aliases: a few, each a short non-empty name.
+fn check_aliases(e: &mut FieldErrors, aliases: &[String], most: usize) {
+    if aliases.len() > most {
+        problem(e, "aliases", &format!("at most {most}"));
+    }
+    if aliases
+        .iter()
+        .any(|a| a.trim().is_empty() || a.chars().count() > 40)
+    {
+        problem(e, "aliases", "each 1 to 40 characters");
     }
 }
 

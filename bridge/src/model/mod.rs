@@ -89,6 +89,7 @@ mod tests {
             buffer_after_min: 10,
             image_url: None,
             aliases: vec![],
+            translations: Default::default(),
             active: true,
         }
     }

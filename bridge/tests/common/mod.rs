@@ -393,6 +393,7 @@ pub async fn seed_due_reminders(
                     buffer_after_min: 0,
                     image_url: None,
                     aliases: vec![],
+                    translations: Default::default(),
                     active: true,
                 },
             )
@@ -405,6 +406,7 @@ pub async fn seed_due_reminders(
                     id: "p0".into(),
                     name: "Maria".into(),
                     rating_tenths: None,
+                    aliases: vec![],
                     services: vec!["cut".into()],
                     weight: 1,
                     max_per_day: None,

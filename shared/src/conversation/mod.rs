@@ -94,6 +94,9 @@ pub struct Draft {
     /// A time preference.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time: Option<TimeWish>,
+    /// The first day of the week the customer asked about ("next week"), when no day.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<NaiveDate>,
     /// The booking being moved, when rescheduling.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rescheduling: Option<Booking>,
@@ -152,6 +155,10 @@ pub enum Stage {
     Service {
         /// The booking so far.
         draft: Draft,
+        /// The services the customer's words matched equally ("massage" with two on
+        /// offer): only these are offered. Empty offers them all.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        candidates: Vec<ServiceId>,
     },
     /// Choosing among these providers (all who perform the service, or the ones a name
     /// matched).
@@ -260,7 +267,7 @@ impl Stage {
     /// The draft of a booking stage.
     fn draft(&self) -> Option<&Draft> {
         match self {
-            Stage::Service { draft }
+            Stage::Service { draft, .. }
             | Stage::Provider { draft, .. }
             | Stage::Date { draft, .. }
             | Stage::Day { draft, .. }

@@ -23,7 +23,7 @@ pub(crate) fn booking_line(booking: &Booking, lang: Lang, ctx: &Ctx<'_>) -> Stri
     let service = ctx
         .catalog
         .service(&booking.service)
-        .map_or(booking.service.as_str(), |s| s.name.as_str());
+        .map_or(booking.service.as_str(), |s| s.name_in(lang));
     let provider = ctx
         .catalog
         .provider(&booking.provider)
@@ -41,12 +41,12 @@ pub(crate) fn booking_line(booking: &Booking, lang: Lang, ctx: &Ctx<'_>) -> Stri
     )
 }
 
-fn service_name<'c>(ctx: &Ctx<'c>, draft: &super::Draft) -> &'c str {
+fn service_name<'c>(ctx: &Ctx<'c>, draft: &super::Draft, lang: Lang) -> &'c str {
     draft
         .service
         .as_ref()
         .and_then(|id| ctx.catalog.service(id))
-        .map_or("", |s| s.name.as_str())
+        .map_or("", |s| s.name_in(lang))
 }
 
 fn opt(id: OptionId, lang: Lang, key: Key) -> Opt {
@@ -102,18 +102,20 @@ pub fn options(stage: &Stage, lang: Lang, ctx: &Ctx<'_>) -> Vec<Opt> {
             opt(OptionId::MyBookings, lang, Key::MyBookings),
             opt(OptionId::Human, lang, Key::TalkToPerson),
         ],
-        Stage::Service { .. } => ctx
+        Stage::Service { candidates, .. } => ctx
             .catalog
             .services
             .iter()
+            .filter(|s| candidates.is_empty() || candidates.contains(&s.id))
             .take(ITEMS_MAX)
             .map(|s| {
                 let mut description =
                     format!("{} min · {}", s.duration_min, i18n::price(lang, &s.price));
-                if !s.description.is_empty() {
-                    description = format!("{description} · {}", s.description);
+                let own = s.description_in(lang);
+                if !own.is_empty() {
+                    description = format!("{description} · {own}");
                 }
-                Opt::new(OptionId::Service(s.id.clone()), s.name.clone()).described(description)
+                Opt::new(OptionId::Service(s.id.clone()), s.name_in(lang)).described(description)
             })
             .collect(),
         Stage::Provider {
@@ -209,7 +211,7 @@ pub fn options(stage: &Stage, lang: Lang, ctx: &Ctx<'_>) -> Vec<Opt> {
                 let service = ctx
                     .catalog
                     .service(&b.service)
-                    .map_or("", |s| s.name.as_str());
+                    .map_or("", |s| s.name_in(lang));
                 Opt::new(OptionId::Booking(b.reference.clone()), title)
                     .described(format!("{service} · {}", b.reference))
             })
@@ -242,6 +244,7 @@ pub fn prompt(stage: &Stage, lang: Lang, ctx: &Ctx<'_>) -> Reply {
     let tr = |key: Key, values: &[(&str, &str)]| t(lang, key, values);
     let text = match stage {
         Stage::Menu => tr(Key::WhatToDo, &[]),
+        Stage::Service { candidates, .. } if !candidates.is_empty() => tr(Key::WhichService, &[]),
         Stage::Service { .. } => tr(Key::ChooseService, &[]),
         Stage::Provider {
             draft,
@@ -256,7 +259,7 @@ pub fn prompt(stage: &Stage, lang: Lang, ctx: &Ctx<'_>) -> Reply {
                 Some(name) => tr(Key::WhichProvider, &[("name", name)]),
                 None => tr(
                     Key::ChooseProvider,
-                    &[("service", service_name(ctx, draft))],
+                    &[("service", service_name(ctx, draft, lang))],
                 ),
             }
         }
@@ -269,10 +272,7 @@ pub fn prompt(stage: &Stage, lang: Lang, ctx: &Ctx<'_>) -> Reply {
         }
         Stage::Day { draft, week, days } => {
             if days.is_empty() {
-                let from = ctx
-                    .today()
-                    .checked_add_days(chrono::Days::new(7 * u64::from(*week)))
-                    .unwrap_or_else(|| ctx.today());
+                let from = super::flow::week_start(ctx, draft, *week);
                 let to = from.checked_add_days(chrono::Days::new(6)).unwrap_or(from);
                 tr(
                     Key::NoDaysThisWeek,
@@ -282,7 +282,10 @@ pub fn prompt(stage: &Stage, lang: Lang, ctx: &Ctx<'_>) -> Reply {
                     ],
                 )
             } else {
-                tr(Key::ChooseDay, &[("service", service_name(ctx, draft))])
+                tr(
+                    Key::ChooseDay,
+                    &[("service", service_name(ctx, draft, lang))],
+                )
             }
         }
         Stage::Part { draft, .. } => {
@@ -324,7 +327,7 @@ pub fn prompt(stage: &Stage, lang: Lang, ctx: &Ctx<'_>) -> Reply {
             let summary = tr(
                 Key::Summary,
                 &[
-                    ("service", service_name(ctx, draft)),
+                    ("service", service_name(ctx, draft, lang)),
                     ("provider", provider),
                     ("when", &when_local(hold.start, lang, ctx)),
                     ("price", &price),
@@ -369,7 +372,10 @@ pub fn prompt(stage: &Stage, lang: Lang, ctx: &Ctx<'_>) -> Reply {
         }
         Stage::Language { .. } => tr(Key::ChooseLanguage, &[]),
         Stage::Resume { previous } => {
-            let service = previous.draft().map(|d| service_name(ctx, d)).unwrap_or("");
+            let service = previous
+                .draft()
+                .map(|d| service_name(ctx, d, lang))
+                .unwrap_or("");
             tr(Key::Resume, &[("service", service)])
         }
         Stage::Waiting { .. } => String::new(),

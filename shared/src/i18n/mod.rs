@@ -94,6 +94,20 @@ pub enum Key {
     Paused,
     AskKeyword,
     WhichBusiness,
+    Understood,
+    SaidWith,
+    SaidAnyone,
+    SaidWeekOf,
+    SaidAt,
+    SaidAfter,
+    SaidBefore,
+    SaidMorning,
+    SaidAfternoon,
+    SaidEvening,
+    WhichService,
+    HelpExampleDay,
+    HelpExampleWith,
+    Or,
 }
 
 /// The template for `key` in `lang`.
@@ -151,7 +165,7 @@ pub fn text(lang: Lang, key: Key) -> &'static str {
             Rescheduled => "Done! {reference} is now {when}.",
             RescheduleIntro => "Let's find a new time for {booking}.",
             Help => {
-                "I can book, reschedule or cancel appointments. Reply with an option's number, or write e.g. \"haircut tomorrow at 3pm\". MENU starts over, AGENT reaches a person, LANGUAGE changes language, STOP unsubscribes."
+                "I can book, reschedule or cancel appointments. Reply with an option's number, or write e.g. {examples}. MENU starts over, AGENT reaches a person, LANGUAGE changes language, STOP unsubscribes."
             }
             Handoff => {
                 "I've let the team know; someone will reply here soon. Type MENU to continue with me."
@@ -186,6 +200,20 @@ pub fn text(lang: Lang, key: Key) -> &'static str {
             AskKeyword => {
                 "Hi! This number serves several businesses. Please send the keyword of the one you want to reach."
             }
+            Understood => "Got it: {what}.",
+            SaidWith => "with {provider}",
+            SaidAnyone => "with whoever is free",
+            SaidWeekOf => "the week from {day}",
+            SaidAt => "at {time}",
+            SaidAfter => "after {time}",
+            SaidBefore => "before {time}",
+            SaidMorning => "in the morning",
+            SaidAfternoon => "in the afternoon",
+            SaidEvening => "in the evening",
+            WhichService => "Which one do you mean?",
+            HelpExampleDay => "\"{service} tomorrow at 3pm\"",
+            HelpExampleWith => "\"{service} with {provider} on Friday morning\"",
+            Or => "or",
             WhichBusiness => {
                 "You have bookings with several businesses here. Which one would you like?"
             }
@@ -243,7 +271,7 @@ pub fn text(lang: Lang, key: Key) -> &'static str {
             Rescheduled => "¡Hecho! {reference} ahora es el {when}.",
             RescheduleIntro => "Busquemos una nueva hora para {booking}.",
             Help => {
-                "Puedo reservar, cambiar o cancelar citas. Responde con el número de una opción o escribe p. ej. \"corte mañana a las 3\". MENU empieza de nuevo, AGENTE te pasa con una persona, IDIOMA cambia el idioma, BAJA para no recibir mensajes."
+                "Puedo reservar, cambiar o cancelar citas. Responde con el número de una opción o escribe p. ej. {examples}. MENU empieza de nuevo, AGENTE te pasa con una persona, IDIOMA cambia el idioma, BAJA para no recibir mensajes."
             }
             Handoff => {
                 "He avisado al equipo; alguien te responderá aquí pronto. Escribe MENU para seguir conmigo."
@@ -286,6 +314,20 @@ pub fn text(lang: Lang, key: Key) -> &'static str {
             AskKeyword => {
                 "¡Hola! Este número atiende a varios negocios. Envía la palabra clave del que quieres contactar."
             }
+            Understood => "Entendido: {what}.",
+            SaidWith => "con {provider}",
+            SaidAnyone => "con quien esté libre",
+            SaidWeekOf => "la semana del {day}",
+            SaidAt => "a las {time}",
+            SaidAfter => "después de las {time}",
+            SaidBefore => "antes de las {time}",
+            SaidMorning => "por la mañana",
+            SaidAfternoon => "por la tarde",
+            SaidEvening => "por la noche",
+            WhichService => "¿Cuál de ellos?",
+            HelpExampleDay => "«{service} mañana a las 15:00»",
+            HelpExampleWith => "«{service} con {provider} el viernes por la mañana»",
+            Or => "o",
             WhichBusiness => "Tienes citas con varios negocios aquí. ¿Con cuál quieres hablar?",
         },
         Lang::Pt => match key {
@@ -345,7 +387,7 @@ pub fn text(lang: Lang, key: Key) -> &'static str {
             Rescheduled => "Feito! {reference} passou para {when}.",
             RescheduleIntro => "Vamos encontrar um novo horário para {booking}.",
             Help => {
-                "Posso marcar, remarcar ou cancelar. Responda com o número de uma opção ou escreva p. ex. \"corte amanhã às 15h\". MENU recomeça, ATENDENTE chama uma pessoa, IDIOMA muda a língua, SAIR cancela as mensagens."
+                "Posso marcar, remarcar ou cancelar. Responda com o número de uma opção ou escreva p. ex. {examples}. MENU recomeça, ATENDENTE chama uma pessoa, IDIOMA muda a língua, SAIR cancela as mensagens."
             }
             Handoff => {
                 "Avisei a equipa; alguém vai responder aqui em breve. Escreva MENU para continuar comigo."
@@ -388,6 +430,20 @@ pub fn text(lang: Lang, key: Key) -> &'static str {
             AskKeyword => {
                 "Olá! Este número serve vários negócios. Envie a palavra-chave daquele que quer contactar."
             }
+            Understood => "Percebido: {what}.",
+            SaidWith => "com {provider}",
+            SaidAnyone => "com quem estiver livre",
+            SaidWeekOf => "a semana de {day}",
+            SaidAt => "às {time}",
+            SaidAfter => "depois das {time}",
+            SaidBefore => "antes das {time}",
+            SaidMorning => "de manhã",
+            SaidAfternoon => "à tarde",
+            SaidEvening => "à noite",
+            WhichService => "Qual deles?",
+            HelpExampleDay => "«{service} amanhã às 15:00»",
+            HelpExampleWith => "«{service} com {provider} na sexta de manhã»",
+            Or => "ou",
             WhichBusiness => "Tem marcações com vários negócios aqui. Com qual quer falar?",
         },
     }
@@ -445,6 +501,13 @@ mod tests {
         Key::NoDaysThisWeek,
         Key::BookingAction,
         Key::Rescheduled,
+        Key::Help,
+        Key::Understood,
+        Key::SaidWith,
+        Key::SaidWeekOf,
+        Key::SaidAt,
+        Key::HelpExampleDay,
+        Key::HelpExampleWith,
     ];
 
     fn placeholders(s: &str) -> Vec<String> {

@@ -157,14 +157,190 @@ const COMMANDS: &[(Command, &[&str])] = &[
     ),
 ];
 
-/// The command this message is, if the whole message is one (a sentence that merely
-/// contains "book" is not the Book command; it is parsed for details instead).
+/// Intents recognised anywhere in a sentence ("I need to move my appointment", "¿puedo
+/// hablar con alguien?", "preciso cancelar a consulta de amanhã"), most specific first: a
+/// sentence asking for a person about a cancellation wants the person.
+const INTENTS: &[(Command, &[&str])] = &[
+    (
+        Command::Human,
+        &[
+            "talk to a person",
+            "talk to someone",
+            "talk to somebody",
+            "talk to a human",
+            "talk to a real person",
+            "speak to someone",
+            "speak to a person",
+            "speak to a human",
+            "speak with someone",
+            "speak with a person",
+            "talk with someone",
+            "real person",
+            "a human",
+            "customer service",
+            "the reception",
+            "receptionist",
+            "hablar con alguien",
+            "hablar con una persona",
+            "hablar con un humano",
+            "hablar con recepcion",
+            "una persona real",
+            "atencion al cliente",
+            "falar com alguem",
+            "falar com uma pessoa",
+            "falar com um humano",
+            "falar com a rececao",
+            "falar com a recepcao",
+            "falar com um atendente",
+            "uma pessoa real",
+            "atendimento humano",
+            "atendente",
+        ],
+    ),
+    (
+        Command::Reschedule,
+        &[
+            "reschedule",
+            "rearrange",
+            "move my",
+            "move the appointment",
+            "move the booking",
+            "move it",
+            "change my appointment",
+            "change my booking",
+            "change my reservation",
+            "change the appointment",
+            "change the booking",
+            "change the date of my",
+            "change the time of my",
+            "postpone",
+            "push back my",
+            "reprogramar",
+            "cambiar mi cita",
+            "cambiar la cita",
+            "cambiar mi reserva",
+            "cambiar la reserva",
+            "cambiar de dia",
+            "cambiar la hora de mi",
+            "cambiar el dia de mi",
+            "mover mi cita",
+            "mover la cita",
+            "aplazar",
+            "posponer",
+            "remarcar",
+            "reagendar",
+            "mudar a marcacao",
+            "mudar a minha marcacao",
+            "mudar o horario",
+            "mudar a consulta",
+            "mudar a data",
+            "mudar meu agendamento",
+            "mudar o agendamento",
+            "trocar o horario",
+            "trocar a data",
+            "adiar",
+        ],
+    ),
+    (
+        Command::Cancel,
+        &[
+            "cancel",
+            "cancelling",
+            "canceling",
+            "call off",
+            "cancelar",
+            "cancela",
+            "cancelarla",
+            "cancelarlo",
+            "anular",
+            "anula",
+            "desmarcar",
+            "desmarque",
+            "cancele",
+        ],
+    ),
+    (
+        Command::MyBookings,
+        &[
+            "my bookings",
+            "my booking",
+            "my appointments",
+            "my appointment",
+            "my reservation",
+            "when is my",
+            "what time is my",
+            "do i have an appointment",
+            "do i have a booking",
+            "mis citas",
+            "mi cita",
+            "mis reservas",
+            "mi reserva",
+            "cuando es mi",
+            "a que hora es mi",
+            "tengo cita",
+            "tengo una cita",
+            "minhas marcacoes",
+            "minha marcacao",
+            "meus agendamentos",
+            "meu agendamento",
+            "minha consulta",
+            "minhas consultas",
+            "quando e a minha",
+            "quando e o meu",
+            "tenho marcacao",
+            "tenho consulta",
+            "tenho horario",
+        ],
+    ),
+];
+
+/// Words that, a little before an intent, say the customer does not want it.
+const NEGATIONS: &[&str] = &[
+    "dont", "don", "not", "never", "no", "nao", "nunca", "without", "sin", "sem", "nem",
+];
+
+/// The command this message is: the whole message ("menu", "stop", "sí"), or an intent
+/// anywhere in a sentence ("I need to reschedule my massage") unless negated ("I don't
+/// want to cancel"). A sentence that merely contains "book" is not the Book command; it is
+/// parsed for details instead.
 pub fn command(norm: &str) -> Option<Command> {
     let stripped = strip_courtesy(norm);
     COMMANDS
         .iter()
         .find(|(_, phrases)| phrases.contains(&stripped))
         .map(|(c, _)| *c)
+        .or_else(|| intent(norm))
+}
+
+/// An intent named anywhere in the sentence and not negated.
+fn intent(norm: &str) -> Option<Command> {
+    let ws = words(norm);
+    INTENTS.iter().find_map(|(command, phrases)| {
+        phrases
+            .iter()
+            .any(|p| occurs_unnegated(&ws, p))
+            .then_some(*command)
+    })
+}
+
+/// Whether `phrase` occurs in the words with no negation among the four words before it
+/// ("I don't want to cancel" splits "don't" in two).
+fn occurs_unnegated(ws: &[&str], phrase: &str) -> bool {
+    let n = phrase.split(' ').count();
+    if n > ws.len() {
+        return false;
+    }
+    (0..=ws.len() - n).any(|i| {
+        ws[i..i + n].iter().copied().eq(phrase.split(' '))
+            && !ws[i.saturating_sub(4)..i]
+                .iter()
+                .any(|w| NEGATIONS.contains(w))
+    })
+}
+
+/// Whether a word is a number or an ordinal in words ("two", "segunda").
+pub(super) fn is_number_word(word: &str) -> bool {
+    NUMBER_WORDS.iter().any(|(w, _)| *w == word)
 }
 
 /// Drops "please", "por favor" and similar from the ends of a message.

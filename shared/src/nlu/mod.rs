@@ -20,6 +20,7 @@ mod answer;
 mod commands;
 mod fuzzy;
 mod language;
+mod lexicon;
 mod names;
 mod when;
 
@@ -27,12 +28,12 @@ pub use answer::{Answer, GO_BACK, REFUSALS, answer, answer_to};
 pub use commands::{command, option_number};
 pub use fuzzy::{match_title, similar};
 pub use language::detect_lang;
-pub use names::{provider, service};
+pub use names::{ServiceWish, provider, service};
 pub use when::{date, time};
 
 use chrono::{NaiveDate, NaiveTime};
 
-use crate::catalog::{Catalog, ProviderId, ServiceId};
+use crate::catalog::{Catalog, ProviderId};
 use crate::lang::Lang;
 
 /// A command a customer can give at any point.
@@ -122,6 +123,8 @@ pub enum DateWish {
     On(NaiveDate),
     /// Several dates it could mean ("next Friday" on a Wednesday); ask back.
     OneOf(Vec<NaiveDate>),
+    /// Some day in the seven days from this one ("next week", "in two weeks").
+    Week(NaiveDate),
 }
 
 /// A provider the customer named.
@@ -139,7 +142,7 @@ pub struct Interpretation {
     /// A command, when the message is one.
     pub command: Option<Command>,
     /// A service named in the text.
-    pub service: Option<ServiceId>,
+    pub service: Option<ServiceWish>,
     /// A provider named in the text.
     pub provider: Option<ProviderWish>,
     /// A date named in the text.
@@ -211,18 +214,29 @@ fn has_phrase(norm: &str, phrase: &str) -> bool {
     })
 }
 
+/// What the parser needs to know besides the text.
+#[derive(Debug, Clone, Copy)]
+pub struct Reading<'a> {
+    /// Today in the business's time zone.
+    pub today: NaiveDate,
+    /// The business's services and providers.
+    pub catalog: &'a Catalog,
+    /// The customer writes dates month first ("3/4" is March 4), as in the US.
+    pub month_first: bool,
+}
+
 /// Reads everything the message says.
-pub fn interpret(text: &str, today: NaiveDate, catalog: &Catalog) -> Interpretation {
-    interpret_normalized(&normalize(text), today, catalog)
+pub fn interpret(text: &str, reading: &Reading<'_>) -> Interpretation {
+    interpret_normalized(&normalize(text), reading)
 }
 
 /// [`interpret`] for text already passed through [`normalize`].
-pub fn interpret_normalized(norm: &str, today: NaiveDate, catalog: &Catalog) -> Interpretation {
+pub fn interpret_normalized(norm: &str, reading: &Reading<'_>) -> Interpretation {
     Interpretation {
         command: command(norm),
-        service: service(norm, catalog),
-        provider: provider(norm, catalog),
-        date: date(norm, today),
+        service: service(norm, reading.catalog),
+        provider: provider(norm, reading.catalog),
+        date: date(norm, reading.today, reading.month_first),
         time: time(norm),
         lang: detect_lang(norm),
     }

@@ -1,37 +1,226 @@
-//! Services and providers named in a message, by name, alias or first name, up to typos.
+//! Services and providers named in a message, driven by the business's own catalog.
+//!
+//! Every word of a service's name, aliases, translations and description can identify it:
+//! a word scores for each service it matches (exactly, up to plural and gender, up to a
+//! typo, as the start of a longer word, or as an everyday word for the same kind of
+//! service), a word shared by several services counts for each only in part, and the best
+//! score wins. Services scoring about the same are all returned, so the customer is asked
+//! between just those. Providers match by full name, alias, any part of the name, a prefix
+//! of it, or a common nickname.
 
 use super::fuzzy::contains_fuzzy;
+use super::lexicon::{is_stopword, kinds_of, nickname_of, stem};
 use super::{ProviderWish, normalize, similar, words};
-use crate::catalog::{Catalog, ProviderId, ServiceId};
+use crate::catalog::{Catalog, ProviderId, Service, ServiceId};
 
-/// The service the text names, by name or alias, allowing small typos.
-pub fn service(norm: &str, catalog: &Catalog) -> Option<ServiceId> {
-    let ws = words(norm);
-    let mut best: Option<(usize, &ServiceId)> = None;
-    let mut tie = false;
-    for s in &catalog.services {
-        for name in std::iter::once(&s.name).chain(&s.aliases) {
-            let n = normalize(name);
-            let len = words(&n).len();
-            if contains_fuzzy(&ws, &n) {
-                match best {
-                    Some((l, id)) if l == len && id != &s.id => tie = true,
-                    Some((l, _)) if l >= len => {}
-                    _ => {
-                        best = Some((len, &s.id));
-                        tie = false;
-                    }
-                }
+/// A service the customer named.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServiceWish {
+    /// This one.
+    One(ServiceId),
+    /// One of these, equally well named ("massage" with two massages on offer): ask which.
+    OneOf(Vec<ServiceId>),
+}
+
+impl ServiceWish {
+    /// The service, when only one was named.
+    pub fn one(&self) -> Option<&ServiceId> {
+        match self {
+            ServiceWish::One(id) => Some(id),
+            ServiceWish::OneOf(_) => None,
+        }
+    }
+}
+
+/// How much a catalog word in a name counts against one in a description.
+const NAME_WEIGHT: f32 = 1.0;
+const DESCRIPTION_WEIGHT: f32 = 0.5;
+/// A service scoring at least this share of the best is named as well as the best.
+const TIE_SHARE: f32 = 0.75;
+/// Below this, no service is named at all.
+const MIN_SCORE: f32 = 0.15;
+
+/// How well a message word matches a catalog word, 0 when not at all. `kinds` is how many
+/// kinds of service the catalog word's service names: a "Beard trim" is about beards and
+/// hair, so "hair" alone points to it less than to a "Haircut".
+fn closeness(word: &str, word_stem: &str, catalog_word: &str, kinds: usize) -> f32 {
+    if word == catalog_word {
+        return 1.0;
+    }
+    let catalog_stem = stem(catalog_word);
+    if word_stem == catalog_stem {
+        return 1.0;
+    }
+    if similar(word_stem, &catalog_stem) || similar(word, catalog_word) {
+        return 0.85;
+    }
+    let related = kinds_of(word).chain(kinds_of(word_stem)).any(|k| {
+        kinds_of(catalog_word)
+            .chain(kinds_of(&catalog_stem))
+            .any(|c| c == k)
+    });
+    if related {
+        return 0.8 / (1.0 + 0.7 * kinds.saturating_sub(1) as f32);
+    }
+    // "physio" for "physiotherapy", "fisio" for "fisioterapia".
+    let wl = word.chars().count();
+    if wl >= 4 && catalog_word.len() > word.len() && catalog_word.starts_with(word) {
+        return 0.7;
+    }
+    0.0
+}
+
+/// The words of a catalog text that can identify it (no filler, no numbers).
+fn content_words(text: &str) -> Vec<String> {
+    let norm = normalize(text);
+    words(&norm)
+        .into_iter()
+        .filter(|w| w.chars().count() >= 2 && !is_stopword(w) && !is_numberish(w))
+        .map(str::to_owned)
+        .collect()
+}
+
+fn is_numberish(w: &str) -> bool {
+    w.bytes().any(|b| b.is_ascii_digit())
+}
+
+/// The texts of a service with their weights: name, aliases and translated names count
+/// fully, descriptions in part.
+fn service_texts(s: &Service) -> Vec<(&str, f32)> {
+    let mut texts = vec![(s.name.as_str(), NAME_WEIGHT)];
+    texts.extend(s.aliases.iter().map(|a| (a.as_str(), NAME_WEIGHT)));
+    for tr in s.translations.values() {
+        texts.push((tr.name.as_str(), NAME_WEIGHT));
+        if !tr.description.is_empty() {
+            texts.push((tr.description.as_str(), DESCRIPTION_WEIGHT));
+        }
+    }
+    if !s.description.is_empty() {
+        texts.push((s.description.as_str(), DESCRIPTION_WEIGHT));
+    }
+    texts
+}
+
+/// Words of the message that could name something: not filler, not a date, not a number,
+/// not one of the business's people.
+fn message_words<'a>(norm: &'a str, catalog: &Catalog) -> Vec<&'a str> {
+    let people: Vec<String> = catalog
+        .providers
+        .iter()
+        .flat_map(|p| {
+            let n = normalize(&p.name);
+            n.split(' ').map(str::to_owned).collect::<Vec<_>>()
+        })
+        .collect();
+    words(norm)
+        .into_iter()
+        .filter(|w| {
+            w.chars().count() >= 2
+                && !is_stopword(w)
+                && !is_numberish(w)
+                && !w.contains(':')
+                && !super::when::is_date_word(w)
+                && !super::commands::is_number_word(w)
+                && !people.iter().any(|p| p == w)
+        })
+        .collect()
+}
+
+/// The service (or services, equally well named) the text names.
+pub fn service(norm: &str, catalog: &Catalog) -> Option<ServiceWish> {
+    if catalog.services.is_empty() {
+        return None;
+    }
+    let text_words = words(norm);
+    let mut scores = vec![0f32; catalog.services.len()];
+    // A whole name or alias, word for word, is the strongest evidence there is.
+    for (i, s) in catalog.services.iter().enumerate() {
+        for (text, weight) in service_texts(s) {
+            if weight < NAME_WEIGHT {
+                continue;
+            }
+            let n = normalize(text);
+            if !n.is_empty() && contains_fuzzy(&text_words, &n) {
+                scores[i] = scores[i].max(1.0 + words(&n).len() as f32);
             }
         }
     }
-    if tie {
+    let candidates: Vec<Vec<(String, f32)>> = catalog
+        .services
+        .iter()
+        .map(|s| {
+            service_texts(s)
+                .into_iter()
+                .flat_map(|(text, weight)| {
+                    content_words(text).into_iter().map(move |w| (w, weight))
+                })
+                .collect()
+        })
+        .collect();
+    let kinds: Vec<usize> = candidates
+        .iter()
+        .map(|words| {
+            let mut ks: Vec<usize> = words
+                .iter()
+                .filter(|(_, weight)| *weight >= NAME_WEIGHT)
+                .flat_map(|(w, _)| kinds_of(w).chain(kinds_of(&stem(w))).collect::<Vec<_>>())
+                .collect();
+            ks.sort_unstable();
+            ks.dedup();
+            ks.len()
+        })
+        .collect();
+    for word in message_words(norm, catalog) {
+        let word_stem = stem(word);
+        let per_service: Vec<f32> = candidates
+            .iter()
+            .zip(&kinds)
+            .map(|(cw, k)| {
+                cw.iter()
+                    .map(|(c, weight)| closeness(word, &word_stem, c, *k) * weight)
+                    .fold(0.0, f32::max)
+            })
+            .collect();
+        let matched = per_service.iter().filter(|v| **v > 0.0).count();
+        if matched == 0 {
+            continue;
+        }
+        for (score, v) in scores.iter_mut().zip(&per_service) {
+            *score += v / matched as f32;
+        }
+    }
+    let top = scores.iter().copied().fold(0.0, f32::max);
+    if top < MIN_SCORE {
         return None;
     }
-    best.map(|(_, id)| id.clone())
+    let best: Vec<ServiceId> = catalog
+        .services
+        .iter()
+        .zip(&scores)
+        .filter(|(_, s)| **s >= top * TIE_SHARE)
+        .map(|(s, _)| s.id.clone())
+        .collect();
+    match <[ServiceId; 1]>::try_from(best) {
+        Ok([one]) => Some(ServiceWish::One(one)),
+        Err(several) => Some(ServiceWish::OneOf(several)),
+    }
 }
 
-/// The provider(s) the text names: full names win over first names; "any" means anyone.
+/// Whether a message word stands for a part of a person's name.
+fn names_part(word: &str, part: &str) -> bool {
+    if part.chars().count() < 3 {
+        return false;
+    }
+    similar(word, part)
+        // "Rafa" for "Rafael", "Gabi" for "Gabriela".
+        || (word.chars().count() >= 4 && part.starts_with(word))
+        // "Joaozinho" for "João".
+        || (part.chars().count() >= 4 && word.starts_with(part) && word.len() <= part.len() + 5)
+        || nickname_of(word).contains(&part)
+}
+
+/// The provider(s) the text names: full names win over aliases, aliases over parts of
+/// names; "any" means anyone.
 pub fn provider(norm: &str, catalog: &Catalog) -> Option<ProviderWish> {
     let ws = words(norm);
     // "any time" and "qualquer hora" are about time, not people.
@@ -57,7 +246,18 @@ pub fn provider(norm: &str, catalog: &Catalog) -> Option<ProviderWish> {
                 || ws
                     .get(i + 1)
                     .is_some_and(|n| ["available", "one", "provider", "stylist"].contains(n)))
-    });
+    }) || [
+        "no preference",
+        "doesnt matter",
+        "dont mind",
+        "da igual",
+        "me da igual",
+        "tanto faz",
+        "sin preferencia",
+        "sem preferencia",
+    ]
+    .iter()
+    .any(|p| super::has_phrase(norm, p));
     if any {
         return Some(ProviderWish::Any);
     }
@@ -73,7 +273,26 @@ pub fn provider(norm: &str, catalog: &Catalog) -> Option<ProviderWish> {
     if !full.is_empty() {
         return Some(ProviderWish::Named(full));
     }
+    let aliased: Vec<ProviderId> = catalog
+        .providers
+        .iter()
+        .filter(|p| {
+            p.aliases.iter().any(|a| {
+                let n = normalize(a);
+                !n.is_empty() && contains_fuzzy(&ws, &n)
+            })
+        })
+        .map(|p| p.id.clone())
+        .collect();
+    if !aliased.is_empty() {
+        return Some(ProviderWish::Named(aliased));
+    }
     // Otherwise any one part of a name: "Maria" (maybe two of them), "Costa".
+    let content: Vec<&str> = ws
+        .iter()
+        .copied()
+        .filter(|w| !is_stopword(w) && !super::when::is_date_word(w))
+        .collect();
     let first: Vec<ProviderId> = catalog
         .providers
         .iter()
@@ -81,7 +300,7 @@ pub fn provider(norm: &str, catalog: &Catalog) -> Option<ProviderWish> {
             let n = normalize(&p.name);
             words(&n)
                 .iter()
-                .any(|part| part.len() >= 3 && ws.iter().any(|w| similar(w, part)))
+                .any(|part| content.iter().any(|w| names_part(w, part)))
         })
         .map(|p| p.id.clone())
         .collect();

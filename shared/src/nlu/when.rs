@@ -96,14 +96,91 @@ fn spanish_morning(norm: &str) -> bool {
     .any(|p| has_phrase(norm, p))
 }
 
-/// The date the text names, resolved against `today`.
-pub fn date(norm: &str, today: NaiveDate) -> Option<DateWish> {
+/// Whether a word names a day or a month (so it names no service or person).
+pub(super) fn is_date_word(word: &str) -> bool {
+    word.len() > 3 && (weekday_of(word).is_some() || month_of(word).is_some())
+}
+
+/// Words that say "next week" (accents folded).
+const NEXT_WEEK: &[&str] = &[
+    "next week",
+    "semana que viene",
+    "proxima semana",
+    "semana proxima",
+    "semana que vem",
+    "la otra semana",
+    "outra semana",
+];
+
+/// Words that say "this week".
+const THIS_WEEK: &[&str] = &["this week", "esta semana", "essa semana", "nesta semana"];
+
+/// Words that say "the weekend".
+const WEEKEND: &[&str] = &["weekend", "fin de semana", "fim de semana", "finde", "fds"];
+
+/// A count in digits or words, up to twelve.
+fn count(word: &str) -> Option<u32> {
+    if let Ok(n) = word.parse::<u32>() {
+        return (1..=60).contains(&n).then_some(n);
+    }
+    HOUR_WORDS
+        .iter()
+        .find(|(w, _)| *w == word)
+        .map(|(_, n)| *n)
+        .or(match word {
+            "a" | "an" => Some(1),
+            "couple" => Some(2),
+            _ => None,
+        })
+}
+
+/// "in 3 days", "en dos semanas", "daqui a duas semanas": `(n, is_weeks)`.
+fn in_so_many(ws: &[&str]) -> Option<(u32, bool)> {
+    for (i, w) in ws.iter().enumerate() {
+        let unit_days = ["days", "day", "dias", "dia"].contains(w);
+        let unit_weeks = ["weeks", "week", "semanas", "semana"].contains(w);
+        if !(unit_days || unit_weeks) || i == 0 {
+            continue;
+        }
+        let n = count(ws[i - 1])?;
+        let lead = ws[..i - 1]
+            .iter()
+            .rev()
+            .take(2)
+            .copied()
+            .collect::<Vec<_>>();
+        let introduced = lead
+            .first()
+            .is_some_and(|l| ["in", "en", "em", "within", "dentro", "daqui", "of"].contains(l))
+            || lead.as_slice() == ["a", "daqui"]
+            || lead.as_slice() == ["de", "dentro"];
+        if introduced {
+            return Some((n, unit_weeks));
+        }
+    }
+    None
+}
+
+/// The Monday of the week after `today`'s.
+fn next_monday(today: NaiveDate) -> Option<NaiveDate> {
+    add_days(today, u64::from(7 - today.weekday().num_days_from_monday()))
+}
+
+/// The date the text names, resolved against `today`. `month_first` reads "3/4" as
+/// March 4 (the customer writes dates the US way); otherwise day first.
+pub fn date(norm: &str, today: NaiveDate, month_first: bool) -> Option<DateWish> {
     let ws = words(norm);
     if has_phrase(norm, "day after tomorrow")
         || has_phrase(norm, "pasado manana")
         || has_phrase(norm, "depois de amanha")
     {
         return add_days(today, 2).map(DateWish::On);
+    }
+    if let Some((n, weeks)) = in_so_many(&ws) {
+        if weeks {
+            return add_days(today, 7 * u64::from(n)).map(DateWish::Week);
+        }
+        return add_days(today, u64::from(n)).map(DateWish::On);
     }
     if ws
         .iter()
@@ -121,6 +198,9 @@ pub fn date(norm: &str, today: NaiveDate) -> Option<DateWish> {
     {
         return add_days(today, 1).map(DateWish::On);
     }
+    let named_weekday = ws
+        .iter()
+        .find_map(|w| (w.len() > 3).then(|| weekday_of(w)).flatten());
     // Numeric: 21/11, 21/11/2026, 21/11/26.
     for w in &ws {
         let parts: Vec<&str> = w.split('/').collect();
@@ -130,9 +210,14 @@ pub fn date(norm: &str, today: NaiveDate) -> Option<DateWish> {
                 .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
         {
             let (a, b) = (parts[0].parse::<u32>().ok()?, parts[1].parse::<u32>().ok()?);
-            // Day first, as everywhere but the US; a first number over 12 settles it anyway,
-            // and a second one over 12 means the writer put the month first.
-            let (day, month) = if b > 12 && a <= 12 { (b, a) } else { (a, b) };
+            // The customer's own order, unless a number over 12 settles it.
+            let (day, month) = if month_first {
+                if a > 12 && b <= 12 { (a, b) } else { (b, a) }
+            } else if b > 12 && a <= 12 {
+                (b, a)
+            } else {
+                (a, b)
+            };
             let dated = match parts.get(2).and_then(|y| y.parse::<i32>().ok()) {
                 Some(y) => {
                     let year = if y < 100 { 2000 + y } else { y };
@@ -141,7 +226,7 @@ pub fn date(norm: &str, today: NaiveDate) -> Option<DateWish> {
                 None => upcoming(today, month, day),
             };
             if let Some(d) = dated {
-                return Some(DateWish::On(d));
+                return Some(checked_against(d, named_weekday, today));
             }
         }
     }
@@ -162,10 +247,58 @@ pub fn date(norm: &str, today: NaiveDate) -> Option<DateWish> {
         if let Some(day) = after.or(before)
             && let Some(d) = upcoming(today, month, day)
         {
-            return Some(DateWish::On(d));
+            return Some(checked_against(d, named_weekday, today));
         }
     }
-    // Weekdays, with "next"/"this".
+    // "the 25th", "el 25", "dia 25": a day of this month, or of the next once it is past.
+    for (i, w) in ws.iter().enumerate() {
+        let prev = i.checked_sub(1).and_then(|j| ws.get(j)).copied();
+        let ordinal =
+            w.ends_with("th") || w.ends_with("st") || w.ends_with("nd") || w.ends_with("rd");
+        let introduced = matches!(prev, Some("the" | "dia" | "el" | "o")) && ordinal
+            || matches!(prev, Some("dia"))
+            || (matches!(prev, Some("el")) && named_weekday.is_some());
+        if !introduced || w.bytes().all(|b| !b.is_ascii_digit()) {
+            continue;
+        }
+        let Some(day) = day_number(w) else { continue };
+        let this_month = NaiveDate::from_ymd_opt(today.year(), today.month(), day);
+        let d = match this_month {
+            Some(d) if d >= today => Some(d),
+            _ => {
+                let (y, m) = if today.month() == 12 {
+                    (today.year() + 1, 1)
+                } else {
+                    (today.year(), today.month() + 1)
+                };
+                NaiveDate::from_ymd_opt(y, m, day)
+            }
+        };
+        if let Some(d) = d {
+            return Some(checked_against(d, named_weekday, today));
+        }
+    }
+    let next_week = NEXT_WEEK.iter().any(|p| has_phrase(norm, p));
+    let after_next = has_phrase(norm, "after next")
+        || has_phrase(norm, "despues del proximo")
+        || has_phrase(norm, "depois da proxima")
+        || has_phrase(norm, "depois do proximo");
+    if WEEKEND.iter().any(|p| has_phrase(norm, p)) {
+        let saturday = add_days(
+            today,
+            u64::from((7 + 5 - today.weekday().num_days_from_monday()) % 7),
+        )?;
+        let saturday = if next_week || has_phrase(norm, "next weekend") {
+            // The weekend of next week.
+            add_days(next_monday(today)?, 5)?
+        } else if today.weekday() == Weekday::Sun {
+            return Some(DateWish::On(today));
+        } else {
+            saturday
+        };
+        return Some(DateWish::OneOf(vec![saturday, add_days(saturday, 1)?]));
+    }
+    // Weekdays, with "next"/"this"/"next week"/"after next".
     for (i, w) in ws.iter().enumerate() {
         let Some(day) = weekday_of(w) else { continue };
         // Short forms double as other words ("sex", "sun", "mar"): take them only when the
@@ -173,16 +306,30 @@ pub fn date(norm: &str, today: NaiveDate) -> Option<DateWish> {
         let short = w.len() <= 3;
         let prev = i.checked_sub(1).and_then(|j| ws.get(j)).copied();
         let next_word = matches!(prev, Some("next" | "proximo" | "proxima"))
-            || has_phrase(norm, &format!("{w} que vem"));
-        let this_word = matches!(
-            prev,
-            Some("this" | "este" | "esta" | "on" | "el" | "na" | "no")
-        );
-        if short && !(next_word || this_word || ws.len() <= 2) {
+            || has_phrase(norm, &format!("{w} que vem"))
+            || has_phrase(norm, &format!("{w} que viene"))
+            || has_phrase(norm, &format!("{w} proximo"))
+            || has_phrase(norm, &format!("{w} proxima"));
+        let this_strict = matches!(prev, Some("this" | "este" | "esta" | "nesta" | "neste"));
+        let this_word = this_strict || matches!(prev, Some("on" | "el" | "na" | "no"));
+        if short && !(next_word || this_word || next_week || ws.len() <= 2) {
             continue;
         }
         let ahead = (7 + day.num_days_from_monday() - today.weekday().num_days_from_monday()) % 7;
         let first = add_days(today, u64::from(ahead))?;
+        if next_week {
+            // That weekday in the week after this one, whatever today is.
+            return add_days(next_monday(today)?, u64::from(day.num_days_from_monday()))
+                .map(DateWish::On);
+        }
+        if after_next {
+            let next = if ahead == 0 {
+                add_days(first, 7)?
+            } else {
+                first
+            };
+            return add_days(next, 7).map(DateWish::On);
+        }
         if next_word {
             // "next Friday" said on a Friday is a week away; said on any other day it may
             // mean the coming one or the one after: ask.
@@ -192,7 +339,182 @@ pub fn date(norm: &str, today: NaiveDate) -> Option<DateWish> {
             let second = add_days(first, 7)?;
             return Some(DateWish::OneOf(vec![first, second]));
         }
+        if ahead == 0 && !this_strict {
+            // "Tuesday" written on a Tuesday: today, or a week today? Ask.
+            return Some(DateWish::OneOf(vec![today, add_days(today, 7)?]));
+        }
         return Some(DateWish::On(first));
+    }
+    if has_phrase(norm, "week after next") || (next_week && after_next) {
+        return add_days(next_monday(today)?, 7).map(DateWish::Week);
+    }
+    if next_week {
+        return next_monday(today).map(DateWish::Week);
+    }
+    if THIS_WEEK.iter().any(|p| has_phrase(norm, p)) {
+        return Some(DateWish::Week(today));
+    }
+    None
+}
+
+/// A date named by number, checked against a weekday named beside it: when they disagree
+/// ("Tuesday 25" when the 25th is a Wednesday), both are offered.
+fn checked_against(d: NaiveDate, weekday: Option<Weekday>, today: NaiveDate) -> DateWish {
+    match weekday {
+        Some(w) if w != d.weekday() => {
+            let ahead = (7 + w.num_days_from_monday() - today.weekday().num_days_from_monday()) % 7;
+            let by_weekday = add_days(today, u64::from(ahead)).unwrap_or(d);
+            let mut both = vec![by_weekday, d];
+            both.sort();
+            DateWish::OneOf(both)
+        }
+        _ => DateWish::On(d),
+    }
+}
+
+/// Hours in words, for "at four", "a las cuatro", "às quatro".
+const HOUR_WORDS: &[(&str, u32)] = &[
+    ("one", 1),
+    ("two", 2),
+    ("three", 3),
+    ("four", 4),
+    ("five", 5),
+    ("six", 6),
+    ("seven", 7),
+    ("eight", 8),
+    ("nine", 9),
+    ("ten", 10),
+    ("eleven", 11),
+    ("twelve", 12),
+    ("una", 1),
+    ("uno", 1),
+    ("dos", 2),
+    ("tres", 3),
+    ("cuatro", 4),
+    ("cinco", 5),
+    ("seis", 6),
+    ("siete", 7),
+    ("ocho", 8),
+    ("nueve", 9),
+    ("diez", 10),
+    ("once", 11),
+    ("doce", 12),
+    ("uma", 1),
+    ("um", 1),
+    ("duas", 2),
+    ("dois", 2),
+    ("quatro", 4),
+    ("sete", 7),
+    ("oito", 8),
+    ("nove", 9),
+    ("dez", 10),
+    ("onze", 11),
+    ("doze", 12),
+];
+
+fn hour_word(word: &str) -> Option<u32> {
+    HOUR_WORDS.iter().find(|(w, _)| *w == word).map(|(_, h)| *h)
+}
+
+/// Minutes written after an hour: "and a half", "y media", "e meia", "y cuarto", "e um
+/// quarto", "thirty", "y 20". Negative for "menos cuarto" (a quarter to). Returns the
+/// minutes and how many words they took.
+fn minutes_after(rest: &[&str]) -> Option<(i32, usize)> {
+    const PHRASES: &[(&str, i32)] = &[
+        ("and a half", 30),
+        ("and half", 30),
+        ("y media", 30),
+        ("e meia", 30),
+        ("y treinta", 30),
+        ("e trinta", 30),
+        ("thirty", 30),
+        ("and a quarter", 15),
+        ("y cuarto", 15),
+        ("e um quarto", 15),
+        ("e quarto", 15),
+        ("y quince", 15),
+        ("e quinze", 15),
+        ("fifteen", 15),
+        ("forty five", 45),
+        ("y cuarenta y cinco", 45),
+        ("e quarenta e cinco", 45),
+        ("fortyfive", 45),
+        ("menos cuarto", -15),
+        ("menos um quarto", -15),
+        ("menos quarto", -15),
+        ("menos quinze", -15),
+        ("menos diez", -10),
+        ("menos dez", -10),
+        ("y diez", 10),
+        ("e dez", 10),
+        ("y veinte", 20),
+        ("e vinte", 20),
+        ("twenty", 20),
+        ("y cuarenta", 40),
+        ("e quarenta", 40),
+        ("forty", 40),
+        ("y cinco", 5),
+        ("e cinco", 5),
+        ("oh five", 5),
+    ];
+    for (phrase, minutes) in PHRASES {
+        let n = phrase.split(' ').count();
+        if rest.len() >= n && rest[..n].iter().copied().eq(phrase.split(' ')) {
+            return Some((*minutes, n));
+        }
+    }
+    // "y 20", "e 45", or "4 30" (a dot read as a space).
+    let (digits, used) = match rest {
+        [join, d, ..] if ["y", "e", "and"].contains(join) => (*d, 2),
+        [d, ..] => (*d, 1),
+        [] => return None,
+    };
+    let digits = digits.trim_end_matches("pm").trim_end_matches("am");
+    (digits.len() == 2 && digits.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| digits.parse::<i32>().ok())
+        .flatten()
+        .filter(|m| (0..60).contains(m))
+        .map(|m| (m, used))
+}
+
+/// Minutes written before an hour: "half past", "quarter past", "quarter to", "ten to",
+/// "quinze para as", "cuarto para las", British "half four".
+fn minutes_before(before: &[&str]) -> Option<i32> {
+    let ends = |phrase: &str| {
+        let n = phrase.split(' ').count();
+        before.len() >= n
+            && before[before.len() - n..]
+                .iter()
+                .copied()
+                .eq(phrase.split(' '))
+    };
+    for (phrase, minutes) in [
+        ("half past", 30),
+        ("quarter past", 15),
+        ("a quarter past", 15),
+        ("ten past", 10),
+        ("twenty past", 20),
+        ("five past", 5),
+        ("quarter to", -15),
+        ("a quarter to", -15),
+        ("ten to", -10),
+        ("twenty to", -20),
+        ("five to", -5),
+        ("quinze para as", -15),
+        ("quinze pras", -15),
+        ("um quarto para as", -15),
+        ("dez para as", -10),
+        ("vinte para as", -20),
+        ("cinco para as", -5),
+        ("cuarto para las", -15),
+        ("diez para las", -10),
+        ("veinte para las", -20),
+        ("cinco para las", -5),
+        ("half", 30),
+    ] {
+        if ends(phrase) {
+            return Some(minutes);
+        }
     }
     None
 }
@@ -210,6 +532,8 @@ pub fn time(norm: &str) -> Option<TimeWish> {
         "a noite",
         "evening",
         "tonight",
+        "in the afternoon",
+        "at night",
     ]
     .iter()
     .any(|p| has_phrase(norm, p));
@@ -224,7 +548,15 @@ pub fn time(norm: &str) -> Option<TimeWish> {
     .iter()
     .any(|p| has_phrase(norm, p));
     for (i, w) in ws.iter().enumerate() {
-        let Some((hour, minute, explicit)) = clock(w, ws.get(i + 1).copied()) else {
+        let noon = ["noon", "midday", "mediodia", "meiodia"].contains(w)
+            || (*w == "dia" && i > 0 && ws[i - 1] == "meio")
+            || (*w == "dia" && i > 0 && ws[i - 1] == "medio");
+        let reading = if noon {
+            Some((12, 0, true, true))
+        } else {
+            clock(w, ws.get(i + 1).copied()).or_else(|| hour_word(w).map(|h| (h, 0, false, false)))
+        };
+        let Some((hour, minute, explicit, settled)) = reading else {
             continue;
         };
         let prev = i
@@ -237,10 +569,20 @@ pub fn time(norm: &str) -> Option<TimeWish> {
             .and_then(|j| ws.get(j))
             .copied()
             .unwrap_or("");
+        // Minutes in words around the hour: "half past 4", "4 y media", "quinze para as 5".
+        let written_in_words = hour_word(w).is_some();
+        let bare = !w.contains(':') && !w.contains('h') && !noon;
+        let before_minutes = if bare { minutes_before(&ws[..i]) } else { None };
+        let after_minutes = if bare && minute == 0 {
+            minutes_after(&ws[i + 1..]).map(|(m, _)| m)
+        } else {
+            None
+        };
+        let offset = before_minutes.or(after_minutes);
         // A bare number only counts as a time after "at", "a las", "às" and the like.
         let introduced = [
-            "at", "around", "after", "before", "from", "las", "as", "las", "a", "from", "til",
-            "until", "by",
+            "at", "around", "after", "before", "from", "las", "as", "a", "til", "until", "by",
+            "la", "pelas", "approx", "about", "tipo", "sobre",
         ]
         .contains(&prev)
             || [
@@ -249,13 +591,28 @@ pub fn time(norm: &str) -> Option<TimeWish> {
                 "depois das",
                 "antes das",
                 "a partir",
+                "volta das",
             ]
             .contains(&format!("{prev2} {prev}").as_str());
-        if !explicit && !introduced {
+        // "one" and "uma" are numbers far more often than hours: words need an introducer
+        // or minutes ("at four", "cuatro y media").
+        if !explicit && !introduced && offset.is_none() {
             continue;
         }
-        let hour = adjust_hour(hour, explicit, pm_marker, am_marker);
-        let t = NaiveTime::from_hms_opt(hour, minute, 0)?;
+        if written_in_words && !introduced && offset.is_none() {
+            continue;
+        }
+        let mut hour = adjust_hour(hour, settled, pm_marker, am_marker);
+        let mut minute = i32::try_from(minute).unwrap_or(0);
+        if let Some(m) = offset {
+            if m < 0 {
+                hour = if hour == 0 { 23 } else { hour - 1 };
+                minute = 60 + m;
+            } else {
+                minute = m;
+            }
+        }
+        let t = NaiveTime::from_hms_opt(hour, u32::try_from(minute).unwrap_or(0), 0)?;
         let after = prev == "after"
             || prev == "from"
             || format!("{prev2} {prev}") == "despues de"
@@ -301,7 +658,7 @@ pub fn time(norm: &str) -> Option<TimeWish> {
 
 /// Reads "15:00", "3pm", "3:30pm", "15h", "15h30", "10am", or a bare "3"; returns hour,
 /// minute and whether the form was explicit about being a time.
-fn clock(word: &str, next: Option<&str>) -> Option<(u32, u32, bool)> {
+fn clock(word: &str, next: Option<&str>) -> Option<(u32, u32, bool, bool)> {
     let (body, suffix_pm, suffix_am) = if let Some(b) = word.strip_suffix("pm") {
         (b, true, false)
     } else if let Some(b) = word.strip_suffix("am") {
@@ -336,13 +693,21 @@ fn clock(word: &str, next: Option<&str>) -> Option<(u32, u32, bool)> {
         _ => hour,
     };
     let explicit = marked || suffix_pm || suffix_am;
-    Some((hour, minute, explicit || (marked && hour > 0)))
+    // Whether the hour needs no reading: am/pm given, or a 24-hour form ("04:15", "16h").
+    let settled = suffix_pm
+        || suffix_am
+        || matches!(next, Some("pm" | "am"))
+        || (h.len() == 2 && h.starts_with('0'))
+        || hour == 0
+        || hour >= 13;
+    Some((hour, minute, explicit || (marked && hour > 0), settled))
 }
 
-/// Applies "de la tarde"-style markers and the business-hours reading of a bare hour
-/// ("at 3" means 15:00; nobody books a haircut at 3 am).
-fn adjust_hour(hour: u32, explicit: bool, pm_marker: bool, am_marker: bool) -> u32 {
-    if hour >= 12 {
+/// Applies "de la tarde"-style markers and the business-hours reading of an hour that
+/// does not say am or pm ("at 3" and "at 4:15" are in the afternoon; nobody books a
+/// haircut at 3 am).
+fn adjust_hour(hour: u32, settled: bool, pm_marker: bool, am_marker: bool) -> u32 {
+    if settled || hour >= 12 {
         return hour;
     }
     if pm_marker && !am_marker {
@@ -351,7 +716,7 @@ fn adjust_hour(hour: u32, explicit: bool, pm_marker: bool, am_marker: bool) -> u
     if am_marker {
         return hour;
     }
-    if !explicit && (1..=7).contains(&hour) {
+    if (1..=7).contains(&hour) {
         return hour + 12;
     }
     hour

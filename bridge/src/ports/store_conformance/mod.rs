@@ -61,6 +61,7 @@ pub fn service(id: &str) -> ServiceRecord {
         buffer_after_min: 0,
         image_url: None,
         aliases: vec![],
+        translations: Default::default(),
         active: true,
     }
 }
@@ -70,6 +71,7 @@ pub fn provider(id: &str) -> ProviderRecord {
         id: id.into(),
         name: id.to_uppercase(),
         rating_tenths: None,
+        aliases: vec![],
         services: vec!["cut".into()],
         weight: 1,
         max_per_day: None,

@@ -1,12 +1,12 @@
 //! Putting a booking together: what free text settles, the first step it leaves open, and
 //! the bridge's free days and times for it.
 
-use chrono::{Days, NaiveTime};
+use chrono::{Days, NaiveDate, NaiveTime};
 
-use super::super::{Draft, Pending, ProviderChoice, Stage, slots_on};
+use super::super::{Ctx, Draft, Pending, ProviderChoice, Stage, slots_on};
 use super::{Input, Turn};
 use crate::i18n::{self, Key};
-use crate::nlu::{DateWish, ProviderWish, TimeWish};
+use crate::nlu::{DateWish, DayPart, Interpretation, ProviderWish, ServiceWish, TimeWish};
 use crate::render::ITEMS_MAX;
 use crate::wire::{BridgeRequest, Slot};
 
@@ -14,16 +14,32 @@ impl Turn<'_> {
     /// Merges what the text said into `draft` and moves to the furthest step it allows.
     pub(super) fn start_booking(&mut self, mut draft: Draft, input: &Input, lead: Option<String>) {
         let interp = &input.interp;
-        if let Some(service) = &interp.service
-            && draft.service.as_ref() != Some(service)
-        {
-            draft.service = Some(service.clone());
-            // A different service may not be done by the chosen provider.
-            draft.provider = None;
+        let mut which_service = None;
+        match &interp.service {
+            Some(ServiceWish::One(service)) if draft.service.as_ref() != Some(service) => {
+                draft.service = Some(service.clone());
+                // A different service may not be done by the chosen provider.
+                draft.provider = None;
+            }
+            Some(ServiceWish::OneOf(ids))
+                if !draft.service.as_ref().is_some_and(|s| ids.contains(s)) =>
+            {
+                draft.service = None;
+                which_service = Some(ids.clone());
+            }
+            _ => {}
         }
         self.merge_time(&mut draft, input);
+        let lead = self.said_back(interp, lead);
         match &interp.date {
-            Some(DateWish::On(date)) => draft.date = Some(*date),
+            Some(DateWish::On(date)) => {
+                draft.date = Some(*date);
+                draft.from = None;
+            }
+            Some(DateWish::Week(from)) => {
+                draft.date = None;
+                draft.from = Some(*from);
+            }
             Some(DateWish::OneOf(choices)) => {
                 let choices = choices.clone();
                 match &interp.provider {
@@ -71,7 +87,68 @@ impl Turn<'_> {
             }
             None => {}
         }
+        if let Some(candidates) = which_service {
+            self.show(Stage::Service { draft, candidates }, lead);
+            return;
+        }
         self.advance(draft, lead);
+    }
+
+    /// `lead` with one short line saying back what the customer's words settled, so the
+    /// next question never ignores what they already said.
+    pub(super) fn said_back(
+        &self,
+        interp: &Interpretation,
+        lead: Option<String>,
+    ) -> Option<String> {
+        let lang = self.lang();
+        let catalog = self.ctx.catalog;
+        let mut parts: Vec<String> = Vec::new();
+        if let Some(s) = interp
+            .service
+            .as_ref()
+            .and_then(ServiceWish::one)
+            .and_then(|id| catalog.service(id))
+        {
+            parts.push(s.name_in(lang).to_owned());
+        }
+        match &interp.provider {
+            Some(ProviderWish::Any) => parts.push(self.tr(Key::SaidAnyone, &[])),
+            Some(ProviderWish::Named(ids)) if ids.len() == 1 => {
+                if let Some(p) = catalog.provider(&ids[0]) {
+                    parts.push(self.tr(Key::SaidWith, &[("provider", &p.name)]));
+                }
+            }
+            _ => {}
+        }
+        match &interp.date {
+            Some(DateWish::On(d)) => parts.push(i18n::day_long(lang, *d)),
+            Some(DateWish::Week(from)) => {
+                let day = i18n::day_short(lang, (*from).max(self.ctx.today()));
+                parts.push(self.tr(Key::SaidWeekOf, &[("day", &day)]));
+            }
+            // Asked about next, with the dates it could be.
+            Some(DateWish::OneOf(_)) | None => {}
+        }
+        if let Some(wish) = interp.time {
+            let at = |key: Key, t: NaiveTime| self.tr(key, &[("time", &i18n::time(lang, t))]);
+            parts.push(match wish {
+                TimeWish::At(t) => at(Key::SaidAt, t),
+                TimeWish::After(t) => at(Key::SaidAfter, t),
+                TimeWish::Before(t) => at(Key::SaidBefore, t),
+                TimeWish::Part(DayPart::Morning) => self.tr(Key::SaidMorning, &[]),
+                TimeWish::Part(DayPart::Afternoon) => self.tr(Key::SaidAfternoon, &[]),
+                TimeWish::Part(DayPart::Evening) => self.tr(Key::SaidEvening, &[]),
+            });
+        }
+        if parts.is_empty() {
+            return lead;
+        }
+        let line = self.tr(Key::Understood, &[("what", &parts.join(", "))]);
+        Some(match lead {
+            Some(lead) => format!("{lead}\n{line}"),
+            None => line,
+        })
     }
 
     pub(super) fn merge_time(&self, draft: &mut Draft, input: &Input) {
@@ -100,7 +177,13 @@ impl Turn<'_> {
                 return;
             }
             (None, _) => {
-                self.show(Stage::Service { draft }, lead);
+                self.show(
+                    Stage::Service {
+                        draft,
+                        candidates: Vec::new(),
+                    },
+                    lead,
+                );
                 return;
             }
         };
@@ -160,16 +243,18 @@ impl Turn<'_> {
         }
     }
 
+    /// The first day of week `week` of the draft's search: from today, or from the week the
+    /// customer asked about.
+    pub(super) fn week_start(&self, draft: &Draft, week: u32) -> chrono::NaiveDate {
+        week_start(self.ctx, draft, week)
+    }
+
     pub(super) fn ask_week(&mut self, draft: Draft, week: u32) {
         let Some(service) = draft.service.clone() else {
             self.advance(draft, None);
             return;
         };
-        let from = self
-            .ctx
-            .today()
-            .checked_add_days(Days::new(7 * u64::from(week)))
-            .unwrap_or_else(|| self.ctx.today());
+        let from = self.week_start(&draft, week);
         let request = BridgeRequest::Slots {
             service,
             provider: draft.provider.as_ref().and_then(|p| p.id().cloned()),
@@ -323,4 +408,13 @@ impl Turn<'_> {
         };
         self.show(stage, Some(lead));
     }
+}
+
+/// The first day of week `week` of a search: from today, or from the week the customer
+/// asked about (never before today).
+pub(in crate::conversation) fn week_start(ctx: &Ctx<'_>, draft: &Draft, week: u32) -> NaiveDate {
+    let today = ctx.today();
+    let base = draft.from.filter(|f| *f > today).unwrap_or(today);
+    base.checked_add_days(Days::new(7 * u64::from(week)))
+        .unwrap_or(today)
 }

@@ -15,6 +15,8 @@ mod answers;
 mod booking;
 mod options;
 
+pub(super) use booking::week_start;
+
 use super::prompt;
 use super::{
     Conversation, Ctx, Draft, Effect, OptionId, Pending, Purpose, RESUME_AFTER, Stage, Step,
@@ -41,7 +43,13 @@ pub(super) struct Input {
 impl Input {
     pub(super) fn new(text: &str, id: Option<OptionId>, ctx: &Ctx<'_>) -> Self {
         let norm = nlu::normalize(text);
-        let interp = nlu::interpret_normalized(&norm, ctx.today(), ctx.catalog);
+        let reading = nlu::Reading {
+            today: ctx.today(),
+            catalog: ctx.catalog,
+            // North American numbers write dates month first.
+            month_first: ctx.customer.as_e164().starts_with("+1"),
+        };
+        let interp = nlu::interpret_normalized(&norm, &reading);
         Self {
             stars: stars(text),
             raw: text.to_owned(),
@@ -247,7 +255,7 @@ impl<'a> Turn<'a> {
                 self.main_menu(fresh.then(|| self.greeting()));
             }
             Command::Help => {
-                let help = self.tr(Key::Help, &[]);
+                let help = self.help();
                 let stage = self.conv.stage.clone();
                 self.show(stage, Some(help));
             }
@@ -298,6 +306,29 @@ impl<'a> Turn<'a> {
             Command::Yes | Command::No => return false,
         }
         true
+    }
+
+    /// What the bot can do, with examples from this business's own catalog.
+    fn help(&self) -> String {
+        let lang = self.lang();
+        let catalog = self.ctx.catalog;
+        let mut examples = Vec::new();
+        if let Some(first) = catalog.services.first() {
+            let name = first.name_in(lang).to_lowercase();
+            examples.push(self.tr(Key::HelpExampleDay, &[("service", &name)]));
+            // The second example names another service and someone who performs it.
+            let other = catalog.services.get(1).unwrap_or(first);
+            if let Some(p) = catalog.providers_for(&other.id).next() {
+                let first_name = p.name.split(' ').next().unwrap_or(&p.name);
+                let name = other.name_in(lang).to_lowercase();
+                examples.push(self.tr(
+                    Key::HelpExampleWith,
+                    &[("service", &name), ("provider", first_name)],
+                ));
+            }
+        }
+        let examples = examples.join(&format!(" {} ", self.tr(Key::Or, &[])));
+        self.tr(Key::Help, &[("examples", &examples)])
     }
 
     fn list_bookings(&mut self, purpose: Purpose, target: Option<String>) {
@@ -370,6 +401,17 @@ impl<'a> Turn<'a> {
             self.hold(draft, slot);
             return;
         }
+        // A bare "2" as the very first message picks from a menu the customer never saw:
+        // greet and show it instead.
+        if fresh
+            && matches!(stage, Stage::Menu)
+            && input.id.is_none()
+            && nlu::option_number(&input.norm).is_some()
+        {
+            let lead = Some(self.greeting());
+            self.main_menu(lead);
+            return;
+        }
         let options = prompt::options(&stage, lang, self.ctx);
         if let Some(index) = select_by_id_or_number(&input, &options) {
             let id = options[index].id.clone();
@@ -389,6 +431,19 @@ impl<'a> Turn<'a> {
         // Booking details outrank titles: "quero marcar manicure amanhã" names a service
         // and a day, though "Marcar" is also the title of the menu's first option.
         let ambiguous_provider = matches!(stage, Stage::Provider { any: false, .. });
+        // "Next week" on the list of days is its button, not a new search.
+        let only_a_week = matches!(input.interp.date, Some(DateWish::Week(_)))
+            && input.interp.service.is_none()
+            && input.interp.provider.is_none()
+            && input.interp.time.is_none();
+        if only_a_week
+            && matches!(stage, Stage::Day { .. })
+            && let Some(index) = select_by_title(&input, &options)
+        {
+            let id = options[index].id.clone();
+            self.on_option(id);
+            return;
+        }
         if bookable && !ambiguous_provider && input.interp.names_booking_details() {
             let draft = stage.draft().cloned().unwrap_or_default();
             let lead = fresh.then(|| self.greeting());
