@@ -11,7 +11,8 @@
 //! - [`phone`]: E.164 phone numbers that mask themselves in logs.
 //! - [`catalog`]: tenants, services, providers, money; [`zone`]: their time zones.
 //! - [`conversation`]: the booking conversation as a state machine: `step(state, event, ctx)`.
-//! - [`nlu`]: understanding free text in English, Spanish and Portuguese, without an LLM.
+//! - [`nlu`]: understanding free text in English, Spanish and Portuguese, without an LLM;
+//!   `eval` (feature `testkit`) scores it on labelled messages (`cargo xtask eval`).
 //! - [`notice`]: lifecycle messages (reminders, follow-ups) as the customer reads them.
 //! - [`option_id`]: the id of every option and button, written and read in one place.
 //! - [`render`]: one reply model rendered as WhatsApp buttons/lists or numbered text.
@@ -25,6 +26,8 @@
 pub mod calcom;
 pub mod catalog;
 pub mod conversation;
+#[cfg(any(test, feature = "testkit"))]
+pub mod eval;
 pub mod failover;
 pub mod i18n;
 pub mod lang;

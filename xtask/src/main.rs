@@ -7,6 +7,7 @@
 //!   simulator.
 //! - `image`: build the bridge's container image (`FROM scratch`, static musl binary).
 //! - `bench`: run the benchmarks and collect their figures in `bench-results/latest.json`.
+//! - `eval`: score the message parser on the labelled set in `shared/eval/`.
 //!
 //! Tools that belong to one machine-wide toolchain (rustup targets, cargo-installed binaries)
 //! are installed there; Node tools go into `tools/node_modules`, pinned by the committed
@@ -35,7 +36,29 @@ tasks:
   image          build the bridge's container image slotline-bridge:<version> (a static
                  musl binary FROM scratch; installs musl-tools and Docker where missing);
                  --tag NAME:TAG tags it once more
-  bench          run the benchmarks; figures go to bench-results/latest.json";
+  bench          run the benchmarks; figures go to bench-results/latest.json
+  eval           score the message parser on shared/eval/ (precision and recall per field
+                 and language, tuning and held-out parts); --misses lists the tuning
+                 part's wrong readings (the held-out part's are never shown)";
+
+/// The parser's evaluation, run from the shared crate's example so it needs nothing the
+/// crate's own tests do not.
+fn eval(args: &[String]) -> Result<(), String> {
+    let mut cmd = process::cargo();
+    cmd.current_dir(process::root()).args([
+        "run",
+        "-q",
+        "-p",
+        "slotline-shared",
+        "--features",
+        "testkit",
+        "--example",
+        "eval",
+        "--",
+    ]);
+    cmd.args(args);
+    process::run(&mut cmd)
+}
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -46,6 +69,7 @@ fn main() -> ExitCode {
         Some("dev") => dev::run(&args[1..]),
         Some("image") => image::run(&args[1..]),
         Some("bench") => bench::run(),
+        Some("eval") => eval(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())

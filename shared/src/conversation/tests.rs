@@ -568,7 +568,7 @@ fn a_taken_exact_time_offers_the_nearest_times_that_day() {
         &mut sim,
         &[(
             "haircut with João tomorrow at 3pm",
-            &["just taken", "2:30 pm", "3:30 pm"],
+            &["3:00 pm is not free", "2:30 pm", "3:30 pm"],
         )],
     );
 }

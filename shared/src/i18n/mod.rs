@@ -108,6 +108,7 @@ pub enum Key {
     HelpExampleDay,
     HelpExampleWith,
     Or,
+    NotFreeAt,
 }
 
 /// The template for `key` in `lang`.
@@ -214,6 +215,7 @@ pub fn text(lang: Lang, key: Key) -> &'static str {
             HelpExampleDay => "\"{service} tomorrow at 3pm\"",
             HelpExampleWith => "\"{service} with {provider} on Friday morning\"",
             Or => "or",
+            NotFreeAt => "{time} is not free on {day}. The nearest free times:",
             WhichBusiness => {
                 "You have bookings with several businesses here. Which one would you like?"
             }
@@ -328,6 +330,7 @@ pub fn text(lang: Lang, key: Key) -> &'static str {
             HelpExampleDay => "«{service} mañana a las 15:00»",
             HelpExampleWith => "«{service} con {provider} el viernes por la mañana»",
             Or => "o",
+            NotFreeAt => "Las {time} no está libre el {day}. Las horas libres más cercanas:",
             WhichBusiness => "Tienes citas con varios negocios aquí. ¿Con cuál quieres hablar?",
         },
         Lang::Pt => match key {
@@ -444,6 +447,7 @@ pub fn text(lang: Lang, key: Key) -> &'static str {
             HelpExampleDay => "«{service} amanhã às 15:00»",
             HelpExampleWith => "«{service} com {provider} na sexta de manhã»",
             Or => "ou",
+            NotFreeAt => "Às {time} não há vaga em {day}. Os horários livres mais próximos:",
             WhichBusiness => "Tem marcações com vários negócios aqui. Com qual quer falar?",
         },
     }
@@ -508,6 +512,7 @@ mod tests {
         Key::SaidAt,
         Key::HelpExampleDay,
         Key::HelpExampleWith,
+        Key::NotFreeAt,
     ];
 
     fn placeholders(s: &str) -> Vec<String> {

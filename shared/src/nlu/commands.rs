@@ -201,6 +201,7 @@ const INTENTS: &[(Command, &[&str])] = &[
         Command::Reschedule,
         &[
             "reschedule",
+            "rebook",
             "rearrange",
             "move my",
             "move the appointment",
@@ -269,6 +270,27 @@ const INTENTS: &[(Command, &[&str])] = &[
             "my reservation",
             "when is my",
             "what time is my",
+            "what bookings",
+            "which bookings",
+            "what appointments",
+            "do i have any",
+            "tengo alguna cita",
+            "tengo alguna reserva",
+            "tenho alguma marcacao",
+            "tenho algum agendamento",
+            "tenho alguma consulta",
+            "tenho alguma aula",
+            "tengo reservado",
+            "tengo reservada",
+            "tengo reservados",
+            "tengo reservadas",
+            "tenho marcado",
+            "tenho marcada",
+            "tenho agendado",
+            "tenho agendada",
+            "what do i have booked",
+            "have i booked",
+            "did i book",
             "do i have an appointment",
             "do i have a booking",
             "mis citas",
@@ -299,6 +321,47 @@ const NEGATIONS: &[&str] = &[
     "dont", "don", "not", "never", "no", "nao", "nunca", "without", "sin", "sem", "nem",
 ];
 
+/// Words that may stand between a negation and the intent it negates ("don't *want to*
+/// cancel", "no *quiero* cancelar"); any other word ends the negation's reach ("no puedo
+/// *ir*, anula la cita" cancels).
+const NEGATION_BRIDGE: &[&str] = &[
+    "t", "want", "to", "wanna", "need", "i", "do", "will", "would", "like", "have", "going",
+    "quiero", "quero", "queria", "quisiera", "necesito", "preciso", "vou", "voy", "a", "que", "me",
+    "gostaria", "deseo", "desejo", "la", "o", "el",
+];
+
+/// Verbs that move something, and the things they move: "change the day of my lesson",
+/// "pasar mi cita al lunes", "trocar o dia da aula" are reschedules.
+const MOVE_VERBS: &[&str] = &[
+    "move", "moving", "change", "shift", "push", "switch", "cambi", "mover", "muev", "pasar",
+    "pasa", "pase", "correr", "corre", "muda", "troca", "troque", "passa", "passe",
+];
+const MOVED_THINGS: &[&str] = &[
+    "appointment",
+    "booking",
+    "session",
+    "lesson",
+    "class",
+    "reservation",
+    "cita",
+    "reserva",
+    "clase",
+    "sesion",
+    "turno",
+    "marcacao",
+    "aula",
+    "consulta",
+    "agendamento",
+    "horario",
+    "dia",
+    "hora",
+    "day",
+    "date",
+    "fecha",
+    "data",
+    "it",
+];
+
 /// The command this message is: the whole message ("menu", "stop", "sí"), or an intent
 /// anywhere in a sentence ("I need to reschedule my massage") unless negated ("I don't
 /// want to cancel"). A sentence that merely contains "book" is not the Book command; it is
@@ -316,10 +379,35 @@ pub fn command(norm: &str) -> Option<Command> {
 fn intent(norm: &str) -> Option<Command> {
     let ws = words(norm);
     INTENTS.iter().find_map(|(command, phrases)| {
-        phrases
+        let named = phrases.iter().any(|p| occurs_unnegated(&ws, p))
+            || (*command == Command::Reschedule && moves_something(&ws));
+        named.then_some(*command)
+    })
+}
+
+/// "change … appointment", "pasar mi cita", "trocar o dia": a moving verb with a booking
+/// (or its day) within three words after it, not negated.
+fn moves_something(ws: &[&str]) -> bool {
+    ws.iter().enumerate().any(|(i, w)| {
+        // Any form of the verb: "cambias", "cámbiame", "mudar", "muda".
+        MOVE_VERBS
             .iter()
-            .any(|p| occurs_unnegated(&ws, p))
-            .then_some(*command)
+            .any(|v| w.starts_with(v) && w.len() <= v.len() + 4)
+            && !w.starts_with("pasado")
+            && ws[i + 1..].iter().take(3).any(|n| MOVED_THINGS.contains(n))
+            && !negated(ws, i)
+    })
+}
+
+/// Whether the word at `i` is negated: a negation a little before it, with only words
+/// that carry it in between.
+fn negated(ws: &[&str], i: usize) -> bool {
+    let start = i.saturating_sub(4);
+    ws[start..i].iter().enumerate().any(|(k, w)| {
+        NEGATIONS.contains(w)
+            && ws[start + k + 1..i]
+                .iter()
+                .all(|between| NEGATION_BRIDGE.contains(between))
     })
 }
 
@@ -330,12 +418,8 @@ fn occurs_unnegated(ws: &[&str], phrase: &str) -> bool {
     if n > ws.len() {
         return false;
     }
-    (0..=ws.len() - n).any(|i| {
-        ws[i..i + n].iter().copied().eq(phrase.split(' '))
-            && !ws[i.saturating_sub(4)..i]
-                .iter()
-                .any(|w| NEGATIONS.contains(w))
-    })
+    (0..=ws.len() - n)
+        .any(|i| ws[i..i + n].iter().copied().eq(phrase.split(' ')) && !negated(ws, i))
 }
 
 /// Whether a word is a number or an ordinal in words ("two", "segunda").

@@ -9,7 +9,7 @@
 //! of it, or a common nickname.
 
 use super::fuzzy::contains_fuzzy;
-use super::lexicon::{is_stopword, kinds_of, nickname_of, stem};
+use super::lexicon::{GENERIC, is_stopword, kinds_of, nickname_of, root, stem};
 use super::{ProviderWish, normalize, similar, words};
 use crate::catalog::{Catalog, ProviderId, Service, ServiceId};
 
@@ -36,7 +36,9 @@ impl ServiceWish {
 const NAME_WEIGHT: f32 = 1.0;
 const DESCRIPTION_WEIGHT: f32 = 0.5;
 /// A service scoring at least this share of the best is named as well as the best.
-const TIE_SHARE: f32 = 0.75;
+const TIE_SHARE: f32 = 0.65;
+/// Added for a service whose whole name the message covers.
+const COMPLETE_BONUS: f32 = 0.3;
 /// Below this, no service is named at all.
 const MIN_SCORE: f32 = 0.15;
 
@@ -51,8 +53,26 @@ fn closeness(word: &str, word_stem: &str, catalog_word: &str, kinds: usize) -> f
     if word_stem == catalog_stem {
         return 1.0;
     }
-    if similar(word_stem, &catalog_stem) || similar(word, catalog_word) {
+    // "vacunar" for "Vacunación", "limpar" for "Limpeza".
+    let (wr, cr) = (root(word), root(catalog_word));
+    if wr.len() >= 4 && wr == cr {
+        return 0.95;
+    }
+    // A typo only in longer words: "fine" is not "line".
+    let long = word.chars().count() >= 5 && catalog_word.chars().count() >= 5;
+    if long && (similar(word_stem, &catalog_stem) || similar(word, catalog_word)) {
         return 0.85;
+    }
+    // "cut" in "haircut": the end of a compound is the thing itself (a short end only
+    // after a known word, so "val" is not "removal").
+    let compound = catalog_word.len() >= word.len() + 3
+        && catalog_word.ends_with(word)
+        && (word.len() >= 4
+            || kinds_of(&catalog_word[..catalog_word.len() - word.len()])
+                .next()
+                .is_some());
+    if compound {
+        return 0.9;
     }
     let related = kinds_of(word).chain(kinds_of(word_stem)).any(|k| {
         kinds_of(catalog_word)
@@ -60,7 +80,7 @@ fn closeness(word: &str, word_stem: &str, catalog_word: &str, kinds: usize) -> f
             .any(|c| c == k)
     });
     if related {
-        return 0.8 / (1.0 + 0.7 * kinds.saturating_sub(1) as f32);
+        return 0.6 / (1.0 + 0.7 * kinds.saturating_sub(1) as f32);
     }
     // "physio" for "physiotherapy", "fisio" for "fisioterapia".
     let wl = word.chars().count();
@@ -120,7 +140,9 @@ fn message_words<'a>(norm: &'a str, catalog: &Catalog) -> Vec<&'a str> {
                 && !is_numberish(w)
                 && !w.contains(':')
                 && !super::when::is_date_word(w)
-                && !super::commands::is_number_word(w)
+                // Ordinals name options, except the first visit catalogs speak of.
+                && (!super::commands::is_number_word(w)
+                    || ["first", "primera", "primeira", "primer"].contains(w))
                 && !people.iter().any(|p| p == w)
         })
         .collect()
@@ -170,7 +192,8 @@ pub fn service(norm: &str, catalog: &Catalog) -> Option<ServiceWish> {
             ks.len()
         })
         .collect();
-    for word in message_words(norm, catalog) {
+    let said = message_words(norm, catalog);
+    for word in said.iter().copied().filter(|w| !GENERIC.contains(w)) {
         let word_stem = stem(word);
         let per_service: Vec<f32> = candidates
             .iter()
@@ -181,17 +204,38 @@ pub fn service(norm: &str, catalog: &Catalog) -> Option<ServiceWish> {
                     .fold(0.0, f32::max)
             })
             .collect();
-        let matched = per_service.iter().filter(|v| **v > 0.0).count();
-        if matched == 0 {
+        // A word shared by several services counts for each by its share of the matches:
+        // "massage" in two massages counts half for each, "haircut" counts mostly for
+        // "Classic haircut" and little for "Beard trim" (both hair, one exactly).
+        let total: f32 = per_service.iter().sum();
+        if total <= 0.0 {
             continue;
         }
         for (score, v) in scores.iter_mut().zip(&per_service) {
-            *score += v / matched as f32;
+            *score += v * v / total;
+        }
+    }
+    // A service whose whole name the message covers ("Manicure" by "unhas") is named
+    // completely, beside one named only in part ("Unhas de gel" by "unhas").
+    for (i, s) in catalog.services.iter().enumerate() {
+        let complete = service_texts(s)
+            .into_iter()
+            .filter(|(_, weight)| *weight >= NAME_WEIGHT)
+            .any(|(text, _)| {
+                let names = content_words(text);
+                !names.is_empty()
+                    && names.iter().all(|c| {
+                        said.iter()
+                            .any(|w| closeness(w, &stem(w), c, kinds[i]) > 0.0)
+                    })
+            });
+        if complete && scores[i] > 0.0 {
+            scores[i] += COMPLETE_BONUS;
         }
     }
     let top = scores.iter().copied().fold(0.0, f32::max);
     if top < MIN_SCORE {
-        return None;
+        return generic_service(&said, catalog);
     }
     let best: Vec<ServiceId> = catalog
         .services
@@ -204,6 +248,53 @@ pub fn service(norm: &str, catalog: &Catalog) -> Option<ServiceWish> {
         Ok([one]) => Some(ServiceWish::One(one)),
         Err(several) => Some(ServiceWish::OneOf(several)),
     }
+}
+
+/// With nothing specific said, a word like "consulta" names the one service whose name
+/// has it, if only one does and the rest of that name is what the business does anyway
+/// ("Consulta de tatuaje" in a tattoo studio). "Clase" does not name a "Clase privada":
+/// the word that sets it apart was not said.
+fn generic_service(said: &[&str], catalog: &Catalog) -> Option<ServiceWish> {
+    let generic: Vec<String> = said
+        .iter()
+        .filter(|w| GENERIC.contains(w))
+        .map(|w| stem(w))
+        .collect();
+    if generic.is_empty() {
+        return None;
+    }
+    let named: Vec<&Service> = catalog
+        .services
+        .iter()
+        .filter(|s| {
+            service_texts(s)
+                .into_iter()
+                .filter(|(_, weight)| *weight >= NAME_WEIGHT)
+                .any(|(text, _)| {
+                    let words = content_words(text);
+                    words.iter().any(|c| generic.contains(&stem(c)))
+                        && words
+                            .iter()
+                            .filter(|c| !generic.contains(&stem(c)))
+                            .all(|c| shared_by_others(c, s, catalog))
+                })
+        })
+        .collect();
+    match named.as_slice() {
+        [one] => Some(ServiceWish::One(one.id.clone())),
+        _ => None,
+    }
+}
+
+/// Whether another service's name has this word too.
+fn shared_by_others(word: &str, own: &Service, catalog: &Catalog) -> bool {
+    let w = stem(word);
+    catalog.services.iter().filter(|s| s.id != own.id).any(|s| {
+        service_texts(s)
+            .into_iter()
+            .filter(|(_, weight)| *weight >= NAME_WEIGHT)
+            .any(|(text, _)| content_words(text).iter().any(|c| stem(c) == w))
+    })
 }
 
 /// Whether a message word stands for a part of a person's name.
@@ -243,9 +334,32 @@ pub fn provider(norm: &str, catalog: &Catalog) -> Option<ProviderWish> {
             && !about_time(i)
             && (*w != "any"
                 || ws.len() <= 3
-                || ws
-                    .get(i + 1)
-                    .is_some_and(|n| ["available", "one", "provider", "stylist"].contains(n)))
+                || ws.get(i + 1).is_some_and(|n| {
+                    [
+                        "available",
+                        "one",
+                        "provider",
+                        "stylist",
+                        "barber",
+                        "therapist",
+                        "teacher",
+                        "tutor",
+                        "staff",
+                        "doctor",
+                        "dentist",
+                        "physio",
+                        "person",
+                        "professional",
+                        "hairdresser",
+                        "of",
+                        "artist",
+                        "therapists",
+                        "instructor",
+                        "coach",
+                        "optometrist",
+                    ]
+                    .contains(n)
+                }))
     }) || [
         "no preference",
         "doesnt matter",
@@ -255,6 +369,12 @@ pub fn provider(norm: &str, catalog: &Catalog) -> Option<ProviderWish> {
         "tanto faz",
         "sin preferencia",
         "sem preferencia",
+        "quem estiver livre",
+        "quem estiver disponivel",
+        "quien este libre",
+        "quien este disponible",
+        "whoever is free",
+        "whoever is available",
     ]
     .iter()
     .any(|p| super::has_phrase(norm, p));

@@ -255,8 +255,11 @@ pub fn date(norm: &str, today: NaiveDate, month_first: bool) -> Option<DateWish>
         let prev = i.checked_sub(1).and_then(|j| ws.get(j)).copied();
         let ordinal =
             w.ends_with("th") || w.ends_with("st") || w.ends_with("nd") || w.ends_with("rd");
+        // "el 27" is a date in a sentence; a bare "el 2" more likely picks option 2.
+        let el_date = matches!(prev, Some("el")) && (w.len() == 2 || ws.len() > 2);
         let introduced = matches!(prev, Some("the" | "dia" | "el" | "o")) && ordinal
             || matches!(prev, Some("dia"))
+            || el_date
             || (matches!(prev, Some("el")) && named_weekday.is_some());
         if !introduced || w.bytes().all(|b| !b.is_ascii_digit()) {
             continue;
@@ -519,8 +522,30 @@ fn minutes_before(before: &[&str]) -> Option<i32> {
     None
 }
 
+/// Greetings that name a part of the day without asking for it.
+const GREETINGS: &[&str] = &[
+    "good morning",
+    "good afternoon",
+    "good evening",
+    "boa tarde",
+    "boa noite",
+    "buenas tardes",
+    "buenas noches",
+];
+
 /// The time preference the text names.
 pub fn time(norm: &str) -> Option<TimeWish> {
+    let ungreeted;
+    let norm = if GREETINGS.iter().any(|g| has_phrase(norm, g)) {
+        let mut rest = format!(" {norm} ");
+        for g in GREETINGS {
+            rest = rest.replace(&format!(" {g} "), " ");
+        }
+        ungreeted = rest.trim().to_owned();
+        ungreeted.as_str()
+    } else {
+        norm
+    };
     let ws = words(norm);
     let pm_marker = [
         "pm",
@@ -534,6 +559,14 @@ pub fn time(norm: &str) -> Option<TimeWish> {
         "tonight",
         "in the afternoon",
         "at night",
+        "after work",
+        "despues del trabajo",
+        "saliendo del trabajo",
+        "depois do trabalho",
+        "depois do servico",
+        "after school",
+        "despues del colegio",
+        "depois da escola",
     ]
     .iter()
     .any(|p| has_phrase(norm, p));
@@ -559,6 +592,25 @@ pub fn time(norm: &str) -> Option<TimeWish> {
         let Some((hour, minute, explicit, settled)) = reading else {
             continue;
         };
+        // "ten past four", "quarter to five": the first number is minutes.
+        let minutes_first = ws.get(i + 1).is_some_and(|n| *n == "past" || *n == "to")
+            && ws
+                .get(i + 2)
+                .is_some_and(|h| hour_word(h).is_some() || h.parse::<u32>().is_ok());
+        if minutes_first {
+            continue;
+        }
+        // "in two weeks", "daqui a duas semanas": a count, not a time.
+        let counted = ws.get(i + 1).is_some_and(|n| {
+            [
+                "days", "day", "weeks", "week", "dias", "dia", "semanas", "semana", "months",
+                "meses", "hours", "horas", "minutes", "minutos", "people", "personas", "pessoas",
+            ]
+            .contains(n)
+        });
+        if counted && !noon {
+            continue;
+        }
         let prev = i
             .checked_sub(1)
             .and_then(|j| ws.get(j))

@@ -338,12 +338,18 @@ impl Turn<'_> {
                 self.hold(draft, slot);
                 return;
             }
-            // Not free then: offer the nearest times that day.
+            // Not free then (never was, or no longer): offer the nearest times that day.
             let mut nearest = day_slots.clone();
             nearest.sort_by_key(|s| (self.local_time(s) - at).num_minutes().abs());
             nearest.truncate(ITEMS_MAX);
             nearest.sort_by_key(|s| s.start);
-            let lead = self.tr(Key::SlotTaken, &[]);
+            let lead = self.tr(
+                Key::NotFreeAt,
+                &[
+                    ("time", &i18n::time(lang, at)),
+                    ("day", &i18n::day_long(lang, day)),
+                ],
+            );
             draft.time = None;
             self.show(
                 Stage::Time {
