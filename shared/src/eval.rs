@@ -291,8 +291,7 @@ pub fn sim(business: &Business) -> Result<Sim, String> {
         .parse()
         .map_err(|_| format!("{}: unknown zone {}", business.id, business.zone))?;
     let now = now();
-    let mut sim = Sim::at(now, tz);
-    sim.tenant = TenantProfile {
+    let tenant = TenantProfile {
         id: TenantId::from(business.id.as_str()),
         name: business.name.clone(),
         zone: crate::zone::Zone::from_tz(tz, now - Duration::days(30), now + Duration::days(400)),
@@ -302,10 +301,15 @@ pub fn sim(business: &Business) -> Result<Sim, String> {
         policy: Policy::default(),
         interactive: false,
     };
-    sim.catalog = business.catalog.clone();
-    sim.bridge.catalog = business.catalog.clone();
-    sim.customer = PhoneNumber::parse(&business.customer)
+    PhoneNumber::parse(&business.customer)
         .map_err(|e| format!("{}: customer number: {e}", business.id))?;
+    let sim = Sim::business(
+        now,
+        tz,
+        tenant,
+        business.catalog.clone(),
+        &business.customer,
+    );
     Ok(sim)
 }
 
@@ -409,7 +413,9 @@ pub fn score(businesses: &[Business], cases: &[Case], keep_misses: bool) -> Resu
             score.read_right += 1;
             reply = sim.say(&case.text);
             if case.expect.intent.is_none() {
-                let lang = sim.conv.lang.unwrap_or_else(|| sim.tenant.default_lang());
+                let lang = sim.conv.lang.unwrap_or_else(|| {
+                    Lang::default_for(&sim.tenant.languages, sim.customer.as_e164())
+                });
                 let lower = reply.to_lowercase();
                 said_back = expected_echoes(&case.expect, &sim.catalog, lang)
                     .iter()

@@ -379,6 +379,23 @@ impl Sim {
         }
     }
 
+    /// A new customer (`customer`, E.164) of another business at `now`, its bridge knowing
+    /// the same catalog.
+    pub fn business(
+        now: DateTime<Utc>,
+        zone: chrono_tz::Tz,
+        tenant: TenantProfile,
+        catalog: Catalog,
+        customer: &str,
+    ) -> Self {
+        let mut sim = Self::at(now, zone);
+        sim.tenant = tenant;
+        sim.bridge.catalog = catalog.clone();
+        sim.catalog = catalog;
+        sim.customer = PhoneNumber::parse(customer).expect("an E.164 number");
+        sim
+    }
+
     /// Steps the conversation with `event`, answering bridge requests, and returns the
     /// replies as plain text.
     pub fn run(&mut self, mut event: Event) -> String {

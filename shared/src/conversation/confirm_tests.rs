@@ -16,6 +16,7 @@ fn confirming(lang: Lang) -> Sim {
         Lang::En => "haircut with João tomorrow at 3pm",
         Lang::Es => "quiero un corte con João mañana a las 15",
         Lang::Pt => "quero um corte com João amanhã às 15h",
+        Lang::PtBr => "quero agendar um corte com o João amanhã às 15h",
     };
     sim.say(line);
     assert!(

@@ -328,7 +328,8 @@ impl Conversation {
 
     /// The language to write in.
     pub fn lang(&self, ctx: &Ctx<'_>) -> Lang {
-        self.lang.unwrap_or_else(|| ctx.tenant.default_lang())
+        self.lang
+            .unwrap_or_else(|| Lang::default_for(&ctx.tenant.languages, ctx.customer.as_e164()))
     }
 }
 
@@ -403,3 +404,5 @@ mod confirm_tests;
 mod properties;
 #[cfg(test)]
 mod tests;
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod understanding_tests;

@@ -102,7 +102,7 @@ fn idx(lang: Lang) -> usize {
     match lang {
         Lang::En => 0,
         Lang::Es => 1,
-        Lang::Pt => 2,
+        Lang::Pt | Lang::PtBr => 2,
     }
 }
 
@@ -128,7 +128,7 @@ pub fn day_long(lang: Lang, date: NaiveDate) -> String {
     match lang {
         Lang::En => format!("{weekday} {} {month}", date.day()),
         Lang::Es => format!("{weekday} {} de {month}", date.day()),
-        Lang::Pt => format!("{weekday}, {} de {month}", date.day()),
+        Lang::Pt | Lang::PtBr => format!("{weekday}, {} de {month}", date.day()),
     }
 }
 
@@ -139,7 +139,7 @@ pub fn time(lang: Lang, t: NaiveTime) -> String {
             let (pm, hour) = t.hour12();
             format!("{hour}:{:02} {}", t.minute(), if pm { "pm" } else { "am" })
         }
-        Lang::Es | Lang::Pt => format!("{:02}:{:02}", t.hour(), t.minute()),
+        Lang::Es | Lang::Pt | Lang::PtBr => format!("{:02}:{:02}", t.hour(), t.minute()),
     }
 }
 
@@ -148,7 +148,7 @@ pub fn when(lang: Lang, date: NaiveDate, t: NaiveTime) -> String {
     let joiner = match lang {
         Lang::En => "at",
         Lang::Es => "a las",
-        Lang::Pt => "às",
+        Lang::Pt | Lang::PtBr => "às",
     };
     format!("{} {joiner} {}", day_long(lang, date), time(lang, t))
 }
@@ -169,15 +169,18 @@ pub fn price(lang: Lang, money: &Money) -> String {
     let sign = if negative { "-" } else { "" };
     match lang {
         Lang::En => {
+            let units = grouped(units, ',');
             if cents == 0 {
                 format!("{sign}{symbol}{units}")
             } else {
                 format!("{sign}{symbol}{units}.{cents:02}")
             }
         }
-        Lang::Es | Lang::Pt => {
+        Lang::Es | Lang::Pt | Lang::PtBr => {
+            let units = grouped(units, '.');
+            // Reais are always written with their centavos.
             let amount = if cents == 0 && money.currency != "BRL" {
-                format!("{units}")
+                units
             } else {
                 format!("{units},{cents:02}")
             };
@@ -188,4 +191,17 @@ pub fn price(lang: Lang, money: &Money) -> String {
             }
         }
     }
+}
+
+/// `n` with thousands separated: 1500 → "1.500" (or "1,500").
+fn grouped(n: u64, separator: char) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(separator);
+        }
+        out.push(c);
+    }
+    out
 }

@@ -333,6 +333,76 @@ pub fn text(lang: Lang, key: Key) -> &'static str {
             NotFreeAt => "Las {time} no está libre el {day}. Las horas libres más cercanas:",
             WhichBusiness => "Tienes citas con varios negocios aquí. ¿Con cuál quieres hablar?",
         },
+        Lang::PtBr => match key {
+            // Brazilian Portuguese where it differs from the European texts below.
+            WhatToDo => "O que você gostaria de fazer?",
+            Book => "Agendar",
+            MyBookings => "Meus agendamentos",
+            ChooseService => "Qual serviço você gostaria?",
+            ChooseProvider => "Com quem você prefere {service}?",
+            ChooseDay => "Qual dia para {service}?",
+            ChoosePart => "{day}: qual período do dia você prefere?",
+            NothingFits => "Nada livre nesse horário em {day}. Horários livres nesse dia:",
+            PolicyDeposit => {
+                "Cancele com pelo menos {hours} h de antecedência para receber o sinal de volta; depois disso, ele fica retido."
+            }
+            Booked => "Agendado! Seu código é {reference}. Até {when}.",
+            SlotTaken => {
+                "Desculpe, esse horário acabou de ser ocupado. Os horários livres mais próximos:"
+            }
+            SlotTakenNone => {
+                "Desculpe, esse horário acabou de ser ocupado e não há nada livre perto dele."
+            }
+            Unavailable => {
+                "Desculpe, os agendamentos estão pausados por um momento. Escreva de novo daqui a pouco; vou lembrar onde paramos."
+            }
+            BookingFailed => "Desculpe, não deu certo. Escolha outro horário, por favor.",
+            BookingsHeader => "Seus próximos agendamentos:",
+            NoBookings => "Você não tem agendamentos futuros.",
+            BookingAction => "{booking}\nO que você gostaria de fazer?",
+            CancelForfeit => "Faltam menos de {hours} h, então o sinal de {amount} fica retido.",
+            Cancelled => "{reference} cancelado. Quer agendar outro horário?",
+            Help => {
+                "Posso agendar, remarcar ou cancelar. Responda com o número de uma opção ou escreva, por exemplo, {examples}. MENU recomeça, ATENDENTE chama uma pessoa, IDIOMA muda o idioma, SAIR cancela as mensagens."
+            }
+            Handoff => {
+                "Avisei a equipe; alguém vai responder aqui em breve. Escreva MENU para continuar comigo."
+            }
+            OptedOut => {
+                "Você cancelou a inscrição e não vai receber mais mensagens. Responda START para voltar."
+            }
+            OptedIn => "Que bom ter você de volta! Você vai voltar a receber nossas mensagens.",
+            ChooseLanguage => "Escolha seu idioma:",
+            NotUnderstood => "Desculpe, não entendi.",
+            Resume => {
+                "Que bom ter você de volta! Você estava agendando {service}. Continuar ou recomeçar?"
+            }
+            WhichDate => "Qual {weekday}?",
+            HoldExpired => "O horário que estava reservado para você foi liberado.",
+            PausedForPerson => {
+                "Alguém da equipe vai responder você aqui. Escreva MENU para continuar comigo."
+            }
+            NotBooked => "Sem problemas: nada foi agendado, e esse horário ficou livre de novo.",
+            NotMoved => "Sem problemas: {reference} continua em {when}.",
+            KeptBooking => "Mantido: {reference} continua em {when}.",
+            CancelOrKeep => "Para cancelar o agendamento responda 1; para manter, responda 2.",
+            TooFast => "Você está enviando mensagens muito rápido; respondo de novo em um minuto.",
+            NotConnected => "Este número de WhatsApp ainda não está conectado a nenhum negócio.",
+            Paused => {
+                "Desculpe, os agendamentos estão pausados por um momento. Escreva de novo em breve."
+            }
+            AskKeyword => {
+                "Olá! Este número atende vários negócios. Envie a palavra-chave daquele com quem você quer falar."
+            }
+            Understood => "Entendi: {what}.",
+            HelpExampleDay => "\"{service} amanhã às 15h\"",
+            HelpExampleWith => "\"{service} com {provider} na sexta de manhã\"",
+            NotFreeAt => {
+                "Às {time} não tem horário livre em {day}. Os horários livres mais próximos:"
+            }
+            WhichBusiness => "Você tem agendamentos com vários negócios aqui. Com qual quer falar?",
+            _ => text(Lang::Pt, key),
+        },
         Lang::Pt => match key {
             Greeting => "Olá! Bem-vindo a {business}.",
             WhatToDo => "O que gostaria de fazer?",
@@ -529,7 +599,7 @@ mod tests {
     fn every_language_uses_the_same_placeholders() {
         for &key in KEYS {
             let en = placeholders(text(Lang::En, key));
-            for lang in [Lang::Es, Lang::Pt] {
+            for lang in [Lang::Es, Lang::Pt, Lang::PtBr] {
                 assert_eq!(placeholders(text(lang, key)), en, "{key:?} in {lang:?}");
             }
         }
@@ -559,5 +629,9 @@ mod tests {
         assert_eq!(price(Lang::Es, &Money::new(2050, "EUR")), "20,50 €");
         assert_eq!(price(Lang::Pt, &Money::new(2000, "EUR")), "20 €");
         assert_eq!(price(Lang::Pt, &Money::new(4500, "BRL")), "R$ 45,00");
+        assert_eq!(price(Lang::PtBr, &Money::new(22000, "BRL")), "R$ 220,00");
+        assert_eq!(price(Lang::PtBr, &Money::new(150000, "BRL")), "R$ 1.500,00");
+        assert_eq!(price(Lang::En, &Money::new(125000, "USD")), "$1,250");
+        assert_eq!(price(Lang::Es, &Money::new(1250050, "EUR")), "12.500,50 €");
     }
 }

@@ -9,6 +9,30 @@ pub fn notice_text(notice: Notice, lang: Lang) -> &'static str {
     use Lang::*;
     use Notice::*;
     match (notice, lang) {
+        (Confirmation, PtBr) => {
+            "{business}: seu {service} com {provider} está agendado para {when}. Código {reference}."
+        }
+        (DayBefore, PtBr) => {
+            "Lembrete de {business}: {service} com {provider} amanhã, {when}. Você vem?"
+        }
+        (ShortlyBefore, PtBr) => {
+            "Até daqui a pouco em {business}: {service} com {provider}, {when}."
+        }
+        (FollowUp, PtBr) => {
+            "Obrigado pela visita a {business}! Como foi seu {service} com {provider}? Avalie de 1 a 5 estrelas."
+        }
+        (NoShow, PtBr) => {
+            "Sentimos sua falta em {business} no {service} ({when}). Quer outro horário?"
+        }
+        (ReEngage, PtBr) => {
+            "Faz um tempo desde sua última visita a {business}. Vamos agendar o próximo {service}?"
+        }
+        (Moved, PtBr) => {
+            "{business} mudou seu {service} com {provider} para {when}. Código {reference}."
+        }
+        (CancelledByBusiness, PtBr) => {
+            "{business} precisou cancelar seu {service} ({when}). Sentimos muito! Quer outro horário?"
+        }
         (Confirmation, En) => {
             "{business}: your {service} with {provider} is booked for {when}. Reference {reference}."
         }
@@ -83,6 +107,8 @@ pub fn notice_text(notice: Notice, lang: Lang) -> &'static str {
 pub fn notice_button(key: &str, lang: Lang) -> &'static str {
     use Lang::*;
     match (key, lang) {
+        ("book", PtBr) => "Agendar",
+        (other, PtBr) => notice_button(other, Pt),
         ("confirm", En) => "Confirm",
         ("confirm", Es) => "Confirmar",
         ("confirm", Pt) => "Confirmar",

@@ -144,6 +144,13 @@ const LANG_WORDS: &[(Lang, &[&str])] = &[
             "semana",
             "bom",
             "dia",
+            "oi",
+            "pra",
+            "voce",
+            "vc",
+            "tudo",
+            "bem",
+            "obg",
         ],
     ),
 ];

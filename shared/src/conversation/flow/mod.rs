@@ -232,10 +232,20 @@ impl<'a> Turn<'a> {
     }
 
     fn learn_language(&mut self, input: &Input) {
-        let Some(lang) = input.interp.lang else {
+        let Some(written) = input.interp.lang else {
             return;
         };
-        if !self.ctx.tenant.languages.contains(&lang) {
+        // Portuguese is read as one language; the number and the business's offer pick
+        // the variant.
+        let Some(lang) = Lang::offered_variant(
+            written,
+            &self.ctx.tenant.languages,
+            self.ctx.customer.as_e164(),
+        ) else {
+            return;
+        };
+        if self.conv.lang.is_some_and(|l| l.is_portuguese()) && lang.is_portuguese() {
+            // A customer who chose a variant keeps it.
             return;
         }
         // A short reply ("si", "ok") is weak evidence; only a first guess or a real
