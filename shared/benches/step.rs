@@ -52,6 +52,12 @@ fn cases(sim: &mut Sim) -> Vec<(String, Conversation, Event)> {
         let event = typical_input(&state.stage);
         out.push((name, state, event));
     }
+    // A whole sentence on the menu: every reader (service, person, day, time, intent).
+    out.push((
+        "Menu(sentence)".into(),
+        Conversation::default(),
+        Event::Text("a colour with Maria next week's friday at half past 4 please".into()),
+    ));
     // Waiting for slots: step into the wait by hand, then answer from the fake bridge.
     sim.say("haircut");
     let ctx = Ctx {

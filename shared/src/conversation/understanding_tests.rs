@@ -264,7 +264,10 @@ fn a_bare_number_as_the_first_message_shows_the_menu_and_does_nothing() {
     assert!(sim.bridge.requests.is_empty());
     // The next "2" picks from the menu now on screen.
     let reply = sim.say("2");
-    assert!(reply.contains("Você não tem agendamentos futuros."), "{reply}");
+    assert!(
+        reply.contains("Você não tem agendamentos futuros."),
+        "{reply}"
+    );
 }
 
 #[test]

@@ -379,7 +379,10 @@ pub fn command(norm: &str) -> Option<Command> {
 fn intent(norm: &str) -> Option<Command> {
     let ws = words(norm);
     INTENTS.iter().find_map(|(command, phrases)| {
-        let named = phrases.iter().any(|p| occurs_unnegated(&ws, p))
+        // A substring search first: most phrases are not in most messages.
+        let named = phrases
+            .iter()
+            .any(|p| norm.contains(p) && occurs_unnegated(&ws, p))
             || (*command == Command::Reschedule && moves_something(&ws));
         named.then_some(*command)
     })

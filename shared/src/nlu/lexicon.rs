@@ -8,6 +8,9 @@
 
 /// Words that never identify a service or a person: articles, pronouns, courtesy, booking
 /// words, and words about time (read by the date and time parsers instead).
+use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
+
 #[rustfmt::skip]
 pub(super) const STOPWORDS: &[&str] = &[
     "a", "an", "the", "i", "im", "me", "my", "mine", "we", "us", "our", "you", "your", "it",
@@ -346,9 +349,26 @@ pub(super) const NICKNAMES: &[(&str, &[&str])] = &[
     ("jaime", &["james"]),
 ];
 
+/// The stopwords, hashed: every word of every message is looked up.
+static STOPWORD_SET: LazyLock<HashSet<&'static str>> =
+    LazyLock::new(|| STOPWORDS.iter().copied().collect());
+
+/// Each kind word with the kinds it belongs to.
+static KIND_MAP: LazyLock<HashMap<&'static str, Vec<u16>>> = LazyLock::new(|| {
+    let mut map: HashMap<&'static str, Vec<u16>> = HashMap::new();
+    for (i, group) in KINDS.iter().enumerate() {
+        for w in *group {
+            map.entry(w)
+                .or_default()
+                .push(u16::try_from(i).unwrap_or(u16::MAX));
+        }
+    }
+    map
+});
+
 /// Whether `word` carries no meaning for matching a service or a person.
 pub(super) fn is_stopword(word: &str) -> bool {
-    STOPWORDS.contains(&word)
+    STOPWORD_SET.contains(word)
 }
 
 /// Words that say what sort of thing is booked, not which: "class" in a yoga studio,
@@ -381,12 +401,20 @@ pub(super) const GENERIC: &[&str] = &[
 ];
 
 /// The kinds (indices into [`KINDS`]) a word belongs to.
-pub(super) fn kinds_of(word: &str) -> impl Iterator<Item = usize> + '_ {
-    KINDS
+pub(super) fn kinds_of(word: &str) -> &'static [u16] {
+    KIND_MAP.get(word).map_or(&[], Vec::as_slice)
+}
+
+/// The kinds of a word or of its stem, sorted and without repeats.
+pub(super) fn kinds_with_stem(word: &str, stem: &str) -> Vec<u16> {
+    let mut ks: Vec<u16> = kinds_of(word)
         .iter()
-        .enumerate()
-        .filter(move |(_, group)| group.contains(&word))
-        .map(|(i, _)| i)
+        .chain(kinds_of(stem))
+        .copied()
+        .collect();
+    ks.sort_unstable();
+    ks.dedup();
+    ks
 }
 
 /// The full names a nickname stands for.

@@ -8,8 +8,12 @@
 //! between just those. Providers match by full name, alias, any part of the name, a prefix
 //! of it, or a common nickname.
 
+use std::cell::RefCell;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::rc::Rc;
+
 use super::fuzzy::contains_fuzzy;
-use super::lexicon::{GENERIC, is_stopword, kinds_of, nickname_of, root, stem};
+use super::lexicon::{GENERIC, is_stopword, kinds_of, kinds_with_stem, nickname_of, root, stem};
 use super::{ProviderWish, normalize, similar, words};
 use crate::catalog::{Catalog, ProviderId, Service, ServiceId};
 
@@ -42,52 +46,67 @@ const COMPLETE_BONUS: f32 = 0.3;
 /// Below this, no service is named at all.
 const MIN_SCORE: f32 = 0.15;
 
-/// How well a message word matches a catalog word, 0 when not at all. `kinds` is how many
-/// kinds of service the catalog word's service names: a "Beard trim" is about beards and
-/// hair, so "hair" alone points to it less than to a "Haircut".
-fn closeness(word: &str, word_stem: &str, catalog_word: &str, kinds: usize) -> f32 {
-    if word == catalog_word {
-        return 1.0;
+/// A word, with what matching compares, computed once.
+#[derive(Debug)]
+struct Term {
+    text: String,
+    stem: String,
+    root: String,
+    kinds: Vec<u16>,
+    chars: usize,
+}
+
+impl Term {
+    fn new(text: &str) -> Term {
+        let stem = stem(text);
+        Term {
+            kinds: kinds_with_stem(text, &stem),
+            root: root(text).to_owned(),
+            chars: text.chars().count(),
+            stem,
+            text: text.to_owned(),
+        }
     }
-    let catalog_stem = stem(catalog_word);
-    if word_stem == catalog_stem {
-        return 1.0;
-    }
-    // "vacunar" for "Vacunación", "limpar" for "Limpeza".
-    let (wr, cr) = (root(word), root(catalog_word));
-    if wr.len() >= 4 && wr == cr {
-        return 0.95;
-    }
-    // A typo only in longer words: "fine" is not "line".
-    let long = word.chars().count() >= 5 && catalog_word.chars().count() >= 5;
-    if long && (similar(word_stem, &catalog_stem) || similar(word, catalog_word)) {
-        return 0.85;
-    }
-    // "cut" in "haircut": the end of a compound is the thing itself (a short end only
-    // after a known word, so "val" is not "removal").
-    let compound = catalog_word.len() >= word.len() + 3
-        && catalog_word.ends_with(word)
-        && (word.len() >= 4
-            || kinds_of(&catalog_word[..catalog_word.len() - word.len()])
-                .next()
-                .is_some());
-    if compound {
-        return 0.9;
-    }
-    let related = kinds_of(word).chain(kinds_of(word_stem)).any(|k| {
-        kinds_of(catalog_word)
-            .chain(kinds_of(&catalog_stem))
-            .any(|c| c == k)
-    });
-    if related {
-        return 0.6 / (1.0 + 0.7 * kinds.saturating_sub(1) as f32);
-    }
-    // "physio" for "physiotherapy", "fisio" for "fisioterapia".
-    let wl = word.chars().count();
-    if wl >= 4 && catalog_word.len() > word.len() && catalog_word.starts_with(word) {
-        return 0.7;
-    }
-    0.0
+}
+
+/// A catalog word of one service and how much it counts.
+#[derive(Debug)]
+struct Weighted {
+    term: Term,
+    weight: f32,
+}
+
+/// What matching needs of one service.
+#[derive(Debug)]
+struct ServiceEntry {
+    id: ServiceId,
+    /// Names, aliases and translated names, normalised: whole-phrase matches.
+    phrases: Vec<String>,
+    /// Every content word of names and descriptions.
+    terms: Vec<Weighted>,
+    /// For each name, the indices of its words in `terms`.
+    names: Vec<Vec<usize>>,
+    /// How many kinds of service the names speak of.
+    kinds: usize,
+}
+
+/// What matching needs of one provider.
+#[derive(Debug)]
+struct ProviderEntry {
+    id: ProviderId,
+    full: String,
+    parts: Vec<String>,
+    aliases: Vec<String>,
+}
+
+/// A catalog prepared for matching: normalised, stemmed and looked up once, not once per
+/// message.
+#[derive(Debug)]
+pub(super) struct CatalogIndex {
+    services: Vec<ServiceEntry>,
+    providers: Vec<ProviderEntry>,
+    /// Every word of every provider's name.
+    people: Vec<String>,
 }
 
 /// The words of a catalog text that can identify it (no filler, no numbers).
@@ -121,21 +140,173 @@ fn service_texts(s: &Service) -> Vec<(&str, f32)> {
     texts
 }
 
+impl CatalogIndex {
+    fn build(catalog: &Catalog) -> CatalogIndex {
+        let services = catalog
+            .services
+            .iter()
+            .map(|s| {
+                let mut entry = ServiceEntry {
+                    id: s.id.clone(),
+                    phrases: Vec::new(),
+                    terms: Vec::new(),
+                    names: Vec::new(),
+                    kinds: 0,
+                };
+                let mut kinds: Vec<u16> = Vec::new();
+                for (text, weight) in service_texts(s) {
+                    let mut name = Vec::new();
+                    for w in content_words(text) {
+                        name.push(entry.terms.len());
+                        let term = Term::new(&w);
+                        if weight >= NAME_WEIGHT {
+                            kinds.extend(&term.kinds);
+                        }
+                        entry.terms.push(Weighted { term, weight });
+                    }
+                    if weight >= NAME_WEIGHT {
+                        let phrase = normalize(text);
+                        if !phrase.is_empty() {
+                            entry.phrases.push(phrase);
+                        }
+                        if !name.is_empty() {
+                            entry.names.push(name);
+                        }
+                    }
+                }
+                kinds.sort_unstable();
+                kinds.dedup();
+                entry.kinds = kinds.len();
+                entry
+            })
+            .collect();
+        let providers: Vec<ProviderEntry> = catalog
+            .providers
+            .iter()
+            .map(|p| {
+                let full = normalize(&p.name);
+                ProviderEntry {
+                    id: p.id.clone(),
+                    parts: words(&full).into_iter().map(str::to_owned).collect(),
+                    aliases: p
+                        .aliases
+                        .iter()
+                        .map(|a| normalize(a))
+                        .filter(|a| !a.is_empty())
+                        .collect(),
+                    full,
+                }
+            })
+            .collect();
+        let people = providers.iter().flat_map(|p| p.parts.clone()).collect();
+        CatalogIndex {
+            services,
+            providers,
+            people,
+        }
+    }
+}
+
+thread_local! {
+    /// The last few catalogs seen, by a hash of what matching reads: a worker serves one
+    /// business's messages after another, and rebuilding costs more than the match.
+    static INDEXES: RefCell<Vec<(u64, Rc<CatalogIndex>)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// How many prepared catalogs are kept.
+const KEPT_INDEXES: usize = 8;
+
+fn fingerprint(catalog: &Catalog) -> u64 {
+    let mut h = DefaultHasher::new();
+    for s in &catalog.services {
+        (&s.id, &s.name, &s.description, &s.aliases).hash(&mut h);
+        for (lang, t) in &s.translations {
+            (lang, &t.name, &t.description).hash(&mut h);
+        }
+    }
+    for p in &catalog.providers {
+        (&p.id, &p.name, &p.aliases).hash(&mut h);
+    }
+    h.finish()
+}
+
+/// The prepared form of `catalog`, built on first sight.
+pub(super) fn index(catalog: &Catalog) -> Rc<CatalogIndex> {
+    let key = fingerprint(catalog);
+    INDEXES.with(|cell| {
+        let mut kept = cell.borrow_mut();
+        if let Some(i) = kept.iter().position(|(k, _)| *k == key) {
+            let hit = kept.remove(i);
+            let index = Rc::clone(&hit.1);
+            kept.insert(0, hit);
+            return index;
+        }
+        let index = Rc::new(CatalogIndex::build(catalog));
+        kept.insert(0, (key, Rc::clone(&index)));
+        kept.truncate(KEPT_INDEXES);
+        index
+    })
+}
+
+/// A message word prepared like a [`Term`].
+struct Said<'a> {
+    text: &'a str,
+    term: Term,
+}
+
+/// How well a message word matches a catalog word, 0 when not at all. `kinds` is how many
+/// kinds of service the catalog word's service names: a "Beard trim" is about beards and
+/// hair, so "hair" alone points to it less than to a "Haircut".
+fn closeness(word: &Term, catalog: &Term, kinds: usize) -> f32 {
+    if word.text == catalog.text || word.stem == catalog.stem {
+        return 1.0;
+    }
+    // "vacunar" for "Vacunación", "limpar" for "Limpeza".
+    if word.root.len() >= 4 && word.root == catalog.root {
+        return 0.95;
+    }
+    // A typo only in longer words ("fine" is not "line"), and never in both of the first
+    // two letters, which keeps the costly comparison for likely pairs.
+    let long = word.chars >= 5 && catalog.chars >= 5;
+    let plausible = || {
+        let (a, b) = (word.text.as_bytes(), catalog.text.as_bytes());
+        a.first() == b.first()
+            || a.get(1) == b.get(1)
+            || (a.first() == b.get(1) && a.get(1) == b.first())
+    };
+    if long
+        && plausible()
+        && (similar(&word.stem, &catalog.stem) || similar(&word.text, &catalog.text))
+    {
+        return 0.85;
+    }
+    // "cut" in "haircut": the end of a compound is the thing itself (a short end only
+    // after a known word, so "val" is not "removal").
+    let (w, c) = (word.text.as_str(), catalog.text.as_str());
+    let compound = c.len() >= w.len() + 3
+        && c.ends_with(w)
+        && c.is_char_boundary(c.len() - w.len())
+        && (w.len() >= 4 || !kinds_of(&c[..c.len() - w.len()]).is_empty());
+    if compound {
+        return 0.9;
+    }
+    if word.kinds.iter().any(|k| catalog.kinds.contains(k)) {
+        return 0.6 / (1.0 + 0.7 * kinds.saturating_sub(1) as f32);
+    }
+    // "physio" for "physiotherapy", "fisio" for "fisioterapia".
+    if word.chars >= 4 && c.len() > w.len() && c.starts_with(w) {
+        return 0.7;
+    }
+    0.0
+}
+
 /// Words of the message that could name something: not filler, not a date, not a number,
 /// not one of the business's people.
-fn message_words<'a>(norm: &'a str, catalog: &Catalog) -> Vec<&'a str> {
-    let people: Vec<String> = catalog
-        .providers
-        .iter()
-        .flat_map(|p| {
-            let n = normalize(&p.name);
-            n.split(' ').map(str::to_owned).collect::<Vec<_>>()
-        })
-        .collect();
+fn message_words<'a>(norm: &'a str, index: &CatalogIndex) -> Vec<Said<'a>> {
     words(norm)
         .into_iter()
         .filter(|w| {
-            w.chars().count() >= 2
+            w.len() >= 2
                 && !is_stopword(w)
                 && !is_numberish(w)
                 && !w.contains(':')
@@ -143,7 +314,11 @@ fn message_words<'a>(norm: &'a str, catalog: &Catalog) -> Vec<&'a str> {
                 // Ordinals name options, except the first visit catalogs speak of.
                 && (!super::commands::is_number_word(w)
                     || ["first", "primera", "primeira", "primer"].contains(w))
-                && !people.iter().any(|p| p == w)
+                && !index.people.iter().any(|p| p == w)
+        })
+        .map(|w| Said {
+            text: w,
+            term: Term::new(w),
         })
         .collect()
 }
@@ -153,92 +328,76 @@ pub fn service(norm: &str, catalog: &Catalog) -> Option<ServiceWish> {
     if catalog.services.is_empty() {
         return None;
     }
+    let index = index(catalog);
+    let services = &index.services;
     let text_words = words(norm);
-    let mut scores = vec![0f32; catalog.services.len()];
+    let mut scores = vec![0f32; services.len()];
     // A whole name or alias, word for word, is the strongest evidence there is.
-    for (i, s) in catalog.services.iter().enumerate() {
-        for (text, weight) in service_texts(s) {
-            if weight < NAME_WEIGHT {
-                continue;
-            }
-            let n = normalize(text);
-            if !n.is_empty() && contains_fuzzy(&text_words, &n) {
-                scores[i] = scores[i].max(1.0 + words(&n).len() as f32);
+    for (score, s) in scores.iter_mut().zip(services) {
+        for phrase in &s.phrases {
+            if contains_fuzzy(&text_words, phrase) {
+                *score = score.max(1.0 + words(phrase).len() as f32);
             }
         }
     }
-    let candidates: Vec<Vec<(String, f32)>> = catalog
-        .services
+    let said = message_words(norm, &index);
+    // How each said word matches each service's words: [said][service][term].
+    let matches: Vec<Vec<Vec<f32>>> = said
         .iter()
-        .map(|s| {
-            service_texts(s)
-                .into_iter()
-                .flat_map(|(text, weight)| {
-                    content_words(text).into_iter().map(move |w| (w, weight))
+        .map(|w| {
+            services
+                .iter()
+                .map(|s| {
+                    s.terms
+                        .iter()
+                        .map(|t| closeness(&w.term, &t.term, s.kinds))
+                        .collect()
                 })
                 .collect()
         })
         .collect();
-    let kinds: Vec<usize> = candidates
-        .iter()
-        .map(|words| {
-            let mut ks: Vec<usize> = words
-                .iter()
-                .filter(|(_, weight)| *weight >= NAME_WEIGHT)
-                .flat_map(|(w, _)| kinds_of(w).chain(kinds_of(&stem(w))).collect::<Vec<_>>())
-                .collect();
-            ks.sort_unstable();
-            ks.dedup();
-            ks.len()
-        })
-        .collect();
-    let said = message_words(norm, catalog);
-    for word in said.iter().copied().filter(|w| !GENERIC.contains(w)) {
-        let word_stem = stem(word);
-        let per_service: Vec<f32> = candidates
+    for (w, per_service) in said.iter().zip(&matches) {
+        if GENERIC.contains(&w.text) {
+            continue;
+        }
+        let best: Vec<f32> = per_service
             .iter()
-            .zip(&kinds)
-            .map(|(cw, k)| {
-                cw.iter()
-                    .map(|(c, weight)| closeness(word, &word_stem, c, *k) * weight)
+            .zip(services)
+            .map(|(terms, s)| {
+                terms
+                    .iter()
+                    .zip(&s.terms)
+                    .map(|(v, t)| v * t.weight)
                     .fold(0.0, f32::max)
             })
             .collect();
         // A word shared by several services counts for each by its share of the matches:
         // "massage" in two massages counts half for each, "haircut" counts mostly for
         // "Classic haircut" and little for "Beard trim" (both hair, one exactly).
-        let total: f32 = per_service.iter().sum();
+        let total: f32 = best.iter().sum();
         if total <= 0.0 {
             continue;
         }
-        for (score, v) in scores.iter_mut().zip(&per_service) {
+        for (score, v) in scores.iter_mut().zip(&best) {
             *score += v * v / total;
         }
     }
     // A service whose whole name the message covers ("Manicure" by "unhas") is named
     // completely, beside one named only in part ("Unhas de gel" by "unhas").
-    for (i, s) in catalog.services.iter().enumerate() {
-        let complete = service_texts(s)
-            .into_iter()
-            .filter(|(_, weight)| *weight >= NAME_WEIGHT)
-            .any(|(text, _)| {
-                let names = content_words(text);
-                !names.is_empty()
-                    && names.iter().all(|c| {
-                        said.iter()
-                            .any(|w| closeness(w, &stem(w), c, kinds[i]) > 0.0)
-                    })
-            });
+    for (i, s) in services.iter().enumerate() {
+        let complete = s.names.iter().any(|name| {
+            name.iter()
+                .all(|&t| matches.iter().any(|per_service| per_service[i][t] > 0.0))
+        });
         if complete && scores[i] > 0.0 {
             scores[i] += COMPLETE_BONUS;
         }
     }
     let top = scores.iter().copied().fold(0.0, f32::max);
     if top < MIN_SCORE {
-        return generic_service(&said, catalog);
+        return generic_service(&said, &index);
     }
-    let best: Vec<ServiceId> = catalog
-        .services
+    let best: Vec<ServiceId> = services
         .iter()
         .zip(&scores)
         .filter(|(_, s)| **s >= top * TIE_SHARE)
@@ -254,30 +413,34 @@ pub fn service(norm: &str, catalog: &Catalog) -> Option<ServiceWish> {
 /// has it, if only one does and the rest of that name is what the business does anyway
 /// ("Consulta de tatuaje" in a tattoo studio). "Clase" does not name a "Clase privada":
 /// the word that sets it apart was not said.
-fn generic_service(said: &[&str], catalog: &Catalog) -> Option<ServiceWish> {
-    let generic: Vec<String> = said
+fn generic_service(said: &[Said<'_>], index: &CatalogIndex) -> Option<ServiceWish> {
+    let generic: Vec<&str> = said
         .iter()
-        .filter(|w| GENERIC.contains(w))
-        .map(|w| stem(w))
+        .filter(|w| GENERIC.contains(&w.text))
+        .map(|w| w.term.stem.as_str())
         .collect();
     if generic.is_empty() {
         return None;
     }
-    let named: Vec<&Service> = catalog
+    let shared_by_others = |stem: &str, own: &ServiceId| {
+        index.services.iter().filter(|s| &s.id != own).any(|s| {
+            s.names
+                .iter()
+                .flatten()
+                .any(|&t| s.terms[t].term.stem == stem)
+        })
+    };
+    let named: Vec<&ServiceEntry> = index
         .services
         .iter()
         .filter(|s| {
-            service_texts(s)
-                .into_iter()
-                .filter(|(_, weight)| *weight >= NAME_WEIGHT)
-                .any(|(text, _)| {
-                    let words = content_words(text);
-                    words.iter().any(|c| generic.contains(&stem(c)))
-                        && words
-                            .iter()
-                            .filter(|c| !generic.contains(&stem(c)))
-                            .all(|c| shared_by_others(c, s, catalog))
-                })
+            s.names.iter().any(|name| {
+                let stems = name.iter().map(|&t| s.terms[t].term.stem.as_str());
+                stems.clone().any(|st| generic.contains(&st))
+                    && stems
+                        .filter(|st| !generic.contains(st))
+                        .all(|st| shared_by_others(st, &s.id))
+            })
         })
         .collect();
     match named.as_slice() {
@@ -286,19 +449,9 @@ fn generic_service(said: &[&str], catalog: &Catalog) -> Option<ServiceWish> {
     }
 }
 
-/// Whether another service's name has this word too.
-fn shared_by_others(word: &str, own: &Service, catalog: &Catalog) -> bool {
-    let w = stem(word);
-    catalog.services.iter().filter(|s| s.id != own.id).any(|s| {
-        service_texts(s)
-            .into_iter()
-            .filter(|(_, weight)| *weight >= NAME_WEIGHT)
-            .any(|(text, _)| content_words(text).iter().any(|c| stem(c) == w))
-    })
-}
-
-/// Whether a message word stands for a part of a person's name.
-fn names_part(word: &str, part: &str) -> bool {
+/// Whether a message word (with the names it is a nickname for) stands for a part of a
+/// person's name.
+fn names_part(word: &str, nicknamed: &[&str], part: &str) -> bool {
     if part.chars().count() < 3 {
         return false;
     }
@@ -307,7 +460,7 @@ fn names_part(word: &str, part: &str) -> bool {
         || (word.chars().count() >= 4 && part.starts_with(word))
         // "Joaozinho" for "João".
         || (part.chars().count() >= 4 && word.starts_with(part) && word.len() <= part.len() + 5)
-        || nickname_of(word).contains(&part)
+        || nicknamed.contains(&part)
 }
 
 /// The provider(s) the text names: full names win over aliases, aliases over parts of
@@ -381,46 +534,39 @@ pub fn provider(norm: &str, catalog: &Catalog) -> Option<ProviderWish> {
     if any {
         return Some(ProviderWish::Any);
     }
-    let full: Vec<ProviderId> = catalog
+    let index = index(catalog);
+    let full: Vec<ProviderId> = index
         .providers
         .iter()
-        .filter(|p| {
-            let n = normalize(&p.name);
-            words(&n).len() > 1 && contains_fuzzy(&ws, &n)
-        })
+        .filter(|p| p.parts.len() > 1 && contains_fuzzy(&ws, &p.full))
         .map(|p| p.id.clone())
         .collect();
     if !full.is_empty() {
         return Some(ProviderWish::Named(full));
     }
-    let aliased: Vec<ProviderId> = catalog
+    let aliased: Vec<ProviderId> = index
         .providers
         .iter()
-        .filter(|p| {
-            p.aliases.iter().any(|a| {
-                let n = normalize(a);
-                !n.is_empty() && contains_fuzzy(&ws, &n)
-            })
-        })
+        .filter(|p| p.aliases.iter().any(|a| contains_fuzzy(&ws, a)))
         .map(|p| p.id.clone())
         .collect();
     if !aliased.is_empty() {
         return Some(ProviderWish::Named(aliased));
     }
     // Otherwise any one part of a name: "Maria" (maybe two of them), "Costa".
-    let content: Vec<&str> = ws
+    let content: Vec<(&str, &[&str])> = ws
         .iter()
         .copied()
         .filter(|w| !is_stopword(w) && !super::when::is_date_word(w))
+        .map(|w| (w, nickname_of(w)))
         .collect();
-    let first: Vec<ProviderId> = catalog
+    let first: Vec<ProviderId> = index
         .providers
         .iter()
         .filter(|p| {
-            let n = normalize(&p.name);
-            words(&n)
+            p.parts
                 .iter()
-                .any(|part| content.iter().any(|w| names_part(w, part)))
+                .any(|part| content.iter().any(|(w, nick)| names_part(w, nick, part)))
         })
         .map(|p| p.id.clone())
         .collect();
