@@ -280,6 +280,15 @@ impl Stage {
     }
 }
 
+/// What a customer had last time, to book again ("the usual").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LastVisit {
+    /// The service.
+    pub service: ServiceId,
+    /// Who performed it.
+    pub provider: ProviderId,
+}
+
 /// A conversation between one customer and one business.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Conversation {
@@ -297,6 +306,9 @@ pub struct Conversation {
     pub handed_off: bool,
     /// Counts customer messages; part of every idempotency key.
     pub seq: u64,
+    /// The customer's last booking made here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last: Option<LastVisit>,
 }
 
 impl Default for Conversation {
@@ -309,6 +321,7 @@ impl Default for Conversation {
             opted_out: false,
             handed_off: false,
             seq: 0,
+            last: None,
         }
     }
 }

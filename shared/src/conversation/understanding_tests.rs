@@ -316,3 +316,48 @@ fn stop_on_the_confirm_screen_gives_the_slot_back() {
     assert!(booked(&sim).is_empty());
     assert_eq!(sim.opt_outs, vec![true]);
 }
+
+#[test]
+fn the_usual_books_the_last_service_with_the_same_person() {
+    let mut sim = clinic(UK, false);
+    dialogue(
+        &mut sim,
+        &[
+            ("pilates with Beatriz tomorrow at 10am", &["Please confirm"]),
+            ("yes", &["Booked!"]),
+        ],
+    );
+    // Back a fortnight later: told where they left off.
+    sim.later(Duration::days(14));
+    let reply = sim.say("hello");
+    assert!(
+        reply.contains("Last time you had Pilates session with Beatriz Lima"),
+        "{reply}"
+    );
+    let reply = sim.say("same as last time, friday at 11am");
+    assert!(reply.contains("Please confirm"), "{reply}");
+    assert!(
+        reply.contains("Pilates session with Beatriz Lima"),
+        "{reply}"
+    );
+    assert!(reply.contains("Friday 11 December at 11:00 am"), "{reply}");
+    sim.say("yes");
+    assert_eq!(booked(&sim).len(), 2);
+    // Another service, the same person.
+    let reply = sim.say("a sports massage with the same person on monday at 9am");
+    assert!(
+        reply.contains("Sports massage with Beatriz Lima"),
+        "{reply}"
+    );
+}
+
+#[test]
+fn the_usual_without_a_visit_says_so_and_carries_on() {
+    let mut sim = clinic(BRAZIL, false);
+    let reply = sim.say("o de sempre, por favor");
+    assert!(
+        reply.contains("Não encontrei nenhuma visita sua anterior"),
+        "{reply}"
+    );
+    assert!(reply.contains("Qual serviço você gostaria?"), "{reply}");
+}

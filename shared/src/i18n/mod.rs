@@ -109,6 +109,8 @@ pub enum Key {
     HelpExampleWith,
     Or,
     NotFreeAt,
+    LastVisitLine,
+    NoLastVisit,
 }
 
 /// The template for `key` in `lang`.
@@ -216,6 +218,10 @@ pub fn text(lang: Lang, key: Key) -> &'static str {
             HelpExampleWith => "\"{service} with {provider} on Friday morning\"",
             Or => "or",
             NotFreeAt => "{time} is not free on {day}. The nearest free times:",
+            LastVisitLine => {
+                "Last time you had {service} with {provider}; write \"same again\" to book it."
+            }
+            NoLastVisit => "I have no earlier visit of yours here, so let's choose.",
             WhichBusiness => {
                 "You have bookings with several businesses here. Which one would you like?"
             }
@@ -331,6 +337,10 @@ pub fn text(lang: Lang, key: Key) -> &'static str {
             HelpExampleWith => "«{service} con {provider} el viernes por la mañana»",
             Or => "o",
             NotFreeAt => "Las {time} no está libre el {day}. Las horas libres más cercanas:",
+            LastVisitLine => {
+                "La última vez tuviste {service} con {provider}; escribe «lo mismo» para reservarlo."
+            }
+            NoLastVisit => "No tengo ninguna visita tuya anterior aquí, así que elijamos.",
             WhichBusiness => "Tienes citas con varios negocios aquí. ¿Con cuál quieres hablar?",
         },
         Lang::PtBr => match key {
@@ -400,6 +410,10 @@ pub fn text(lang: Lang, key: Key) -> &'static str {
             NotFreeAt => {
                 "Às {time} não tem horário livre em {day}. Os horários livres mais próximos:"
             }
+            LastVisitLine => {
+                "Da última vez você fez {service} com {provider}; escreva \"o mesmo\" para agendar de novo."
+            }
+            NoLastVisit => "Não encontrei nenhuma visita sua anterior aqui, então vamos escolher.",
             WhichBusiness => "Você tem agendamentos com vários negócios aqui. Com qual quer falar?",
             _ => text(Lang::Pt, key),
         },
@@ -518,6 +532,10 @@ pub fn text(lang: Lang, key: Key) -> &'static str {
             HelpExampleWith => "«{service} com {provider} na sexta de manhã»",
             Or => "ou",
             NotFreeAt => "Às {time} não há vaga em {day}. Os horários livres mais próximos:",
+            LastVisitLine => {
+                "Da última vez teve {service} com {provider}; escreva «o mesmo» para marcar outra vez."
+            }
+            NoLastVisit => "Não tenho nenhuma visita sua anterior aqui, por isso vamos escolher.",
             WhichBusiness => "Tem marcações com vários negócios aqui. Com qual quer falar?",
         },
     }
@@ -583,6 +601,7 @@ mod tests {
         Key::HelpExampleDay,
         Key::HelpExampleWith,
         Key::NotFreeAt,
+        Key::LastVisitLine,
     ];
 
     fn placeholders(s: &str) -> Vec<String> {

@@ -8,367 +8,276 @@
 
 /// Words that never identify a service or a person: articles, pronouns, courtesy, booking
 /// words, and words about time (read by the date and time parsers instead).
-use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
-#[rustfmt::skip]
-pub(super) const STOPWORDS: &[&str] = &[
-    "a", "an", "the", "i", "im", "me", "my", "mine", "we", "us", "our", "you", "your", "it",
-    "its", "to", "for", "of", "in", "on", "at", "by", "with", "and", "or", "but", "is",
-    "are", "be", "am", "was", "this", "that", "these", "those", "please", "pls", "thanks",
-    "thank", "hi", "hello", "hey", "want", "wanna", "would", "like", "love", "need", "can",
-    "could", "may", "might", "get", "got", "have", "has", "do", "does", "done", "did",
-    "book", "booking", "bookings", "appointment", "appointments", "appt", "service",
-    "services", "visit", "slot", "time", "times", "day", "days", "week", "weeks", "next",
-    "some", "any", "one", "just", "also", "there", "here", "how", "much", "what", "when",
-    "where", "who", "which", "available", "free", "asap", "soon", "possible", "maybe",
-    "then", "about", "pm", "hour", "hours", "minutes", "min", "price", "cost", "today",
-    "tomorrow", "tonight", "morning", "afternoon", "evening", "night", "noon", "after",
-    "before", "around", "from", "until", "if", "so", "not", "dont", "no", "yes", "ok",
-    "okay", "still", "again", "last", "same", "new", "good", "great", "make", "reserve",
-    "schedule", "let", "lets", "see", "other", "another", "up", "go", "will", "should",
-    "shall", "half", "past", "quarter", "weekend", "o", "clock", "thing", "something",
-    "someone", "anyone", "person", "their", "them", "el", "la", "los", "las", "un", "unos",
-    "de", "del", "al", "en", "con", "por", "para", "y", "que", "quiero", "quisiera",
-    "queria", "necesito", "mi", "mis", "tu", "su", "sus", "hola", "buenas", "buenos",
-    "dias", "tardes", "noches", "gracias", "favor", "puedo", "puede", "podria", "hay",
-    "tiene", "tienen", "cita", "citas", "reserva", "reservar", "turno", "hora", "horas",
-    "dia", "semana", "semanas", "manana", "tarde", "noche", "hoy", "proximo", "proxima",
-    "este", "esta", "ese", "esa", "algo", "alguien", "hacer", "hacerme", "pedir", "agendar",
-    "sacar", "quiere", "media", "cuarto", "menos", "despues", "antes", "sobre", "desde",
-    "hasta", "otra", "otro", "mismo", "misma", "vez", "pasado", "siguiente", "fin", "lo",
-    "le", "se", "es", "yo", "ya", "servicio", "servicios", "os", "as", "um", "uma", "uns",
-    "umas", "da", "dos", "das", "na", "nos", "nas", "em", "com", "pela", "e", "ou", "quero",
-    "gostaria", "preciso", "meu", "minha", "meus", "minhas", "seu", "sua", "ola", "oi",
-    "bom", "boa", "obrigado", "obrigada", "posso", "pode", "podia", "tem", "marcar",
-    "marcacao", "marcacoes", "agendamento", "horario", "horarios", "hoje", "amanha", "essa",
-    "esse", "alguem", "fazer", "pra", "pro", "meia", "quarto", "depois", "ate", "outra",
-    "outro", "mesmo", "mesma", "vem", "daqui", "eu", "servico", "servicos", "manha",
-    "noite", "tudo", "sim", "nao", "ai", "entao", "fine", "dr", "dra", "doctor", "doctora",
-    "doutor", "doutora", "mr", "mrs", "ms", "miss", "sr", "sra", "senor", "senora",
-    "senhor", "senhora", "prof", "professor", "professora", "una", "uno", "barber",
-    "barbers", "barbero", "barbeiro", "barbershop", "barberia", "barbearia", "perro",
-    "perros", "perra", "perrito", "perrita", "gato", "gatos", "gata", "gatito", "gatita",
-    "dog", "dogs", "puppy", "cat", "cats", "kitten", "pet", "pets", "mascota", "mascotas",
-    "cachorro", "cachorra", "cachorrinho", "gatinho", "gatinha", "animal", "animales",
-    "animais", "clinic", "clinica", "salon", "salao", "studio", "estudio", "spa",
-];
+pub(super) const STOPWORDS: &str = "\
+    a an the i im me my mine we us our you your it its to for of in on at by with and or \
+    but is are be am was this that these those please pls thanks thank hi hello hey want \
+    wanna would like love need can could may might get got have has do does done did \
+    book booking bookings appointment appointments appt service services visit slot time \
+    times day days week weeks next some any one just also there here how much what when \
+    where who which available free asap soon possible maybe then about pm hour hours \
+    minutes min price cost today tomorrow tonight morning afternoon evening night noon \
+    after before around from until if so not dont no yes ok okay still again last same \
+    new good great make reserve schedule let lets see other another up go will should \
+    shall half past quarter weekend o clock thing something someone anyone person their \
+    them el la los las un unos de del al en con por para y que quiero quisiera queria \
+    necesito mi mis tu su sus hola buenas buenos dias tardes noches gracias favor puedo \
+    puede podria hay tiene tienen cita citas reserva reservar turno hora horas dia \
+    semana semanas manana tarde noche hoy proximo proxima este esta ese esa algo alguien \
+    hacer hacerme pedir agendar sacar quiere media cuarto menos despues antes sobre \
+    desde hasta otra otro mismo misma vez pasado siguiente fin lo le se es yo ya \
+    servicio servicios os as um uma uns umas da dos das na nos nas em com pela e ou \
+    quero gostaria preciso meu minha meus minhas seu sua ola oi bom boa obrigado \
+    obrigada posso pode podia tem marcar marcacao marcacoes agendamento horario horarios \
+    hoje amanha essa esse alguem fazer pra pro meia quarto depois ate outra outro mesmo \
+    mesma vem daqui eu servico servicos manha noite tudo sim nao ai entao fine dr dra \
+    doctor doctora doutor doutora mr mrs ms miss sr sra senor senora senhor senhora prof \
+    professor professora una uno barber barbers barbero barbeiro barbershop barberia \
+    barbearia perro perros perra perrito perrita gato gatos gata gatito gatita dog dogs \
+    puppy cat cats kitten pet pets mascota mascotas cachorro cachorra cachorrinho \
+    gatinho gatinha animal animales animais clinic clinica salon salao studio estudio \
+    spa";
 
 /// Kinds of service, each a group of words (stems after accent folding) that mean the same
 /// thing to a customer, in English, Spanish and Portuguese, nouns and the verbs people use
 /// for them. A message word in a group matches a catalog word in the same group.
-#[rustfmt::skip]
-pub(super) const KINDS: &[&[&str]] = &[
+pub(super) const KINDS: &[&str] = &[
     // Hair cutting.
-    &[
-        "haircut", "cut", "cuts", "trim", "trimmed", "corte", "cortes", "cortar",
-        "cortarme", "cortarse", "pelo", "cabello", "cabelo", "hair", "recortar", "aparar",
-        "cortarle"
-    ],
+    "haircut cut cuts trim trimmed corte cortes cortar cortarme cortarse pelo cabello \
+     cabelo hair recortar aparar cortarle",
     // Beards and shaving.
-    &[
-        "beard", "barba", "shave", "shaving", "afeitar", "afeitado", "afeitarme", "barbear",
-        "barbeado", "rasurado", "navalha", "navaja"
-    ],
+    "beard barba shave shaving afeitar afeitado afeitarme barbear barbeado rasurado \
+     navalha navaja",
     // Colouring.
-    &[
-        "colour", "color", "coloring", "colouring", "dye", "tint", "tinte", "tintura",
-        "coloracion", "coloracao", "pintar", "highlights", "mechas", "luzes", "reflejos",
-        "balayage", "retoque"
-    ],
+    "colour color coloring colouring dye tint tinte tintura coloracion coloracao pintar \
+     highlights mechas luzes reflejos balayage retoque",
     // Hands and nails.
-    &[
-        "manicure", "manicura", "nails", "nail", "unas", "unhas", "esmalte", "esmaltado",
-        "verniz", "hand", "hands", "mano", "manos", "mao", "maos", "cuticle",
-        "cuticula", "cutilagem"
-    ],
+    "manicure manicura nails nail unas unhas esmalte esmaltado verniz hand hands mano \
+     manos mao maos cuticle cuticula cutilagem",
     // Feet.
-    &[
-        "pedicure", "pedicura", "feet", "foot", "pies", "pes", "pe", "pie", "toes",
-        "toenails"
-    ],
+    "pedicure pedicura feet foot pies pes pe pie toes toenails",
     // Massage.
-    &[
-        "massage", "massages", "massagem", "massagens", "masaje", "masajes", "massagista",
-        "masajista", "massaging"
-    ],
+    "massage massages massagem massagens masaje masajes massagista masajista massaging",
     // Physiotherapy.
-    &[
-        "physio", "physiotherapy", "physiotherapist", "physical", "fisioterapia", "fisio",
-        "fisioterapeuta", "kinesiologia", "rehab", "rehabilitation", "reabilitacao",
-        "rehabilitacion"
-    ],
+    "physio physiotherapy physiotherapist physical fisioterapia fisio fisioterapeuta \
+     kinesiologia rehab rehabilitation reabilitacao rehabilitacion",
     // Cleaning teeth.
-    &[
-        "cleaning", "clean", "limpieza", "limpeza", "limpar", "limpiar", "hygiene",
-        "hygienist", "higiene", "scale", "polish", "profilaxia", "destartarizacao", "sarro",
-        "tartaro", "tartar"
-    ],
+    "cleaning clean limpieza limpeza limpar limpiar hygiene hygienist higiene scale \
+     polish profilaxia destartarizacao sarro tartaro tartar",
     // Teeth and dentists.
-    &[
-        "teeth", "tooth", "dental", "dentist", "dentista", "dientes", "diente", "dentes",
-        "dente", "odontologia", "muelas", "muela"
-    ],
+    "teeth tooth dental dentist dentista dientes diente dentes dente odontologia muelas \
+     muela",
     // Whitening.
-    &[
-        "whitening", "whiten", "white", "blanqueamiento", "blanquear", "clareamento",
-        "clarear", "branqueamento", "branquear"
-    ],
+    "whitening whiten white blanqueamiento blanquear clareamento clarear branqueamento \
+     branquear",
     // Check-ups.
-    &[
-        "checkup", "check", "test", "revision", "revisao", "exam", "examen", "exame", "control",
-        "chequeo", "rotina"
-    ],
+    "checkup check test revision revisao exam examen exame control chequeo rotina",
     // Pulling a tooth.
-    &["extraction", "extract", "pull", "extraccion", "extracao", "arrancar", "tirar"],
+    "extraction extract pull extraccion extracao arrancar tirar",
     // Braces.
-    &[
-        "braces", "brackets", "orthodontics", "orthodontic", "orthodontist", "ortodoncia",
-        "ortodoncista", "ortodontia", "ortodontista", "aparelho", "invisalign", "aligners",
-    ],
+    "braces brackets orthodontics orthodontic orthodontist ortodoncia ortodoncista \
+     ortodontia ortodontista aparelho invisalign aligners",
     // Fillings.
-    &["filling", "cavity", "caries", "empaste", "obturacao", "restauracao", "obturacion"],
+    "filling cavity caries empaste obturacao restauracao obturacion",
     // Faces.
-    &["facial", "face", "cara", "rosto", "skincare", "cutis", "pele", "piel"],
+    "facial face cara rosto skincare cutis pele piel",
     // Waxing.
-    &["wax", "waxing", "depilacion", "depilacao", "depilar", "cera"],
+    "wax waxing depilacion depilacao depilar cera",
     // Brows.
-    &[
-        "eyebrow", "eyebrows", "brow", "brows", "cejas", "ceja", "sobrancelha",
-        "sobrancelhas"
-    ],
+    "eyebrow eyebrows brow brows cejas ceja sobrancelha sobrancelhas",
     // Lashes.
-    &["lash", "lashes", "eyelash", "eyelashes", "pestanas", "cilios", "extensiones"],
+    "lash lashes eyelash eyelashes pestanas cilios extensiones",
     // Lessons.
-    &[
-        "tutoring", "tutor", "lesson", "lessons", "class", "classes", "clase", "clases",
-        "aula", "aulas", "explicacao", "explicacoes", "explicaciones", "reforco", "teach",
-        "teaching", "study", "estudar", "estudiar", "homework", "deberes"
-    ],
+    "tutoring tutor lesson lessons class classes clase clases aula aulas explicacao \
+     explicacoes explicaciones reforco teach teaching study estudar estudiar homework \
+     deberes",
     // Mathematics.
-    &[
-        "math", "maths", "mathematics", "matematicas", "matematica", "mat", "algebra",
-        "calculus"
-    ],
+    "math maths mathematics matematicas matematica mat algebra calculus",
     // Languages taught.
-    &["english", "ingles"],
-    &["spanish", "espanol", "castellano", "espanhol"],
-    &["portuguese", "portugues"],
+    "english ingles",
+    "spanish espanol castellano espanhol",
+    "portuguese portugues",
     // Music.
-    &["piano", "teclado"],
-    &["guitar", "guitarra", "violao"],
+    "piano teclado",
+    "guitar guitarra violao",
     // Assessments and first visits.
-    &[
-        "assessment", "evaluation", "evaluacion", "avaliacao", "initial", "inicial",
-        "diagnosis", "diagnostico", "valoracion"
-    ],
+    "assessment evaluation evaluacion avaliacao initial inicial diagnosis diagnostico \
+     valoracion",
     // Follow-ups.
-    &["followup", "follow", "seguimiento", "retorno", "acompanhamento", "review"],
+    "followup follow seguimiento retorno acompanhamento review",
     // Therapy and counselling.
-    &[
-        "therapy", "terapia", "counselling", "counseling", "psychology", "psicologia",
-        "psychologist", "psicologo", "psicologa", "therapist", "terapeuta"
-    ],
+    "therapy terapia counselling counseling psychology psicologia psychologist \
+     psicologo psicologa therapist terapeuta",
     // Acupuncture.
-    &["acupuncture", "acupuntura", "needles", "agujas", "agulhas"],
+    "acupuncture acupuntura needles agujas agulhas",
     // Nutrition.
-    &[
-        "nutrition", "nutricion", "nutricao", "diet", "dieta", "nutritionist",
-        "nutricionista", "dietitian"
-    ],
+    "nutrition nutricion nutricao diet dieta nutritionist nutricionista dietitian",
     // Exercise classes.
-    &["pilates"],
-    &["yoga"],
-    &[
-        "training", "trainer", "entrenamiento", "entrenador", "treino", "treinador",
-        "workout"
-    ],
+    "pilates",
+    "yoga",
+    "training trainer entrenamiento entrenador treino treinador workout",
     // Sport.
-    &[
-        "sports", "sport", "deportivo", "deportiva", "desportivo", "desportiva",
-        "esportivo", "esportiva", "deporte", "esporte", "desporto"
-    ],
+    "sports sport deportivo deportiva desportivo desportiva esportivo esportiva deporte \
+     esporte desporto",
     // Trying something first.
-    &[
-        "trial", "try", "experimental", "experimentar", "prueba", "probar", "teste",
-        "testar", "taster"
-    ],
+    "trial try experimental experimentar prueba probar teste testar taster",
     // Relaxing.
-    &["relaxing", "relax", "relaxation", "relajante", "relajacion", "relaxante", "relaxar"],
+    "relaxing relax relaxation relajante relajacion relaxante relaxar",
     // Deep tissue.
-    &["deep", "profundo", "profunda"],
+    "deep profundo profunda",
     // Hot stones.
-    &["stone", "stones", "piedras", "pedras", "pedra", "piedra"],
+    "stone stones piedras pedras pedra piedra",
     // Scrubs.
-    &["scrub", "exfoliation", "exfoliacion", "esfoliacao", "exfoliante", "esfoliante"],
+    "scrub exfoliation exfoliacion esfoliacao exfoliante esfoliante",
     // Washing and styling hair.
-    &[
-        "blowdry", "blow", "styling", "style", "brushing", "escova", "secado", "peinado",
-        "peinar", "penteado", "wash", "lavado", "lavagem"
-    ],
+    "blowdry blow styling style brushing escova secado peinado peinar penteado wash \
+     lavado lavagem",
     // Children.
-    &[
-        "kids", "kid", "child", "children", "junior", "nino", "nina", "ninos", "infantil",
-        "crianca", "criancas", "menino", "menina", "boy", "girl", "daughter", "hijo",
-        "hija", "filho", "filha", "toddler", "son"
-    ],
+    "kids kid child children junior nino nina ninos infantil crianca criancas menino \
+     menina boy girl daughter hijo hija filho filha toddler son",
     // Tattoos and piercing.
-    &["tattoo", "tattoos", "tatuaje", "tatuagem", "tatuar"],
-    &["piercing", "piercings", "perforacion", "furo"],
+    "tattoo tattoos tatuaje tatuagem tatuar",
+    "piercing piercings perforacion furo",
     // Animals.
-    &[
-        "vaccine", "vaccination", "vaccinate", "jab", "vacuna", "vacunar", "vacunacion",
-        "vacina", "vacinar", "vacinacao"
-    ],
-    &[
-        "grooming", "groom", "bath", "bano", "banho", "tosa", "tosquia", "bathe", "bathing",
-        "banar", "banhar"
-    ],
+    "vaccine vaccination vaccinate jab vacuna vacunar vacunacion vacina vacinar vacinacao",
+    "grooming groom bath bano banho tosa tosquia bathe bathing banar banhar",
     // Eyes.
-    &["eye", "eyes", "vision", "ojos", "olhos", "vista", "optometry", "optometria"],
+    "eye eyes vision ojos olhos vista optometry optometria",
     // Legal and money advice.
-    &["tax", "taxes", "impuestos", "impostos", "irs", "renta", "declaracion", "declaracao"],
-    &["legal", "lawyer", "abogado", "advogado", "juridico", "juridica", "law"],
+    "tax taxes impuestos impostos irs renta declaracion declaracao",
+    "legal lawyer abogado advogado juridico juridica law",
 ];
 
 /// Short or familiar forms of first names, each with the names it stands for.
-pub(super) const NICKNAMES: &[(&str, &[&str])] = &[
-    ("bob", &["robert", "roberto"]),
-    ("bobby", &["robert"]),
-    ("rob", &["robert", "roberto"]),
-    ("bill", &["william"]),
-    ("billy", &["william"]),
-    ("liz", &["elizabeth"]),
-    ("beth", &["elizabeth", "bethany"]),
-    ("kate", &["katherine", "catherine", "kathryn"]),
-    ("katie", &["katherine", "catherine"]),
-    ("jim", &["james"]),
-    ("jimmy", &["james"]),
-    ("mike", &["michael", "miguel"]),
-    ("tony", &["anthony", "antonio", "antonia"]),
-    ("toni", &["antonio", "antonia"]),
-    ("ze", &["jose"]),
-    ("pepe", &["jose"]),
-    ("paco", &["francisco"]),
-    ("pancho", &["francisco"]),
-    ("chico", &["francisco"]),
-    ("kiko", &["francisco", "enrique"]),
-    ("quique", &["enrique"]),
-    ("nacho", &["ignacio"]),
-    ("lola", &["dolores"]),
-    ("lupe", &["guadalupe"]),
-    ("manu", &["manuel", "manuela", "emmanuel"]),
-    ("dudu", &["eduardo"]),
-    ("duda", &["eduarda"]),
-    ("nando", &["fernando"]),
-    ("bia", &["beatriz"]),
-    ("gui", &["guilherme"]),
-    ("gabi", &["gabriela", "gabriel"]),
-    ("rafa", &["rafael", "rafaela"]),
-    ("dani", &["daniel", "daniela"]),
-    (
-        "alex",
-        &[
-            "alexander",
-            "alexandre",
-            "alejandro",
-            "alexandra",
-            "alessandro",
-        ],
-    ),
-    ("sandy", &["sandra", "alexandra"]),
-    ("nick", &["nicholas", "nicolas"]),
-    ("tom", &["thomas", "tomas"]),
-    ("tommy", &["thomas"]),
-    ("sam", &["samuel", "samantha"]),
-    ("ben", &["benjamin"]),
-    ("dave", &["david"]),
+pub(super) const NICKNAMES: &[(&str, &str)] = &[
+    ("bob", "robert roberto"),
+    ("bobby", "robert"),
+    ("rob", "robert roberto"),
+    ("bill", "william"),
+    ("billy", "william"),
+    ("liz", "elizabeth"),
+    ("beth", "elizabeth bethany"),
+    ("kate", "katherine catherine kathryn"),
+    ("katie", "katherine catherine"),
+    ("jim", "james"),
+    ("jimmy", "james"),
+    ("mike", "michael miguel"),
+    ("tony", "anthony antonio antonia"),
+    ("toni", "antonio antonia"),
+    ("ze", "jose"),
+    ("pepe", "jose"),
+    ("paco", "francisco"),
+    ("pancho", "francisco"),
+    ("chico", "francisco"),
+    ("kiko", "francisco enrique"),
+    ("quique", "enrique"),
+    ("nacho", "ignacio"),
+    ("lola", "dolores"),
+    ("lupe", "guadalupe"),
+    ("manu", "manuel manuela emmanuel"),
+    ("dudu", "eduardo"),
+    ("duda", "eduarda"),
+    ("nando", "fernando"),
+    ("bia", "beatriz"),
+    ("gui", "guilherme"),
+    ("gabi", "gabriela gabriel"),
+    ("rafa", "rafael rafaela"),
+    ("dani", "daniel daniela"),
+    ("alex", "alexander alexandre alejandro alexandra alessandro"),
+    ("sandy", "sandra alexandra"),
+    ("nick", "nicholas nicolas"),
+    ("tom", "thomas tomas"),
+    ("tommy", "thomas"),
+    ("sam", "samuel samantha"),
+    ("ben", "benjamin"),
+    ("dave", "david"),
     (
         "chris",
-        &[
-            "christopher",
-            "christine",
-            "christina",
-            "cristina",
-            "cristiano",
-        ],
+        "christopher christine christina cristina cristiano",
     ),
-    ("cris", &["cristina", "cristiano", "cristian"]),
-    ("fer", &["fernando", "fernanda"]),
-    ("juanjo", &["juan"]),
-    ("lu", &["luisa", "luciana", "lucia"]),
-    ("carol", &["carolina", "caroline"]),
-    ("nati", &["natalia"]),
-    ("vivi", &["viviane", "viviana"]),
-    ("tati", &["tatiana"]),
-    ("leo", &["leonardo", "leonel", "leandro"]),
-    ("max", &["maximilian", "maximiliano", "maxwell"]),
-    ("matt", &["matthew"]),
-    ("andy", &["andrew", "andres"]),
-    ("pat", &["patricia", "patrick"]),
-    ("jess", &["jessica"]),
-    ("jen", &["jennifer"]),
-    ("jenny", &["jennifer"]),
-    ("meg", &["margaret", "megan"]),
-    ("maggie", &["margaret"]),
-    ("rick", &["richard", "ricardo"]),
-    ("ricky", &["richard", "ricardo"]),
-    ("pati", &["patricia"]),
-    ("val", &["valentina", "valeria", "valerie", "valerio"]),
-    ("vale", &["valentina", "valeria"]),
-    ("sofi", &["sofia"]),
-    ("paty", &["patricia"]),
-    ("patty", &["patricia"]),
-    ("cata", &["catarina", "catalina"]),
-    ("tere", &["teresa"]),
-    ("guto", &["gustavo", "augusto"]),
-    ("ju", &["juliana", "julia"]),
+    ("cris", "cristina cristiano cristian"),
+    ("fer", "fernando fernanda"),
+    ("juanjo", "juan"),
+    ("lu", "luisa luciana lucia"),
+    ("carol", "carolina caroline"),
+    ("nati", "natalia"),
+    ("vivi", "viviane viviana"),
+    ("tati", "tatiana"),
+    ("leo", "leonardo leonel leandro"),
+    ("max", "maximilian maximiliano maxwell"),
+    ("matt", "matthew"),
+    ("andy", "andrew andres"),
+    ("pat", "patricia patrick"),
+    ("jess", "jessica"),
+    ("jen", "jennifer"),
+    ("jenny", "jennifer"),
+    ("meg", "margaret megan"),
+    ("maggie", "margaret"),
+    ("rick", "richard ricardo"),
+    ("ricky", "richard ricardo"),
+    ("pati", "patricia"),
+    ("val", "valentina valeria valerie valerio"),
+    ("vale", "valentina valeria"),
+    ("sofi", "sofia"),
+    ("paty", "patricia"),
+    ("patty", "patricia"),
+    ("cata", "catarina catalina"),
+    ("tere", "teresa"),
+    ("guto", "gustavo augusto"),
+    ("ju", "juliana julia"),
     // The same name across languages.
-    ("antonio", &["anthony"]),
-    ("anthony", &["antonio"]),
-    ("jose", &["joseph"]),
-    ("joseph", &["jose"]),
-    ("juan", &["john", "joao"]),
-    ("john", &["juan", "joao"]),
-    ("joao", &["john", "juan"]),
-    ("pedro", &["peter"]),
-    ("peter", &["pedro"]),
-    ("miguel", &["michael"]),
-    ("michael", &["miguel"]),
-    ("guillermo", &["william", "guilherme"]),
-    ("jorge", &["george"]),
-    ("george", &["jorge"]),
-    ("carlos", &["charles"]),
-    ("luis", &["louis", "luiz"]),
-    ("luiz", &["luis"]),
-    ("enrique", &["henry", "henrique"]),
-    ("henrique", &["enrique", "henry"]),
-    ("alejandro", &["alexander", "alexandre"]),
-    ("pablo", &["paul", "paulo"]),
-    ("paulo", &["paul", "pablo"]),
-    ("jaime", &["james"]),
+    ("antonio", "anthony"),
+    ("anthony", "antonio"),
+    ("jose", "joseph"),
+    ("joseph", "jose"),
+    ("juan", "john joao"),
+    ("john", "juan joao"),
+    ("joao", "john juan"),
+    ("pedro", "peter"),
+    ("peter", "pedro"),
+    ("miguel", "michael"),
+    ("michael", "miguel"),
+    ("guillermo", "william guilherme"),
+    ("jorge", "george"),
+    ("george", "jorge"),
+    ("carlos", "charles"),
+    ("luis", "louis luiz"),
+    ("luiz", "luis"),
+    ("enrique", "henry henrique"),
+    ("henrique", "enrique henry"),
+    ("alejandro", "alexander alexandre"),
+    ("pablo", "paul paulo"),
+    ("paulo", "paul pablo"),
+    ("jaime", "james"),
 ];
 
-/// The stopwords, hashed: every word of every message is looked up.
-static STOPWORD_SET: LazyLock<HashSet<&'static str>> =
-    LazyLock::new(|| STOPWORDS.iter().copied().collect());
+/// The stopwords, sorted once for binary search: every word of every message is looked up.
+static STOPWORD_SET: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+    let mut all: Vec<&str> = STOPWORDS.split_whitespace().collect();
+    all.sort_unstable();
+    all.dedup();
+    all
+});
 
-/// Each kind word with the kinds it belongs to.
-static KIND_MAP: LazyLock<HashMap<&'static str, Vec<u16>>> = LazyLock::new(|| {
-    let mut map: HashMap<&'static str, Vec<u16>> = HashMap::new();
-    for (i, group) in KINDS.iter().enumerate() {
-        for w in *group {
-            map.entry(w)
-                .or_default()
-                .push(u16::try_from(i).unwrap_or(u16::MAX));
-        }
-    }
+/// Every kind word with a kind it belongs to, sorted by word.
+static KIND_MAP: LazyLock<Vec<(&'static str, u16)>> = LazyLock::new(|| {
+    let mut map: Vec<(&str, u16)> = KINDS
+        .iter()
+        .enumerate()
+        .flat_map(|(i, group)| {
+            let kind = u16::try_from(i).unwrap_or(u16::MAX);
+            group.split_whitespace().map(move |w| (w, kind))
+        })
+        .collect();
+    map.sort_unstable();
+    map.dedup();
     map
 });
 
 /// Whether `word` carries no meaning for matching a service or a person.
 pub(super) fn is_stopword(word: &str) -> bool {
-    STOPWORD_SET.contains(word)
+    STOPWORD_SET.binary_search(&word).is_ok()
 }
 
 /// Words that say what sort of thing is booked, not which: "class" in a yoga studio,
@@ -401,28 +310,30 @@ pub(super) const GENERIC: &[&str] = &[
 ];
 
 /// The kinds (indices into [`KINDS`]) a word belongs to.
-pub(super) fn kinds_of(word: &str) -> &'static [u16] {
-    KIND_MAP.get(word).map_or(&[], Vec::as_slice)
+pub(super) fn kinds_of(word: &str) -> impl Iterator<Item = u16> + '_ {
+    let map = &*KIND_MAP;
+    let start = map.partition_point(|(w, _)| *w < word);
+    map[start..]
+        .iter()
+        .take_while(move |(w, _)| *w == word)
+        .map(|(_, k)| *k)
 }
 
 /// The kinds of a word or of its stem, sorted and without repeats.
 pub(super) fn kinds_with_stem(word: &str, stem: &str) -> Vec<u16> {
-    let mut ks: Vec<u16> = kinds_of(word)
-        .iter()
-        .chain(kinds_of(stem))
-        .copied()
-        .collect();
+    let mut ks: Vec<u16> = kinds_of(word).chain(kinds_of(stem)).collect();
     ks.sort_unstable();
     ks.dedup();
     ks
 }
 
 /// The full names a nickname stands for.
-pub(super) fn nickname_of(word: &str) -> &'static [&'static str] {
+pub(super) fn nickname_of(word: &str) -> impl Iterator<Item = &'static str> + Clone {
     NICKNAMES
         .iter()
         .find(|(nick, _)| *nick == word)
-        .map_or(&[], |(_, names)| names)
+        .map_or("", |(_, names)| names)
+        .split_whitespace()
 }
 
 /// A word reduced to the part plurals and gender do not change: "masajes" and "masaje",
@@ -516,7 +427,7 @@ mod tests {
     #[test]
     fn no_word_is_both_filler_and_a_kind_of_service() {
         for group in KINDS {
-            for w in *group {
+            for w in group.split_whitespace() {
                 assert!(!is_stopword(w), "{w} is in a kind and a stopword");
             }
         }

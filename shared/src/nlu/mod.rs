@@ -136,6 +136,15 @@ pub enum ProviderWish {
     Named(Vec<ProviderId>),
 }
 
+/// The customer asks for what they had before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Again {
+    /// The same service with the same person ("same as last time", "the usual").
+    Visit,
+    /// Whatever they ask for, with the person they had ("with the same person").
+    Person,
+}
+
 /// Everything the parser understood in one message.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Interpretation {
@@ -151,6 +160,8 @@ pub struct Interpretation {
     pub time: Option<TimeWish>,
     /// The language the text is written in, when it is clear.
     pub lang: Option<Lang>,
+    /// The customer wants what they had last time.
+    pub again: Option<Again>,
 }
 
 impl Interpretation {
@@ -160,6 +171,7 @@ impl Interpretation {
             || self.provider.is_some()
             || self.date.is_some()
             || self.time.is_some()
+            || self.again.is_some()
     }
 }
 
@@ -239,6 +251,64 @@ pub fn interpret_normalized(norm: &str, reading: &Reading<'_>) -> Interpretation
         date: date(norm, reading.today, reading.month_first),
         time: time(norm),
         lang: detect_lang(norm),
+        again: again(norm),
+    }
+}
+
+/// "Same as last time", "lo de siempre", "com a mesma pessoa".
+pub fn again(norm: &str) -> Option<Again> {
+    const VISIT: &[&str] = &[
+        "same as last time",
+        "same as before",
+        "same again",
+        "the usual",
+        "my usual",
+        "book again",
+        "the same thing",
+        "lo mismo que la ultima vez",
+        "lo mismo de la ultima vez",
+        "lo de siempre",
+        "lo mismo de siempre",
+        "lo mismo otra vez",
+        "igual que la ultima vez",
+        "repetir la cita",
+        "o mesmo da ultima vez",
+        "o mesmo que da ultima vez",
+        "igual a ultima vez",
+        "o de sempre",
+        "o mesmo de sempre",
+        "a mesma coisa",
+        "marcar de novo",
+        "agendar de novo",
+        "repetir a marcacao",
+    ];
+    const PERSON: &[&str] = &[
+        "same person",
+        "same stylist",
+        "same barber",
+        "same therapist",
+        "same one as last time",
+        "misma persona",
+        "mismo profesional",
+        "mesma pessoa",
+        "mesmo profissional",
+        "mesma profissional",
+    ];
+    // Short forms only as the whole message: "o mesmo horário" is about a time.
+    const WHOLE: &[&str] = &[
+        "same",
+        "the same",
+        "same please",
+        "lo mismo",
+        "o mesmo",
+        "igual",
+    ];
+    if WHOLE.contains(&norm) || VISIT.iter().any(|p| has_phrase(norm, p)) {
+        Some(Again::Visit)
+    } else if PERSON.iter().any(|p| has_phrase(norm, p)) {
+        Some(Again::Person)
+    } else {
+        None
     }
 }
 

@@ -9,7 +9,6 @@
 //! of it, or a common nickname.
 
 use std::cell::RefCell;
-use std::hash::{DefaultHasher, Hash, Hasher};
 use std::rc::Rc;
 
 use super::fuzzy::contains_fuzzy;
@@ -216,18 +215,35 @@ thread_local! {
 /// How many prepared catalogs are kept.
 const KEPT_INDEXES: usize = 8;
 
+/// FNV-1a over every text matching reads, each ended by a separator so that moving a
+/// letter from one field to the next changes the hash.
 fn fingerprint(catalog: &Catalog) -> u64 {
-    let mut h = DefaultHasher::new();
-    for s in &catalog.services {
-        (&s.id, &s.name, &s.description, &s.aliases).hash(&mut h);
-        for (lang, t) in &s.translations {
-            (lang, &t.name, &t.description).hash(&mut h);
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut feed = |text: &str| {
+        for b in text.bytes().chain([0xff]) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
         }
+    };
+    for s in &catalog.services {
+        feed(s.id.as_str());
+        feed(&s.name);
+        feed(&s.description);
+        s.aliases.iter().for_each(|a| feed(a));
+        for (lang, t) in &s.translations {
+            feed(lang.code());
+            feed(&t.name);
+            feed(&t.description);
+        }
+        feed("\u{1}");
     }
     for p in &catalog.providers {
-        (&p.id, &p.name, &p.aliases).hash(&mut h);
+        feed(p.id.as_str());
+        feed(&p.name);
+        p.aliases.iter().for_each(|a| feed(a));
+        feed("\u{2}");
     }
-    h.finish()
+    h
 }
 
 /// The prepared form of `catalog`, built on first sight.
@@ -286,7 +302,7 @@ fn closeness(word: &Term, catalog: &Term, kinds: usize) -> f32 {
     let compound = c.len() >= w.len() + 3
         && c.ends_with(w)
         && c.is_char_boundary(c.len() - w.len())
-        && (w.len() >= 4 || !kinds_of(&c[..c.len() - w.len()]).is_empty());
+        && (w.len() >= 4 || kinds_of(&c[..c.len() - w.len()]).next().is_some());
     if compound {
         return 0.9;
     }
@@ -451,7 +467,7 @@ fn generic_service(said: &[Said<'_>], index: &CatalogIndex) -> Option<ServiceWis
 
 /// Whether a message word (with the names it is a nickname for) stands for a part of a
 /// person's name.
-fn names_part(word: &str, nicknamed: &[&str], part: &str) -> bool {
+fn names_part<'n>(word: &str, nicknamed: impl Iterator<Item = &'n str>, part: &str) -> bool {
     if part.chars().count() < 3 {
         return false;
     }
@@ -460,7 +476,7 @@ fn names_part(word: &str, nicknamed: &[&str], part: &str) -> bool {
         || (word.chars().count() >= 4 && part.starts_with(word))
         // "Joaozinho" for "João".
         || (part.chars().count() >= 4 && word.starts_with(part) && word.len() <= part.len() + 5)
-        || nicknamed.contains(&part)
+        || { nicknamed }.any(|n| n == part)
 }
 
 /// The provider(s) the text names: full names win over aliases, aliases over parts of
@@ -554,19 +570,21 @@ pub fn provider(norm: &str, catalog: &Catalog) -> Option<ProviderWish> {
         return Some(ProviderWish::Named(aliased));
     }
     // Otherwise any one part of a name: "Maria" (maybe two of them), "Costa".
-    let content: Vec<(&str, &[&str])> = ws
+    let content: Vec<(&str, Vec<&str>)> = ws
         .iter()
         .copied()
         .filter(|w| !is_stopword(w) && !super::when::is_date_word(w))
-        .map(|w| (w, nickname_of(w)))
+        .map(|w| (w, nickname_of(w).collect()))
         .collect();
     let first: Vec<ProviderId> = index
         .providers
         .iter()
         .filter(|p| {
-            p.parts
-                .iter()
-                .any(|part| content.iter().any(|(w, nick)| names_part(w, nick, part)))
+            p.parts.iter().any(|part| {
+                content
+                    .iter()
+                    .any(|(w, nick)| names_part(w, nick.iter().copied(), part))
+            })
         })
         .map(|p| p.id.clone())
         .collect();

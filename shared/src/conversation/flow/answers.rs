@@ -1,7 +1,7 @@
 //! The bridge's answers and the conversation's timers.
 
 use super::super::prompt;
-use super::super::{Effect, Pending, Purpose, Stage};
+use super::super::{Effect, LastVisit, Pending, Purpose, Stage};
 use super::Turn;
 use crate::i18n::Key;
 use crate::render::ITEMS_MAX;
@@ -40,6 +40,10 @@ impl Turn<'_> {
                 self.on_taken(draft, alternatives);
             }
             (Pending::Confirm, BridgeAnswer::Booked { booking }) => {
+                self.conv.last = Some(LastVisit {
+                    service: booking.service.clone(),
+                    provider: booking.provider.clone(),
+                });
                 let when = prompt::when_local(booking.start, self.lang(), self.ctx);
                 let mut text = self.tr(
                     Key::Booked,

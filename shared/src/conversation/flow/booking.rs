@@ -6,7 +6,7 @@ use chrono::{Days, NaiveDate, NaiveTime};
 use super::super::{Ctx, Draft, Pending, ProviderChoice, Stage, slots_on};
 use super::{Input, Turn};
 use crate::i18n::{self, Key};
-use crate::nlu::{DateWish, DayPart, Interpretation, ProviderWish, ServiceWish, TimeWish};
+use crate::nlu::{Again, DateWish, DayPart, Interpretation, ProviderWish, ServiceWish, TimeWish};
 use crate::render::ITEMS_MAX;
 use crate::wire::{BridgeRequest, Slot};
 
@@ -14,7 +14,24 @@ impl Turn<'_> {
     /// Merges what the text said into `draft` and moves to the furthest step it allows.
     pub(super) fn start_booking(&mut self, mut draft: Draft, input: &Input, lead: Option<String>) {
         let interp = &input.interp;
+        let mut lead = lead;
+        match (interp.again, &self.conv.last) {
+            (Some(again), Some(last)) => {
+                if again == Again::Visit && interp.service.is_none() {
+                    draft.service = Some(last.service.clone());
+                }
+            }
+            (Some(_), None) => {
+                let none = self.tr(Key::NoLastVisit, &[]);
+                lead = Some(match lead {
+                    Some(l) => format!("{l}\n{none}"),
+                    None => none,
+                });
+            }
+            (None, _) => {}
+        }
         let mut which_service = None;
+        let again_said = interp.again.is_some() && self.conv.last.is_some();
         match &interp.service {
             Some(ServiceWish::One(service)) if draft.service.as_ref() != Some(service) => {
                 draft.service = Some(service.clone());
@@ -29,8 +46,28 @@ impl Turn<'_> {
             }
             _ => {}
         }
+        // The same person, once the service is settled (a new service clears the person).
+        if let (Some(_), Some(last), None) = (interp.again, &self.conv.last, &interp.provider) {
+            draft.provider = Some(ProviderChoice::One(last.provider.clone()));
+        }
         self.merge_time(&mut draft, input);
-        let lead = self.said_back(interp, lead);
+        let lead = if again_said {
+            // Say back what "the usual" stands for.
+            let mut shown = interp.clone();
+            if shown.service.is_none() {
+                shown.service = draft.service.clone().map(ServiceWish::One);
+            }
+            if shown.provider.is_none() {
+                shown.provider = draft
+                    .provider
+                    .as_ref()
+                    .and_then(|p| p.id().cloned())
+                    .map(|id| ProviderWish::Named(vec![id]));
+            }
+            self.said_back(&shown, lead)
+        } else {
+            self.said_back(interp, lead)
+        };
         match &interp.date {
             Some(DateWish::On(date)) => {
                 draft.date = Some(*date);

@@ -146,10 +146,24 @@ impl<'a> Turn<'a> {
     }
 
     fn greeting(&self) -> String {
-        let greeting = match &self.ctx.tenant.greeting {
+        let mut greeting = match &self.ctx.tenant.greeting {
             Some(custom) => custom.clone(),
             None => self.tr(Key::Greeting, &[("business", &self.ctx.tenant.name)]),
         };
+        // A customer back after a while hears where they left off.
+        let catalog = self.ctx.catalog;
+        if let Some(last) = &self.conv.last
+            && let (Some(s), Some(p)) = (
+                catalog.service(&last.service),
+                catalog.provider(&last.provider),
+            )
+        {
+            let line = self.tr(
+                Key::LastVisitLine,
+                &[("service", s.name_in(self.lang())), ("provider", &p.name)],
+            );
+            greeting = format!("{greeting}\n{line}");
+        }
         if self.ctx.tenant.emoji {
             format!("👋 {greeting}")
         } else {
