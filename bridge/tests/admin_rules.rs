@@ -259,6 +259,104 @@ async fn every_missing_or_mistyped_field_gets_its_own_message() {
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
 }
 
+/// Translations and nicknames: a language the bot does not speak, an empty translated
+/// name or alias are each named; good ones are stored and reach the conversation.
+#[tokio::test]
+async fn translations_and_aliases_are_checked_and_kept() {
+    let bridge = TestBridge::start().await;
+    let key = bridge.salon("words", 1).await;
+    let service = |translations: Value| {
+        json!({"id": "massage", "name": "Massagem esportiva", "duration_min": 45,
+               "price_minor": 18000, "currency": "BRL", "translations": translations})
+    };
+    let (status, body) = bridge
+        .admin(
+            Method::POST,
+            "/admin/tenants/words/services",
+            &key,
+            Some(service(json!({"fr": {"name": "Massage sportif"}}))),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let named = body["fields"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .any(|(field, why)| {
+            field.starts_with("translations") && why.as_str().unwrap().contains("fr")
+        });
+    assert!(named, "{body}");
+    let (status, body) = bridge
+        .admin(
+            Method::POST,
+            "/admin/tenants/words/services",
+            &key,
+            Some(service(json!({"en": {"name": "  "}}))),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(
+        body["fields"]["translations.en.name"], "1 to 60 characters",
+        "{body}"
+    );
+    let (status, body) = bridge
+        .admin(
+            Method::POST,
+            "/admin/tenants/words/services",
+            &key,
+            Some(service(
+                json!({"en": {"name": "Sports massage"}, "pt-BR": {"name": "Massagem"}}),
+            )),
+        )
+        .await;
+    assert!(status.is_success(), "{body}");
+    let (status, body) = bridge
+        .admin(
+            Method::POST,
+            "/admin/tenants/words/providers",
+            &key,
+            Some(json!({"id": "bea", "name": "Beatriz Lima", "aliases": ["Bia", ""], "services": ["massage"]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(
+        body["fields"]["aliases"], "each 1 to 40 characters",
+        "{body}"
+    );
+    let (status, body) = bridge
+        .admin(
+            Method::POST,
+            "/admin/tenants/words/providers",
+            &key,
+            Some(json!({"id": "bea", "name": "Beatriz Lima", "aliases": ["Bia"], "services": ["massage"]})),
+        )
+        .await;
+    assert!(status.is_success(), "{body}");
+    // The worker's catalog carries both.
+    let resp = bridge
+        .signed(Method::GET, "/worker/words/snapshot", Vec::new())
+        .await;
+    let snapshot: Value = resp.json().await.unwrap();
+    let catalog = &snapshot["catalog"];
+    let massage = catalog["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "massage")
+        .unwrap();
+    assert_eq!(
+        massage["translations"]["en"]["name"], "Sports massage",
+        "{snapshot}"
+    );
+    let bea = catalog["providers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == "bea")
+        .unwrap();
+    assert_eq!(bea["aliases"], json!(["Bia"]), "{snapshot}");
+}
+
 #[tokio::test]
 async fn a_moved_booking_keeps_its_history_and_records_the_move() {
     let bridge = TestBridge::start().await;

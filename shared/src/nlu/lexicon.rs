@@ -6,38 +6,39 @@
 //! or keep filler from matching at all. They are vocabulary, not any one business's names:
 //! each group is a thing people book, in every language we speak, nouns and verbs alike.
 
-/// Words that never identify a service or a person: articles, pronouns, courtesy, booking
+/// Words that never identify a service or a person (kept in alphabetical order, checked by
+/// a test, so they are searched without sorting them at start): articles, pronouns, courtesy, booking
 /// words, and words about time (read by the date and time parsers instead).
 use std::sync::LazyLock;
 
 pub(super) const STOPWORDS: &str = "\
-    a an the i im me my mine we us our you your it its to for of in on at by with and or \
-    but is are be am was this that these those please pls thanks thank hi hello hey want \
-    wanna would like love need can could may might get got have has do does done did \
-    book booking bookings appointment appointments appt service services visit slot time \
-    times day days week weeks next some any one just also there here how much what when \
-    where who which available free asap soon possible maybe then about pm hour hours \
-    minutes min price cost today tomorrow tonight morning afternoon evening night noon \
-    after before around from until if so not dont no yes ok okay still again last same \
-    new good great make reserve schedule let lets see other another up go will should \
-    shall half past quarter weekend o clock thing something someone anyone person their \
-    them el la los las un unos de del al en con por para y que quiero quisiera queria \
-    necesito mi mis tu su sus hola buenas buenos dias tardes noches gracias favor puedo \
-    puede podria hay tiene tienen cita citas reserva reservar turno hora horas dia \
-    semana semanas manana tarde noche hoy proximo proxima este esta ese esa algo alguien \
-    hacer hacerme pedir agendar sacar quiere media cuarto menos despues antes sobre \
-    desde hasta otra otro mismo misma vez pasado siguiente fin lo le se es yo ya \
-    servicio servicios os as um uma uns umas da dos das na nos nas em com pela e ou \
-    quero gostaria preciso meu minha meus minhas seu sua ola oi bom boa obrigado \
-    obrigada posso pode podia tem marcar marcacao marcacoes agendamento horario horarios \
-    hoje amanha essa esse alguem fazer pra pro meia quarto depois ate outra outro mesmo \
-    mesma vem daqui eu servico servicos manha noite tudo sim nao ai entao fine dr dra \
-    doctor doctora doutor doutora mr mrs ms miss sr sra senor senora senhor senhora prof \
-    professor professora una uno barber barbers barbero barbeiro barbershop barberia \
-    barbearia perro perros perra perrito perrita gato gatos gata gatito gatita dog dogs \
-    puppy cat cats kitten pet pets mascota mascotas cachorro cachorra cachorrinho \
-    gatinho gatinha animal animales animais clinic clinica salon salao studio estudio \
-    spa";
+    a about after afternoon again agendamento agendar ai al algo alguem alguien also am \
+    amanha an and animais animal animales another antes any anyone appointment \
+    appointments appt are around as asap at ate available barbearia barbeiro barber \
+    barberia barbero barbers barbershop be before boa bom book booking bookings buenas \
+    buenos but by cachorra cachorrinho cachorro can cat cats cita citas clinic clinica \
+    clock com con cost could cuarto da daqui das day days de del depois desde despues \
+    dia dias did do doctor doctora does dog dogs done dont dos doutor doutora dr dra e \
+    el em en entao es esa ese essa esse esta este estudio eu evening favor fazer fin \
+    fine for free from gata gatinha gatinho gatita gatito gato gatos get go good \
+    gostaria got gracias great hacer hacerme half has hasta have hay hello here hey hi \
+    hoje hola hora horario horarios horas hour hours how hoy i if im in is it its just \
+    kitten la las last le let lets like lo los love make manana manha marcacao marcacoes \
+    marcar mascota mascotas may maybe me media meia menos mesma mesmo meu meus mi might \
+    min mine minha minhas minutes mis misma mismo miss morning mr mrs ms much my na nao \
+    nas necesito need new next night no noche noches noite noon nos not o obrigada \
+    obrigado of oi ok okay ola on one or os other otra otro ou our outra outro para \
+    pasado past pedir pela perra perrita perrito perro perros person pet pets please pls \
+    pm pode podia podria por possible posso pra preciso price pro prof professor \
+    professora proxima proximo puede puedo puppy quarter quarto que queria quero quiere \
+    quiero quisiera reserva reservar reserve sacar salao salon same schedule se see \
+    semana semanas senhor senhora senor senora service services servicio servicios \
+    servico servicos seu shall should siguiente sim slot so sobre some someone something \
+    soon spa sr sra still studio su sua sus tarde tardes tem thank thanks that the their \
+    them then there these thing this those tiene tienen time times to today tomorrow \
+    tonight tu tudo turno um uma umas un una uno unos uns until up us vem vez visit \
+    wanna want was we week weekend weeks what when where which who will with would y ya \
+    yes yo you your";
 
 /// Kinds of service, each a group of words (stems after accent folding) that mean the same
 /// thing to a customer, in English, Spanish and Portuguese, nouns and the verbs people use
@@ -252,17 +253,13 @@ pub(super) const NICKNAMES: &[(&str, &str)] = &[
     ("jaime", "james"),
 ];
 
-/// The stopwords, sorted once for binary search: every word of every message is looked up.
-static STOPWORD_SET: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
-    let mut all: Vec<&str> = STOPWORDS.split_whitespace().collect();
-    all.sort_unstable();
-    all.dedup();
-    all
-});
+/// The stopwords, for binary search: every word of every message is looked up.
+static STOPWORD_SET: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| STOPWORDS.split_whitespace().collect());
 
 /// Every kind word with a kind it belongs to, sorted by word.
 static KIND_MAP: LazyLock<Vec<(&'static str, u16)>> = LazyLock::new(|| {
-    let mut map: Vec<(&str, u16)> = KINDS
+    let map: Vec<(&str, u16)> = KINDS
         .iter()
         .enumerate()
         .flat_map(|(i, group)| {
@@ -270,9 +267,16 @@ static KIND_MAP: LazyLock<Vec<(&'static str, u16)>> = LazyLock::new(|| {
             group.split_whitespace().map(move |w| (w, kind))
         })
         .collect();
-    map.sort_unstable();
-    map.dedup();
-    map
+    // Sorted by hand: a sort routine for this one table would weigh more in the worker's
+    // bundle than the insertions cost once per isolate.
+    let mut sorted: Vec<(&str, u16)> = Vec::with_capacity(map.len());
+    for entry in map {
+        let at = sorted.partition_point(|e| *e < entry);
+        if sorted.get(at) != Some(&entry) {
+            sorted.insert(at, entry);
+        }
+    }
+    sorted
 });
 
 /// Whether `word` carries no meaning for matching a service or a person.
@@ -319,11 +323,14 @@ pub(super) fn kinds_of(word: &str) -> impl Iterator<Item = u16> + '_ {
         .map(|(_, k)| *k)
 }
 
-/// The kinds of a word or of its stem, sorted and without repeats.
+/// The kinds of a word or of its stem, without repeats.
 pub(super) fn kinds_with_stem(word: &str, stem: &str) -> Vec<u16> {
-    let mut ks: Vec<u16> = kinds_of(word).chain(kinds_of(stem)).collect();
-    ks.sort_unstable();
-    ks.dedup();
+    let mut ks: Vec<u16> = Vec::new();
+    for k in kinds_of(word).chain(kinds_of(stem)) {
+        if !ks.contains(&k) {
+            ks.push(k);
+        }
+    }
     ks
 }
 
@@ -422,6 +429,13 @@ mod tests {
             assert_eq!(root(a), root(b), "{a} / {b}");
         }
         assert_ne!(root("pie"), root("piel"));
+    }
+
+    #[test]
+    fn stopwords_are_kept_in_order_for_binary_search() {
+        let words: Vec<&str> = STOPWORDS.split_whitespace().collect();
+        assert!(words.windows(2).all(|w| w[0] < w[1]), "sort STOPWORDS");
+        assert!(is_stopword("the") && is_stopword("por") && !is_stopword("massage"));
     }
 
     #[test]

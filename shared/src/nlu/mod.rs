@@ -12,9 +12,14 @@
 //! - this module: what the parser fills ([`Interpretation`]) and the normal form;
 //! - [`commands`](command): commands and option numbers; [`answer`]: yes or no to a
 //!   question that commits something;
-//! - [`when`](date): dates and times; [`names`](service): services and providers;
+//! - [`when`](date): dates and times, read exactly or returned as the choices they could
+//!   be ([`DateWish::OneOf`]), never guessed;
+//! - [`names`](service): services and providers, driven by the business's catalog, which is
+//!   prepared once (normalised, stemmed) and kept by fingerprint;
+//! - `lexicon`: what the parser knows without a business telling it: filler words, everyday
+//!   words for kinds of service, nicknames, stems and roots;
 //! - [`language`](detect_lang): the language of a message; [`fuzzy`](similar): typos and
-//!   option titles.
+//!   option titles; [`again`]: "same as last time".
 
 mod answer;
 mod commands;

@@ -173,9 +173,13 @@ impl CatalogIndex {
                         }
                     }
                 }
-                kinds.sort_unstable();
-                kinds.dedup();
-                entry.kinds = kinds.len();
+                let mut distinct: Vec<u16> = Vec::new();
+                for k in kinds {
+                    if !distinct.contains(&k) {
+                        distinct.push(k);
+                    }
+                }
+                entry.kinds = distinct.len();
                 entry
             })
             .collect();

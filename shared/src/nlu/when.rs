@@ -367,9 +367,7 @@ fn checked_against(d: NaiveDate, weekday: Option<Weekday>, today: NaiveDate) -> 
         Some(w) if w != d.weekday() => {
             let ahead = (7 + w.num_days_from_monday() - today.weekday().num_days_from_monday()) % 7;
             let by_weekday = add_days(today, u64::from(ahead)).unwrap_or(d);
-            let mut both = vec![by_weekday, d];
-            both.sort();
-            DateWish::OneOf(both)
+            DateWish::OneOf(vec![by_weekday.min(d), by_weekday.max(d)])
         }
         _ => DateWish::On(d),
     }
