@@ -249,10 +249,11 @@ pub fn interpret(text: &str, reading: &Reading<'_>) -> Interpretation {
 
 /// [`interpret`] for text already passed through [`normalize`].
 pub fn interpret_normalized(norm: &str, reading: &Reading<'_>) -> Interpretation {
+    let index = names::index(reading.catalog);
     Interpretation {
         command: command(norm),
-        service: service(norm, reading.catalog),
-        provider: provider(norm, reading.catalog),
+        service: names::service_in(norm, &index),
+        provider: names::provider_in(norm, &index),
         date: date(norm, reading.today, reading.month_first),
         time: time(norm),
         lang: detect_lang(norm),

@@ -219,15 +219,19 @@ thread_local! {
 /// How many prepared catalogs are kept.
 const KEPT_INDEXES: usize = 8;
 
-/// FNV-1a over every text matching reads, each ended by a separator so that moving a
-/// letter from one field to the next changes the hash.
+/// A hash of every text matching reads, eight bytes at a time (it runs on every message),
+/// each text's length mixed in so that moving a letter from one field to the next changes
+/// it.
 fn fingerprint(catalog: &Catalog) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut mix = |v: u64| h = (h.rotate_left(5) ^ v).wrapping_mul(0x517c_c1b7_2722_0a95);
     let mut feed = |text: &str| {
-        for b in text.bytes().chain([0xff]) {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        for chunk in text.as_bytes().chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            mix(u64::from_le_bytes(word));
         }
+        mix(text.len() as u64 | (1 << 63));
     };
     for s in &catalog.services {
         feed(s.id.as_str());
@@ -345,11 +349,15 @@ fn message_words<'a>(norm: &'a str, index: &CatalogIndex) -> Vec<Said<'a>> {
 
 /// The service (or services, equally well named) the text names.
 pub fn service(norm: &str, catalog: &Catalog) -> Option<ServiceWish> {
-    if catalog.services.is_empty() {
+    service_in(norm, &index(catalog))
+}
+
+/// [`service`] against a catalog already prepared.
+pub(super) fn service_in(norm: &str, index: &CatalogIndex) -> Option<ServiceWish> {
+    let services = &index.services;
+    if services.is_empty() {
         return None;
     }
-    let index = index(catalog);
-    let services = &index.services;
     let text_words = words(norm);
     let mut scores = vec![0f32; services.len()];
     // A whole name or alias, word for word, is the strongest evidence there is.
@@ -360,7 +368,7 @@ pub fn service(norm: &str, catalog: &Catalog) -> Option<ServiceWish> {
             }
         }
     }
-    let said = message_words(norm, &index);
+    let said = message_words(norm, index);
     // How each said word matches each service's words: [said][service][term].
     let matches: Vec<Vec<Vec<f32>>> = said
         .iter()
@@ -415,7 +423,7 @@ pub fn service(norm: &str, catalog: &Catalog) -> Option<ServiceWish> {
     }
     let top = scores.iter().copied().fold(0.0, f32::max);
     if top < MIN_SCORE {
-        return generic_service(&said, &index);
+        return generic_service(&said, index);
     }
     let best: Vec<ServiceId> = services
         .iter()
@@ -486,6 +494,11 @@ fn names_part<'n>(word: &str, nicknamed: impl Iterator<Item = &'n str>, part: &s
 /// The provider(s) the text names: full names win over aliases, aliases over parts of
 /// names; "any" means anyone.
 pub fn provider(norm: &str, catalog: &Catalog) -> Option<ProviderWish> {
+    provider_in(norm, &index(catalog))
+}
+
+/// [`provider`] against a catalog already prepared.
+pub(super) fn provider_in(norm: &str, index: &CatalogIndex) -> Option<ProviderWish> {
     let ws = words(norm);
     // "any time" and "qualquer hora" are about time, not people.
     let about_time = |i: usize| {
@@ -554,7 +567,6 @@ pub fn provider(norm: &str, catalog: &Catalog) -> Option<ProviderWish> {
     if any {
         return Some(ProviderWish::Any);
     }
-    let index = index(catalog);
     let full: Vec<ProviderId> = index
         .providers
         .iter()
