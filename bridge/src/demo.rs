@@ -82,6 +82,8 @@ pub async fn seed(store: &dyn Store) -> Result<bool, StoreError> {
         emoji: true,
         policy: BookingPolicy::default(),
         interactive: false,
+        address: None,
+        maps_url: None,
         reminders: Default::default(),
         messaging: Default::default(),
     };

@@ -221,6 +221,12 @@ pub struct TenantProfile {
     /// numbered text.
     #[serde(default)]
     pub interactive: bool,
+    /// The street address customers are given when they ask where the business is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// A map link sent with the address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maps_url: Option<String>,
 }
 
 impl TenantProfile {

@@ -300,6 +300,8 @@ pub fn sim(business: &Business) -> Result<Sim, String> {
         emoji: false,
         policy: Policy::default(),
         interactive: false,
+        address: None,
+        maps_url: None,
     };
     PhoneNumber::parse(&business.customer)
         .map_err(|e| format!("{}: customer number: {e}", business.id))?;

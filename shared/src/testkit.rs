@@ -29,6 +29,8 @@ pub fn tenant(zone: chrono_tz::Tz, now: DateTime<Utc>) -> TenantProfile {
         emoji: false,
         policy: Policy::default(),
         interactive: false,
+        address: None,
+        maps_url: None,
     }
 }
 

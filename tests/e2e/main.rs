@@ -470,6 +470,12 @@ fn a_brazilian_portuguese_conversation_books_end_to_end(ctx: &Ctx) -> Result<(),
         "meus agendamentos",
         &["Seus próximos agendamentos", "Massagem esportiva"],
     )?;
+    // A voice note is answered with what the bot can read, in the customer's language.
+    let reply = phone.send_voice_note()?;
+    let said = reply.messages().join("\n");
+    check(said.contains("Ainda não consigo ouvir áudios"), || {
+        format!("a voice note got: {said}")
+    })?;
     Ok(())
 }
 

@@ -115,6 +115,27 @@ impl Phone {
         self.post_signed(&params)
     }
 
+    /// Sends a voice note (an `audio/ogg` file at a Twilio media URL, no text), as Twilio
+    /// reports one.
+    pub fn send_voice_note(&self) -> Result<Reply, SendError> {
+        let sid = format!("MM{}", &self.new_message_sid()[2..]);
+        let mut params = self.message(&sid, "");
+        params.retain(|(k, _)| k != "MessageType" && k != "NumMedia");
+        params.extend(
+            [
+                ("MessageType", "audio"),
+                ("NumMedia", "1"),
+                ("MediaContentType0", "audio/ogg"),
+                (
+                    "MediaUrl0",
+                    "https://api.twilio.com/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/Messages/MM0/Media/ME0",
+                ),
+            ]
+            .map(|(k, v)| (k.to_owned(), v.to_owned())),
+        );
+        self.post_signed(&params)
+    }
+
     /// A fresh Twilio-shaped message id.
     pub fn new_message_sid(&self) -> String {
         let n = self.sent.fetch_add(1, Ordering::Relaxed);

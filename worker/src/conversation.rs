@@ -20,6 +20,7 @@ use slotline_shared::lang::Lang;
 use slotline_shared::phone::PhoneNumber;
 use slotline_shared::render::{self, Reply};
 use slotline_shared::throttle::{Admission, Window};
+use slotline_shared::twilio::inbound::Attachment;
 use slotline_shared::wire::{BridgeAnswer, BridgeRequest, TenantSnapshot};
 use worker::{Env, Method, Request, RequestInit, Result};
 
@@ -45,6 +46,9 @@ pub struct Turn {
     pub text: String,
     /// The id of the tapped option, if any.
     pub choice_id: Option<OptionId>,
+    /// A voice note, picture or location sent instead of text.
+    #[serde(default)]
+    pub attachment: Option<Attachment>,
     /// The customer.
     pub customer: PhoneNumber,
     /// The business's WhatsApp number the customer wrote to.
@@ -210,12 +214,14 @@ mod object {
                     catalog: &turn.snapshot.catalog,
                     customer: &turn.customer,
                 };
-                let event = match &turn.choice_id {
-                    Some(id) => Event::Choice {
+                let event = match (&turn.choice_id, turn.attachment) {
+                    (Some(id), _) => Event::Choice {
                         id: id.clone(),
                         title: turn.text.clone(),
                     },
-                    None => Event::Text(turn.text.clone()),
+                    // A picture with a caption is read as its caption.
+                    (None, Some(kind)) if turn.text.trim().is_empty() => Event::Attachment(kind),
+                    (None, _) => Event::Text(turn.text.clone()),
                 };
                 let deadline = started + turn.budget_ms;
                 // Telling the bridge the customer wrote (it opens WhatsApp's 24-hour window

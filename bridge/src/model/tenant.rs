@@ -72,6 +72,12 @@ pub struct Tenant {
     /// falls back to numbered text when that fails).
     #[serde(default)]
     pub interactive: bool,
+    /// The street address given to customers who ask where the business is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// A map link sent with the address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maps_url: Option<String>,
     /// Which lifecycle messages go out, and when.
     #[serde(default)]
     pub reminders: Reminders,
@@ -212,7 +218,23 @@ impl Validate for Tenant {
         let mut e = FieldErrors::new();
         check_id_and_name(&mut e, self.id.as_str(), &self.name, 80);
         if self.languages.is_empty() {
-            problem(&mut e, "languages", "at least one of en, es, pt");
+            problem(&mut e, "languages", "at least one of en, es, pt, pt-BR");
+        }
+        if self
+            .address
+            .as_ref()
+            .is_some_and(|a| a.trim().is_empty() || a.chars().count() > 200)
+        {
+            problem(&mut e, "address", "1 to 200 characters");
+        }
+        if let Some(url) = &self.maps_url
+            && (!url.starts_with("https://") || url.len() > 500)
+        {
+            problem(
+                &mut e,
+                "maps_url",
+                "an https:// link of at most 500 characters",
+            );
         }
         if self
             .keywords
@@ -318,6 +340,8 @@ impl Tenant {
             emoji: self.emoji,
             policy: self.conversation_policy(),
             interactive: self.interactive,
+            address: self.address.clone(),
+            maps_url: self.maps_url.clone(),
         }
     }
 }

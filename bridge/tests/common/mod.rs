@@ -371,6 +371,8 @@ pub async fn seed_due_reminders(
             emoji: false,
             policy: BookingPolicy::default(),
             interactive: false,
+            address: None,
+            maps_url: None,
             reminders,
             messaging: Messaging::default(),
         };

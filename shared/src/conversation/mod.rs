@@ -28,6 +28,7 @@ use crate::lang::Lang;
 use crate::nlu::{DayPart, TimeWish};
 use crate::phone::PhoneNumber;
 use crate::render::Reply;
+use crate::twilio::inbound::Attachment;
 use crate::wire::{Booking, BridgeAnswer, BridgeRequest, Hold, Slot};
 
 pub use crate::option_id::{BookingAct, OptionId, ReminderAction, UnknownOption};
@@ -362,6 +363,8 @@ pub enum Event {
     Bridge(BridgeAnswer),
     /// A timer set by [`Effect::Timer`] fired.
     Timer,
+    /// The customer sent something that is not text (a voice note, a picture).
+    Attachment(Attachment),
 }
 
 /// Something the shell must do.
@@ -398,6 +401,7 @@ pub fn step(conv: Conversation, event: Event, ctx: &Ctx<'_>) -> Step {
         Event::Timer => turn.on_timer(),
         Event::Text(text) => turn.on_customer(flow::Input::new(&text, None, ctx)),
         Event::Choice { id, title } => turn.on_customer(flow::Input::new(&title, Some(id), ctx)),
+        Event::Attachment(kind) => turn.on_customer(flow::Input::attachment(kind, ctx)),
     }
     turn.finish()
 }

@@ -104,6 +104,8 @@ fn clinic(customer: &str, two_massages: bool) -> Sim {
         emoji: false,
         policy: Policy::default(),
         interactive: false,
+        address: None,
+        maps_url: None,
     };
     Sim::business(now, zone, tenant, clinic_catalog(two_massages), customer)
 }
@@ -360,4 +362,50 @@ fn the_usual_without_a_visit_says_so_and_carries_on() {
         "{reply}"
     );
     assert!(reply.contains("Qual serviço você gostaria?"), "{reply}");
+}
+
+#[test]
+fn a_voice_note_or_a_picture_is_answered_with_what_the_bot_can_read() {
+    use crate::twilio::inbound::Attachment;
+    let mut sim = clinic(BRAZIL, false);
+    let reply = sim.run(Event::Attachment(Attachment::Voice));
+    assert!(reply.contains("Ainda não consigo ouvir áudios"), "{reply}");
+    assert!(
+        reply.contains("\"avaliação de fisioterapia amanhã às 15h\""),
+        "{reply}"
+    );
+    assert!(reply.contains("O que você gostaria de fazer?"), "{reply}");
+    // Mid-booking, the question on screen is asked again.
+    let mut sim = clinic(UK, false);
+    sim.say("I want pilates");
+    let reply = sim.run(Event::Attachment(Attachment::Image));
+    assert!(reply.contains("I can only read text"), "{reply}");
+    assert!(
+        reply.contains("Who would you like for Pilates session?"),
+        "{reply}"
+    );
+    assert!(sim.bridge.requests.is_empty());
+}
+
+#[test]
+fn where_are_you_is_answered_with_the_address_and_a_map() {
+    let mut sim = clinic(UK, false);
+    sim.tenant.address = Some("Rua Augusta 1500, São Paulo".into());
+    sim.tenant.maps_url = Some("https://maps.example.com/?q=rua+augusta+1500".into());
+    let reply = sim.say("hi, where are you located?");
+    assert!(
+        reply.contains("Clínica Movimento is at Rua Augusta 1500, São Paulo."),
+        "{reply}"
+    );
+    assert!(
+        reply.contains("https://maps.example.com/?q=rua+augusta+1500"),
+        "{reply}"
+    );
+    sim.say("pilates with Rafael");
+    let reply = sim.say("what's the address?");
+    assert!(reply.contains("Rua Augusta 1500"), "{reply}");
+    assert!(reply.contains("Which day for Pilates session?"), "{reply}");
+    let mut sim = clinic(SPAIN, false);
+    let reply = sim.say("¿dónde están?");
+    assert!(reply.contains("no tengo la dirección"), "{reply}");
 }

@@ -111,6 +111,13 @@ pub enum Key {
     NotFreeAt,
     LastVisitLine,
     NoLastVisit,
+    CannotHearVoice,
+    CannotSeePictures,
+    StickerThanks,
+    CannotOpenFiles,
+    LocationThanks,
+    WhereWeAre,
+    NoAddress,
 }
 
 /// The template for `key` in `lang`.
@@ -222,6 +229,25 @@ pub fn text(lang: Lang, key: Key) -> &'static str {
                 "Last time you had {service} with {provider}; write \"same again\" to book it."
             }
             NoLastVisit => "I have no earlier visit of yours here, so let's choose.",
+            CannotHearVoice => {
+                "I can't listen to voice notes yet. Please write what you'd like, e.g. {example}."
+            }
+            CannotSeePictures => {
+                "I can only read text, so I can't see pictures or videos. Please write what you'd like, e.g. {example}."
+            }
+            StickerThanks => {
+                "Nice sticker! I can only read text: please write what you'd like, e.g. {example}."
+            }
+            CannotOpenFiles => {
+                "I can't open files here. Please write what you'd like, e.g. {example}."
+            }
+            LocationThanks => {
+                "Thanks for the location! I can only read text: please write what you'd like, e.g. {example}."
+            }
+            WhereWeAre => "{business} is at {address}.",
+            NoAddress => {
+                "Sorry, I don't have the address here; write AGENT and the team will tell you."
+            }
             WhichBusiness => {
                 "You have bookings with several businesses here. Which one would you like?"
             }
@@ -341,6 +367,25 @@ pub fn text(lang: Lang, key: Key) -> &'static str {
                 "La última vez tuviste {service} con {provider}; escribe «lo mismo» para reservarlo."
             }
             NoLastVisit => "No tengo ninguna visita tuya anterior aquí, así que elijamos.",
+            CannotHearVoice => {
+                "Todavía no puedo escuchar notas de voz. Escribe lo que quieres, p. ej. {example}."
+            }
+            CannotSeePictures => {
+                "Solo puedo leer texto, así que no veo fotos ni vídeos. Escribe lo que quieres, p. ej. {example}."
+            }
+            StickerThanks => {
+                "¡Buen sticker! Solo leo texto: escribe lo que quieres, p. ej. {example}."
+            }
+            CannotOpenFiles => {
+                "No puedo abrir archivos aquí. Escribe lo que quieres, p. ej. {example}."
+            }
+            LocationThanks => {
+                "¡Gracias por la ubicación! Solo leo texto: escribe lo que quieres, p. ej. {example}."
+            }
+            WhereWeAre => "{business} está en {address}.",
+            NoAddress => {
+                "Lo siento, no tengo la dirección aquí; escribe AGENTE y el equipo te la dirá."
+            }
             WhichBusiness => "Tienes citas con varios negocios aquí. ¿Con cuál quieres hablar?",
         },
         Lang::PtBr => match key {
@@ -414,6 +459,24 @@ pub fn text(lang: Lang, key: Key) -> &'static str {
                 "Da última vez você fez {service} com {provider}; escreva \"o mesmo\" para agendar de novo."
             }
             NoLastVisit => "Não encontrei nenhuma visita sua anterior aqui, então vamos escolher.",
+            CannotHearVoice => {
+                "Ainda não consigo ouvir áudios. Escreva o que você gostaria, por exemplo, {example}."
+            }
+            CannotSeePictures => {
+                "Só consigo ler texto, então não vejo fotos nem vídeos. Escreva o que você gostaria, por exemplo, {example}."
+            }
+            StickerThanks => {
+                "Adorei a figurinha! Só leio texto: escreva o que você gostaria, por exemplo, {example}."
+            }
+            CannotOpenFiles => {
+                "Não consigo abrir arquivos aqui. Escreva o que você gostaria, por exemplo, {example}."
+            }
+            LocationThanks => {
+                "Obrigado pela localização! Só leio texto: escreva o que você gostaria, por exemplo, {example}."
+            }
+            NoAddress => {
+                "Desculpe, não tenho o endereço aqui; escreva ATENDENTE e a equipe te passa."
+            }
             WhichBusiness => "Você tem agendamentos com vários negócios aqui. Com qual quer falar?",
             _ => text(Lang::Pt, key),
         },
@@ -536,6 +599,23 @@ pub fn text(lang: Lang, key: Key) -> &'static str {
                 "Da última vez teve {service} com {provider}; escreva «o mesmo» para marcar outra vez."
             }
             NoLastVisit => "Não tenho nenhuma visita sua anterior aqui, por isso vamos escolher.",
+            CannotHearVoice => {
+                "Ainda não consigo ouvir mensagens de voz. Escreva o que pretende, p. ex. {example}."
+            }
+            CannotSeePictures => {
+                "Só consigo ler texto, por isso não vejo fotos nem vídeos. Escreva o que pretende, p. ex. {example}."
+            }
+            StickerThanks => {
+                "Belo autocolante! Só leio texto: escreva o que pretende, p. ex. {example}."
+            }
+            CannotOpenFiles => {
+                "Não consigo abrir ficheiros aqui. Escreva o que pretende, p. ex. {example}."
+            }
+            LocationThanks => {
+                "Obrigado pela localização! Só leio texto: escreva o que pretende, p. ex. {example}."
+            }
+            WhereWeAre => "{business} fica em {address}.",
+            NoAddress => "Lamento, não tenho a morada aqui; escreva ATENDENTE e a equipa diz-lhe.",
             WhichBusiness => "Tem marcações com vários negócios aqui. Com qual quer falar?",
         },
     }
@@ -602,6 +682,8 @@ mod tests {
         Key::HelpExampleWith,
         Key::NotFreeAt,
         Key::LastVisitLine,
+        Key::CannotHearVoice,
+        Key::WhereWeAre,
     ];
 
     fn placeholders(s: &str) -> Vec<String> {

@@ -22,6 +22,20 @@ const COMMANDS: &[(Command, &[&str])] = &[
     ),
     (Command::Help, &["help", "ayuda", "ajuda", "?"]),
     (
+        Command::Location,
+        &[
+            "address",
+            "location",
+            "directions",
+            "map",
+            "direccion",
+            "ubicacion",
+            "endereco",
+            "localizacao",
+            "morada",
+        ],
+    ),
+    (
         Command::Human,
         &[
             "talk to a person",
@@ -161,6 +175,36 @@ const COMMANDS: &[(Command, &[&str])] = &[
 /// hablar con alguien?", "preciso cancelar a consulta de amanhã"), most specific first: a
 /// sentence asking for a person about a cancellation wants the person.
 const INTENTS: &[(Command, &[&str])] = &[
+    (
+        Command::Location,
+        &[
+            "where are you",
+            "where is the",
+            "where s the",
+            "where is it",
+            "where are you located",
+            "your address",
+            "the address",
+            "how do i get there",
+            "how to get there",
+            "donde estan",
+            "donde estais",
+            "donde queda",
+            "donde esta la",
+            "donde esta el",
+            "donde se encuentra",
+            "la direccion",
+            "como llego",
+            "onde fica",
+            "onde ficam",
+            "onde voces ficam",
+            "onde e a",
+            "onde e o",
+            "o endereco",
+            "a morada",
+            "como chego",
+        ],
+    ),
     (
         Command::Human,
         &[

@@ -64,6 +64,8 @@ pub enum Command {
     Reschedule,
     /// Cancel a booking.
     Cancel,
+    /// Where is the business?
+    Location,
     /// Agreement.
     Yes,
     /// Refusal.

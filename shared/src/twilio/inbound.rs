@@ -26,6 +26,58 @@ pub struct InboundMessage {
     pub choice: Option<Choice>,
     /// The customer's WhatsApp display name, when Twilio sends one.
     pub profile_name: Option<String>,
+    /// What came instead of (or with) text: a voice note, a picture, a location.
+    pub attachment: Option<Attachment>,
+}
+
+/// Something a customer sent that is not text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Attachment {
+    /// A voice note or other audio.
+    Voice,
+    /// A picture.
+    Image,
+    /// A sticker.
+    Sticker,
+    /// A video.
+    Video,
+    /// A document or any other file.
+    Document,
+    /// A shared location.
+    Location,
+}
+
+impl Attachment {
+    /// What the webhook's `MessageType`, `NumMedia` and `MediaContentType0` say was sent.
+    fn read(
+        message_type: Option<&str>,
+        num_media: Option<&str>,
+        content_type: Option<&str>,
+    ) -> Option<Self> {
+        if message_type == Some("location") {
+            return Some(Attachment::Location);
+        }
+        if message_type == Some("sticker") {
+            return Some(Attachment::Sticker);
+        }
+        let media = num_media.and_then(|n| n.parse::<u32>().ok()).unwrap_or(0);
+        if media == 0 {
+            return None;
+        }
+        let kind = content_type.unwrap_or_default();
+        Some(if kind.starts_with("audio/") {
+            Attachment::Voice
+        } else if kind == "image/webp" {
+            Attachment::Sticker
+        } else if kind.starts_with("image/") {
+            Attachment::Image
+        } else if kind.starts_with("video/") {
+            Attachment::Video
+        } else {
+            Attachment::Document
+        })
+    }
 }
 
 /// A button or list item the customer picked.
@@ -104,6 +156,11 @@ impl InboundMessage {
             to: phone("To")?,
             choice,
             profile_name: get("ProfileName").map(str::to_owned),
+            attachment: Attachment::read(
+                get("MessageType"),
+                get("NumMedia"),
+                get("MediaContentType0"),
+            ),
             body,
         })
     }
@@ -178,5 +235,38 @@ mod tests {
                 field: "AccountSid"
             })
         );
+    }
+
+    #[test]
+    fn voice_notes_pictures_stickers_and_locations_are_told_apart() {
+        let with = |extra: &str| {
+            let base = "MessageSid=MMaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa&AccountSid=AC0123456789abcdef0123456789abcdef&From=whatsapp%3A%2B14155550123&To=whatsapp%3A%2B14155238886&Body=";
+            InboundMessage::from_params(&form(&format!("{base}&{extra}")))
+                .unwrap()
+                .attachment
+        };
+        assert_eq!(
+            with(
+                "NumMedia=1&MediaContentType0=audio%2Fogg&MediaUrl0=https%3A%2F%2Fapi.twilio.com%2Fm&MessageType=audio"
+            ),
+            Some(Attachment::Voice)
+        );
+        assert_eq!(
+            with("NumMedia=1&MediaContentType0=image%2Fjpeg&MessageType=image"),
+            Some(Attachment::Image)
+        );
+        assert_eq!(
+            with("NumMedia=1&MediaContentType0=image%2Fwebp&MessageType=sticker"),
+            Some(Attachment::Sticker)
+        );
+        assert_eq!(
+            with("NumMedia=1&MediaContentType0=application%2Fpdf&MessageType=document"),
+            Some(Attachment::Document)
+        );
+        assert_eq!(
+            with("Latitude=52.3676&Longitude=4.9041&MessageType=location&NumMedia=0"),
+            Some(Attachment::Location)
+        );
+        assert_eq!(with("NumMedia=0&MessageType=text"), None);
     }
 }

@@ -43,6 +43,8 @@ pub fn tenant(id: &str) -> Tenant {
         emoji: false,
         policy: BookingPolicy::default(),
         interactive: false,
+        address: None,
+        maps_url: None,
         reminders: Default::default(),
         messaging: Default::default(),
     }

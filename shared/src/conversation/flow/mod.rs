@@ -24,6 +24,7 @@ use super::{
 use crate::i18n::{Key, Lang, t};
 use crate::nlu::{self, Command, DateWish, Interpretation, TimeWish};
 use crate::render::{Opt, Reply};
+use crate::twilio::inbound::Attachment;
 use crate::wire::BridgeRequest;
 
 /// One customer message, read once.
@@ -38,6 +39,8 @@ pub(super) struct Input {
     id: Option<OptionId>,
     /// What the parser understood.
     interp: Interpretation,
+    /// What came instead of text.
+    attachment: Option<Attachment>,
 }
 
 impl Input {
@@ -56,6 +59,15 @@ impl Input {
             norm,
             id,
             interp,
+            attachment: None,
+        }
+    }
+
+    /// A voice note, picture or location instead of text.
+    pub(super) fn attachment(kind: Attachment, ctx: &Ctx<'_>) -> Self {
+        Self {
+            attachment: Some(kind),
+            ..Self::new("", None, ctx)
         }
     }
 
@@ -221,6 +233,10 @@ impl<'a> Turn<'a> {
         if let Stage::Waiting { back, .. } = &self.conv.stage {
             self.conv.stage = (**back).clone();
         }
+        if let Some(kind) = input.attachment {
+            self.on_attachment(kind, fresh);
+            return;
+        }
         if let Some(command) = command
             && self.on_command(command, fresh)
         {
@@ -327,6 +343,28 @@ impl<'a> Turn<'a> {
                 };
                 self.list_bookings(purpose, None);
             }
+            Command::Location => {
+                let text = match &self.ctx.tenant.address {
+                    Some(address) => {
+                        let mut text = self.tr(
+                            Key::WhereWeAre,
+                            &[("business", &self.ctx.tenant.name), ("address", address)],
+                        );
+                        if let Some(url) = &self.ctx.tenant.maps_url {
+                            text = format!("{text}\n{url}");
+                        }
+                        text
+                    }
+                    None => self.tr(Key::NoAddress, &[]),
+                };
+                let stage = self.conv.stage.clone();
+                let stage = if fresh || matches!(stage, Stage::Menu) {
+                    Stage::Menu
+                } else {
+                    stage
+                };
+                self.show(stage, Some(text));
+            }
             Command::Yes | Command::No => return false,
         }
         true
@@ -353,6 +391,37 @@ impl<'a> Turn<'a> {
         }
         let examples = examples.join(&format!(" {} ", self.tr(Key::Or, &[])));
         self.tr(Key::Help, &[("examples", &examples)])
+    }
+
+    /// Says what the bot cannot read and how to ask instead, then shows where the
+    /// customer was.
+    fn on_attachment(&mut self, kind: Attachment, fresh: bool) {
+        let key = match kind {
+            Attachment::Voice => Key::CannotHearVoice,
+            Attachment::Image | Attachment::Video => Key::CannotSeePictures,
+            Attachment::Sticker => Key::StickerThanks,
+            Attachment::Document => Key::CannotOpenFiles,
+            Attachment::Location => Key::LocationThanks,
+        };
+        let lang = self.lang();
+        let example = self
+            .ctx
+            .catalog
+            .services
+            .first()
+            .map(|s| {
+                self.tr(
+                    Key::HelpExampleDay,
+                    &[("service", &s.name_in(lang).to_lowercase())],
+                )
+            })
+            .unwrap_or_default();
+        let mut lead = self.tr(key, &[("example", &example)]);
+        if fresh {
+            lead = format!("{}\n{lead}", self.greeting());
+        }
+        let stage = self.conv.stage.clone();
+        self.show(stage, Some(lead));
     }
 
     fn list_bookings(&mut self, purpose: Purpose, target: Option<String>) {
