@@ -84,6 +84,7 @@ pub async fn seed(store: &dyn Store) -> Result<bool, StoreError> {
         interactive: false,
         address: None,
         maps_url: None,
+        llm_monthly_calls: 200,
         reminders: Default::default(),
         messaging: Default::default(),
     };

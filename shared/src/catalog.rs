@@ -227,6 +227,9 @@ pub struct TenantProfile {
     /// A map link sent with the address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub maps_url: Option<String>,
+    /// Language-model calls allowed each month when the built-in parser is unsure (0: none).
+    #[serde(default)]
+    pub llm_monthly_calls: u32,
 }
 
 impl TenantProfile {

@@ -302,6 +302,7 @@ pub fn sim(business: &Business) -> Result<Sim, String> {
         interactive: false,
         address: None,
         maps_url: None,
+        llm_monthly_calls: 0,
     };
     PhoneNumber::parse(&business.customer)
         .map_err(|e| format!("{}: customer number: {e}", business.id))?;

@@ -13,6 +13,8 @@
 //! - [`conversation`]: the booking conversation as a state machine: `step(state, event, ctx)`.
 //! - [`nlu`]: understanding free text in English, Spanish and Portuguese, without an LLM;
 //!   `eval` (feature `testkit`) scores it on labelled messages (`cargo xtask eval`).
+//! - [`llm`]: the optional language model's request and answer, used when the parser is
+//!   unsure.
 //! - [`notice`]: lifecycle messages (reminders, follow-ups) as the customer reads them.
 //! - [`option_id`]: the id of every option and button, written and read in one place.
 //! - [`render`]: one reply model rendered as WhatsApp buttons/lists or numbered text.
@@ -31,6 +33,7 @@ pub mod eval;
 pub mod failover;
 pub mod i18n;
 pub mod lang;
+pub mod llm;
 pub mod nlu;
 pub mod notice;
 pub mod option_id;

@@ -31,6 +31,7 @@ pub fn tenant(zone: chrono_tz::Tz, now: DateTime<Utc>) -> TenantProfile {
         interactive: false,
         address: None,
         maps_url: None,
+        llm_monthly_calls: 0,
     }
 }
 
@@ -312,6 +313,7 @@ impl FakeBridge {
             BridgeRequest::Delivery { .. }
             | BridgeRequest::Seen { .. }
             | BridgeRequest::OptOut { .. } => BridgeAnswer::Recorded,
+            BridgeRequest::ModelCall => BridgeAnswer::ModelCall { allowed: true },
             BridgeRequest::Rate { reference, .. } => BridgeAnswer::Rated {
                 reference: reference
                     .or_else(|| self.bookings.last().map(|(b, _)| b.reference.clone())),

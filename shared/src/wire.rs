@@ -150,6 +150,9 @@ pub enum BridgeRequest {
         /// Their language, when known.
         lang: Option<crate::i18n::Lang>,
     },
+    /// May the worker ask the language model about this tenant's customer's message? Counts
+    /// one call against the tenant's monthly budget when it may.
+    ModelCall,
     /// The customer opted out (`true`, STOP) or back in (`false`, START).
     OptOut {
         /// The customer.
@@ -288,6 +291,11 @@ pub enum BridgeAnswer {
     Released,
     /// A delivery status was recorded (the answer to [`BridgeRequest::Delivery`]).
     Recorded,
+    /// The answer to [`BridgeRequest::ModelCall`]: whether the call is within budget.
+    ModelCall {
+        /// The call was counted and may go ahead.
+        allowed: bool,
+    },
     /// A rating was recorded for this booking (`None`: nothing to rate).
     Rated {
         /// The booking rated.

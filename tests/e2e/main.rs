@@ -479,6 +479,160 @@ fn a_brazilian_portuguese_conversation_books_end_to_end(ctx: &Ctx) -> Result<(),
     Ok(())
 }
 
+/// A London practice for the language-model tests, with `calls` model calls a month.
+fn model_practice(ctx: &Ctx, id: &str, number: &str, calls: u32) -> Result<(), Failed> {
+    let hours = json!([{"start": "08:00", "end": "20:00"}]);
+    let week = json!({"mon": hours, "tue": hours, "wed": hours, "thu": hours, "fri": hours,
+                      "sat": hours, "sun": hours});
+    let calls = [
+        (
+            "POST",
+            "/admin/tenants".to_owned(),
+            json!({"id": id, "name": "Active Physio", "zone": "Europe/London",
+                   "languages": ["en"], "numbers": [number], "llm_monthly_calls": calls}),
+        ),
+        (
+            "POST",
+            format!("/admin/tenants/{id}/services"),
+            json!({"id": "sports", "name": "Sports massage", "duration_min": 45,
+                   "price_minor": 5000, "currency": "GBP"}),
+        ),
+        (
+            "POST",
+            format!("/admin/tenants/{id}/services"),
+            json!({"id": "pilates", "name": "Clinical Pilates", "duration_min": 55,
+                   "price_minor": 6000, "currency": "GBP"}),
+        ),
+        (
+            "POST",
+            format!("/admin/tenants/{id}/providers"),
+            json!({"id": "beatriz", "name": "Beatriz Lima", "aliases": ["Bea"],
+                   "services": ["sports", "pilates"]}),
+        ),
+        (
+            "PUT",
+            format!("/admin/tenants/{id}/providers/beatriz/availability"),
+            week,
+        ),
+    ];
+    for (method, path, body) in calls {
+        let (status, answer) = ctx.stack.admin(method, &path, Some(&body));
+        check(status == 200 || status == 201, || {
+            format!("{method} {path}: {status} {answer}")
+        })?;
+    }
+    Ok(())
+}
+
+/// A message the built-in parser cannot place is read by the language model (through the
+/// OpenAI-compatible stand-in): the model fills the service and the part of the day, the
+/// parser's own reading of the person and the day stands, the customer hears it said back,
+/// and the phone number in the message never left for the model.
+fn a_message_the_parser_cannot_place_is_read_by_the_language_model(
+    ctx: &Ctx,
+) -> Result<(), Failed> {
+    const PRACTICE: &str = "+442071230001";
+    model_practice(ctx, "activeone", PRACTICE, 100)?;
+    ctx.stack.llm.on(
+        "shoulder",
+        slotline_e2e::llm::Behaviour::Answer(json!({
+            "intent": "book", "service_id": "sports", "part_of_day": "afternoon"
+        })),
+    );
+    let (date, day) = weekday(1);
+    let n = ctx.next_number.fetch_add(1, Ordering::Relaxed);
+    let phone = ctx.stack.phone(&format!("+4477009{n:05}"), PRACTICE);
+    let day_name = capitalised(&day.format("%A").to_string());
+    says(
+        &phone,
+        &format!(
+            "my shoulder has been killing me since the match, could Bea squeeze me in on {date} \
+             in the arvo? call me on 07700 900 123 if not"
+        ),
+        &[
+            "Got it: Sports massage, with Beatriz Lima",
+            &day_name,
+            "in the afternoon",
+            "Free times on",
+        ],
+    )?;
+    let sent = ctx.stack.llm.user_messages();
+    let mine: Vec<_> = sent.iter().filter(|m| m.contains("shoulder")).collect();
+    check(mine.len() == 1, || format!("the model was asked {sent:?}"))?;
+    check(
+        !mine[0].contains("900 123") && mine[0].contains("<phone>"),
+        || format!("the phone number left for the model: {}", mine[0]),
+    )?;
+    says(
+        &phone,
+        "1",
+        &["Please confirm", "Sports massage with Beatriz Lima"],
+    )?;
+    says(&phone, "yes", &["Booked!"])?;
+    Ok(())
+}
+
+/// A model that is slow (3 s), failing (500) or rate-limited (429) costs the customer
+/// nothing: the built-in reading answers within the reply budget.
+fn a_slow_or_failing_model_leaves_the_built_in_answer_in_time(ctx: &Ctx) -> Result<(), Failed> {
+    const PRACTICE: &str = "+442071230002";
+    model_practice(ctx, "activetwo", PRACTICE, 100)?;
+    let llm = &ctx.stack.llm;
+    let fill = json!({"service_id": "sports"});
+    llm.on(
+        "knotted",
+        slotline_e2e::llm::Behaviour::Slow(std::time::Duration::from_secs(3), fill.clone()),
+    );
+    llm.on("creaky", slotline_e2e::llm::Behaviour::Fail(500));
+    llm.on("wobbly", slotline_e2e::llm::Behaviour::Fail(429));
+    for text in [
+        "my back is all knotted up, no idea what I need",
+        "everything feels creaky this week honestly",
+        "I feel wobbly after my long run yesterday",
+    ] {
+        let n = ctx.next_number.fetch_add(1, Ordering::Relaxed);
+        let phone = ctx.stack.phone(&format!("+4477008{n:05}"), PRACTICE);
+        let started = std::time::Instant::now();
+        let said = says(&phone, text, &["Which service would you like?"])?;
+        let took = started.elapsed();
+        eprintln!("{text:?}: answered in {took:?}");
+        check(took < std::time::Duration::from_millis(2_600), || {
+            format!("{text:?} took {took:?}")
+        })?;
+        check(!said.contains("Got it: Sports massage"), || {
+            format!("{text:?}: the late or failed model was used: {said}")
+        })?;
+    }
+    Ok(())
+}
+
+/// A tenant's monthly budget of model calls is kept: past it, unsure messages are read by
+/// the built-in parser alone and the model is not asked.
+fn the_model_is_asked_no_more_than_the_tenants_monthly_budget(ctx: &Ctx) -> Result<(), Failed> {
+    const PRACTICE: &str = "+442071230003";
+    model_practice(ctx, "activethree", PRACTICE, 2)?;
+    let n = ctx.next_number.fetch_add(1, Ordering::Relaxed);
+    let phone = ctx.stack.phone(&format!("+4477007{n:05}"), PRACTICE);
+    for k in 0..4 {
+        says(
+            &phone,
+            &format!("budgetcheck round {k}, something for my stiff neck please"),
+            &["Which service would you like?"],
+        )?;
+        says(&phone, "menu", &["What would you like to do?"])?;
+    }
+    let asked = ctx
+        .stack
+        .llm
+        .user_messages()
+        .iter()
+        .filter(|m| m.contains("budgetcheck"))
+        .count();
+    check(asked == 2, || {
+        format!("the model was asked {asked} times, budget 2")
+    })
+}
+
 fn two_customers_racing_for_one_slot(ctx: &Ctx) -> Result<(), Failed> {
     let (date, day) = weekday(1);
     let text = format!("haircut with João on {date} at 12pm");
@@ -1316,6 +1470,18 @@ fn main() {
         (
             "a_brazilian_portuguese_conversation_books_end_to_end",
             a_brazilian_portuguese_conversation_books_end_to_end,
+        ),
+        (
+            "a_message_the_parser_cannot_place_is_read_by_the_language_model",
+            a_message_the_parser_cannot_place_is_read_by_the_language_model,
+        ),
+        (
+            "a_slow_or_failing_model_leaves_the_built_in_answer_in_time",
+            a_slow_or_failing_model_leaves_the_built_in_answer_in_time,
+        ),
+        (
+            "the_model_is_asked_no_more_than_the_tenants_monthly_budget",
+            the_model_is_asked_no_more_than_the_tenants_monthly_budget,
         ),
         (
             "an_unsigned_request_is_refused_with_400_and_leaves_no_trace",

@@ -7,6 +7,7 @@
 //! phone simulator.
 
 pub mod calcom;
+pub mod llm;
 pub mod paths;
 pub mod phone;
 pub mod served;

@@ -133,6 +133,8 @@ pub struct Stack {
     /// The Cal.com stand-in the bridge schedules through, for providers with Cal.com event
     /// types (the others use the built-in engine).
     pub calcom: crate::calcom::CalcomStandIn,
+    /// The language-model stand-in the worker asks when its parser is unsure.
+    pub llm: crate::llm::LlmStandIn,
     /// The container the bridge runs in, when it runs from an image.
     container: Option<Container>,
     children: Vec<(&'static str, Child)>,
@@ -185,6 +187,7 @@ impl Stack {
             &options.auth_token,
         )])?;
         let calcom = crate::calcom::CalcomStandIn::start(&[(CALCOM_KEY, CALCOM_USER)])?;
+        let llm = crate::llm::LlmStandIn::start()?;
         let container = options.bridge_image.clone().map(|image| {
             static STACKS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
             let n = STACKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -212,6 +215,7 @@ impl Stack {
             database: options.database.clone(),
             container,
             calcom,
+            llm,
             worker_url,
             bridge_url,
             bridge_port,
@@ -300,6 +304,12 @@ impl Stack {
             .arg(format!("TWILIO_API_URL:{}", stack.twilio.url))
             .arg("--var")
             .arg(format!("TWILIO_CONTENT_URL:{}", stack.twilio.url))
+            .arg("--var")
+            .arg(format!("LLM_API_URL:{}", stack.llm.url))
+            .arg("--var")
+            .arg("LLM_MODEL:standin-model")
+            .arg("--var")
+            .arg(format!("LLM_API_KEY:{}", crate::llm::KEY))
             .args(["--log-level", "info"])
             .arg("--show-interactive-dev-session=false")
             // `GET /__scheduled` fires the Cron Trigger (see `cron_tick`).

@@ -27,6 +27,8 @@ pub struct Config {
     pub twilio_api_url: String,
     /// Twilio's Content API (`TWILIO_CONTENT_URL`).
     pub twilio_content_url: String,
+    /// The optional language model (`LLM_API_URL`, `LLM_MODEL`, `LLM_API_KEY`).
+    pub model: Option<crate::llm::ModelConfig>,
 }
 
 impl Config {
@@ -63,6 +65,17 @@ impl Config {
                 .unwrap_or_else(|| "https://api.twilio.com".into()),
             twilio_content_url: optional(env, "TWILIO_CONTENT_URL")
                 .unwrap_or_else(|| "https://content.twilio.com".into()),
+            model: match optional(env, "LLM_API_URL") {
+                Some(url) if url.starts_with("https://") || url.starts_with("http://") => {
+                    Some(crate::llm::ModelConfig {
+                        url,
+                        model: optional(env, "LLM_MODEL").unwrap_or_else(|| "gpt-4o-mini".into()),
+                        key: optional(env, "LLM_API_KEY"),
+                    })
+                }
+                Some(_) => return Err(WebhookError::Config("LLM_API_URL")),
+                None => None,
+            },
         })
     }
 

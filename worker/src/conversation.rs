@@ -17,6 +17,7 @@ use slotline_shared::catalog::TenantId;
 use slotline_shared::conversation::{self, Ctx, Effect, Event, OptionId};
 use slotline_shared::i18n::{Key, t};
 use slotline_shared::lang::Lang;
+use slotline_shared::nlu;
 use slotline_shared::phone::PhoneNumber;
 use slotline_shared::render::{self, Reply};
 use slotline_shared::throttle::{Admission, Window};
@@ -49,6 +50,9 @@ pub struct Turn {
     /// A voice note, picture or location sent instead of text.
     #[serde(default)]
     pub attachment: Option<Attachment>,
+    /// The customer's WhatsApp display name (kept from the language model).
+    #[serde(default)]
+    pub profile_name: Option<String>,
     /// The customer.
     pub customer: PhoneNumber,
     /// The business's WhatsApp number the customer wrote to.
@@ -224,6 +228,12 @@ mod object {
                     (None, _) => Event::Text(turn.text.clone()),
                 };
                 let deadline = started + turn.budget_ms;
+                let event = match event {
+                    Event::Text(text) => {
+                        with_model(&config, &bridge, &turn, &conv, &ctx, text, deadline).await
+                    }
+                    other => other,
+                };
                 // Telling the bridge the customer wrote (it opens WhatsApp's 24-hour window
                 // for reminders) runs beside the conversation, not after it, so the reply does
                 // not wait for it. The language reported is the one known before this message.
@@ -320,6 +330,81 @@ mod object {
     }
 
     use slotline_shared::conversation::Conversation as Conversation_;
+
+    /// Time the conversation keeps for its own bridge calls after the model has answered.
+    const AFTER_MODEL_MS: u64 = 900;
+
+    /// The customer's text as an event: read by the built-in parser, and, when it is unsure
+    /// on a screen where customers say what they want, completed by the language model if
+    /// one is configured, the tenant has calls left this month and time allows.
+    async fn with_model(
+        config: &Config,
+        bridge: &Bridge,
+        turn: &Turn,
+        conv: &Conversation_,
+        ctx: &Ctx<'_>,
+        text: String,
+        deadline: u64,
+    ) -> Event {
+        let Some(model) = &config.model else {
+            return Event::Text(text);
+        };
+        let describing = matches!(
+            conv.stage,
+            conversation::Stage::Menu
+                | conversation::Stage::Service { .. }
+                | conversation::Stage::Day { .. }
+        );
+        if !describing || turn.snapshot.profile.llm_monthly_calls == 0 {
+            return Event::Text(text);
+        }
+        let reading = nlu::Reading {
+            today: ctx.today(),
+            catalog: ctx.catalog,
+            month_first: ctx.customer.as_e164().starts_with("+1"),
+        };
+        let norm = nlu::normalize(&text);
+        if nlu::option_number(&norm).is_some() {
+            return Event::Text(text);
+        }
+        let builtin = nlu::interpret_normalized(&norm, &reading);
+        if !slotline_shared::llm::needs_help(&norm, &builtin) {
+            return Event::Text(text);
+        }
+        let left = deadline.saturating_sub(worker::Date::now().as_millis() + AFTER_MODEL_MS);
+        let limit = Duration::from_millis(left).min(crate::llm::MODEL_BUDGET);
+        if limit < Duration::from_millis(300) {
+            return Event::Text(text);
+        }
+        let allowed = bridge
+            .ask(
+                turn.tenant.as_str(),
+                &BridgeRequest::ModelCall,
+                Duration::from_millis(300),
+            )
+            .await;
+        if !matches!(allowed, BridgeAnswer::ModelCall { allowed: true }) {
+            return Event::Text(text);
+        }
+        let left = deadline.saturating_sub(worker::Date::now().as_millis() + AFTER_MODEL_MS);
+        let limit = Duration::from_millis(left).min(crate::llm::MODEL_BUDGET);
+        match crate::llm::read(
+            model,
+            &text,
+            turn.profile_name.as_deref(),
+            ctx.tenant,
+            &reading,
+            limit,
+        )
+        .await
+        {
+            Some(read) => Event::Read {
+                reading: Box::new(slotline_shared::llm::merge(&builtin, read)),
+                text,
+            },
+            None => Event::Text(text),
+        }
+    }
 
     /// Steps the conversation with `event` and every bridge answer it leads to, until
     /// `deadline` (ms). Returns the conversation, the replies and the timers asked for.

@@ -12,6 +12,7 @@
 //! - [`routing`]: number → tenant, cached tenant snapshots, shared-number choices.
 //! - [`conversation`]: the conversation Durable Object.
 //! - [`bridge`]: signed calls to the bridge, with deadlines.
+//! - [`llm`]: the optional language model, asked when the built-in parser is unsure.
 //! - [`cron`]: the Cron Trigger, which has the bridge send the lifecycle messages due.
 //! - [`twilio`]: everything sent through Twilio's REST and Content APIs (buttons, lists,
 //!   what timers say).
@@ -22,6 +23,7 @@ pub mod config;
 pub mod conversation;
 pub mod cron;
 pub mod error;
+pub mod llm;
 pub mod routing;
 pub mod twilio;
 pub mod webhook;

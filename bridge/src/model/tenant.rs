@@ -78,6 +78,10 @@ pub struct Tenant {
     /// A map link sent with the address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub maps_url: Option<String>,
+    /// Language-model calls allowed each month (the worker asks one only when the built-in
+    /// parser is unsure and `LLM_API_URL` is set); 0 turns them off for this business.
+    #[serde(default = "default_llm_calls")]
+    pub llm_monthly_calls: u32,
     /// Which lifecycle messages go out, and when.
     #[serde(default)]
     pub reminders: Reminders,
@@ -209,6 +213,11 @@ mod hhmm_opt {
     }
 }
 
+/// Enough for a small business's unusual messages; an operator raises it per tenant.
+fn default_llm_calls() -> u32 {
+    200
+}
+
 fn default_languages() -> Vec<Lang> {
     vec![Lang::En]
 }
@@ -226,6 +235,9 @@ impl Validate for Tenant {
             .is_some_and(|a| a.trim().is_empty() || a.chars().count() > 200)
         {
             problem(&mut e, "address", "1 to 200 characters");
+        }
+        if self.llm_monthly_calls > 100_000 {
+            problem(&mut e, "llm_monthly_calls", "at most 100000");
         }
         if let Some(url) = &self.maps_url
             && (!url.starts_with("https://") || url.len() > 500)
@@ -342,6 +354,7 @@ impl Tenant {
             interactive: self.interactive,
             address: self.address.clone(),
             maps_url: self.maps_url.clone(),
+            llm_monthly_calls: self.llm_monthly_calls,
         }
     }
 }

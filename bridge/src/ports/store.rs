@@ -528,6 +528,11 @@ pub trait Store: Send + Sync + 'static {
         forget_at: DateTime<Utc>,
     ) -> StoreResult<bool>;
 
+    /// Counts one use of `what` for `tenant` (e.g. `llm:2026-12`, its language-model calls
+    /// that month) unless `limit` are counted already; whether this one was. Shared by
+    /// every bridge on the store, and atomic: two bridges never both take the last one.
+    async fn count_use(&self, tenant: &TenantId, what: &str, limit: u32) -> StoreResult<bool>;
+
     /// Reserves the next `count` send slots of `sender`, `gap` apart, across every bridge on
     /// the store; the first slot's moment (the others follow it `gap` apart). `None`: only
     /// this process uses the store, and it paces by itself.

@@ -222,6 +222,22 @@ pub async fn answer(
                 .await?;
             BridgeAnswer::Recorded
         }
+        BridgeRequest::ModelCall => {
+            let Some(record) = state.store.tenant(tenant).await? else {
+                return Err(AppError::NotFound(format!("tenant {tenant}")));
+            };
+            // The month is the business's own.
+            let month = state
+                .clock
+                .now()
+                .with_timezone(&record.zone)
+                .format("%Y-%m");
+            let allowed = state
+                .store
+                .count_use(tenant, &format!("llm:{month}"), record.llm_monthly_calls)
+                .await?;
+            BridgeAnswer::ModelCall { allowed }
+        }
         BridgeRequest::OptOut {
             customer,
             opted_out,

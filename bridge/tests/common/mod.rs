@@ -373,6 +373,7 @@ pub async fn seed_due_reminders(
             interactive: false,
             address: None,
             maps_url: None,
+            llm_monthly_calls: 200,
             reminders,
             messaging: Messaging::default(),
         };

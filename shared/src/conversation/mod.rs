@@ -365,6 +365,14 @@ pub enum Event {
     Timer,
     /// The customer sent something that is not text (a voice note, a picture).
     Attachment(Attachment),
+    /// The customer wrote this, already read (the built-in reading completed by the
+    /// optional language model, [`crate::llm`]).
+    Read {
+        /// The text as written.
+        text: String,
+        /// What it says.
+        reading: Box<crate::nlu::Interpretation>,
+    },
 }
 
 /// Something the shell must do.
@@ -402,6 +410,9 @@ pub fn step(conv: Conversation, event: Event, ctx: &Ctx<'_>) -> Step {
         Event::Text(text) => turn.on_customer(flow::Input::new(&text, None, ctx)),
         Event::Choice { id, title } => turn.on_customer(flow::Input::new(&title, Some(id), ctx)),
         Event::Attachment(kind) => turn.on_customer(flow::Input::attachment(kind, ctx)),
+        Event::Read { text, reading } => {
+            turn.on_customer(flow::Input::read(&text, *reading, ctx));
+        }
     }
     turn.finish()
 }

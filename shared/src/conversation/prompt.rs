@@ -264,11 +264,15 @@ pub fn prompt(stage: &Stage, lang: Lang, ctx: &Ctx<'_>) -> Reply {
             }
         }
         Stage::Date { choices, .. } => {
-            let weekday = choices
-                .first()
-                .map(|d| i18n::weekday_name(lang, chrono::Datelike::weekday(d)))
-                .unwrap_or("");
-            tr(Key::WhichDate, &[("weekday", weekday)])
+            let weekdays: Vec<_> = choices.iter().map(chrono::Datelike::weekday).collect();
+            match weekdays.as_slice() {
+                // "Next Friday": which Friday? "The weekend": which day?
+                [first, rest @ ..] if rest.iter().all(|w| w == first) => tr(
+                    Key::WhichDate,
+                    &[("weekday", i18n::weekday_name(lang, *first))],
+                ),
+                _ => tr(Key::WhichDay, &[]),
+            }
         }
         Stage::Day { draft, week, days } => {
             if days.is_empty() {

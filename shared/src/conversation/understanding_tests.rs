@@ -106,6 +106,7 @@ fn clinic(customer: &str, two_massages: bool) -> Sim {
         interactive: false,
         address: None,
         maps_url: None,
+        llm_monthly_calls: 0,
     };
     Sim::business(now, zone, tenant, clinic_catalog(two_massages), customer)
 }
@@ -282,6 +283,14 @@ fn days_and_times_are_read_exactly_or_asked() {
     let mut sim = clinic(UK, false);
     let reply = sim.say("pilates with Rafael on tuesday");
     assert!(reply.contains("Which Tuesday do you mean?"), "{reply}");
+    // "This weekend" asks which day, not "which Saturday".
+    let mut sim = clinic(UK, false);
+    let reply = sim.say("pilates with Rafael this weekend");
+    assert!(reply.contains("Which day do you mean?"), "{reply}");
+    assert!(
+        reply.contains("Saturday 28 November") && reply.contains("Sunday 29 November"),
+        "{reply}"
+    );
     // Half hours in words are half hours.
     let mut sim = clinic(BRAZIL, false);
     let reply = sim.say("pilates com o Rafael amanhã às 4 e meia");

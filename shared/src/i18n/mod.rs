@@ -118,6 +118,7 @@ pub enum Key {
     LocationThanks,
     WhereWeAre,
     NoAddress,
+    WhichDay,
 }
 
 /// The template for `key` in `lang`.
@@ -245,6 +246,7 @@ pub fn text(lang: Lang, key: Key) -> &'static str {
                 "Thanks for the location! I can only read text: please write what you'd like, e.g. {example}."
             }
             WhereWeAre => "{business} is at {address}.",
+            WhichDay => "Which day do you mean?",
             NoAddress => {
                 "Sorry, I don't have the address here; write AGENT and the team will tell you."
             }
@@ -383,6 +385,7 @@ pub fn text(lang: Lang, key: Key) -> &'static str {
                 "¡Gracias por la ubicación! Solo leo texto: escribe lo que quieres, p. ej. {example}."
             }
             WhereWeAre => "{business} está en {address}.",
+            WhichDay => "¿Qué día?",
             NoAddress => {
                 "Lo siento, no tengo la dirección aquí; escribe AGENTE y el equipo te la dirá."
             }
@@ -433,6 +436,7 @@ pub fn text(lang: Lang, key: Key) -> &'static str {
                 "Que bom ter você de volta! Você estava agendando {service}. Continuar ou recomeçar?"
             }
             WhichDate => "Qual {weekday}?",
+            WhichDay => "Qual dia?",
             HoldExpired => "O horário que estava reservado para você foi liberado.",
             PausedForPerson => {
                 "Alguém da equipe vai responder você aqui. Escreva MENU para continuar comigo."
@@ -615,6 +619,7 @@ pub fn text(lang: Lang, key: Key) -> &'static str {
                 "Obrigado pela localização! Só leio texto: escreva o que pretende, p. ex. {example}."
             }
             WhereWeAre => "{business} fica em {address}.",
+            WhichDay => "Que dia?",
             NoAddress => "Lamento, não tenho a morada aqui; escreva ATENDENTE e a equipa diz-lhe.",
             WhichBusiness => "Tem marcações com vários negócios aqui. Com qual quer falar?",
         },

@@ -172,6 +172,24 @@ pub(super) async fn customers(store: &PgStore, tenant: &TenantId) -> StoreResult
     Ok(out)
 }
 
+pub(super) async fn count_use(
+    store: &PgStore,
+    tenant: &TenantId,
+    what: &str,
+    limit: u32,
+) -> StoreResult<bool> {
+    let client = store.client().await?;
+    let n = client
+        .x(
+            "INSERT INTO usage (tenant_id, what, count) SELECT $1, $2, 1 WHERE $3 > 0
+             ON CONFLICT (tenant_id, what) DO UPDATE SET count = usage.count + 1
+             WHERE usage.count < $3",
+            &[&tenant.0, &what, &i64::from(limit)],
+        )
+        .await?;
+    Ok(n > 0)
+}
+
 pub(super) async fn claim_nonce(
     store: &PgStore,
     nonce: &str,

@@ -869,6 +869,10 @@ impl Store for PgStore {
         outbox::outbox_depth(self).await
     }
 
+    async fn count_use(&self, tenant: &TenantId, what: &str, limit: u32) -> StoreResult<bool> {
+        customers::count_use(self, tenant, what, limit).await
+    }
+
     async fn claim_nonce(
         &self,
         nonce: &str,

@@ -128,4 +128,11 @@ CREATE TABLE nonces (nonce TEXT PRIMARY KEY, forget_at BIGINT NOT NULL);
 CREATE INDEX nonces_forget ON nonces (forget_at);
 CREATE UNLOGGED TABLE send_pace (sender TEXT PRIMARY KEY, next_at BIGINT NOT NULL);
 "#,
+    // Counted uses with a limit (a tenant's language-model calls per month).
+    r#"
+CREATE TABLE usage (
+    tenant_id TEXT NOT NULL, what TEXT NOT NULL, count BIGINT NOT NULL,
+    PRIMARY KEY (tenant_id, what)
+);
+"#,
 ];

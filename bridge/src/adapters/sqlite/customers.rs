@@ -235,6 +235,27 @@ pub(super) async fn claim_nonce(
         .await
 }
 
+pub(super) async fn count_use(
+    store: &SqliteStore,
+    tenant: &TenantId,
+    what: &str,
+    limit: u32,
+) -> StoreResult<bool> {
+    let (t, w) = (tenant.0.clone(), what.to_owned());
+    store
+        .with(move |c| {
+            // One statement: the row is created at 1 or raised while under the limit.
+            let n = c.execute(
+                "INSERT INTO usage (tenant_id, what, count) SELECT ?1, ?2, 1 WHERE ?3 > 0
+                 ON CONFLICT (tenant_id, what) DO UPDATE SET count = usage.count + 1
+                 WHERE usage.count < ?3",
+                params![t, w, i64::from(limit)],
+            )?;
+            Ok(n > 0)
+        })
+        .await
+}
+
 /// True about once in 1,024 calls.
 fn rand_tick() -> bool {
     use std::sync::atomic::{AtomicU64, Ordering};

@@ -638,6 +638,10 @@ impl Store for SqliteStore {
         outbox::outbox_depth(self).await
     }
 
+    async fn count_use(&self, tenant: &TenantId, what: &str, limit: u32) -> StoreResult<bool> {
+        customers::count_use(self, tenant, what, limit).await
+    }
+
     async fn claim_nonce(
         &self,
         nonce: &str,

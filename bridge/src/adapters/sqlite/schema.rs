@@ -116,4 +116,11 @@ ALTER TABLE status_history ADD COLUMN moved_to INTEGER;
 CREATE TABLE nonces (nonce TEXT PRIMARY KEY, forget_at INTEGER NOT NULL);
 CREATE INDEX nonces_forget ON nonces (forget_at);
 "#,
+    // Counted uses with a limit (a tenant's language-model calls per month).
+    r#"
+CREATE TABLE usage (
+    tenant_id TEXT NOT NULL, what TEXT NOT NULL, count INTEGER NOT NULL,
+    PRIMARY KEY (tenant_id, what)
+);
+"#,
 ];

@@ -45,6 +45,7 @@ pub fn tenant(id: &str) -> Tenant {
         interactive: false,
         address: None,
         maps_url: None,
+        llm_monthly_calls: 200,
         reminders: Default::default(),
         messaging: Default::default(),
     }
@@ -175,6 +176,7 @@ macro_rules! store_conformance {
             external_uids_map_and_business_changes_apply_once,
             the_outbox_depth_counts_messages_by_state,
             a_nonce_is_accepted_once_until_it_is_forgotten,
+            uses_are_counted_up_to_their_limit_per_tenant,
         );
     };
     (@tests $make:expr; $($check:ident),* $(,)?) => {

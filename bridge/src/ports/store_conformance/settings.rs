@@ -110,6 +110,26 @@ pub async fn hours_and_overrides_round_trip(store: Arc<dyn Store>) {
     assert!(store.overrides(&id, &ana).await.unwrap().is_empty());
 }
 
+pub async fn uses_are_counted_up_to_their_limit_per_tenant(store: Arc<dyn Store>) {
+    let (a, b) = (TenantId::from("a"), TenantId::from("b"));
+    for _ in 0..3 {
+        assert!(store.count_use(&a, "llm:2026-12", 3).await.unwrap());
+    }
+    assert!(!store.count_use(&a, "llm:2026-12", 3).await.unwrap());
+    // Another month, another tenant, a raised limit.
+    assert!(store.count_use(&a, "llm:2027-01", 3).await.unwrap());
+    assert!(store.count_use(&b, "llm:2026-12", 3).await.unwrap());
+    assert!(store.count_use(&a, "llm:2026-12", 4).await.unwrap());
+    // A limit of 0 allows nothing.
+    assert!(!store.count_use(&b, "llm:2027-02", 0).await.unwrap());
+    // Many at once take exactly the limit.
+    let takes = futures::future::join_all((0..20).map(|_| store.count_use(&b, "race", 7))).await;
+    assert_eq!(
+        takes.into_iter().filter(|t| *t.as_ref().unwrap()).count(),
+        7
+    );
+}
+
 pub async fn a_nonce_is_accepted_once_until_it_is_forgotten(store: Arc<dyn Store>) {
     let forget = t0() + Duration::minutes(10);
     assert!(store.claim_nonce("n-1", t0(), forget).await.unwrap());

@@ -63,6 +63,13 @@ impl Input {
         }
     }
 
+    /// Text already read by the shell (the parser's reading completed by a model).
+    pub(super) fn read(text: &str, interp: Interpretation, ctx: &Ctx<'_>) -> Self {
+        let mut input = Self::new(text, None, ctx);
+        input.interp = interp;
+        input
+    }
+
     /// A voice note, picture or location instead of text.
     pub(super) fn attachment(kind: Attachment, ctx: &Ctx<'_>) -> Self {
         Self {
