@@ -170,6 +170,11 @@ const TABLES: &[Table] = &[
         ],
         order: "rowid",
     },
+    Table {
+        name: "usage",
+        columns: &[("tenant_id", Text), ("what", Text), ("count", Int)],
+        order: "rowid",
+    },
 ];
 
 /// One table's outcome.

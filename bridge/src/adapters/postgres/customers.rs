@@ -181,9 +181,10 @@ pub(super) async fn count_use(
     let client = store.client().await?;
     let n = client
         .x(
-            "INSERT INTO usage (tenant_id, what, count) SELECT $1, $2, 1 WHERE $3 > 0
+            "INSERT INTO usage (tenant_id, what, count) SELECT $1::TEXT, $2::TEXT, 1
+             WHERE $3::BIGINT > 0
              ON CONFLICT (tenant_id, what) DO UPDATE SET count = usage.count + 1
-             WHERE usage.count < $3",
+             WHERE usage.count < $3::BIGINT",
             &[&tenant.0, &what, &i64::from(limit)],
         )
         .await?;
