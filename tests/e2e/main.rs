@@ -470,8 +470,13 @@ fn a_brazilian_portuguese_conversation_books_end_to_end(ctx: &Ctx) -> Result<(),
         "meus agendamentos",
         &["Seus próximos agendamentos", "Massagem esportiva"],
     )?;
-    // A voice note is answered with what the bot can read, in the customer's language.
-    let reply = phone.send_voice_note()?;
+    // A voice note that cannot be made out is answered with what the bot can read, in the
+    // customer's language.
+    let garbled = ctx
+        .stack
+        .twilio
+        .media("audio/ogg", b"OggS\0\0\x02 not speech");
+    let reply = phone.send_voice_note_at(&garbled)?;
     let said = reply.messages().join("\n");
     check(said.contains("Ainda não consigo ouvir áudios"), || {
         format!("a voice note got: {said}")
@@ -568,6 +573,33 @@ fn a_message_the_parser_cannot_place_is_read_by_the_language_model(
         "1",
         &["Please confirm", "Sports massage with Beatriz Lima"],
     )?;
+    says(&phone, "yes", &["Booked!"])?;
+    Ok(())
+}
+
+/// A voice note is fetched from Twilio with the account's credentials, transcribed through
+/// the OpenAI-compatible stand-in and booked like the same words typed.
+fn a_voice_note_books_through_the_transcription_stand_in(ctx: &Ctx) -> Result<(), Failed> {
+    const PRACTICE: &str = "+442071230004";
+    model_practice(ctx, "activefour", PRACTICE, 100)?;
+    let (date, _) = weekday(3);
+    let audio = format!("SPOKEN:sports massage with Bea on {date} at 10:30am please");
+    let url = ctx.stack.twilio.media("audio/ogg", audio.as_bytes());
+    let n = ctx.next_number.fetch_add(1, Ordering::Relaxed);
+    let phone = ctx.stack.phone(&format!("+4477006{n:05}"), PRACTICE);
+    let started = std::time::Instant::now();
+    let reply = phone.send_voice_note_at(&url)?;
+    eprintln!("voice note answered in {:?}", started.elapsed());
+    let said = reply.messages().join("\n");
+    for fragment in [
+        "Got it: Sports massage, with Beatriz Lima",
+        "at 10:30 am",
+        "Please confirm",
+    ] {
+        check(said.contains(fragment), || {
+            format!("the voice note got:\n{said}\nexpected {fragment:?}")
+        })?;
+    }
     says(&phone, "yes", &["Booked!"])?;
     Ok(())
 }
@@ -1482,6 +1514,10 @@ fn main() {
         (
             "the_model_is_asked_no_more_than_the_tenants_monthly_budget",
             the_model_is_asked_no_more_than_the_tenants_monthly_budget,
+        ),
+        (
+            "a_voice_note_books_through_the_transcription_stand_in",
+            a_voice_note_books_through_the_transcription_stand_in,
         ),
         (
             "an_unsigned_request_is_refused_with_400_and_leaves_no_trace",

@@ -4,6 +4,10 @@
 //! `{"error": {...}}` body with its status: 401 for a wrong key, 400 for a malformed request,
 //! 429 for a rate limit, 500).
 //!
+//! `POST /v1/audio/transcriptions` (multipart: `file`, `model`) answers `{"text": …}`: the
+//! stand-in "hears" an audio file whose bytes are `SPOKEN:` and the words, as tests make
+//! them; anything else is 400 `invalid_file_format`.
+//!
 //! What it answers is scripted by what the customer wrote: a rule whose phrase occurs in the
 //! user message gives the tool call's arguments, and may be slow or fail; a message no rule
 //! matches gets a call with no arguments (the model found nothing). Every request is kept,
@@ -112,6 +116,18 @@ async fn handle(world: Arc<Mutex<World>>, request: axum::extract::Request) -> (u
             "Incorrect API key provided.",
         );
     }
+    if parts.uri.path() == "/v1/audio/transcriptions" && parts.method == "POST" {
+        let kind = parts
+            .headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let bytes = axum::body::to_bytes(body, 8 << 20)
+            .await
+            .unwrap_or_default();
+        return transcription(&kind, &bytes);
+    }
     if parts.uri.path() != "/v1/chat/completions" || parts.method != "POST" {
         return error(
             404,
@@ -168,6 +184,93 @@ async fn handle(world: Arc<Mutex<World>>, request: axum::extract::Request) -> (u
             "server_error",
             "server_error",
             "The server had an error.",
+        ),
+    }
+}
+
+/// The parts of a `multipart/form-data` body: (name, bytes).
+fn form_parts(content_type: &str, body: &[u8]) -> Option<Vec<(String, Vec<u8>)>> {
+    let boundary = content_type
+        .split(';')
+        .find_map(|p| p.trim().strip_prefix("boundary="))?
+        .trim_matches('"');
+    let delimiter = format!("--{boundary}");
+    let text = body;
+    let mut parts = Vec::new();
+    let mut rest = text;
+    while let Some(at) = find(rest, delimiter.as_bytes()) {
+        rest = &rest[at + delimiter.len()..];
+        if rest.starts_with(b"--") {
+            break;
+        }
+        let head_end = find(rest, b"\r\n\r\n")?;
+        let head = String::from_utf8_lossy(&rest[..head_end]).into_owned();
+        let content = &rest[head_end + 4..];
+        let end = find(content, delimiter.as_bytes())?;
+        let value = content[..end]
+            .strip_suffix(b"\r\n")
+            .unwrap_or(&content[..end]);
+        let name = head
+            .split(';')
+            .find_map(|p| p.trim().strip_prefix("name="))
+            .map(|n| {
+                n.split(['\r', '\n'])
+                    .next()
+                    .unwrap_or(n)
+                    .trim_matches('"')
+                    .to_owned()
+            })?;
+        parts.push((name, value.to_vec()));
+        rest = &content[end..];
+    }
+    Some(parts)
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+fn transcription(content_type: &str, body: &[u8]) -> (u16, Value) {
+    let Some(parts) = form_parts(content_type, body) else {
+        return error(
+            400,
+            "invalid_request_error",
+            "invalid_request",
+            "Expected multipart/form-data.",
+        );
+    };
+    let field = |name: &str| {
+        parts
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    };
+    if field("model").is_none_or(|m| m.is_empty()) {
+        return error(
+            400,
+            "invalid_request_error",
+            "invalid_request",
+            "model is required",
+        );
+    }
+    let Some(audio) = field("file") else {
+        return error(
+            400,
+            "invalid_request_error",
+            "invalid_request",
+            "file is required",
+        );
+    };
+    match String::from_utf8(audio)
+        .ok()
+        .and_then(|t| t.strip_prefix("SPOKEN:").map(str::to_owned))
+    {
+        Some(words) => (200, json!({"text": words})),
+        None => error(
+            400,
+            "invalid_request_error",
+            "invalid_file_format",
+            "Invalid file format.",
         ),
     }
 }

@@ -118,6 +118,13 @@ impl Phone {
     /// Sends a voice note (an `audio/ogg` file at a Twilio media URL, no text), as Twilio
     /// reports one.
     pub fn send_voice_note(&self) -> Result<Reply, SendError> {
+        self.send_voice_note_at(
+            "https://api.twilio.com/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/Messages/MM0/Media/ME0",
+        )
+    }
+
+    /// Sends a voice note whose audio is at `media_url`.
+    pub fn send_voice_note_at(&self, media_url: &str) -> Result<Reply, SendError> {
         let sid = format!("MM{}", &self.new_message_sid()[2..]);
         let mut params = self.message(&sid, "");
         params.retain(|(k, _)| k != "MessageType" && k != "NumMedia");
@@ -126,10 +133,7 @@ impl Phone {
                 ("MessageType", "audio"),
                 ("NumMedia", "1"),
                 ("MediaContentType0", "audio/ogg"),
-                (
-                    "MediaUrl0",
-                    "https://api.twilio.com/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/Messages/MM0/Media/ME0",
-                ),
+                ("MediaUrl0", media_url),
             ]
             .map(|(k, v)| (k.to_owned(), v.to_owned())),
         );

@@ -8,7 +8,10 @@
 //! - `POST /2010-04-01/Accounts/{AccountSid}/Messages.json` (form): sends a message;
 //! - `GET /_standin/messages`: what was sent, oldest first (stand-in only);
 //! - `POST /_standin/fail?to=whatsapp:+…&count=N&status=S`: the next N message sends to that
-//!   recipient answer status S.
+//!   recipient answer status S;
+//! - `GET /2010-04-01/Accounts/{AccountSid}/Messages/{MessageSid}/Media/{MediaSid}`: a media
+//!   file a customer sent (Basic auth, as Twilio wants for media), added by
+//!   [`TwilioStandIn::media`].
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -72,6 +75,8 @@ struct World {
     /// Answer every request this much later.
     delay: std::time::Duration,
     counter: u64,
+    /// Media files by path: (content type, bytes).
+    media: HashMap<String, (String, Vec<u8>)>,
 }
 
 /// The text a template shows: its richest type's body with `{{n}}` filled in.
@@ -208,6 +213,34 @@ async fn serve(
             .map(str::to_owned),
         body: String::from_utf8_lossy(&bytes).into_owned(),
     };
+    if incoming.method == "GET" && incoming.url.contains("/Media/") {
+        let account = basic_auth(&incoming).and_then(|(user, password)| {
+            world
+                .lock()
+                .ok()
+                .filter(|w| w.accounts.get(&user) == Some(&password))
+                .map(|_| user)
+        });
+        let file = world
+            .lock()
+            .ok()
+            .and_then(|w| w.media.get(&incoming.url).cloned());
+        return match (account, file) {
+            (None, _) => (
+                axum::http::StatusCode::UNAUTHORIZED,
+                axum::Json(twilio_error(401, 20003, "Authenticate").1),
+            )
+                .into_response(),
+            (Some(_), None) => (
+                axum::http::StatusCode::NOT_FOUND,
+                axum::Json(twilio_error(404, 20404, "The requested resource was not found").1),
+            )
+                .into_response(),
+            (Some(_), Some((kind, bytes))) => {
+                ([(axum::http::header::CONTENT_TYPE, kind)], bytes).into_response()
+            }
+        };
+    }
     let (status, answer) = handle(&world, &incoming, &incoming.body);
     let delay = world.lock().map(|w| w.delay).unwrap_or_default();
     if !delay.is_zero() {
@@ -280,6 +313,23 @@ impl TwilioStandIn {
         w.contents.insert(sid.clone(), types);
         w.approved.insert(sid.clone());
         sid
+    }
+
+    /// Adds a media file a customer sent (a voice note's audio); returns its `MediaUrl0`.
+    pub fn media(&self, content_type: &str, bytes: &[u8]) -> String {
+        let Ok(mut w) = self.world.lock() else {
+            return String::new();
+        };
+        w.counter += 1;
+        let path = format!(
+            "/2010-04-01/Accounts/{}/Messages/MM{:032x}/Media/ME{:032x}",
+            crate::phone::ACCOUNT_SID,
+            w.counter,
+            w.counter
+        );
+        w.media
+            .insert(path.clone(), (content_type.to_owned(), bytes.to_vec()));
+        format!("{}{path}", self.url)
     }
 
     /// Makes every answer come `delay` late.

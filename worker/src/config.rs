@@ -71,6 +71,11 @@ impl Config {
                         url,
                         model: optional(env, "LLM_MODEL").unwrap_or_else(|| "gpt-4o-mini".into()),
                         key: optional(env, "LLM_API_KEY"),
+                        transcribe: match optional(env, "TRANSCRIBE_MODEL") {
+                            Some(off) if off.eq_ignore_ascii_case("off") => None,
+                            Some(model) => Some(model),
+                            None => Some("whisper-1".into()),
+                        },
                     })
                 }
                 Some(_) => return Err(WebhookError::Config("LLM_API_URL")),

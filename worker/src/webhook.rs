@@ -14,6 +14,7 @@ use slotline_shared::nlu::{detect_lang, normalize};
 use slotline_shared::phone::PhoneNumber;
 use slotline_shared::render;
 use slotline_shared::routing::{self as route, AfterLookup, Choice, SharedRoute};
+use slotline_shared::twilio::inbound::Attachment;
 use slotline_shared::twilio::{InboundError, InboundMessage, SignedPayload, signature, twiml};
 use slotline_shared::wire::{BridgeAnswer, BridgeRequest, DeliveryStatus, RouteTenant};
 use worker::{Env, Headers, Request, Response, Result};
@@ -32,6 +33,42 @@ const BUDGET_MS: u64 = 2_500;
 /// one the customer wrote in, else English.
 fn guessed_lang(text: &str) -> Lang {
     detect_lang(&normalize(text)).unwrap_or(Lang::En)
+}
+
+/// Time kept for routing and the conversation after a voice note is transcribed.
+const AFTER_TRANSCRIPTION_MS: u64 = 900;
+
+/// What a voice note says, if it is one, transcription is configured and it answers in
+/// time.
+async fn voice_text(
+    config: &Config,
+    message: &InboundMessage,
+    text: &str,
+    started: u64,
+) -> Option<String> {
+    use base64::Engine as _;
+    if !text.trim().is_empty() || message.attachment != Some(Attachment::Voice) {
+        return None;
+    }
+    let model = config.model.as_ref()?;
+    let transcriber = model.transcribe.as_deref()?;
+    let (url, kind) = message.media.as_ref()?;
+    let spent = worker::Date::now().as_millis() - started;
+    let left = BUDGET_MS.saturating_sub(spent + AFTER_TRANSCRIPTION_MS);
+    let limit = Duration::from_millis(left).min(crate::llm::TRANSCRIBE_BUDGET);
+    let credentials = base64::engine::general_purpose::STANDARD.encode(format!(
+        "{}:{}",
+        message.account_sid,
+        config.token_for(Some(&message.account_sid))
+    ));
+    crate::llm::transcribe(
+        model,
+        transcriber,
+        (url, kind),
+        &format!("Basic {credentials}"),
+        limit,
+    )
+    .await
 }
 
 /// Handles one inbound WhatsApp message and answers with TwiML.
@@ -95,6 +132,16 @@ async fn handle(mut req: Request, env: &Env) -> std::result::Result<Vec<String>,
         .choice
         .as_ref()
         .map_or(message.body.clone(), |c| c.title.clone());
+    // A voice note is read as what it says, when a transcription model is configured and
+    // answers in time; otherwise the conversation says it cannot listen to it.
+    let mut attachment = message.attachment;
+    let text = match voice_text(&config, &message, &text, started).await {
+        Some(spoken) => {
+            attachment = None;
+            spoken
+        }
+        None => text,
+    };
     let lang = guessed_lang(&text);
     let Ok(route) = routing::number_route(&bridge, &message.to, left(started)).await else {
         return Ok(vec![t(lang, Key::Paused, &[])]);
@@ -121,7 +168,7 @@ async fn handle(mut req: Request, env: &Env) -> std::result::Result<Vec<String>,
         message_sid: message.message_sid.clone(),
         text,
         choice_id: message.choice.map(|c| c.id),
-        attachment: message.attachment,
+        attachment,
         profile_name: message.profile_name.clone(),
         customer: message.from.clone(),
         business: message.to.clone(),

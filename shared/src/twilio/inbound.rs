@@ -28,6 +28,9 @@ pub struct InboundMessage {
     pub profile_name: Option<String>,
     /// What came instead of (or with) text: a voice note, a picture, a location.
     pub attachment: Option<Attachment>,
+    /// Where the first media file is (`MediaUrl0`, fetched with the account's credentials)
+    /// and its type, for a voice note to be transcribed.
+    pub media: Option<(String, String)>,
 }
 
 /// Something a customer sent that is not text.
@@ -161,6 +164,12 @@ impl InboundMessage {
                 get("NumMedia"),
                 get("MediaContentType0"),
             ),
+            media: get("MediaUrl0")
+                .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
+                .map(|u| {
+                    let kind = get("MediaContentType0").unwrap_or("application/octet-stream");
+                    (u.to_owned(), kind.to_owned())
+                }),
             body,
         })
     }
@@ -268,5 +277,23 @@ mod tests {
             Some(Attachment::Location)
         );
         assert_eq!(with("NumMedia=0&MessageType=text"), None);
+        let base = "MessageSid=MMaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa&AccountSid=AC0123456789abcdef0123456789abcdef&From=whatsapp%3A%2B14155550123&To=whatsapp%3A%2B14155238886&Body=&NumMedia=1&MediaContentType0=audio%2Fogg";
+        let voice = InboundMessage::from_params(&form(&format!(
+            "{base}&MediaUrl0=https%3A%2F%2Fapi.twilio.com%2F2010-04-01%2FAccounts%2FAC1%2FMessages%2FMM1%2FMedia%2FME1"
+        )))
+        .unwrap();
+        assert_eq!(
+            voice.media,
+            Some((
+                "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1".into(),
+                "audio/ogg".into()
+            ))
+        );
+        // Only web addresses are fetched.
+        let odd = InboundMessage::from_params(&form(&format!(
+            "{base}&MediaUrl0=file%3A%2F%2F%2Fetc%2Fpasswd"
+        )))
+        .unwrap();
+        assert_eq!(odd.media, None);
     }
 }
