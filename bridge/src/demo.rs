@@ -85,6 +85,7 @@ pub async fn seed(store: &dyn Store) -> Result<bool, StoreError> {
         address: None,
         maps_url: None,
         llm_monthly_calls: 200,
+        logo_url: None,
         reminders: Default::default(),
         messaging: Default::default(),
     };

@@ -93,6 +93,9 @@ pub struct Service {
     /// matched in free text.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub translations: BTreeMap<Lang, ServiceText>,
+    /// A picture of it (https), sent when a customer chooses it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_url: Option<String>,
 }
 
 /// A service's name and description in one language.
@@ -230,6 +233,9 @@ pub struct TenantProfile {
     /// Language-model calls allowed each month when the built-in parser is unsure (0: none).
     #[serde(default)]
     pub llm_monthly_calls: u32,
+    /// The business's logo (https), sent with the greeting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logo_url: Option<String>,
 }
 
 impl TenantProfile {

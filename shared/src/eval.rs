@@ -303,6 +303,7 @@ pub fn sim(business: &Business) -> Result<Sim, String> {
         address: None,
         maps_url: None,
         llm_monthly_calls: 0,
+        logo_url: None,
     };
     PhoneNumber::parse(&business.customer)
         .map_err(|e| format!("{}: customer number: {e}", business.id))?;

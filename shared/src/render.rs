@@ -171,15 +171,27 @@ pub fn plain_text(reply: &Reply) -> String {
 /// Joins consecutive replies, as numbered text, into as few messages as fit Twilio's
 /// [`TEXT_MAX`]; a reply never splits across messages.
 pub fn pack(replies: &[Reply]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
+    pack_media(replies)
+        .into_iter()
+        .map(|(text, _)| text)
+        .collect()
+}
+
+/// [`pack`], keeping pictures: a reply with one starts a message of its own (a WhatsApp
+/// message carries one picture), and the text after it joins that message as it fits.
+pub fn pack_media(replies: &[Reply]) -> Vec<(String, Option<String>)> {
+    let mut out: Vec<(String, Option<String>)> = Vec::new();
     for reply in replies {
         let text = plain_text(reply);
         match out.last_mut() {
-            Some(last) if last.chars().count() + 2 + text.chars().count() <= TEXT_MAX => {
+            Some((last, _))
+                if reply.media_url.is_none()
+                    && last.chars().count() + 2 + text.chars().count() <= TEXT_MAX =>
+            {
                 last.push_str("\n\n");
                 last.push_str(&text);
             }
-            _ => out.push(text),
+            _ => out.push((text, reply.media_url.clone())),
         }
     }
     out
@@ -233,6 +245,23 @@ mod tests {
         // Exactly at the limit still fits in one.
         let a = "a".repeat(TEXT_MAX - 3);
         assert_eq!(pack(&[Reply::text(a), Reply::text("b")]).len(), 1);
+    }
+
+    #[test]
+    fn a_picture_starts_its_own_message_and_the_text_after_it_joins() {
+        let mut logo = Reply::text("Hi! Welcome to Zen.");
+        logo.media_url = Some("https://example.com/logo.png".into());
+        let packed = pack_media(&[Reply::text("Before"), logo, Reply::text("Which service?")]);
+        assert_eq!(
+            packed,
+            [
+                ("Before".to_owned(), None),
+                (
+                    "Hi! Welcome to Zen.\n\nWhich service?".to_owned(),
+                    Some("https://example.com/logo.png".to_owned())
+                ),
+            ]
+        );
     }
 
     #[test]

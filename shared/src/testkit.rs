@@ -32,6 +32,7 @@ pub fn tenant(zone: chrono_tz::Tz, now: DateTime<Utc>) -> TenantProfile {
         address: None,
         maps_url: None,
         llm_monthly_calls: 0,
+        logo_url: None,
     }
 }
 
@@ -47,6 +48,7 @@ pub fn catalog() -> Catalog {
                 deposit: deposit.map(|d| Money::new(d, "EUR")),
                 aliases: aliases.iter().map(|a| (*a).to_owned()).collect(),
                 translations: Default::default(),
+                image_url: None,
             }
         };
     let prov = |id: &str, name: &str, rating: u8, services: &[&str]| Provider {

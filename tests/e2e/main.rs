@@ -391,7 +391,8 @@ fn a_brazilian_portuguese_conversation_books_end_to_end(ctx: &Ctx) -> Result<(),
             "POST",
             "/admin/tenants".to_owned(),
             json!({"id": "movimento", "name": "Clínica Movimento", "zone": "America/Sao_Paulo",
-                   "languages": ["pt-BR", "en"], "numbers": [CLINIC]}),
+                   "languages": ["pt-BR", "en"], "numbers": [CLINIC],
+                   "logo_url": "https://cdn.example.com/movimento/logo.png"}),
         ),
         (
             "POST",
@@ -437,16 +438,28 @@ fn a_brazilian_portuguese_conversation_books_end_to_end(ctx: &Ctx) -> Result<(),
         .date_naive()
         + Duration::days(3);
     let date = format!("{:02}/{:02}", day.day(), day.month());
-    says(
-        &phone,
-        &format!("oi! quero uma massagem com a Bia no dia {date} às 10 e meia"),
-        &[
-            "Olá! Bem-vindo a Clínica Movimento",
-            "Entendi: Massagem esportiva, com Beatriz Lima",
-            "às 10:30",
-            "Confirme, por favor",
-            "R$ 180,00",
-        ],
+    let first = phone.send(&format!(
+        "oi! quero uma massagem com a Bia no dia {date} às 10 e meia"
+    ))?;
+    let said = first.messages().join("\n---\n");
+    for fragment in [
+        "Olá! Bem-vindo a Clínica Movimento",
+        "Entendi: Massagem esportiva, com Beatriz Lima",
+        "às 10:30",
+        "Confirme, por favor",
+        "R$ 180,00",
+    ] {
+        check(said.contains(fragment), || {
+            format!("expected {fragment:?}; the bot said:\n{said}")
+        })?;
+    }
+    // The greeting's message carries the clinic's logo, and no other message a picture.
+    let media = first.messages_with_media();
+    check(
+        media[0].0.contains("Bem-vindo")
+            && media[0].1.as_deref() == Some("https://cdn.example.com/movimento/logo.png")
+            && media[1..].iter().all(|(_, m)| m.is_none()),
+        || format!("pictures: {media:?}"),
     )?;
     says(&phone, "sim", &["Agendado! Seu código é"])?;
     let (_, body) = ctx.stack.admin(

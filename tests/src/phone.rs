@@ -50,8 +50,23 @@ impl Reply {
         self.messages().into_iter().next()
     }
 
-    /// The texts of every TwiML `<Message>`, unescaped, in order.
+    /// The texts of every TwiML `<Message>`, unescaped, in order (the `<Body>` of one
+    /// that carries a picture).
     pub fn messages(&self) -> Vec<String> {
+        self.messages_with_media()
+            .into_iter()
+            .map(|(text, _)| text)
+            .collect()
+    }
+
+    /// Every TwiML `<Message>`: its text and its `<Media>` URL, if any.
+    pub fn messages_with_media(&self) -> Vec<(String, Option<String>)> {
+        let inner = |xml: &str, tag: &str| {
+            let (open, close) = (format!("<{tag}>"), format!("</{tag}>"));
+            let start = xml.find(&open)? + open.len();
+            let end = xml[start..].find(&close)? + start;
+            Some(unescape(&xml[start..end]))
+        };
         let mut out = Vec::new();
         let mut rest = self.body.as_str();
         while let Some(start) = rest.find("<Message>") {
@@ -59,7 +74,11 @@ impl Reply {
             let Some(end) = after.find("</Message>") else {
                 break;
             };
-            out.push(unescape(&after[..end]));
+            let xml = &after[..end];
+            out.push(match inner(xml, "Body") {
+                Some(body) => (body, inner(xml, "Media")),
+                None => (unescape(xml), None),
+            });
             rest = &after[end..];
         }
         out

@@ -80,6 +80,9 @@ pub struct TurnReply {
     /// This message was answered before (a Twilio retry): nothing new to send by REST.
     #[serde(default)]
     pub replayed: bool,
+    /// The picture of each message in `messages`, if any (a logo, a service's picture).
+    #[serde(default)]
+    pub media: Vec<Option<String>>,
 }
 
 /// What the object keeps in its storage.
@@ -192,6 +195,7 @@ mod object {
                     messages: messages.clone(),
                     replies: Vec::new(),
                     replayed: true,
+                    media: Vec::new(),
                 });
             }
             let (window, admission) = record.window.admit(started, turn.messages_per_minute);
@@ -273,10 +277,12 @@ mod object {
                 if let Some(at) = timers.into_iter().max() {
                     storage.set_alarm(at).await?;
                 }
+                let (messages, media) = render::pack_media(&replies).into_iter().unzip();
                 TurnReply {
-                    messages: render::pack(&replies),
+                    messages,
                     replies,
                     replayed: false,
+                    media,
                 }
             };
             record

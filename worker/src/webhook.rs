@@ -77,7 +77,7 @@ pub async fn twilio(req: Request, env: &Env) -> Result<Response> {
         Ok(messages) => {
             let headers = Headers::new();
             headers.set("Content-Type", twiml::CONTENT_TYPE)?;
-            Ok(Response::ok(twiml::messages(&messages))?.with_headers(headers))
+            Ok(Response::ok(twiml::messages_with_media(&messages))?.with_headers(headers))
         }
         Err(e) => e.into_response(),
     }
@@ -114,7 +114,15 @@ async fn signed_params(
     Ok(params)
 }
 
-async fn handle(mut req: Request, env: &Env) -> std::result::Result<Vec<String>, WebhookError> {
+/// Messages to answer with, each with its picture if any.
+type Outgoing = Vec<(String, Option<String>)>;
+
+/// Text-only messages.
+fn plain(texts: Vec<String>) -> Outgoing {
+    texts.into_iter().map(|t| (t, None)).collect()
+}
+
+async fn handle(mut req: Request, env: &Env) -> std::result::Result<Outgoing, WebhookError> {
     let started = worker::Date::now().as_millis();
     let config = Config::from_env(env)?;
     let params = signed_params(&mut req, &config).await?;
@@ -144,18 +152,18 @@ async fn handle(mut req: Request, env: &Env) -> std::result::Result<Vec<String>,
     };
     let lang = guessed_lang(&text);
     let Ok(route) = routing::number_route(&bridge, &message.to, left(started)).await else {
-        return Ok(vec![t(lang, Key::Paused, &[])]);
+        return Ok(plain(vec![t(lang, Key::Paused, &[])]));
     };
     let (tenant, text) = match route.tenants.as_slice() {
-        [] => return Ok(vec![t(lang, Key::NotConnected, &[])]),
+        [] => return Ok(plain(vec![t(lang, Key::NotConnected, &[])])),
         [only] => (only.id.clone(), text),
         several => match shared_number(env, &bridge, &message, several, &text, started).await? {
             Routed::To(tenant, text) => (tenant, text),
-            Routed::Say(reply) => return Ok(vec![reply]),
+            Routed::Say(reply) => return Ok(plain(vec![reply])),
         },
     };
     let Ok(snapshot) = routing::snapshot(&bridge, &tenant, left(started)).await else {
-        return Ok(vec![t(lang, Key::Paused, &[])]);
+        return Ok(plain(vec![t(lang, Key::Paused, &[])]));
     };
     let elapsed = worker::Date::now().as_millis() - started;
     let interactive = snapshot.profile.interactive;
@@ -181,7 +189,9 @@ async fn handle(mut req: Request, env: &Env) -> std::result::Result<Vec<String>,
     let reply = conversation::deliver(env, &turn).await?;
     let wants_buttons = reply.replies.iter().any(|r| !r.options.is_empty());
     if !interactive || reply.replayed || !wants_buttons {
-        return Ok(reply.messages);
+        let mut media = reply.media.clone();
+        media.resize(reply.messages.len(), None);
+        return Ok(reply.messages.into_iter().zip(media).collect());
     }
     let status_url = format!("{}{STATUS_PATH}", config.public_base_url);
     let twilio = Twilio::new(
@@ -204,10 +214,12 @@ async fn handle(mut req: Request, env: &Env) -> std::result::Result<Vec<String>,
         .await;
     match sent {
         Ok(()) => Ok(Vec::new()),
-        Err(first_unsent) => Ok(reply.replies[first_unsent..]
-            .iter()
-            .map(render::plain_text)
-            .collect()),
+        Err(first_unsent) => Ok(plain(
+            reply.replies[first_unsent..]
+                .iter()
+                .map(render::plain_text)
+                .collect(),
+        )),
     }
 }
 

@@ -118,6 +118,7 @@ impl ServiceRecord {
             deposit: self.deposit_minor.map(|d| Money::new(d, &self.currency)),
             aliases: self.aliases.clone(),
             translations: self.translations.clone(),
+            image_url: self.image_url.clone(),
         }
     }
 }

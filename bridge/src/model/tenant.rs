@@ -82,6 +82,9 @@ pub struct Tenant {
     /// parser is unsure and `LLM_API_URL` is set); 0 turns them off for this business.
     #[serde(default = "default_llm_calls")]
     pub llm_monthly_calls: u32,
+    /// The business's logo (https), sent with the greeting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logo_url: Option<String>,
     /// Which lifecycle messages go out, and when.
     #[serde(default)]
     pub reminders: Reminders,
@@ -236,6 +239,15 @@ impl Validate for Tenant {
         {
             problem(&mut e, "address", "1 to 200 characters");
         }
+        if let Some(url) = &self.logo_url
+            && (!url.starts_with("https://") || url.len() > 500)
+        {
+            problem(
+                &mut e,
+                "logo_url",
+                "an https:// link of at most 500 characters",
+            );
+        }
         if self.llm_monthly_calls > 100_000 {
             problem(&mut e, "llm_monthly_calls", "at most 100000");
         }
@@ -355,6 +367,7 @@ impl Tenant {
             address: self.address.clone(),
             maps_url: self.maps_url.clone(),
             llm_monthly_calls: self.llm_monthly_calls,
+            logo_url: self.logo_url.clone(),
         }
     }
 }

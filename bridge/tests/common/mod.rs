@@ -374,6 +374,7 @@ pub async fn seed_due_reminders(
             address: None,
             maps_url: None,
             llm_monthly_calls: 200,
+            logo_url: None,
             reminders,
             messaging: Messaging::default(),
         };

@@ -41,6 +41,7 @@ fn clinic_catalog(two_massages: bool) -> Catalog {
                 },
             ),
         ]),
+        image_url: None,
     };
     let mut services = vec![
         svc(
@@ -107,6 +108,7 @@ fn clinic(customer: &str, two_massages: bool) -> Sim {
         address: None,
         maps_url: None,
         llm_monthly_calls: 0,
+        logo_url: None,
     };
     Sim::business(now, zone, tenant, clinic_catalog(two_massages), customer)
 }
@@ -417,4 +419,28 @@ fn where_are_you_is_answered_with_the_address_and_a_map() {
     let mut sim = clinic(SPAIN, false);
     let reply = sim.say("¿dónde están?");
     assert!(reply.contains("no tengo la dirección"), "{reply}");
+}
+
+#[test]
+fn the_logo_comes_with_the_greeting_and_a_services_picture_when_it_is_chosen() {
+    let mut sim = clinic(UK, false);
+    sim.tenant.logo_url = Some("https://cdn.example.com/logo.png".into());
+    sim.catalog.services[2].image_url = Some("https://cdn.example.com/pilates.jpg".into());
+    sim.bridge.catalog = sim.catalog.clone();
+    sim.say("hello");
+    assert_eq!(
+        sim.last[0].media_url.as_deref(),
+        Some("https://cdn.example.com/logo.png")
+    );
+    assert!(sim.last[1..].iter().all(|r| r.media_url.is_none()));
+    sim.say("pilates");
+    let pictures: Vec<_> = sim
+        .last
+        .iter()
+        .filter_map(|r| r.media_url.clone())
+        .collect();
+    assert_eq!(pictures, ["https://cdn.example.com/pilates.jpg"]);
+    // Choosing the person is no new service: no picture again.
+    sim.say("Rafael");
+    assert!(sim.last.iter().all(|r| r.media_url.is_none()));
 }

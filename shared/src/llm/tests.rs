@@ -17,6 +17,7 @@ fn catalog() -> Catalog {
         deposit: None,
         aliases: vec![],
         translations: Default::default(),
+        image_url: None,
     };
     Catalog {
         services: vec![
@@ -46,6 +47,7 @@ fn tenant() -> TenantProfile {
         address: None,
         maps_url: None,
         llm_monthly_calls: 0,
+        logo_url: None,
     }
 }
 

@@ -32,6 +32,7 @@ fn catalog() -> Catalog {
         deposit: None,
         aliases: aliases.iter().map(|a| (*a).to_owned()).collect(),
         translations: Default::default(),
+        image_url: None,
     };
     let prov = |id: &str, name: &str| Provider {
         id: id.into(),
@@ -299,6 +300,7 @@ fn clinic() -> Catalog {
         deposit: None,
         aliases: vec![],
         translations: Default::default(),
+        image_url: None,
     };
     let prov = |id: &str, name: &str, aliases: &[&str]| Provider {
         id: id.into(),
@@ -375,6 +377,7 @@ fn everyday_words_find_the_service_a_catalog_names_otherwise() {
         deposit: None,
         aliases: vec![],
         translations: Default::default(),
+        image_url: None,
     };
     let c = Catalog {
         services: vec![

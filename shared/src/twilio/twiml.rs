@@ -28,6 +28,25 @@ pub fn messages(texts: &[String]) -> String {
     format!("{DECLARATION}<Response>{body}</Response>")
 }
 
+/// [`messages`] with a picture on those that have one (`<Body>` and `<Media>`).
+pub fn messages_with_media(messages: &[(String, Option<String>)]) -> String {
+    if messages.is_empty() {
+        return empty();
+    }
+    let body: String = messages
+        .iter()
+        .map(|(text, media)| match media {
+            Some(url) => format!(
+                "<Message><Body>{}</Body><Media>{}</Media></Message>",
+                escape(text),
+                escape(url)
+            ),
+            None => format!("<Message>{}</Message>", escape(text)),
+        })
+        .collect();
+    format!("{DECLARATION}<Response>{body}</Response>")
+}
+
 /// A TwiML document that sends nothing.
 pub fn empty() -> String {
     format!("{DECLARATION}<Response/>")
@@ -49,6 +68,20 @@ fn escape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_picture_goes_in_media_beside_the_body() {
+        assert_eq!(
+            messages_with_media(&[
+                (
+                    "Hi & welcome".into(),
+                    Some("https://x.example/logo.png?a=1&b=2".into())
+                ),
+                ("Which one?".into(), None),
+            ]),
+            r#"<?xml version="1.0" encoding="UTF-8"?><Response><Message><Body>Hi &amp; welcome</Body><Media>https://x.example/logo.png?a=1&amp;b=2</Media></Message><Message>Which one?</Message></Response>"#
+        );
+    }
 
     #[test]
     fn a_message_serialises_as_twilio_does() {

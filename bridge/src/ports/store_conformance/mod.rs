@@ -46,6 +46,7 @@ pub fn tenant(id: &str) -> Tenant {
         address: None,
         maps_url: None,
         llm_monthly_calls: 200,
+        logo_url: None,
         reminders: Default::default(),
         messaging: Default::default(),
     }

@@ -94,19 +94,58 @@ pub(super) struct Turn<'a> {
     effects: Vec<Effect>,
     /// When the customer wrote before this message.
     prev_seen: Option<chrono::DateTime<chrono::Utc>>,
+    /// The greeting was said (the logo goes with it).
+    greeted: std::cell::Cell<bool>,
+    /// The service chosen before this step (a newly chosen one is shown with its picture).
+    service_before: Option<crate::catalog::ServiceId>,
 }
 
 impl<'a> Turn<'a> {
     pub(super) fn new(conv: Conversation, ctx: &'a Ctx<'a>) -> Self {
+        let service_before = conv.stage.draft().and_then(|d| d.service.clone());
         Self {
             conv,
             ctx,
             effects: Vec::new(),
             prev_seen: None,
+            greeted: std::cell::Cell::new(false),
+            service_before,
         }
     }
 
-    pub(super) fn finish(self) -> Step {
+    pub(super) fn finish(mut self) -> Step {
+        // Pictures ride on the text: the logo on the greeting's message, a service's
+        // picture on the first message after it was chosen (one picture a message).
+        let logo = self
+            .ctx
+            .tenant
+            .logo_url
+            .clone()
+            .filter(|_| self.greeted.get());
+        let chosen = self
+            .conv
+            .stage
+            .draft()
+            .and_then(|d| d.service.clone())
+            .filter(|s| Some(s) != self.service_before.as_ref())
+            .and_then(|s| self.ctx.catalog.service(&s))
+            .and_then(|s| s.image_url.clone());
+        let mut replies = self.effects.iter_mut().filter_map(|e| match e {
+            Effect::Reply(r) => Some(r),
+            _ => None,
+        });
+        if let Some(first) = replies.next() {
+            match (logo, chosen) {
+                (Some(logo), chosen) => {
+                    first.media_url = Some(logo);
+                    if let (Some(image), Some(next)) = (chosen, replies.next()) {
+                        next.media_url = Some(image);
+                    }
+                }
+                (None, Some(image)) => first.media_url = Some(image),
+                (None, None) => {}
+            }
+        }
         Step {
             state: self.conv,
             effects: self.effects,
@@ -165,6 +204,7 @@ impl<'a> Turn<'a> {
     }
 
     fn greeting(&self) -> String {
+        self.greeted.set(true);
         let mut greeting = match &self.ctx.tenant.greeting {
             Some(custom) => custom.clone(),
             None => self.tr(Key::Greeting, &[("business", &self.ctx.tenant.name)]),
