@@ -617,6 +617,35 @@ fn a_voice_note_books_through_the_transcription_stand_in(ctx: &Ctx) -> Result<()
     Ok(())
 }
 
+/// "Same as last time" books the last service with the same person, said back before the
+/// confirmation, and the second booking lands beside the first.
+fn same_as_last_time_rebooks_the_service_and_the_person(ctx: &Ctx) -> Result<(), Failed> {
+    const PRACTICE: &str = "+442071230005";
+    model_practice(ctx, "activefive", PRACTICE, 0)?;
+    let n = ctx.next_number.fetch_add(1, Ordering::Relaxed);
+    let phone = ctx.stack.phone(&format!("+4477005{n:05}"), PRACTICE);
+    let (first, _) = weekday(2);
+    let (second, _) = weekday(4);
+    says(
+        &phone,
+        &format!("clinical pilates with Bea on {first} at 10am"),
+        &["Please confirm", "Clinical Pilates with Beatriz Lima"],
+    )?;
+    says(&phone, "yes", &["Booked!"])?;
+    says(
+        &phone,
+        &format!("same as last time on {second} at 11am"),
+        &[
+            "Got it: Clinical Pilates, with Beatriz Lima",
+            "Please confirm",
+            "at 11:00 am",
+        ],
+    )?;
+    says(&phone, "yes", &["Booked!"])?;
+    says(&phone, "my bookings", &["1. ", "2. ", "Clinical Pilates"])?;
+    Ok(())
+}
+
 /// A model that is slow (3 s), failing (500) or rate-limited (429) costs the customer
 /// nothing: the built-in reading answers within the reply budget.
 fn a_slow_or_failing_model_leaves_the_built_in_answer_in_time(ctx: &Ctx) -> Result<(), Failed> {
@@ -1531,6 +1560,10 @@ fn main() {
         (
             "a_voice_note_books_through_the_transcription_stand_in",
             a_voice_note_books_through_the_transcription_stand_in,
+        ),
+        (
+            "same_as_last_time_rebooks_the_service_and_the_person",
+            same_as_last_time_rebooks_the_service_and_the_person,
         ),
         (
             "an_unsigned_request_is_refused_with_400_and_leaves_no_trace",
