@@ -52,7 +52,7 @@ pub(super) const KINDS: &[&str] = &[
      navalha navaja",
     // Colouring.
     "colour color coloring colouring dye tint tinte tintura coloracion coloracao pintar \
-     highlights mechas luzes reflejos balayage retoque",
+     highlights mechas luzes reflejos balayage retoque tenir tenirse tenido tinturar",
     // Hands and nails.
     "manicure manicura nails nail unas unhas esmalte esmaltado verniz hand hands mano \
      manos mao maos cuticle cuticula cutilagem",
@@ -218,6 +218,8 @@ pub(super) const NICKNAMES: &[(&str, &str)] = &[
     ("rick", "richard ricardo"),
     ("ricky", "richard ricardo"),
     ("pati", "patricia"),
+    ("cat", "catarina catalina caterina catherine"),
+    ("ray", "raymond raimundo rayane"),
     ("val", "valentina valeria valerie valerio"),
     ("vale", "valentina valeria"),
     ("sofi", "sofia"),

@@ -543,6 +543,16 @@ pub(super) fn provider_in(norm: &str, index: &CatalogIndex) -> Option<ProviderWi
                         "instructor",
                         "coach",
                         "optometrist",
+                        "mechanic",
+                        "technician",
+                        "optician",
+                        "hygienist",
+                        "nurse",
+                        "vet",
+                        "groomer",
+                        "trainer",
+                        "beautician",
+                        "specialist",
                     ]
                     .contains(n)
                 }))
@@ -589,7 +599,10 @@ pub(super) fn provider_in(norm: &str, index: &CatalogIndex) -> Option<ProviderWi
     let content: Vec<(&str, Vec<&str>)> = ws
         .iter()
         .copied()
-        .filter(|w| !is_stopword(w) && !super::when::is_date_word(w))
+        // A nickname counts even where the word is filler elsewhere ("Cat" for Catarina).
+        .filter(|w| {
+            (!is_stopword(w) || nickname_of(w).next().is_some()) && !super::when::is_date_word(w)
+        })
         .map(|w| (w, nickname_of(w).collect()))
         .collect();
     let first: Vec<ProviderId> = index
