@@ -171,11 +171,21 @@ impl Stack {
         };
         // The bridge picks its own free port (port 0) and says which; wrangler cannot, so its
         // ports are found free just before it starts.
+        // Both are found at once: one port found free and let go could be handed out again
+        // for the second, and wrangler would then fail to bind its inspector.
+        let [free_worker, inspector_port] = free_ports()?;
         let (worker_port, bridge_port) = match options.ports {
             Some(ports) => ports,
-            None => (free_port()?, 0),
+            None => (free_worker, 0),
         };
-        let inspector_port = free_port()?;
+        let inspector_port = if inspector_port == worker_port {
+            free_ports::<2>()?
+                .into_iter()
+                .find(|p| *p != worker_port)
+                .unwrap_or(inspector_port)
+        } else {
+            inspector_port
+        };
         let worker_url = format!("http://127.0.0.1:{worker_port}");
         let bridge_url = format!("http://127.0.0.1:{bridge_port}");
         let public_base_url = options
@@ -655,7 +665,7 @@ impl Wrangler {
         let temp = tempfile::Builder::new()
             .prefix("slotline-wrangler-")
             .tempdir()?;
-        let (port, inspector) = (free_port()?, free_port()?);
+        let [port, inspector] = free_ports()?;
         let dir = paths::root().join(folder);
         let mut wrangler = Command::new(paths::node_bin().join("wrangler"));
         wrangler
@@ -737,4 +747,17 @@ fn stop(child: &mut Child) {
 /// A loopback port nobody listens on right now.
 pub fn free_port() -> std::io::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// `N` different loopback ports nobody listens on right now (all held while they are
+/// picked, so none is picked twice).
+pub fn free_ports<const N: usize>() -> std::io::Result<[u16; N]> {
+    let listeners: Vec<TcpListener> = (0..N)
+        .map(|_| TcpListener::bind("127.0.0.1:0"))
+        .collect::<std::io::Result<_>>()?;
+    let mut ports = [0u16; N];
+    for (port, listener) in ports.iter_mut().zip(&listeners) {
+        *port = listener.local_addr()?.port();
+    }
+    Ok(ports)
 }
