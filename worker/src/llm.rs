@@ -112,7 +112,10 @@ pub async fn transcribe(
             None
         }
         None => {
-            worker::console_warn!("a voice note was not transcribed within {limit:?}");
+            worker::console_warn!(
+                "a voice note was not transcribed within {} ms",
+                limit.as_millis()
+            );
             None
         }
     }
@@ -161,7 +164,10 @@ pub async fn read(
             None
         }
         None => {
-            worker::console_warn!("the language model did not answer within {limit:?}");
+            worker::console_warn!(
+                "the language model did not answer within {} ms",
+                limit.as_millis()
+            );
             None
         }
     }

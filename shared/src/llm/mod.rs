@@ -274,10 +274,10 @@ pub fn read_answer(body: &str, reading: &Reading<'_>) -> Result<Interpretation, 
     });
     let latest = reading.today + chrono::Duration::days(366);
     let date = text("date")
-        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        .and_then(ymd)
         .filter(|d| *d >= reading.today && *d <= latest)
         .map(DateWish::On);
-    let clock = text("time").and_then(|t| NaiveTime::parse_from_str(t, "%H:%M").ok());
+    let clock = text("time").and_then(hm);
     let time = match (clock, text("time_relation"), text("part_of_day")) {
         (Some(t), Some("after"), _) => Some(TimeWish::After(t)),
         (Some(t), Some("before"), _) => Some(TimeWish::Before(t)),
@@ -303,6 +303,26 @@ pub fn read_answer(body: &str, reading: &Reading<'_>) -> Result<Interpretation, 
         lang: None,
         again: None,
     })
+}
+
+/// `YYYY-MM-DD`, read by hand: chrono's format parser would weigh more in the worker's
+/// bundle than this whole module.
+fn ymd(text: &str) -> Option<NaiveDate> {
+    let mut parts = text.split('-');
+    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() || y.len() != 4 || m.len() != 2 || d.len() != 2 {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)
+}
+
+/// `HH:MM` on a 24-hour clock.
+fn hm(text: &str) -> Option<NaiveTime> {
+    let (h, m) = text.split_once(':')?;
+    if h.is_empty() || h.len() > 2 || m.len() != 2 {
+        return None;
+    }
+    NaiveTime::from_hms_opt(h.parse().ok()?, m.parse().ok()?, 0)
 }
 
 /// The built-in reading with what it missed filled from the model's: what the parser read

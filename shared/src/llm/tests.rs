@@ -150,6 +150,32 @@ fn an_answer_fills_only_what_it_names_and_only_with_the_businesss_own_ids() {
 }
 
 #[test]
+fn only_the_asked_for_formats_of_date_and_time_are_read() {
+    let c = catalog();
+    let reading = Reading {
+        today: today(),
+        catalog: &c,
+        month_first: false,
+    };
+    let odd = read_answer(
+        &answer(json!({"date": "20/11/2026", "time": "5pm"})),
+        &reading,
+    )
+    .unwrap();
+    assert_eq!((odd.date, odd.time), (None, None));
+    let short = read_answer(
+        &answer(json!({"date": "2026-11-2", "time": "9:05"})),
+        &reading,
+    )
+    .unwrap();
+    assert_eq!(short.date, None);
+    assert_eq!(
+        short.time,
+        Some(TimeWish::At(NaiveTime::from_hms_opt(9, 5, 0).unwrap()))
+    );
+}
+
+#[test]
 fn answers_that_are_not_a_tool_call_are_errors_not_readings() {
     let c = catalog();
     let reading = Reading {
