@@ -131,7 +131,7 @@ pub async fn read(
     limit: Duration,
 ) -> Option<Interpretation> {
     let message = llm::redact(text, customer_name);
-    let body = llm::request_body(&config.model, &message, tenant, reading).to_string();
+    let body = llm::request_body(&config.model, &message, tenant, reading);
     let headers = Headers::new();
     headers.set("content-type", "application/json").ok()?;
     if let Some(key) = &config.key {

@@ -12,7 +12,7 @@
 //! customer's own name replaced by placeholders.
 
 use chrono::{Datelike, NaiveDate, NaiveTime};
-use serde_json::{Value, json};
+use serde_json::Value;
 use thiserror::Error;
 
 use crate::catalog::{ProviderId, ServiceId, TenantProfile};
@@ -146,26 +146,18 @@ fn replace_word(text: &str, word: &str, with: &str) -> String {
     out
 }
 
-/// The chat-completions request body: a system message describing the business and what
-/// to read, the redacted message, and the one tool, which the model must call.
+/// The chat-completions request body (JSON): a system message describing the business and
+/// what to read, the redacted message, and the one tool, which the model must call.
 pub fn request_body(
     model: &str,
     message: &str,
     tenant: &TenantProfile,
     reading: &Reading<'_>,
-) -> Value {
+) -> String {
     let catalog = reading.catalog;
-    let services: Vec<Value> = catalog
-        .services
-        .iter()
-        .map(|s| json!(s.id.as_str()))
-        .collect();
-    let mut providers: Vec<Value> = catalog
-        .providers
-        .iter()
-        .map(|p| json!(p.id.as_str()))
-        .collect();
-    providers.push(json!("any"));
+    let services: Vec<String> = catalog.services.iter().map(|s| s.id.0.clone()).collect();
+    let mut providers: Vec<String> = catalog.providers.iter().map(|p| p.id.0.clone()).collect();
+    providers.push("any".into());
     let service_lines: Vec<String> = catalog
         .services
         .iter()
@@ -199,38 +191,24 @@ pub fn request_body(
         services = service_lines.join("\n"),
         staff = provider_lines.join("\n"),
     );
-    json!({
-        "model": model,
-        "temperature": 0,
-        "messages": [
-            {"role": "system", "content": system},
-            {"role": "user", "content": message},
-        ],
-        "tools": [{
-            "type": "function",
-            "function": {
-                "name": TOOL,
-                "description": "What the customer's message asks for.",
-                "parameters": {
-                    "type": "object",
-                    "properties": {
-                        "intent": {
-                            "type": "string",
-                            "enum": ["book", "reschedule", "cancel", "my_bookings", "human", "other"]
-                        },
-                        "service_id": {"type": "string", "enum": services},
-                        "provider_id": {"type": "string", "enum": providers},
-                        "date": {"type": "string", "description": "YYYY-MM-DD"},
-                        "time": {"type": "string", "description": "HH:MM, 24-hour"},
-                        "time_relation": {"type": "string", "enum": ["at", "after", "before"]},
-                        "part_of_day": {"type": "string", "enum": ["morning", "afternoon", "evening"]}
-                    },
-                    "additionalProperties": false
-                }
-            }
-        }],
-        "tool_choice": {"type": "function", "function": {"name": TOOL}}
-    })
+    // Written as text, not built as a JSON value: the worker carries this code, and a
+    // template weighs a fraction of the value-building code.
+    let esc = |text: &str| serde_json::to_string(text).unwrap_or_else(|_| "\"\"".into());
+    let list = |items: &[String]| {
+        let quoted: Vec<String> = items.iter().map(|i| esc(i)).collect();
+        format!("[{}]", quoted.join(","))
+    };
+    let parameters = format!(
+        r#"{{"type":"object","properties":{{"intent":{{"type":"string","enum":["book","reschedule","cancel","my_bookings","human","other"]}},"service_id":{{"type":"string","enum":{services}}},"provider_id":{{"type":"string","enum":{providers}}},"date":{{"type":"string","description":"YYYY-MM-DD"}},"time":{{"type":"string","description":"HH:MM, 24-hour"}},"time_relation":{{"type":"string","enum":["at","after","before"]}},"part_of_day":{{"type":"string","enum":["morning","afternoon","evening"]}}}},"additionalProperties":false}}"#,
+        services = list(&services),
+        providers = list(&providers),
+    );
+    format!(
+        r#"{{"model":{model},"temperature":0,"messages":[{{"role":"system","content":{system}}},{{"role":"user","content":{message}}}],"tools":[{{"type":"function","function":{{"name":"{TOOL}","description":"What the customer's message asks for.","parameters":{parameters}}}}}],"tool_choice":{{"type":"function","function":{{"name":"{TOOL}"}}}}}}"#,
+        model = esc(model),
+        system = esc(&system),
+        message = esc(message),
+    )
 }
 
 /// What the model's answer says, checked against the catalog and the calendar: an id

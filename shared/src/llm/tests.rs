@@ -87,7 +87,8 @@ fn the_request_names_the_catalog_forces_the_tool_and_carries_no_phone_number() {
         text.contains("<phone>") && text.contains("<email>") && text.contains("<name>"),
         "{text}"
     );
-    let body = request_body("gpt-test", &text, &tenant(), &reading);
+    let body: serde_json::Value =
+        serde_json::from_str(&request_body("gpt-test", &text, &tenant(), &reading)).unwrap();
     assert_eq!(body["model"], "gpt-test");
     assert_eq!(body["tool_choice"]["function"]["name"], TOOL);
     let params = &body["tools"][0]["function"]["parameters"]["properties"];
