@@ -173,7 +173,13 @@ impl Twilio {
                     Err(e) => Err(e),
                 },
                 None => {
-                    let what = MessageContent::Text(&r.text);
+                    let what = match &r.media_url {
+                        Some(media) => MessageContent::TextWithMedia {
+                            body: &r.text,
+                            media,
+                        },
+                        None => MessageContent::Text(&r.text),
+                    };
                     self.send(to, from, what, status_callback, within()).await
                 }
             };

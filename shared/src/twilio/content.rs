@@ -56,6 +56,10 @@ pub fn message_form(
         MessageContent::Text(body) => {
             form.append_pair("Body", body);
         }
+        MessageContent::TextWithMedia { body, media } => {
+            form.append_pair("Body", body);
+            form.append_pair("MediaUrl", media);
+        }
         MessageContent::Template(sid) => {
             form.append_pair("ContentSid", sid);
         }
@@ -75,6 +79,13 @@ pub fn message_form(
 pub enum MessageContent<'a> {
     /// Free text (inside the 24-hour window).
     Text(&'a str),
+    /// Free text with a picture (`MediaUrl`, https).
+    TextWithMedia {
+        /// The text.
+        body: &'a str,
+        /// The picture's URL.
+        media: &'a str,
+    },
     /// A content template's sid (`HX…`).
     Template(&'a str),
     /// An approved template with its variables (a JSON object of strings keyed `"1"`,
@@ -171,6 +182,18 @@ mod tests {
                 Some("https://bridge.example.com/twilio/status?tenant=acme")
             ),
             "To=whatsapp%3A%2B14155550123&From=whatsapp%3A%2B14155238886&Body=Your+deposit+link%3A+https%3A%2F%2Fcheckout.stripe.com%2Fc%2Fpay%2Fcs_test_a1&StatusCallback=https%3A%2F%2Fbridge.example.com%2Ftwilio%2Fstatus%3Ftenant%3Dacme"
+        );
+        assert_eq!(
+            message_form(
+                "whatsapp:+14155550123",
+                "whatsapp:+14155238886",
+                MessageContent::TextWithMedia {
+                    body: "Welcome!",
+                    media: "https://cdn.example.com/logo.png"
+                },
+                None
+            ),
+            "To=whatsapp%3A%2B14155550123&From=whatsapp%3A%2B14155238886&Body=Welcome%21&MediaUrl=https%3A%2F%2Fcdn.example.com%2Flogo.png"
         );
     }
 }
