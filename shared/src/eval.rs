@@ -28,7 +28,7 @@ use std::fmt::Write as _;
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use serde::Deserialize;
 
-use crate::catalog::{Catalog, Policy, TenantId, TenantProfile};
+use crate::catalog::Catalog;
 use crate::conversation::Ctx;
 use crate::i18n::{self, Key, t};
 use crate::lang::Lang;
@@ -291,20 +291,13 @@ pub fn sim(business: &Business) -> Result<Sim, String> {
         .parse()
         .map_err(|_| format!("{}: unknown zone {}", business.id, business.zone))?;
     let now = now();
-    let tenant = TenantProfile {
-        id: TenantId::from(business.id.as_str()),
-        name: business.name.clone(),
-        zone: crate::zone::Zone::from_tz(tz, now - Duration::days(30), now + Duration::days(400)),
-        languages: business.languages.clone(),
-        greeting: None,
-        emoji: false,
-        policy: Policy::default(),
-        interactive: false,
-        address: None,
-        maps_url: None,
-        llm_monthly_calls: 0,
-        logo_url: None,
-    };
+    let tenant = crate::testkit::profile(
+        &business.id,
+        &business.name,
+        tz,
+        business.languages.clone(),
+        now,
+    );
     PhoneNumber::parse(&business.customer)
         .map_err(|e| format!("{}: customer number: {e}", business.id))?;
     let sim = Sim::business(

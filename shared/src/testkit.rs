@@ -20,11 +20,29 @@ use crate::wire::{Booking, BridgeAnswer, BridgeRequest, Hold, Slot};
 
 /// The demo salon in `zone`, with the zone's offsets around `now`.
 pub fn tenant(zone: chrono_tz::Tz, now: DateTime<Utc>) -> TenantProfile {
+    profile(
+        "bella",
+        "Salon Bella",
+        zone,
+        vec![Lang::En, Lang::Es, Lang::Pt],
+        now,
+    )
+}
+
+/// A business's profile with the default policy and no extras, its zone's offsets around
+/// `now`.
+pub fn profile(
+    id: &str,
+    name: &str,
+    zone: chrono_tz::Tz,
+    languages: Vec<Lang>,
+    now: DateTime<Utc>,
+) -> TenantProfile {
     TenantProfile {
-        id: TenantId::from("bella"),
-        name: "Salon Bella".into(),
+        id: TenantId::from(id),
+        name: name.into(),
         zone: crate::zone::Zone::from_tz(zone, now - Duration::days(30), now + Duration::days(500)),
-        languages: vec![Lang::En, Lang::Es, Lang::Pt],
+        languages,
         greeting: None,
         emoji: false,
         policy: Policy::default(),

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use chrono::{Duration, TimeZone, Utc};
 
 use super::*;
-use crate::catalog::{Money, Policy, Provider, Service, ServiceText, TenantId, TenantProfile};
+use crate::catalog::{Money, Provider, Service, ServiceText};
 use crate::testkit::{Sim, booked, dialogue};
 
 /// Tuesday 24 November 2026, 13:00 in São Paulo.
@@ -96,20 +96,13 @@ fn clinic_catalog(two_massages: bool) -> Catalog {
 fn clinic(customer: &str, two_massages: bool) -> Sim {
     let zone = chrono_tz::America::Sao_Paulo;
     let now = tuesday();
-    let tenant = TenantProfile {
-        id: TenantId::from("movimento"),
-        name: "Clínica Movimento".into(),
-        zone: crate::zone::Zone::from_tz(zone, now - Duration::days(30), now + Duration::days(400)),
-        languages: vec![Lang::PtBr, Lang::En, Lang::Es],
-        greeting: None,
-        emoji: false,
-        policy: Policy::default(),
-        interactive: false,
-        address: None,
-        maps_url: None,
-        llm_monthly_calls: 0,
-        logo_url: None,
-    };
+    let tenant = crate::testkit::profile(
+        "movimento",
+        "Clínica Movimento",
+        zone,
+        vec![Lang::PtBr, Lang::En, Lang::Es],
+        now,
+    );
     Sim::business(now, zone, tenant, clinic_catalog(two_massages), customer)
 }
 

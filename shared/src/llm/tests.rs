@@ -4,8 +4,7 @@ use chrono::NaiveDate;
 use serde_json::json;
 
 use super::*;
-use crate::catalog::{Catalog, Money, Policy, Provider, Service, TenantId};
-use crate::zone::Zone;
+use crate::catalog::{Catalog, Money, Provider, Service};
 
 fn catalog() -> Catalog {
     let svc = |id: &str, name: &str| Service {
@@ -35,20 +34,13 @@ fn catalog() -> Catalog {
 }
 
 fn tenant() -> TenantProfile {
-    TenantProfile {
-        id: TenantId::from("movimento"),
-        name: "Clínica Movimento".into(),
-        zone: Zone::fixed("America/Sao_Paulo", -3 * 3600),
-        languages: vec![crate::lang::Lang::PtBr],
-        greeting: None,
-        emoji: false,
-        policy: Policy::default(),
-        interactive: false,
-        address: None,
-        maps_url: None,
-        llm_monthly_calls: 0,
-        logo_url: None,
-    }
+    crate::testkit::profile(
+        "movimento",
+        "Clínica Movimento",
+        chrono_tz::America::Sao_Paulo,
+        vec![crate::lang::Lang::PtBr],
+        chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 18, 12, 0, 0).unwrap(),
+    )
 }
 
 fn today() -> NaiveDate {
