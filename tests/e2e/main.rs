@@ -425,12 +425,7 @@ fn a_brazilian_portuguese_conversation_books_end_to_end(ctx: &Ctx) -> Result<(),
                    "sat": hours, "sun": hours}),
         ),
     ];
-    for (method, path, body) in calls {
-        let (status, answer) = ctx.stack.admin(method, &path, Some(&body));
-        check(status == 200 || status == 201, || {
-            format!("{method} {path}: {status} {answer}")
-        })?;
-    }
+    set_up(ctx, calls)?;
     let n = ctx.next_number.fetch_add(1, Ordering::Relaxed);
     let phone = ctx.stack.phone(&format!("+55119880{n:05}"), CLINIC);
     let day = chrono::Utc::now()
@@ -533,12 +528,7 @@ fn model_practice(ctx: &Ctx, id: &str, number: &str, calls: u32) -> Result<(), F
             week,
         ),
     ];
-    for (method, path, body) in calls {
-        let (status, answer) = ctx.stack.admin(method, &path, Some(&body));
-        check(status == 200 || status == 201, || {
-            format!("{method} {path}: {status} {answer}")
-        })?;
-    }
+    set_up(ctx, calls)?;
     Ok(())
 }
 
@@ -855,6 +845,15 @@ fn open_every_day(
             json!({"mon": day, "tue": day, "wed": day, "thu": day, "fri": day, "sat": day, "sun": day}),
         ),
     ];
+    set_up(ctx, calls)?;
+    Ok(())
+}
+
+/// Makes each admin call in turn, each of which must succeed.
+fn set_up<const N: usize>(
+    ctx: &Ctx,
+    calls: [(&str, String, serde_json::Value); N],
+) -> Result<(), Failed> {
     for (method, path, body) in calls {
         let (status, answer) = ctx.stack.admin(method, &path, Some(&body));
         check(status == 200 || status == 201, || {
