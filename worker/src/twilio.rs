@@ -50,16 +50,21 @@ pub struct Twilio {
     authorization: String,
 }
 
+/// The `Authorization` header Twilio wants from `account_sid` (its API and its media URLs).
+pub fn basic_authorization(account_sid: &str, auth_token: &str) -> String {
+    let credentials =
+        base64::engine::general_purpose::STANDARD.encode(format!("{account_sid}:{auth_token}"));
+    format!("Basic {credentials}")
+}
+
 impl Twilio {
     /// A client for `account_sid` authenticated with its auth token.
     pub fn new(api_url: &str, content_url: &str, account_sid: &str, auth_token: &str) -> Self {
-        let credentials =
-            base64::engine::general_purpose::STANDARD.encode(format!("{account_sid}:{auth_token}"));
         Self {
             api_url: api_url.trim_end_matches('/').to_owned(),
             content_url: content_url.trim_end_matches('/').to_owned(),
             account_sid: account_sid.to_owned(),
-            authorization: format!("Basic {credentials}"),
+            authorization: basic_authorization(account_sid, auth_token),
         }
     }
 

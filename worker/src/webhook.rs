@@ -46,7 +46,6 @@ async fn voice_text(
     text: &str,
     started: u64,
 ) -> Option<String> {
-    use base64::Engine as _;
     if !text.trim().is_empty() || message.attachment != Some(Attachment::Voice) {
         return None;
     }
@@ -56,19 +55,11 @@ async fn voice_text(
     let spent = worker::Date::now().as_millis() - started;
     let left = BUDGET_MS.saturating_sub(spent + AFTER_TRANSCRIPTION_MS);
     let limit = Duration::from_millis(left).min(crate::llm::TRANSCRIBE_BUDGET);
-    let credentials = base64::engine::general_purpose::STANDARD.encode(format!(
-        "{}:{}",
-        message.account_sid,
-        config.token_for(Some(&message.account_sid))
-    ));
-    crate::llm::transcribe(
-        model,
-        transcriber,
-        (url, kind),
-        &format!("Basic {credentials}"),
-        limit,
-    )
-    .await
+    let authorization = crate::twilio::basic_authorization(
+        &message.account_sid,
+        config.token_for(Some(&message.account_sid)),
+    );
+    crate::llm::transcribe(model, transcriber, (url, kind), &authorization, limit).await
 }
 
 /// Handles one inbound WhatsApp message and answers with TwiML.
