@@ -280,18 +280,12 @@ impl Turn<'_> {
         }
     }
 
-    /// The first day of week `week` of the draft's search: from today, or from the week the
-    /// customer asked about.
-    pub(super) fn week_start(&self, draft: &Draft, week: u32) -> chrono::NaiveDate {
-        week_start(self.ctx, draft, week)
-    }
-
     pub(super) fn ask_week(&mut self, draft: Draft, week: u32) {
         let Some(service) = draft.service.clone() else {
             self.advance(draft, None);
             return;
         };
-        let from = self.week_start(&draft, week);
+        let from = week_start(self.ctx, &draft, week);
         let request = BridgeRequest::Slots {
             service,
             provider: draft.provider.as_ref().and_then(|p| p.id().cloned()),

@@ -423,8 +423,7 @@ impl<'a> Turn<'a> {
         let catalog = self.ctx.catalog;
         let mut examples = Vec::new();
         if let Some(first) = catalog.services.first() {
-            let name = first.name_in(lang).to_lowercase();
-            examples.push(self.tr(Key::HelpExampleDay, &[("service", &name)]));
+            examples.push(self.example_day());
             // The second example names another service and someone who performs it.
             let other = catalog.services.get(1).unwrap_or(first);
             if let Some(p) = catalog.providers_for(&other.id).next() {
@@ -440,6 +439,18 @@ impl<'a> Turn<'a> {
         self.tr(Key::Help, &[("examples", &examples)])
     }
 
+    /// An example of asking for the business's first service ("pilates tomorrow at 3pm").
+    fn example_day(&self) -> String {
+        self.ctx
+            .catalog
+            .services
+            .first()
+            .map_or_else(String::new, |s| {
+                let name = s.name_in(self.lang()).to_lowercase();
+                self.tr(Key::HelpExampleDay, &[("service", &name)])
+            })
+    }
+
     /// Says what the bot cannot read and how to ask instead, then shows where the
     /// customer was.
     fn on_attachment(&mut self, kind: Attachment, fresh: bool) {
@@ -450,19 +461,7 @@ impl<'a> Turn<'a> {
             Attachment::Document => Key::CannotOpenFiles,
             Attachment::Location => Key::LocationThanks,
         };
-        let lang = self.lang();
-        let example = self
-            .ctx
-            .catalog
-            .services
-            .first()
-            .map(|s| {
-                self.tr(
-                    Key::HelpExampleDay,
-                    &[("service", &s.name_in(lang).to_lowercase())],
-                )
-            })
-            .unwrap_or_default();
+        let example = self.example_day();
         let mut lead = self.tr(key, &[("example", &example)]);
         if fresh {
             lead = format!("{}\n{lead}", self.greeting());
