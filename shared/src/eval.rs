@@ -369,12 +369,7 @@ pub fn score(businesses: &[Business], cases: &[Case], keep_misses: bool) -> Resu
             catalog: &sim.catalog,
             customer: &sim.customer,
         };
-        let reading = nlu::Reading {
-            today: ctx.today(),
-            catalog: ctx.catalog,
-            month_first: sim.customer.as_e164().starts_with("+1"),
-        };
-        let got = read(&nlu::interpret(&case.text, &reading));
+        let got = read(&nlu::interpret(&case.text, &ctx.reading()));
         let want = field_values(&case.expect);
         let have = field_values(&got);
         let mut all = true;

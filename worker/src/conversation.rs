@@ -364,23 +364,23 @@ mod object {
         if !describing || turn.snapshot.profile.llm_monthly_calls == 0 {
             return Event::Text(text);
         }
-        let reading = nlu::Reading {
-            today: ctx.today(),
-            catalog: ctx.catalog,
-            month_first: ctx.customer.as_e164().starts_with("+1"),
-        };
+        let reading = ctx.reading();
         let norm = nlu::normalize(&text);
         if nlu::option_number(&norm).is_some() {
             return Event::Text(text);
         }
         let builtin = nlu::interpret_normalized(&norm, &reading);
         if !slotline_shared::llm::needs_help(&norm, &builtin) {
-            return Event::Text(text);
+            return already_read(text, builtin);
         }
-        let left = deadline.saturating_sub(worker::Date::now().as_millis() + AFTER_MODEL_MS);
-        let limit = Duration::from_millis(left).min(crate::llm::MODEL_BUDGET);
-        if limit < Duration::from_millis(300) {
-            return Event::Text(text);
+        // What is left for the model, keeping the conversation's own share; asked again
+        // after the budget check, which takes time too.
+        let limit = || {
+            let left = deadline.saturating_sub(worker::Date::now().as_millis() + AFTER_MODEL_MS);
+            Duration::from_millis(left).min(crate::llm::MODEL_BUDGET)
+        };
+        if limit() < Duration::from_millis(300) {
+            return already_read(text, builtin);
         }
         let allowed = bridge
             .ask(
@@ -390,25 +390,29 @@ mod object {
             )
             .await;
         if !matches!(allowed, BridgeAnswer::ModelCall { allowed: true }) {
-            return Event::Text(text);
+            return already_read(text, builtin);
         }
-        let left = deadline.saturating_sub(worker::Date::now().as_millis() + AFTER_MODEL_MS);
-        let limit = Duration::from_millis(left).min(crate::llm::MODEL_BUDGET);
         match crate::llm::read(
             model,
             &text,
             turn.profile_name.as_deref(),
             ctx.tenant,
             &reading,
-            limit,
+            limit(),
         )
         .await
         {
-            Some(read) => Event::Read {
-                reading: Box::new(slotline_shared::llm::merge(&builtin, read)),
-                text,
-            },
-            None => Event::Text(text),
+            Some(read) => already_read(text, slotline_shared::llm::merge(&builtin, read)),
+            None => already_read(text, builtin),
+        }
+    }
+
+    /// The text with the reading the worker already made of it, so the conversation does
+    /// not read it again.
+    fn already_read(text: String, reading: nlu::Interpretation) -> Event {
+        Event::Read {
+            text,
+            reading: Box::new(reading),
         }
     }
 

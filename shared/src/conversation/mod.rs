@@ -54,10 +54,20 @@ pub struct Ctx<'a> {
     pub customer: &'a PhoneNumber,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
     /// Today in the tenant's time zone.
     pub fn today(&self) -> NaiveDate {
         self.tenant.zone.date(self.now)
+    }
+
+    /// What the parser needs to read this customer's messages to this business.
+    pub fn reading(&self) -> crate::nlu::Reading<'a> {
+        crate::nlu::Reading {
+            today: self.today(),
+            catalog: self.catalog,
+            // North American numbers write dates month first.
+            month_first: self.customer.as_e164().starts_with("+1"),
+        }
     }
 }
 
@@ -365,8 +375,8 @@ pub enum Event {
     Timer,
     /// The customer sent something that is not text (a voice note, a picture).
     Attachment(Attachment),
-    /// The customer wrote this, already read (the built-in reading completed by the
-    /// optional language model, [`crate::llm`]).
+    /// The customer wrote this, already read by the shell: the built-in reading, completed
+    /// by the optional language model ([`crate::llm`]) where it was asked.
     Read {
         /// The text as written.
         text: String,
@@ -411,7 +421,7 @@ pub fn step(conv: Conversation, event: Event, ctx: &Ctx<'_>) -> Step {
         Event::Choice { id, title } => turn.on_customer(flow::Input::new(&title, Some(id), ctx)),
         Event::Attachment(kind) => turn.on_customer(flow::Input::attachment(kind, ctx)),
         Event::Read { text, reading } => {
-            turn.on_customer(flow::Input::read(&text, *reading, ctx));
+            turn.on_customer(flow::Input::read(&text, *reading));
         }
     }
     turn.finish()

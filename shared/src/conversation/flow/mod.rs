@@ -46,13 +46,17 @@ pub(super) struct Input {
 impl Input {
     pub(super) fn new(text: &str, id: Option<OptionId>, ctx: &Ctx<'_>) -> Self {
         let norm = nlu::normalize(text);
-        let reading = nlu::Reading {
-            today: ctx.today(),
-            catalog: ctx.catalog,
-            // North American numbers write dates month first.
-            month_first: ctx.customer.as_e164().starts_with("+1"),
-        };
-        let interp = nlu::interpret_normalized(&norm, &reading);
+        let interp = nlu::interpret_normalized(&norm, &ctx.reading());
+        Self::understood(text, norm, id, interp)
+    }
+
+    /// Text already read by the shell (the parser's reading, completed by a model or not):
+    /// it is not read again.
+    pub(super) fn read(text: &str, interp: Interpretation) -> Self {
+        Self::understood(text, nlu::normalize(text), None, interp)
+    }
+
+    fn understood(text: &str, norm: String, id: Option<OptionId>, interp: Interpretation) -> Self {
         Self {
             stars: stars(text),
             raw: text.to_owned(),
@@ -61,13 +65,6 @@ impl Input {
             interp,
             attachment: None,
         }
-    }
-
-    /// Text already read by the shell (the parser's reading completed by a model).
-    pub(super) fn read(text: &str, interp: Interpretation, ctx: &Ctx<'_>) -> Self {
-        let mut input = Self::new(text, None, ctx);
-        input.interp = interp;
-        input
     }
 
     /// A voice note, picture or location instead of text.
