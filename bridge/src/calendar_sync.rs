@@ -129,7 +129,7 @@ impl Sync<'_> {
         let Some(uid) = uid else {
             return Ok("no uid");
         };
-        if self.scheduler.is_changing(&reference) {
+        if self.scheduler.is_changing(&reference).await? {
             return Ok("our own booking");
         }
         if self.store.by_external(&uid).await?.is_some() {
@@ -155,7 +155,7 @@ impl Sync<'_> {
         &self,
         uid: &str,
     ) -> Result<Result<(Reservation, String, Tenant), Outcome>, StoreError> {
-        if self.scheduler.is_changing(uid) {
+        if self.scheduler.is_changing(uid).await? {
             return Ok(Err("our own change"));
         }
         let Some(r) = self.store.by_external(uid).await? else {

@@ -9,8 +9,9 @@
 //! - `slotline_outbox_messages{state}`: lifecycle messages waiting, sent, failed… over every
 //!   tenant, read from the store at scrape time;
 //! - `slotline_dispatch_messages_total{outcome}`: what this process's dispatch passes did;
-//! - `slotline_calcom_paused`, `slotline_calcom_calls_last_minute`,
-//!   `slotline_calcom_budget_per_minute`: the Cal.com client's breaker and call budget.
+//! - `slotline_calcom_paused`, `slotline_calcom_calls_in_use`,
+//!   `slotline_calcom_budget_per_minute`: the Cal.com client's breaker and call budget (shared by
+//!   every bridge on a PostgreSQL store).
 //!
 //! Request counts live in one registry per process ([`global`]): the middleware and the
 //! error mapping record into it without being handed anything.
@@ -164,8 +165,8 @@ pub async fn render(state: &AppState) -> Result<String, AppError> {
         );
     }
     if let Some(calcom) = &state.calcom {
-        let status = calcom.status();
-        let gauge = |v: usize| {
+        let status = calcom.status().await;
+        let gauge = |v: u32| {
             let g: Gauge = Gauge::default();
             g.set(i64::try_from(v).unwrap_or(i64::MAX));
             g
@@ -173,12 +174,12 @@ pub async fn render(state: &AppState) -> Result<String, AppError> {
         registry.register(
             "calcom_paused",
             "1 while calls to Cal.com are paused (breaker open or Retry-After)",
-            gauge(usize::from(status.paused)),
+            gauge(u32::from(status.paused)),
         );
         registry.register(
-            "calcom_calls_last_minute",
-            "Calls to Cal.com in the last minute",
-            gauge(status.calls_last_minute),
+            "calcom_calls_in_use",
+            "Calls of the Cal.com budget in use (taken and not yet come back)",
+            gauge(status.calls_in_use),
         );
         registry.register(
             "calcom_budget_per_minute",

@@ -545,3 +545,215 @@ async fn two_bridges_dispatch_every_reminder_once_within_each_senders_rate() {
     );
     drop((a, b, second));
 }
+
+/// Two bridges in Cal.com mode on one database, Cal.com's webhooks going to bridge B only.
+/// A booking made through A is announced by Cal.com to B while A is still making it: B
+/// knows it for A's own (it does not cancel it as an orphan). A booking the business makes
+/// on Cal.com's page reaches B, and A stops offering that time though its cache was fresh.
+/// Both bridges draw on one call budget.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cal_com_changes_are_known_to_every_bridge() {
+    use chrono::TimeZone;
+    use slotline_e2e::calcom::{CalcomStandIn, Host};
+    const KEY: &str = "cal_two_bridges_key_0001";
+    let (store, url) = database("calcom").await;
+    let cal = CalcomStandIn::start(&[(KEY, 9)]).unwrap();
+    let lima = chrono_tz::America::Lima;
+    cal.add_host(Host {
+        id: 9,
+        name: "Rosa Quispe".into(),
+        email: "rosa@consultorio.example".into(),
+        zone: lima,
+        from: chrono::NaiveTime::from_hms_opt(9, 0, 0).unwrap(),
+        to: chrono::NaiveTime::from_hms_opt(18, 0, 0).unwrap(),
+    });
+    let event_type = cal.add_event_type("consulta-rosa", 45, 9, 0);
+    let dir = tempfile::tempdir().unwrap();
+    let vars = [
+        ("SLOTLINE_DATABASE", url.clone()),
+        ("CALCOM_API_URL", cal.url.clone()),
+        ("CALCOM_API_KEY", KEY.to_owned()),
+        ("CALCOM_WEBHOOK_SECRET", common::CALCOM_SECRET.to_owned()),
+    ];
+    let mut a = spawn_bridge_with(&dir.path().join("a.db"), &vars).await;
+    let mut b = spawn_bridge_with(&dir.path().join("b.db"), &vars).await;
+    let registered = reqwest::Client::new()
+        .post(format!("{}/v2/webhooks", cal.url))
+        .bearer_auth(KEY)
+        .json(&serde_json::json!({
+            "subscriberUrl": format!("{}/webhooks/calcom", b.url), "active": true,
+            "triggers": ["BOOKING_CREATED", "BOOKING_RESCHEDULED", "BOOKING_CANCELLED"],
+            "secret": common::CALCOM_SECRET}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registered.status(), 201);
+    let bridge_a = TestBridge::at(a.url.clone(), None);
+    let (status, created) = bridge_a
+        .admin(
+            Method::POST,
+            "/admin/tenants",
+            OPERATOR,
+            Some(
+                serde_json::json!({"id": "consultorio", "name": "Consultorio Quispe",
+                "zone": "America/Lima", "languages": ["es"], "policy": {"min_notice_min": 0}}),
+            ),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let key = created["api_key"].as_str().unwrap().to_owned();
+    for (path, body) in [
+        (
+            "services",
+            serde_json::json!({"id": "consulta", "name": "Consulta", "duration_min": 45,
+                "price_minor": 12000, "currency": "PEN"}),
+        ),
+        (
+            "providers",
+            serde_json::json!({"id": "rosa", "name": "Rosa", "services": ["consulta"],
+                "calcom_event_types": {"consulta": event_type}}),
+        ),
+    ] {
+        let (status, answer) = bridge_a
+            .admin(
+                Method::POST,
+                &format!("/admin/tenants/consultorio/{path}"),
+                &key,
+                Some(body),
+            )
+            .await;
+        assert_eq!(status, 201, "{answer}");
+    }
+    let day = (chrono::Utc::now().with_timezone(&lima) + chrono::Duration::days(2)).date_naive();
+    let local = |h: u32, m: u32| {
+        lima.from_local_datetime(&day.and_hms_opt(h, m, 0).unwrap())
+            .unwrap()
+            .with_timezone(&chrono::Utc)
+    };
+    let slots = BridgeRequest::Slots {
+        service: "consulta".into(),
+        provider: None,
+        from: day,
+        days: 1,
+    };
+    let offered_by_a = offered(&bridge_a.rpc("consultorio", &slots).await);
+    let (ours, business) = (local(9, 45), local(15, 0));
+    assert!(
+        offered_by_a.contains(&ours) && offered_by_a.contains(&business),
+        "{offered_by_a:?}"
+    );
+
+    // Booked through A; Cal.com tells B during the create.
+    let held = bridge_a
+        .rpc(
+            "consultorio",
+            &BridgeRequest::Hold {
+                service: "consulta".into(),
+                provider: None,
+                start: ours,
+                customer: phone(7),
+                idempotency_key: "ours".into(),
+            },
+        )
+        .await;
+    let BridgeAnswer::Held { hold: h } = held else {
+        panic!("{held:?}");
+    };
+    let confirmed = bridge_a
+        .rpc(
+            "consultorio",
+            &BridgeRequest::Confirm {
+                hold: h.id,
+                idempotency_key: "ours-confirm".into(),
+            },
+        )
+        .await;
+    assert!(
+        matches!(confirmed, BridgeAnswer::Booked { .. }),
+        "{confirmed:?}"
+    );
+    // An orphan would be cancelled moments after B answered the webhook.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let live: Vec<_> = cal
+        .bookings()
+        .into_iter()
+        .filter(|b| b.status == "accepted")
+        .collect();
+    assert_eq!(
+        live.len(),
+        1,
+        "the booking made through A was cancelled in Cal.com"
+    );
+    assert_eq!(live[0].start, ours);
+
+    // The business books 15:00 on Cal.com's page; the webhook reaches B only.
+    assert!(offered(&bridge_a.rpc("consultorio", &slots).await).contains(&business));
+    cal.book_directly(event_type, business, "Llamada");
+    let told = std::time::Instant::now();
+    let lag = loop {
+        if !offered(&bridge_a.rpc("consultorio", &slots).await).contains(&business) {
+            break told.elapsed();
+        }
+        assert!(
+            told.elapsed() < std::time::Duration::from_millis(500),
+            "bridge A still offers a time booked in Cal.com after B had the webhook"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    };
+    eprintln!(
+        "bridge A stopped offering the Cal.com booking {} ms after the webhook's answer",
+        lag.as_millis()
+    );
+
+    // One breaker: Cal.com failing for A's calls stops B calling it too.
+    let held = bridge_a
+        .rpc(
+            "consultorio",
+            &BridgeRequest::Hold {
+                service: "consulta".into(),
+                provider: None,
+                start: local(12, 0),
+                customer: phone(8),
+                idempotency_key: "down".into(),
+            },
+        )
+        .await;
+    let BridgeAnswer::Held { hold: h } = held else {
+        panic!("{held:?}");
+    };
+    let confirm = BridgeRequest::Confirm {
+        hold: h.id,
+        idempotency_key: "down-confirm".into(),
+    };
+    cal.fail_next(50, 500);
+    for _ in 0..6 {
+        assert!(bridge_a.try_rpc("consultorio", &confirm).await.is_err());
+    }
+    let bridge_b = TestBridge::at(b.url.clone(), None);
+    let metrics = reqwest::Client::new()
+        .get(format!("{}/metrics", b.url))
+        .bearer_auth(OPERATOR)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("slotline_calcom_paused 1"),
+        "bridge B does not know Cal.com is failing: {metrics}"
+    );
+    let calls_before = cal.calls().len();
+    assert!(bridge_b.try_rpc("consultorio", &confirm).await.is_err());
+    assert_eq!(
+        cal.calls().len(),
+        calls_before,
+        "bridge B called Cal.com while the shared breaker was open"
+    );
+
+    for child in [&mut a.child, &mut b.child] {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    drop(store);
+}

@@ -7,8 +7,10 @@
 //!   conformance suite runs against both in `tests/scheduler_conformance.rs`.
 //! - [`messenger`]: how lifecycle messages reach WhatsApp.
 //! - [`clock`]: the time, which tests move by hand.
+//! - [`gate`]: the call budget and breaker in front of Cal.com, one bridge's or shared.
 
 pub mod clock;
+pub mod gate;
 pub mod messenger;
 pub mod scheduler;
 pub mod store;
@@ -16,6 +18,7 @@ pub mod store;
 pub mod store_conformance;
 
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use gate::{CallGate, CallOutcome, GateStatus, LocalGate, Refusal};
 pub use messenger::{Body, Messenger, Outgoing, SendError, SentRecord};
 pub use scheduler::{Change, HoldResult, Scheduler, SchedulerError};
 pub use store::*;

@@ -103,9 +103,9 @@ pub trait Scheduler: Send + Sync + 'static {
     async fn config_changed(&self, tenant: &TenantId);
     /// Cal.com said an event type's bookings changed (`None`: unknown which).
     async fn calcom_changed(&self, _event_type: Option<u64>) {}
-    /// Whether this bridge is itself changing Cal.com booking `uid` right now (so its
-    /// webhook is an echo, not the business's change).
-    fn is_changing(&self, _uid: &str) -> bool {
-        false
+    /// Whether a bridge on the store is itself changing Cal.com booking `uid` right now (so
+    /// its webhook is an echo, not the business's change).
+    async fn is_changing(&self, _uid: &str) -> Result<bool, StoreError> {
+        Ok(false)
     }
 }

@@ -10,11 +10,14 @@ use slotline_shared::phone::PhoneNumber;
 use slotline_shared::wire::StoreHealth;
 use thiserror::Error;
 
+use std::sync::Arc;
+
 use crate::lifecycle::Plan;
 use crate::model::{
     Customer, DateOverride, Delivery, ProviderRecord, Reservation, ServiceRecord, Stage,
     StatusChange, Tenant, Weekly,
 };
+use crate::ports::CallGate;
 
 /// Plans the lifecycle messages of a booking as it stands after a change; the store writes
 /// them in the change's own transaction, replacing the booking's pending ones.
@@ -544,6 +547,32 @@ pub trait Store: Send + Sync + 'static {
         _now: DateTime<Utc>,
     ) -> StoreResult<Option<DateTime<Utc>>> {
         Ok(None)
+    }
+
+    // Cal.com changes in flight, shared by every bridge on the store.
+
+    /// Marks Cal.com booking `key` (its uid, or the reference a booking being made carries)
+    /// as being changed by a bridge from `now` until `until`: Cal.com's webhooks for it meanwhile are
+    /// that bridge's own doing, whichever bridge receives them. The mark's token, for
+    /// [`Store::unmark_changing`]; two marks of one key are independent.
+    async fn mark_changing(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> StoreResult<String>;
+
+    /// Ends the mark `token` of `key` (the change is done, or failed).
+    async fn unmark_changing(&self, key: &str, token: &str) -> StoreResult<()>;
+
+    /// Whether some bridge is changing `key` at `now` (a mark not ended nor run out).
+    async fn is_changing(&self, key: &str, now: DateTime<Utc>) -> StoreResult<bool>;
+
+    /// The budget and breaker in front of the outside API `name` (e.g. Cal.com), shared by
+    /// every bridge on this store; `None` when only this process uses the store, and the
+    /// caller keeps its own.
+    fn call_gate(&self, _name: &str, _per_minute: u32) -> Option<Arc<dyn CallGate>> {
+        None
     }
 
     // Cache invalidation across bridges sharing the store.

@@ -2,7 +2,7 @@
 //! away), bookings made there at confirmation, and the uids this bridge is changing right
 //! now, so their webhooks are told from the business's changes.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
@@ -156,8 +156,9 @@ impl EmbeddedScheduler {
                 .code()
                 .to_owned(),
         };
-        // Cal.com announces the booking before its answer arrives: that webhook is ours.
-        let _mark = Changing::new(&self.changing, &reference);
+        // Cal.com announces the booking before its answer arrives, to whichever bridge: that
+        // webhook is ours.
+        self.while_changing(&reference, async {
         let cal = match calcom
             .book(
                 event_type,
@@ -208,30 +209,36 @@ impl EmbeddedScheduler {
                 })
             }
         }
+        })
+        .await
     }
-}
 
-/// Marks a Cal.com uid as being changed by this bridge while alive.
-pub(super) struct Changing<'a> {
-    set: &'a Mutex<std::collections::HashSet<String>>,
-    uid: String,
-}
-
-impl<'a> Changing<'a> {
-    pub(super) fn new(set: &'a Mutex<std::collections::HashSet<String>>, uid: &str) -> Self {
-        lock(set).insert(uid.to_owned());
-        Self {
-            set,
-            uid: uid.to_owned(),
+    /// Does `work` with Cal.com booking `key` marked as this bridge's change on the store,
+    /// so every bridge tells its webhooks from the business's changes.
+    pub(super) async fn while_changing<T>(
+        &self,
+        key: &str,
+        work: impl std::future::Future<Output = Result<T, SchedulerError>>,
+    ) -> Result<T, SchedulerError> {
+        let now = self.clock.now();
+        let token = self
+            .store
+            .mark_changing(key, now, now + CHANGE_MARK)
+            .await?;
+        let out = work.await;
+        if let Err(e) = self.store.unmark_changing(key, &token).await {
+            tracing::warn!(
+                key,
+                "a Cal.com change stays marked until the mark runs out: {e}"
+            );
         }
+        out
     }
 }
 
-impl Drop for Changing<'_> {
-    fn drop(&mut self) {
-        lock(self.set).remove(&self.uid);
-    }
-}
+/// How long a Cal.com change stays marked should its bridge die before ending the mark:
+/// well past the Cal.com call's own limit and the store writes after it.
+const CHANGE_MARK: Duration = Duration::seconds(30);
 
 /// What a customer hears when Cal.com cannot be reached: booking is paused for now.
 pub(super) fn paused(e: &CalError) -> SchedulerError {

@@ -29,9 +29,9 @@ use crate::lifecycle;
 use crate::model::{ProviderRecord, Reservation, ServiceRecord, Status, Tenant, TenantSnapshot};
 use crate::ports::{
     Candidate, Change, ChangeOutcome, Clock, HoldOutcome, HoldResult, NewHold, Planner, Scheduler,
-    SchedulerError, Store, StoreChange,
+    SchedulerError, Store, StoreChange, StoreError,
 };
-use calcom::{CalDay, Changing, paused};
+use calcom::{CalDay, paused};
 
 /// Plans a booking's lifecycle messages under `tenant`'s settings; `confirmation` when the
 /// customer has not been told already (a booking made outside WhatsApp).
@@ -117,8 +117,6 @@ pub struct EmbeddedScheduler {
     clock: Arc<dyn Clock>,
     caches: Arc<Caches>,
     calcom: Option<Arc<Calcom>>,
-    /// Cal.com uids this bridge is changing right now: their webhooks are our own doing.
-    changing: Mutex<std::collections::HashSet<String>>,
 }
 
 /// What the scheduler keeps between calls; shared with the task that hears other bridges'
@@ -210,7 +208,6 @@ impl EmbeddedScheduler {
             clock,
             caches,
             calcom: None,
-            changing: Mutex::new(std::collections::HashSet::new()),
         }
     }
 
@@ -651,8 +648,10 @@ impl Scheduler for EmbeddedScheduler {
             && new.is_active(now)
             && let Some(uid) = self.store.external_of(tenant, booking).await?
         {
-            let _mark = Changing::new(&self.changing, &uid);
-            match calcom.reschedule(&uid, new.start).await {
+            let moved = self
+                .while_changing(&uid, async { Ok(calcom.reschedule(&uid, new.start).await) })
+                .await?;
+            match moved {
                 Ok(cal) => moved_in_calcom = Some(cal.uid),
                 Err(CalError::SlotTaken) => {
                     self.store.release(tenant, hold, now).await?;
@@ -707,11 +706,13 @@ impl Scheduler for EmbeddedScheduler {
             && &r.customer == customer
             && let Some(uid) = self.store.external_of(tenant, booking).await?
         {
-            let _mark = Changing::new(&self.changing, &uid);
-            calcom
-                .cancel(&uid, "Cancelled by the customer on WhatsApp")
-                .await
-                .map_err(|e| paused(&e))?;
+            self.while_changing(&uid, async {
+                calcom
+                    .cancel(&uid, "Cancelled by the customer on WhatsApp")
+                    .await
+                    .map_err(|e| paused(&e))
+            })
+            .await?;
             if let Some(p) = config.providers.iter().find(|p| p.id == r.provider) {
                 self.forget_calcom(p.calcom_event_types.get(&r.service).copied())
                     .await;
@@ -766,8 +767,8 @@ impl Scheduler for EmbeddedScheduler {
         self.changed(StoreChange::Calcom { event_type }).await;
     }
 
-    fn is_changing(&self, uid: &str) -> bool {
-        lock(&self.changing).contains(uid)
+    async fn is_changing(&self, uid: &str) -> Result<bool, StoreError> {
+        self.store.is_changing(uid, self.clock.now()).await
     }
 }
 

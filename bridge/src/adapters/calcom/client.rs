@@ -5,17 +5,18 @@
 //!   only the fields Cal.com's schemas allow (it refuses unknown ones).
 //! - Errors mapped by the sheet's failure matrix: a taken slot (400 with its message, or 409
 //!   `booking_conflict_error`) is [`CalError::SlotTaken`].
-//! - At most `CALCOM_REQUESTS_PER_MINUTE` (default 110, under Cal.com's 120) calls a minute,
-//!   and none while a `Retry-After` runs; a call over the limit fails at once rather than
-//!   keeping a customer waiting.
+//! - At most `CALCOM_REQUESTS_PER_MINUTE` (default 110, under Cal.com's 120) calls in any
+//!   minute, and none while a `Retry-After` runs; a call over the limit fails at once rather
+//!   than keeping a customer waiting.
 //! - A circuit breaker: after 5 failures in a row Cal.com is not called for 30 seconds.
+//! - Budget and breaker are a [`CallGate`]: the client's own, or one every bridge on a shared
+//!   store uses ([`Calcom::with_gate`]).
 //! - Each call gives up after 2 seconds, so a customer hears back within 3.
 //! - A booking create is never sent twice: one whose answer was lost is looked up by its
 //!   reference in Cal.com's bookings instead.
 
-use std::collections::VecDeque;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use std::collections::HashMap;
 
@@ -24,6 +25,8 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use thiserror::Error;
+
+use crate::ports::{CallGate, CallOutcome, GateStatus, LocalGate};
 
 // Cal.com's answers, read into these at the door (sheet §3 envelopes A and D).
 
@@ -143,47 +146,31 @@ pub struct Attendee {
 /// The metadata key carrying the bridge's booking reference.
 pub const REFERENCE_KEY: &str = "slotline_reference";
 
-struct Breaker {
-    failures: u32,
-    open_until: Option<Instant>,
-    /// No calls before this (a `Retry-After`).
-    retry_after: Option<Instant>,
-    /// Times of the calls in the last minute.
-    recent: VecDeque<Instant>,
-}
-
 /// How the client stands with Cal.com ([`Calcom::status`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CalcomStatus {
-    /// Calls are paused: the breaker is open after repeated failures, or a `Retry-After`
-    /// runs.
-    pub paused: bool,
-    /// Calls made in the last minute.
-    pub calls_last_minute: usize,
-    /// Calls allowed a minute (`CALCOM_REQUESTS_PER_MINUTE`).
-    pub budget_per_minute: usize,
-}
+pub type CalcomStatus = GateStatus;
 
 /// A Cal.com API v2 client.
 pub struct Calcom {
     http: reqwest::Client,
     base: String,
     key: Option<String>,
-    per_minute: usize,
     timeout: Duration,
-    breaker: Mutex<Breaker>,
+    gate: Arc<dyn CallGate>,
 }
-
-const FAILURES_TO_OPEN: u32 = 5;
-const OPEN_FOR: Duration = Duration::from_secs(30);
 
 fn js_time(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
+fn now_ms() -> i64 {
+    Utc::now().timestamp_millis()
+}
+
 impl Calcom {
-    /// A client for the API at `base` (`CALCOM_API_URL`), with an API key if given.
+    /// A client for the API at `base` (`CALCOM_API_URL`), with an API key if given, keeping
+    /// its own budget of `per_minute` calls and breaker.
     pub fn new(base: &str, key: Option<String>, per_minute: usize) -> Self {
+        let per_minute = u32::try_from(per_minute).unwrap_or(u32::MAX);
         Self {
             http: reqwest::Client::builder()
                 .pool_max_idle_per_host(16)
@@ -191,75 +178,25 @@ impl Calcom {
                 .unwrap_or_default(),
             base: base.trim_end_matches('/').to_owned(),
             key,
-            per_minute: per_minute.max(1),
             timeout: Duration::from_secs(2),
-            breaker: Mutex::new(Breaker {
-                failures: 0,
-                open_until: None,
-                retry_after: None,
-                recent: VecDeque::new(),
-            }),
+            gate: Arc::new(LocalGate::new(per_minute)),
         }
+    }
+
+    /// The same client behind `gate` (one shared by every bridge on the store) instead of
+    /// its own.
+    pub fn with_gate(mut self, gate: Arc<dyn CallGate>) -> Self {
+        self.gate = gate;
+        self
     }
 
     /// How the client stands with Cal.com right now, for monitoring.
-    pub fn status(&self) -> CalcomStatus {
-        let now = Instant::now();
-        let b = self.breaker();
-        CalcomStatus {
-            paused: b.open_until.is_some_and(|t| now < t) || b.retry_after.is_some_and(|t| now < t),
-            calls_last_minute: b
-                .recent
-                .iter()
-                .filter(|t| now.duration_since(**t) < Duration::from_secs(60))
-                .count(),
-            budget_per_minute: self.per_minute,
-        }
+    pub async fn status(&self) -> CalcomStatus {
+        self.gate.status(now_ms()).await
     }
 
-    fn breaker(&self) -> std::sync::MutexGuard<'_, Breaker> {
-        self.breaker.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Takes a place under the rate limit and the breaker, or says why not.
-    fn admit(&self) -> Result<(), CalError> {
-        let now = Instant::now();
-        let mut b = self.breaker();
-        if b.open_until.is_some_and(|t| now < t) {
-            return Err(CalError::Unavailable(
-                "paused after repeated failures".into(),
-            ));
-        }
-        if b.retry_after.is_some_and(|t| now < t) {
-            return Err(CalError::Unavailable("rate limited by Cal.com".into()));
-        }
-        while b
-            .recent
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(60))
-        {
-            b.recent.pop_front();
-        }
-        if b.recent.len() >= self.per_minute {
-            return Err(CalError::Unavailable(
-                "over the per-minute call budget".into(),
-            ));
-        }
-        b.recent.push_back(now);
-        Ok(())
-    }
-
-    fn record(&self, healthy: bool) {
-        let mut b = self.breaker();
-        if healthy {
-            b.failures = 0;
-            b.open_until = None;
-        } else {
-            b.failures += 1;
-            if b.failures >= FAILURES_TO_OPEN {
-                b.open_until = Some(Instant::now() + OPEN_FOR);
-            }
-        }
+    async fn record(&self, outcome: CallOutcome) {
+        self.gate.record(outcome, now_ms()).await;
     }
 
     async fn call(
@@ -270,7 +207,10 @@ impl Calcom {
         query: &[(&str, String)],
         body: Option<Value>,
     ) -> Result<Vec<u8>, CalError> {
-        self.admit()?;
+        self.gate
+            .admit(now_ms())
+            .await
+            .map_err(|refusal| CalError::Unavailable(refusal.to_string()))?;
         let mut req = self
             .http
             .request(method, format!("{}{path}", self.base))
@@ -286,7 +226,7 @@ impl Calcom {
         let response = match req.send().await {
             Ok(r) => r,
             Err(e) => {
-                self.record(false);
+                self.record(CallOutcome::Failed).await;
                 return Err(if e.is_timeout() {
                     CalError::Unknown
                 } else {
@@ -303,13 +243,13 @@ impl Calcom {
         let bytes = match response.bytes().await {
             Ok(b) => b.to_vec(),
             Err(e) if e.is_timeout() => {
-                self.record(false);
+                self.record(CallOutcome::Failed).await;
                 return Err(CalError::Unknown);
             }
             Err(_) => Vec::new(),
         };
         if (200..300).contains(&status) {
-            self.record(true);
+            self.record(CallOutcome::Healthy).await;
             return Ok(bytes);
         }
         let error: ErrorBody = serde_json::from_slice(&bytes).unwrap_or_default();
@@ -324,24 +264,25 @@ impl Calcom {
             || message == "booking_conflict_error";
         Err(match status {
             429 => {
-                let wait = Duration::from_secs(retry_after.unwrap_or(60));
-                self.breaker().retry_after = Some(Instant::now() + wait);
+                let wait = i64::try_from(retry_after.unwrap_or(60)).unwrap_or(60);
+                self.record(CallOutcome::RetryAfter(wait.saturating_mul(1000)))
+                    .await;
                 CalError::Unavailable("rate limited by Cal.com".into())
             }
             500..=599 => {
-                self.record(false);
+                self.record(CallOutcome::Failed).await;
                 CalError::Unavailable(format!("Cal.com answered {status}"))
             }
             400 | 409 if taken => {
-                self.record(true);
+                self.record(CallOutcome::Healthy).await;
                 CalError::SlotTaken
             }
             404 => {
-                self.record(true);
+                self.record(CallOutcome::Healthy).await;
                 CalError::NotFound(message)
             }
             _ => {
-                self.record(true);
+                self.record(CallOutcome::Healthy).await;
                 CalError::Refused(format!("{status}: {message}"))
             }
         })

@@ -46,6 +46,7 @@ use slotline_shared::i18n::Lang;
 
 pub mod copy;
 mod customers;
+mod gate;
 mod outbox;
 mod reservations;
 mod rows;
@@ -906,6 +907,35 @@ impl Store for PgStore {
             .await?
             .try_get(0)?;
         Ok(DateTime::from_timestamp_micros(at))
+    }
+
+    async fn mark_changing(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> StoreResult<String> {
+        gate::mark_changing(self, key, now, until).await
+    }
+
+    async fn unmark_changing(&self, key: &str, token: &str) -> StoreResult<()> {
+        gate::unmark_changing(self, key, token).await
+    }
+
+    async fn is_changing(&self, key: &str, now: DateTime<Utc>) -> StoreResult<bool> {
+        gate::is_changing(self, key, now).await
+    }
+
+    fn call_gate(
+        &self,
+        name: &str,
+        per_minute: u32,
+    ) -> Option<std::sync::Arc<dyn crate::ports::CallGate>> {
+        Some(std::sync::Arc::new(gate::PgGate {
+            pool: self.pool.clone(),
+            name: name.to_owned(),
+            per_minute: per_minute.max(1),
+        }))
     }
 
     async fn announce(&self, change: &StoreChange) -> StoreResult<()> {

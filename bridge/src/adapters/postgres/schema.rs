@@ -135,4 +135,22 @@ CREATE TABLE usage (
     PRIMARY KEY (tenant_id, what)
 );
 "#,
+    // Cal.com bookings a bridge is changing right now (so any bridge reads their webhooks as
+    // that bridge's own), and Cal.com's call budget and breaker, one row per API, kept
+    // together by every bridge. Both unlogged: short-lived, and empty again after a server
+    // crash is harmless (a change in flight then failed anyway; the budget starts full).
+    r#"
+CREATE UNLOGGED TABLE changing (
+    key TEXT NOT NULL, token TEXT NOT NULL, until BIGINT NOT NULL,
+    PRIMARY KEY (key, token)
+);
+CREATE UNLOGGED TABLE call_gates (
+    name TEXT PRIMARY KEY,
+    tokens DOUBLE PRECISION NOT NULL,
+    at_ms BIGINT NOT NULL,
+    failures BIGINT NOT NULL,
+    open_until_ms BIGINT NOT NULL,
+    retry_until_ms BIGINT NOT NULL
+);
+"#,
 ];

@@ -235,6 +235,62 @@ pub(super) async fn claim_nonce(
         .await
 }
 
+pub(super) async fn mark_changing(
+    store: &SqliteStore,
+    key: &str,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> StoreResult<String> {
+    let (key, token) = (key.to_owned(), new_id());
+    let t = token.clone();
+    store
+        .with(move |c| {
+            // Marks of bridges that died mid-change go with the next mark.
+            c.execute("DELETE FROM changing WHERE until <= ?1", params![ts(now)])?;
+            c.execute(
+                "INSERT INTO changing (key, token, until) VALUES (?1, ?2, ?3)",
+                params![key, t, ts(until)],
+            )?;
+            Ok(())
+        })
+        .await?;
+    Ok(token)
+}
+
+pub(super) async fn unmark_changing(
+    store: &SqliteStore,
+    key: &str,
+    token: &str,
+) -> StoreResult<()> {
+    let (key, token) = (key.to_owned(), token.to_owned());
+    store
+        .with(move |c| {
+            c.execute(
+                "DELETE FROM changing WHERE key = ?1 AND token = ?2",
+                params![key, token],
+            )?;
+            Ok(())
+        })
+        .await
+}
+
+pub(super) async fn is_changing(
+    store: &SqliteStore,
+    key: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let key = key.to_owned();
+    store
+        .with(move |c| {
+            Ok(c.query_row(
+                "SELECT EXISTS (SELECT 1 FROM changing WHERE key = ?1 AND until > ?2)",
+                params![key, ts(now)],
+                |r| r.get::<_, bool>(0),
+            )?)
+        })
+        .await
+}
+
 pub(super) async fn count_use(
     store: &SqliteStore,
     tenant: &TenantId,

@@ -650,6 +650,23 @@ impl Store for SqliteStore {
     ) -> StoreResult<bool> {
         customers::claim_nonce(self, nonce, now, forget_at).await
     }
+
+    async fn mark_changing(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> StoreResult<String> {
+        customers::mark_changing(self, key, now, until).await
+    }
+
+    async fn unmark_changing(&self, key: &str, token: &str) -> StoreResult<()> {
+        customers::unmark_changing(self, key, token).await
+    }
+
+    async fn is_changing(&self, key: &str, now: DateTime<Utc>) -> StoreResult<bool> {
+        customers::is_changing(self, key, now).await
+    }
 }
 
 #[cfg(test)]

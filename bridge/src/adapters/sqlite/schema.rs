@@ -123,4 +123,11 @@ CREATE TABLE usage (
     PRIMARY KEY (tenant_id, what)
 );
 "#,
+    // Cal.com bookings a bridge is changing right now, so their webhooks read as its own.
+    r#"
+CREATE TABLE changing (
+    key TEXT NOT NULL, token TEXT NOT NULL, until INTEGER NOT NULL,
+    PRIMARY KEY (key, token)
+);
+"#,
 ];

@@ -178,6 +178,7 @@ macro_rules! store_conformance {
             the_outbox_depth_counts_messages_by_state,
             a_nonce_is_accepted_once_until_it_is_forgotten,
             uses_are_counted_up_to_their_limit_per_tenant,
+            a_change_mark_lasts_until_ended_or_run_out,
         );
     };
     (@tests $make:expr; $($check:ident),* $(,)?) => {
@@ -234,4 +235,41 @@ mod postgres {
     }
 
     crate::store_conformance!(fresh);
+
+    /// Two bridges' gates in front of one API share its budget and breaker: together they
+    /// take one burst, and failures one of them saw pause the other.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn bridges_share_one_call_budget_and_breaker() {
+        use crate::ports::{CallOutcome, Refusal};
+        let store = fresh().await;
+        let (a, b) = (
+            store.call_gate("https://cal.example", 110).unwrap(),
+            store.call_gate("https://cal.example", 110).unwrap(),
+        );
+        let other = store.call_gate("https://other.example", 110).unwrap();
+        let now = 1_800_000_000_000;
+        let tries = futures::future::join_all((0..40).map(|i| {
+            let gate = if i % 2 == 0 { &a } else { &b };
+            gate.admit(now)
+        }))
+        .await;
+        assert_eq!(tries.iter().filter(|t| t.is_ok()).count(), 11, "{tries:?}");
+        assert_eq!(b.admit(now).await, Err(Refusal::OverBudget));
+        assert_eq!(a.status(now).await.calls_in_use, 11);
+        // Another API has a budget of its own.
+        assert_eq!(other.admit(now).await, Ok(()));
+        // Failures seen by one bridge and the other add up; the breaker opens for both.
+        for i in 0..5 {
+            let gate = if i % 2 == 0 { &a } else { &b };
+            gate.record(CallOutcome::Failed, now).await;
+        }
+        let later = now + 60_000;
+        assert_eq!(a.admit(later - 30_001).await, Err(Refusal::Open));
+        assert!(b.status(later - 30_001).await.paused);
+        assert_eq!(b.admit(later).await, Ok(()));
+        // Cal.com's Retry-After, heard by one, holds the other back.
+        a.record(CallOutcome::RetryAfter(10_000), later).await;
+        assert_eq!(b.admit(later + 9_999).await, Err(Refusal::RateLimited));
+        assert!(!other.status(later).await.paused);
+    }
 }

@@ -156,3 +156,45 @@ pub async fn a_nonce_is_accepted_once_until_it_is_forgotten(store: Arc<dyn Store
             .unwrap()
     );
 }
+
+pub async fn a_change_mark_lasts_until_ended_or_run_out(store: Arc<dyn Store>) {
+    let until = t0() + Duration::seconds(30);
+    assert!(!store.is_changing("SL-ABC", t0()).await.unwrap());
+    let first = store.mark_changing("SL-ABC", t0(), until).await.unwrap();
+    let second = store.mark_changing("SL-ABC", t0(), until).await.unwrap();
+    assert_ne!(first, second);
+    assert!(
+        store
+            .is_changing("SL-ABC", t0() + Duration::seconds(1))
+            .await
+            .unwrap()
+    );
+    assert!(!store.is_changing("SL-OTHER", t0()).await.unwrap());
+    // Two changes of one booking are independent: ending one leaves the other.
+    store.unmark_changing("SL-ABC", &first).await.unwrap();
+    assert!(store.is_changing("SL-ABC", t0()).await.unwrap());
+    store.unmark_changing("SL-ABC", &second).await.unwrap();
+    assert!(!store.is_changing("SL-ABC", t0()).await.unwrap());
+    // A mark its bridge never ended (it died) runs out by itself, and goes with a later mark.
+    store.mark_changing("uid-9", t0(), until).await.unwrap();
+    assert!(
+        store
+            .is_changing("uid-9", until - Duration::seconds(1))
+            .await
+            .unwrap()
+    );
+    assert!(!store.is_changing("uid-9", until).await.unwrap());
+    let later = until + Duration::seconds(5);
+    let again = store
+        .mark_changing("uid-9", later, later + Duration::seconds(30))
+        .await
+        .unwrap();
+    assert!(store.is_changing("uid-9", later).await.unwrap());
+    // Ending a mark that is not there is harmless.
+    store
+        .unmark_changing("uid-9", "no-such-token")
+        .await
+        .unwrap();
+    store.unmark_changing("uid-9", &again).await.unwrap();
+    assert!(!store.is_changing("uid-9", later).await.unwrap());
+}
