@@ -3,29 +3,18 @@
 
 mod common;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use common::{
-    OPERATOR, TWILIO_ACCOUNT, TWILIO_TOKEN, TestBridge, busiest_second, dispatcher_to,
+    TWILIO_ACCOUNT, TWILIO_TOKEN, TestBridge, busiest_second, dispatcher_to, per_customer,
     seed_due_reminders, sending_bridge_setup, spawn_bridge_with, times_by_sender, wait_for_sends,
 };
-use reqwest::Method;
 use serde_json::json;
 use slotline_bridge::adapters::SqliteStore;
 use slotline_bridge::ports::Store;
 use slotline_e2e::twilio::TwilioStandIn;
-
-/// Each customer's messages, by `whatsapp:+…`.
-fn per_customer(sent: &[slotline_e2e::twilio::Sent]) -> HashMap<String, usize> {
-    let mut counts = HashMap::new();
-    for m in sent {
-        *counts.entry(m.to.clone()).or_insert(0) += 1;
-    }
-    counts
-}
 
 /// Each sender's messages per second from its first to its last.
 fn average_rates(sent: &[slotline_e2e::twilio::Sent]) -> Vec<(String, f64)> {
@@ -112,57 +101,11 @@ async fn a_bridge_killed_mid_dispatch_loses_no_message_and_sends_none_twice() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    // Only a pending message can be sent: once every row is settled, no duplicate can
-    // follow, however long one waits.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let mut unsettled = 0;
-        for t in 0..4 {
-            let (_, outbox) = http
-                .admin(
-                    Method::GET,
-                    &format!("/admin/tenants/t{t:02}/outbox"),
-                    OPERATOR,
-                    None,
-                )
-                .await;
-            unsettled += outbox
-                .as_array()
-                .unwrap()
-                .iter()
-                .filter(|m| m["state"] == "pending")
-                .count();
-        }
-        if unsettled == 0 {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{unsettled} messages never settled"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let recovered = common::settled_outbox(&http, 4).await;
     let counts = per_customer(&twilio.sent());
     let twice: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).collect();
     assert!(twice.is_empty(), "sent twice: {twice:?}");
     assert_eq!(counts.len(), 240);
-
-    // Messages the dead bridge had sent without recording were found at Twilio, not
-    // sent again.
-    let mut recovered = 0;
-    for t in 0..4 {
-        let (_, outbox) = http
-            .admin(
-                Method::GET,
-                &format!("/admin/tenants/t{t:02}/outbox"),
-                OPERATOR,
-                None,
-            )
-            .await;
-        let rows = outbox.as_array().unwrap();
-        assert!(rows.iter().all(|m| m["state"] == "sent"), "{outbox}");
-        recovered += rows.iter().filter(|m| m["via"] == "recovered").count();
-    }
     eprintln!("killed after {at_kill} sends; {recovered} found already sent after restart");
     assert!(recovered >= 1, "no message was in flight at the kill");
     let _ = child.kill();

@@ -571,3 +571,49 @@ pub async fn wait_for_sends(twilio: &slotline_e2e::twilio::TwilioStandIn, n: usi
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
 }
+
+/// Waits until no lifecycle message of tenants `t00`… (`tenants` of them) is pending any
+/// more — only a pending message can be sent, so after that no duplicate can follow,
+/// however long one waits — and checks that every one was sent. Returns how many were found
+/// already sent at Twilio after a bridge died (`via` `recovered`), not sent again.
+pub async fn settled_outbox(http: &TestBridge, tenants: usize) -> usize {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let mut rows = Vec::new();
+        for t in 0..tenants {
+            let (_, outbox) = http
+                .admin(
+                    Method::GET,
+                    &format!("/admin/tenants/t{t:02}/outbox"),
+                    OPERATOR,
+                    None,
+                )
+                .await;
+            rows.extend(outbox.as_array().cloned().unwrap_or_default());
+        }
+        let unsettled = rows.iter().filter(|m| m["state"] == "pending").count();
+        if unsettled == 0 {
+            assert!(
+                rows.iter().all(|m| m["state"] == "sent"),
+                "not every message was sent: {rows:?}"
+            );
+            return rows.iter().filter(|m| m["via"] == "recovered").count();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{unsettled} messages never settled"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// How many messages Twilio accepted for each customer.
+pub fn per_customer(
+    sent: &[slotline_e2e::twilio::Sent],
+) -> std::collections::HashMap<String, usize> {
+    let mut counts = std::collections::HashMap::new();
+    for m in sent {
+        *counts.entry(m.to.clone()).or_insert(0) += 1;
+    }
+    counts
+}

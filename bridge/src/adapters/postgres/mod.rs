@@ -39,8 +39,8 @@ use crate::model::{
     StatusChange, Tenant, Weekly,
 };
 use crate::ports::{
-    BusinessChange, Candidate, ChangeOutcome, HoldOutcome, NewHold, OutboxMessage, OutboxState,
-    Planner, Reach, SendOutcome, Store, StoreChange, StoreError, StoreResult,
+    BusinessChange, ChangeOutcome, HoldOutcome, NewHold, OutboxMessage, OutboxState, Planner,
+    Reach, SendOutcome, Store, StoreChange, StoreError, StoreResult,
 };
 use slotline_shared::i18n::Lang;
 

@@ -14,7 +14,8 @@ macro_rules! begin {
 pub(super) use begin;
 
 /// Takes the transaction-scoped lock of each provider, in a fixed order so that two holds
-/// over the same providers never wait on each other in a cycle.
+/// over the same providers never wait on each other in a cycle; one round trip for all
+/// (the function scan takes them in the array's order).
 async fn lock_providers(
     tx: &deadpool_postgres::Transaction<'_>,
     tenant: &str,
@@ -26,13 +27,11 @@ async fn lock_providers(
         .collect();
     keys.sort();
     keys.dedup();
-    for key in &keys {
-        tx.x(
-            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
-            &[key],
-        )
-        .await?;
-    }
+    tx.q(
+        "SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM UNNEST($1::text[]) AS k",
+        &[&keys],
+    )
+    .await?;
     Ok(())
 }
 
@@ -71,16 +70,58 @@ pub(super) async fn hold(
         .iter()
         .map(|c| c.provider.as_str())
         .collect();
+    let (now_s, start, end) = (ts(now), ts(hold.block_start), ts(hold.block_end));
     begin!(store, client, tx);
+    // The reads come after the locks, in a statement of their own: under READ COMMITTED a
+    // statement sees what was committed when it began, so a read in the statement that
+    // waited for a lock would miss the hold the lock was waiting for.
     lock_providers(&tx, tenant, &providers).await?;
-    let existing = tx
-        .q_opt(
-            "SELECT id FROM reservations WHERE tenant_id = $1 AND idem_key = $2",
-            &[&tenant, &hold.idempotency_key],
+    // One statement reads all the hold needs: a hold made before under the same key, and
+    // per candidate what overlaps, how many start that day, and its recent load. A lapsed
+    // hold in the way is marked as no longer blocking on the way (it still counts for the
+    // exclusion constraint until the sweep releases it; its provider is locked).
+    let rows = tx
+        .q(
+            "WITH lapse AS (
+                 UPDATE reservations SET lapsed = TRUE
+                 WHERE tenant_id = $1 AND provider_id = ANY($2) AND status = 'held' AND expires_at <= $5
+                   AND block_start < $4 AND block_end > $3 AND NOT lapsed
+             )
+             SELECT c.p,
+                 (SELECT COUNT(*) FROM reservations r
+                   WHERE r.tenant_id = $1 AND r.provider_id = c.p AND r.block_start < $4 AND r.block_end > $3
+                     AND (r.status = 'confirmed' OR (r.status = 'held' AND r.expires_at > $5))),
+                 (SELECT COUNT(*) FROM reservations r
+                   WHERE r.tenant_id = $1 AND r.provider_id = c.p AND r.start_at >= $6 AND r.start_at < $7
+                     AND (r.status = 'confirmed' OR (r.status = 'held' AND r.expires_at > $5))),
+                 l.n, l.last,
+                 (SELECT id FROM reservations WHERE tenant_id = $1 AND idem_key = $9)
+             FROM UNNEST($2::text[]) WITH ORDINALITY AS c(p, i)
+             CROSS JOIN LATERAL (
+                 SELECT COUNT(*) AS n, MAX(created_at) AS last FROM reservations r
+                 WHERE r.tenant_id = $1 AND r.provider_id = c.p AND r.created_at >= $8
+                   AND (r.status IN ('confirmed', 'rescheduled') OR (r.status = 'held' AND r.expires_at > $5))
+             ) AS l
+             ORDER BY c.i",
+            &[
+                &tenant,
+                &providers,
+                &start,
+                &end,
+                &now_s,
+                &ts(hold.day.0),
+                &ts(hold.day.1),
+                &ts(hold.fairness_since),
+                &hold.idempotency_key,
+            ],
         )
         .await?;
-    if let Some(row) = existing {
-        let id: String = row.try_get(0)?;
+    if let Some(id) = rows
+        .first()
+        .map(|r| r.try_get::<_, Option<String>>(5))
+        .transpose()?
+        .flatten()
+    {
         let r = load_reservation(&tx, tenant, &id).await?;
         return r
             .map(|r| {
@@ -91,46 +132,47 @@ pub(super) async fn hold(
             })
             .ok_or_else(|| StoreError::backend("idempotent hold vanished"));
     }
-    let (now_s, start, end) = (ts(now), ts(hold.block_start), ts(hold.block_end));
-    // A lapsed hold still counts for the exclusion constraint until the sweep releases it:
-    // mark those in the way as no longer blocking (their providers are locked).
-    tx.x(
-        "UPDATE reservations SET lapsed = TRUE
-         WHERE tenant_id = $1 AND provider_id = ANY($2) AND status = 'held' AND expires_at <= $5
-           AND block_start < $4 AND block_end > $3 AND NOT lapsed",
-        &[&tenant, &providers, &start, &end, &now_s],
-    )
-    .await?;
-    let mut free = Vec::new();
-    for cand in &hold.candidates {
-        let p = cand.provider.as_str();
-        if overlapping(&tx, tenant, p, start, end, now_s).await? > 0 {
+    let mut loads = Vec::new();
+    for (cand, row) in hold.candidates.iter().zip(&rows) {
+        let (overlaps, that_day): (i64, i64) = (row.try_get(1)?, row.try_get(2)?);
+        let full = cand
+            .max_per_day
+            .is_some_and(|max| that_day >= i64::from(max));
+        if overlaps > 0 || full {
             continue;
         }
-        if let Some(max) = cand.max_per_day {
-            let n = active_starting(&tx, tenant, p, ts(hold.day.0), ts(hold.day.1), now_s).await?;
-            if n >= i64::from(max) {
-                continue;
-            }
-        }
-        free.push(cand.clone());
+        loads.push(Load {
+            provider: cand.provider.clone(),
+            weight: cand.weight,
+            recent: u32::try_from(row.try_get::<_, i64>(3)?).unwrap_or(u32::MAX),
+            last_booked: row.try_get::<_, Option<i64>>(4)?.map(from_ts),
+        });
     }
-    if free.is_empty() {
-        return Ok((HoldOutcome::Taken, None));
-    }
-    let loads = loads_in(&tx, tenant, &free, ts(hold.fairness_since), now_s).await?;
     let (order, reason) = fair_order(loads);
     let Some(provider) = order.into_iter().next() else {
         return Ok((HoldOutcome::Taken, None));
     };
-    let id = new_id();
+    // The hold, its history and the customer in one statement.
     let inserted = tx
-        .x(
-            "INSERT INTO reservations (id, tenant_id, reference, provider_id, service_id, customer, start_at, end_at,
-                block_start, block_end, status, expires_at, deposit_minor, deposit_currency, created_at, idem_key)
-             VALUES ($1, $2, NULL, $3, $4, $5, $6, $7, $8, $9, 'held', $10, $11, $12, $13, $14)",
+        .q_one(
+            &format!(
+                "WITH ins AS (
+                     INSERT INTO reservations (id, tenant_id, reference, provider_id, service_id, customer, start_at, end_at,
+                         block_start, block_end, status, expires_at, deposit_minor, deposit_currency, created_at, idem_key)
+                     VALUES ($1, $2, NULL, $3, $4, $5, $6, $7, $8, $9, 'held', $10, $11, $12, $13, $14)
+                     RETURNING {RESERVATION_COLUMNS}
+                 ),
+                 history AS (
+                     INSERT INTO status_history (reservation_id, at, status) SELECT id, $13, 'held' FROM ins
+                 ),
+                 customer AS (
+                     INSERT INTO customers (tenant_id, phone, last_seen) VALUES ($2, $5, $13)
+                     ON CONFLICT (tenant_id, phone) DO UPDATE SET last_seen = excluded.last_seen
+                 )
+                 SELECT * FROM ins"
+            ),
             &[
-                &id,
+                &new_id(),
                 &tenant,
                 &provider.as_str(),
                 &hold.service.as_str(),
@@ -147,23 +189,15 @@ pub(super) async fn hold(
             ],
         )
         .await;
-    match inserted {
-        Ok(_) => {}
+    let row = match inserted {
+        Ok(row) => row,
         // The locks make this unreachable from here; the constraint is the last word should
         // another writer ever skip them.
         Err(e) if sqlstate(&e) == Some("23P01") => return Ok((HoldOutcome::Taken, None)),
         Err(e) => return Err(e.into()),
-    }
-    record_status(&tx, &id, Status::Held, now).await?;
-    tx.x(
-        "INSERT INTO customers (tenant_id, phone, last_seen) VALUES ($1, $2, $3)
-         ON CONFLICT (tenant_id, phone) DO UPDATE SET last_seen = excluded.last_seen",
-        &[&tenant, &hold.customer.as_e164(), &now_s],
-    )
-    .await?;
-    let r = load_reservation(&tx, tenant, &id).await?;
+    };
+    let r = reservation_row(&row)?;
     tx.commit().await?;
-    let r = r.ok_or_else(|| StoreError::backend("inserted hold not found"))?;
     Ok((HoldOutcome::Held(Box::new(r)), Some(reason)))
 }
 
@@ -215,28 +249,69 @@ pub(super) async fn confirm(
 ) -> StoreResult<ChangeOutcome> {
     let t = tenant.0.as_str();
     begin!(store, client, tx);
-    let Some(r) = locked(&tx, t, hold).await? else {
-        return Ok(ChangeOutcome::HoldGone);
+    // Confirmed only while live; the update locks the row for the rest of the change.
+    let confirmed = tx
+        .q_opt(
+            &format!(
+                "UPDATE reservations SET status = 'confirmed', reference = $3, expires_at = NULL
+                 WHERE tenant_id = $1 AND id = $2 AND status = 'held' AND expires_at > $4
+                 RETURNING {RESERVATION_COLUMNS}"
+            ),
+            &[&t, &hold, &reference, &ts(now)],
+        )
+        .await?;
+    let Some(row) = confirmed else {
+        return Ok(match load_reservation(&tx, t, hold).await? {
+            // Confirming twice returns the booking made the first time.
+            Some(r) if r.status == Status::Confirmed => ChangeOutcome::Done(Box::new(r)),
+            _ => ChangeOutcome::HoldGone,
+        });
     };
-    match r.status {
-        // Confirming twice returns the booking made the first time.
-        Status::Confirmed => return Ok(ChangeOutcome::Done(Box::new(r))),
-        Status::Held if r.is_active(now) => {}
-        _ => return Ok(ChangeOutcome::HoldGone),
+    let r = reservation_row(&row)?;
+    let planned = plan(&r);
+    // Its history, the customer's count and its messages in one statement.
+    let mut ids = Vec::new();
+    let mut stages = Vec::new();
+    let mut due = Vec::new();
+    let mut send = Vec::new();
+    for p in &planned.messages {
+        ids.push(new_id());
+        stages.push(p.stage.as_str());
+        due.push(ts(p.due_at));
+        send.push(ts(p.send_at));
     }
+    let withdrawn: Vec<&str> = planned.withdraw.iter().map(|s| s.as_str()).collect();
     tx.x(
-        "UPDATE reservations SET status = 'confirmed', reference = $3, expires_at = NULL
-         WHERE tenant_id = $1 AND id = $2",
-        &[&t, &hold, &reference],
+        "WITH history AS (
+             INSERT INTO status_history (reservation_id, at, status) VALUES ($4, $8, 'confirmed')
+         ),
+         counted AS (
+             UPDATE customers SET bookings = bookings + 1 WHERE tenant_id = $1 AND phone = $2
+         ),
+         dropped AS (
+             UPDATE outbox SET state = 'dropped', lease_until = NULL
+             WHERE tenant_id = $1 AND state = 'pending'
+               AND (reference = $3 OR (customer = $2 AND stage = ANY($9::text[])))
+         )
+         INSERT INTO outbox (id, tenant_id, customer, reference, stage, due_at, send_at, created_at)
+         SELECT id, $1, $2, $3, stage, due_at, send_at, $8
+         FROM UNNEST($5::text[], $6::text[], $7::bigint[], $10::bigint[]) AS m(id, stage, due_at, send_at)",
+        &[
+            &t,
+            &r.customer.as_e164(),
+            &reference,
+            &hold,
+            &ids,
+            &stages,
+            &due,
+            &ts(now),
+            &withdrawn,
+            &send,
+        ],
     )
     .await?;
-    record_status(&tx, hold, Status::Confirmed, now).await?;
-    tx.x(
-        "UPDATE customers SET bookings = bookings + 1 WHERE tenant_id = $1 AND phone = $2",
-        &[&t, &r.customer.as_e164()],
-    )
-    .await?;
-    finish_change(tx, t, hold, &plan, now, ChangeOutcome::HoldGone).await
+    tx.commit().await?;
+    Ok(ChangeOutcome::Done(Box::new(r)))
 }
 
 pub(super) async fn reschedule(
