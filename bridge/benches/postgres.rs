@@ -1,6 +1,12 @@
-//! Hold + confirm throughput on PostgreSQL: through one bridge, through two bridges sharing
-//! the database, and the floor — the same two store transactions issued straight on the
-//! database by the same number of clients, without HTTP or the bridge's service layer.
+//! The bridge on PostgreSQL:
+//!
+//! - hold + confirm throughput through one bridge, through two bridges sharing the
+//!   database, and the floor — the same two store transactions issued straight on the
+//!   database by the same number of clients, without HTTP or the bridge's service layer;
+//! - slots for 20 providers × 14 days, warm (cached) and cold (after a configuration
+//!   change), beside an empty request to the same bridge (`/healthz`);
+//! - 10,000 due reminders over 50 senders dispatched by two bridges at once, against the
+//!   least time 80 messages a second per sender allows (199/80 s).
 //!
 //! Needs the local PostgreSQL (or `SLOTLINE_TEST_POSTGRES`); makes a database of its own and
 //! drops it. Figures go to the JSON file named by `SLOTLINE_BENCH_OUT` (default
@@ -14,7 +20,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeZone, Utc};
-use common::{OPERATOR, TestBridge, spawn_bridge_with};
+use common::{
+    OPERATOR, TWILIO_ACCOUNT, TWILIO_TOKEN, TestBridge, busiest_second, dispatcher_to,
+    seed_due_reminders, spawn_bridge_with,
+};
 use serde_json::json;
 use slotline_bridge::adapters::PgStore;
 use slotline_bridge::ports::{Candidate, ChangeOutcome, HoldOutcome, NewHold, Store};
@@ -223,13 +232,15 @@ async fn main() {
         base,
     )
     .await;
+    println!(
+        "hold + confirm on PostgreSQL with {CLIENTS} clients: 1 bridge {one:.0} pairs/s, 2 bridges {two:.0} pairs/s; floor (the store's transactions direct, no HTTP) {floor:.0} pairs/s"
+    );
+    let slots = slots_figures(&TestBridge::at(a.url.clone(), None)).await;
     for child in [&mut a.child, &mut b.child] {
         let _ = child.kill();
         let _ = child.wait();
     }
-    println!(
-        "hold + confirm on PostgreSQL with {CLIENTS} clients: 1 bridge {one:.0} pairs/s, 2 bridges {two:.0} pairs/s; floor (the store's transactions direct, no HTTP) {floor:.0} pairs/s"
-    );
+    let dispatch = dispatch_figures(&admin).await;
     let out = std::env::var("SLOTLINE_BENCH_OUT")
         .unwrap_or_else(|_| "../target/bench/postgres.json".into());
     if let Some(parent) = std::path::Path::new(&out).parent() {
@@ -243,8 +254,142 @@ async fn main() {
             "two_bridges_pairs_per_sec": two,
             "floor": {"what": "the same store transactions issued directly, no HTTP", "pairs_per_sec": floor},
         },
+        "slots_20x14": slots,
+        "dispatch_two_bridges": dispatch,
     });
     std::fs::write(&out, figures.to_string()).unwrap();
     println!("wrote {out}");
     drop(store);
+}
+
+fn percentiles(mut v: Vec<f64>) -> (f64, f64) {
+    v.sort_by(f64::total_cmp);
+    let at = |q: f64| v[((v.len() as f64 - 1.0) * q).round() as usize];
+    (at(0.5), at(0.99))
+}
+
+/// Slots for 20 providers × 14 days through `bridge`, warm and cold, beside `/healthz`.
+async fn slots_figures(bridge: &TestBridge) -> serde_json::Value {
+    tenant(bridge, "slots").await;
+    let from = (Utc::now().with_timezone(&chrono_tz::Europe::Madrid) + chrono::Duration::days(1))
+        .date_naive();
+    let slots = BridgeRequest::Slots {
+        service: "cut".into(),
+        provider: None,
+        from,
+        days: 14,
+    };
+    let BridgeAnswer::Slots { slots: listed } = bridge.rpc("slots", &slots).await else {
+        panic!("slots")
+    };
+    let profile = json!({"id": "slots", "name": "Bench", "zone": "Europe/Madrid", "policy": {"min_notice_min": 0, "window_days": 120}});
+    let mut cold = Vec::new();
+    for _ in 0..60 {
+        // A configuration change drops every bridge's cached slots of the tenant.
+        let (status, _) = bridge
+            .admin(
+                reqwest::Method::PUT,
+                "/admin/tenants/slots",
+                OPERATOR,
+                Some(profile.clone()),
+            )
+            .await;
+        assert!(status.is_success());
+        let t = Instant::now();
+        bridge.rpc("slots", &slots).await;
+        cold.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    let mut warm = Vec::new();
+    for _ in 0..1000 {
+        let t = Instant::now();
+        bridge.rpc("slots", &slots).await;
+        warm.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    let http = reqwest::Client::new();
+    let mut empty = Vec::new();
+    for _ in 0..1000 {
+        let t = Instant::now();
+        let _ = http
+            .get(format!("{}/healthz", bridge.url))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await;
+        empty.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    let ((cold_p50, cold_p99), (warm_p50, warm_p99), (floor_p50, floor_p99)) =
+        (percentiles(cold), percentiles(warm), percentiles(empty));
+    println!(
+        "slots on PostgreSQL, 20 providers x 14 days ({} slots): warm p50 {warm_p50:.3} ms p99 {warm_p99:.3} ms; cold p50 {cold_p50:.2} ms p99 {cold_p99:.2} ms; /healthz p50 {floor_p50:.3} ms p99 {floor_p99:.3} ms",
+        listed.len()
+    );
+    json!({
+        "slots": listed.len(),
+        "warm_p50_ms": warm_p50, "warm_p99_ms": warm_p99,
+        "cold_p50_ms": cold_p50, "cold_p99_ms": cold_p99,
+        "floor": {"what": "GET /healthz on the same bridge (reads the store)", "p50_ms": floor_p50, "p99_ms": floor_p99},
+    })
+}
+
+/// 10,000 due reminders over 50 senders, dispatched by two bridges (each its own
+/// connections, claims and pacing) on a database of their own.
+async fn dispatch_figures(admin: &str) -> serde_json::Value {
+    const SENDERS: usize = 50;
+    const PER_SENDER: usize = 200;
+    const RATE: f64 = 80.0;
+    let name = format!("slotline_bench_dispatch_{}", std::process::id());
+    let first = PgStore::scratch(admin, &name).await.expect("PostgreSQL");
+    let url = format!("{}/{name}", &admin[..admin.rfind('/').unwrap()]);
+    let twilio =
+        slotline_e2e::twilio::TwilioStandIn::start(&[(TWILIO_ACCOUNT, TWILIO_TOKEN)]).unwrap();
+    let sid = twilio.approved_template(
+        json!({"twilio/text": {"body": "See you soon at {{1}}: {{2}}, {{4}}."}}),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let seed = dir.path().join("seed.db");
+    {
+        let store = slotline_bridge::adapters::SqliteStore::open(&seed).unwrap();
+        seed_due_reminders(&store, SENDERS, PER_SENDER, Utc::now(), &sid).await;
+    }
+    slotline_bridge::adapters::postgres::copy::copy_from_sqlite(&seed, &first)
+        .await
+        .unwrap();
+    let first: Arc<dyn Store> = Arc::new(first);
+    let second: Arc<dyn Store> = Arc::new(PgStore::connect(&url).await.unwrap());
+    let bridges = [
+        dispatcher_to(Arc::clone(&first), &twilio.url),
+        dispatcher_to(Arc::clone(&second), &twilio.url),
+    ];
+    let total = SENDERS * PER_SENDER;
+    let started = Instant::now();
+    let passes = bridges.iter().map(|d| {
+        let (d, twilio) = (Arc::clone(d), &twilio);
+        async move {
+            // Each bridge passes again and again, as its timer makes it, until all is sent.
+            while twilio.sent().len() < total {
+                if d.tick().await.unwrap().sent == 0 {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            }
+        }
+    });
+    futures::future::join_all(passes).await;
+    let took = started.elapsed().as_secs_f64();
+    let sent = twilio.sent();
+    assert_eq!(sent.len(), total);
+    let busiest = busiest_second(&sent).values().max().copied().unwrap_or(0);
+    let minimum = (PER_SENDER - 1) as f64 / RATE;
+    println!(
+        "dispatch on PostgreSQL by 2 bridges: {total} messages over {SENDERS} senders in {took:.3} s; 80/s per sender allows {minimum:.3} s at best (ratio {:.3}); busiest sender-second {busiest}",
+        took / minimum
+    );
+    drop(bridges);
+    drop(second);
+    drop(first);
+    json!({
+        "messages": total, "senders": SENDERS, "s": took,
+        "minimum_s": minimum, "ratio_to_minimum": took / minimum,
+        "busiest_sender_second": busiest,
+    })
 }

@@ -875,7 +875,7 @@ fn capitalised(word: &str) -> String {
 fn bookings_at_several_tenants_of_a_shared_number_offer_a_short_list(
     ctx: &Ctx,
 ) -> Result<(), Failed> {
-    const SHARED2: &str = "+15550007777";
+    const SHARED2: &str = "+15550007770";
     let tenants = [
         ("ora", "Ora Dental", "+15550007701"),
         ("vita", "Vita Physio", "+15550007702"),

@@ -454,6 +454,30 @@ pub(super) async fn booking(
         .transpose()
 }
 
+pub(super) async fn bookings_by_reference(
+    store: &PgStore,
+    tenant: &TenantId,
+    references: &[String],
+) -> StoreResult<std::collections::HashMap<String, Reservation>> {
+    let client = store.client().await?;
+    let rows = client
+        .q(
+            &format!(
+                "SELECT {RESERVATION_COLUMNS} FROM reservations WHERE tenant_id = $1 AND reference = ANY($2)"
+            ),
+            &[&tenant.0, &references],
+        )
+        .await?;
+    let mut out = std::collections::HashMap::new();
+    for row in &rows {
+        let r = reservation_row(row)?;
+        if let Some(reference) = r.reference.clone() {
+            out.insert(reference, r);
+        }
+    }
+    Ok(out)
+}
+
 pub(super) async fn reservation(
     store: &PgStore,
     tenant: &TenantId,

@@ -153,4 +153,11 @@ CREATE UNLOGGED TABLE call_gates (
     retry_until_ms BIGINT NOT NULL
 );
 "#,
+    // Used nonces are written for every worker request: unlogged, a claim costs no flush to
+    // disk. After a server crash the table is empty again, so a request captured in the
+    // minutes before could be replayed once; every worker request that changes anything
+    // carries its idempotency key, so a replay changes nothing.
+    r#"
+ALTER TABLE nonces SET UNLOGGED;
+"#,
 ];
