@@ -59,18 +59,31 @@ pub(super) async fn settle(
     results: &[(String, SendOutcome)],
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
+    // The usual case, every message sent, is one statement (and no transaction around it).
+    let (mut ids, mut sids, mut vias) = (Vec::new(), Vec::new(), Vec::new());
+    for (id, outcome) in results {
+        if let SendOutcome::Sent { sid, via } = outcome {
+            ids.push(id.as_str());
+            sids.push(sid.as_str());
+            vias.push(*via);
+        }
+    }
+    let sent = "UPDATE outbox o SET state = 'sent', message_sid = s.sid, via = s.via, sent_at = $4,
+                    lease_until = NULL, claimed_at = NULL, error_code = NULL, detail = NULL
+                FROM UNNEST($1::text[], $2::text[], $3::text[]) AS s(id, sid, via)
+                WHERE o.id = s.id";
+    if ids.len() == results.len() {
+        let client = store.client().await?;
+        client.x(sent, &[&ids, &sids, &vias, &ts(now)]).await?;
+        return Ok(());
+    }
     begin!(store, client, tx);
+    if !ids.is_empty() {
+        tx.x(sent, &[&ids, &sids, &vias, &ts(now)]).await?;
+    }
     for (id, outcome) in results {
         match outcome {
-            SendOutcome::Sent { sid, via } => {
-                tx.x(
-                    "UPDATE outbox SET state = 'sent', message_sid = $2, via = $3, sent_at = $4,
-                            lease_until = NULL, claimed_at = NULL, error_code = NULL, detail = NULL
-                     WHERE id = $1",
-                    &[id, sid, via, &ts(now)],
-                )
-                .await?
-            }
+            SendOutcome::Sent { .. } => 0,
             SendOutcome::Retry {
                 at,
                 error_code,
