@@ -202,13 +202,20 @@ impl Dispatcher {
             if claimed.is_empty() {
                 return Ok(report);
             }
+            // The tenants not seen yet in this pass, read all at once.
+            let mut new: Vec<TenantId> = claimed
+                .iter()
+                .map(|m| m.tenant.clone())
+                .filter(|t| !tenants.contains_key(t))
+                .collect();
+            new.sort();
+            new.dedup();
+            let loaded =
+                futures_util::future::try_join_all(new.iter().map(|t| self.load_tenant(t))).await?;
+            tenants.extend(new.into_iter().zip(loaded));
             // Group by sender; each group goes in order, all groups at once.
             let mut groups: HashMap<String, Vec<Claimed>> = HashMap::new();
             for m in claimed {
-                if !tenants.contains_key(&m.tenant) {
-                    let data = self.load_tenant(&m.tenant).await?;
-                    tenants.insert(m.tenant.clone(), data);
-                }
                 let data = tenants.get(&m.tenant).cloned().flatten();
                 let sender = data
                     .as_ref()
@@ -217,9 +224,10 @@ impl Dispatcher {
                 groups.entry(sender).or_default().push((m, data));
             }
             let mut tasks = tokio::task::JoinSet::new();
-            for (_, rows) in groups {
+            for (sender, rows) in groups {
                 let me = Arc::clone(self);
-                tasks.spawn(async move { me.send_group(rows).await });
+                let sender = Some(sender).filter(|s| !s.is_empty());
+                tasks.spawn(async move { me.send_group(sender, rows).await });
             }
             while let Some(done) = tasks.join_next().await {
                 match done {
@@ -256,7 +264,7 @@ impl Dispatcher {
         })))
     }
 
-    async fn send_group(&self, rows: Vec<Claimed>) -> StoreResult<Report> {
+    async fn send_group(&self, sender: Option<String>, rows: Vec<Claimed>) -> StoreResult<Report> {
         let mut report = Report::default();
         let mut rows = rows.into_iter().peekable();
         while rows.peek().is_some() {
@@ -289,7 +297,28 @@ impl Dispatcher {
             }
             self.store.settle(&results, self.clock.now()).await?;
         }
+        if let Some(sender) = sender {
+            self.give_back(&sender).await;
+        }
         Ok(report)
+    }
+
+    /// Gives the slots this bridge reserved for `sender` and did not use back to the store,
+    /// so the other bridges can send in them.
+    async fn give_back(&self, sender: &str) {
+        let unused = self
+            .reserved
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(sender);
+        let Some(r) = unused.filter(|r| r.left > 0) else {
+            return;
+        };
+        let until = r.next + r.gap * i32::try_from(r.left).unwrap_or(i32::MAX);
+        if let Err(e) = self.store.release_sends(sender, r.next, until).await {
+            // They lapse: the sender goes a little slower for a moment, never faster.
+            tracing::warn!(error = %e, "unused send slots not given back");
+        }
     }
 
     /// The bookings and customers of `chunk`, one read of each per tenant.

@@ -168,7 +168,7 @@ pub async fn render(state: &AppState) -> Result<String, AppError> {
         let status = calcom.status().await;
         let gauge = |v: u32| {
             let g: Gauge = Gauge::default();
-            g.set(i64::try_from(v).unwrap_or(i64::MAX));
+            g.set(i64::from(v));
             g
         };
         registry.register(

@@ -606,6 +606,18 @@ pub trait Store: Send + Sync + 'static {
         None
     }
 
+    /// Gives back `sender`'s reserved slots from `from` on (a block whose last slot ended
+    /// at `until`) when no bridge has reserved after them, so the next reservation starts
+    /// there instead of leaving them unused; otherwise they lapse.
+    async fn release_sends(
+        &self,
+        _sender: &str,
+        _from: DateTime<Utc>,
+        _until: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        Ok(())
+    }
+
     // Cache invalidation across bridges sharing the store.
 
     /// Tells every bridge on this store (itself included) about `change`. A store only one

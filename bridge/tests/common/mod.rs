@@ -242,8 +242,33 @@ pub fn phone(n: u32) -> slotline_shared::phone::PhoneNumber {
 
 /// A bridge process started by a test, and the URL it listens on.
 pub struct Spawned {
-    pub child: std::process::Child,
+    pub child: Child,
     pub url: String,
+}
+
+/// A child process killed when dropped, so a failing test leaves no bridge behind.
+pub struct Child(pub std::process::Child);
+
+impl std::ops::Deref for Child {
+    type Target = std::process::Child;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Child {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
 }
 
 /// Starts the bridge binary with its database at `db`, configured like [`TestBridge`]
@@ -308,7 +333,10 @@ async fn spawn(
     };
     let url = format!("http://{}", addr.trim());
     wait_ready(&url).await;
-    Spawned { child, url }
+    Spawned {
+        child: Child(child),
+        url,
+    }
 }
 
 /// Waits until the bridge at `url` answers its health check.

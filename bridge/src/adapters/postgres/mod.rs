@@ -954,6 +954,22 @@ impl Store for PgStore {
         }))
     }
 
+    async fn release_sends(
+        &self,
+        sender: &str,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let client = self.client().await?;
+        client
+            .x(
+                "UPDATE send_pace SET next_at = $2 WHERE sender = $1 AND next_at = $3",
+                &[&sender, &from.timestamp_micros(), &until.timestamp_micros()],
+            )
+            .await?;
+        Ok(())
+    }
+
     async fn announce(&self, change: &StoreChange) -> StoreResult<()> {
         let client = self.client().await?;
         client
