@@ -225,6 +225,7 @@ async fn main() {
         })
         .await
     };
+    let ceiling = ceiling(&url).await;
     let one = through_bridges(Arc::new(vec![bridge_a]), "one", base).await;
     let two = through_bridges(
         Arc::new(vec![TestBridge::at(a.url.clone(), None), bridge_b]),
@@ -233,7 +234,7 @@ async fn main() {
     )
     .await;
     println!(
-        "hold + confirm on PostgreSQL with {CLIENTS} clients: 1 bridge {one:.0} pairs/s, 2 bridges {two:.0} pairs/s; floor (the store's transactions direct, no HTTP) {floor:.0} pairs/s"
+        "hold + confirm on PostgreSQL with {CLIENTS} clients: 1 bridge {one:.0} pairs/s, 2 bridges {two:.0} pairs/s; floor (the store's transactions direct, no HTTP) {floor:.0} pairs/s; ceiling (trivial transactions of the same shape) {ceiling:.0} pairs/s"
     );
     let slots = slots_figures(&TestBridge::at(a.url.clone(), None)).await;
     for child in [&mut a.child, &mut b.child] {
@@ -253,6 +254,7 @@ async fn main() {
             "one_bridge_pairs_per_sec": one,
             "two_bridges_pairs_per_sec": two,
             "floor": {"what": "the same store transactions issued directly, no HTTP", "pairs_per_sec": floor},
+            "ceiling": {"what": "trivial transactions of the same shape (5 and 4 round trips, one durable row each), same driver and clients", "pairs_per_sec": ceiling},
         },
         "slots_20x14": slots,
         "dispatch_two_bridges": dispatch,
@@ -423,4 +425,62 @@ async fn dispatch_figures(admin: &str) -> serde_json::Value {
         "busiest_sender_second": busiest,
         "first_send_after_s": first_send, "sender_span_p50_s": span_p50, "sender_span_max_s": span_max, "sender_longest_pause_p50_s": pause_p50,
     })
+}
+
+/// What this machine's PostgreSQL allows for transactions shaped like a hold and a confirm
+/// (5 and 4 round trips, BEGIN and COMMIT included, each writing one durable row) with
+/// trivial statements, from the same number of clients and the same driver: the most any
+/// store could do here without giving up a flush to disk per commit.
+async fn ceiling(url: &str) -> f64 {
+    let (setup, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    setup
+        .batch_execute("CREATE TABLE ceiling (n BIGINT NOT NULL)")
+        .await
+        .unwrap();
+    let mut clients = Vec::new();
+    for _ in 0..CLIENTS {
+        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(connection);
+        // Prepared once, as the store's statements are.
+        let read = client.prepare("SELECT 1").await.unwrap();
+        let write = client
+            .prepare("INSERT INTO ceiling (n) VALUES ($1)")
+            .await
+            .unwrap();
+        clients.push(Arc::new(tokio::sync::Mutex::new((client, read, write))));
+    }
+    let clients = Arc::new(clients);
+    let pairs = load(move |n, c| {
+        let clients = Arc::clone(&clients);
+        async move {
+            let mut guard = clients[c].lock().await;
+            let (client, read, write) = &mut *guard;
+            let n = i64::try_from(n).unwrap_or(0);
+            let hold = async {
+                let tx = client.transaction().await?;
+                tx.query(&*read, &[]).await?;
+                tx.execute(&*write, &[&n]).await?;
+                tx.query(&*read, &[]).await?;
+                tx.commit().await
+            };
+            if hold.await.is_err() {
+                return false;
+            }
+            let confirm = async {
+                let tx = client.transaction().await?;
+                tx.execute(&*write, &[&n]).await?;
+                tx.query(&*read, &[]).await?;
+                tx.commit().await
+            };
+            confirm.await.is_ok()
+        }
+    })
+    .await;
+    setup.batch_execute("DROP TABLE ceiling").await.unwrap();
+    pairs
 }
