@@ -25,7 +25,7 @@ use tokio::time::Instant;
 use crate::lifecycle::{self, Facts};
 use crate::model::{ProviderRecord, Reservation, ServiceRecord, Stage, Status, Tenant};
 use crate::ports::{Body, Messenger, Outgoing, SendError};
-use crate::ports::{Clock, OutboxMessage, Reach, SendOutcome, Store, StoreResult};
+use crate::ports::{Clock, OutboxMessage, Reach, SendOutcome, Store, StoreError, StoreResult};
 
 /// How the dispatcher behaves.
 #[derive(Debug, Clone)]
@@ -189,16 +189,29 @@ impl Dispatcher {
         let _one = self.running.lock().await;
         let mut report = Report::default();
         let mut tenants: HashMap<TenantId, Option<Arc<TenantData>>> = HashMap::new();
+        // The next batch, claimed while the last quarter of the current one goes out, so
+        // senders do not pause while a claim runs.
+        let mut next: Option<tokio::task::JoinHandle<StoreResult<Vec<OutboxMessage>>>> = None;
         loop {
-            // A stopping process finishes the batch it claimed, and claims no other.
-            if self.stopping.load(std::sync::atomic::Ordering::SeqCst) {
-                return Ok(report);
-            }
-            let now = self.clock.now();
-            let claimed = self
-                .store
-                .claim_due(now, self.settings.lease, self.settings.per_tenant)
-                .await?;
+            let claimed = match next.take() {
+                // Claimed already: it is sent even by a stopping process.
+                Some(claim) => claim
+                    .await
+                    .map_err(|e| StoreError::backend(format!("a claim task failed: {e}")))??,
+                // A stopping process finishes the batch it claimed, and claims no other.
+                None if self.stopping.load(std::sync::atomic::Ordering::SeqCst) => {
+                    return Ok(report);
+                }
+                None => {
+                    self.store
+                        .claim_due(
+                            self.clock.now(),
+                            self.settings.lease,
+                            self.settings.per_tenant,
+                        )
+                        .await?
+                }
+            };
             if claimed.is_empty() {
                 return Ok(report);
             }
@@ -213,6 +226,8 @@ impl Dispatcher {
             let loaded =
                 futures_util::future::try_join_all(new.iter().map(|t| self.load_tenant(t))).await?;
             tenants.extend(new.into_iter().zip(loaded));
+            let total = claimed.len();
+            let left = Arc::new(std::sync::atomic::AtomicUsize::new(total));
             // Group by sender; each group goes in order, all groups at once.
             let mut groups: HashMap<String, Vec<Claimed>> = HashMap::new();
             for m in claimed {
@@ -227,13 +242,29 @@ impl Dispatcher {
             for (sender, rows) in groups {
                 let me = Arc::clone(self);
                 let sender = Some(sender).filter(|s| !s.is_empty());
-                tasks.spawn(async move { me.send_group(sender, rows).await });
+                let left = Arc::clone(&left);
+                tasks.spawn(async move { me.send_group(sender, rows, &left).await });
             }
-            while let Some(done) = tasks.join_next().await {
-                match done {
-                    Ok(Ok(r)) => report.merge(r),
-                    Ok(Err(e)) => return Err(e),
-                    Err(e) => tracing::error!("a sender task failed: {e}"),
+            let mut watch = tokio::time::interval(StdDuration::from_millis(20));
+            loop {
+                tokio::select! {
+                    done = tasks.join_next() => match done {
+                        None => break,
+                        Some(Ok(Ok(r))) => report.merge(r),
+                        Some(Ok(Err(e))) => return Err(e),
+                        Some(Err(e)) => tracing::error!("a sender task failed: {e}"),
+                    },
+                    _ = watch.tick(), if next.is_none() => {
+                        let nearly_done = left.load(std::sync::atomic::Ordering::Relaxed) * 4 <= total;
+                        if nearly_done && !self.stopping.load(std::sync::atomic::Ordering::SeqCst) {
+                            let me = Arc::clone(self);
+                            next = Some(tokio::spawn(async move {
+                                me.store
+                                    .claim_due(me.clock.now(), me.settings.lease, me.settings.per_tenant)
+                                    .await
+                            }));
+                        }
+                    }
                 }
             }
         }
@@ -264,7 +295,12 @@ impl Dispatcher {
         })))
     }
 
-    async fn send_group(&self, sender: Option<String>, rows: Vec<Claimed>) -> StoreResult<Report> {
+    async fn send_group(
+        &self,
+        sender: Option<String>,
+        rows: Vec<Claimed>,
+        left: &std::sync::atomic::AtomicUsize,
+    ) -> StoreResult<Report> {
         let mut report = Report::default();
         let mut rows = rows.into_iter().peekable();
         while rows.peek().is_some() {
@@ -294,6 +330,7 @@ impl Dispatcher {
                 };
                 report.add(&outcome);
                 results.push((m.id, outcome));
+                left.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
             }
             self.store.settle(&results, self.clock.now()).await?;
         }
