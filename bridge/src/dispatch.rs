@@ -19,13 +19,12 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use slotline_shared::catalog::TenantId;
 use slotline_shared::i18n::Lang;
-use slotline_shared::phone::PhoneNumber;
 use tokio::time::Instant;
 
 use crate::lifecycle::{self, Facts};
-use crate::model::{ProviderRecord, Reservation, ServiceRecord, Stage, Status, Tenant};
+use crate::model::{ProviderRecord, ServiceRecord, Stage, Status, Tenant};
 use crate::ports::{Body, Messenger, Outgoing, SendError};
-use crate::ports::{Clock, OutboxMessage, Reach, SendOutcome, Store, StoreError, StoreResult};
+use crate::ports::{Clock, OutboxMessage, SendOutcome, Store, StoreError, StoreResult};
 
 /// How the dispatcher behaves.
 #[derive(Debug, Clone)]
@@ -99,13 +98,6 @@ struct TenantData {
     providers: Vec<ProviderRecord>,
 }
 
-/// What a chunk of claimed messages needs from the store, by tenant.
-#[derive(Default)]
-struct Known {
-    bookings: HashMap<(TenantId, String), Reservation>,
-    reaches: HashMap<(TenantId, PhoneNumber), Reach>,
-}
-
 /// A claimed message with its tenant (`None` if the tenant is gone).
 type Claimed = (OutboxMessage, Option<Arc<TenantData>>);
 
@@ -127,7 +119,7 @@ pub struct Dispatcher {
     stopping: std::sync::atomic::AtomicBool,
 }
 
-/// How many rows of one sender are read and settled together.
+/// How many rows of one sender are settled together.
 const SETTLE_EVERY: usize = 10;
 
 /// Send slots reserved at once on a shared store: one round trip for this many messages.
@@ -304,26 +296,12 @@ impl Dispatcher {
         let mut report = Report::default();
         let mut rows = rows.into_iter().peekable();
         while rows.peek().is_some() {
-            // A few at a time: their bookings and customers read in one go just before
-            // they are sent (a store across the network answers many as fast as one), and
-            // their outcomes settled together right after.
+            // Their outcomes settled together.
             let chunk: Vec<Claimed> = rows.by_ref().take(SETTLE_EVERY).collect();
-            let known = self.look_up(&chunk).await?;
             let mut results = Vec::new();
             for (m, data) in chunk {
                 let outcome = match data {
-                    Some(data) => {
-                        let booking = m
-                            .reference
-                            .as_ref()
-                            .and_then(|r| known.bookings.get(&(data.tenant.id.clone(), r.clone())));
-                        let reach = known
-                            .reaches
-                            .get(&(data.tenant.id.clone(), m.customer.clone()))
-                            .cloned()
-                            .unwrap_or_default();
-                        self.send_one(&m, &data, booking.cloned(), reach).await?
-                    }
+                    Some(data) => self.send_one(&m, &data).await?,
                     None => SendOutcome::Skipped {
                         detail: "the tenant no longer exists".into(),
                     },
@@ -358,44 +336,8 @@ impl Dispatcher {
         }
     }
 
-    /// The bookings and customers of `chunk`, one read of each per tenant.
-    async fn look_up(&self, chunk: &[Claimed]) -> StoreResult<Known> {
-        let mut wanted: HashMap<TenantId, (Vec<String>, Vec<PhoneNumber>)> = HashMap::new();
-        for (m, data) in chunk {
-            if data.is_none() {
-                continue;
-            }
-            let (references, customers) = wanted.entry(m.tenant.clone()).or_default();
-            if let Some(r) = &m.reference {
-                references.push(r.clone());
-            }
-            customers.push(m.customer.clone());
-        }
-        let mut known = Known::default();
-        for (tenant, (references, customers)) in wanted {
-            for (reference, r) in self
-                .store
-                .bookings_by_reference(&tenant, &references)
-                .await?
-            {
-                known.bookings.insert((tenant.clone(), reference), r);
-            }
-            for (customer, reach) in self.store.reaches(&tenant, &customers).await? {
-                known.reaches.insert((tenant.clone(), customer), reach);
-            }
-        }
-        Ok(known)
-    }
-
-    /// Decides what `m` should be now, given its `booking` and its customer's `reach` as
-    /// just read, and sends it.
-    async fn send_one(
-        &self,
-        m: &OutboxMessage,
-        data: &TenantData,
-        booking: Option<Reservation>,
-        reach: Reach,
-    ) -> StoreResult<SendOutcome> {
+    /// Decides what `m` should be now and sends it.
+    async fn send_one(&self, m: &OutboxMessage, data: &TenantData) -> StoreResult<SendOutcome> {
         let now = self.clock.now();
         let tenant = &data.tenant;
         let skip = |detail: &str| {
@@ -406,9 +348,16 @@ impl Dispatcher {
         if !tenant.reminders.enabled(m.stage) {
             return skip("this message is switched off");
         }
+        // Read just before the send, one message at a time: reads spread over the sender's
+        // pace cost nothing, while a burst of them at once would make every sender late.
+        let reach = self.store.reach(&tenant.id, &m.customer).await?;
         if reach.opted_out {
             return skip("the customer opted out");
         }
+        let booking = match &m.reference {
+            Some(reference) => self.store.booking(&tenant.id, reference).await?,
+            None => None,
+        };
         let Some(booking) = booking else {
             return skip("the booking no longer exists");
         };

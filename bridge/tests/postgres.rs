@@ -394,6 +394,25 @@ fn offered(answer: &BridgeAnswer) -> Vec<chrono::DateTime<chrono::Utc>> {
     }
 }
 
+/// How long until `bridge`'s answer to `slots` offers `time` (`offers`) or stops offering it;
+/// `None` if that takes over half a second.
+async fn offers_within(
+    bridge: &TestBridge,
+    tenant: &str,
+    slots: &BridgeRequest,
+    time: chrono::DateTime<chrono::Utc>,
+    offers: bool,
+) -> Option<std::time::Duration> {
+    let told = std::time::Instant::now();
+    while told.elapsed() < std::time::Duration::from_millis(500) {
+        if offered(&bridge.rpc(tenant, slots).await).contains(&time) == offers {
+            return Some(told.elapsed());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    None
+}
+
 /// Bridge A has a day's free times cached; a customer holds one of them through bridge B,
 /// and a booking there is cancelled: A stops offering the held time and offers the freed
 /// one again within moments (told over `LISTEN/NOTIFY`), long before its cache would expire.
@@ -427,17 +446,9 @@ async fn a_change_through_one_bridge_reaches_the_other_bridges_offers() {
     let BridgeAnswer::Held { hold: h } = answer else {
         panic!("{answer:?}");
     };
-    let told = std::time::Instant::now();
-    let lag = loop {
-        if !offered(&bridge_a.rpc("cache", &slots).await).contains(&taken) {
-            break told.elapsed();
-        }
-        assert!(
-            told.elapsed() < std::time::Duration::from_millis(500),
-            "bridge A still offers a time held through bridge B"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
-    };
+    let lag = offers_within(&bridge_a, "cache", &slots, taken, false)
+        .await
+        .expect("bridge A still offers a time held through bridge B");
     eprintln!(
         "bridge A stopped offering the held time {} ms after B answered",
         lag.as_millis()
@@ -448,14 +459,9 @@ async fn a_change_through_one_bridge_reaches_the_other_bridges_offers() {
         .rpc("cache", &BridgeRequest::Release { hold: h.id })
         .await;
     assert!(matches!(released, BridgeAnswer::Released), "{released:?}");
-    let told = std::time::Instant::now();
-    while !offered(&bridge_a.rpc("cache", &slots).await).contains(&taken) {
-        assert!(
-            told.elapsed() < std::time::Duration::from_millis(500),
-            "bridge A never offered the released time again"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
-    }
+    offers_within(&bridge_a, "cache", &slots, taken, true)
+        .await
+        .expect("bridge A never offered the released time again");
     for child in [&mut a.child, &mut b.child] {
         let _ = child.kill();
         let _ = child.wait();
@@ -690,17 +696,9 @@ async fn cal_com_changes_are_known_to_every_bridge() {
     // The business books 15:00 on Cal.com's page; the webhook reaches B only.
     assert!(offered(&bridge_a.rpc("consultorio", &slots).await).contains(&business));
     cal.book_directly(event_type, business, "Llamada");
-    let told = std::time::Instant::now();
-    let lag = loop {
-        if !offered(&bridge_a.rpc("consultorio", &slots).await).contains(&business) {
-            break told.elapsed();
-        }
-        assert!(
-            told.elapsed() < std::time::Duration::from_millis(500),
-            "bridge A still offers a time booked in Cal.com after B had the webhook"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
-    };
+    let lag = offers_within(&bridge_a, "consultorio", &slots, business, false)
+        .await
+        .expect("bridge A still offers a time booked in Cal.com after B had the webhook");
     eprintln!(
         "bridge A stopped offering the Cal.com booking {} ms after the webhook's answer",
         lag.as_millis()

@@ -549,37 +549,6 @@ pub trait Store: Send + Sync + 'static {
         Ok(None)
     }
 
-    // Batched reads for the dispatcher: one round trip for many messages on a store across
-    // the network. The defaults ask one at a time, which costs nothing in process.
-
-    /// The bookings with `references` (any status), by reference; unknown ones left out.
-    async fn bookings_by_reference(
-        &self,
-        tenant: &TenantId,
-        references: &[String],
-    ) -> StoreResult<std::collections::HashMap<String, Reservation>> {
-        let mut out = std::collections::HashMap::new();
-        for reference in references {
-            if let Some(r) = self.booking(tenant, reference).await? {
-                out.insert(reference.clone(), r);
-            }
-        }
-        Ok(out)
-    }
-
-    /// What the bridge knows of reaching each of `customers`.
-    async fn reaches(
-        &self,
-        tenant: &TenantId,
-        customers: &[PhoneNumber],
-    ) -> StoreResult<std::collections::HashMap<PhoneNumber, Reach>> {
-        let mut out = std::collections::HashMap::new();
-        for customer in customers {
-            out.insert(customer.clone(), self.reach(tenant, customer).await?);
-        }
-        Ok(out)
-    }
-
     // Cal.com changes in flight, shared by every bridge on the store.
 
     /// Marks Cal.com booking `key` (its uid, or the reference a booking being made carries)

@@ -68,46 +68,6 @@ pub(super) async fn reach(
     })
 }
 
-pub(super) async fn reaches(
-    store: &PgStore,
-    tenant: &TenantId,
-    customers: &[PhoneNumber],
-) -> StoreResult<std::collections::HashMap<PhoneNumber, Reach>> {
-    let phones: Vec<&str> = customers.iter().map(|c| c.as_e164()).collect();
-    let client = store.client().await?;
-    let rows = client
-        .q(
-            "SELECT phone, seen_at, opted_out, language FROM customers
-             WHERE tenant_id = $1 AND phone = ANY($2)",
-            &[&tenant.0, &phones],
-        )
-        .await?;
-    // A customer without a row is one the bridge knows nothing of yet.
-    let mut out: std::collections::HashMap<PhoneNumber, Reach> = customers
-        .iter()
-        .map(|c| (c.clone(), Reach::default()))
-        .collect();
-    for row in &rows {
-        let phone: String = row.try_get(0)?;
-        let language: Option<String> = row.try_get(3)?;
-        let Some(customer) = customers.iter().find(|c| c.as_e164() == phone) else {
-            continue;
-        };
-        out.insert(
-            customer.clone(),
-            Reach {
-                seen_at: row.try_get::<_, Option<i64>>(1)?.map(from_ts),
-                opted_out: row.try_get(2)?,
-                language: language
-                    .as_deref()
-                    .map(|code| stored(code, Lang::from_code))
-                    .transpose()?,
-            },
-        );
-    }
-    Ok(out)
-}
-
 pub(super) async fn rate(
     store: &PgStore,
     tenant: &TenantId,

@@ -909,22 +909,6 @@ impl Store for PgStore {
         Ok(DateTime::from_timestamp_micros(at))
     }
 
-    async fn bookings_by_reference(
-        &self,
-        tenant: &TenantId,
-        references: &[String],
-    ) -> StoreResult<std::collections::HashMap<String, Reservation>> {
-        reservations::bookings_by_reference(self, tenant, references).await
-    }
-
-    async fn reaches(
-        &self,
-        tenant: &TenantId,
-        customers: &[PhoneNumber],
-    ) -> StoreResult<std::collections::HashMap<PhoneNumber, Reach>> {
-        customers::reaches(self, tenant, customers).await
-    }
-
     async fn mark_changing(
         &self,
         key: &str,

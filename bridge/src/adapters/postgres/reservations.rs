@@ -270,16 +270,12 @@ pub(super) async fn confirm(
     let r = reservation_row(&row)?;
     let planned = plan(&r);
     // Its history, the customer's count and its messages in one statement.
-    let mut ids = Vec::new();
-    let mut stages = Vec::new();
-    let mut due = Vec::new();
-    let mut send = Vec::new();
-    for p in &planned.messages {
-        ids.push(new_id());
-        stages.push(p.stage.as_str());
-        due.push(ts(p.due_at));
-        send.push(ts(p.send_at));
-    }
+    let Columns {
+        ids,
+        stages,
+        due,
+        send,
+    } = columns(&planned);
     let withdrawn: Vec<&str> = planned.withdraw.iter().map(|s| s.as_str()).collect();
     tx.x(
         "WITH history AS (
@@ -452,30 +448,6 @@ pub(super) async fn booking(
         .as_ref()
         .map(reservation_row)
         .transpose()
-}
-
-pub(super) async fn bookings_by_reference(
-    store: &PgStore,
-    tenant: &TenantId,
-    references: &[String],
-) -> StoreResult<std::collections::HashMap<String, Reservation>> {
-    let client = store.client().await?;
-    let rows = client
-        .q(
-            &format!(
-                "SELECT {RESERVATION_COLUMNS} FROM reservations WHERE tenant_id = $1 AND reference = ANY($2)"
-            ),
-            &[&tenant.0, &references],
-        )
-        .await?;
-    let mut out = std::collections::HashMap::new();
-    for row in &rows {
-        let r = reservation_row(row)?;
-        if let Some(reference) = r.reference.clone() {
-            out.insert(reference, r);
-        }
-    }
-    Ok(out)
 }
 
 pub(super) async fn reservation(

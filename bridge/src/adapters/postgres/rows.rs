@@ -176,16 +176,12 @@ pub(super) async fn replace_messages(
         return Ok(());
     }
     // One statement for every planned message.
-    let mut ids = Vec::new();
-    let mut stages = Vec::new();
-    let mut due = Vec::new();
-    let mut send = Vec::new();
-    for p in &plan.messages {
-        ids.push(new_id());
-        stages.push(p.stage.as_str());
-        due.push(ts(p.due_at));
-        send.push(ts(p.send_at));
-    }
+    let Columns {
+        ids,
+        stages,
+        due,
+        send,
+    } = columns(plan);
     tx.x(
         "INSERT INTO outbox (id, tenant_id, customer, reference, stage, due_at, send_at, created_at)
          SELECT id, $2, $3, $4, stage, due_at, send_at, $8
@@ -194,6 +190,30 @@ pub(super) async fn replace_messages(
     )
     .await?;
     Ok(())
+}
+
+/// A plan's messages as the columns of an `UNNEST` insert, each with a new id.
+pub(super) struct Columns<'a> {
+    pub(super) ids: Vec<String>,
+    pub(super) stages: Vec<&'a str>,
+    pub(super) due: Vec<i64>,
+    pub(super) send: Vec<i64>,
+}
+
+pub(super) fn columns(plan: &Plan) -> Columns<'_> {
+    let mut c = Columns {
+        ids: Vec::new(),
+        stages: Vec::new(),
+        due: Vec::new(),
+        send: Vec::new(),
+    };
+    for p in &plan.messages {
+        c.ids.push(new_id());
+        c.stages.push(p.stage.as_str());
+        c.due.push(ts(p.due_at));
+        c.send.push(ts(p.send_at));
+    }
+    c
 }
 
 pub(super) async fn bump_version(c: &impl GenericClient, tenant: &str) -> StoreResult<()> {
