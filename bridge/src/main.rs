@@ -224,11 +224,7 @@ async fn run() -> Result<(), String> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let calcom = config.calcom_api_url.as_ref().map(|url| {
         let per_minute = u32::try_from(config.calcom_per_minute).unwrap_or(u32::MAX);
-        let client = Calcom::new(
-            url,
-            config.calcom_api_key.clone(),
-            usize::try_from(per_minute).unwrap_or(110),
-        );
+        let client = Calcom::new(url, config.calcom_api_key.clone(), per_minute);
         // Bridges sharing a store share Cal.com's budget and breaker through it.
         Arc::new(match store.call_gate(url, per_minute) {
             Some(gate) => client.with_gate(gate),

@@ -30,6 +30,13 @@ fn problem(errors: &mut FieldErrors, field: &str, message: &str) {
     errors.insert(field.to_owned(), message.to_owned());
 }
 
+/// An optional link customers are sent (a logo, a map): https, at most 500 characters.
+fn check_link(errors: &mut FieldErrors, field: &str, url: Option<&str>) {
+    if url.is_some_and(|u| !u.starts_with("https://") || u.len() > 500) {
+        problem(errors, field, "an https:// link of at most 500 characters");
+    }
+}
+
 /// The checks every record with an id and a name shares.
 fn check_id_and_name(errors: &mut FieldErrors, id: &str, name: &str, max_name: usize) {
     if !valid_id(id) {

@@ -239,27 +239,11 @@ impl Validate for Tenant {
         {
             problem(&mut e, "address", "1 to 200 characters");
         }
-        if let Some(url) = &self.logo_url
-            && (!url.starts_with("https://") || url.len() > 500)
-        {
-            problem(
-                &mut e,
-                "logo_url",
-                "an https:// link of at most 500 characters",
-            );
-        }
+        check_link(&mut e, "logo_url", self.logo_url.as_deref());
         if self.llm_monthly_calls > 100_000 {
             problem(&mut e, "llm_monthly_calls", "at most 100000");
         }
-        if let Some(url) = &self.maps_url
-            && (!url.starts_with("https://") || url.len() > 500)
-        {
-            problem(
-                &mut e,
-                "maps_url",
-                "an https:// link of at most 500 characters",
-            );
-        }
+        check_link(&mut e, "maps_url", self.maps_url.as_deref());
         if self
             .keywords
             .iter()

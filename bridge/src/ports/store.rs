@@ -3,14 +3,14 @@
 //! Every store call that touches a tenant's data takes its [`TenantId`]: one tenant's
 //! caller cannot name another tenant's rows.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use slotline_shared::catalog::{ProviderId, ServiceId, TenantId};
 use slotline_shared::phone::PhoneNumber;
 use slotline_shared::wire::StoreHealth;
 use thiserror::Error;
-
-use std::sync::Arc;
 
 use crate::lifecycle::Plan;
 use crate::model::{
@@ -21,11 +21,11 @@ use crate::ports::CallGate;
 
 /// Plans the lifecycle messages of a booking as it stands after a change; the store writes
 /// them in the change's own transaction, replacing the booking's pending ones.
-pub type Planner = std::sync::Arc<dyn Fn(&Reservation) -> Plan + Send + Sync>;
+pub type Planner = Arc<dyn Fn(&Reservation) -> Plan + Send + Sync>;
 
 /// A planner that plans nothing (tests, imports).
 pub fn no_messages() -> Planner {
-    std::sync::Arc::new(|_| Plan::default())
+    Arc::new(|_| Plan::default())
 }
 
 /// Where an outbox message is.
@@ -549,12 +549,24 @@ pub trait Store: Send + Sync + 'static {
         Ok(None)
     }
 
+    /// Gives back `sender`'s reserved slots from `from` on (a block whose last slot ended
+    /// at `until`) when no bridge has reserved after them, so the next reservation starts
+    /// there instead of leaving them unused; otherwise they lapse.
+    async fn release_sends(
+        &self,
+        _sender: &str,
+        _from: DateTime<Utc>,
+        _until: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        Ok(())
+    }
+
     // Cal.com changes in flight, shared by every bridge on the store.
 
     /// Marks Cal.com booking `key` (its uid, or the reference a booking being made carries)
-    /// as being changed by a bridge from `now` until `until`: Cal.com's webhooks for it meanwhile are
-    /// that bridge's own doing, whichever bridge receives them. The mark's token, for
-    /// [`Store::unmark_changing`]; two marks of one key are independent.
+    /// as being changed by a bridge from `now` until `until`: Cal.com's webhooks for it
+    /// meanwhile are that bridge's own doing, whichever bridge receives them. The mark's
+    /// token, for [`Store::unmark_changing`]; two marks of one key are independent.
     async fn mark_changing(
         &self,
         key: &str,
@@ -573,18 +585,6 @@ pub trait Store: Send + Sync + 'static {
     /// caller keeps its own.
     fn call_gate(&self, _name: &str, _per_minute: u32) -> Option<Arc<dyn CallGate>> {
         None
-    }
-
-    /// Gives back `sender`'s reserved slots from `from` on (a block whose last slot ended
-    /// at `until`) when no bridge has reserved after them, so the next reservation starts
-    /// there instead of leaving them unused; otherwise they lapse.
-    async fn release_sends(
-        &self,
-        _sender: &str,
-        _from: DateTime<Utc>,
-        _until: DateTime<Utc>,
-    ) -> StoreResult<()> {
-        Ok(())
     }
 
     // Cache invalidation across bridges sharing the store.

@@ -134,14 +134,33 @@ impl EmbeddedScheduler {
         hold: Reservation,
     ) -> Result<Change, SchedulerError> {
         let now = self.clock.now();
-        let tenant = &config.tenant.id;
         match hold.status {
             // A retry after success: the booking made the first time.
             Status::Confirmed => return Ok(Change::Done(booking_of(&hold))),
             Status::Held if hold.is_active(now) => {}
             _ => return Ok(Change::HoldGone),
         }
+        // Cal.com announces the booking before its answer arrives, to whichever bridge: that
+        // webhook is ours.
         let reference = reference_for(&hold.id);
+        self.while_changing(
+            &reference,
+            self.book_then_confirm(config, calcom, event_type, &hold, &reference, now),
+        )
+        .await
+    }
+
+    /// [`Self::confirm_in_calcom`] once the hold is known live and marked as changing.
+    async fn book_then_confirm(
+        &self,
+        config: &Config,
+        calcom: &Calcom,
+        event_type: u64,
+        hold: &Reservation,
+        reference: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Change, SchedulerError> {
+        let tenant = &config.tenant.id;
         let svc = config.service(&hold.service)?.clone();
         let reach = self.store.reach(tenant, &hold.customer).await?;
         let attendee = Attendee {
@@ -156,16 +175,13 @@ impl EmbeddedScheduler {
                 .code()
                 .to_owned(),
         };
-        // Cal.com announces the booking before its answer arrives, to whichever bridge: that
-        // webhook is ours.
-        self.while_changing(&reference, async {
         let cal = match calcom
             .book(
                 event_type,
                 hold.start,
                 svc.duration_min,
                 &attendee,
-                &reference,
+                reference,
             )
             .await
         {
@@ -186,16 +202,14 @@ impl EmbeddedScheduler {
             .confirm(
                 tenant,
                 &hold.id,
-                &reference,
+                reference,
                 now,
                 planner(&config.tenant, now, false),
             )
             .await?
         {
             ChangeOutcome::Done(r) => {
-                self.store
-                    .set_external(tenant, &reference, &cal.uid)
-                    .await?;
+                self.store.set_external(tenant, reference, &cal.uid).await?;
                 Ok(Change::Done(booking_of(&r)))
             }
             other => {
@@ -209,8 +223,6 @@ impl EmbeddedScheduler {
                 })
             }
         }
-        })
-        .await
     }
 
     /// Does `work` with Cal.com booking `key` marked as this bridge's change on the store,

@@ -169,8 +169,7 @@ fn now_ms() -> i64 {
 impl Calcom {
     /// A client for the API at `base` (`CALCOM_API_URL`), with an API key if given, keeping
     /// its own budget of `per_minute` calls and breaker.
-    pub fn new(base: &str, key: Option<String>, per_minute: usize) -> Self {
-        let per_minute = u32::try_from(per_minute).unwrap_or(u32::MAX);
+    pub fn new(base: &str, key: Option<String>, per_minute: u32) -> Self {
         Self {
             http: reqwest::Client::builder()
                 .pool_max_idle_per_host(16)
