@@ -17,18 +17,13 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
-use common::{OPERATOR, TestBridge, spawn_bridge};
+use common::{OPERATOR, TestBridge, get_latencies, slot_latencies, spawn_bridge};
 use serde_json::{Value, json};
+use slotline_e2e::measure::percentiles;
 use slotline_shared::wire::{BridgeAnswer, BridgeRequest};
 
 const PROVIDERS: usize = 20;
 const CLIENTS: usize = 16;
-
-fn percentiles(mut v: Vec<f64>) -> (f64, f64) {
-    v.sort_by(f64::total_cmp);
-    let at = |q: f64| v[((v.len() as f64 - 1.0) * q).round() as usize];
-    (at(0.5), at(0.99))
-}
 
 fn rss_kb(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
@@ -49,18 +44,6 @@ async fn admin(bridge: &TestBridge, method: reqwest::Method, path: &str, body: V
         .await;
     assert!(status.is_success(), "{method} {path}: {status} {answer}");
     answer
-}
-
-/// Latency of `n` sequential GETs to `url`, in milliseconds.
-async fn get_latencies(http: &reqwest::Client, url: &str, n: usize) -> Vec<f64> {
-    let mut out = Vec::with_capacity(n);
-    for _ in 0..n {
-        let t = Instant::now();
-        let r = http.get(url).send().await.unwrap();
-        let _ = r.bytes().await.unwrap();
-        out.push(t.elapsed().as_secs_f64() * 1000.0);
-    }
-    out
 }
 
 /// Requests per second `CLIENTS` concurrent loops achieve against `url` for `secs`.
@@ -166,26 +149,7 @@ async fn main() {
     };
     let slot_count = listed.len();
 
-    // Cold: flush caches with a configuration change before each query.
-    let mut cold = Vec::new();
-    for _ in 0..60 {
-        admin(
-            &client,
-            reqwest::Method::PUT,
-            "/admin/tenants/bench",
-            tenant.clone(),
-        )
-        .await;
-        let t = Instant::now();
-        client.rpc("bench", &slots).await;
-        cold.push(t.elapsed().as_secs_f64() * 1000.0);
-    }
-    let mut warm = Vec::new();
-    for _ in 0..1000 {
-        let t = Instant::now();
-        client.rpc("bench", &slots).await;
-        warm.push(t.elapsed().as_secs_f64() * 1000.0);
-    }
+    let (cold, warm) = slot_latencies(&client, "bench", &tenant, &slots).await;
     let (cold_p50, cold_p99) = percentiles(cold);
     let (warm_p50, warm_p99) = percentiles(warm);
     let (floor_p50, floor_p99) = percentiles(get_latencies(&http, &floor_url, 1000).await);

@@ -22,11 +22,12 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, TimeZone, Utc};
 use common::{
     OPERATOR, TWILIO_ACCOUNT, TWILIO_TOKEN, TestBridge, busiest_second, dispatcher_to,
-    seed_due_reminders, spawn_bridge_with,
+    get_latencies, seed_due_reminders, slot_latencies, spawn_bridge_with,
 };
 use serde_json::json;
 use slotline_bridge::adapters::PgStore;
 use slotline_bridge::ports::{Candidate, ChangeOutcome, HoldOutcome, NewHold, Store};
+use slotline_e2e::measure::percentiles;
 use slotline_shared::phone::PhoneNumber;
 use slotline_shared::wire::{BridgeAnswer, BridgeRequest};
 
@@ -264,12 +265,6 @@ async fn main() {
     drop(store);
 }
 
-fn percentiles(mut v: Vec<f64>) -> (f64, f64) {
-    v.sort_by(f64::total_cmp);
-    let at = |q: f64| v[((v.len() as f64 - 1.0) * q).round() as usize];
-    (at(0.5), at(0.99))
-}
-
 /// Slots for 20 providers × 14 days through `bridge`, warm and cold, beside `/healthz`.
 async fn slots_figures(bridge: &TestBridge) -> serde_json::Value {
     tenant(bridge, "slots").await;
@@ -285,41 +280,13 @@ async fn slots_figures(bridge: &TestBridge) -> serde_json::Value {
         panic!("slots")
     };
     let profile = json!({"id": "slots", "name": "Bench", "zone": "Europe/Madrid", "policy": {"min_notice_min": 0, "window_days": 120}});
-    let mut cold = Vec::new();
-    for _ in 0..60 {
-        // A configuration change drops every bridge's cached slots of the tenant.
-        let (status, _) = bridge
-            .admin(
-                reqwest::Method::PUT,
-                "/admin/tenants/slots",
-                OPERATOR,
-                Some(profile.clone()),
-            )
-            .await;
-        assert!(status.is_success());
-        let t = Instant::now();
-        bridge.rpc("slots", &slots).await;
-        cold.push(t.elapsed().as_secs_f64() * 1000.0);
-    }
-    let mut warm = Vec::new();
-    for _ in 0..1000 {
-        let t = Instant::now();
-        bridge.rpc("slots", &slots).await;
-        warm.push(t.elapsed().as_secs_f64() * 1000.0);
-    }
-    let http = reqwest::Client::new();
-    let mut empty = Vec::new();
-    for _ in 0..1000 {
-        let t = Instant::now();
-        let _ = http
-            .get(format!("{}/healthz", bridge.url))
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await;
-        empty.push(t.elapsed().as_secs_f64() * 1000.0);
-    }
+    let (cold, warm) = slot_latencies(bridge, "slots", &profile, &slots).await;
+    let empty = get_latencies(
+        &reqwest::Client::new(),
+        &format!("{}/healthz", bridge.url),
+        1000,
+    )
+    .await;
     let ((cold_p50, cold_p99), (warm_p50, warm_p99), (floor_p50, floor_p99)) =
         (percentiles(cold), percentiles(warm), percentiles(empty));
     println!(

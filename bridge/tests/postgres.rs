@@ -7,7 +7,7 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{OPERATOR, TestBridge, at, phone, spawn_bridge_with};
+use common::{OPERATOR, Spawned, TestBridge, at, phone, spawn_bridge_with};
 use reqwest::Method;
 use slotline_bridge::adapters::PgStore;
 use slotline_shared::wire::{BridgeAnswer, BridgeRequest};
@@ -15,6 +15,21 @@ use slotline_shared::wire::{BridgeAnswer, BridgeRequest};
 fn admin_url() -> String {
     std::env::var("SLOTLINE_TEST_POSTGRES")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// Two bridge processes on the database at `url`, with `vars` besides its URL, their own
+/// files in `dir`. Each is killed when dropped, which must come before its database's.
+async fn two_bridges(
+    url: &str,
+    dir: &std::path::Path,
+    vars: &[(&str, String)],
+) -> (Spawned, Spawned) {
+    let mut all = vec![("SLOTLINE_DATABASE", url.to_owned())];
+    all.extend_from_slice(vars);
+    (
+        spawn_bridge_with(&dir.join("a.db"), &all).await,
+        spawn_bridge_with(&dir.join("b.db"), &all).await,
+    )
 }
 
 /// A fresh database (dropped with the returned store) and its URL.
@@ -52,9 +67,7 @@ fn hold(
 async fn two_bridges_on_one_database_never_grant_one_time_twice() {
     let (store, url) = database("two_bridges").await;
     let dir = tempfile::tempdir().unwrap();
-    let vars = [("SLOTLINE_DATABASE", url.clone())];
-    let mut a = spawn_bridge_with(&dir.path().join("a.db"), &vars).await;
-    let mut b = spawn_bridge_with(&dir.path().join("b.db"), &vars).await;
+    let (a, b) = two_bridges(&url, dir.path(), &[]).await;
     let bridges = Arc::new([
         TestBridge::at(a.url.clone(), None),
         TestBridge::at(b.url.clone(), None),
@@ -184,10 +197,7 @@ async fn two_bridges_on_one_database_never_grant_one_time_twice() {
         "{refused:?}"
     );
 
-    for child in [&mut a.child, &mut b.child] {
-        let _ = child.kill();
-        let _ = child.wait();
-    }
+    drop((a, b));
     drop(client);
     drop(store);
 }
@@ -420,9 +430,7 @@ async fn offers_within(
 async fn a_change_through_one_bridge_reaches_the_other_bridges_offers() {
     let (store, url) = database("caches").await;
     let dir = tempfile::tempdir().unwrap();
-    let vars = [("SLOTLINE_DATABASE", url.clone())];
-    let mut a = spawn_bridge_with(&dir.path().join("a.db"), &vars).await;
-    let mut b = spawn_bridge_with(&dir.path().join("b.db"), &vars).await;
+    let (a, b) = two_bridges(&url, dir.path(), &[]).await;
     let (bridge_a, bridge_b) = (
         TestBridge::at(a.url.clone(), None),
         TestBridge::at(b.url.clone(), None),
@@ -462,10 +470,7 @@ async fn a_change_through_one_bridge_reaches_the_other_bridges_offers() {
     offers_within(&bridge_a, "cache", &slots, taken, true)
         .await
         .expect("bridge A never offered the released time again");
-    for child in [&mut a.child, &mut b.child] {
-        let _ = child.kill();
-        let _ = child.wait();
-    }
+    drop((a, b));
     drop(store);
 }
 
@@ -577,13 +582,11 @@ async fn cal_com_changes_are_known_to_every_bridge() {
     let event_type = cal.add_event_type("consulta-rosa", 45, 9, 0);
     let dir = tempfile::tempdir().unwrap();
     let vars = [
-        ("SLOTLINE_DATABASE", url.clone()),
         ("CALCOM_API_URL", cal.url.clone()),
         ("CALCOM_API_KEY", KEY.to_owned()),
         ("CALCOM_WEBHOOK_SECRET", common::CALCOM_SECRET.to_owned()),
     ];
-    let mut a = spawn_bridge_with(&dir.path().join("a.db"), &vars).await;
-    let mut b = spawn_bridge_with(&dir.path().join("b.db"), &vars).await;
+    let (a, b) = two_bridges(&url, dir.path(), &vars).await;
     let registered = reqwest::Client::new()
         .post(format!("{}/v2/webhooks", cal.url))
         .bearer_auth(KEY)
@@ -750,10 +753,7 @@ async fn cal_com_changes_are_known_to_every_bridge() {
         "bridge B called Cal.com while the shared breaker was open"
     );
 
-    for child in [&mut a.child, &mut b.child] {
-        let _ = child.kill();
-        let _ = child.wait();
-    }
+    drop((a, b));
     drop(store);
 }
 
@@ -765,9 +765,7 @@ async fn cal_com_changes_are_known_to_every_bridge() {
 async fn a_thousand_overlapping_holds_grant_exactly_a_non_overlapping_set() {
     let (store, url) = database("thousand").await;
     let dir = tempfile::tempdir().unwrap();
-    let vars = [("SLOTLINE_DATABASE", url.clone())];
-    let mut a = spawn_bridge_with(&dir.path().join("a.db"), &vars).await;
-    let mut b = spawn_bridge_with(&dir.path().join("b.db"), &vars).await;
+    let (a, b) = two_bridges(&url, dir.path(), &[]).await;
     let bridges = Arc::new([
         TestBridge::at(a.url.clone(), None),
         TestBridge::at(b.url.clone(), None),
@@ -927,10 +925,7 @@ async fn a_thousand_overlapping_holds_grant_exactly_a_non_overlapping_set() {
         assert!(n >= 6, "therapist t{p} has only {n} holds");
     }
 
-    for child in [&mut a.child, &mut b.child] {
-        let _ = child.kill();
-        let _ = child.wait();
-    }
+    drop((a, b));
     drop(client);
     drop(store);
 }
@@ -951,9 +946,7 @@ async fn a_bridge_killed_mid_dispatch_is_covered_by_the_other() {
         .await
         .unwrap();
     vars.push(("SLOTLINE_DISPATCH_LEASE_SECS", "2".to_owned()));
-    vars.push(("SLOTLINE_DATABASE", url.clone()));
-    let mut a = spawn_bridge_with(&dir.path().join("a.db"), &vars).await;
-    let mut b = spawn_bridge_with(&dir.path().join("b.db"), &vars).await;
+    let (mut a, b) = two_bridges(&url, dir.path(), &vars).await;
     wait_for_sends(&twilio, 60).await;
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(i32::try_from(a.child.id()).unwrap()),
@@ -981,7 +974,6 @@ async fn a_bridge_killed_mid_dispatch_is_covered_by_the_other() {
     eprintln!(
         "bridge A killed after {at_kill} sends; bridge B sent the rest, {recovered} found already sent at Twilio"
     );
-    let _ = b.child.kill();
-    let _ = b.child.wait();
+    drop((a, b));
     drop(target);
 }

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use slotline_e2e::measure::percentiles;
 use slotline_e2e::stack::Wrangler;
 use slotline_e2e::{Phone, Stack, StackOptions};
 
@@ -22,12 +23,6 @@ struct Figures {
     p50: f64,
     p99: f64,
     rps: f64,
-}
-
-fn percentiles(mut v: Vec<f64>) -> (f64, f64) {
-    v.sort_by(f64::total_cmp);
-    let at = |q: f64| v[((v.len() as f64 - 1.0) * q).round() as usize];
-    (at(0.5), at(0.99))
 }
 
 /// Runs `customers` threads for `secs`, each sending to `target` (the real worker's URL or

@@ -31,8 +31,14 @@ struct Ctx {
 impl Ctx {
     /// A customer nobody else in this run writes from, writing to `to`.
     fn customer_of(&self, to: &str) -> Phone {
+        self.customer_at("+346001", to)
+    }
+
+    /// [`Self::customer_of`] with a number starting `prefix`, whose country decides the
+    /// language the bot first answers in.
+    fn customer_at(&self, prefix: &str, to: &str) -> Phone {
         let n = self.next_number.fetch_add(1, Ordering::Relaxed);
-        self.stack.phone(&format!("+3460010{n:04}"), to)
+        self.stack.phone(&format!("{prefix}{n:05}"), to)
     }
 
     fn customer(&self) -> Phone {
@@ -426,8 +432,7 @@ fn a_brazilian_portuguese_conversation_books_end_to_end(ctx: &Ctx) -> Result<(),
         ),
     ];
     set_up(ctx, calls)?;
-    let n = ctx.next_number.fetch_add(1, Ordering::Relaxed);
-    let phone = ctx.stack.phone(&format!("+55119880{n:05}"), CLINIC);
+    let phone = ctx.customer_at("+55119880", CLINIC);
     let day = chrono::Utc::now()
         .with_timezone(&chrono_tz::America::Sao_Paulo)
         .date_naive()
@@ -548,8 +553,7 @@ fn a_message_the_parser_cannot_place_is_read_by_the_language_model(
         })),
     );
     let (date, day) = weekday(1);
-    let n = ctx.next_number.fetch_add(1, Ordering::Relaxed);
-    let phone = ctx.stack.phone(&format!("+4477009{n:05}"), PRACTICE);
+    let phone = ctx.customer_at("+4477009", PRACTICE);
     let day_name = capitalised(&day.format("%A").to_string());
     says(
         &phone,
@@ -588,8 +592,7 @@ fn a_voice_note_books_through_the_transcription_stand_in(ctx: &Ctx) -> Result<()
     let (date, _) = weekday(3);
     let audio = format!("SPOKEN:sports massage with Bea on {date} at 10:30am please");
     let url = ctx.stack.twilio.media("audio/ogg", audio.as_bytes());
-    let n = ctx.next_number.fetch_add(1, Ordering::Relaxed);
-    let phone = ctx.stack.phone(&format!("+4477006{n:05}"), PRACTICE);
+    let phone = ctx.customer_at("+4477006", PRACTICE);
     let started = std::time::Instant::now();
     let reply = phone.send_voice_note_at(&url)?;
     eprintln!("voice note answered in {:?}", started.elapsed());
@@ -612,8 +615,7 @@ fn a_voice_note_books_through_the_transcription_stand_in(ctx: &Ctx) -> Result<()
 fn same_as_last_time_rebooks_the_service_and_the_person(ctx: &Ctx) -> Result<(), Failed> {
     const PRACTICE: &str = "+442071230005";
     model_practice(ctx, "activefive", PRACTICE, 0)?;
-    let n = ctx.next_number.fetch_add(1, Ordering::Relaxed);
-    let phone = ctx.stack.phone(&format!("+4477005{n:05}"), PRACTICE);
+    let phone = ctx.customer_at("+4477005", PRACTICE);
     let (first, _) = weekday(2);
     let (second, _) = weekday(4);
     says(
@@ -654,8 +656,7 @@ fn a_slow_or_failing_model_leaves_the_built_in_answer_in_time(ctx: &Ctx) -> Resu
         "everything feels creaky this week honestly",
         "I feel wobbly after my long run yesterday",
     ] {
-        let n = ctx.next_number.fetch_add(1, Ordering::Relaxed);
-        let phone = ctx.stack.phone(&format!("+4477008{n:05}"), PRACTICE);
+        let phone = ctx.customer_at("+4477008", PRACTICE);
         let started = std::time::Instant::now();
         let said = says(&phone, text, &["Which service would you like?"])?;
         let took = started.elapsed();
@@ -675,8 +676,7 @@ fn a_slow_or_failing_model_leaves_the_built_in_answer_in_time(ctx: &Ctx) -> Resu
 fn the_model_is_asked_no_more_than_the_tenants_monthly_budget(ctx: &Ctx) -> Result<(), Failed> {
     const PRACTICE: &str = "+442071230003";
     model_practice(ctx, "activethree", PRACTICE, 2)?;
-    let n = ctx.next_number.fetch_add(1, Ordering::Relaxed);
-    let phone = ctx.stack.phone(&format!("+4477007{n:05}"), PRACTICE);
+    let phone = ctx.customer_at("+4477007", PRACTICE);
     for k in 0..4 {
         says(
             &phone,

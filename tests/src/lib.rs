@@ -8,6 +8,7 @@
 
 pub mod calcom;
 pub mod llm;
+pub mod measure;
 pub mod paths;
 pub mod phone;
 pub mod served;

@@ -645,3 +645,44 @@ pub fn per_customer(
     }
     counts
 }
+
+/// Latency of `n` sequential GETs to `url`, in milliseconds.
+pub async fn get_latencies(http: &reqwest::Client, url: &str, n: usize) -> Vec<f64> {
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = std::time::Instant::now();
+        let r = http.get(url).send().await.unwrap();
+        let _ = r.bytes().await.unwrap();
+        out.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    out
+}
+
+/// Latencies in milliseconds of `slots` asked of `tenant` through `bridge`: 60 cold, each
+/// after putting `profile` back (a configuration change drops every bridge's cached slots of
+/// the tenant), then 1,000 warm.
+pub async fn slot_latencies(
+    bridge: &TestBridge,
+    tenant: &str,
+    profile: &Value,
+    slots: &BridgeRequest,
+) -> (Vec<f64>, Vec<f64>) {
+    let mut cold = Vec::new();
+    for _ in 0..60 {
+        let path = format!("/admin/tenants/{tenant}");
+        let (status, answer) = bridge
+            .admin(Method::PUT, &path, OPERATOR, Some(profile.clone()))
+            .await;
+        assert!(status.is_success(), "PUT {path}: {status} {answer}");
+        let t = std::time::Instant::now();
+        bridge.rpc(tenant, slots).await;
+        cold.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    let mut warm = Vec::new();
+    for _ in 0..1000 {
+        let t = std::time::Instant::now();
+        bridge.rpc(tenant, slots).await;
+        warm.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    (cold, warm)
+}

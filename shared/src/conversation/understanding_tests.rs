@@ -93,6 +93,12 @@ fn clinic_catalog(two_massages: bool) -> Catalog {
     }
 }
 
+/// The clinic's answer to a customer from `customer`'s country whose first message is
+/// `text`.
+fn first_reply(customer: &str, two_massages: bool, text: &str) -> String {
+    clinic(customer, two_massages).say(text)
+}
+
 fn clinic(customer: &str, two_massages: bool) -> Sim {
     let zone = chrono_tz::America::Sao_Paulo;
     let now = tuesday();
@@ -180,16 +186,18 @@ fn intents_inside_sentences_do_what_they_say() {
     sim.say("necesito hablar con una persona");
     assert_eq!(sim.handoffs, 1);
     // Negated, it is not the intent.
-    let mut sim = clinic(UK, false);
-    let reply = sim.say("I don't want to cancel anything, just book pilates");
+    let reply = first_reply(
+        UK,
+        false,
+        "I don't want to cancel anything, just book pilates",
+    );
     assert!(!reply.contains("upcoming bookings"), "{reply}");
     assert!(reply.contains("Pilates session"), "{reply}");
 }
 
 #[test]
 fn what_was_understood_is_said_back_before_the_next_question() {
-    let mut sim = clinic(UK, false);
-    let reply = sim.say("sports massage tomorrow afternoon");
+    let reply = first_reply(UK, false, "sports massage tomorrow afternoon");
     assert!(
         reply.contains("Got it: Sports massage, Wednesday 25 November, in the afternoon."),
         "{reply}"
@@ -198,8 +206,7 @@ fn what_was_understood_is_said_back_before_the_next_question() {
         reply.contains("Who would you like for Sports massage?"),
         "{reply}"
     );
-    let mut sim = clinic(BRAZIL, false);
-    let reply = sim.say("massagem com a Bia na sexta depois das 15h");
+    let reply = first_reply(BRAZIL, false, "massagem com a Bia na sexta depois das 15h");
     assert!(
         reply.contains("Entendi: Massagem esportiva, com Beatriz Lima, sexta-feira, 27 de novembro, depois das 15:00."),
         "{reply}"
@@ -234,19 +241,16 @@ fn a_brazilian_number_is_answered_in_brazilian_portuguese_with_reais() {
     );
     // A Portuguese number of the same business reads European Portuguese where offered;
     // here only pt-BR is, so it is pt-BR too.
-    let mut sim = clinic("+351912345678", false);
-    let reply = sim.say("olá, quero marcar uma massagem");
+    let reply = first_reply("+351912345678", false, "olá, quero marcar uma massagem");
     assert!(reply.contains("Entendi: Massagem esportiva"), "{reply}");
 }
 
 #[test]
 fn service_names_are_read_in_the_customers_language() {
-    let mut sim = clinic(SPAIN, false);
-    let reply = sim.say("hola, quiero reservar");
+    let reply = first_reply(SPAIN, false, "hola, quiero reservar");
     assert!(reply.contains("Masaje deportivo"), "{reply}");
     assert!(!reply.contains("Massagem esportiva"), "{reply}");
-    let mut sim = clinic(UK, false);
-    let reply = sim.say("hi, I want to book");
+    let reply = first_reply(UK, false, "hi, I want to book");
     assert!(
         reply.contains("Sports massage") && reply.contains("Pilates session"),
         "{reply}"
@@ -271,43 +275,44 @@ fn a_bare_number_as_the_first_message_shows_the_menu_and_does_nothing() {
 #[test]
 fn days_and_times_are_read_exactly_or_asked() {
     // Tuesday: "Tuesday next week" is a week away, not today.
-    let mut sim = clinic(UK, false);
-    let reply = sim.say("pilates with Rafael tuesday next week at half past 4");
+    let reply = first_reply(
+        UK,
+        false,
+        "pilates with Rafael tuesday next week at half past 4",
+    );
     assert!(reply.contains("Tuesday 1 December at 4:30 pm"), "{reply}");
     // A bare "Tuesday" on a Tuesday could be either: asked.
-    let mut sim = clinic(UK, false);
-    let reply = sim.say("pilates with Rafael on tuesday");
+    let reply = first_reply(UK, false, "pilates with Rafael on tuesday");
     assert!(reply.contains("Which Tuesday do you mean?"), "{reply}");
     // "This weekend" asks which day, not "which Saturday".
-    let mut sim = clinic(UK, false);
-    let reply = sim.say("pilates with Rafael this weekend");
+    let reply = first_reply(UK, false, "pilates with Rafael this weekend");
     assert!(reply.contains("Which day do you mean?"), "{reply}");
     assert!(
         reply.contains("Saturday 28 November") && reply.contains("Sunday 29 November"),
         "{reply}"
     );
     // Half hours in words are half hours.
-    let mut sim = clinic(BRAZIL, false);
-    let reply = sim.say("pilates com o Rafael amanhã às 4 e meia");
+    let reply = first_reply(BRAZIL, false, "pilates com o Rafael amanhã às 4 e meia");
     assert!(
         reply.contains("quarta-feira, 25 de novembro às 16:30"),
         "{reply}"
     );
-    let mut sim = clinic(SPAIN, false);
-    let reply = sim.say("pilates con Rafael mañana a las 5 menos cuarto");
+    let reply = first_reply(
+        SPAIN,
+        false,
+        "pilates con Rafael mañana a las 5 menos cuarto",
+    );
     assert!(reply.contains("16:45"), "{reply}");
 }
 
 #[test]
 fn everyday_words_and_nicknames_find_the_service_and_the_person() {
-    let mut sim = clinic(UK, false);
-    let reply = sim.say("a massage with JP tomorrow");
+    let reply = first_reply(UK, false, "a massage with JP tomorrow");
     assert!(
         reply.contains("Got it: Sports massage, with João Pedro Alves"),
         "{reply}"
     );
-    let mut sim = clinic(BRAZIL, false);
-    let reply = sim.say("pilates com o joao");
+    let reply = first_reply(BRAZIL, false, "pilates com o joao");
     assert!(reply.contains("com João Pedro Alves"), "{reply}");
 }
 
@@ -359,8 +364,7 @@ fn the_usual_books_the_last_service_with_the_same_person() {
 
 #[test]
 fn the_usual_without_a_visit_says_so_and_carries_on() {
-    let mut sim = clinic(BRAZIL, false);
-    let reply = sim.say("o de sempre, por favor");
+    let reply = first_reply(BRAZIL, false, "o de sempre, por favor");
     assert!(
         reply.contains("Não encontrei nenhuma visita sua anterior"),
         "{reply}"
@@ -409,8 +413,7 @@ fn where_are_you_is_answered_with_the_address_and_a_map() {
     let reply = sim.say("what's the address?");
     assert!(reply.contains("Rua Augusta 1500"), "{reply}");
     assert!(reply.contains("Which day for Pilates session?"), "{reply}");
-    let mut sim = clinic(SPAIN, false);
-    let reply = sim.say("¿dónde están?");
+    let reply = first_reply(SPAIN, false, "¿dónde están?");
     assert!(reply.contains("no tengo la dirección"), "{reply}");
 }
 

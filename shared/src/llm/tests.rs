@@ -47,6 +47,15 @@ fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 18).unwrap()
 }
 
+/// What the tests read with: today, catalog `c`, day-first dates.
+fn reading(c: &Catalog) -> Reading<'_> {
+    Reading {
+        today: today(),
+        catalog: c,
+        month_first: false,
+    }
+}
+
 fn answer(arguments: serde_json::Value) -> String {
     json!({
         "id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "m",
@@ -62,11 +71,7 @@ fn answer(arguments: serde_json::Value) -> String {
 #[test]
 fn the_request_names_the_catalog_forces_the_tool_and_carries_no_phone_number() {
     let c = catalog();
-    let reading = Reading {
-        today: today(),
-        catalog: &c,
-        month_first: false,
-    };
+    let reading = reading(&c);
     let text = redact(
         "oi, sou a Zoë Ortega, meu cel é +55 11 98765-4321, zoe@example.com",
         Some("Zoë Ortega"),
@@ -98,11 +103,7 @@ fn the_request_names_the_catalog_forces_the_tool_and_carries_no_phone_number() {
 #[test]
 fn an_answer_fills_only_what_it_names_and_only_with_the_businesss_own_ids() {
     let c = catalog();
-    let reading = Reading {
-        today: today(),
-        catalog: &c,
-        month_first: false,
-    };
+    let reading = reading(&c);
     let read = read_answer(
         &answer(
             json!({"intent": "book", "service_id": "sports", "provider_id": "beatriz",
@@ -145,11 +146,7 @@ fn an_answer_fills_only_what_it_names_and_only_with_the_businesss_own_ids() {
 #[test]
 fn only_the_asked_for_formats_of_date_and_time_are_read() {
     let c = catalog();
-    let reading = Reading {
-        today: today(),
-        catalog: &c,
-        month_first: false,
-    };
+    let reading = reading(&c);
     let odd = read_answer(
         &answer(json!({"date": "20/11/2026", "time": "5pm"})),
         &reading,
@@ -171,11 +168,7 @@ fn only_the_asked_for_formats_of_date_and_time_are_read() {
 #[test]
 fn answers_that_are_not_a_tool_call_are_errors_not_readings() {
     let c = catalog();
-    let reading = Reading {
-        today: today(),
-        catalog: &c,
-        month_first: false,
-    };
+    let reading = reading(&c);
     assert!(matches!(
         read_answer("not json", &reading),
         Err(LlmError::Shape(_))
@@ -222,11 +215,7 @@ fn the_built_in_reading_stands_and_the_model_fills_the_gaps() {
 #[test]
 fn only_messages_the_parser_could_not_place_are_sent() {
     let c = catalog();
-    let reading = Reading {
-        today: today(),
-        catalog: &c,
-        month_first: false,
-    };
+    let reading = reading(&c);
     let ask = |t: &str| {
         let norm = crate::nlu::normalize(t);
         needs_help(&norm, &crate::nlu::interpret_normalized(&norm, &reading))
