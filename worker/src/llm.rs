@@ -105,20 +105,13 @@ pub async fn transcribe(
             .map(str::to_owned)
             .ok_or_else(|| "no text in the transcription".to_owned())
     };
-    match within_time(limit, work).await {
-        Some(Ok(text)) => Some(text),
-        Some(Err(e)) => {
-            worker::console_warn!("a voice note was not transcribed: {e}");
-            None
-        }
-        None => {
-            worker::console_warn!(
-                "a voice note was not transcribed within {} ms",
-                limit.as_millis()
-            );
-            None
-        }
-    }
+    answered(
+        limit,
+        work,
+        "a voice note was not transcribed",
+        "a voice note was not transcribed within",
+    )
+    .await
 }
 
 /// Asks the model what `text` says, within `limit`. `None` on any failure, logged.
@@ -157,17 +150,31 @@ pub async fn read(
         }
         llm::read_answer(&text, reading).map_err(|e| e.to_string())
     };
-    match within_time(limit, call).await {
-        Some(Ok(read)) => Some(read),
+    answered(
+        limit,
+        call,
+        "the language model gave nothing usable",
+        "the language model did not answer within",
+    )
+    .await
+}
+
+/// What `work` gives within `limit`; `None` on an error (logged after `failed`) or when the
+/// time runs out (logged as `late` and the limit).
+async fn answered<T>(
+    limit: Duration,
+    work: impl std::future::Future<Output = Result<T, String>>,
+    failed: &str,
+    late: &str,
+) -> Option<T> {
+    match within_time(limit, work).await {
+        Some(Ok(value)) => Some(value),
         Some(Err(e)) => {
-            worker::console_warn!("the language model gave nothing usable: {e}");
+            worker::console_warn!("{failed}: {e}");
             None
         }
         None => {
-            worker::console_warn!(
-                "the language model did not answer within {} ms",
-                limit.as_millis()
-            );
+            worker::console_warn!("{late} {} ms", limit.as_millis());
             None
         }
     }
