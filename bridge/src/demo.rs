@@ -29,6 +29,7 @@ fn service(
         price_minor: cents,
         currency: "EUR".into(),
         deposit_minor: deposit,
+        deposit_percent: None,
         buffer_before_min: 0,
         buffer_after_min: 10,
         image_url: None,
@@ -88,6 +89,7 @@ pub async fn seed(store: &dyn Store) -> Result<bool, StoreError> {
         logo_url: None,
         reminders: Default::default(),
         messaging: Default::default(),
+        payments: Default::default(),
     };
     // The demo's key is random and never shown: the operator key manages it.
     let key = auth::new_key().map_err(|e| StoreError::backend(e.to_string()))?;

@@ -368,6 +368,11 @@ impl Dispatcher {
             Stage::CancelledByBusiness => booking.status == Status::Cancelled,
             Stage::FollowUp | Stage::ReEngage => booking.status == Status::Confirmed,
             Stage::NoShow => booking.status == Status::NoShow,
+            Stage::Paid => booking.status == Status::Confirmed,
+            // About a hold that never became a booking.
+            Stage::PaymentExpired | Stage::PaidTooLate => {
+                matches!(booking.status, Status::Held | Status::Released)
+            }
         };
         if !fitting {
             return skip("the booking changed; this message no longer applies");

@@ -7,7 +7,7 @@
 //! # Layout
 //!
 //! - [`twilio`]: Twilio's webhook signature, the inbound message parser and TwiML replies.
-//! - [`calcom`]: Cal.com's webhook signature.
+//! - [`calcom`]: Cal.com's webhook signature; [`stripe`]: Stripe's.
 //! - [`phone`]: E.164 phone numbers that mask themselves in logs.
 //! - [`catalog`]: tenants, services, providers, money; [`zone`]: their time zones.
 //! - [`conversation`]: the booking conversation as a state machine: `step(state, event, ctx)`.
@@ -41,6 +41,7 @@ pub mod phone;
 pub mod render;
 pub mod routing;
 pub mod signing;
+pub mod stripe;
 #[cfg(any(test, feature = "testkit"))]
 pub mod testkit;
 pub mod throttle;

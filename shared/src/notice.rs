@@ -34,11 +34,18 @@ pub enum Notice {
     Moved,
     /// The business cancelled the booking (in Cal.com): an offer to rebook.
     CancelledByBusiness,
+    /// The deposit was paid: the booking is made.
+    Paid,
+    /// The deposit was not paid in time: the slot was released; an offer to book again.
+    PaymentExpired,
+    /// The deposit came after the slot had gone to someone else: it is refunded; an offer
+    /// to book again.
+    PaidTooLate,
 }
 
 impl Notice {
     /// Every stage.
-    pub const ALL: [Notice; 8] = [
+    pub const ALL: [Notice; 11] = [
         Notice::Confirmation,
         Notice::DayBefore,
         Notice::ShortlyBefore,
@@ -47,6 +54,9 @@ impl Notice {
         Notice::ReEngage,
         Notice::Moved,
         Notice::CancelledByBusiness,
+        Notice::Paid,
+        Notice::PaymentExpired,
+        Notice::PaidTooLate,
     ];
 
     /// The stored name.
@@ -60,6 +70,9 @@ impl Notice {
             Notice::ReEngage => "re_engage",
             Notice::Moved => "moved",
             Notice::CancelledByBusiness => "cancelled_by_business",
+            Notice::Paid => "paid",
+            Notice::PaymentExpired => "payment_expired",
+            Notice::PaidTooLate => "paid_too_late",
         }
     }
 
@@ -118,7 +131,7 @@ pub fn render(notice: Notice, lang: Lang, facts: &Facts) -> Reply {
             .collect()
     };
     let options = match notice {
-        Notice::Confirmation | Notice::Moved => {
+        Notice::Confirmation | Notice::Moved | Notice::Paid => {
             about(&[ReminderAction::Reschedule, ReminderAction::Cancel])
         }
         Notice::DayBefore | Notice::ShortlyBefore => about(&ReminderAction::ALL),
@@ -132,7 +145,11 @@ pub fn render(notice: Notice, lang: Lang, facts: &Facts) -> Reply {
                 Opt::new(id, "★".repeat(usize::from(stars)))
             })
             .collect(),
-        Notice::NoShow | Notice::ReEngage | Notice::CancelledByBusiness => {
+        Notice::NoShow
+        | Notice::ReEngage
+        | Notice::CancelledByBusiness
+        | Notice::PaymentExpired
+        | Notice::PaidTooLate => {
             vec![Opt::new(OptionId::Book, i18n::notice_button("book", lang))]
         }
     };

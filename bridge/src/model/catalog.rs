@@ -27,6 +27,10 @@ pub struct ServiceRecord {
     /// Deposit in minor units, if any.
     #[serde(default)]
     pub deposit_minor: Option<i64>,
+    /// Deposit as a percentage of the price (1–100; 100 is prepayment in full), instead of
+    /// a fixed `deposit_minor`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deposit_percent: Option<u32>,
     /// Minutes kept free before.
     #[serde(default)]
     pub buffer_before_min: u32,
@@ -76,6 +80,19 @@ impl Validate for ServiceRecord {
                 "more than zero and at most the price",
             );
         }
+        if let Some(p) = self.deposit_percent {
+            if !(1..=100).contains(&p) {
+                problem(&mut e, "deposit_percent", "between 1 and 100");
+            } else if self.deposit_minor.is_some() {
+                problem(
+                    &mut e,
+                    "deposit_percent",
+                    "either deposit_minor or deposit_percent, not both",
+                );
+            } else if self.price_minor == 0 {
+                problem(&mut e, "deposit_percent", "a free service takes no deposit");
+            }
+        }
         if self.buffer_before_min > 240 {
             problem(&mut e, "buffer_before_min", "at most 240");
         }
@@ -107,6 +124,19 @@ impl Validate for ServiceRecord {
 }
 
 impl ServiceRecord {
+    /// The deposit due at booking, in minor units: the fixed amount, or the percentage of
+    /// the price rounded to the nearest minor unit (at least one).
+    pub fn deposit(&self) -> Option<i64> {
+        match (self.deposit_minor, self.deposit_percent) {
+            (Some(d), _) => Some(d),
+            (None, Some(p)) if self.price_minor > 0 => {
+                let share = (self.price_minor * i64::from(p) + 50) / 100;
+                Some(share.clamp(1, self.price_minor))
+            }
+            _ => None,
+        }
+    }
+
     /// The service as customers see it.
     pub fn public(&self) -> Service {
         Service {
@@ -115,7 +145,7 @@ impl ServiceRecord {
             description: self.description.clone(),
             duration_min: self.duration_min,
             price: Money::new(self.price_minor, &self.currency),
-            deposit: self.deposit_minor.map(|d| Money::new(d, &self.currency)),
+            deposit: self.deposit().map(|d| Money::new(d, &self.currency)),
             aliases: self.aliases.clone(),
             translations: self.translations.clone(),
             image_url: self.image_url.clone(),

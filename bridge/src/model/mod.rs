@@ -5,14 +5,17 @@
 //!
 //! - [`tenant`]: the business, its booking policy, reminders and messaging;
 //! - [`catalog`]: services, providers, weekly hours and date overrides;
-//! - [`booking`]: reservations, their history, customers and deliveries.
+//! - [`booking`]: reservations, their history, customers and deliveries;
+//! - [`payment`]: deposits taken through Stripe, and a tenant's settings for them.
 
 mod booking;
 mod catalog;
+mod payment;
 mod tenant;
 
 pub use booking::*;
 pub use catalog::*;
+pub use payment::*;
 pub use tenant::*;
 
 use std::collections::BTreeMap;
@@ -92,6 +95,7 @@ mod tests {
             price_minor: 2000,
             currency: "EUR".into(),
             deposit_minor: None,
+            deposit_percent: None,
             buffer_before_min: 0,
             buffer_after_min: 10,
             image_url: None,

@@ -91,6 +91,9 @@ pub struct Tenant {
     /// How the bridge reaches customers through Twilio.
     #[serde(default)]
     pub messaging: Messaging,
+    /// How deposits are taken (Stripe).
+    #[serde(default)]
+    pub payments: PaymentSettings,
 }
 
 /// A lifecycle message: what the outbox sends about a booking or a customer.
@@ -174,6 +177,8 @@ impl Reminders {
             Stage::ReEngage => self.re_engage,
             // The customer must hear of changes they did not make.
             Stage::Moved | Stage::CancelledByBusiness => true,
+            // Money changed hands, or the customer is waiting to hear whether it did.
+            Stage::Paid | Stage::PaymentExpired | Stage::PaidTooLate => true,
         }
     }
 }
@@ -321,6 +326,7 @@ impl Validate for Tenant {
         if m.rate_per_sec.is_some_and(|r| !(1..=1000).contains(&r)) {
             problem(&mut e, "messaging.rate_per_sec", "between 1 and 1000");
         }
+        self.payments.check(&mut e);
         e
     }
 }

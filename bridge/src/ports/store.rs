@@ -14,8 +14,8 @@ use thiserror::Error;
 
 use crate::lifecycle::Plan;
 use crate::model::{
-    Customer, DateOverride, Delivery, ProviderRecord, Reservation, ServiceRecord, Stage,
-    StatusChange, Tenant, Weekly,
+    Customer, DateOverride, Delivery, Payment, PaymentState, ProviderRecord, Reservation,
+    ServiceRecord, Stage, StatusChange, Tenant, Weekly,
 };
 use crate::ports::CallGate;
 
@@ -193,6 +193,17 @@ impl StoreError {
 
 /// Shorthand for store results.
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A message to a customer about a hold that is not (or not yet) a booking: its deposit
+/// was not paid in time, or was paid too late. The hold is given `reference` so the
+/// message can name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HoldNotice {
+    /// The reference the hold is known by from now on.
+    pub reference: String,
+    /// The message.
+    pub planned: crate::lifecycle::Planned,
+}
 
 /// A new hold, as the scheduler asks for it. The store picks the provider (if several
 /// candidates) and inserts the hold in one transaction, so no two active reservations of
@@ -420,6 +431,34 @@ pub trait Store: Send + Sync + 'static {
     async fn history(&self, tenant: &TenantId, id: &str) -> StoreResult<Vec<StatusChange>>;
     /// Marks lapsed holds released; returns how many.
     async fn expire_holds(&self, now: DateTime<Utc>) -> StoreResult<usize>;
+
+    // Deposits (see `crate::payments`).
+
+    /// Stretches a hold that is still held and live at `now` to last until `until` (its
+    /// deposit is being paid). Whether it was.
+    async fn extend_hold(
+        &self,
+        tenant: &TenantId,
+        hold: &str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// Stores `payment` unless its hold has one already; returns the one stored.
+    async fn open_payment(&self, payment: &Payment) -> StoreResult<Payment>;
+    /// The payment of a hold.
+    async fn payment(&self, tenant: &TenantId, hold: &str) -> StoreResult<Option<Payment>>;
+    /// The payment a Stripe Checkout Session (`cs_…`) belongs to.
+    async fn payment_by_session(&self, session: &str) -> StoreResult<Option<Payment>>;
+    /// Replaces a payment that is still in state `expected` (a compare-and-set: two
+    /// bridges or two deliveries of one event cannot both move it) and, in the same
+    /// transaction, queues `notice` to its customer about its hold. Whether it was replaced.
+    async fn update_payment(
+        &self,
+        payment: &Payment,
+        expected: PaymentState,
+        notice: Option<&HoldNotice>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
 
     /// Records a delivery status callback; the status only moves forward (see
     /// `DeliveryStatus::advances_to`). Returns the message's delivery as it now stands.

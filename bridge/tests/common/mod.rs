@@ -405,6 +405,7 @@ pub async fn seed_due_reminders(
             logo_url: None,
             reminders,
             messaging: Messaging::default(),
+            payments: Default::default(),
         };
         store
             .create_tenant(&tenant, &format!("hash-{t}"))

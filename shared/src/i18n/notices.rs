@@ -99,6 +99,42 @@ pub fn notice_text(notice: Notice, lang: Lang) -> &'static str {
         (CancelledByBusiness, Pt) => {
             "{business} teve de cancelar o seu {service} ({when}). Lamentamos! Quer outro horário?"
         }
+        (Paid, En) => {
+            "{business}: thank you, your deposit is paid. Your {service} with {provider} is booked for {when}. Reference {reference}."
+        }
+        (Paid, Es) => {
+            "{business}: gracias, tu depósito está pagado. Tu {service} con {provider} está reservado para el {when}. Referencia {reference}."
+        }
+        (Paid, Pt) => {
+            "{business}: obrigado, o sinal está pago. O seu {service} com {provider} está marcado para {when}. Referência {reference}."
+        }
+        (Paid, PtBr) => {
+            "{business}: obrigado, o sinal foi pago. Seu {service} com {provider} está agendado para {when}. Código {reference}."
+        }
+        (PaymentExpired, En) => {
+            "{business}: the deposit for your {service} on {when} was not paid in time, so the time was released. Would you like to book again?"
+        }
+        (PaymentExpired, Es) => {
+            "{business}: el depósito de tu {service} del {when} no se pagó a tiempo y la hora se ha liberado. ¿Quieres reservar de nuevo?"
+        }
+        (PaymentExpired, Pt) => {
+            "{business}: o sinal do seu {service} de {when} não foi pago a tempo, por isso o horário foi libertado. Quer marcar de novo?"
+        }
+        (PaymentExpired, PtBr) => {
+            "{business}: o sinal do seu {service} de {when} não foi pago a tempo, então o horário foi liberado. Quer agendar de novo?"
+        }
+        (PaidTooLate, En) => {
+            "{business}: your deposit arrived after the time for your {service} ({when}) had gone to someone else, so it is being refunded in full. Would you like another time?"
+        }
+        (PaidTooLate, Es) => {
+            "{business}: tu depósito llegó cuando la hora de tu {service} ({when}) ya era de otra persona, así que te lo devolvemos entero. ¿Quieres otra hora?"
+        }
+        (PaidTooLate, Pt) => {
+            "{business}: o seu sinal chegou depois de o horário do {service} ({when}) ter sido ocupado, por isso vai ser devolvido por inteiro. Quer outro horário?"
+        }
+        (PaidTooLate, PtBr) => {
+            "{business}: seu sinal chegou depois que o horário do {service} ({when}) foi ocupado, então ele será devolvido integralmente. Quer outro horário?"
+        }
     }
 }
 

@@ -175,6 +175,18 @@ const TABLES: &[Table] = &[
         columns: &[("tenant_id", Text), ("what", Text), ("count", Int)],
         order: "rowid",
     },
+    Table {
+        name: "payments",
+        columns: &[
+            ("tenant_id", Text),
+            ("hold_id", Text),
+            ("session_id", Text),
+            ("state", Text),
+            ("doc", Text),
+            ("updated_at", Int),
+        ],
+        order: "rowid",
+    },
 ];
 
 /// One table's outcome.

@@ -160,4 +160,13 @@ CREATE UNLOGGED TABLE call_gates (
     r#"
 ALTER TABLE nonces SET UNLOGGED;
 "#,
+    // Deposits: one payment per held booking, found again by its Stripe Checkout Session.
+    r#"
+CREATE TABLE payments (
+    tenant_id TEXT NOT NULL, hold_id TEXT NOT NULL, session_id TEXT, state TEXT NOT NULL,
+    doc TEXT NOT NULL, updated_at BIGINT NOT NULL,
+    PRIMARY KEY (tenant_id, hold_id)
+);
+CREATE UNIQUE INDEX payments_session ON payments (session_id) WHERE session_id IS NOT NULL;
+"#,
 ];

@@ -38,6 +38,7 @@ use crate::model::{
 };
 mod customers;
 mod outbox;
+mod payments;
 mod reservations;
 mod rows;
 mod schema;
@@ -649,6 +650,48 @@ impl Store for SqliteStore {
         forget_at: DateTime<Utc>,
     ) -> StoreResult<bool> {
         customers::claim_nonce(self, nonce, now, forget_at).await
+    }
+
+    async fn extend_hold(
+        &self,
+        tenant: &TenantId,
+        hold: &str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        payments::extend_hold(self, tenant, hold, until, now).await
+    }
+
+    async fn open_payment(
+        &self,
+        payment: &crate::model::Payment,
+    ) -> StoreResult<crate::model::Payment> {
+        payments::open_payment(self, payment).await
+    }
+
+    async fn payment(
+        &self,
+        tenant: &TenantId,
+        hold: &str,
+    ) -> StoreResult<Option<crate::model::Payment>> {
+        payments::payment(self, tenant, hold).await
+    }
+
+    async fn payment_by_session(
+        &self,
+        session: &str,
+    ) -> StoreResult<Option<crate::model::Payment>> {
+        payments::payment_by_session(self, session).await
+    }
+
+    async fn update_payment(
+        &self,
+        payment: &crate::model::Payment,
+        expected: crate::model::PaymentState,
+        notice: Option<&crate::ports::HoldNotice>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        payments::update_payment(self, payment, expected, notice, now).await
     }
 
     async fn mark_changing(

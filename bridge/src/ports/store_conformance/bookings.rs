@@ -313,3 +313,129 @@ pub async fn only_the_owner_cancels_and_cancelling_twice_is_harmless(store: Arc<
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].status, Status::Cancelled);
 }
+
+pub async fn a_held_deposit_keeps_its_slot_and_its_payment_only_moves_forward(
+    store: Arc<dyn Store>,
+) {
+    use crate::model::{Payment, PaymentState, Stage};
+    use crate::ports::HoldNotice;
+    let id = with_tenant(store.as_ref(), "a").await;
+    let other = with_tenant(store.as_ref(), "b").await;
+    let h = held(
+        store.as_ref(),
+        &hold_at(&id, &["ana"], slot(9, 0), 1, "k1"),
+        t0(),
+    )
+    .await;
+    // Stretched to the payment window, the hold still blocks after its own ten minutes.
+    let pay_by = t0() + Duration::minutes(30);
+    assert!(store.extend_hold(&id, &h.id, pay_by, t0()).await.unwrap());
+    assert!(
+        !store
+            .extend_hold(&other, &h.id, pay_by, t0())
+            .await
+            .unwrap(),
+        "another tenant cannot stretch it"
+    );
+    let later = t0() + Duration::minutes(20);
+    let rival = hold_at(&id, &["ana"], slot(9, 0), 2, "k2");
+    assert_eq!(
+        store.hold(&rival, later).await.unwrap().0,
+        HoldOutcome::Taken
+    );
+
+    let first = Payment {
+        tenant: id.clone(),
+        hold: h.id.clone(),
+        attempt: 1,
+        amount: Money::new(500, "EUR"),
+        state: PaymentState::Creating,
+        session: None,
+        url: None,
+        payment_intent: None,
+        pay_by,
+        refunded_minor: 0,
+        updated_at: t0(),
+    };
+    assert_eq!(store.open_payment(&first).await.unwrap(), first);
+    let mut again = first.clone();
+    again.amount = Money::new(900, "EUR");
+    assert_eq!(
+        store.open_payment(&again).await.unwrap(),
+        first,
+        "a second opening returns the first payment"
+    );
+    let mut open = first.clone();
+    open.state = PaymentState::Open;
+    open.session = Some("cs_test_1".into());
+    open.url = Some("https://checkout.stripe.com/c/pay/cs_test_1".into());
+    assert!(
+        store
+            .update_payment(&open, PaymentState::Creating, None, t0())
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .update_payment(&open, PaymentState::Creating, None, t0())
+            .await
+            .unwrap(),
+        "the same move twice happens once"
+    );
+    assert_eq!(store.payment(&id, &h.id).await.unwrap(), Some(open.clone()));
+    assert_eq!(store.payment(&other, &h.id).await.unwrap(), None);
+    assert_eq!(
+        store.payment_by_session("cs_test_1").await.unwrap(),
+        Some(open.clone())
+    );
+    assert_eq!(store.payment_by_session("cs_test_2").await.unwrap(), None);
+
+    // Not paid in time: expired, with a message about the hold, which gets a reference.
+    let mut expired = open.clone();
+    expired.state = PaymentState::Expired;
+    let at = t0() + Duration::minutes(31);
+    let notice = HoldNotice {
+        reference: "SL-PAY001".into(),
+        planned: crate::lifecycle::Planned {
+            stage: Stage::PaymentExpired,
+            due_at: at,
+            send_at: at,
+        },
+    };
+    assert!(
+        store
+            .update_payment(&expired, PaymentState::Open, Some(&notice), at)
+            .await
+            .unwrap()
+    );
+    let mut paid = open.clone();
+    paid.state = PaymentState::Paid;
+    assert!(
+        !store
+            .update_payment(&paid, PaymentState::Open, Some(&notice), at)
+            .await
+            .unwrap(),
+        "a late payment event does not undo the expiry"
+    );
+    let queued: Vec<_> = store
+        .outbox(&id, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.stage == Stage::PaymentExpired)
+        .collect();
+    assert_eq!(queued.len(), 1, "one message, not one per attempt");
+    assert_eq!(queued[0].customer, customer(1));
+    assert_eq!(queued[0].reference.as_deref(), Some("SL-PAY001"));
+    assert_eq!(
+        store.booking(&id, "SL-PAY001").await.unwrap().map(|r| r.id),
+        Some(h.id.clone())
+    );
+    // A lapsed hold cannot be stretched again.
+    assert!(
+        !store
+            .extend_hold(&id, &h.id, at + Duration::minutes(30), at)
+            .await
+            .unwrap()
+    );
+}

@@ -49,6 +49,7 @@ pub fn tenant(id: &str) -> Tenant {
         logo_url: None,
         reminders: Default::default(),
         messaging: Default::default(),
+        payments: Default::default(),
     }
 }
 
@@ -61,6 +62,7 @@ pub fn service(id: &str) -> ServiceRecord {
         price_minor: 2000,
         currency: "EUR".into(),
         deposit_minor: Some(500),
+        deposit_percent: None,
         buffer_before_min: 0,
         buffer_after_min: 0,
         image_url: None,
@@ -179,6 +181,7 @@ macro_rules! store_conformance {
             a_nonce_is_accepted_once_until_it_is_forgotten,
             uses_are_counted_up_to_their_limit_per_tenant,
             a_change_mark_lasts_until_ended_or_run_out,
+            a_held_deposit_keeps_its_slot_and_its_payment_only_moves_forward,
         );
     };
     (@tests $make:expr; $($check:ident),* $(,)?) => {

@@ -1,0 +1,163 @@
+//! Deposits: payments of held bookings, and stretching a hold while its deposit is paid.
+
+use super::*;
+use crate::model::{Payment, PaymentState};
+use crate::ports::HoldNotice;
+
+pub(super) async fn extend_hold(
+    store: &SqliteStore,
+    tenant: &TenantId,
+    hold: &str,
+    until: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let (t, id) = (tenant.0.clone(), hold.to_owned());
+    store
+        .with(move |c| {
+            let n = c.execute(
+                "UPDATE reservations SET expires_at = MAX(expires_at, ?3)
+                 WHERE tenant_id = ?1 AND id = ?2 AND status = 'held' AND expires_at > ?4",
+                params![t, id, ts(until), ts(now)],
+            )?;
+            Ok(n > 0)
+        })
+        .await
+}
+
+fn payment_doc(doc: &str) -> StoreResult<Payment> {
+    from_doc(doc)
+}
+
+pub(super) async fn open_payment(store: &SqliteStore, payment: &Payment) -> StoreResult<Payment> {
+    let p = payment.clone();
+    let doc = to_doc(payment)?;
+    store
+        .with(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute(
+                "INSERT INTO payments (tenant_id, hold_id, session_id, state, doc, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (tenant_id, hold_id) DO NOTHING",
+                params![
+                    p.tenant.as_str(),
+                    p.hold,
+                    p.session,
+                    p.state.as_str(),
+                    doc,
+                    ts(p.updated_at)
+                ],
+            )?;
+            let stored: String = tx.query_row(
+                "SELECT doc FROM payments WHERE tenant_id = ?1 AND hold_id = ?2",
+                params![p.tenant.as_str(), p.hold],
+                |r| r.get(0),
+            )?;
+            tx.commit()?;
+            payment_doc(&stored)
+        })
+        .await
+}
+
+pub(super) async fn payment(
+    store: &SqliteStore,
+    tenant: &TenantId,
+    hold: &str,
+) -> StoreResult<Option<Payment>> {
+    let (t, id) = (tenant.0.clone(), hold.to_owned());
+    store
+        .with(move |c| {
+            let doc: Option<String> = c
+                .query_row(
+                    "SELECT doc FROM payments WHERE tenant_id = ?1 AND hold_id = ?2",
+                    params![t, id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            doc.map(|d| payment_doc(&d)).transpose()
+        })
+        .await
+}
+
+pub(super) async fn payment_by_session(
+    store: &SqliteStore,
+    session: &str,
+) -> StoreResult<Option<Payment>> {
+    let session = session.to_owned();
+    store
+        .with(move |c| {
+            let doc: Option<String> = c
+                .query_row(
+                    "SELECT doc FROM payments WHERE session_id = ?1",
+                    params![session],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            doc.map(|d| payment_doc(&d)).transpose()
+        })
+        .await
+}
+
+pub(super) async fn update_payment(
+    store: &SqliteStore,
+    payment: &Payment,
+    expected: PaymentState,
+    notice: Option<&HoldNotice>,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let p = payment.clone();
+    let doc = to_doc(payment)?;
+    let notice = notice.cloned();
+    store
+        .with(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let n = tx.execute(
+                "UPDATE payments SET session_id = ?3, state = ?4, doc = ?5, updated_at = ?6
+                 WHERE tenant_id = ?1 AND hold_id = ?2 AND state = ?7",
+                params![
+                    p.tenant.as_str(),
+                    p.hold,
+                    p.session,
+                    p.state.as_str(),
+                    doc,
+                    ts(p.updated_at),
+                    expected.as_str()
+                ],
+            )?;
+            if n == 0 {
+                return Ok(false);
+            }
+            if let Some(notice) = notice {
+                tx.execute(
+                    "UPDATE reservations SET reference = ?3
+                     WHERE tenant_id = ?1 AND id = ?2 AND reference IS NULL",
+                    params![p.tenant.as_str(), p.hold, notice.reference],
+                )?;
+                let customer: Option<String> = tx
+                    .query_row(
+                        "SELECT customer FROM reservations WHERE tenant_id = ?1 AND id = ?2",
+                        params![p.tenant.as_str(), p.hold],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                if let Some(customer) = customer {
+                    tx.execute(
+                        "INSERT INTO outbox (id, tenant_id, customer, reference, stage, due_at, send_at, created_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                        params![
+                            new_id(),
+                            p.tenant.as_str(),
+                            customer,
+                            notice.reference,
+                            notice.planned.stage.as_str(),
+                            ts(notice.planned.due_at),
+                            ts(notice.planned.send_at),
+                            ts(now)
+                        ],
+                    )?;
+                }
+            }
+            tx.commit()?;
+            Ok(true)
+        })
+        .await
+}
