@@ -59,7 +59,7 @@ impl Sync<'_> {
                 };
                 let now = self.clock.now();
                 let plan: Planner = Arc::new(move |r| {
-                    let mut plan = lifecycle::plan_booking(&tenant, r, now, false);
+                    let mut plan = lifecycle::plan_booking(&tenant, r, now, None);
                     plan.messages
                         .push(lifecycle::plan_now(&tenant, Stage::Moved, now));
                     plan

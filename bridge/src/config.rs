@@ -60,6 +60,14 @@ pub struct Config {
     /// Cal.com calls per minute at most (`CALCOM_REQUESTS_PER_MINUTE`, default 110, under
     /// Cal.com's own 120).
     pub calcom_per_minute: u64,
+    /// Stripe's API base (`STRIPE_API_URL`, default `https://api.stripe.com`).
+    pub stripe_api_url: String,
+    /// The platform's Stripe secret key (`STRIPE_SECRET_KEY`); unset, deposits are only
+    /// mentioned to customers, never taken.
+    pub stripe_secret_key: Option<String>,
+    /// The signing secret of the Connect webhook endpoint (`STRIPE_WEBHOOK_SECRET`,
+    /// `whsec_…`); unset, Stripe's webhooks are refused.
+    pub stripe_webhook_secret: Option<String>,
 }
 
 /// Where the bridge keeps its data.
@@ -237,6 +245,28 @@ impl Config {
                     });
                 }
                 n => n,
+            },
+            stripe_api_url: url("STRIPE_API_URL")?
+                .unwrap_or_else(|| "https://api.stripe.com".into()),
+            stripe_secret_key: match lookup("STRIPE_SECRET_KEY") {
+                Some(key) if !(key.starts_with("sk_") || key.starts_with("rk_")) => {
+                    return Err(ConfigError::Invalid {
+                        name: "STRIPE_SECRET_KEY",
+                        value: "(hidden)".into(),
+                        expected: "a Stripe secret or restricted key (sk_… or rk_…)",
+                    });
+                }
+                other => other,
+            },
+            stripe_webhook_secret: match lookup("STRIPE_WEBHOOK_SECRET") {
+                Some(secret) if !secret.starts_with("whsec_") => {
+                    return Err(ConfigError::Invalid {
+                        name: "STRIPE_WEBHOOK_SECRET",
+                        value: "(hidden)".into(),
+                        expected: "the endpoint's signing secret (whsec_…)",
+                    });
+                }
+                other => other,
             },
             seed_demo: match lookup("SLOTLINE_SEED_DEMO").as_deref() {
                 None | Some("0" | "false" | "no") => false,

@@ -1,7 +1,7 @@
 //! Slotline's bridge: the service that sits next to the scheduling engine.
 //!
 //! It owns slots, holds and bookings (built in, or through Cal.com), Cal.com's webhooks and
-//! the reminders; Stripe and the dashboard are to come. The HTTP surface is one axum
+//! the reminders, and deposits through Stripe; the dashboard is to come. The HTTP surface is one axum
 //! [`Router`](axum::Router) built by [`app`], so tests drive it without a socket and the
 //! native binary and other hosts serve the same routes.
 //!
@@ -14,6 +14,7 @@
 //! - [`calendar_sync`]: the business's changes in Cal.com, mirrored to WhatsApp bookings.
 //! - [`lifecycle`]: when each lifecycle message is due (pure; what it says is in
 //!   `slotline_shared::notice`); [`dispatch`] sends the outbox through a `Messenger`.
+//! - [`payments`]: deposits: a hold confirmed by its payment, Stripe's webhooks.
 //! - [`model`]: the records the admin API edits and the store keeps, each validating itself.
 //! - [`routes`]: HTTP handlers and [`app`]; [`auth`] checks who calls; [`error`] is the one
 //!   place failures become HTTP answers.
@@ -32,6 +33,7 @@ pub mod error;
 pub mod lifecycle;
 pub mod metrics;
 pub mod model;
+pub mod payments;
 pub mod ports;
 pub mod routes;
 pub mod scheduler;

@@ -102,18 +102,22 @@ fn planned(tenant: &Tenant, stage: Stage, due_at: DateTime<Utc>) -> Planned {
     }
 }
 
-/// The messages a confirmed booking should produce, from `now` on. `confirmation` is false
-/// when the customer booked in WhatsApp and the conversation has confirmed already.
+/// The messages a confirmed booking should produce, from `now` on. `first` is the message
+/// that tells the customer it is made, sent at once: `None` when the conversation has
+/// confirmed it already, [`Stage::Confirmation`] for a booking made outside WhatsApp (if
+/// the tenant sends those), [`Stage::Paid`] when its deposit's payment made it.
 pub fn plan_booking(
     tenant: &Tenant,
     booking: &Reservation,
     now: DateTime<Utc>,
-    confirmation: bool,
+    first: Option<Stage>,
 ) -> Plan {
     let r = &tenant.reminders;
     let mut out = Vec::new();
-    if confirmation && r.confirmation {
-        out.push(planned(tenant, Stage::Confirmation, now));
+    if let Some(stage) = first
+        && r.enabled(stage)
+    {
+        out.push(planned(tenant, stage, now));
     }
     if r.day_before {
         let local = booking.start.with_timezone(&tenant.zone).naive_local();
@@ -227,7 +231,7 @@ mod tests {
 
     /// The plan as (stage, local send time) pairs.
     fn plan_local(t: &Tenant, b: &Reservation, now: DateTime<Utc>) -> Vec<(Stage, NaiveDateTime)> {
-        plan_booking(t, b, now, true)
+        plan_booking(t, b, now, Some(Stage::Confirmation))
             .messages
             .into_iter()
             .map(|p| (p.stage, p.send_at.with_timezone(&Madrid).naive_local()))
@@ -257,7 +261,7 @@ mod tests {
         // Madrid leaves summer time on Sunday 25 October 2026 at 03:00 → 02:00.
         let b = booking_at(local(2026, 10, 25, 10, 0), 30);
         let now = local_to_utc(Madrid, local(2026, 10, 20, 12, 0));
-        let plan = plan_booking(&t, &b, now, false).messages;
+        let plan = plan_booking(&t, &b, now, None).messages;
         let day_before = plan.iter().find(|p| p.stage == Stage::DayBefore).unwrap();
         assert_eq!(
             day_before.send_at.with_timezone(&Madrid).naive_local(),
@@ -268,7 +272,7 @@ mod tests {
         // And into summer time (29 March 2026, 02:00 → 03:00): 23 hours.
         let b = booking_at(local(2026, 3, 29, 10, 0), 30);
         let now = local_to_utc(Madrid, local(2026, 3, 20, 12, 0));
-        let plan = plan_booking(&t, &b, now, false).messages;
+        let plan = plan_booking(&t, &b, now, None).messages;
         let day_before = plan.iter().find(|p| p.stage == Stage::DayBefore).unwrap();
         assert_eq!(b.start - day_before.send_at, Duration::hours(23));
     }
@@ -332,7 +336,7 @@ mod tests {
         let t = tenant(Reminders::default());
         let b = booking_at(local(2026, 12, 10, 11, 0), 30);
         let now = local_to_utc(Madrid, local(2026, 12, 1, 12, 0));
-        assert_eq!(plan_booking(&t, &b, now, false).withdraw, [Stage::ReEngage]);
+        assert_eq!(plan_booking(&t, &b, now, None).withdraw, [Stage::ReEngage]);
     }
 
     #[test]

@@ -13,15 +13,22 @@ use std::time::Duration;
 
 use slotline_bridge::adapters::TwilioMessenger;
 use slotline_bridge::adapters::calcom::Calcom;
+use slotline_bridge::adapters::stripe::StripeClient;
 use slotline_bridge::adapters::{PgStore, SqliteStore};
 use slotline_bridge::auth::ReplayGuard;
 use slotline_bridge::config::{Config, Database};
 use slotline_bridge::dispatch::{DispatchSettings, Dispatcher};
+use slotline_bridge::payments::Payments;
 use slotline_bridge::ports::{Clock, Store, SystemClock};
 use slotline_bridge::routes::calcom::WebhookSettings;
 use slotline_bridge::scheduler::EmbeddedScheduler;
 use slotline_bridge::{AppState, app, demo};
 use tracing_subscriber::EnvFilter;
+
+/// How long one Stripe call may take. A Checkout Session is made while the customer waits
+/// for the reply to "confirm", inside the worker's few seconds; a slower Stripe leaves the
+/// hold in place and the customer gets the link on their next message.
+const STRIPE_TIMEOUT: Duration = Duration::from_millis(1_500);
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -301,6 +308,15 @@ async fn run() -> Result<(), String> {
         Database::Postgres(_) => ReplayGuard::shared(Arc::clone(&store)),
         Database::Sqlite(_) => ReplayGuard::default(),
     };
+    let payments = config.stripe_secret_key.as_deref().map(|key| {
+        Arc::new(Payments::new(
+            StripeClient::new(&config.stripe_api_url, key, STRIPE_TIMEOUT),
+            config.stripe_webhook_secret.clone(),
+            Arc::clone(&store),
+            Arc::clone(&scheduler) as Arc<dyn slotline_bridge::ports::Scheduler>,
+            Arc::clone(&clock),
+        ))
+    });
     let router = app(AppState {
         store,
         scheduler,
@@ -311,6 +327,7 @@ async fn run() -> Result<(), String> {
         dispatcher,
         calcom_webhooks,
         calcom,
+        payments,
     });
     let served = axum::serve(listener, router)
         .with_graceful_shutdown(shutdown())

@@ -121,6 +121,7 @@ impl World {
             dispatcher: Some(Arc::clone(&dispatcher)),
             calcom_webhooks: None,
             calcom: None,
+            payments: None,
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());

@@ -24,6 +24,7 @@ fn typical_input(stage: &Stage) -> Event {
         Stage::Part { .. } => "morning",
         Stage::Time { .. } | Stage::Bookings { .. } => "1",
         Stage::Confirm { .. } => "yes",
+        Stage::Paying { .. } => "paid",
         Stage::BookingAction { .. } => "cancel it",
         Stage::CancelConfirm { .. } => "keep it",
         Stage::Resume { .. } => "continue",

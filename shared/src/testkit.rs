@@ -129,6 +129,11 @@ pub struct FakeBridge {
     pub bookings: Vec<(Booking, PhoneNumber)>,
     pub refs: u32,
     pub requests: Vec<BridgeRequest>,
+    /// Deposits are taken (through Stripe, as the bridge would): confirming a hold whose
+    /// service has one answers `PaymentDue` until the hold is in `paid`.
+    pub takes_deposits: bool,
+    /// Holds whose deposit was paid.
+    pub paid: Vec<String>,
 }
 
 impl FakeBridge {
@@ -144,6 +149,8 @@ impl FakeBridge {
             bookings: Vec::new(),
             refs: 0,
             requests: Vec::new(),
+            takes_deposits: false,
+            paid: Vec::new(),
         }
     }
 
@@ -272,6 +279,28 @@ impl FakeBridge {
                 self.holds.retain(|(h, _)| h.id != hold);
                 BridgeAnswer::Released
             }
+            BridgeRequest::Confirm { hold, .. }
+                if self.takes_deposits
+                    && !self.paid.contains(&hold)
+                    && self.deposit_of(&hold).is_some() =>
+            {
+                let amount = self.deposit_of(&hold).unwrap_or_else(|| unreachable!());
+                let mut h = self
+                    .holds
+                    .iter()
+                    .find(|(h, _)| h.id == hold)
+                    .map(|(h, _)| h.clone())
+                    .unwrap_or_else(|| unreachable!());
+                h.expires_at = now + Duration::minutes(30);
+                BridgeAnswer::PaymentDue {
+                    url: Some(format!(
+                        "https://checkout.stripe.com/c/pay/cs_test_{}",
+                        h.id
+                    )),
+                    hold: h,
+                    amount,
+                }
+            }
             BridgeRequest::Confirm { hold, .. } => match self.take_hold(&hold) {
                 Some((hold, customer)) => {
                     self.refs += 1;
@@ -347,6 +376,12 @@ impl FakeBridge {
                     .collect(),
             },
         }
+    }
+
+    /// The deposit a held slot's service asks for.
+    fn deposit_of(&self, hold: &str) -> Option<crate::catalog::Money> {
+        let (h, _) = self.holds.iter().find(|(h, _)| h.id == hold)?;
+        self.catalog.service(&h.service)?.deposit.clone()
     }
 
     fn take_hold(&mut self, id: &str) -> Option<(Hold, PhoneNumber)> {

@@ -275,6 +275,17 @@ pub enum BridgeAnswer {
         /// The booking.
         booking: Booking,
     },
+    /// The service takes a deposit: the slot stays held until `hold.expires_at` while the
+    /// customer pays on `url`. No `url` means the payment page is being made (the payment
+    /// provider was slow); asking to confirm again gets it.
+    PaymentDue {
+        /// The hold, stretched to the payment window.
+        hold: Hold,
+        /// What is due now.
+        amount: Money,
+        /// The page to pay on.
+        url: Option<String>,
+    },
     /// A booking was moved.
     Rescheduled {
         /// The booking at its new time.

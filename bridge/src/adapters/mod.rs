@@ -4,11 +4,14 @@
 //! - [`postgres`]: `PgStore`, the `Store` several bridges share.
 //! - [`calcom`]: Cal.com API v2: the client the scheduler uses in Cal.com mode, and the
 //!   webhook parser.
+//! - [`stripe`]: `StripeClient`, Checkout Sessions and refunds on a tenant's connected
+//!   account, and the webhook events deposits act on.
 //! - [`twilio`]: `TwilioMessenger`, the `Messenger` over Twilio's REST and Content APIs.
 
 pub mod calcom;
 pub mod postgres;
 pub mod sqlite;
+pub mod stripe;
 pub mod twilio;
 
 pub use postgres::PgStore;

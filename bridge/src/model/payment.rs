@@ -79,6 +79,8 @@ pub enum PaymentState {
     Paid,
     /// Not paid in time: the slot was released.
     Expired,
+    /// Paid, then given back in full (the slot had gone when the payment arrived).
+    Refunded,
 }
 
 impl PaymentState {
@@ -89,6 +91,7 @@ impl PaymentState {
             PaymentState::Open => "open",
             PaymentState::Paid => "paid",
             PaymentState::Expired => "expired",
+            PaymentState::Refunded => "refunded",
         }
     }
 
@@ -99,18 +102,23 @@ impl PaymentState {
             PaymentState::Open,
             PaymentState::Paid,
             PaymentState::Expired,
+            PaymentState::Refunded,
         ]
         .into_iter()
         .find(|s| s.as_str() == text)
     }
 
-    /// Whether a payment at `self` may move to `next`: only forward, and paid or expired is
-    /// final.
+    /// Whether a payment at `self` may move to `next`: only forward; expired and refunded
+    /// are final, and a paid one can only be refunded.
     pub fn may_become(self, next: PaymentState) -> bool {
         match self {
-            PaymentState::Creating => next != PaymentState::Creating,
+            PaymentState::Creating => matches!(
+                next,
+                PaymentState::Open | PaymentState::Paid | PaymentState::Expired
+            ),
             PaymentState::Open => matches!(next, PaymentState::Paid | PaymentState::Expired),
-            PaymentState::Paid | PaymentState::Expired => false,
+            PaymentState::Paid => next == PaymentState::Refunded,
+            PaymentState::Expired | PaymentState::Refunded => false,
         }
     }
 }

@@ -79,6 +79,9 @@ pub trait Scheduler: Send + Sync + 'static {
     async fn release(&self, tenant: &TenantId, hold: &str) -> Result<(), SchedulerError>;
     /// Turns a hold into a booking.
     async fn confirm(&self, tenant: &TenantId, hold: &str) -> Result<Change, SchedulerError>;
+    /// Turns a hold whose deposit was just paid into a booking, and tells the customer (the
+    /// conversation is not waiting for it).
+    async fn confirm_paid(&self, tenant: &TenantId, hold: &str) -> Result<Change, SchedulerError>;
     /// Moves a booking onto a held slot.
     async fn reschedule(
         &self,

@@ -4,12 +4,14 @@
 //! - `GET /metrics` (operator key): [`crate::metrics`], for Prometheus.
 //! - `/worker/{tenant}/…`: the signed API the worker calls ([`worker`]).
 //! - `POST /webhooks/calcom`: Cal.com's calendar changes ([`calcom`]).
+//! - `POST /webhooks/stripe`: deposits paid or not ([`stripe`]).
 //! - `/admin/…`: the admin API for operators and tenants ([`admin`]), described by
 //!   `GET /admin/openapi.json`.
 
 pub mod admin;
 pub mod body;
 pub mod calcom;
+pub mod stripe;
 pub mod worker;
 
 pub use body::JsonBody;
@@ -51,6 +53,9 @@ pub struct AppState {
     pub calcom_webhooks: Option<Arc<calcom::WebhookSettings>>,
     /// The Cal.com client, when Cal.com schedules.
     pub calcom: Option<Arc<crate::adapters::calcom::Calcom>>,
+    /// Deposits through Stripe; `None` when no Stripe key is configured (deposits are then
+    /// only mentioned to customers).
+    pub payments: Option<Arc<crate::payments::Payments>>,
 }
 
 /// The bridge's routes, ready to serve or to call in tests.
@@ -61,6 +66,7 @@ pub fn app(state: AppState) -> Router {
         .merge(worker::routes())
         .merge(admin::routes())
         .merge(calcom::routes())
+        .merge(stripe::routes())
         .route_layer(axum::middleware::from_fn(track))
         .fallback(crate::error::not_found)
         .with_state(state)

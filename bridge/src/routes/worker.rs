@@ -161,12 +161,15 @@ pub async fn answer(
             scheduler.release(tenant, &hold).await?;
             BridgeAnswer::Released
         }
-        BridgeRequest::Confirm { hold, .. } => match scheduler.confirm(tenant, &hold).await? {
-            Change::Done(booking) => BridgeAnswer::Booked { booking },
-            Change::HoldGone => failed("the hold expired or was released"),
-            Change::NotFound => failed("no such hold"),
-            Change::Taken(alternatives) => BridgeAnswer::Taken { alternatives },
-        },
+        BridgeRequest::Confirm { hold, .. } => {
+            // A deposit through Stripe: the payment confirms it, not the customer's "yes".
+            if let Some(payments) = &state.payments
+                && let Some(answer) = payments.confirm(tenant, &hold).await?
+            {
+                return Ok(answer);
+            }
+            confirmed(scheduler.confirm(tenant, &hold).await?)
+        }
         BridgeRequest::Reschedule { booking, hold, .. } => {
             match scheduler.reschedule(tenant, &booking, &hold).await? {
                 Change::Done(booking) => BridgeAnswer::Rescheduled { booking },
@@ -276,4 +279,18 @@ pub async fn answer(
             bookings: scheduler.bookings(tenant, &customer).await?,
         },
     })
+}
+
+/// The answer to a confirmation.
+fn confirmed(change: Change) -> BridgeAnswer {
+    match change {
+        Change::Done(booking) => BridgeAnswer::Booked { booking },
+        Change::HoldGone => BridgeAnswer::Failed {
+            reason: "the hold expired or was released".into(),
+        },
+        Change::NotFound => BridgeAnswer::Failed {
+            reason: "no such hold".into(),
+        },
+        Change::Taken(alternatives) => BridgeAnswer::Taken { alternatives },
+    }
 }

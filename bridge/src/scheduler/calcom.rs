@@ -132,6 +132,7 @@ impl EmbeddedScheduler {
         calcom: &Calcom,
         event_type: u64,
         hold: Reservation,
+        first: Option<Stage>,
     ) -> Result<Change, SchedulerError> {
         let now = self.clock.now();
         match hold.status {
@@ -145,7 +146,7 @@ impl EmbeddedScheduler {
         let reference = reference_for(&hold.id);
         self.while_changing(
             &reference,
-            self.book_then_confirm(config, calcom, event_type, &hold, &reference, now),
+            self.book_then_confirm(config, calcom, event_type, &hold, now, first),
         )
         .await
     }
@@ -157,10 +158,11 @@ impl EmbeddedScheduler {
         calcom: &Calcom,
         event_type: u64,
         hold: &Reservation,
-        reference: &str,
         now: DateTime<Utc>,
+        first: Option<Stage>,
     ) -> Result<Change, SchedulerError> {
         let tenant = &config.tenant.id;
+        let reference = &reference_for(&hold.id);
         let svc = config.service(&hold.service)?.clone();
         let reach = self.store.reach(tenant, &hold.customer).await?;
         let attendee = Attendee {
@@ -204,7 +206,7 @@ impl EmbeddedScheduler {
                 &hold.id,
                 reference,
                 now,
-                planner(&config.tenant, now, false),
+                planner(&config.tenant, now, first),
             )
             .await?
         {

@@ -26,18 +26,20 @@ use slotline_shared::wire::{Booking, Hold, Slot};
 use crate::adapters::calcom::{Attendee, CalError, Calcom};
 use crate::engine::{self, Busy, Schedule};
 use crate::lifecycle;
-use crate::model::{ProviderRecord, Reservation, ServiceRecord, Status, Tenant, TenantSnapshot};
+use crate::model::{
+    ProviderRecord, Reservation, ServiceRecord, Stage, Status, Tenant, TenantSnapshot,
+};
 use crate::ports::{
     Candidate, Change, ChangeOutcome, Clock, HoldOutcome, HoldResult, NewHold, Planner, Scheduler,
     SchedulerError, Store, StoreChange, StoreError,
 };
 use calcom::{CalDay, paused};
 
-/// Plans a booking's lifecycle messages under `tenant`'s settings; `confirmation` when the
-/// customer has not been told already (a booking made outside WhatsApp).
-pub fn planner(tenant: &Tenant, now: DateTime<Utc>, confirmation: bool) -> Planner {
+/// Plans a booking's lifecycle messages under `tenant`'s settings; `first` tells the
+/// customer it is made when the conversation has not (see [`lifecycle::plan_booking`]).
+pub fn planner(tenant: &Tenant, now: DateTime<Utc>, first: Option<Stage>) -> Planner {
     let tenant = tenant.clone();
-    Arc::new(move |r: &Reservation| lifecycle::plan_booking(&tenant, r, now, confirmation))
+    Arc::new(move |r: &Reservation| lifecycle::plan_booking(&tenant, r, now, first))
 }
 
 /// How long cached configuration is trusted without a change through this bridge.
@@ -460,6 +462,45 @@ pub fn reference_for(hold_id: &str) -> String {
     format!("SL-{code}")
 }
 
+impl EmbeddedScheduler {
+    /// Turns a hold into a booking; `first` is the message that tells the customer, when
+    /// the conversation does not (a deposit paid later).
+    async fn confirm_telling(
+        &self,
+        tenant: &TenantId,
+        hold: &str,
+        first: Option<Stage>,
+    ) -> Result<Change, SchedulerError> {
+        let now = self.clock.now();
+        let config = self.config(tenant).await?;
+        if let Some((calcom, event_type, r)) = self.calcom_target(&config, hold).await? {
+            return self
+                .confirm_in_calcom(&config, &calcom, event_type, r, first)
+                .await;
+        }
+        Ok(
+            match self
+                .store
+                .confirm(
+                    tenant,
+                    hold,
+                    &reference_for(hold),
+                    now,
+                    planner(&config.tenant, now, first),
+                )
+                .await?
+            {
+                ChangeOutcome::Done(r) => {
+                    self.slots_changed(tenant, &r.provider, r.start).await;
+                    Change::Done(booking_of(&r))
+                }
+                ChangeOutcome::HoldGone => Change::HoldGone,
+                ChangeOutcome::NotFound => Change::NotFound,
+            },
+        )
+    }
+}
+
 #[async_trait]
 impl Scheduler for EmbeddedScheduler {
     async fn snapshot(&self, tenant: &TenantId) -> Result<TenantSnapshot, SchedulerError> {
@@ -603,33 +644,11 @@ impl Scheduler for EmbeddedScheduler {
     }
 
     async fn confirm(&self, tenant: &TenantId, hold: &str) -> Result<Change, SchedulerError> {
-        let now = self.clock.now();
-        let config = self.config(tenant).await?;
-        if let Some((calcom, event_type, r)) = self.calcom_target(&config, hold).await? {
-            return self
-                .confirm_in_calcom(&config, &calcom, event_type, r)
-                .await;
-        }
-        Ok(
-            match self
-                .store
-                .confirm(
-                    tenant,
-                    hold,
-                    &reference_for(hold),
-                    now,
-                    planner(&config.tenant, now, false),
-                )
-                .await?
-            {
-                ChangeOutcome::Done(r) => {
-                    self.slots_changed(tenant, &r.provider, r.start).await;
-                    Change::Done(booking_of(&r))
-                }
-                ChangeOutcome::HoldGone => Change::HoldGone,
-                ChangeOutcome::NotFound => Change::NotFound,
-            },
-        )
+        self.confirm_telling(tenant, hold, None).await
+    }
+
+    async fn confirm_paid(&self, tenant: &TenantId, hold: &str) -> Result<Change, SchedulerError> {
+        self.confirm_telling(tenant, hold, Some(Stage::Paid)).await
     }
 
     async fn reschedule(
@@ -640,7 +659,7 @@ impl Scheduler for EmbeddedScheduler {
     ) -> Result<Change, SchedulerError> {
         let now = self.clock.now();
         let config = self.config(tenant).await?;
-        let plan = planner(&config.tenant, now, false);
+        let plan = planner(&config.tenant, now, None);
         // In Cal.com, the booking moves first; the store follows.
         let mut moved_in_calcom = None;
         if let Some((calcom, event_type, new)) = self.calcom_target(&config, hold).await?

@@ -56,6 +56,7 @@ pub async fn bridge_with_state(
             })
         }),
         calcom: client,
+        payments: None,
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
@@ -422,6 +423,7 @@ pub async fn seed_due_reminders(
                     price_minor: 2000,
                     currency: "EUR".into(),
                     deposit_minor: None,
+                    deposit_percent: None,
                     buffer_before_min: 0,
                     buffer_after_min: 0,
                     image_url: None,

@@ -279,3 +279,82 @@ proptest! {
         prop_assert_eq!(booked(&sim), booked_before);
     }
 }
+
+/// A dental clinic in São Paulo whose cleaning takes a R$ 50 deposit through Stripe, and a
+/// Brazilian customer on its "Please confirm" screen.
+fn clinic_confirming() -> Sim {
+    use crate::catalog::{Catalog, Money, Provider, Service};
+    let zone = chrono_tz::America::Sao_Paulo;
+    let now = monday();
+    let tenant = profile("sorriso", "Clínica Sorriso", zone, vec![Lang::PtBr], now);
+    let catalog = Catalog {
+        services: vec![Service {
+            id: "limpeza".into(),
+            name: "Limpeza dental".into(),
+            description: String::new(),
+            duration_min: 45,
+            price: Money::new(22_000, "BRL"),
+            deposit: Some(Money::new(5_000, "BRL")),
+            aliases: vec![],
+            translations: Default::default(),
+            image_url: None,
+        }],
+        providers: vec![Provider {
+            id: "dra-lia".into(),
+            name: "Dra. Lia".into(),
+            rating_tenths: None,
+            aliases: vec![],
+            services: vec!["limpeza".into()],
+        }],
+    };
+    let mut sim = Sim::business(now, zone, tenant, catalog, "+5511987654321");
+    sim.bridge.takes_deposits = true;
+    sim.say("quero agendar uma limpeza amanhã às 10h");
+    assert!(
+        matches!(sim.conv.stage, Stage::Confirm { .. }),
+        "{:?}",
+        sim.conv.stage
+    );
+    sim
+}
+
+#[test]
+fn a_deposit_is_paid_before_the_booking_is_made_and_the_time_stays_held() {
+    let mut sim = clinic_confirming();
+    let reply = sim.say("sim");
+    assert!(booked(&sim).is_empty(), "a yes alone books nothing: {reply}");
+    assert!(reply.contains("R$ 50,00"), "{reply}");
+    assert!(
+        reply.contains("https://checkout.stripe.com/c/pay/cs_test_"),
+        "the link: {reply}"
+    );
+    // 10:00 UTC is 07:00 in São Paulo: paid by 30 minutes from now, on its clock.
+    assert!(reply.contains("até 07:30"), "{reply}");
+    assert_eq!(sim.bridge.holds.len(), 1, "the time stays held");
+    assert!(matches!(sim.conv.stage, Stage::Paying { .. }));
+
+    // Writing before paying gets the link again, said as not paid yet.
+    let reply = sim.say("oi?");
+    assert!(reply.contains("Ainda não vi seu pagamento"), "{reply}");
+    assert!(reply.contains("https://checkout.stripe.com/"), "{reply}");
+
+    // Once paid, the next message finds the booking made.
+    let hold = sim.bridge.holds[0].0.id.clone();
+    sim.bridge.paid.push(hold);
+    let reply = sim.say("paguei");
+    assert_eq!(booked(&sim).len(), 1, "{reply}");
+    assert!(reply.contains("Agendado!"), "{reply}");
+}
+
+#[test]
+fn cancelling_while_a_deposit_is_due_gives_the_time_back() {
+    for word in ["cancelar", "não", "desisto, cancelar"] {
+        let mut sim = clinic_confirming();
+        sim.say("sim");
+        let reply = sim.say(word);
+        assert!(booked(&sim).is_empty(), "{word:?}");
+        assert!(sim.bridge.holds.is_empty(), "{word:?} kept the hold: {reply}");
+        assert!(reply.contains("nada foi agendado"), "{word:?}: {reply}");
+        assert!(matches!(sim.conv.stage, Stage::Menu), "{word:?}");
+    }
+}

@@ -23,7 +23,7 @@ mod prompt;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::{Catalog, ProviderId, ServiceId, TenantProfile};
+use crate::catalog::{Catalog, Money, ProviderId, ServiceId, TenantProfile};
 use crate::lang::Lang;
 use crate::nlu::{DayPart, TimeWish};
 use crate::phone::PhoneNumber;
@@ -222,6 +222,18 @@ pub enum Stage {
         /// The hold.
         hold: Hold,
     },
+    /// A deposit is due: the slot is held until `hold.expires_at` while the customer pays;
+    /// the payment, not a "yes", makes the booking.
+    Paying {
+        /// The booking so far.
+        draft: Draft,
+        /// The hold, stretched to the payment window.
+        hold: Hold,
+        /// The deposit.
+        amount: Money,
+        /// The payment page, once made.
+        url: Option<String>,
+    },
     /// Choosing one of the customer's bookings.
     Bookings {
         /// The bookings.
@@ -272,6 +284,7 @@ impl Stage {
                 | Stage::Part { .. }
                 | Stage::Time { .. }
                 | Stage::Confirm { .. }
+                | Stage::Paying { .. }
         )
     }
 
@@ -285,6 +298,7 @@ impl Stage {
             | Stage::Part { draft, .. }
             | Stage::Time { draft, .. }
             | Stage::Confirm { draft, .. }
+            | Stage::Paying { draft, .. }
             | Stage::Waiting { draft, .. } => Some(draft),
             _ => None,
         }

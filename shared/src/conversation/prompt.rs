@@ -235,6 +235,7 @@ pub fn options(stage: &Stage, lang: Lang, ctx: &Ctx<'_>) -> Vec<Opt> {
             opt(OptionId::Resume, lang, Key::Continue),
             opt(OptionId::Restart, lang, Key::StartOver),
         ],
+        Stage::Paying { .. } => vec![opt(OptionId::Decline, lang, Key::CancelBooking)],
         Stage::Waiting { .. } => Vec::new(),
     }
 }
@@ -381,6 +382,22 @@ pub fn prompt(stage: &Stage, lang: Lang, ctx: &Ctx<'_>) -> Reply {
                 .map(|d| service_name(ctx, d, lang))
                 .unwrap_or("");
             tr(Key::Resume, &[("service", service)])
+        }
+        Stage::Paying {
+            hold, amount, url, ..
+        } => {
+            let until = i18n::time(lang, ctx.tenant.zone.local(hold.expires_at).time());
+            let amount = i18n::price(lang, amount);
+            match url {
+                Some(url) => tr(
+                    Key::PayDeposit,
+                    &[("amount", &amount), ("until", &until), ("url", url)],
+                ),
+                None => tr(
+                    Key::PayLinkComing,
+                    &[("amount", &amount), ("until", &until)],
+                ),
+            }
         }
         Stage::Waiting { .. } => String::new(),
     };

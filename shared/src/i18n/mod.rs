@@ -119,6 +119,9 @@ pub enum Key {
     WhereWeAre,
     NoAddress,
     WhichDay,
+    PayDeposit,
+    PayLinkComing,
+    PaymentWaiting,
 }
 
 /// The template for `key` in `lang`.
@@ -202,6 +205,13 @@ pub fn text(lang: Lang, key: Key) -> &'static str {
             ThanksRating => "Thank you for your rating!",
             NothingToRate => "There is no recent visit to rate.",
             NotBooked => "No problem: nothing was booked, and that time is free again.",
+            PayDeposit => {
+                "To book it, pay the {amount} deposit by {until}:\n{url}\nThe time is yours until then. Write CANCEL to give it back."
+            }
+            PayLinkComing => {
+                "The time is held for you until {until} while the {amount} deposit is paid. The payment page is on its way: write anything in a moment to get it."
+            }
+            PaymentWaiting => "I have not seen your payment yet.",
             NotMoved => "No problem: {reference} stays on {when}.",
             KeptBooking => "Kept: {reference} stays on {when}.",
             CancelOrKeep => "To cancel the booking reply 1; to keep it, reply 2.",
@@ -339,6 +349,13 @@ pub fn text(lang: Lang, key: Key) -> &'static str {
             ThanksRating => "¡Gracias por tu valoración!",
             NothingToRate => "No hay ninguna visita reciente para valorar.",
             NotBooked => "De acuerdo: no se ha reservado nada y esa hora vuelve a estar libre.",
+            PayDeposit => {
+                "Para reservarla, paga el depósito de {amount} antes de las {until}:\n{url}\nLa hora es tuya hasta entonces. Escribe CANCELAR para liberarla."
+            }
+            PayLinkComing => {
+                "Te guardo la hora hasta las {until} mientras se paga el depósito de {amount}. La página de pago está en camino: escribe cualquier cosa en un momento para recibirla."
+            }
+            PaymentWaiting => "Aún no veo tu pago.",
             NotMoved => "De acuerdo: {reference} sigue el {when}.",
             KeptBooking => "Mantenida: {reference} sigue el {when}.",
             CancelOrKeep => "Para cancelar la cita responde 1; para mantenerla, responde 2.",
@@ -442,6 +459,13 @@ pub fn text(lang: Lang, key: Key) -> &'static str {
                 "Alguém da equipe vai responder você aqui. Escreva MENU para continuar comigo."
             }
             NotBooked => "Sem problemas: nada foi agendado, e esse horário ficou livre de novo.",
+            PayDeposit => {
+                "Para agendar, pague o sinal de {amount} até {until}:\n{url}\nO horário fica reservado para você até lá. Escreva CANCELAR para liberá-lo."
+            }
+            PayLinkComing => {
+                "O horário fica reservado para você até {until} enquanto o sinal de {amount} é pago. A página de pagamento está a caminho: escreva qualquer coisa daqui a pouco para recebê-la."
+            }
+            PaymentWaiting => "Ainda não vi seu pagamento.",
             NotMoved => "Sem problemas: {reference} continua em {when}.",
             KeptBooking => "Mantido: {reference} continua em {when}.",
             CancelOrKeep => "Para cancelar o agendamento responda 1; para manter, responda 2.",
@@ -571,6 +595,13 @@ pub fn text(lang: Lang, key: Key) -> &'static str {
             ThanksRating => "Obrigado pela sua avaliação!",
             NothingToRate => "Não há nenhuma visita recente para avaliar.",
             NotBooked => "Sem problema: nada foi marcado e esse horário fica livre outra vez.",
+            PayDeposit => {
+                "Para marcar, pague o sinal de {amount} até às {until}:\n{url}\nO horário fica guardado para si até lá. Escreva CANCELAR para o libertar."
+            }
+            PayLinkComing => {
+                "O horário fica guardado para si até às {until} enquanto o sinal de {amount} é pago. A página de pagamento está a caminho: escreva qualquer coisa daqui a pouco para a receber."
+            }
+            PaymentWaiting => "Ainda não vi o seu pagamento.",
             NotMoved => "Sem problema: {reference} continua a {when}.",
             KeptBooking => "Mantida: {reference} continua a {when}.",
             CancelOrKeep => "Para cancelar a marcação responda 1; para a manter, responda 2.",

@@ -56,6 +56,20 @@ impl Turn<'_> {
                 let lead = self.tr(Key::AnythingElse, &[]);
                 self.main_menu(Some(lead));
             }
+            (Pending::Confirm, BridgeAnswer::PaymentDue { hold, amount, url }) => {
+                // Asked again from the payment screen: the money has not come yet.
+                let lead = matches!(*back, Stage::Paying { .. })
+                    .then(|| self.tr(Key::PaymentWaiting, &[]));
+                self.show(
+                    Stage::Paying {
+                        draft,
+                        hold,
+                        amount,
+                        url,
+                    },
+                    lead,
+                );
+            }
             (Pending::Confirm, BridgeAnswer::Rescheduled { booking }) => {
                 let when = prompt::when_local(booking.start, self.lang(), self.ctx);
                 let text = self.tr(

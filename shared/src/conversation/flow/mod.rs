@@ -372,7 +372,8 @@ impl<'a> Turn<'a> {
                     (
                         Stage::Confirm { .. }
                             | Stage::CancelConfirm { .. }
-                            | Stage::BookingAction { .. },
+                            | Stage::BookingAction { .. }
+                            | Stage::Paying { .. },
                         Command::Reschedule | Command::Cancel
                     )
                 );
@@ -518,6 +519,10 @@ impl<'a> Turn<'a> {
         let stage = self.conv.stage.clone();
         if matches!(stage, Stage::Confirm { .. } | Stage::CancelConfirm { .. }) {
             self.on_commit_screen(&input, stage);
+            return;
+        }
+        if matches!(stage, Stage::Paying { .. }) {
+            self.on_paying(&input, stage);
             return;
         }
         // Days are picked by date first: Portuguese "segunda" is both Monday and "second".

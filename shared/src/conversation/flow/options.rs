@@ -3,7 +3,7 @@
 
 use super::super::prompt;
 use super::super::{
-    BookingAct, Draft, OptionId, Pending, ProviderChoice, Purpose, ReminderAction, Stage,
+    BookingAct, Draft, Effect, OptionId, Pending, ProviderChoice, Purpose, ReminderAction, Stage,
 };
 use super::{Input, Turn};
 use crate::i18n::Key;
@@ -130,6 +130,13 @@ impl Turn<'_> {
                 };
                 self.main_menu(Some(lead));
             }
+            (OptionId::Decline, Stage::Paying { hold, .. }) => {
+                // The bridge closes the payment page with the hold.
+                self.effects
+                    .push(Effect::Notify(BridgeRequest::Release { hold: hold.id }));
+                let lead = self.tr(Key::NotBooked, &[]);
+                self.main_menu(Some(lead));
+            }
             (OptionId::Booking(reference), Stage::Bookings { bookings, purpose }) => {
                 if let Some(booking) = bookings.into_iter().find(|b| b.reference == reference) {
                     self.act_on(purpose, booking);
@@ -175,6 +182,26 @@ impl Turn<'_> {
     /// explicit yes commits: the confirming option tapped, picked by number or named by its
     /// exact title, or a message of agreement alone. A refusal anywhere in the text never
     /// commits; anything unclear asks again.
+    /// A message while a deposit is due: "cancel" or "no" gives the time back; anything
+    /// else asks the bridge whether the payment came (and gets the link again if not).
+    pub(super) fn on_paying(&mut self, input: &Input, stage: Stage) {
+        let Stage::Paying { draft, hold, .. } = stage else {
+            return;
+        };
+        let declined = input.id == Some(OptionId::Decline)
+            || input.interp.command == Some(Command::Cancel)
+            || nlu::answer(&input.raw, &input.norm) == Some(Answer::No);
+        if declined {
+            self.on_option(OptionId::Decline);
+            return;
+        }
+        let request = BridgeRequest::Confirm {
+            hold: hold.id.clone(),
+            idempotency_key: self.key("confirm"),
+        };
+        self.ask(request, Pending::Confirm, draft);
+    }
+
     pub(super) fn on_commit_screen(&mut self, input: &Input, stage: Stage) {
         let options = prompt::options(&stage, self.lang(), self.ctx);
         if let Some(id) = &input.id {

@@ -1,0 +1,425 @@
+//! Stripe: the REST calls deposits need (Checkout Sessions, refunds) on a tenant's
+//! connected account, and the webhook events that matter, parsed once at the door.
+//!
+//! Every call carries `Stripe-Account` (direct charges: the tenant's money never passes the
+//! platform) and a deterministic `Idempotency-Key`, so a retry after a timeout or a crash
+//! returns what Stripe made the first time (contract sheet §5, §6). Bodies are
+//! form-encoded with bracketed, indexed keys exactly as Stripe's own libraries write them
+//! (§2, §3).
+
+use std::time::Duration;
+
+use serde::Deserialize;
+use thiserror::Error;
+
+/// The API version the bridge speaks; events follow the endpoint's version.
+pub const API_VERSION: &str = "2026-06-24.dahlia";
+
+/// Why a Stripe call failed.
+#[derive(Debug, Error)]
+pub enum StripeError {
+    /// No answer (connection refused, timeout): whether it took effect is unknown, and a
+    /// retry with the same idempotency key is safe.
+    #[error("Stripe did not answer: {0}")]
+    Unreachable(String),
+    /// Stripe answered with an error.
+    #[error("Stripe refused ({status}, {kind}): {message}")]
+    Refused {
+        /// HTTP status.
+        status: u16,
+        /// Stripe's `error.type`.
+        kind: String,
+        /// Stripe's `error.code`, when given.
+        code: Option<String>,
+        /// Stripe's message.
+        message: String,
+    },
+    /// An answer of a shape the bridge does not know.
+    #[error("Stripe answered something unreadable: {0}")]
+    Unreadable(String),
+}
+
+impl StripeError {
+    /// Whether asking again later (with the same key) may succeed.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            StripeError::Unreachable(_) | StripeError::Unreadable(_) => true,
+            StripeError::Refused { status, .. } => {
+                *status == 409 || *status == 429 || *status >= 500
+            }
+        }
+    }
+}
+
+/// A Checkout Session for one deposit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckoutRequest {
+    /// Lower-case ISO currency.
+    pub currency: String,
+    /// Minor units.
+    pub amount: i64,
+    /// What the customer sees on the page.
+    pub name: String,
+    /// The tenant (metadata, copied onto the PaymentIntent so refunds map back).
+    pub tenant: String,
+    /// The hold it pays for (metadata and `client_reference_id`).
+    pub hold: String,
+    /// Where Stripe sends the customer after paying.
+    pub success_url: String,
+    /// Where Stripe sends the customer who gives up.
+    pub cancel_url: Option<String>,
+    /// When the page closes (Unix seconds; Stripe wants 30 minutes to 24 hours ahead).
+    pub expires_at: i64,
+    /// The platform's fee, minor units.
+    pub application_fee: Option<i64>,
+}
+
+impl CheckoutRequest {
+    /// The form body, keys in the order Stripe's libraries write them (contract §3).
+    pub fn form(&self) -> String {
+        let mut form = form_urlencoded::Serializer::new(String::new());
+        form.append_pair("mode", "payment")
+            .append_pair("line_items[0][quantity]", "1")
+            .append_pair("line_items[0][price_data][currency]", &self.currency)
+            .append_pair(
+                "line_items[0][price_data][unit_amount]",
+                &self.amount.to_string(),
+            )
+            .append_pair("line_items[0][price_data][product_data][name]", &self.name)
+            .append_pair("metadata[tenant_id]", &self.tenant)
+            .append_pair("metadata[booking_id]", &self.hold)
+            .append_pair("payment_intent_data[metadata][tenant_id]", &self.tenant)
+            .append_pair("payment_intent_data[metadata][booking_id]", &self.hold)
+            .append_pair("client_reference_id", &self.hold)
+            .append_pair("success_url", &self.success_url);
+        if let Some(url) = &self.cancel_url {
+            form.append_pair("cancel_url", url);
+        }
+        form.append_pair("expires_at", &self.expires_at.to_string());
+        if let Some(fee) = self.application_fee {
+            form.append_pair(
+                "payment_intent_data[application_fee_amount]",
+                &fee.to_string(),
+            );
+        }
+        form.finish()
+    }
+}
+
+/// What the bridge reads of a Checkout Session.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct CheckoutSession {
+    /// `cs_…`.
+    pub id: String,
+    /// The page, while open.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// `open`, `complete` or `expired`.
+    #[serde(default)]
+    pub status: Option<String>,
+    /// `unpaid`, `paid` or `no_payment_required`.
+    #[serde(default)]
+    pub payment_status: Option<String>,
+    /// Unix seconds.
+    #[serde(default)]
+    pub expires_at: Option<i64>,
+    /// Set once paid.
+    #[serde(default)]
+    pub payment_intent: Option<String>,
+    /// Our metadata.
+    #[serde(default)]
+    pub metadata: std::collections::HashMap<String, String>,
+    /// Minor units.
+    #[serde(default)]
+    pub amount_total: Option<i64>,
+    /// Lower-case ISO.
+    #[serde(default)]
+    pub currency: Option<String>,
+}
+
+/// What the bridge reads of a refund.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Refund {
+    /// `re_…`.
+    pub id: String,
+    /// Minor units.
+    pub amount: i64,
+    /// `pending`, `requires_action`, `succeeded`, `failed` or `canceled`.
+    pub status: String,
+}
+
+/// Stripe's error body.
+#[derive(Deserialize)]
+struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(Deserialize)]
+struct ErrorDetail {
+    #[serde(rename = "type", default)]
+    kind: String,
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    message: Option<String>,
+}
+
+/// Stripe's REST API with the platform's secret key.
+pub struct StripeClient {
+    http: reqwest::Client,
+    api_url: String,
+    secret_key: String,
+}
+
+impl StripeClient {
+    /// A client for `api_url` (`https://api.stripe.com`, or a stand-in) and the
+    /// platform's secret key; each call gives up after `timeout`.
+    pub fn new(api_url: &str, secret_key: &str, timeout: Duration) -> Self {
+        Self {
+            http: reqwest::Client::builder()
+                .timeout(timeout)
+                .build()
+                .unwrap_or_default(),
+            api_url: api_url.trim_end_matches('/').to_owned(),
+            secret_key: secret_key.to_owned(),
+        }
+    }
+
+    async fn post<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        account: &str,
+        idempotency_key: &str,
+        form: String,
+    ) -> Result<T, StripeError> {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.api_url))
+            .bearer_auth(&self.secret_key)
+            .header("Stripe-Account", account)
+            .header("Stripe-Version", API_VERSION)
+            .header("Idempotency-Key", idempotency_key)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(form)
+            .send()
+            .await
+            .map_err(|e| StripeError::Unreachable(without_url(&e)))?;
+        let status = response.status().as_u16();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| StripeError::Unreachable(without_url(&e)))?;
+        if (200..300).contains(&status) {
+            return serde_json::from_slice(&bytes)
+                .map_err(|e| StripeError::Unreadable(e.to_string()));
+        }
+        let detail = serde_json::from_slice::<ErrorBody>(&bytes).map(|b| b.error);
+        Err(match detail {
+            Ok(d) => StripeError::Refused {
+                status,
+                kind: d.kind,
+                code: d.code,
+                message: d.message.unwrap_or_default(),
+            },
+            Err(_) => StripeError::Refused {
+                status,
+                kind: "api_error".into(),
+                code: None,
+                message: format!("HTTP {status}"),
+            },
+        })
+    }
+
+    /// Opens a Checkout Session on `account`.
+    pub async fn create_checkout(
+        &self,
+        account: &str,
+        request: &CheckoutRequest,
+        idempotency_key: &str,
+    ) -> Result<CheckoutSession, StripeError> {
+        self.post(
+            "/v1/checkout/sessions",
+            account,
+            idempotency_key,
+            request.form(),
+        )
+        .await
+    }
+
+    /// Refunds `amount` (all of it when `None`) of a payment on `account`.
+    pub async fn refund(
+        &self,
+        account: &str,
+        payment_intent: &str,
+        amount: Option<i64>,
+        hold: &str,
+        idempotency_key: &str,
+    ) -> Result<Refund, StripeError> {
+        let form = {
+            let mut form = form_urlencoded::Serializer::new(String::new());
+            form.append_pair("payment_intent", payment_intent);
+            if let Some(amount) = amount {
+                form.append_pair("amount", &amount.to_string());
+            }
+            form.append_pair("reason", "requested_by_customer")
+                .append_pair("metadata[booking_id]", hold);
+            form.finish()
+        };
+        self.post("/v1/refunds", account, idempotency_key, form)
+            .await
+    }
+}
+
+/// A transport failure in words, without the URL.
+fn without_url(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        "timed out".into()
+    } else if e.is_connect() {
+        "could not connect".into()
+    } else {
+        "the connection failed".into()
+    }
+}
+
+/// A webhook event, as far as deposits care.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    /// `evt_…`.
+    pub id: String,
+    /// The connected account it happened on (Connect endpoints only).
+    pub account: Option<String>,
+    /// Live or test mode.
+    pub livemode: bool,
+    /// What happened.
+    pub kind: EventKind,
+}
+
+/// What happened, in deposit terms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventKind {
+    /// A Checkout Session completed (`checkout.session.completed`) or its delayed payment
+    /// succeeded (`…async_payment_succeeded`); `paid` only when `payment_status` says so.
+    SessionCompleted {
+        /// The session.
+        session: CheckoutSession,
+        /// The money is in.
+        paid: bool,
+    },
+    /// A delayed payment failed (`checkout.session.async_payment_failed`).
+    SessionFailed {
+        /// The session.
+        session: CheckoutSession,
+    },
+    /// The page closed unpaid (`checkout.session.expired`).
+    SessionExpired {
+        /// The session.
+        session: CheckoutSession,
+    },
+    /// Anything else: answered and ignored.
+    Other(String),
+}
+
+#[derive(Deserialize)]
+struct RawEvent {
+    id: String,
+    #[serde(default)]
+    account: Option<String>,
+    #[serde(default)]
+    livemode: bool,
+    #[serde(rename = "type")]
+    kind: String,
+    data: RawData,
+}
+
+#[derive(Deserialize)]
+struct RawData {
+    object: serde_json::Value,
+}
+
+/// Reads a webhook body (already verified) into an [`Event`].
+pub fn parse_event(body: &[u8]) -> Result<Event, String> {
+    let raw: RawEvent = serde_json::from_slice(body).map_err(|e| format!("not an event: {e}"))?;
+    let session = || -> Result<CheckoutSession, String> {
+        serde_json::from_value(raw.data.object.clone())
+            .map_err(|e| format!("not a checkout session: {e}"))
+    };
+    let kind = match raw.kind.as_str() {
+        "checkout.session.completed" | "checkout.session.async_payment_succeeded" => {
+            let session = session()?;
+            let paid = session.payment_status.as_deref() == Some("paid");
+            EventKind::SessionCompleted { session, paid }
+        }
+        "checkout.session.async_payment_failed" => EventKind::SessionFailed {
+            session: session()?,
+        },
+        "checkout.session.expired" => EventKind::SessionExpired {
+            session: session()?,
+        },
+        other => EventKind::Other(other.to_owned()),
+    };
+    Ok(Event {
+        id: raw.id,
+        account: raw.account,
+        livemode: raw.livemode,
+        kind,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_checkout_body_is_byte_for_byte_the_contracts() {
+        let request = CheckoutRequest {
+            currency: "eur".into(),
+            amount: 2000,
+            name: "Deposit: Haircut 14 Mar 10:30".into(),
+            tenant: "acme".into(),
+            hold: "42".into(),
+            success_url: "https://book.example.com/acme/paid?session_id={CHECKOUT_SESSION_ID}"
+                .into(),
+            cancel_url: Some("https://book.example.com/acme/cancelled".into()),
+            expires_at: 1_700_001_800,
+            application_fee: None,
+        };
+        // The sheet's client_reference_id is "booking_42"; ours is the hold id itself.
+        let expected = "mode=payment&line_items%5B0%5D%5Bquantity%5D=1&line_items%5B0%5D%5Bprice_data%5D%5Bcurrency%5D=eur&line_items%5B0%5D%5Bprice_data%5D%5Bunit_amount%5D=2000&line_items%5B0%5D%5Bprice_data%5D%5Bproduct_data%5D%5Bname%5D=Deposit%3A+Haircut+14+Mar+10%3A30&metadata%5Btenant_id%5D=acme&metadata%5Bbooking_id%5D=42&payment_intent_data%5Bmetadata%5D%5Btenant_id%5D=acme&payment_intent_data%5Bmetadata%5D%5Bbooking_id%5D=42&client_reference_id=booking_42&success_url=https%3A%2F%2Fbook.example.com%2Facme%2Fpaid%3Fsession_id%3D%7BCHECKOUT_SESSION_ID%7D&cancel_url=https%3A%2F%2Fbook.example.com%2Facme%2Fcancelled&expires_at=1700001800";
+        assert_eq!(
+            request.form(),
+            expected.replace("client_reference_id=booking_42", "client_reference_id=42")
+        );
+    }
+
+    #[test]
+    fn the_contracts_completed_event_reads_as_paid_on_its_account() {
+        let body = r#"{"id":"evt_1TestDeposit0001","object":"event","account":"acct_1TenantAcme000001","api_version":"2026-06-24.dahlia","created":1700000000,"data":{"object":{"id":"cs_test_a1DepositAcme0001","object":"checkout.session","amount_subtotal":2000,"amount_total":2000,"client_reference_id":"booking_42","currency":"eur","customer_details":{"email":"zoe@example.com","name":"Zoe Ortega","phone":null},"expires_at":1700001800,"livemode":false,"metadata":{"booking_id":"42","tenant_id":"acme"},"mode":"payment","payment_intent":"pi_3TestDeposit0001","payment_status":"paid","status":"complete","success_url":"https://book.example.com/acme/paid?session_id={CHECKOUT_SESSION_ID}","url":null}},"livemode":false,"pending_webhooks":1,"request":{"id":null,"idempotency_key":null},"type":"checkout.session.completed"}"#;
+        let event = parse_event(body.as_bytes()).unwrap();
+        assert_eq!(event.account.as_deref(), Some("acct_1TenantAcme000001"));
+        let EventKind::SessionCompleted { session, paid } = event.kind else {
+            panic!("{:?}", event.kind);
+        };
+        assert!(paid);
+        assert_eq!(session.id, "cs_test_a1DepositAcme0001");
+        assert_eq!(
+            session.payment_intent.as_deref(),
+            Some("pi_3TestDeposit0001")
+        );
+        assert_eq!(session.metadata["booking_id"], "42");
+        // Unpaid (a delayed method) is not a payment.
+        let unpaid = body.replace(
+            "\"payment_status\":\"paid\"",
+            "\"payment_status\":\"unpaid\"",
+        );
+        assert!(matches!(
+            parse_event(unpaid.as_bytes()).unwrap().kind,
+            EventKind::SessionCompleted { paid: false, .. }
+        ));
+        let other = body.replace("checkout.session.completed", "customer.created");
+        assert_eq!(
+            parse_event(other.as_bytes()).unwrap().kind,
+            EventKind::Other("customer.created".into())
+        );
+        assert!(parse_event(b"{}").is_err());
+    }
+}

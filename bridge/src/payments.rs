@@ -1,0 +1,416 @@
+//! Deposits: a booking whose service asks one is confirmed by its payment, not by the
+//! customer's "yes".
+//!
+//! 1. The customer confirms a hold ([`Payments::confirm`]). If the service takes a deposit
+//!    and the tenant has a Stripe account, the hold is stretched to the payment window, a
+//!    [`Payment`] is stored (`creating`) and a Checkout Session opened with a deterministic
+//!    idempotency key; the answer carries the link. A bridge that dies between Stripe's
+//!    answer and the store write asks again with the same key and gets the same session:
+//!    nothing is charged twice.
+//! 2. Stripe's webhook ([`Payments::on_webhook`]) says paid or expired. Paid confirms the
+//!    hold and tells the customer ([`Stage::Paid`]); if the hold had lapsed, the same slot is
+//!    held again when free, otherwise the payment is refunded in full and the customer told
+//!    ([`Stage::PaidTooLate`]). Expired releases the hold and tells the customer
+//!    ([`Stage::PaymentExpired`]).
+//!
+//! A payment's state only moves forward, by compare-and-set in the store, so an event
+//! delivered twice, late or out of order changes nothing the second time.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use slotline_shared::catalog::TenantId;
+use slotline_shared::wire::{BridgeAnswer, Hold};
+
+use crate::adapters::stripe::{CheckoutRequest, EventKind, StripeClient, StripeError};
+use crate::error::AppError;
+use crate::lifecycle;
+use crate::model::{Payment, PaymentState, Reservation, Stage, Status, Tenant};
+use crate::ports::{Change, Clock, HoldNotice, HoldResult, Scheduler, Store};
+use crate::scheduler::reference_for;
+
+/// Checkout's pages close this long after the payment window, so a customer paying in its
+/// last second is still inside Stripe's 30-minute minimum (our clock and Stripe's differ).
+const CHECKOUT_MARGIN: Duration = Duration::minutes(1);
+
+/// Deposits through Stripe.
+pub struct Payments {
+    stripe: StripeClient,
+    /// The Connect endpoint's signing secret (`whsec_…`); `None` refuses webhooks.
+    webhook_secret: Option<String>,
+    store: Arc<dyn Store>,
+    scheduler: Arc<dyn Scheduler>,
+    clock: Arc<dyn Clock>,
+}
+
+/// What a webhook delivery came to, for the log and the answer.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Handled {
+    /// The booking was confirmed by its payment.
+    Confirmed,
+    /// Paid after the hold lapsed; the same slot was free and is booked.
+    Rebooked,
+    /// Paid after the slot had gone: refunded in full.
+    Refunded,
+    /// Not paid in time: the hold was released.
+    Released,
+    /// Nothing to do (a replay, an event of no interest, a payment not ours).
+    Ignored,
+}
+
+impl Payments {
+    /// Deposits through `stripe`, with webhooks checked against `webhook_secret`.
+    pub fn new(
+        stripe: StripeClient,
+        webhook_secret: Option<String>,
+        store: Arc<dyn Store>,
+        scheduler: Arc<dyn Scheduler>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            stripe,
+            webhook_secret,
+            store,
+            scheduler,
+            clock,
+        }
+    }
+
+    /// The customer confirmed `hold`. `None` when no deposit is taken through Stripe for it
+    /// (the hold is confirmed as usual); otherwise the answer for the customer.
+    pub async fn confirm(
+        &self,
+        tenant: &TenantId,
+        hold: &str,
+    ) -> Result<Option<BridgeAnswer>, AppError> {
+        let Some(record) = self.store.tenant(tenant).await? else {
+            return Ok(None);
+        };
+        let Some(account) = record.payments.stripe_account.clone() else {
+            return Ok(None);
+        };
+        let Some(r) = self.store.reservation(tenant, hold).await? else {
+            return Ok(None);
+        };
+        let Some(amount) = r.deposit.clone().filter(|d| d.minor > 0) else {
+            return Ok(None);
+        };
+        if r.status == Status::Confirmed {
+            return Ok(None);
+        }
+        let now = self.clock.now();
+        let payment = match self.store.payment(tenant, hold).await? {
+            Some(p) => p,
+            None => {
+                if !r.is_active(now) {
+                    return Ok(None); // the scheduler says the hold is gone
+                }
+                let pay_by = now
+                    + Duration::minutes(i64::from(record.payments.window_min))
+                    + CHECKOUT_MARGIN;
+                if !self.store.extend_hold(tenant, hold, pay_by, now).await? {
+                    return Ok(None);
+                }
+                let fresh = Payment {
+                    tenant: tenant.clone(),
+                    hold: hold.to_owned(),
+                    attempt: 1,
+                    amount: amount.clone(),
+                    state: PaymentState::Creating,
+                    session: None,
+                    url: None,
+                    payment_intent: None,
+                    pay_by,
+                    refunded_minor: 0,
+                    updated_at: now,
+                };
+                self.store.open_payment(&fresh).await?
+            }
+        };
+        let due = |url: Option<String>, p: &Payment| BridgeAnswer::PaymentDue {
+            hold: Hold {
+                id: r.id.clone(),
+                service: r.service.clone(),
+                provider: r.provider.clone(),
+                start: r.start,
+                expires_at: p.pay_by,
+            },
+            amount: p.amount.clone(),
+            url,
+        };
+        match payment.state {
+            PaymentState::Open => return Ok(Some(due(payment.url.clone(), &payment))),
+            PaymentState::Paid => {
+                self.settle_paid(&record, &account, &payment).await?;
+                return Ok(None);
+            }
+            PaymentState::Expired | PaymentState::Refunded => {
+                return Ok(Some(BridgeAnswer::Failed {
+                    reason: "the payment window ended".into(),
+                }));
+            }
+            PaymentState::Creating => {}
+        }
+        match self.open_checkout(&record, &account, &r, &payment).await {
+            Ok(open) => Ok(Some(due(open.url.clone(), &open))),
+            Err(e) if e.is_transient() => {
+                // The hold stays; the customer asks again (any message) and the same key
+                // gets the same session.
+                tracing::warn!(tenant = %tenant, hold, "Checkout Session not made yet: {e}");
+                Ok(Some(due(None, &payment)))
+            }
+            Err(e) => {
+                tracing::error!(tenant = %tenant, hold, "Stripe refused the Checkout Session: {e}");
+                Ok(Some(BridgeAnswer::Failed {
+                    reason: "the payment could not be started".into(),
+                }))
+            }
+        }
+    }
+
+    /// Asks Stripe for this attempt's session and stores it.
+    async fn open_checkout(
+        &self,
+        tenant: &Tenant,
+        account: &str,
+        r: &Reservation,
+        payment: &Payment,
+    ) -> Result<Payment, StripeError> {
+        let service = self
+            .store
+            .services(&tenant.id)
+            .await
+            .ok()
+            .and_then(|all| all.into_iter().find(|s| s.id == r.service))
+            .map_or_else(|| r.service.to_string(), |s| s.name);
+        let local = r.start.with_timezone(&tenant.zone);
+        let back = tenant.sender().map_or_else(
+            || "https://wa.me/".to_owned(),
+            |n| format!("https://wa.me/{}", n.as_e164().trim_start_matches('+')),
+        );
+        let request = CheckoutRequest {
+            currency: payment.amount.currency.to_lowercase(),
+            amount: payment.amount.minor,
+            name: format!(
+                "{} · {service} {}",
+                tenant.name,
+                local.format("%Y-%m-%d %H:%M")
+            ),
+            tenant: tenant.id.to_string(),
+            hold: r.id.clone(),
+            success_url: back.clone(),
+            cancel_url: Some(back),
+            expires_at: payment.pay_by.timestamp(),
+            application_fee: tenant
+                .payments
+                .platform_fee_percent
+                .map(|p| payment.amount.minor * i64::from(p) / 100)
+                .filter(|fee| *fee > 0),
+        };
+        let session = self
+            .stripe
+            .create_checkout(account, &request, &payment.checkout_key(account))
+            .await?;
+        let mut open = payment.clone();
+        open.state = PaymentState::Open;
+        open.session = Some(session.id);
+        open.url = session.url;
+        open.updated_at = self.clock.now();
+        match self
+            .store
+            .update_payment(&open, PaymentState::Creating, None, open.updated_at)
+            .await
+        {
+            Ok(true) => Ok(open),
+            // Another request stored it first (or the webhook already moved it on).
+            Ok(false) => Ok(self
+                .store
+                .payment(&tenant.id, &r.id)
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or(open)),
+            Err(e) => Err(StripeError::Unreadable(format!("not stored: {e}"))),
+        }
+    }
+
+    /// Checks and acts on one webhook delivery.
+    pub async fn on_webhook(
+        &self,
+        body: &[u8],
+        signature: Option<&str>,
+    ) -> Result<Handled, AppError> {
+        let Some(secret) = &self.webhook_secret else {
+            return Err(AppError::Unavailable(
+                "Stripe webhooks are not configured (STRIPE_WEBHOOK_SECRET)".into(),
+            ));
+        };
+        slotline_shared::stripe::verify(secret, body, signature, self.clock.now().timestamp())
+            .map_err(|e| AppError::BadRequest(format!("Stripe-Signature: {e}")))?;
+        let event = crate::adapters::stripe::parse_event(body).map_err(AppError::BadRequest)?;
+        let (session, paid) = match &event.kind {
+            EventKind::SessionCompleted { session, paid } => (session, *paid),
+            EventKind::SessionExpired { session } | EventKind::SessionFailed { session } => {
+                (session, false)
+            }
+            EventKind::Other(_) => return Ok(Handled::Ignored),
+        };
+        let payment = match self.store.payment_by_session(&session.id).await? {
+            Some(p) => Some(p),
+            // A bridge that died before storing the session: the metadata names the hold.
+            None => match (
+                session.metadata.get("tenant_id"),
+                session.metadata.get("booking_id"),
+            ) {
+                (Some(t), Some(h)) => self.store.payment(&TenantId(t.clone()), h).await?,
+                _ => None,
+            },
+        };
+        let Some(mut payment) = payment else {
+            tracing::info!(event = %event.id, "a Stripe event about no payment of ours");
+            return Ok(Handled::Ignored);
+        };
+        let Some(tenant) = self.store.tenant(&payment.tenant).await? else {
+            return Ok(Handled::Ignored);
+        };
+        let account = tenant.payments.stripe_account.clone().unwrap_or_default();
+        if event.account.as_deref() != Some(account.as_str()) {
+            return Err(AppError::BadRequest(
+                "the event's account is not this payment's business".into(),
+            ));
+        }
+        let now = self.clock.now();
+        match &event.kind {
+            EventKind::SessionCompleted { .. } if !paid => Ok(Handled::Ignored),
+            EventKind::SessionCompleted { .. } => {
+                if matches!(payment.state, PaymentState::Creating | PaymentState::Open) {
+                    let before = payment.state;
+                    let mut next = payment.clone();
+                    next.state = PaymentState::Paid;
+                    next.session = Some(session.id.clone());
+                    next.payment_intent = session.payment_intent.clone();
+                    next.url = None;
+                    next.updated_at = now;
+                    self.store.update_payment(&next, before, None, now).await?;
+                    payment = self
+                        .store
+                        .payment(&payment.tenant, &payment.hold)
+                        .await?
+                        .unwrap_or(next);
+                }
+                if payment.state != PaymentState::Paid {
+                    return Ok(Handled::Ignored);
+                }
+                self.settle_paid(&tenant, &account, &payment).await
+            }
+            _ => {
+                if !matches!(payment.state, PaymentState::Creating | PaymentState::Open) {
+                    return Ok(Handled::Ignored);
+                }
+                let before = payment.state;
+                let mut next = payment.clone();
+                next.state = PaymentState::Expired;
+                next.url = None;
+                next.updated_at = now;
+                let notice = self.notice(&tenant, &payment.hold, Stage::PaymentExpired, now);
+                if self
+                    .store
+                    .update_payment(&next, before, Some(&notice), now)
+                    .await?
+                {
+                    self.scheduler.release(&tenant.id, &payment.hold).await?;
+                    Ok(Handled::Released)
+                } else {
+                    Ok(Handled::Ignored)
+                }
+            }
+        }
+    }
+
+    fn notice(&self, tenant: &Tenant, hold: &str, stage: Stage, now: DateTime<Utc>) -> HoldNotice {
+        HoldNotice {
+            reference: reference_for(hold),
+            planned: lifecycle::plan_now(tenant, stage, now),
+        }
+    }
+
+    /// A paid deposit: the booking it pays for is made, or the money goes back.
+    async fn settle_paid(
+        &self,
+        tenant: &Tenant,
+        account: &str,
+        payment: &Payment,
+    ) -> Result<Handled, AppError> {
+        let id = &tenant.id;
+        let Some(r) = self.store.reservation(id, &payment.hold).await? else {
+            return Ok(Handled::Ignored);
+        };
+        if r.status == Status::Confirmed {
+            return Ok(Handled::Ignored);
+        }
+        match self.scheduler.confirm_paid(id, &payment.hold).await? {
+            Change::Done(_) => return Ok(Handled::Confirmed),
+            Change::NotFound => return Ok(Handled::Ignored),
+            Change::HoldGone | Change::Taken(_) => {}
+        }
+        // The hold lapsed before the money came: the same slot, if it is still free.
+        let again = self
+            .scheduler
+            .hold(
+                id,
+                &r.service,
+                Some(&r.provider),
+                r.start,
+                &r.customer,
+                &format!("paid:{}", payment.hold),
+            )
+            .await;
+        if let Ok(HoldResult::Held(h)) = again
+            && let Change::Done(_) = self.scheduler.confirm_paid(id, &h.id).await?
+        {
+            return Ok(Handled::Rebooked);
+        }
+        self.refund_in_full(tenant, account, payment).await
+    }
+
+    /// Gives a paid deposit back whole, and tells the customer why.
+    async fn refund_in_full(
+        &self,
+        tenant: &Tenant,
+        account: &str,
+        payment: &Payment,
+    ) -> Result<Handled, AppError> {
+        let Some(intent) = payment.payment_intent.as_deref() else {
+            tracing::error!(tenant = %tenant.id, hold = %payment.hold, "paid too late, and no PaymentIntent to refund");
+            return Err(AppError::Unavailable(
+                "the payment cannot be refunded yet".into(),
+            ));
+        };
+        let refund = self
+            .stripe
+            .refund(
+                account,
+                intent,
+                None,
+                &payment.hold,
+                &payment.refund_key(account, "late"),
+            )
+            .await
+            .map_err(|e| {
+                // Stripe retries the event; the same key makes the same refund.
+                tracing::warn!(tenant = %tenant.id, hold = %payment.hold, "refund not made yet: {e}");
+                AppError::Unavailable("the refund could not be made yet".into())
+            })?;
+        let now = self.clock.now();
+        let mut next = payment.clone();
+        next.state = PaymentState::Refunded;
+        next.refunded_minor = refund.amount;
+        next.updated_at = now;
+        let notice = self.notice(tenant, &payment.hold, Stage::PaidTooLate, now);
+        self.store
+            .update_payment(&next, PaymentState::Paid, Some(&notice), now)
+            .await?;
+        Ok(Handled::Refunded)
+    }
+}
