@@ -13,6 +13,7 @@ pub mod paths;
 pub mod phone;
 pub mod served;
 pub mod stack;
+pub mod stripe;
 pub mod twilio;
 
 pub use phone::{Phone, Reply};

@@ -27,6 +27,18 @@ pub const CALCOM_SECRET: &str = "calcom-webhook-secret-for-tests";
 pub async fn bridge_with_state(
     calcom: Option<(&slotline_e2e::calcom::CalcomStandIn, &str)>,
 ) -> (AppState, TestBridge) {
+    bridge_with(calcom, None).await
+}
+
+/// The platform's Stripe secret key test bridges use.
+pub const STRIPE_KEY: &str = "sk_test_slotline_platform";
+
+/// [`bridge_with_state`], taking deposits through the Stripe stand-in at `stripe` (its
+/// webhooks signed with `slotline_e2e::stripe::WEBHOOK_SECRET`).
+pub async fn bridge_with(
+    calcom: Option<(&slotline_e2e::calcom::CalcomStandIn, &str)>,
+    stripe: Option<&str>,
+) -> (AppState, TestBridge) {
     use slotline_bridge::adapters::calcom::Calcom;
     use slotline_bridge::routes::calcom::WebhookSettings;
     let dir = tempfile::tempdir().unwrap();
@@ -41,9 +53,23 @@ pub async fn bridge_with_state(
         ),
         None => EmbeddedScheduler::new(Arc::clone(&store), Arc::clone(&clock)),
     };
+    let scheduler: Arc<dyn slotline_bridge::ports::Scheduler> = Arc::new(scheduler);
+    let payments = stripe.map(|url| {
+        Arc::new(slotline_bridge::payments::Payments::new(
+            slotline_bridge::adapters::stripe::StripeClient::new(
+                url,
+                STRIPE_KEY,
+                std::time::Duration::from_millis(1_500),
+            ),
+            Some(slotline_e2e::stripe::WEBHOOK_SECRET.into()),
+            Arc::clone(&store),
+            Arc::clone(&scheduler),
+            Arc::clone(&clock),
+        ))
+    });
     let state = AppState {
         store,
-        scheduler: Arc::new(scheduler),
+        scheduler,
         clock,
         worker_secret: Some(Arc::from(SECRET.to_vec())),
         operator_key: Some(Arc::from(OPERATOR)),
@@ -56,7 +82,7 @@ pub async fn bridge_with_state(
             })
         }),
         calcom: client,
-        payments: None,
+        payments,
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());

@@ -322,7 +322,10 @@ fn clinic_confirming() -> Sim {
 fn a_deposit_is_paid_before_the_booking_is_made_and_the_time_stays_held() {
     let mut sim = clinic_confirming();
     let reply = sim.say("sim");
-    assert!(booked(&sim).is_empty(), "a yes alone books nothing: {reply}");
+    assert!(
+        booked(&sim).is_empty(),
+        "a yes alone books nothing: {reply}"
+    );
     assert!(reply.contains("R$ 50,00"), "{reply}");
     assert!(
         reply.contains("https://checkout.stripe.com/c/pay/cs_test_"),
@@ -353,7 +356,10 @@ fn cancelling_while_a_deposit_is_due_gives_the_time_back() {
         sim.say("sim");
         let reply = sim.say(word);
         assert!(booked(&sim).is_empty(), "{word:?}");
-        assert!(sim.bridge.holds.is_empty(), "{word:?} kept the hold: {reply}");
+        assert!(
+            sim.bridge.holds.is_empty(),
+            "{word:?} kept the hold: {reply}"
+        );
         assert!(reply.contains("nada foi agendado"), "{word:?}: {reply}");
         assert!(matches!(sim.conv.stage, Stage::Menu), "{word:?}");
     }

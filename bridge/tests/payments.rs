@@ -1,0 +1,431 @@
+//! Deposits through Stripe, against the Stripe stand-in: a booking is made by its payment,
+//! Stripe's events are checked and acted on once in any order, an unpaid hold is let go,
+//! and money that comes too late goes back. The business is a physiotherapy clinic in São
+//! Paulo taking a quarter of the price up front, not the demo salon.
+
+mod common;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use common::{OPERATOR, TestBridge, bridge_with, phone};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use slotline_bridge::AppState;
+use slotline_bridge::model::{PaymentState, Stage};
+use slotline_e2e::stripe::{StripeStandIn, WEBHOOK_SECRET};
+use slotline_shared::catalog::{Money, TenantId};
+use slotline_shared::wire::{BridgeAnswer, BridgeRequest};
+
+const TENANT: &str = "fisio-norte";
+const ACCOUNT: &str = "acct_1FisioNorte0001";
+
+/// The clinic, its one physiotherapist working 08:00–20:00 every day, and an assessment of
+/// R$ 180,00 with a 25 % deposit.
+async fn clinic(http: &TestBridge) {
+    let (status, created) = http
+        .admin(
+            Method::POST,
+            "/admin/tenants",
+            OPERATOR,
+            Some(
+                json!({"id": TENANT, "name": "Fisio Norte", "zone": "America/Sao_Paulo",
+                        "languages": ["pt-BR"], "numbers": ["+5511900000001"],
+                        "policy": {"min_notice_min": 0},
+                        "payments": {"stripe_account": ACCOUNT, "window_min": 30}}),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let key = created["api_key"].as_str().unwrap().to_owned();
+    let (status, body) = http
+        .admin(
+            Method::POST,
+            &format!("/admin/tenants/{TENANT}/services"),
+            &key,
+            Some(
+                json!({"id": "avaliacao", "name": "Avaliação de fisioterapia", "duration_min": 50,
+                        "price_minor": 18000, "currency": "BRL", "deposit_percent": 25}),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, body) = http
+        .admin(
+            Method::POST,
+            &format!("/admin/tenants/{TENANT}/providers"),
+            &key,
+            Some(json!({"id": "rafa", "name": "Rafaela", "services": ["avaliacao"]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let day = json!([{"start": "08:00", "end": "20:00"}]);
+    let (status, body) = http
+        .admin(
+            Method::PUT,
+            &format!("/admin/tenants/{TENANT}/providers/rafa/availability"),
+            &key,
+            Some(json!({"mon": day, "tue": day, "wed": day, "thu": day, "fri": day, "sat": day, "sun": day})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+/// 10:00 in São Paulo, two days from now.
+fn visit() -> DateTime<Utc> {
+    let zone = chrono_tz::America::Sao_Paulo;
+    let day = (Utc::now().with_timezone(&zone) + Duration::days(2)).date_naive();
+    zone.from_local_datetime(&day.and_hms_opt(10, 0, 0).unwrap())
+        .earliest()
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+async fn hold(http: &TestBridge, who: u32) -> BridgeAnswer {
+    http.rpc(
+        TENANT,
+        &BridgeRequest::Hold {
+            service: "avaliacao".into(),
+            provider: None,
+            start: visit(),
+            customer: phone(who),
+            idempotency_key: format!("hold-{who}-{}", Utc::now().timestamp_nanos_opt().unwrap()),
+        },
+    )
+    .await
+}
+
+async fn held(http: &TestBridge, who: u32) -> String {
+    match hold(http, who).await {
+        BridgeAnswer::Held { hold } => hold.id,
+        other => panic!("not held: {other:?}"),
+    }
+}
+
+async fn confirm(http: &TestBridge, hold: &str) -> BridgeAnswer {
+    http.rpc(
+        TENANT,
+        &BridgeRequest::Confirm {
+            hold: hold.into(),
+            idempotency_key: format!("confirm-{hold}"),
+        },
+    )
+    .await
+}
+
+/// Delivers `event` as Stripe would, signed at `t`; the status and outcome.
+async fn deliver(http: &TestBridge, event: &Value, secret: &str, t: i64) -> (StatusCode, Value) {
+    let (body, header) = StripeStandIn::signed(event, secret, t);
+    post_webhook(http, body, Some(header)).await
+}
+
+async fn post_webhook(
+    http: &TestBridge,
+    body: String,
+    header: Option<String>,
+) -> (StatusCode, Value) {
+    let mut request = http
+        .client
+        .post(format!("{}/webhooks/stripe", http.url))
+        .header("Content-Type", "application/json; charset=utf-8")
+        .body(body);
+    if let Some(header) = header {
+        request = request.header("Stripe-Signature", header);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// The customer's pending or sent messages of `stage`.
+async fn notices(state: &AppState, stage: Stage) -> usize {
+    state
+        .store
+        .outbox(&TenantId::from(TENANT), 100)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|m| m.stage == stage)
+        .count()
+}
+
+async fn started() -> (StripeStandIn, AppState, TestBridge) {
+    let stripe = StripeStandIn::start(common::STRIPE_KEY).unwrap();
+    let (state, http) = bridge_with(None, Some(&stripe.url)).await;
+    clinic(&http).await;
+    (stripe, state, http)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deposit_is_paid_at_checkout_and_its_event_books_and_tells_the_customer_once() {
+    let (stripe, state, http) = started().await;
+    let h = held(&http, 1).await;
+    let BridgeAnswer::PaymentDue { hold, amount, url } = confirm(&http, &h).await else {
+        panic!("a deposit is due first");
+    };
+    assert_eq!(amount, Money::new(4_500, "BRL"), "25 % of R$ 180,00");
+    let url = url.expect("the payment page");
+    assert!(
+        url.starts_with("https://checkout.stripe.com/c/pay/cs_test_"),
+        "{url}"
+    );
+    let window = hold.expires_at - Utc::now();
+    assert!(
+        window > Duration::minutes(29) && window <= Duration::minutes(32),
+        "{window}"
+    );
+    // Stripe was asked once, on the clinic's account, with a key a retry repeats.
+    let call = &stripe.calls()[0];
+    assert_eq!(call.account.as_deref(), Some(ACCOUNT));
+    let key = call.idempotency_key.clone().unwrap();
+    assert!(
+        key.starts_with(&format!("checkout:{ACCOUNT}:{TENANT}:{h}")),
+        "{key}"
+    );
+    let form = |name: &str| {
+        call.form
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    assert_eq!(
+        form("line_items[0][price_data][currency]").as_deref(),
+        Some("brl")
+    );
+    assert_eq!(
+        form("line_items[0][price_data][unit_amount]").as_deref(),
+        Some("4500")
+    );
+    assert_eq!(
+        form("payment_intent_data[metadata][booking_id]").as_deref(),
+        Some(h.as_str())
+    );
+    assert_eq!(
+        form("success_url").as_deref(),
+        Some("https://wa.me/5511900000001")
+    );
+
+    // Asking again (the customer wrote before paying) opens no second page.
+    let BridgeAnswer::PaymentDue { url: again, .. } = confirm(&http, &h).await else {
+        panic!("still due");
+    };
+    assert_eq!(again.as_deref(), Some(url.as_str()));
+    assert_eq!(stripe.sessions().len(), 1);
+    // While it is being paid, nobody else gets the time.
+    assert!(matches!(
+        hold_answer(&http, 2).await,
+        BridgeAnswer::Taken { .. }
+    ));
+
+    let session = stripe.sessions()[0]["id"].as_str().unwrap().to_owned();
+    let paid = stripe.pay(&session).unwrap();
+    let now = Utc::now().timestamp();
+    // Refused, and nothing changes: another account, a changed body, a stale signature,
+    // another secret, no signature.
+    let mut elsewhere = paid.clone();
+    elsewhere["account"] = json!("acct_1SomeoneElse0001");
+    assert_eq!(
+        deliver(&http, &elsewhere, WEBHOOK_SECRET, now).await.0,
+        StatusCode::BAD_REQUEST
+    );
+    let (body, header) = StripeStandIn::signed(&paid, WEBHOOK_SECRET, now);
+    let tampered = body.replace("\"amount_total\":4500", "\"amount_total\":1");
+    assert_ne!(tampered, body);
+    assert_eq!(
+        post_webhook(&http, tampered, Some(header)).await.0,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        deliver(&http, &paid, WEBHOOK_SECRET, now - 301).await.0,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        deliver(&http, &paid, "whsec_other", now).await.0,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        post_webhook(&http, paid.to_string(), None).await.0,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(notices(&state, Stage::Paid).await, 0);
+    assert!(
+        http.rpc(TENANT, &BridgeRequest::Bookings { customer: phone(1) })
+            .await
+            == BridgeAnswer::Bookings { bookings: vec![] }
+    );
+
+    // Delivered five times (Stripe retries): one booking, one message.
+    let mut outcomes = Vec::new();
+    for _ in 0..5 {
+        let (status, answer) = deliver(&http, &paid, WEBHOOK_SECRET, now).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        outcomes.push(answer["outcome"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(
+        outcomes,
+        ["confirmed", "ignored", "ignored", "ignored", "ignored"]
+    );
+    // A late expiry (out of order) does not undo it.
+    let mut expired = paid.clone();
+    expired["type"] = json!("checkout.session.expired");
+    expired["id"] = json!("evt_test_late_expiry");
+    assert_eq!(
+        deliver(&http, &expired, WEBHOOK_SECRET, now).await.1["outcome"],
+        "ignored"
+    );
+    assert_eq!(notices(&state, Stage::Paid).await, 1);
+    let BridgeAnswer::Bookings { bookings } = http
+        .rpc(TENANT, &BridgeRequest::Bookings { customer: phone(1) })
+        .await
+    else {
+        panic!("bookings");
+    };
+    assert_eq!(bookings.len(), 1);
+    assert_eq!(bookings[0].start, visit());
+    // The conversation asking again now finds the booking.
+    assert!(matches!(
+        confirm(&http, &h).await,
+        BridgeAnswer::Booked { .. }
+    ));
+    let payment = state
+        .store
+        .payment(&TenantId::from(TENANT), &h)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(payment.state, PaymentState::Paid);
+    assert!(payment.payment_intent.unwrap().starts_with("pi_"));
+}
+
+async fn hold_answer(http: &TestBridge, who: u32) -> BridgeAnswer {
+    hold(http, who).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unpaid_deposit_lets_the_time_go_and_tells_the_customer() {
+    let (stripe, state, http) = started().await;
+    let h = held(&http, 1).await;
+    assert!(matches!(
+        confirm(&http, &h).await,
+        BridgeAnswer::PaymentDue { .. }
+    ));
+    let session = stripe.sessions()[0]["id"].as_str().unwrap().to_owned();
+    let expired = stripe.expire(&session).unwrap();
+    let now = Utc::now().timestamp();
+    let (status, answer) = deliver(&http, &expired, WEBHOOK_SECRET, now).await;
+    assert_eq!(
+        (status, answer["outcome"].as_str()),
+        (StatusCode::OK, Some("released"))
+    );
+    assert_eq!(
+        deliver(&http, &expired, WEBHOOK_SECRET, now).await.1["outcome"],
+        "ignored"
+    );
+    assert_eq!(notices(&state, Stage::PaymentExpired).await, 1, "told once");
+    // The time is free for the next customer, and the first one's "yes" no longer books.
+    assert!(matches!(
+        hold_answer(&http, 2).await,
+        BridgeAnswer::Held { .. }
+    ));
+    assert!(matches!(
+        confirm(&http, &h).await,
+        BridgeAnswer::Failed { .. }
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payment_after_the_hold_lapsed_rebooks_the_time_if_free_and_refunds_it_if_not() {
+    let tenant = TenantId::from(TENANT);
+    // Free: the same time is booked.
+    let (stripe, state, http) = started().await;
+    let h = held(&http, 1).await;
+    assert!(matches!(
+        confirm(&http, &h).await,
+        BridgeAnswer::PaymentDue { .. }
+    ));
+    state.store.release(&tenant, &h, Utc::now()).await.unwrap(); // as a lapse would
+    let session = stripe.sessions()[0]["id"].as_str().unwrap().to_owned();
+    let paid = stripe.pay(&session).unwrap();
+    let (status, answer) = deliver(&http, &paid, WEBHOOK_SECRET, Utc::now().timestamp()).await;
+    assert_eq!(
+        (status, answer["outcome"].as_str()),
+        (StatusCode::OK, Some("rebooked"))
+    );
+    assert_eq!(notices(&state, Stage::Paid).await, 1);
+    assert!(stripe.calls().iter().all(|c| c.path != "/v1/refunds"));
+
+    // Taken meanwhile: the whole deposit goes back, once, and the customer is told why.
+    let (stripe, state, http) = started().await;
+    let h = held(&http, 1).await;
+    assert!(matches!(
+        confirm(&http, &h).await,
+        BridgeAnswer::PaymentDue { .. }
+    ));
+    state.store.release(&tenant, &h, Utc::now()).await.unwrap();
+    assert!(matches!(
+        hold_answer(&http, 2).await,
+        BridgeAnswer::Held { .. }
+    ));
+    let session = stripe.sessions()[0]["id"].as_str().unwrap().to_owned();
+    let paid = stripe.pay(&session).unwrap();
+    let intent = paid["data"]["object"]["payment_intent"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let now = Utc::now().timestamp();
+    let (status, answer) = deliver(&http, &paid, WEBHOOK_SECRET, now).await;
+    assert_eq!(
+        (status, answer["outcome"].as_str()),
+        (StatusCode::OK, Some("refunded"))
+    );
+    assert_eq!(
+        deliver(&http, &paid, WEBHOOK_SECRET, now).await.1["outcome"],
+        "ignored"
+    );
+    assert_eq!(stripe.refunded(&intent), 4_500, "in full");
+    let refunds: Vec<_> = stripe
+        .calls()
+        .into_iter()
+        .filter(|c| c.path == "/v1/refunds")
+        .collect();
+    assert_eq!(refunds.len(), 1);
+    assert_eq!(refunds[0].account.as_deref(), Some(ACCOUNT));
+    assert_eq!(notices(&state, Stage::PaidTooLate).await, 1);
+    assert_eq!(notices(&state, Stage::Paid).await, 0);
+    let payment = state.store.payment(&tenant, &h).await.unwrap().unwrap();
+    assert_eq!(
+        (payment.state, payment.refunded_minor),
+        (PaymentState::Refunded, 4_500)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_stripe_keeps_the_hold_and_the_next_ask_gets_the_one_page() {
+    let (stripe, _state, http) = started().await;
+    let h = held(&http, 1).await;
+    stripe.set_delay(std::time::Duration::from_secs(3));
+    let asked = std::time::Instant::now();
+    let answer = confirm(&http, &h).await;
+    let took = asked.elapsed();
+    assert!(
+        matches!(&answer, BridgeAnswer::PaymentDue { url: None, .. }),
+        "{answer:?}"
+    );
+    assert!(
+        took < std::time::Duration::from_millis(2_500),
+        "answered in {took:?}"
+    );
+    stripe.set_delay(std::time::Duration::ZERO);
+    // Stripe finished the first request meanwhile; the same key returns its session.
+    tokio::time::sleep(std::time::Duration::from_millis(1_600)).await;
+    let BridgeAnswer::PaymentDue { url: Some(_), .. } = confirm(&http, &h).await else {
+        panic!("the page, once Stripe answers");
+    };
+    assert_eq!(
+        stripe.sessions().len(),
+        1,
+        "never two pages for one booking"
+    );
+    assert!(matches!(
+        hold_answer(&http, 2).await,
+        BridgeAnswer::Taken { .. }
+    ));
+}
