@@ -35,6 +35,8 @@ pub struct Sync<'a> {
     pub clock: &'a dyn Clock,
     /// The Cal.com client, to cancel orphans.
     pub calcom: Option<&'a Arc<Calcom>>,
+    /// Deposits: a booking the business cancels gets its paid deposit back in full.
+    pub payments: Option<&'a Arc<crate::payments::Payments>>,
 }
 
 impl Sync<'_> {
@@ -93,6 +95,11 @@ impl Sync<'_> {
                     .business_change(&r.tenant, &reference, &BusinessChange::Cancelled, now, plan)
                     .await?;
                 self.scheduler.config_changed(&r.tenant).await;
+                if let Some(payments) = self.payments
+                    && let Err(e) = payments.refund_cancelled(&r.tenant, &reference, None).await
+                {
+                    tracing::error!(tenant = %r.tenant, %reference, "the deposit of a booking the business cancelled was not refunded: {e}");
+                }
                 Ok("cancelled")
             }
             CalendarEvent::NoShow { uid, absent } => {

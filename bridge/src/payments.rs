@@ -19,7 +19,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
-use slotline_shared::catalog::TenantId;
+use slotline_shared::catalog::{Money, TenantId};
 use slotline_shared::wire::{BridgeAnswer, Hold};
 
 use crate::adapters::stripe::{CheckoutRequest, EventKind, StripeClient, StripeError};
@@ -366,12 +366,77 @@ impl Payments {
                 &format!("paid:{}", payment.hold),
             )
             .await;
-        if let Ok(HoldResult::Held(h)) = again
-            && let Change::Done(_) = self.scheduler.confirm_paid(id, &h.id).await?
-        {
-            return Ok(Handled::Rebooked);
+        if let Ok(HoldResult::Held(h)) = again {
+            // The new booking carries the payment, so cancelling it later refunds it.
+            let mut moved = payment.clone();
+            moved.hold = h.id.clone();
+            // The session stays with the first row, which Stripe's events find.
+            moved.session = None;
+            self.store.open_payment(&moved).await?;
+            if let Change::Done(_) = self.scheduler.confirm_paid(id, &h.id).await? {
+                return Ok(Handled::Rebooked);
+            }
         }
         self.refund_in_full(tenant, account, payment).await
+    }
+
+    /// A booking cancelled: gives back `share` of its paid deposit (`None`: all of it, as
+    /// when the business cancels) through Stripe. What was refunded; `None` when no deposit
+    /// was paid through Stripe for it. A failed refund is logged for the operator and the
+    /// booking stays cancelled.
+    pub async fn refund_cancelled(
+        &self,
+        tenant: &TenantId,
+        reference: &str,
+        share: Option<&Money>,
+    ) -> Result<Option<Money>, AppError> {
+        let Some(record) = self.store.tenant(tenant).await? else {
+            return Ok(None);
+        };
+        let Some(account) = record.payments.stripe_account.clone() else {
+            return Ok(None);
+        };
+        let Some(r) = self.store.booking(tenant, reference).await? else {
+            return Ok(None);
+        };
+        let Some(payment) = self.store.payment(tenant, &r.id).await? else {
+            return Ok(None);
+        };
+        let (PaymentState::Paid, Some(intent)) = (payment.state, payment.payment_intent.as_deref())
+        else {
+            return Ok(None);
+        };
+        let left = payment.amount.minor - payment.refunded_minor;
+        let amount = share.map_or(left, |m| m.minor.min(left));
+        if amount <= 0 {
+            return Ok(Some(Money::new(0, &payment.amount.currency)));
+        }
+        let refund = match self
+            .stripe
+            .refund(
+                &account,
+                intent,
+                (amount < payment.amount.minor).then_some(amount),
+                &payment.hold,
+                &payment.refund_key(&account, "cancel"),
+            )
+            .await
+        {
+            Ok(refund) => refund,
+            Err(e) => {
+                tracing::error!(tenant = %tenant, reference, "the deposit was not refunded: {e}; refund it in Stripe's dashboard");
+                return Ok(Some(Money::new(amount, &payment.amount.currency)));
+            }
+        };
+        let now = self.clock.now();
+        let mut next = payment.clone();
+        next.state = PaymentState::Refunded;
+        next.refunded_minor = payment.refunded_minor + refund.amount;
+        next.updated_at = now;
+        self.store
+            .update_payment(&next, PaymentState::Paid, None, now)
+            .await?;
+        Ok(Some(Money::new(refund.amount, &payment.amount.currency)))
     }
 
     /// Gives a paid deposit back whole, and tells the customer why.

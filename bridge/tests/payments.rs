@@ -5,7 +5,7 @@
 
 mod common;
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{DateTime, Duration, TimeZone, Timelike, Utc};
 use common::{OPERATOR, TestBridge, bridge_with, phone};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -21,6 +21,11 @@ const ACCOUNT: &str = "acct_1FisioNorte0001";
 /// The clinic, its one physiotherapist working 08:00–20:00 every day, and an assessment of
 /// R$ 180,00 with a 25 % deposit.
 async fn clinic(http: &TestBridge) {
+    clinic_with(http, json!({"min_notice_min": 0})).await;
+}
+
+/// [`clinic`] with this booking `policy`.
+async fn clinic_with(http: &TestBridge, policy: Value) {
     let (status, created) = http
         .admin(
             Method::POST,
@@ -29,7 +34,7 @@ async fn clinic(http: &TestBridge) {
             Some(
                 json!({"id": TENANT, "name": "Fisio Norte", "zone": "America/Sao_Paulo",
                         "languages": ["pt-BR"], "numbers": ["+5511900000001"],
-                        "policy": {"min_notice_min": 0},
+                        "policy": policy,
                         "payments": {"stripe_account": ACCOUNT, "window_min": 30}}),
             ),
         )
@@ -428,4 +433,153 @@ async fn a_slow_stripe_keeps_the_hold_and_the_next_ask_gets_the_one_page() {
         hold_answer(&http, 2).await,
         BridgeAnswer::Taken { .. }
     ));
+}
+
+/// The first start on the clinic's hours (08:00–19:00 in São Paulo, on the half hour) whose
+/// notice from now is strictly between `lo` and `hi` hours.
+fn start_with_notice(lo: i64, hi: i64) -> DateTime<Utc> {
+    let zone = chrono_tz::America::Sao_Paulo;
+    let now = Utc::now();
+    let mut t = now + Duration::hours(lo) + Duration::minutes(31);
+    t = DateTime::from_timestamp(t.timestamp() / 1800 * 1800, 0).unwrap();
+    while t - now < Duration::hours(hi) {
+        let local = t.with_timezone(&zone);
+        let minutes = local.hour() * 60 + local.minute();
+        if t - now > Duration::hours(lo) && (8 * 60..=19 * 60).contains(&minutes) {
+            return t;
+        }
+        t += Duration::minutes(30);
+    }
+    panic!("no start between {lo} h and {hi} h");
+}
+
+/// A booking of customer `who` at `start`, its deposit paid; its reference and PaymentIntent.
+async fn paid_booking(
+    http: &TestBridge,
+    stripe: &StripeStandIn,
+    who: u32,
+    start: DateTime<Utc>,
+) -> (String, String) {
+    let answer = http
+        .rpc(
+            TENANT,
+            &BridgeRequest::Hold {
+                service: "avaliacao".into(),
+                provider: None,
+                start,
+                customer: phone(who),
+                idempotency_key: format!("hold-{who}-{}", start.timestamp()),
+            },
+        )
+        .await;
+    let BridgeAnswer::Held { hold } = answer else {
+        panic!("not held at {start}: {answer:?}");
+    };
+    let BridgeAnswer::PaymentDue { .. } = confirm(http, &hold.id).await else {
+        panic!("a deposit is due");
+    };
+    let session = stripe
+        .sessions()
+        .into_iter()
+        .find(|s| s["metadata"]["booking_id"] == json!(hold.id))
+        .unwrap();
+    let paid = stripe.pay(session["id"].as_str().unwrap()).unwrap();
+    let (status, answer) = deliver(http, &paid, WEBHOOK_SECRET, Utc::now().timestamp()).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let BridgeAnswer::Bookings { bookings } = http
+        .rpc(
+            TENANT,
+            &BridgeRequest::Bookings {
+                customer: phone(who),
+            },
+        )
+        .await
+    else {
+        panic!("bookings");
+    };
+    let reference = bookings
+        .iter()
+        .find(|b| b.start == start)
+        .map(|b| b.reference.clone())
+        .expect("booked by its payment");
+    let intent = paid["data"]["object"]["payment_intent"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    (reference, intent)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_refunds_by_the_notice_tier_by_itself() {
+    let stripe = StripeStandIn::start(common::STRIPE_KEY).unwrap();
+    let (_state, http) = bridge_with(None, Some(&stripe.url)).await;
+    // A tier that needs more notice than the full refund, a bad account, a window shorter
+    // than Checkout allows: refused, field by field.
+    let (status, body) = http
+        .admin(
+            Method::POST,
+            "/admin/tenants",
+            OPERATOR,
+            Some(json!({"id": "odonto", "name": "Odonto", "zone": "America/Sao_Paulo",
+                        "policy": {"cancellation_notice_hours": 24,
+                                   "partial_refunds": [{"min_hours": 36, "percent": 50}]},
+                        "payments": {"stripe_account": "acct-odonto", "window_min": 10}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let fields = body.to_string();
+    for field in ["policy.partial_refunds", "payments.stripe_account", "payments.window_min"] {
+        assert!(fields.contains(field), "{field}: {body}");
+    }
+    // All back from 48 h ahead, half from 24 h, nothing later.
+    clinic_with(
+        &http,
+        json!({"min_notice_min": 0, "cancellation_notice_hours": 48,
+               "partial_refunds": [{"min_hours": 24, "percent": 50}]}),
+    )
+    .await;
+    for (who, (lo, hi), refunded) in [
+        (1, (49, 96), Some(4_500)),
+        (2, (25, 47), Some(2_250)),
+        (3, (1, 23), None),
+    ] {
+        let start = start_with_notice(lo, hi);
+        let (reference, intent) = paid_booking(&http, &stripe, who, start).await;
+        let answer = http
+            .rpc(
+                TENANT,
+                &BridgeRequest::Cancel {
+                    booking: reference.clone(),
+                    customer: phone(who),
+                    idempotency_key: format!("cancel-{reference}"),
+                },
+            )
+            .await;
+        let BridgeAnswer::Cancelled { refund, .. } = answer else {
+            panic!("not cancelled: {answer:?}");
+        };
+        assert_eq!(refund.map(|m| m.minor), refunded, "{lo}–{hi} h ahead");
+        assert_eq!(
+            stripe.refunded(&intent),
+            refunded.unwrap_or(0),
+            "{lo}–{hi} h ahead, at Stripe"
+        );
+    }
+    let refunds: Vec<_> = stripe
+        .calls()
+        .into_iter()
+        .filter(|c| c.path == "/v1/refunds")
+        .collect();
+    assert_eq!(refunds.len(), 2);
+    assert!(
+        refunds
+            .iter()
+            .all(|c| c.account.as_deref() == Some(ACCOUNT))
+    );
+    assert!(
+        refunds
+            .iter()
+            .any(|c| c.form.contains(&("amount".into(), "2250".into()))),
+        "the half refund names its amount"
+    );
 }

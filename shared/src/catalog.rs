@@ -175,22 +175,66 @@ impl Catalog {
 /// Booking rules a tenant sets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Policy {
-    /// A cancellation at least this many hours ahead refunds the deposit; later forfeits it.
+    /// A cancellation at least this many hours ahead refunds the whole deposit.
     pub cancellation_notice_hours: u32,
     /// A conversation idle this many days starts fresh.
     pub idle_reset_days: u32,
+    /// Part of the deposit refunded for less notice than the whole needs (say 50 % from
+    /// 12 h); with none, or less notice than any asks, the deposit is kept.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub partial_refunds: Vec<RefundTier>,
+}
+
+/// A share of the deposit refunded for cancelling at least `min_hours` ahead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundTier {
+    /// The notice this tier needs, in hours.
+    pub min_hours: u32,
+    /// The share refunded, in percent.
+    pub percent: u32,
 }
 
 impl Policy {
-    /// Whether cancelling at `now` a visit that starts at `start` gives the deposit back:
-    /// at least the notice ahead refunds, any later forfeits. The one place this is decided,
-    /// for what the customer is told and for what the bridge refunds.
+    /// The share of the deposit (0–100 %) that cancelling at `now` a visit starting at
+    /// `start` gives back: all of it with the full notice, a tier's share with that tier's
+    /// notice (the best one met), none otherwise. The one place this is decided, for what
+    /// the customer is told and for what the bridge refunds.
+    pub fn refund_percent(
+        &self,
+        start: chrono::DateTime<chrono::Utc>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> u32 {
+        let notice = start - now;
+        let met = |hours: u32| notice >= chrono::Duration::hours(i64::from(hours));
+        if met(self.cancellation_notice_hours) {
+            return 100;
+        }
+        self.partial_refunds
+            .iter()
+            .filter(|t| met(t.min_hours))
+            .map(|t| t.percent.min(100))
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// What cancelling at `now` refunds of `deposit` (rounded down to the minor unit).
+    pub fn refund_of(
+        &self,
+        deposit: &Money,
+        start: chrono::DateTime<chrono::Utc>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Money {
+        let percent = i64::from(self.refund_percent(start, now));
+        Money::new(deposit.minor * percent / 100, &deposit.currency)
+    }
+
+    /// Whether cancelling at `now` gives any of the deposit back.
     pub fn refunds_deposit(
         &self,
         start: chrono::DateTime<chrono::Utc>,
         now: chrono::DateTime<chrono::Utc>,
     ) -> bool {
-        start - now >= chrono::Duration::hours(i64::from(self.cancellation_notice_hours))
+        self.refund_percent(start, now) > 0
     }
 }
 
@@ -199,6 +243,7 @@ impl Default for Policy {
         Self {
             cancellation_notice_hours: 24,
             idle_reset_days: 7,
+            partial_refunds: Vec::new(),
         }
     }
 }

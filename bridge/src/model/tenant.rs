@@ -18,8 +18,12 @@ pub struct BookingPolicy {
     pub min_notice_min: u32,
     /// Slots are offered up to this many days ahead.
     pub window_days: u32,
-    /// Cancelling at least this many hours ahead refunds a deposit.
+    /// Cancelling at least this many hours ahead refunds the whole deposit.
     pub cancellation_notice_hours: u32,
+    /// Part of a deposit refunded for less notice (at most 5 tiers, each under the full
+    /// notice, 1–99 %); with less notice than any tier asks, the deposit is kept.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub partial_refunds: Vec<slotline_shared::catalog::RefundTier>,
     /// How long a chosen slot is held before it must be confirmed.
     pub hold_ttl_min: u32,
     /// Start times are offered every this many minutes.
@@ -34,6 +38,7 @@ impl Default for BookingPolicy {
             min_notice_min: 60,
             window_days: 60,
             cancellation_notice_hours: 24,
+            partial_refunds: Vec::new(),
             hold_ttl_min: 10,
             slot_step_min: 30,
             idle_reset_days: 7,
@@ -272,6 +277,17 @@ impl Validate for Tenant {
         if p.idle_reset_days == 0 {
             problem(&mut e, "policy.idle_reset_days", "at least 1");
         }
+        if p.partial_refunds.len() > 5
+            || p.partial_refunds.iter().any(|t| {
+                !(1..=99).contains(&t.percent) || t.min_hours >= p.cancellation_notice_hours
+            })
+        {
+            problem(
+                &mut e,
+                "policy.partial_refunds",
+                "at most 5 tiers, each 1 to 99 percent with less notice (min_hours) than cancellation_notice_hours",
+            );
+        }
         let r = &self.reminders;
         if !(5..=24 * 60).contains(&r.shortly_before_min) {
             problem(&mut e, "reminders.shortly_before_min", "between 5 and 1440");
@@ -337,6 +353,7 @@ impl Tenant {
         Policy {
             cancellation_notice_hours: self.policy.cancellation_notice_hours,
             idle_reset_days: self.policy.idle_reset_days,
+            partial_refunds: self.policy.partial_refunds.clone(),
         }
     }
 

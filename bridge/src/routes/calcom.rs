@@ -51,6 +51,7 @@ async fn webhook(
         scheduler: state.scheduler.as_ref(),
         clock: state.clock.as_ref(),
         calcom: state.calcom.as_ref(),
+        payments: state.payments.as_ref(),
     };
     let outcome = sync.apply(hook.event_type, hook.event).await?;
     tracing::info!(trigger = hook.trigger, outcome, "Cal.com webhook");

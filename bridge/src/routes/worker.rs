@@ -181,7 +181,17 @@ pub async fn answer(
         BridgeRequest::Cancel {
             booking, customer, ..
         } => match scheduler.cancel(tenant, &booking, &customer).await? {
-            (Change::Done(booking), refund) => BridgeAnswer::Cancelled { booking, refund },
+            (Change::Done(booking), refund) => {
+                // A deposit paid through Stripe goes back as the policy says, by itself.
+                let refund = match (&state.payments, &refund) {
+                    (Some(payments), Some(share)) => payments
+                        .refund_cancelled(tenant, &booking.reference, Some(share))
+                        .await?
+                        .or(refund),
+                    _ => refund,
+                };
+                BridgeAnswer::Cancelled { booking, refund }
+            }
             (_, _) => failed("no such booking for this customer"),
         },
         BridgeRequest::Delivery {

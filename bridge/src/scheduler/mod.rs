@@ -744,8 +744,9 @@ impl Scheduler for EmbeddedScheduler {
                     let policy = config.tenant.conversation_policy();
                     let refund = r
                         .deposit
-                        .clone()
-                        .filter(|_| policy.refunds_deposit(r.start, now));
+                        .as_ref()
+                        .map(|d| policy.refund_of(d, r.start, now))
+                        .filter(|m| m.minor > 0);
                     (Change::Done(booking_of(&r)), refund)
                 }
                 ChangeOutcome::HoldGone => (Change::HoldGone, None),

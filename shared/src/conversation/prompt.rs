@@ -361,13 +361,24 @@ pub fn prompt(stage: &Stage, lang: Lang, ctx: &Ctx<'_>) -> Reply {
             let hours = ctx.tenant.policy.cancellation_notice_hours;
             let outcome = booking.deposit.as_ref().map(|deposit| {
                 let amount = i18n::price(lang, deposit);
-                if ctx.tenant.policy.refunds_deposit(booking.start, ctx.now) {
-                    tr(Key::CancelRefund, &[("amount", &amount)])
-                } else {
-                    tr(
+                let policy = &ctx.tenant.policy;
+                match policy.refund_percent(booking.start, ctx.now) {
+                    100 => tr(Key::CancelRefund, &[("amount", &amount)]),
+                    0 => tr(
                         Key::CancelForfeit,
                         &[("amount", &amount), ("hours", &hours.to_string())],
-                    )
+                    ),
+                    _ => {
+                        let back = policy.refund_of(deposit, booking.start, ctx.now);
+                        tr(
+                            Key::CancelPartial,
+                            &[
+                                ("refund", &i18n::price(lang, &back)),
+                                ("amount", &amount),
+                                ("hours", &hours.to_string()),
+                            ],
+                        )
+                    }
                 }
             });
             match outcome {

@@ -805,3 +805,43 @@ fn the_sample_states_cover_every_stage_a_customer_can_be_in() {
         );
     }
 }
+
+#[test]
+fn cancelling_inside_a_partial_tier_states_the_exact_share() {
+    use crate::catalog::RefundTier;
+    // 23 h ahead, with half back from 12 h and a quarter from 2 h.
+    let mut sim = with_booking();
+    sim.tenant.policy.partial_refunds = vec![
+        RefundTier {
+            min_hours: 2,
+            percent: 25,
+        },
+        RefundTier {
+            min_hours: 12,
+            percent: 50,
+        },
+    ];
+    dialogue(
+        &mut sim,
+        &[(
+            "cancel",
+            &[
+                "you will get €7.50 of your €15 deposit back",
+                "1. Yes, cancel",
+            ],
+        )],
+    );
+    // Five hours ahead only the quarter tier is met.
+    let mut sim2 = with_booking();
+    sim2.tenant.policy.partial_refunds = sim.tenant.policy.partial_refunds.clone();
+    sim2.now = madrid(2026, 11, 24, 5, 0);
+    sim2.conv.last_seen = Some(sim2.now);
+    dialogue(
+        &mut sim2,
+        &[("cancel", &["you will get €3.75 of your €15 deposit back"])],
+    );
+    // An hour ahead nothing is.
+    sim2.say("keep it");
+    sim2.now = madrid(2026, 11, 24, 9, 0);
+    dialogue(&mut sim2, &[("cancel", &["the deposit of €15 is kept"])]);
+}

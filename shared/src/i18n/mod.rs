@@ -122,6 +122,7 @@ pub enum Key {
     PayDeposit,
     PayLinkComing,
     PaymentWaiting,
+    CancelPartial,
 }
 
 /// The template for `key` in `lang`.
@@ -212,6 +213,9 @@ pub fn text(lang: Lang, key: Key) -> &'static str {
                 "The time is held for you until {until} while the {amount} deposit is paid. The payment page is on its way: write anything in a moment to get it."
             }
             PaymentWaiting => "I have not seen your payment yet.",
+            CancelPartial => {
+                "It is less than {hours} h away, so you will get {refund} of your {amount} deposit back."
+            }
             NotMoved => "No problem: {reference} stays on {when}.",
             KeptBooking => "Kept: {reference} stays on {when}.",
             CancelOrKeep => "To cancel the booking reply 1; to keep it, reply 2.",
@@ -356,6 +360,9 @@ pub fn text(lang: Lang, key: Key) -> &'static str {
                 "Te guardo la hora hasta las {until} mientras se paga el depósito de {amount}. La página de pago está en camino: escribe cualquier cosa en un momento para recibirla."
             }
             PaymentWaiting => "Aún no veo tu pago.",
+            CancelPartial => {
+                "Faltan menos de {hours} h, así que te devolveremos {refund} de tu depósito de {amount}."
+            }
             NotMoved => "De acuerdo: {reference} sigue el {when}.",
             KeptBooking => "Mantenida: {reference} sigue el {when}.",
             CancelOrKeep => "Para cancelar la cita responde 1; para mantenerla, responde 2.",
@@ -466,6 +473,9 @@ pub fn text(lang: Lang, key: Key) -> &'static str {
                 "O horário fica reservado para você até {until} enquanto o sinal de {amount} é pago. A página de pagamento está a caminho: escreva qualquer coisa daqui a pouco para recebê-la."
             }
             PaymentWaiting => "Ainda não vi seu pagamento.",
+            CancelPartial => {
+                "Faltam menos de {hours} h, então você receberá de volta {refund} do sinal de {amount}."
+            }
             NotMoved => "Sem problemas: {reference} continua em {when}.",
             KeptBooking => "Mantido: {reference} continua em {when}.",
             CancelOrKeep => "Para cancelar o agendamento responda 1; para manter, responda 2.",
@@ -602,6 +612,9 @@ pub fn text(lang: Lang, key: Key) -> &'static str {
                 "O horário fica guardado para si até às {until} enquanto o sinal de {amount} é pago. A página de pagamento está a caminho: escreva qualquer coisa daqui a pouco para a receber."
             }
             PaymentWaiting => "Ainda não vi o seu pagamento.",
+            CancelPartial => {
+                "Faltam menos de {hours} h, por isso recebe de volta {refund} do sinal de {amount}."
+            }
             NotMoved => "Sem problema: {reference} continua a {when}.",
             KeptBooking => "Mantida: {reference} continua a {when}.",
             CancelOrKeep => "Para cancelar a marcação responda 1; para a manter, responda 2.",
