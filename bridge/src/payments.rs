@@ -380,15 +380,57 @@ impl Payments {
         self.refund_in_full(tenant, account, payment).await
     }
 
-    /// A booking cancelled: gives back `share` of its paid deposit (`None`: all of it, as
-    /// when the business cancels) through Stripe. What was refunded; `None` when no deposit
-    /// was paid through Stripe for it. A failed refund is logged for the operator and the
-    /// booking stays cancelled.
+    /// A booking cancelled: gives back `share` of its paid deposit (`None`: all that is
+    /// left, as when the business cancels) through Stripe. What was refunded; `None` when
+    /// no deposit was paid through Stripe for it. A refund Stripe refuses is logged for the
+    /// operator and the booking stays cancelled.
     pub async fn refund_cancelled(
         &self,
         tenant: &TenantId,
         reference: &str,
         share: Option<&Money>,
+    ) -> Result<Option<Money>, AppError> {
+        let refunded = match self
+            .refund_booking(tenant, reference, share, "cancel")
+            .await
+        {
+            // Part was refunded by hand before: what is left goes back.
+            Err(AppError::BadRequest(_)) => {
+                self.refund_booking(tenant, reference, None, "cancel").await
+            }
+            other => other,
+        };
+        match refunded {
+            Err(AppError::Unavailable(why)) => {
+                tracing::error!(tenant = %tenant, reference, "the deposit was not refunded: {why}; refund it in Stripe's dashboard");
+                Ok(share.cloned())
+            }
+            other => other,
+        }
+    }
+
+    /// The payment of a booking, if its deposit went through Stripe.
+    pub async fn of_booking(
+        &self,
+        tenant: &TenantId,
+        reference: &str,
+    ) -> Result<Option<Payment>, AppError> {
+        let Some(r) = self.store.booking(tenant, reference).await? else {
+            return Ok(None);
+        };
+        Ok(self.store.payment(tenant, &r.id).await?)
+    }
+
+    /// Gives back `amount` (`None`: all that is left) of a booking's paid deposit. `why`
+    /// names the refund in its idempotency key with what was refunded before, so a retry
+    /// of one refund is that refund and a second deliberate one is new. What was refunded;
+    /// `None` when no deposit was paid through Stripe for the booking.
+    pub async fn refund_booking(
+        &self,
+        tenant: &TenantId,
+        reference: &str,
+        amount: Option<&Money>,
+        why: &str,
     ) -> Result<Option<Money>, AppError> {
         let Some(record) = self.store.tenant(tenant).await? else {
             return Ok(None);
@@ -396,47 +438,86 @@ impl Payments {
         let Some(account) = record.payments.stripe_account.clone() else {
             return Ok(None);
         };
-        let Some(r) = self.store.booking(tenant, reference).await? else {
+        let Some(payment) = self.of_booking(tenant, reference).await? else {
             return Ok(None);
         };
-        let Some(payment) = self.store.payment(tenant, &r.id).await? else {
-            return Ok(None);
-        };
-        let (PaymentState::Paid, Some(intent)) = (payment.state, payment.payment_intent.as_deref())
+        let Some(intent) = payment
+            .payment_intent
+            .clone()
+            .filter(|_| matches!(payment.state, PaymentState::Paid | PaymentState::Refunded))
         else {
             return Ok(None);
         };
         let left = payment.amount.minor - payment.refunded_minor;
-        let amount = share.map_or(left, |m| m.minor.min(left));
-        if amount <= 0 {
+        let wanted = amount.map_or(left, |m| m.minor);
+        if wanted > left {
+            return Err(AppError::BadRequest(format!(
+                "at most {left} (minor units) of this deposit is left to refund"
+            )));
+        }
+        if wanted <= 0 {
             return Ok(Some(Money::new(0, &payment.amount.currency)));
         }
-        let refund = match self
+        let key = payment.refund_key(&account, &format!("{why}:{}", payment.refunded_minor));
+        let whole = wanted == payment.amount.minor;
+        let refund = self
             .stripe
             .refund(
                 &account,
-                intent,
-                (amount < payment.amount.minor).then_some(amount),
+                &intent,
+                (!whole).then_some(wanted),
                 &payment.hold,
-                &payment.refund_key(&account, "cancel"),
+                &key,
             )
             .await
-        {
-            Ok(refund) => refund,
-            Err(e) => {
-                tracing::error!(tenant = %tenant, reference, "the deposit was not refunded: {e}; refund it in Stripe's dashboard");
-                return Ok(Some(Money::new(amount, &payment.amount.currency)));
-            }
-        };
+            .map_err(|e| AppError::Unavailable(format!("Stripe did not refund: {e}")))?;
         let now = self.clock.now();
         let mut next = payment.clone();
         next.state = PaymentState::Refunded;
         next.refunded_minor = payment.refunded_minor + refund.amount;
         next.updated_at = now;
         self.store
-            .update_payment(&next, PaymentState::Paid, None, now)
+            .update_payment(&next, payment.state, None, now)
             .await?;
         Ok(Some(Money::new(refund.amount, &payment.amount.currency)))
+    }
+
+    /// The customer gave a held time back: a payment page still open is closed at Stripe,
+    /// so it cannot be paid for a time no longer held (best effort: a payment that slips
+    /// through is refunded as a late one).
+    pub async fn hold_released(&self, tenant: &TenantId, hold: &str) -> Result<(), AppError> {
+        let Some(payment) = self.store.payment(tenant, hold).await? else {
+            return Ok(());
+        };
+        let (PaymentState::Open, Some(session)) = (payment.state, payment.session.clone()) else {
+            return Ok(());
+        };
+        let Some(account) = self
+            .store
+            .tenant(tenant)
+            .await?
+            .and_then(|t| t.payments.stripe_account)
+        else {
+            return Ok(());
+        };
+        match self
+            .stripe
+            .expire_checkout(&account, &session, &format!("expire:{account}:{session}"))
+            .await
+        {
+            Ok(_) => {
+                let now = self.clock.now();
+                let mut next = payment.clone();
+                next.state = PaymentState::Expired;
+                next.url = None;
+                next.updated_at = now;
+                self.store
+                    .update_payment(&next, PaymentState::Open, None, now)
+                    .await?;
+            }
+            Err(e) => tracing::warn!(tenant = %tenant, hold, "the payment page stays open: {e}"),
+        }
+        Ok(())
     }
 
     /// Gives a paid deposit back whole, and tells the customer why.

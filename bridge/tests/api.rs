@@ -633,6 +633,8 @@ async fn the_openapi_file_describes_every_admin_route() {
         "/admin/tenants/{tenant}/deliveries",
         "/admin/tenants/{tenant}/outbox",
         "/admin/tenants/{tenant}/bookings/{reference}/no-show",
+        "/admin/tenants/{tenant}/bookings/{reference}/payment",
+        "/admin/tenants/{tenant}/bookings/{reference}/refund",
         "/internal/cron/tick",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} undocumented");

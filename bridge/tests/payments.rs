@@ -520,15 +520,21 @@ async fn cancelling_refunds_by_the_notice_tier_by_itself() {
             Method::POST,
             "/admin/tenants",
             OPERATOR,
-            Some(json!({"id": "odonto", "name": "Odonto", "zone": "America/Sao_Paulo",
+            Some(
+                json!({"id": "odonto", "name": "Odonto", "zone": "America/Sao_Paulo",
                         "policy": {"cancellation_notice_hours": 24,
                                    "partial_refunds": [{"min_hours": 36, "percent": 50}]},
-                        "payments": {"stripe_account": "acct-odonto", "window_min": 10}})),
+                        "payments": {"stripe_account": "acct-odonto", "window_min": 10}}),
+            ),
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     let fields = body.to_string();
-    for field in ["policy.partial_refunds", "payments.stripe_account", "payments.window_min"] {
+    for field in [
+        "policy.partial_refunds",
+        "payments.stripe_account",
+        "payments.window_min",
+    ] {
         assert!(fields.contains(field), "{field}: {body}");
     }
     // All back from 48 h ahead, half from 24 h, nothing later.
@@ -582,4 +588,96 @@ async fn cancelling_refunds_by_the_notice_tier_by_itself() {
             .any(|c| c.form.contains(&("amount".into(), "2250".into()))),
         "the half refund names its amount"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_owner_sees_a_bookings_payment_and_refunds_part_of_it_by_hand() {
+    let (stripe, _state, http) = started().await;
+    let (reference, intent) = paid_booking(&http, &stripe, 1, start_with_notice(30, 90)).await;
+    let path = format!("/admin/tenants/{TENANT}/bookings/{reference}");
+    let (status, payment) = http
+        .admin(Method::GET, &format!("{path}/payment"), OPERATOR, None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{payment}");
+    assert_eq!(payment["state"], "paid");
+    assert_eq!(payment["amount"]["minor"], 4_500);
+    assert_eq!(payment["payment_intent"].as_str(), Some(intent.as_str()));
+    // Part, then too much, then the rest.
+    let refund_path = format!("{path}/refund");
+    let refund = |body: Value| http.admin(Method::POST, &refund_path, OPERATOR, Some(body));
+    let (status, after) = refund(json!({"amount_minor": 1_000})).await;
+    assert_eq!(
+        (status, after["refunded_minor"].as_i64()),
+        (StatusCode::OK, Some(1_000)),
+        "{after}"
+    );
+    let (status, body) = refund(json!({"amount_minor": 4_000})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        body.to_string().contains("3500"),
+        "says what is left: {body}"
+    );
+    let (status, body) = refund(json!({"amount_minor": 0})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (status, after) = refund(json!({})).await;
+    assert_eq!(
+        (status, after["refunded_minor"].as_i64()),
+        (StatusCode::OK, Some(4_500)),
+        "{after}"
+    );
+    assert_eq!(stripe.refunded(&intent), 4_500);
+    assert_eq!(after["state"], "refunded");
+    // Nothing left: the customer's cancel refunds nothing more, and says so.
+    let BridgeAnswer::Cancelled { refund, .. } = http
+        .rpc(
+            TENANT,
+            &BridgeRequest::Cancel {
+                booking: reference.clone(),
+                customer: phone(1),
+                idempotency_key: "cancel-after-manual".into(),
+            },
+        )
+        .await
+    else {
+        panic!("not cancelled");
+    };
+    assert_eq!(refund.map(|m| m.minor), Some(0));
+    assert_eq!(stripe.refunded(&intent), 4_500);
+    // Another business's key does not see it.
+    let other = http.salon("other", 1).await;
+    let (status, _) = http
+        .admin(Method::GET, &format!("{path}/payment"), &other, None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn giving_the_time_back_closes_the_payment_page() {
+    let (stripe, state, http) = started().await;
+    let h = held(&http, 1).await;
+    assert!(matches!(
+        confirm(&http, &h).await,
+        BridgeAnswer::PaymentDue { .. }
+    ));
+    let answer = http
+        .rpc(TENANT, &BridgeRequest::Release { hold: h.clone() })
+        .await;
+    assert_eq!(answer, BridgeAnswer::Released);
+    let session = &stripe.sessions()[0];
+    assert_eq!(session["status"], "expired", "closed at Stripe");
+    let payment = state
+        .store
+        .payment(&TenantId::from(TENANT), &h)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(payment.state, PaymentState::Expired);
+    assert!(
+        stripe.pay(session["id"].as_str().unwrap()).is_none(),
+        "it cannot be paid now"
+    );
+    assert!(matches!(
+        hold_answer(&http, 2).await,
+        BridgeAnswer::Held { .. }
+    ));
 }

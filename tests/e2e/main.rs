@@ -497,6 +497,110 @@ fn a_brazilian_portuguese_conversation_books_end_to_end(ctx: &Ctx) -> Result<(),
     Ok(())
 }
 
+/// A spa in Lisbon taking half of a massage's price up front: the customer books in
+/// WhatsApp, pays at Stripe's page (the stand-in), is told at once by the bridge, and a
+/// cancellation more than 48 hours ahead gives the whole deposit back by itself.
+fn a_deposit_is_paid_in_whatsapp_and_cancelling_early_refunds_it(ctx: &Ctx) -> Result<(), Failed> {
+    const SPA: &str = "+351910000777";
+    let hours = json!([{"start": "08:00", "end": "20:00"}]);
+    let calls = [
+        (
+            "POST",
+            "/admin/tenants".to_owned(),
+            json!({"id": "lumen", "name": "Spa Lumen", "zone": "Europe/Lisbon",
+                   "languages": ["pt", "en"], "numbers": [SPA],
+                   "policy": {"min_notice_min": 0, "cancellation_notice_hours": 48,
+                              "partial_refunds": [{"min_hours": 24, "percent": 50}]},
+                   "payments": {"stripe_account": "acct_1SpaLumen000001"}}),
+        ),
+        (
+            "POST",
+            "/admin/tenants/lumen/services".to_owned(),
+            json!({"id": "massagem", "name": "Massagem relaxante", "duration_min": 60,
+                   "price_minor": 6000, "currency": "EUR", "deposit_percent": 50}),
+        ),
+        (
+            "POST",
+            "/admin/tenants/lumen/providers".to_owned(),
+            json!({"id": "ines", "name": "Inês Rocha", "services": ["massagem"]}),
+        ),
+        (
+            "PUT",
+            "/admin/tenants/lumen/providers/ines/availability".to_owned(),
+            json!({"mon": hours, "tue": hours, "wed": hours, "thu": hours, "fri": hours,
+                   "sat": hours, "sun": hours}),
+        ),
+    ];
+    set_up(ctx, calls)?;
+    let phone = ctx.customer_at("+3519120", SPA);
+    let day = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Europe::Lisbon)
+        .date_naive()
+        + Duration::days(4);
+    let date = format!("{:02}/{:02}", day.day(), day.month());
+    says(
+        &phone,
+        &format!("quero uma massagem no dia {date} às 11h"),
+        &["Confirme", "60 €", "Sinal: 30 €"],
+    )?;
+    let due = says(
+        &phone,
+        "sim",
+        &[
+            "pague o sinal de 30 €",
+            "https://checkout.stripe.com/c/pay/cs_test_",
+        ],
+    )?;
+    check(!due.contains("Marcado!"), || {
+        format!("booked before paying: {due}")
+    })?;
+    let session = ctx
+        .stack
+        .stripe
+        .sessions()
+        .into_iter()
+        .find(|s| s["metadata"]["tenant_id"] == "lumen")
+        .ok_or("no Checkout Session at Stripe")?;
+    check(due.contains(session["url"].as_str().unwrap_or("?")), || {
+        format!("the link is not the session's: {due}")
+    })?;
+    let paid = ctx
+        .stack
+        .stripe
+        .pay(session["id"].as_str().unwrap_or_default())
+        .ok_or("the session could not be paid")?;
+    let (status, answer) = ctx.stack.stripe_event(&paid);
+    check(status == 200 && answer["outcome"] == "confirmed", || {
+        format!("the payment event: {status} {answer}")
+    })?;
+    // The bridge tells the customer at once (its dispatch pass comes with the cron tick).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let told = loop {
+        ctx.stack.cron_tick()?;
+        let sent = ctx.stack.twilio.sent_to(&phone.number);
+        if let Some(m) = sent.iter().find(|m| m.text.contains("o sinal está pago")) {
+            break m.text.clone();
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(format!("no payment message within 60 s; sent: {sent:?}").into());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    };
+    check(told.contains("Spa Lumen") && told.contains("SL-"), || {
+        format!("the payment message: {told}")
+    })?;
+    says(&phone, "cancelar", &["O sinal de 30 € será devolvido"])?;
+    says(&phone, "sim", &["Cancelada"])?;
+    let intent = paid["data"]["object"]["payment_intent"]
+        .as_str()
+        .unwrap_or_default();
+    let refunded = ctx.stack.stripe.refunded(intent);
+    check(refunded == 3000, || {
+        format!("refunded at Stripe: {refunded}")
+    })?;
+    Ok(())
+}
+
 /// A London practice for the language-model tests, with `calls` model calls a month.
 fn model_practice(ctx: &Ctx, id: &str, number: &str, calls: u32) -> Result<(), Failed> {
     let hours = json!([{"start": "08:00", "end": "20:00"}]);
@@ -1543,6 +1647,10 @@ fn main() {
         (
             "a_brazilian_portuguese_conversation_books_end_to_end",
             a_brazilian_portuguese_conversation_books_end_to_end,
+        ),
+        (
+            "a_deposit_is_paid_in_whatsapp_and_cancelling_early_refunds_it",
+            a_deposit_is_paid_in_whatsapp_and_cancelling_early_refunds_it,
         ),
         (
             "a_message_the_parser_cannot_place_is_read_by_the_language_model",

@@ -107,6 +107,8 @@ pub const CALCOM_KEY: &str = "cal_test_e2e_owner_key";
 pub const CALCOM_USER: u64 = 7;
 /// The secret Cal.com signs its webhooks to the bridge with.
 pub const CALCOM_WEBHOOK_SECRET: &str = "calcom-webhook-secret-e2e";
+/// The platform's Stripe secret key the bridge calls the Stripe stand-in with.
+pub const STRIPE_KEY: &str = "sk_test_e2e_platform";
 
 /// A running worker and bridge.
 pub struct Stack {
@@ -135,6 +137,9 @@ pub struct Stack {
     pub calcom: crate::calcom::CalcomStandIn,
     /// The language-model stand-in the worker asks when its parser is unsure.
     pub llm: crate::llm::LlmStandIn,
+    /// The Stripe stand-in deposits are paid through; its events reach the bridge by
+    /// [`Stack::stripe_event`].
+    pub stripe: crate::stripe::StripeStandIn,
     /// The container the bridge runs in, when it runs from an image.
     container: Option<Container>,
     children: Vec<(&'static str, Child)>,
@@ -198,6 +203,7 @@ impl Stack {
         )])?;
         let calcom = crate::calcom::CalcomStandIn::start(&[(CALCOM_KEY, CALCOM_USER)])?;
         let llm = crate::llm::LlmStandIn::start()?;
+        let stripe = crate::stripe::StripeStandIn::start(STRIPE_KEY)?;
         let container = options.bridge_image.clone().map(|image| {
             static STACKS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
             let n = STACKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -226,6 +232,7 @@ impl Stack {
             container,
             calcom,
             llm,
+            stripe,
             worker_url,
             bridge_url,
             bridge_port,
@@ -449,6 +456,12 @@ impl Stack {
             ("CALCOM_API_URL", self.calcom.url.clone()),
             ("CALCOM_API_KEY", CALCOM_KEY.to_owned()),
             ("CALCOM_WEBHOOK_SECRET", CALCOM_WEBHOOK_SECRET.to_owned()),
+            ("STRIPE_API_URL", self.stripe.url.clone()),
+            ("STRIPE_SECRET_KEY", STRIPE_KEY.to_owned()),
+            (
+                "STRIPE_WEBHOOK_SECRET",
+                crate::stripe::WEBHOOK_SECRET.to_owned(),
+            ),
             (
                 "SLOTLINE_BRIDGE_ADDR",
                 format!("127.0.0.1:{}", self.bridge_port),
@@ -562,6 +575,25 @@ impl Stack {
         let deadline = Instant::now() + Duration::from_secs(20);
         let health = format!("{}/healthz", self.bridge_url);
         self.wait_ready(0, &health, deadline)
+    }
+
+    /// Delivers a Stripe event to the bridge as Stripe would (signed now); the bridge's
+    /// status and answer.
+    pub fn stripe_event(&self, event: &serde_json::Value) -> (u16, serde_json::Value) {
+        let (body, header) = crate::stripe::StripeStandIn::signed(
+            event,
+            crate::stripe::WEBHOOK_SECRET,
+            chrono::Utc::now().timestamp(),
+        );
+        let answer = ureq::post(&format!("{}/webhooks/stripe", self.bridge_url))
+            .set("Content-Type", "application/json; charset=utf-8")
+            .set("Stripe-Signature", &header)
+            .send_string(&body);
+        match answer {
+            Ok(r) => (r.status(), r.into_json().unwrap_or_default()),
+            Err(ureq::Error::Status(code, r)) => (code, r.into_json().unwrap_or_default()),
+            Err(e) => (0, serde_json::json!({"error": e.to_string()})),
+        }
     }
 
     /// Fires the worker's Cron Trigger once, as the platform does every minute, and waits

@@ -7,6 +7,7 @@
 //!
 //! Routes:
 //! - `POST /v1/checkout/sessions`: opens a session;
+//! - `POST /v1/checkout/sessions/{id}/expire`: closes an open one;
 //! - `POST /v1/refunds`: refunds a paid session's PaymentIntent (whole or part);
 //! - `GET /_standin/calls`: every call, oldest first (stand-in only).
 
@@ -351,6 +352,42 @@ fn handle(
             });
             w.sessions.insert(id, (account.clone(), session.clone()));
             (200, session)
+        }
+        expire if expire.starts_with("/v1/checkout/sessions/") && expire.ends_with("/expire") => {
+            let id = expire
+                .trim_start_matches("/v1/checkout/sessions/")
+                .trim_end_matches("/expire");
+            let missing = format!("No such checkout.session: '{id}'");
+            let Some((owner, session)) = w.sessions.get_mut(id) else {
+                return error(
+                    404,
+                    "invalid_request_error",
+                    Some("resource_missing"),
+                    &missing,
+                    None,
+                );
+            };
+            if owner != &account {
+                return error(
+                    404,
+                    "invalid_request_error",
+                    Some("resource_missing"),
+                    &missing,
+                    None,
+                );
+            }
+            if session["status"] != "open" {
+                return error(
+                    400,
+                    "invalid_request_error",
+                    None,
+                    "Only Checkout Sessions with a status in [\"open\"] can be expired.",
+                    None,
+                );
+            }
+            session["status"] = json!("expired");
+            session["url"] = Value::Null;
+            (200, session.clone())
         }
         "/v1/refunds" => {
             let Some(pi) = field("payment_intent") else {

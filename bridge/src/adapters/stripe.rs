@@ -246,6 +246,22 @@ impl StripeClient {
         .await
     }
 
+    /// Closes an open Checkout Session early, so it can no longer be paid.
+    pub async fn expire_checkout(
+        &self,
+        account: &str,
+        session: &str,
+        idempotency_key: &str,
+    ) -> Result<CheckoutSession, StripeError> {
+        self.post(
+            &format!("/v1/checkout/sessions/{session}/expire"),
+            account,
+            idempotency_key,
+            String::new(),
+        )
+        .await
+    }
+
     /// Refunds `amount` (all of it when `None`) of a payment on `account`.
     pub async fn refund(
         &self,

@@ -75,6 +75,14 @@ pub fn routes() -> Router<AppState> {
             "/admin/tenants/{tenant}/bookings/{reference}/no-show",
             axum::routing::post(mark_no_show),
         )
+        .route(
+            "/admin/tenants/{tenant}/bookings/{reference}/payment",
+            get(get_payment),
+        )
+        .route(
+            "/admin/tenants/{tenant}/bookings/{reference}/refund",
+            axum::routing::post(post_refund),
+        )
         .route("/internal/cron/tick", axum::routing::post(cron_tick))
 }
 
@@ -106,6 +114,68 @@ async fn list_outbox(
 
 /// `POST …/bookings/{reference}/no-show`: the customer did not come. Their pending reminders
 /// are dropped and, if the tenant wants, they are offered another time.
+/// `GET …/bookings/{reference}/payment`: the booking's deposit as paid through Stripe
+/// (amount, state, Stripe's ids, what was refunded).
+async fn get_payment(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((tenant, reference)): Path<(String, String)>,
+) -> Result<Json<crate::model::Payment>, AppError> {
+    let t = tenant_for(&state, &headers, &tenant).await?;
+    let payments = state.payments.as_ref().ok_or_else(no_stripe)?;
+    payments
+        .of_booking(&t.id, &reference)
+        .await?
+        .map(Json)
+        .ok_or_else(|| AppError::NotFound(format!("a payment of booking {reference}")))
+}
+
+fn no_stripe() -> AppError {
+    AppError::Unavailable("Stripe is not configured (STRIPE_SECRET_KEY)".into())
+}
+
+/// What a refund by hand asks for: an amount in minor units, or everything left.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RefundRequest {
+    #[serde(default)]
+    amount_minor: Option<i64>,
+}
+
+/// `POST …/bookings/{reference}/refund`: gives back part (`amount_minor`) or all of what is
+/// left of the booking's deposit; the booking itself is unchanged.
+async fn post_refund(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((tenant, reference)): Path<(String, String)>,
+    JsonBody(body): JsonBody<RefundRequest>,
+) -> Result<Json<crate::model::Payment>, AppError> {
+    let t = tenant_for(&state, &headers, &tenant).await?;
+    let payments = state.payments.as_ref().ok_or_else(no_stripe)?;
+    let missing = || AppError::NotFound(format!("a payment of booking {reference}"));
+    let payment = payments
+        .of_booking(&t.id, &reference)
+        .await?
+        .ok_or_else(missing)?;
+    if body.amount_minor.is_some_and(|a| a <= 0) {
+        return Err(AppError::Invalid(
+            [("amount_minor".to_owned(), "more than zero".to_owned())].into(),
+        ));
+    }
+    let amount = body
+        .amount_minor
+        .map(|a| slotline_shared::catalog::Money::new(a, &payment.amount.currency));
+    payments
+        .refund_booking(&t.id, &reference, amount.as_ref(), "manual")
+        .await?
+        .ok_or_else(|| AppError::BadRequest("this booking's deposit was not paid".into()))?;
+    payments
+        .of_booking(&t.id, &reference)
+        .await?
+        .map(Json)
+        .ok_or_else(missing)
+}
+
 async fn mark_no_show(
     State(state): State<AppState>,
     headers: HeaderMap,

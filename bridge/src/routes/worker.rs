@@ -159,6 +159,9 @@ pub async fn answer(
         }
         BridgeRequest::Release { hold } => {
             scheduler.release(tenant, &hold).await?;
+            if let Some(payments) = &state.payments {
+                payments.hold_released(tenant, &hold).await?;
+            }
             BridgeAnswer::Released
         }
         BridgeRequest::Confirm { hold, .. } => {
