@@ -482,6 +482,73 @@ impl Payments {
         Ok(Some(Money::new(refund.amount, &payment.amount.currency)))
     }
 
+    /// Gives the business a Stripe connected account if it has none (stored on the tenant)
+    /// and a fresh link for its owner to finish onboarding; the account's status.
+    pub async fn onboard(
+        &self,
+        tenant: &Tenant,
+        return_url: &str,
+        refresh_url: &str,
+    ) -> Result<Onboarding, AppError> {
+        let unavailable = |e: StripeError| AppError::Unavailable(format!("Stripe: {e}"));
+        let account = match &tenant.payments.stripe_account {
+            Some(id) => self.stripe.account(id).await.map_err(unavailable)?,
+            None => {
+                let country = country_of(tenant);
+                let made = self
+                    .stripe
+                    .create_account(
+                        tenant.id.as_str(),
+                        &tenant.name,
+                        country,
+                        &format!("account:{}", tenant.id),
+                    )
+                    .await
+                    .map_err(unavailable)?;
+                let mut updated = tenant.clone();
+                updated.payments.stripe_account = Some(made.id.clone());
+                self.store.update_tenant(&updated).await?;
+                made
+            }
+        };
+        let now = self.clock.now();
+        let link = self
+            .stripe
+            .onboarding_link(
+                &account.id,
+                return_url,
+                refresh_url,
+                // One link a minute at most: a double click gets the same one.
+                &format!("link:{}:{}", account.id, now.timestamp() / 60),
+            )
+            .await
+            .map_err(unavailable)?;
+        Ok(Onboarding {
+            status: account.status(),
+            account: account.id,
+            onboarding_url: Some(link.url),
+        })
+    }
+
+    /// The business's connected account and its status at Stripe.
+    pub async fn account_status(&self, tenant: &Tenant) -> Result<Onboarding, AppError> {
+        let Some(id) = &tenant.payments.stripe_account else {
+            return Err(AppError::NotFound(
+                "a Stripe account for this business".into(),
+            ));
+        };
+        let account = self
+            .stripe
+            .account(id)
+            .await
+            .map_err(|e| AppError::Unavailable(format!("Stripe: {e}")))?;
+        Ok(Onboarding {
+            status: account.status(),
+            account: account.id,
+            onboarding_url: None,
+        })
+    }
+
     /// The customer gave a held time back: a payment page still open is closed at Stripe,
     /// so it cannot be paid for a time no longer held (best effort: a payment that slips
     /// through is refunded as a late one).
@@ -559,4 +626,39 @@ impl Payments {
             .await?;
         Ok(Handled::Refunded)
     }
+}
+
+/// A business's connected account as the admin API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Onboarding {
+    /// `acct_…`.
+    pub account: String,
+    /// `pending`, `enabled` or `restricted`.
+    pub status: &'static str,
+    /// Where the owner finishes onboarding (when one was asked for).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub onboarding_url: Option<String>,
+}
+
+/// The country Stripe should open the account in, from the business's time zone when it
+/// names one plainly (Stripe asks the owner otherwise).
+fn country_of(tenant: &Tenant) -> Option<&'static str> {
+    let zone = tenant.zone.name();
+    [
+        ("Europe/Lisbon", "PT"),
+        ("Europe/Madrid", "ES"),
+        ("Atlantic/Canary", "ES"),
+        ("America/Sao_Paulo", "BR"),
+        ("Europe/London", "GB"),
+        ("Europe/Paris", "FR"),
+        ("Europe/Berlin", "DE"),
+        ("America/New_York", "US"),
+        ("America/Chicago", "US"),
+        ("America/Denver", "US"),
+        ("America/Los_Angeles", "US"),
+        ("America/Mexico_City", "MX"),
+    ]
+    .into_iter()
+    .find(|(z, _)| *z == zone)
+    .map(|(_, c)| c)
 }

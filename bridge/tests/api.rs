@@ -635,6 +635,7 @@ async fn the_openapi_file_describes_every_admin_route() {
         "/admin/tenants/{tenant}/bookings/{reference}/no-show",
         "/admin/tenants/{tenant}/bookings/{reference}/payment",
         "/admin/tenants/{tenant}/bookings/{reference}/refund",
+        "/admin/tenants/{tenant}/payments/account",
         "/internal/cron/tick",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} undocumented");

@@ -681,3 +681,74 @@ async fn giving_the_time_back_closes_the_payment_page() {
         BridgeAnswer::Held { .. }
     ));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_business_gets_one_connected_account_and_its_owner_a_link_to_finish_onboarding() {
+    let stripe = StripeStandIn::start(common::STRIPE_KEY).unwrap();
+    let (_state, http) = bridge_with(None, Some(&stripe.url)).await;
+    let (status, created) = http
+        .admin(
+            Method::POST,
+            "/admin/tenants",
+            OPERATOR,
+            Some(json!({"id": "dente", "name": "Dente Sano", "zone": "Europe/Madrid", "languages": ["es"]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let key = created["api_key"].as_str().unwrap().to_owned();
+    let path = "/admin/tenants/dente/payments/account";
+    let (status, _) = http.admin(Method::GET, path, &key, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "no account yet");
+    let (status, body) = http
+        .admin(
+            Method::POST,
+            path,
+            &key,
+            Some(json!({"return_url": "http://dash.example.com/back", "refresh_url": "https://dash.example.com/again"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.to_string().contains("return_url"), "{body}");
+    let urls = json!({"return_url": "https://dash.example.com/back", "refresh_url": "https://dash.example.com/again"});
+    let (status, first) = http
+        .admin(Method::POST, path, &key, Some(urls.clone()))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    let account = first["account"].as_str().unwrap().to_owned();
+    assert!(account.starts_with("acct_"), "{first}");
+    assert_eq!(first["status"], "pending");
+    assert!(
+        first["onboarding_url"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://connect.stripe.com/")
+    );
+    // Asked again (the owner lost the link): the same account, a new link.
+    let (status, again) = http.admin(Method::POST, path, &key, Some(urls)).await;
+    assert_eq!(
+        (status, again["account"].as_str()),
+        (StatusCode::OK, Some(account.as_str()))
+    );
+    let made: Vec<_> = stripe
+        .calls()
+        .into_iter()
+        .filter(|c| c.path == "/v1/accounts")
+        .collect();
+    assert_eq!(made.len(), 1, "one account per business");
+    assert!(made[0].account.is_none(), "made by the platform itself");
+    assert!(made[0].form.contains(&("country".into(), "ES".into())));
+    let (_, tenant) = http
+        .admin(Method::GET, "/admin/tenants/dente", &key, None)
+        .await;
+    assert_eq!(
+        tenant["payments"]["stripe_account"].as_str(),
+        Some(account.as_str())
+    );
+    // Onboarding finished at Stripe: the status says so.
+    assert!(stripe.finish_onboarding(&account));
+    let (status, now) = http.admin(Method::GET, path, &key, None).await;
+    assert_eq!(
+        (status, now["status"].as_str()),
+        (StatusCode::OK, Some("enabled"))
+    );
+}

@@ -9,6 +9,8 @@
 //! - `POST /v1/checkout/sessions`: opens a session;
 //! - `POST /v1/checkout/sessions/{id}/expire`: closes an open one;
 //! - `POST /v1/refunds`: refunds a paid session's PaymentIntent (whole or part);
+//! - `POST /v1/accounts`, `GET /v1/accounts/{id}`, `POST /v1/account_links`: connected
+//!   accounts and their onboarding (finished by [`StripeStandIn::finish_onboarding`]);
 //! - `GET /_standin/calls`: every call, oldest first (stand-in only).
 
 use std::collections::HashMap;
@@ -41,6 +43,8 @@ struct World {
     sessions: HashMap<String, (String, Value)>,
     /// Refunded minor units by PaymentIntent.
     refunded: HashMap<String, i64>,
+    /// Connected accounts by id.
+    accounts: HashMap<String, Value>,
     /// Stored answers by (account, idempotency key): (form, status, body).
     idempotent: HashMap<(String, String), Stored>,
     calls: Vec<Call>,
@@ -138,6 +142,19 @@ impl StripeStandIn {
     /// Refunded so far, minor units, of a PaymentIntent.
     pub fn refunded(&self, payment_intent: &str) -> i64 {
         self.with(|w| w.refunded.get(payment_intent).copied().unwrap_or(0))
+    }
+
+    /// The owner of `account` finishes onboarding: it can take payments.
+    pub fn finish_onboarding(&self, account: &str) -> bool {
+        self.with(|w| match w.accounts.get_mut(account) {
+            Some(a) => {
+                a["charges_enabled"] = json!(true);
+                a["details_submitted"] = json!(true);
+                a["requirements"] = json!({"currently_due": [], "disabled_reason": null});
+                true
+            }
+            None => false,
+        })
     }
 
     /// Makes the next `count` API calls answer `status` with Stripe's error body.
@@ -281,6 +298,70 @@ fn handle(
             None,
         );
     }
+    let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    // The platform's own calls: connected accounts and their onboarding links.
+    if path == "/v1/accounts" {
+        if let Some(key) = &key
+            && let Some((_, status, body)) = w.idempotent.get(&("platform".to_owned(), key.clone()))
+        {
+            return (*status, body.clone());
+        }
+        w.counter += 1;
+        let id = format!("acct_1{:015X}", w.counter);
+        let account = json!({
+            "id": id, "object": "account", "type": field("type"), "country": field("country"),
+            "business_profile": {"name": field("business_profile[name]")},
+            "charges_enabled": false, "details_submitted": false, "payouts_enabled": false,
+            "metadata": {"tenant_id": field("metadata[tenant_id]")},
+            "requirements": {"currently_due": ["external_account", "tos_acceptance.date"], "disabled_reason": "requirements.past_due"},
+        });
+        w.accounts.insert(id, account.clone());
+        if let Some(key) = key {
+            w.idempotent.insert(
+                ("platform".into(), key),
+                (form.to_vec(), 200, account.clone()),
+            );
+        }
+        return (200, account);
+    }
+    if let Some(id) = path.strip_prefix("/v1/accounts/") {
+        return match w.accounts.get(id) {
+            Some(a) => (200, a.clone()),
+            None => error(
+                404,
+                "invalid_request_error",
+                Some("resource_missing"),
+                &format!("No such account: '{id}'"),
+                None,
+            ),
+        };
+    }
+    if path == "/v1/account_links" {
+        let Some(id) = field("account").filter(|a| w.accounts.contains_key(a)) else {
+            return error(
+                400,
+                "invalid_request_error",
+                Some("resource_missing"),
+                "No such account",
+                Some("account"),
+            );
+        };
+        if field("type").as_deref() != Some("account_onboarding") {
+            return error(
+                400,
+                "invalid_request_error",
+                None,
+                "Invalid type",
+                Some("type"),
+            );
+        }
+        let now = w.now();
+        return (
+            200,
+            json!({"object": "account_link", "created": now, "expires_at": now + 300,
+                            "url": format!("https://connect.stripe.com/setup/e/{id}/standin")}),
+        );
+    }
     let Some(account) = account else {
         return error(
             400,
@@ -304,7 +385,6 @@ fn handle(
         }
         return (*status, body.clone());
     }
-    let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
     let answer = match path {
         "/v1/checkout/sessions" => {
             let now = w.now();

@@ -148,6 +148,57 @@ pub struct Refund {
     pub status: String,
 }
 
+/// What the bridge reads of a connected account.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Account {
+    /// `acct_…`.
+    pub id: String,
+    /// It can take payments.
+    #[serde(default)]
+    pub charges_enabled: bool,
+    /// The owner has been through onboarding.
+    #[serde(default)]
+    pub details_submitted: bool,
+    /// What Stripe still needs.
+    #[serde(default)]
+    pub requirements: Option<Requirements>,
+}
+
+/// What Stripe still needs of an account.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Requirements {
+    /// Why charges are off, when they are.
+    #[serde(default)]
+    pub disabled_reason: Option<String>,
+    /// Information due now.
+    #[serde(default)]
+    pub currently_due: Vec<String>,
+}
+
+impl Account {
+    /// `pending` (onboarding not finished), `enabled` (takes payments) or `restricted`
+    /// (Stripe needs more before it does).
+    pub fn status(&self) -> &'static str {
+        if self.charges_enabled {
+            "enabled"
+        } else if !self.details_submitted {
+            "pending"
+        } else {
+            "restricted"
+        }
+    }
+}
+
+/// An onboarding link.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct AccountLink {
+    /// Where the owner goes.
+    pub url: String,
+    /// When it stops working (Unix seconds).
+    #[serde(default)]
+    pub expires_at: Option<i64>,
+}
+
 /// Stripe's error body.
 #[derive(Deserialize)]
 struct ErrorBody {
@@ -192,15 +243,40 @@ impl StripeClient {
         idempotency_key: &str,
         form: String,
     ) -> Result<T, StripeError> {
-        let response = self
+        let request = self
             .http
             .post(format!("{}{path}", self.api_url))
-            .bearer_auth(&self.secret_key)
             .header("Stripe-Account", account)
-            .header("Stripe-Version", API_VERSION)
             .header("Idempotency-Key", idempotency_key)
             .header("Content-Type", "application/x-www-form-urlencoded")
-            .body(form)
+            .body(form);
+        self.call(request).await
+    }
+
+    /// A call as the platform itself (no `Stripe-Account`): connected accounts and their
+    /// onboarding links.
+    async fn post_platform<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        idempotency_key: &str,
+        form: String,
+    ) -> Result<T, StripeError> {
+        let request = self
+            .http
+            .post(format!("{}{path}", self.api_url))
+            .header("Idempotency-Key", idempotency_key)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(form);
+        self.call(request).await
+    }
+
+    async fn call<T: serde::de::DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<T, StripeError> {
+        let response = request
+            .bearer_auth(&self.secret_key)
+            .header("Stripe-Version", API_VERSION)
             .send()
             .await
             .map_err(|e| StripeError::Unreachable(without_url(&e)))?;
@@ -244,6 +320,59 @@ impl StripeClient {
             request.form(),
         )
         .await
+    }
+
+    /// Creates a business's connected account (Express: Stripe hosts its onboarding and
+    /// dashboard), named after it and tagged with its tenant id.
+    pub async fn create_account(
+        &self,
+        tenant: &str,
+        name: &str,
+        country: Option<&str>,
+        idempotency_key: &str,
+    ) -> Result<Account, StripeError> {
+        let form = {
+            let mut form = form_urlencoded::Serializer::new(String::new());
+            form.append_pair("type", "express");
+            if let Some(country) = country {
+                form.append_pair("country", country);
+            }
+            form.append_pair("business_profile[name]", name)
+                .append_pair("capabilities[card_payments][requested]", "true")
+                .append_pair("capabilities[transfers][requested]", "true")
+                .append_pair("metadata[tenant_id]", tenant);
+            form.finish()
+        };
+        self.post_platform("/v1/accounts", idempotency_key, form)
+            .await
+    }
+
+    /// A connected account as Stripe has it now.
+    pub async fn account(&self, account: &str) -> Result<Account, StripeError> {
+        let request = self
+            .http
+            .get(format!("{}/v1/accounts/{account}", self.api_url));
+        self.call(request).await
+    }
+
+    /// A link the business's owner follows to finish (or resume) onboarding.
+    pub async fn onboarding_link(
+        &self,
+        account: &str,
+        return_url: &str,
+        refresh_url: &str,
+        idempotency_key: &str,
+    ) -> Result<AccountLink, StripeError> {
+        let form = {
+            let mut form = form_urlencoded::Serializer::new(String::new());
+            form.append_pair("account", account)
+                .append_pair("type", "account_onboarding")
+                .append_pair("refresh_url", refresh_url)
+                .append_pair("return_url", return_url);
+            form.finish()
+        };
+        self.post_platform("/v1/account_links", idempotency_key, form)
+            .await
     }
 
     /// Closes an open Checkout Session early, so it can no longer be paid.

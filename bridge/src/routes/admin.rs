@@ -76,6 +76,10 @@ pub fn routes() -> Router<AppState> {
             axum::routing::post(mark_no_show),
         )
         .route(
+            "/admin/tenants/{tenant}/payments/account",
+            get(get_account).post(post_account),
+        )
+        .route(
             "/admin/tenants/{tenant}/bookings/{reference}/payment",
             get(get_payment),
         )
@@ -128,6 +132,57 @@ async fn get_payment(
         .await?
         .map(Json)
         .ok_or_else(|| AppError::NotFound(format!("a payment of booking {reference}")))
+}
+
+/// Where the owner comes back to after Stripe's onboarding.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OnboardRequest {
+    return_url: String,
+    refresh_url: String,
+}
+
+/// `POST …/payments/account`: a Stripe connected account for the business (made once) and
+/// a link for its owner to finish onboarding.
+async fn post_account(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(tenant): Path<String>,
+    JsonBody(body): JsonBody<OnboardRequest>,
+) -> Result<Json<crate::payments::Onboarding>, AppError> {
+    let t = tenant_for(&state, &headers, &tenant).await?;
+    let payments = state.payments.as_ref().ok_or_else(no_stripe)?;
+    let mut problems = crate::model::FieldErrors::new();
+    for (field, url) in [
+        ("return_url", &body.return_url),
+        ("refresh_url", &body.refresh_url),
+    ] {
+        if !url.starts_with("https://") || url.len() > 500 {
+            problems.insert(
+                field.into(),
+                "an https:// link of at most 500 characters".into(),
+            );
+        }
+    }
+    if !problems.is_empty() {
+        return Err(AppError::Invalid(problems));
+    }
+    let onboarding = payments
+        .onboard(&t, &body.return_url, &body.refresh_url)
+        .await?;
+    state.scheduler.config_changed(&t.id).await;
+    Ok(Json(onboarding))
+}
+
+/// `GET …/payments/account`: the business's connected account and its status at Stripe.
+async fn get_account(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(tenant): Path<String>,
+) -> Result<Json<crate::payments::Onboarding>, AppError> {
+    let t = tenant_for(&state, &headers, &tenant).await?;
+    let payments = state.payments.as_ref().ok_or_else(no_stripe)?;
+    Ok(Json(payments.account_status(&t).await?))
 }
 
 fn no_stripe() -> AppError {
