@@ -3,6 +3,8 @@
 //! - slots for 20 providers × 14 days, warm (cached) and cold (after a configuration change
 //!   flushed the caches);
 //! - hold + confirm throughput with 16 concurrent clients;
+//! - one confirmation at a time, plain and with a deposit (a Checkout Session opened at the
+//!   Stripe stand-in), p50/p99;
 //! - resident memory idle and under that load;
 //! - the floor: an empty axum handler measured by the same client in the same run.
 //!
@@ -17,13 +19,56 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
-use common::{OPERATOR, TestBridge, get_latencies, slot_latencies, spawn_bridge};
+use common::{OPERATOR, TestBridge, get_latencies, slot_latencies, spawn_bridge_with};
 use serde_json::{Value, json};
 use slotline_e2e::measure::percentiles;
 use slotline_shared::wire::{BridgeAnswer, BridgeRequest};
 
 const PROVIDERS: usize = 20;
 const CLIENTS: usize = 16;
+/// Confirmations timed one at a time, plain and with a deposit.
+const CONFIRMS: usize = 200;
+
+/// Holds `n` times from `first` on (every provider at a time, then the next hour) and
+/// times each confirmation alone; every one must book (plain) or ask for its deposit.
+async fn confirm_latencies(
+    client: &TestBridge,
+    tenant: &str,
+    first: chrono::DateTime<Utc>,
+    n: usize,
+) -> Vec<f64> {
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        // Five morning hours a day: the service's buffer keeps half hours apart.
+        let k = (i / PROVIDERS) as i64;
+        let start = first + chrono::Duration::days(k / 5) + chrono::Duration::hours(k % 5);
+        let hold = BridgeRequest::Hold {
+            service: "cut".into(),
+            provider: Some(format!("p{}", i % PROVIDERS).as_str().into()),
+            start,
+            customer: slotline_shared::phone::PhoneNumber::parse(&format!("+3461{i:07}")).unwrap(),
+            idempotency_key: format!("{tenant}-one-{i}"),
+        };
+        let BridgeAnswer::Held { hold } = client.rpc(tenant, &hold).await else {
+            panic!("{tenant}: not held at {start}");
+        };
+        let confirm = BridgeRequest::Confirm {
+            hold: hold.id,
+            idempotency_key: format!("{tenant}-c-{i}"),
+        };
+        let t = Instant::now();
+        let answer = client.rpc(tenant, &confirm).await;
+        out.push(t.elapsed().as_secs_f64() * 1000.0);
+        assert!(
+            matches!(
+                answer,
+                BridgeAnswer::Booked { .. } | BridgeAnswer::PaymentDue { url: Some(_), .. }
+            ),
+            "{tenant}: {answer:?}"
+        );
+    }
+    out
+}
 
 fn rss_kb(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
@@ -96,7 +141,20 @@ async fn main() {
     });
 
     let dir = tempfile::tempdir().unwrap();
-    let spawned = spawn_bridge(&dir.path().join("bench.db")).await;
+    // Deposits go to a Stripe stand-in on loopback, in this process.
+    let stripe = slotline_e2e::stripe::StripeStandIn::start(common::STRIPE_KEY).unwrap();
+    let spawned = spawn_bridge_with(
+        &dir.path().join("bench.db"),
+        &[
+            ("STRIPE_API_URL", stripe.url.clone()),
+            ("STRIPE_SECRET_KEY", common::STRIPE_KEY.to_owned()),
+            (
+                "STRIPE_WEBHOOK_SECRET",
+                slotline_e2e::stripe::WEBHOOK_SECRET.to_owned(),
+            ),
+        ],
+    )
+    .await;
     let (mut child, url) = (spawned.child, spawned.url);
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(64)
@@ -133,6 +191,30 @@ async fn main() {
                 json!({"mon": day, "tue": day, "wed": day, "thu": day, "fri": day, "sat": day, "sun": day}),
             ).await;
     }
+    // The same business taking a 30 % deposit through Stripe, for the confirm round trips.
+    let mut paying = tenant.clone();
+    paying["id"] = json!("pay");
+    paying["payments"] = json!({"stripe_account": "acct_1BenchDeposit0001"});
+    admin(&client, reqwest::Method::POST, "/admin/tenants", paying).await;
+    admin(&client,
+            reqwest::Method::POST,
+            "/admin/tenants/pay/services",
+            json!({"id": "cut", "name": "Cut", "duration_min": 30, "price_minor": 2000, "currency": "EUR", "deposit_percent": 30}),
+        ).await;
+    for i in 0..PROVIDERS {
+        admin(
+            &client,
+            reqwest::Method::POST,
+            "/admin/tenants/pay/providers",
+            json!({"id": format!("p{i}"), "name": format!("P{i}"), "services": ["cut"]}),
+        )
+        .await;
+        admin(&client,
+                reqwest::Method::PUT,
+                &format!("/admin/tenants/pay/providers/p{i}/availability"),
+                json!({"mon": day, "tue": day, "wed": day, "thu": day, "fri": day, "sat": day, "sun": day}),
+            ).await;
+    }
     tokio::time::sleep(Duration::from_millis(500)).await;
     let rss_idle = rss_kb(child.id());
 
@@ -153,6 +235,24 @@ async fn main() {
     let (cold_p50, cold_p99) = percentiles(cold);
     let (warm_p50, warm_p99) = percentiles(warm);
     let (floor_p50, floor_p99) = percentiles(get_latencies(&http, &floor_url, 1000).await);
+
+    // One confirmation at a time, plain and with a deposit (a Checkout Session opened at
+    // the Stripe stand-in on the way), on times far from the throughput run's.
+    let confirm_at = |day: i64| {
+        chrono_tz::Europe::Madrid
+            .from_local_datetime(
+                &(from + chrono::Duration::days(day))
+                    .and_hms_opt(9, 0, 0)
+                    .unwrap(),
+            )
+            .earliest()
+            .unwrap()
+            .with_timezone(&Utc)
+    };
+    let (plain_p50, plain_p99) =
+        percentiles(confirm_latencies(&client, "bench", confirm_at(80), CONFIRMS).await);
+    let (deposit_p50, deposit_p99) =
+        percentiles(confirm_latencies(&client, "pay", confirm_at(80), CONFIRMS).await);
 
     // Hold + confirm throughput, distinct slots per pair, one provider named per hold.
     let client = Arc::new(client);
@@ -243,6 +343,9 @@ async fn main() {
         per_sec * 2.0
     );
     println!(
+        "confirm, one at a time: plain p50 {plain_p50:.2} ms p99 {plain_p99:.2} ms; with a deposit (Checkout Session at the stand-in) p50 {deposit_p50:.2} ms p99 {deposit_p99:.2} ms"
+    );
+    println!(
         "bridge RSS: idle {:.1} MB, under load {:.1} MB",
         rss_idle as f64 / 1024.0,
         rss_max.load(Ordering::Relaxed) as f64 / 1024.0
@@ -251,6 +354,7 @@ async fn main() {
         "bench": "bridge",
         "slots_20x14": {"slots": slot_count, "warm_p50_ms": warm_p50, "warm_p99_ms": warm_p99, "cold_p50_ms": cold_p50, "cold_p99_ms": cold_p99},
         "hold_confirm": {"clients": CLIENTS, "pairs_per_sec": per_sec},
+        "confirm_round_trip": {"confirms": CONFIRMS, "plain_p50_ms": plain_p50, "plain_p99_ms": plain_p99, "deposit_p50_ms": deposit_p50, "deposit_p99_ms": deposit_p99},
         "rss_mb": {"idle": rss_idle as f64 / 1024.0, "under_load": rss_max.load(Ordering::Relaxed) as f64 / 1024.0},
         "floor": {"what": "empty axum handler, same client", "p50_ms": floor_p50, "p99_ms": floor_p99, "req_per_sec": floor_rps},
     });
