@@ -317,6 +317,9 @@ async fn run() -> Result<(), String> {
             Arc::clone(&clock),
         ))
     });
+    if let Some(payments) = &payments {
+        tokio::spawn(settle_payments(Arc::clone(payments)));
+    }
     let router = app(AppState {
         store,
         scheduler,
@@ -355,6 +358,19 @@ async fn sweep_holds(store: Arc<dyn Store>, clock: Arc<dyn Clock>) {
             Ok(0) => {}
             Ok(n) => tracing::debug!("released {n} lapsed holds"),
             Err(e) => tracing::warn!("sweeping holds failed: {e}"),
+        }
+    }
+}
+
+/// Asks Stripe about payments whose window ended without its word, every minute.
+async fn settle_payments(payments: Arc<Payments>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        match payments.settle_lapsed().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!("settled {n} lapsed payments with Stripe"),
+            Err(e) => tracing::warn!("settling lapsed payments failed: {e}"),
         }
     }
 }

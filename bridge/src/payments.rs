@@ -33,6 +33,19 @@ use crate::scheduler::reference_for;
 /// last second is still inside Stripe's 30-minute minimum (our clock and Stripe's differ).
 const CHECKOUT_MARGIN: Duration = Duration::minutes(1);
 
+/// How long after a payment window ends the bridge asks Stripe itself, when Stripe's event
+/// has not come.
+const LAPSE_GRACE: Duration = Duration::minutes(2);
+
+/// What a Checkout Session came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    /// The money is in.
+    Paid,
+    /// It will not come: expired, or a delayed payment failed.
+    Unpaid,
+}
+
 /// Deposits through Stripe.
 pub struct Payments {
     stripe: StripeClient,
@@ -267,7 +280,7 @@ impl Payments {
                 _ => None,
             },
         };
-        let Some(mut payment) = payment else {
+        let Some(payment) = payment else {
             tracing::info!(event = %event.id, "a Stripe event about no payment of ours");
             return Ok(Handled::Ignored);
         };
@@ -280,10 +293,27 @@ impl Payments {
                 "the event's account is not this payment's business".into(),
             ));
         }
+        let outcome = match &event.kind {
+            EventKind::SessionCompleted { .. } if !paid => return Ok(Handled::Ignored),
+            EventKind::SessionCompleted { .. } => Outcome::Paid,
+            _ => Outcome::Unpaid,
+        };
+        self.apply(&tenant, &account, payment, session, outcome)
+            .await
+    }
+
+    /// What a session came to, from Stripe's event or from asking Stripe.
+    async fn apply(
+        &self,
+        tenant: &Tenant,
+        account: &str,
+        mut payment: Payment,
+        session: &crate::adapters::stripe::CheckoutSession,
+        outcome: Outcome,
+    ) -> Result<Handled, AppError> {
         let now = self.clock.now();
-        match &event.kind {
-            EventKind::SessionCompleted { .. } if !paid => Ok(Handled::Ignored),
-            EventKind::SessionCompleted { .. } => {
+        match outcome {
+            Outcome::Paid => {
                 if matches!(payment.state, PaymentState::Creating | PaymentState::Open) {
                     let before = payment.state;
                     let mut next = payment.clone();
@@ -302,9 +332,9 @@ impl Payments {
                 if payment.state != PaymentState::Paid {
                     return Ok(Handled::Ignored);
                 }
-                self.settle_paid(&tenant, &account, &payment).await
+                self.settle_paid(tenant, account, &payment).await
             }
-            _ => {
+            Outcome::Unpaid => {
                 if !matches!(payment.state, PaymentState::Creating | PaymentState::Open) {
                     return Ok(Handled::Ignored);
                 }
@@ -313,7 +343,7 @@ impl Payments {
                 next.state = PaymentState::Expired;
                 next.url = None;
                 next.updated_at = now;
-                let notice = self.notice(&tenant, &payment.hold, Stage::PaymentExpired, now);
+                let notice = self.notice(tenant, &payment.hold, Stage::PaymentExpired, now);
                 if self
                     .store
                     .update_payment(&next, before, Some(&notice), now)
@@ -326,6 +356,62 @@ impl Payments {
                 }
             }
         }
+    }
+
+    /// Settles payments whose window ended a while ago without a word from Stripe (a lost
+    /// webhook, a bridge down when it came): each session is asked for at Stripe and
+    /// treated as its event would have been; one still open is closed first. How many
+    /// were settled. Runs on the bridge's timer and on every cron tick.
+    pub async fn settle_lapsed(&self) -> Result<usize, AppError> {
+        let now = self.clock.now();
+        let lapsed = self.store.lapsed_payments(now - LAPSE_GRACE, 50).await?;
+        let mut settled = 0;
+        for payment in lapsed {
+            let Some(tenant) = self.store.tenant(&payment.tenant).await? else {
+                continue;
+            };
+            let Some(account) = tenant.payments.stripe_account.clone() else {
+                continue;
+            };
+            let session = match &payment.session {
+                Some(id) => self.stripe.retrieve_checkout(&account, id).await,
+                // Never made (Stripe was down throughout): nothing can be paid.
+                None => {
+                    let empty = crate::adapters::stripe::CheckoutSession::unmade();
+                    self.apply(&tenant, &account, payment, &empty, Outcome::Unpaid)
+                        .await?;
+                    settled += 1;
+                    continue;
+                }
+            };
+            let session = match session {
+                Ok(s) if s.status.as_deref() == Some("open") => {
+                    let key = format!("expire:{account}:{}", s.id);
+                    match self.stripe.expire_checkout(&account, &s.id, &key).await {
+                        Ok(closed) => closed,
+                        Err(e) => {
+                            tracing::warn!(tenant = %tenant.id, hold = %payment.hold, "a lapsed payment page could not be closed: {e}");
+                            continue;
+                        }
+                    }
+                }
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::warn!(tenant = %tenant.id, hold = %payment.hold, "a lapsed payment could not be looked up: {e}");
+                    continue;
+                }
+            };
+            let outcome = match (session.status.as_deref(), session.payment_status.as_deref()) {
+                (Some("complete"), Some("paid")) => Outcome::Paid,
+                // Complete but unpaid: a delayed method still settling; its event decides.
+                (Some("complete"), _) => continue,
+                _ => Outcome::Unpaid,
+            };
+            self.apply(&tenant, &account, payment, &session, outcome)
+                .await?;
+            settled += 1;
+        }
+        Ok(settled)
     }
 
     fn notice(&self, tenant: &Tenant, hold: &str, stage: Stage, now: DateTime<Utc>) -> HoldNotice {

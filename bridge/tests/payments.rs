@@ -752,3 +752,125 @@ async fn a_business_gets_one_connected_account_and_its_owner_a_link_to_finish_on
         (StatusCode::OK, Some("enabled"))
     );
 }
+
+/// Opens a Checkout Session at the stand-in directly (as the bridge would have) and stores
+/// a payment for `hold` whose window ended five minutes ago, as if Stripe's event had been
+/// lost.
+async fn lapsed_payment(
+    state: &AppState,
+    stripe: &StripeStandIn,
+    hold: &str,
+    with_session: bool,
+) -> Option<String> {
+    let session = if with_session {
+        let form = format!(
+            "mode=payment&line_items[0][quantity]=1&line_items[0][price_data][currency]=brl&line_items[0][price_data][unit_amount]=4500&line_items[0][price_data][product_data][name]=x&metadata[tenant_id]={TENANT}&metadata[booking_id]={hold}&expires_at={}",
+            Utc::now().timestamp() + 1900
+        );
+        let made: Value = reqwest::Client::new()
+            .post(format!("{}/v1/checkout/sessions", stripe.url))
+            .bearer_auth(common::STRIPE_KEY)
+            .header("Stripe-Account", ACCOUNT)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(form)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        Some(made["id"].as_str().unwrap().to_owned())
+    } else {
+        None
+    };
+    let payment = slotline_bridge::model::Payment {
+        tenant: TenantId::from(TENANT),
+        hold: hold.to_owned(),
+        attempt: 1,
+        amount: Money::new(4_500, "BRL"),
+        state: if with_session {
+            PaymentState::Open
+        } else {
+            PaymentState::Creating
+        },
+        session: session.clone(),
+        url: None,
+        payment_intent: None,
+        pay_by: Utc::now() - Duration::minutes(5),
+        refunded_minor: 0,
+        updated_at: Utc::now(),
+    };
+    state.store.open_payment(&payment).await.unwrap();
+    session
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn payments_whose_event_never_came_are_settled_by_asking_stripe() {
+    let (stripe, state, http) = started().await;
+    let tenant = TenantId::from(TENANT);
+    let payments = state.payments.clone().unwrap();
+    // Paid, but the webhook was lost: booked, and the customer told.
+    let paid_hold = held(&http, 1).await;
+    let session = lapsed_payment(&state, &stripe, &paid_hold, true)
+        .await
+        .unwrap();
+    assert!(stripe.pay(&session).is_some());
+    // Never paid, and Stripe's expiry event lost too: released, the page closed, told.
+    let start = visit() + Duration::hours(2);
+    let unpaid_hold = match http
+        .rpc(
+            TENANT,
+            &BridgeRequest::Hold {
+                service: "avaliacao".into(),
+                provider: None,
+                start,
+                customer: phone(2),
+                idempotency_key: "unpaid".into(),
+            },
+        )
+        .await
+    {
+        BridgeAnswer::Held { hold } => hold.id,
+        other => panic!("{other:?}"),
+    };
+    let open = lapsed_payment(&state, &stripe, &unpaid_hold, true)
+        .await
+        .unwrap();
+    assert_eq!(payments.settle_lapsed().await.unwrap(), 2);
+    assert_eq!(payments.settle_lapsed().await.unwrap(), 0, "settled once");
+    let paid = state
+        .store
+        .payment(&tenant, &paid_hold)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(paid.state, PaymentState::Paid);
+    assert!(paid.payment_intent.is_some(), "read from Stripe");
+    assert_eq!(notices(&state, Stage::Paid).await, 1);
+    let BridgeAnswer::Bookings { bookings } = http
+        .rpc(TENANT, &BridgeRequest::Bookings { customer: phone(1) })
+        .await
+    else {
+        panic!("bookings");
+    };
+    assert_eq!(bookings.len(), 1);
+    let unpaid = state
+        .store
+        .payment(&tenant, &unpaid_hold)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(unpaid.state, PaymentState::Expired);
+    assert!(
+        stripe
+            .sessions()
+            .iter()
+            .any(|s| s["id"] == json!(open) && s["status"] == "expired"),
+        "the page was closed at Stripe"
+    );
+    assert_eq!(notices(&state, Stage::PaymentExpired).await, 1);
+    assert!(matches!(
+        confirm(&http, &unpaid_hold).await,
+        BridgeAnswer::Failed { .. }
+    ));
+}

@@ -7,6 +7,7 @@
 //!
 //! Routes:
 //! - `POST /v1/checkout/sessions`: opens a session;
+//! - `GET /v1/checkout/sessions/{id}`: one session as it stands;
 //! - `POST /v1/checkout/sessions/{id}/expire`: closes an open one;
 //! - `POST /v1/refunds`: refunds a paid session's PaymentIntent (whole or part);
 //! - `POST /v1/accounts`, `GET /v1/accounts/{id}`, `POST /v1/account_links`: connected
@@ -190,6 +191,11 @@ impl StripeStandIn {
                 now,
             ))
         })
+    }
+
+    /// The stand-in's clock moves to `now` (Unix seconds); `None` follows the real one.
+    pub fn set_now(&self, now: Option<i64>) {
+        self.with(|w| w.now = now);
     }
 
     /// Session `id`'s page closes unpaid: its `checkout.session.expired` event.
@@ -384,6 +390,21 @@ fn handle(
             );
         }
         return (*status, body.clone());
+    }
+    if let Some(id) = path
+        .strip_prefix("/v1/checkout/sessions/")
+        .filter(|id| !id.contains('/'))
+    {
+        return match w.sessions.get(id) {
+            Some((owner, session)) if owner == &account => (200, session.clone()),
+            _ => error(
+                404,
+                "invalid_request_error",
+                Some("resource_missing"),
+                &format!("No such checkout.session: '{id}'"),
+                None,
+            ),
+        };
     }
     let answer = match path {
         "/v1/checkout/sessions" => {

@@ -137,6 +137,23 @@ pub struct CheckoutSession {
     pub currency: Option<String>,
 }
 
+impl CheckoutSession {
+    /// A session that was never made (Stripe never answered its creation).
+    pub fn unmade() -> Self {
+        Self {
+            id: String::new(),
+            url: None,
+            status: None,
+            payment_status: None,
+            expires_at: None,
+            payment_intent: None,
+            metadata: Default::default(),
+            amount_total: None,
+            currency: None,
+        }
+    }
+}
+
 /// What the bridge reads of a refund.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Refund {
@@ -373,6 +390,19 @@ impl StripeClient {
         };
         self.post_platform("/v1/account_links", idempotency_key, form)
             .await
+    }
+
+    /// A Checkout Session as Stripe has it now.
+    pub async fn retrieve_checkout(
+        &self,
+        account: &str,
+        session: &str,
+    ) -> Result<CheckoutSession, StripeError> {
+        let request = self
+            .http
+            .get(format!("{}/v1/checkout/sessions/{session}", self.api_url))
+            .header("Stripe-Account", account);
+        self.call(request).await
     }
 
     /// Closes an open Checkout Session early, so it can no longer be paid.

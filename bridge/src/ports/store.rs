@@ -447,6 +447,13 @@ pub trait Store: Send + Sync + 'static {
     async fn open_payment(&self, payment: &Payment) -> StoreResult<Payment>;
     /// The payment of a hold.
     async fn payment(&self, tenant: &TenantId, hold: &str) -> StoreResult<Option<Payment>>;
+    /// Payments still creating or open whose window ended before `before`, oldest first,
+    /// at most `limit`, every tenant's.
+    async fn lapsed_payments(
+        &self,
+        before: DateTime<Utc>,
+        limit: usize,
+    ) -> StoreResult<Vec<Payment>>;
     /// The payment a Stripe Checkout Session (`cs_…`) belongs to.
     async fn payment_by_session(&self, session: &str) -> StoreResult<Option<Payment>>;
     /// Replaces a payment that is still in state `expected` (a compare-and-set: two

@@ -153,6 +153,13 @@ async fn track(
 async fn dispatch_pass(
     state: &AppState,
 ) -> Result<crate::dispatch::Report, crate::error::AppError> {
+    // A bridge without timers settles lapsed payments on the platform's clock too; their
+    // messages then go in this same pass.
+    if let Some(payments) = &state.payments
+        && let Err(e) = payments.settle_lapsed().await
+    {
+        tracing::warn!("settling lapsed payments failed: {e}");
+    }
     let Some(dispatcher) = &state.dispatcher else {
         return Err(crate::error::AppError::Unavailable(
             "no messenger is configured".into(),

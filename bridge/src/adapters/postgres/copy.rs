@@ -183,6 +183,7 @@ const TABLES: &[Table] = &[
             ("session_id", Text),
             ("state", Text),
             ("doc", Text),
+            ("pay_by", Int),
             ("updated_at", Int),
         ],
         order: "rowid",

@@ -909,6 +909,14 @@ impl Store for PgStore {
         payments::payment(self, tenant, hold).await
     }
 
+    async fn lapsed_payments(
+        &self,
+        before: DateTime<Utc>,
+        limit: usize,
+    ) -> StoreResult<Vec<crate::model::Payment>> {
+        payments::lapsed_payments(self, before, limit).await
+    }
+
     async fn payment_by_session(
         &self,
         session: &str,

@@ -30,8 +30,8 @@ pub(super) async fn open_payment(store: &PgStore, p: &Payment) -> StoreResult<Pa
     let row = client
         .q_one(
             "WITH inserted AS (
-                INSERT INTO payments (tenant_id, hold_id, session_id, state, doc, updated_at)
-                VALUES ($1, $2, $3, $4, $5, $6)
+                INSERT INTO payments (tenant_id, hold_id, session_id, state, doc, pay_by, updated_at)
+                VALUES ($1, $2, $3, $4, $5, $7, $6)
                 ON CONFLICT (tenant_id, hold_id) DO NOTHING
                 RETURNING doc
              )
@@ -46,6 +46,7 @@ pub(super) async fn open_payment(store: &PgStore, p: &Payment) -> StoreResult<Pa
                 &p.state.as_str(),
                 &doc,
                 &ts(p.updated_at),
+                &ts(p.pay_by),
             ],
         )
         .await?;
@@ -66,6 +67,24 @@ pub(super) async fn payment(
         .await?
         .map(|r| from_doc(&r.try_get::<_, String>(0)?))
         .transpose()
+}
+
+pub(super) async fn lapsed_payments(
+    store: &PgStore,
+    before: DateTime<Utc>,
+    limit: usize,
+) -> StoreResult<Vec<Payment>> {
+    let client = store.client().await?;
+    let rows = client
+        .q(
+            "SELECT doc FROM payments WHERE state IN ('creating', 'open') AND pay_by < $1
+             ORDER BY pay_by LIMIT $2",
+            &[&ts(before), &i64::try_from(limit).unwrap_or(i64::MAX)],
+        )
+        .await?;
+    rows.iter()
+        .map(|r| from_doc(&r.try_get::<_, String>(0)?))
+        .collect()
 }
 
 pub(super) async fn payment_by_session(

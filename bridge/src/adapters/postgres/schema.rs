@@ -164,9 +164,10 @@ ALTER TABLE nonces SET UNLOGGED;
     r#"
 CREATE TABLE payments (
     tenant_id TEXT NOT NULL, hold_id TEXT NOT NULL, session_id TEXT, state TEXT NOT NULL,
-    doc TEXT NOT NULL, updated_at BIGINT NOT NULL,
+    doc TEXT NOT NULL, pay_by BIGINT NOT NULL, updated_at BIGINT NOT NULL,
     PRIMARY KEY (tenant_id, hold_id)
 );
 CREATE UNIQUE INDEX payments_session ON payments (session_id) WHERE session_id IS NOT NULL;
+CREATE INDEX payments_unsettled ON payments (pay_by) WHERE state IN ('creating', 'open');
 "#,
 ];

@@ -677,6 +677,14 @@ impl Store for SqliteStore {
         payments::payment(self, tenant, hold).await
     }
 
+    async fn lapsed_payments(
+        &self,
+        before: DateTime<Utc>,
+        limit: usize,
+    ) -> StoreResult<Vec<crate::model::Payment>> {
+        payments::lapsed_payments(self, before, limit).await
+    }
+
     async fn payment_by_session(
         &self,
         session: &str,

@@ -35,8 +35,8 @@ pub(super) async fn open_payment(store: &SqliteStore, payment: &Payment) -> Stor
         .with(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             tx.execute(
-                "INSERT INTO payments (tenant_id, hold_id, session_id, state, doc, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                "INSERT INTO payments (tenant_id, hold_id, session_id, state, doc, pay_by, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
                  ON CONFLICT (tenant_id, hold_id) DO NOTHING",
                 params![
                     p.tenant.as_str(),
@@ -44,6 +44,7 @@ pub(super) async fn open_payment(store: &SqliteStore, payment: &Payment) -> Stor
                     p.session,
                     p.state.as_str(),
                     doc,
+                    ts(p.pay_by),
                     ts(p.updated_at)
                 ],
             )?;
@@ -74,6 +75,26 @@ pub(super) async fn payment(
                 )
                 .optional()?;
             doc.map(|d| payment_doc(&d)).transpose()
+        })
+        .await
+}
+
+pub(super) async fn lapsed_payments(
+    store: &SqliteStore,
+    before: DateTime<Utc>,
+    limit: usize,
+) -> StoreResult<Vec<Payment>> {
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    store
+        .with(move |c| {
+            let mut q = c.prepare_cached(
+                "SELECT doc FROM payments WHERE state IN ('creating', 'open') AND pay_by < ?1
+                 ORDER BY pay_by LIMIT ?2",
+            )?;
+            let docs = q
+                .query_map(params![ts(before), limit], |r| r.get::<_, String>(0))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            docs.iter().map(|d| payment_doc(d)).collect()
         })
         .await
 }

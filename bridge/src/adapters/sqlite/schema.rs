@@ -134,9 +134,10 @@ CREATE TABLE changing (
     r#"
 CREATE TABLE payments (
     tenant_id TEXT NOT NULL, hold_id TEXT NOT NULL, session_id TEXT, state TEXT NOT NULL,
-    doc TEXT NOT NULL, updated_at INTEGER NOT NULL,
+    doc TEXT NOT NULL, pay_by INTEGER NOT NULL, updated_at INTEGER NOT NULL,
     PRIMARY KEY (tenant_id, hold_id)
 );
 CREATE UNIQUE INDEX payments_session ON payments (session_id) WHERE session_id IS NOT NULL;
+CREATE INDEX payments_unsettled ON payments (pay_by) WHERE state IN ('creating', 'open');
 "#,
 ];

@@ -390,6 +390,19 @@ pub async fn a_held_deposit_keeps_its_slot_and_its_payment_only_moves_forward(
     );
     assert_eq!(store.payment_by_session("cs_test_2").await.unwrap(), None);
 
+    // Its window not over, it is not lapsed; past it (and until settled), it is.
+    assert!(
+        store
+            .lapsed_payments(t0() + Duration::minutes(29), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let lapsed = store
+        .lapsed_payments(t0() + Duration::minutes(31), 10)
+        .await
+        .unwrap();
+    assert_eq!(lapsed, vec![open.clone()]);
     // Not paid in time: expired, with a message about the hold, which gets a reference.
     let mut expired = open.clone();
     expired.state = PaymentState::Expired;
@@ -430,6 +443,14 @@ pub async fn a_held_deposit_keeps_its_slot_and_its_payment_only_moves_forward(
     assert_eq!(
         store.booking(&id, "SL-PAY001").await.unwrap().map(|r| r.id),
         Some(h.id.clone())
+    );
+    assert!(
+        store
+            .lapsed_payments(at + Duration::hours(1), 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "settled payments are not lapsed"
     );
     // A lapsed hold cannot be stretched again.
     assert!(
