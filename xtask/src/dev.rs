@@ -17,6 +17,8 @@ use crate::{bootstrap, build};
 const BUSINESS: &str = "+14155238886";
 /// The token the local worker verifies webhooks with; local only, never a real token.
 const DEV_AUTH_TOKEN: &str = "dev-auth-token-not-a-secret";
+/// The demo salon's connected account at the Stripe stand-in.
+const DEMO_STRIPE_ACCOUNT: &str = "acct_1DemoSalon000001";
 
 /// Bootstraps, builds, starts the stack and runs the simulator until `/quit`, EOF or Ctrl-C.
 /// `--calcom` moves the demo salon's scheduling to the Cal.com stand-in.
@@ -71,8 +73,51 @@ pub fn run(args: &[String]) -> Result<(), String> {
         // stand-in that had them is gone.
         schedule_demo_built_in(&stack)?;
     }
+    take_demo_deposits(&stack)?;
     simulate(&stack);
     Ok(())
+}
+
+/// The demo salon takes its deposits (Colour's €15) through the Stripe stand-in, on a
+/// connected account of its own; `/pay` in the simulator plays the customer paying.
+fn take_demo_deposits(stack: &Stack) -> Result<(), String> {
+    let (status, mut tenant) = stack.admin("GET", "/admin/tenants/demo", None);
+    if status != 200 {
+        return Err(format!("the demo salon is missing: {status} {tenant}"));
+    }
+    if tenant["payments"]["stripe_account"].is_string() {
+        return Ok(());
+    }
+    tenant["payments"]["stripe_account"] = DEMO_STRIPE_ACCOUNT.into();
+    let (status, answer) = stack.admin("PUT", "/admin/tenants/demo", Some(&tenant));
+    if status != 200 {
+        return Err(format!("the demo salon's deposits: {status} {answer}"));
+    }
+    Ok(())
+}
+
+/// `/pay`: the customer pays on the newest open payment page, and Stripe's event goes to
+/// the bridge; what happened, in a line.
+fn pay_newest(stack: &Stack) -> String {
+    let Some(session) = stack
+        .stripe
+        .sessions()
+        .into_iter()
+        .rev()
+        .find(|s| s["status"] == "open")
+    else {
+        return "stripe> no payment page is open (confirm a Colour first: it takes a €15 deposit)"
+            .into();
+    };
+    let id = session["id"].as_str().unwrap_or_default();
+    let Some(event) = stack.stripe.pay(id) else {
+        return format!("stripe> {id} could not be paid");
+    };
+    let (status, answer) = stack.stripe_event(&event);
+    format!(
+        "stripe> paid {} on {id}; the bridge answered {status} ({})",
+        session["amount_total"], answer["outcome"]
+    )
 }
 
 /// Takes the demo's providers back to the built-in engine.
@@ -167,7 +212,8 @@ fn simulate(stack: &Stack) {
          Type freely; options come numbered, answer with a number or in words.\n\
          /new becomes another customer, /to +NUMBER writes to another business number,\n\
          /buttons on|off switches the demo salon to WhatsApp buttons and lists (sent through the\n\
-         Twilio stand-in and shown here), /quit stops."
+         Twilio stand-in and shown here), /pay pays the deposit asked for (Colour takes €15,\n\
+         through the Stripe stand-in), /quit stops."
     );
     println!("You are {} writing to {business}.", phone.number);
     let stdin = std::io::stdin();
@@ -190,6 +236,21 @@ fn simulate(stack: &Stack) {
             customer += 1;
             phone = new_phone(stack, customer, &business);
             println!("You are now {} writing to {business}.", phone.number);
+            continue;
+        }
+        if text == "/pay" {
+            println!("{}", pay_newest(stack));
+            // The bridge's message about it comes through the Twilio stand-in.
+            std::thread::sleep(std::time::Duration::from_millis(1_500));
+            let by_rest = stack.twilio.sent_to(&phone.number);
+            let already = printed.get(&phone.number).copied().unwrap_or(0);
+            for sent in &by_rest[already.min(by_rest.len())..] {
+                println!(
+                    "bot (REST)> {}",
+                    shown(sent).replace('\n', "\n            ")
+                );
+            }
+            printed.insert(phone.number.clone(), by_rest.len());
             continue;
         }
         if let Some(mode) = text.strip_prefix("/buttons ") {
