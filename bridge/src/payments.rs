@@ -262,6 +262,10 @@ impl Payments {
         slotline_shared::stripe::verify(secret, body, signature, self.clock.now().timestamp())
             .map_err(|e| AppError::BadRequest(format!("Stripe-Signature: {e}")))?;
         let event = crate::adapters::stripe::parse_event(body).map_err(AppError::BadRequest)?;
+        if event.livemode != self.stripe.is_live() {
+            tracing::info!(event = %event.id, livemode = event.livemode, "a Stripe event of the other mode");
+            return Ok(Handled::Ignored);
+        }
         let (session, paid) = match &event.kind {
             EventKind::SessionCompleted { session, paid } => (session, *paid),
             EventKind::SessionExpired { session } | EventKind::SessionFailed { session } => {

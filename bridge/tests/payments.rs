@@ -231,6 +231,13 @@ async fn a_deposit_is_paid_at_checkout_and_its_event_books_and_tells_the_custome
         deliver(&http, &elsewhere, WEBHOOK_SECRET, now).await.0,
         StatusCode::BAD_REQUEST
     );
+    // A live event reaching a test-mode platform is not about its money.
+    let mut live = paid.clone();
+    live["livemode"] = json!(true);
+    assert_eq!(
+        deliver(&http, &live, WEBHOOK_SECRET, now).await.1["outcome"],
+        "ignored"
+    );
     let (body, header) = StripeStandIn::signed(&paid, WEBHOOK_SECRET, now);
     let tampered = body.replace("\"amount_total\":4500", "\"amount_total\":1");
     assert_ne!(tampered, body);

@@ -323,6 +323,12 @@ impl StripeClient {
         })
     }
 
+    /// Whether the key is a live one (`sk_live_…`, `rk_live_…`): a Connect endpoint gets
+    /// both live and test events, and only those of the key's mode are real.
+    pub fn is_live(&self) -> bool {
+        self.secret_key.starts_with("sk_live_") || self.secret_key.starts_with("rk_live_")
+    }
+
     /// Opens a Checkout Session on `account`.
     pub async fn create_checkout(
         &self,
