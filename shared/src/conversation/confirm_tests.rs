@@ -364,3 +364,22 @@ fn cancelling_while_a_deposit_is_due_gives_the_time_back() {
         assert!(matches!(sim.conv.stage, Stage::Menu), "{word:?}");
     }
 }
+
+#[test]
+fn cancelling_after_the_deposit_was_paid_cancels_the_booking_with_its_policy() {
+    let mut sim = clinic_confirming();
+    sim.say("sim");
+    let hold = sim.bridge.holds[0].0.id.clone();
+    sim.bridge.paid.push(hold);
+    // Paid at Stripe while the chat still showed the payment screen.
+    let reply = sim.say("cancelar");
+    assert!(reply.contains("Agendado!"), "told it is booked: {reply}");
+    assert!(
+        reply.contains("O sinal de R$ 50,00 será devolvido"),
+        "what cancelling gives back, 27 h ahead: {reply}"
+    );
+    assert_eq!(booked(&sim).len(), 1, "nothing cancelled before a yes");
+    assert!(matches!(sim.conv.stage, Stage::CancelConfirm { .. }));
+    sim.say("sim");
+    assert!(booked(&sim).is_empty());
+}

@@ -140,6 +140,9 @@ pub enum Pending {
     Hold,
     /// A booking (or a reschedule) from the hold.
     Confirm,
+    /// The customer wants to give back a time whose deposit was due: whether it was paid
+    /// meanwhile (then it is a booking to cancel) or not (then the hold goes).
+    GiveBack,
     /// The customer's bookings; `target` picks one by reference.
     Bookings {
         /// Why they are listed.

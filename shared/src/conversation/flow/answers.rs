@@ -70,6 +70,31 @@ impl Turn<'_> {
                     lead,
                 );
             }
+            (Pending::GiveBack, BridgeAnswer::Booked { booking }) => {
+                // Paid before the customer said no: a booking now, whose cancellation (and
+                // what it refunds) is asked about as any other.
+                self.conv.last = Some(LastVisit {
+                    service: booking.service.clone(),
+                    provider: booking.provider.clone(),
+                });
+                let when = prompt::when_local(booking.start, self.lang(), self.ctx);
+                let lead = self.tr(
+                    Key::Booked,
+                    &[("reference", &booking.reference), ("when", &when)],
+                );
+                self.show(Stage::CancelConfirm { booking }, Some(lead));
+            }
+            (Pending::GiveBack, answer) => {
+                // Not paid: the time goes back, and the bridge closes the payment page.
+                if let BridgeAnswer::PaymentDue { hold, .. } = answer {
+                    self.effects
+                        .push(Effect::Notify(crate::wire::BridgeRequest::Release {
+                            hold: hold.id,
+                        }));
+                }
+                let lead = self.tr(Key::NotBooked, &[]);
+                self.main_menu(Some(lead));
+            }
             (Pending::Confirm, BridgeAnswer::Rescheduled { booking }) => {
                 let when = prompt::when_local(booking.start, self.lang(), self.ctx);
                 let text = self.tr(

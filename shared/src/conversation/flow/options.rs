@@ -3,7 +3,7 @@
 
 use super::super::prompt;
 use super::super::{
-    BookingAct, Draft, Effect, OptionId, Pending, ProviderChoice, Purpose, ReminderAction, Stage,
+    BookingAct, Draft, OptionId, Pending, ProviderChoice, Purpose, ReminderAction, Stage,
 };
 use super::{Input, Turn};
 use crate::i18n::Key;
@@ -130,12 +130,13 @@ impl Turn<'_> {
                 };
                 self.main_menu(Some(lead));
             }
-            (OptionId::Decline, Stage::Paying { hold, .. }) => {
-                // The bridge closes the payment page with the hold.
-                self.effects
-                    .push(Effect::Notify(BridgeRequest::Release { hold: hold.id }));
-                let lead = self.tr(Key::NotBooked, &[]);
-                self.main_menu(Some(lead));
+            (OptionId::Decline, Stage::Paying { draft, hold, .. }) => {
+                // It may have been paid meanwhile: the bridge knows.
+                let request = BridgeRequest::Confirm {
+                    hold: hold.id,
+                    idempotency_key: self.key("confirm"),
+                };
+                self.ask(request, Pending::GiveBack, draft);
             }
             (OptionId::Booking(reference), Stage::Bookings { bookings, purpose }) => {
                 if let Some(booking) = bookings.into_iter().find(|b| b.reference == reference) {
@@ -192,7 +193,12 @@ impl Turn<'_> {
             || input.interp.command == Some(Command::Cancel)
             || nlu::answer(&input.raw, &input.norm) == Some(Answer::No);
         if declined {
-            self.on_option(OptionId::Decline);
+            // It may have been paid meanwhile: the bridge knows.
+            let request = BridgeRequest::Confirm {
+                hold: hold.id.clone(),
+                idempotency_key: self.key("confirm"),
+            };
+            self.ask(request, Pending::GiveBack, draft);
             return;
         }
         let request = BridgeRequest::Confirm {
