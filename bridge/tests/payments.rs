@@ -881,3 +881,76 @@ async fn payments_whose_event_never_came_are_settled_by_asking_stripe() {
         BridgeAnswer::Failed { .. }
     ));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hundred_customers_paying_for_twenty_times_book_each_time_once() {
+    let (stripe, _state, http) = started().await;
+    let http = std::sync::Arc::new(http);
+    // Five customers race for each of twenty times (one physiotherapist, hourly).
+    let starts: Vec<_> = (0..20)
+        .map(|h| visit() + Duration::days(h / 10) + Duration::hours(h % 10 - 2))
+        .collect();
+    let tasks: Vec<_> = (0..100u32)
+        .map(|who| {
+            let (http, start) = (std::sync::Arc::clone(&http), starts[(who % 20) as usize]);
+            tokio::spawn(async move {
+                let answer = http
+                    .rpc(
+                        TENANT,
+                        &BridgeRequest::Hold {
+                            service: "avaliacao".into(),
+                            provider: None,
+                            start,
+                            customer: phone(100 + who),
+                            idempotency_key: format!("race-{who}"),
+                        },
+                    )
+                    .await;
+                match answer {
+                    BridgeAnswer::Held { hold } => match confirm(&http, &hold.id).await {
+                        BridgeAnswer::PaymentDue { url: Some(_), .. } => Some(hold.id),
+                        other => panic!("{other:?}"),
+                    },
+                    _ => None,
+                }
+            })
+        })
+        .collect();
+    let mut due = Vec::new();
+    for t in tasks {
+        if let Some(hold) = t.await.unwrap() {
+            due.push(hold);
+        }
+    }
+    assert_eq!(due.len(), 20, "one payment page per time");
+    assert_eq!(stripe.sessions().len(), 20);
+    for session in stripe.sessions() {
+        let paid = stripe.pay(session["id"].as_str().unwrap()).unwrap();
+        let (status, answer) = deliver(&http, &paid, WEBHOOK_SECRET, Utc::now().timestamp()).await;
+        assert_eq!(
+            (status, answer["outcome"].as_str()),
+            (StatusCode::OK, Some("confirmed"))
+        );
+    }
+    let from = starts.iter().min().unwrap().date_naive();
+    let to = starts.iter().max().unwrap().date_naive() + Duration::days(1);
+    let (_, bookings) = http
+        .admin(
+            Method::GET,
+            &format!("/admin/tenants/{TENANT}/bookings?from={from}&to={to}"),
+            OPERATOR,
+            None,
+        )
+        .await;
+    let mut times: Vec<_> = bookings
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["status"] == "confirmed")
+        .map(|b| b["start"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(times.len(), 20, "{bookings}");
+    times.sort();
+    times.dedup();
+    assert_eq!(times.len(), 20, "no time booked twice");
+}
