@@ -242,7 +242,7 @@ async fn main() {
         chrono_tz::Europe::Madrid
             .from_local_datetime(
                 &(from + chrono::Duration::days(day))
-                    .and_hms_opt(9, 0, 0)
+                    .and_hms_opt(8, 0, 0)
                     .unwrap(),
             )
             .earliest()
