@@ -95,10 +95,20 @@ fn before_quiet_hours(
 }
 
 fn planned(tenant: &Tenant, stage: Stage, due_at: DateTime<Utc>) -> Planned {
+    // News of money the customer has just moved answers them: it goes at once, quiet hours
+    // or not (they are in the chat, waiting for it).
+    let answers_customer = matches!(
+        stage,
+        Stage::Paid | Stage::PaymentExpired | Stage::PaidTooLate
+    );
     Planned {
         stage,
         due_at,
-        send_at: after_quiet_hours(tenant.zone, tenant.reminders.quiet_hours, due_at),
+        send_at: if answers_customer {
+            due_at
+        } else {
+            after_quiet_hours(tenant.zone, tenant.reminders.quiet_hours, due_at)
+        },
     }
 }
 
@@ -329,6 +339,23 @@ mod tests {
         // Booked at 17:00: the 18:00 reminder is still ahead.
         let now = local_to_utc(Madrid, local(2026, 12, 9, 17, 0));
         assert!(plan_local(&t, &b, now).contains(&(Stage::DayBefore, local(2026, 12, 9, 18, 0))));
+    }
+
+    #[test]
+    fn news_of_a_payment_goes_at_once_even_in_quiet_hours() {
+        let t = tenant(Reminders::default()); // quiet 21:00–09:00
+        let now = local_to_utc(Madrid, local(2026, 12, 1, 22, 15));
+        for stage in [Stage::Paid, Stage::PaymentExpired, Stage::PaidTooLate] {
+            assert_eq!(plan_now(&t, stage, now).send_at, now, "{stage:?}");
+        }
+        let b = booking_at(local(2026, 12, 10, 11, 0), 30);
+        let plan = plan_booking(&t, &b, now, Some(Stage::Paid)).messages;
+        assert_eq!((plan[0].stage, plan[0].send_at), (Stage::Paid, now));
+        // A confirmation of a booking made elsewhere still waits for the morning.
+        assert_eq!(
+            plan_now(&t, Stage::Confirmation, now).send_at,
+            local_to_utc(Madrid, local(2026, 12, 2, 9, 0))
+        );
     }
 
     #[test]
