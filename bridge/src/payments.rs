@@ -97,12 +97,8 @@ impl Payments {
         tenant: &TenantId,
         hold: &str,
     ) -> Result<Option<BridgeAnswer>, AppError> {
-        let Some(record) = self.store.tenant(tenant).await? else {
-            return Ok(None);
-        };
-        let Some(account) = record.payments.stripe_account.clone() else {
-            return Ok(None);
-        };
+        // The hold first: most services take no deposit, and their confirmation (the hot
+        // path) then costs one read here, not two.
         let Some(r) = self.store.reservation(tenant, hold).await? else {
             return Ok(None);
         };
@@ -112,6 +108,12 @@ impl Payments {
         if r.status == Status::Confirmed {
             return Ok(None);
         }
+        let Some(record) = self.store.tenant(tenant).await? else {
+            return Ok(None);
+        };
+        let Some(account) = record.payments.stripe_account.clone() else {
+            return Ok(None);
+        };
         let now = self.clock.now();
         let payment = match self.store.payment(tenant, hold).await? {
             Some(p) => p,

@@ -242,15 +242,9 @@ fn simulate(stack: &Stack) {
             println!("{}", pay_newest(stack));
             // The bridge's message about it comes through the Twilio stand-in.
             std::thread::sleep(std::time::Duration::from_millis(1_500));
-            let by_rest = stack.twilio.sent_to(&phone.number);
             let already = printed.get(&phone.number).copied().unwrap_or(0);
-            for sent in &by_rest[already.min(by_rest.len())..] {
-                println!(
-                    "bot (REST)> {}",
-                    shown(sent).replace('\n', "\n            ")
-                );
-            }
-            printed.insert(phone.number.clone(), by_rest.len());
+            let total = print_rest(stack, &phone.number, already);
+            printed.insert(phone.number.clone(), total);
             continue;
         }
         if let Some(mode) = text.strip_prefix("/buttons ") {
@@ -271,15 +265,9 @@ fn simulate(stack: &Stack) {
                 for message in &messages {
                     println!("bot> {}", message.replace('\n', "\n     "));
                 }
-                let by_rest = stack.twilio.sent_to(&phone.number);
-                for sent in &by_rest[already.min(by_rest.len())..] {
-                    println!(
-                        "bot (REST)> {}",
-                        shown(sent).replace('\n', "\n            ")
-                    );
-                }
-                printed.insert(phone.number.clone(), by_rest.len());
-                if messages.is_empty() && by_rest.len() == already {
+                let total = print_rest(stack, &phone.number, already);
+                printed.insert(phone.number.clone(), total);
+                if messages.is_empty() && total == already {
                     println!("bot> (no reply)");
                 }
             }
@@ -287,6 +275,19 @@ fn simulate(stack: &Stack) {
             Err(e) => println!("{e}"),
         }
     }
+}
+
+/// Prints the messages sent to `number` through the Twilio stand-in after the first
+/// `already`; how many there are in all.
+fn print_rest(stack: &Stack, number: &str, already: usize) -> usize {
+    let by_rest = stack.twilio.sent_to(number);
+    for sent in &by_rest[already.min(by_rest.len())..] {
+        println!(
+            "bot (REST)> {}",
+            shown(sent).replace('\n', "\n            ")
+        );
+    }
+    by_rest.len()
 }
 
 /// A message sent through the Twilio stand-in as the customer would see it: text, or a
