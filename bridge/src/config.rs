@@ -68,6 +68,16 @@ pub struct Config {
     /// The signing secret of the Connect webhook endpoint (`STRIPE_WEBHOOK_SECRET`,
     /// `whsec_…`); unset, Stripe's webhooks are refused.
     pub stripe_webhook_secret: Option<String>,
+    /// `SLOTLINE_PUBLIC_URL`: where the internet (Twilio) reaches this bridge; receipts
+    /// and credit notes are sent as links under it. Unset, they are kept and downloadable
+    /// from the admin API but not sent.
+    pub public_url: Option<String>,
+    /// `SLOTLINE_LINK_SECRET`: signs those links (at least 16 characters; the same on every
+    /// bridge behind one URL). Required with `SLOTLINE_PUBLIC_URL`.
+    pub link_secret: Option<String>,
+    /// `SLOTLINE_LINK_TTL_SECS`: how long a document link works (default 3600; Twilio
+    /// fetches it within seconds, WhatsApp keeps its own copy).
+    pub link_ttl_secs: u64,
 }
 
 /// Where the bridge keeps its data.
@@ -267,6 +277,30 @@ impl Config {
                     });
                 }
                 other => other,
+            },
+            public_url: url("SLOTLINE_PUBLIC_URL")?,
+            link_secret: match (
+                secret(&lookup, "SLOTLINE_LINK_SECRET")?,
+                lookup("SLOTLINE_PUBLIC_URL"),
+            ) {
+                (None, Some(_)) => {
+                    return Err(ConfigError::Invalid {
+                        name: "SLOTLINE_LINK_SECRET",
+                        value: "(unset)".into(),
+                        expected: "a secret of at least 16 characters, set with SLOTLINE_PUBLIC_URL",
+                    });
+                }
+                (secret, _) => secret,
+            },
+            link_ttl_secs: match seconds(&lookup, "SLOTLINE_LINK_TTL_SECS", 3600)? {
+                n @ 60..=604_800 => n,
+                n => {
+                    return Err(ConfigError::Invalid {
+                        name: "SLOTLINE_LINK_TTL_SECS",
+                        value: n.to_string(),
+                        expected: "between 60 and 604800 (a week)",
+                    });
+                }
             },
             seed_demo: match lookup("SLOTLINE_SEED_DEMO").as_deref() {
                 None | Some("0" | "false" | "no") => false,

@@ -90,6 +90,12 @@ pub async fn seed(store: &dyn Store) -> Result<bool, StoreError> {
         reminders: Default::default(),
         messaging: Default::default(),
         payments: Default::default(),
+        billing: Some(crate::model::Billing {
+            legal_name: "Salon Bella S.L.".into(),
+            address: "Calle Mayor 12\n28013 Madrid".into(),
+            tax_id: Some("ESB12345678".into()),
+            tax_basis_points: Some(2100),
+        }),
     };
     // The demo's key is random and never shown: the operator key manages it.
     let key = auth::new_key().map_err(|e| StoreError::backend(e.to_string()))?;

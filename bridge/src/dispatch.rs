@@ -41,6 +41,9 @@ pub struct DispatchSettings {
     pub status_callback: Option<String>,
     /// Attempts before a message that keeps failing transiently is given up.
     pub max_attempts: u32,
+    /// Signs the links receipts and credit notes go out by; `None` (no
+    /// `SLOTLINE_PUBLIC_URL`) cannot send them.
+    pub documents: Option<crate::receipts::LinkSigner>,
 }
 
 impl Default for DispatchSettings {
@@ -52,6 +55,7 @@ impl Default for DispatchSettings {
             default_rate: 80,
             status_callback: None,
             max_attempts: 8,
+            documents: None,
         }
     }
 }
@@ -373,6 +377,8 @@ impl Dispatcher {
             Stage::PaymentExpired | Stage::PaidTooLate => {
                 matches!(booking.status, Status::Held | Status::Released)
             }
+            // Money moved whatever became of the booking since.
+            Stage::Receipt | Stage::CreditNote => true,
         };
         if !fitting {
             return skip("the booking changed; this message no longer applies");
@@ -423,11 +429,22 @@ impl Dispatcher {
             variables: lifecycle::variables(lang, &facts),
             sid: sid.to_owned(),
         });
-        let body = if in_window {
-            Body::Session {
-                reply: lifecycle::render(m.stage, lang, &facts),
-                lang,
+        let media = match m.stage {
+            Stage::Receipt | Stage::CreditNote => {
+                match self
+                    .document_link(tenant, &booking.id, m.stage, now)
+                    .await?
+                {
+                    Ok(link) => Some(link),
+                    Err(why) => return skip(why),
+                }
             }
+            _ => None,
+        };
+        let body = if in_window {
+            let mut reply = lifecycle::render(m.stage, lang, &facts);
+            reply.media_url = media.clone();
+            Body::Session { reply, lang }
         } else {
             match template.clone() {
                 Some(t) => t,
@@ -487,6 +504,37 @@ impl Dispatcher {
             },
             Err(e) => Ok(self.failure(m, e, now)),
         }
+    }
+
+    /// The signed link to the newest document of the kind `stage` sends, for the booking
+    /// held as `hold`; why not, when there is none to send.
+    async fn document_link(
+        &self,
+        tenant: &Tenant,
+        hold: &str,
+        stage: Stage,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Result<String, &'static str>> {
+        let Some(signer) = &self.settings.documents else {
+            return Ok(Err(
+                "documents need SLOTLINE_PUBLIC_URL: Twilio fetches them from the bridge",
+            ));
+        };
+        let kind = match stage {
+            Stage::CreditNote => crate::model::DocumentKind::CreditNote,
+            _ => crate::model::DocumentKind::Receipt,
+        };
+        let newest = self
+            .store
+            .documents_of(&tenant.id, hold)
+            .await?
+            .into_iter()
+            .filter(|d| d.kind == kind)
+            .max_by_key(|d| d.number);
+        Ok(match newest {
+            Some(d) => Ok(signer.link(&tenant.id, &d.code(), now)),
+            None => Err("no document was issued for this booking"),
+        })
     }
 
     fn failure(&self, m: &OutboxMessage, e: SendError, now: DateTime<Utc>) -> SendOutcome {

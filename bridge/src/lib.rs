@@ -35,6 +35,7 @@ pub mod metrics;
 pub mod model;
 pub mod payments;
 pub mod ports;
+pub mod receipts;
 pub mod routes;
 pub mod scheduler;
 

@@ -99,7 +99,11 @@ fn planned(tenant: &Tenant, stage: Stage, due_at: DateTime<Utc>) -> Planned {
     // or not (they are in the chat, waiting for it).
     let answers_customer = matches!(
         stage,
-        Stage::Paid | Stage::PaymentExpired | Stage::PaidTooLate
+        Stage::Paid
+            | Stage::PaymentExpired
+            | Stage::PaidTooLate
+            | Stage::Receipt
+            | Stage::CreditNote
     );
     Planned {
         stage,

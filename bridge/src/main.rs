@@ -253,6 +253,14 @@ async fn run() -> Result<(), String> {
         })
     });
     tokio::spawn(sweep_holds(Arc::clone(&store), Arc::clone(&clock)));
+    let documents = match (&config.public_url, &config.link_secret) {
+        (Some(base), Some(secret)) => Some(slotline_bridge::receipts::LinkSigner::new(
+            secret,
+            base,
+            chrono::Duration::seconds(i64::try_from(config.link_ttl_secs).unwrap_or(3600)),
+        )),
+        _ => None,
+    };
     let dispatcher = (!config.twilio_tokens.is_empty()).then(|| {
         Arc::new(Dispatcher::new(
             Arc::clone(&store),
@@ -268,6 +276,7 @@ async fn run() -> Result<(), String> {
                 ),
                 default_account: config.twilio_account_sid.clone(),
                 status_callback: config.status_callback_url.clone(),
+                documents: documents.clone(),
                 ..DispatchSettings::default()
             },
         ))
@@ -331,6 +340,7 @@ async fn run() -> Result<(), String> {
         calcom_webhooks,
         calcom,
         payments,
+        documents: documents.map(Arc::new),
     });
     let served = axum::serve(listener, router)
         .with_graceful_shutdown(shutdown())

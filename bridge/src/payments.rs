@@ -25,7 +25,9 @@ use slotline_shared::wire::{BridgeAnswer, Hold};
 use crate::adapters::stripe::{CheckoutRequest, EventKind, StripeClient, StripeError};
 use crate::error::AppError;
 use crate::lifecycle;
-use crate::model::{Payment, PaymentState, Reservation, Stage, Status, Tenant};
+use crate::model::{
+    Document, DocumentKind, Payment, PaymentState, Reservation, Stage, Status, TaxLine, Tenant,
+};
 use crate::ports::{Change, Clock, HoldNotice, HoldResult, Scheduler, Store};
 use crate::scheduler::reference_for;
 
@@ -439,10 +441,15 @@ impl Payments {
             return Ok(Handled::Ignored);
         };
         if r.status == Status::Confirmed {
+            // A replay, or a bridge that stopped before the receipt: issuing is idempotent.
+            self.issue_receipt(tenant, payment).await?;
             return Ok(Handled::Ignored);
         }
         match self.scheduler.confirm_paid(id, &payment.hold).await? {
-            Change::Done(_) => return Ok(Handled::Confirmed),
+            Change::Done(_) => {
+                self.issue_receipt(tenant, payment).await?;
+                return Ok(Handled::Confirmed);
+            }
             Change::NotFound => return Ok(Handled::Ignored),
             Change::HoldGone | Change::Taken(_) => {}
         }
@@ -466,6 +473,7 @@ impl Payments {
             moved.session = None;
             self.store.open_payment(&moved).await?;
             if let Change::Done(_) = self.scheduler.confirm_paid(id, &h.id).await? {
+                self.issue_receipt(tenant, &moved).await?;
                 return Ok(Handled::Rebooked);
             }
         }
@@ -571,7 +579,10 @@ impl Payments {
         self.store
             .update_payment(&next, payment.state, None, now)
             .await?;
-        Ok(Some(Money::new(refund.amount, &payment.amount.currency)))
+        let given = Money::new(refund.amount, &payment.amount.currency);
+        self.issue_credit_note(&record, &payment, &refund.id, &given)
+            .await?;
+        Ok(Some(given))
     }
 
     /// Gives the business a Stripe connected account if it has none (stored on the tenant)
@@ -679,6 +690,128 @@ impl Payments {
         Ok(())
     }
 
+    /// The receipt of a paid deposit (issued once per payment, whatever is replayed) and
+    /// its message to the customer.
+    async fn issue_receipt(
+        &self,
+        tenant: &Tenant,
+        payment: &Payment,
+    ) -> Result<Document, AppError> {
+        let key = format!(
+            "receipt:{}",
+            payment.payment_intent.as_deref().unwrap_or(&payment.hold)
+        );
+        self.issue(
+            tenant,
+            &payment.hold,
+            DocumentKind::Receipt,
+            key,
+            &payment.amount,
+            payment.payment_intent.clone(),
+            None,
+        )
+        .await
+    }
+
+    /// The credit note of refund `refund` (`re_…`) of `given` from `payment`, correcting
+    /// its receipt (issued now if it was not yet), and its message to the customer.
+    async fn issue_credit_note(
+        &self,
+        tenant: &Tenant,
+        payment: &Payment,
+        refund: &str,
+        given: &Money,
+    ) -> Result<Document, AppError> {
+        let receipt = self.issue_receipt(tenant, payment).await?;
+        self.issue(
+            tenant,
+            &payment.hold,
+            DocumentKind::CreditNote,
+            format!("credit:{refund}"),
+            given,
+            Some(refund.to_owned()),
+            Some(receipt.code()),
+        )
+        .await
+    }
+
+    /// Issues a document about the booking held as `hold`, written in its customer's
+    /// language, and queues it to them in the same transaction.
+    #[allow(clippy::too_many_arguments)]
+    async fn issue(
+        &self,
+        tenant: &Tenant,
+        hold: &str,
+        kind: DocumentKind,
+        key: String,
+        amount: &Money,
+        payment_reference: Option<String>,
+        corrects: Option<String>,
+    ) -> Result<Document, AppError> {
+        let id = &tenant.id;
+        let Some(r) = self.store.reservation(id, hold).await? else {
+            return Err(AppError::NotFound(format!("booking {hold}")));
+        };
+        let reach = self.store.reach(id, &r.customer).await?;
+        let lang = reach
+            .language
+            .filter(|l| tenant.languages.contains(l))
+            .unwrap_or_else(|| slotline_shared::i18n::Lang::default_of(&tenant.languages));
+        let service = self
+            .store
+            .services(id)
+            .await?
+            .into_iter()
+            .find(|s| s.id == r.service)
+            .map_or_else(|| r.service.to_string(), |s| s.name);
+        let provider = self
+            .store
+            .providers(id)
+            .await?
+            .into_iter()
+            .find(|p| p.id == r.provider)
+            .map_or_else(|| r.provider.to_string(), |p| p.name);
+        let local = r.start.with_timezone(&tenant.zone).naive_local();
+        let when = slotline_shared::i18n::when(lang, local.date(), local.time());
+        let now = self.clock.now();
+        let reference = r.reference.clone().unwrap_or_else(|| reference_for(hold));
+        let draft = Document {
+            tenant: id.clone(),
+            kind,
+            number: 0,
+            key,
+            hold: hold.to_owned(),
+            reference: reference.clone(),
+            issued_at: now,
+            zone: tenant.zone.name().to_owned(),
+            lang,
+            business: tenant.name.clone(),
+            billing: tenant.billing.clone(),
+            customer: r.customer.as_e164().to_owned(),
+            description: crate::receipts::deposit_line(lang, &service, &provider, &when),
+            amount: amount.clone(),
+            tax: tenant
+                .billing
+                .as_ref()
+                .and_then(|b| b.tax_basis_points)
+                .map(|bp| TaxLine::included(amount.minor, bp)),
+            payment_reference,
+            corrects,
+        };
+        let stage = match kind {
+            DocumentKind::Receipt => Stage::Receipt,
+            DocumentKind::CreditNote => Stage::CreditNote,
+        };
+        let notice = HoldNotice {
+            reference,
+            planned: lifecycle::plan_now(tenant, stage, now),
+        };
+        Ok(self
+            .store
+            .issue_document(&draft, Some(&notice), now)
+            .await?)
+    }
+
     /// Gives a paid deposit back whole, and tells the customer why.
     async fn refund_in_full(
         &self,
@@ -715,6 +848,10 @@ impl Payments {
         let notice = self.notice(tenant, &payment.hold, Stage::PaidTooLate, now);
         self.store
             .update_payment(&next, PaymentState::Paid, Some(&notice), now)
+            .await?;
+        // The money came and went: a receipt for it, and the credit note that cancels it.
+        let given = Money::new(refund.amount, &payment.amount.currency);
+        self.issue_credit_note(tenant, payment, &refund.id, &given)
             .await?;
         Ok(Handled::Refunded)
     }

@@ -35,7 +35,10 @@ async fn clinic_with(http: &TestBridge, policy: Value) {
                 json!({"id": TENANT, "name": "Fisio Norte", "zone": "America/Sao_Paulo",
                         "languages": ["pt-BR"], "numbers": ["+5511900000001"],
                         "policy": policy,
-                        "payments": {"stripe_account": ACCOUNT, "window_min": 30}}),
+                        "payments": {"stripe_account": ACCOUNT, "window_min": 30},
+                        "billing": {"legal_name": "Fisio Norte Serviços de Saúde Ltda.",
+                                    "address": "Av. Paulista 1000, sala 12\nSão Paulo - SP, 01310-100",
+                                    "tax_id": "12.345.678/0001-90", "tax_basis_points": 500}}),
             ),
         )
         .await;
@@ -284,6 +287,16 @@ async fn a_deposit_is_paid_at_checkout_and_its_event_books_and_tells_the_custome
         "ignored"
     );
     assert_eq!(notices(&state, Stage::Paid).await, 1);
+    assert_eq!(notices(&state, Stage::Receipt).await, 1, "one receipt");
+    let docs = state
+        .store
+        .documents_of(&TenantId::from(TENANT), &h)
+        .await
+        .unwrap();
+    assert_eq!(
+        docs.iter().map(|d| d.code()).collect::<Vec<_>>(),
+        ["R-000001"]
+    );
     let BridgeAnswer::Bookings { bookings } = http
         .rpc(TENANT, &BridgeRequest::Bookings { customer: phone(1) })
         .await
@@ -531,7 +544,8 @@ async fn cancelling_refunds_by_the_notice_tier_by_itself() {
                 json!({"id": "odonto", "name": "Odonto", "zone": "America/Sao_Paulo",
                         "policy": {"cancellation_notice_hours": 24,
                                    "partial_refunds": [{"min_hours": 36, "percent": 50}]},
-                        "payments": {"stripe_account": "acct-odonto", "window_min": 10}}),
+                        "payments": {"stripe_account": "acct-odonto", "window_min": 10},
+                        "billing": {"legal_name": " ", "address": "Rua 1", "tax_basis_points": 9000}}),
             ),
         )
         .await;
@@ -541,6 +555,8 @@ async fn cancelling_refunds_by_the_notice_tier_by_itself() {
         "policy.partial_refunds",
         "payments.stripe_account",
         "payments.window_min",
+        "billing.legal_name",
+        "billing.tax_basis_points",
     ] {
         assert!(fields.contains(field), "{field}: {body}");
     }
@@ -854,6 +870,16 @@ async fn payments_whose_event_never_came_are_settled_by_asking_stripe() {
     assert_eq!(paid.state, PaymentState::Paid);
     assert!(paid.payment_intent.is_some(), "read from Stripe");
     assert_eq!(notices(&state, Stage::Paid).await, 1);
+    assert_eq!(notices(&state, Stage::Receipt).await, 1, "one receipt");
+    let docs = state
+        .store
+        .documents_of(&TenantId::from(TENANT), &paid_hold)
+        .await
+        .unwrap();
+    assert_eq!(
+        docs.iter().map(|d| d.code()).collect::<Vec<_>>(),
+        ["R-000001"]
+    );
     let BridgeAnswer::Bookings { bookings } = http
         .rpc(TENANT, &BridgeRequest::Bookings { customer: phone(1) })
         .await
@@ -953,4 +979,224 @@ async fn a_hundred_customers_paying_for_twenty_times_book_each_time_once() {
     times.sort();
     times.dedup();
     assert_eq!(times.len(), 20, "no time booked twice");
+}
+
+/// The text of a PDF, as a reader extracts it.
+fn pdf_text(bytes: &[u8]) -> String {
+    assert!(bytes.starts_with(b"%PDF-"), "not a PDF");
+    let doc = lopdf::Document::load_mem(bytes).expect("a PDF that opens");
+    doc.extract_text(&[1]).expect("its text")
+}
+
+async fn get_pdf(http: &TestBridge, path: &str, key: Option<&str>) -> (StatusCode, Vec<u8>) {
+    let mut request = http.client.get(format!("{}{path}", http.url));
+    if let Some(key) = key {
+        request = request.bearer_auth(key);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    if status == StatusCode::OK {
+        assert_eq!(
+            response.headers()["content-type"].to_str().unwrap(),
+            "application/pdf"
+        );
+    }
+    (status, response.bytes().await.unwrap().to_vec())
+}
+
+async fn cancel(http: &TestBridge, who: u32, reference: &str) -> Option<i64> {
+    let answer = http
+        .rpc(
+            TENANT,
+            &BridgeRequest::Cancel {
+                booking: reference.into(),
+                customer: phone(who),
+                idempotency_key: format!("cancel-{reference}"),
+            },
+        )
+        .await;
+    let BridgeAnswer::Cancelled { refund, .. } = answer else {
+        panic!("not cancelled: {answer:?}");
+    };
+    refund.map(|m| m.minor)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn receipts_and_credit_notes_are_numbered_in_the_customers_language_and_add_up() {
+    let (stripe, state, http) = started().await;
+    let t = TenantId::from(TENANT);
+    let (first, intent) = paid_booking(&http, &stripe, 1, start_with_notice(30, 90)).await;
+    let (second, _) = paid_booking(&http, &stripe, 2, start_with_notice(50, 120)).await;
+    let path = format!("/admin/tenants/{TENANT}/bookings/{first}/payment");
+    let (status, payment) = http.admin(Method::GET, &path, OPERATOR, None).await;
+    assert_eq!(status, StatusCode::OK, "{payment}");
+    assert_eq!(payment["documents"][0]["code"], "R-000001", "{payment}");
+
+    // The owner downloads it: the clinic's legal details, the line, the tax inside the
+    // deposit, Stripe's reference, all in Brazilian Portuguese.
+    let (status, bytes) = get_pdf(
+        &http,
+        &format!("/admin/tenants/{TENANT}/documents/R-000001"),
+        Some(OPERATOR),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let text = pdf_text(&bytes);
+    for wanted in [
+        "Recibo",
+        "Nº R-000001",
+        "Fisio Norte",
+        "Fisio Norte Serviços de Saúde Ltda.",
+        "Av. Paulista 1000, sala 12",
+        "CNPJ: 12.345.678/0001-90",
+        "Sinal: Avaliação de fisioterapia com Rafaela",
+        "R$ 45,00",
+        "dos quais impostos 5 %",
+        // 5 % inside R$ 45,00 is R$ 2,14.
+        "R$ 2,14",
+        first.as_str(),
+        intent.as_str(),
+        phone(1).as_e164(),
+    ] {
+        assert!(text.contains(wanted), "{wanted:?} missing from:\n{text}");
+    }
+
+    // Twilio's way in: a signed link, good until it expires, and only as signed.
+    let signer = slotline_bridge::receipts::LinkSigner::new(
+        common::LINK_SECRET,
+        &http.url,
+        Duration::hours(1),
+    );
+    let link = signer.link(&t, "R-000002", Utc::now());
+    let path_of = |link: &str| link[http.url.len()..].to_owned();
+    let (status, bytes) = get_pdf(&http, &path_of(&link), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(pdf_text(&bytes).contains(second.as_str()));
+    for forged in [
+        link.replace("R-000002", "R-000001"),
+        link.replace("signature=", "signature=0"),
+        link.replace(TENANT, "other-clinic"),
+        link.split('?').next().unwrap().to_owned(),
+    ] {
+        assert_eq!(
+            get_pdf(&http, &path_of(&forged), None).await.0,
+            StatusCode::NOT_FOUND,
+            "{forged}"
+        );
+    }
+    let old = signer.link(&t, "R-000002", Utc::now() - Duration::hours(2));
+    assert_eq!(
+        get_pdf(&http, &path_of(&old), None).await.0,
+        StatusCode::FORBIDDEN,
+        "an expired link"
+    );
+    assert_eq!(
+        get_pdf(
+            &http,
+            &format!("/admin/tenants/{TENANT}/documents/R-000001"),
+            None
+        )
+        .await
+        .0,
+        StatusCode::UNAUTHORIZED
+    );
+    for missing in ["R-000003", "R-1", "X-000001"] {
+        assert_eq!(
+            get_pdf(
+                &http,
+                &format!("/admin/tenants/{TENANT}/documents/{missing}"),
+                Some(OPERATOR)
+            )
+            .await
+            .0,
+            StatusCode::NOT_FOUND,
+            "{missing}"
+        );
+    }
+
+    // Part refunded by hand, the rest by the customer's early cancel: two credit notes,
+    // each correcting the receipt, each queued to the customer once.
+    let (status, body) = http
+        .admin(
+            Method::POST,
+            &format!("/admin/tenants/{TENANT}/bookings/{first}/refund"),
+            OPERATOR,
+            Some(json!({"amount_minor": 1_000})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(cancel(&http, 1, &first).await, Some(3_500));
+    let (_, bytes) = get_pdf(
+        &http,
+        &format!("/admin/tenants/{TENANT}/documents/CN-000002"),
+        Some(OPERATOR),
+    )
+    .await;
+    let text = pdf_text(&bytes);
+    for wanted in [
+        "Nota de crédito",
+        "CN-000002",
+        "R$ 35,00",
+        "Corrige o recibo R-000001",
+        "re_",
+    ] {
+        assert!(text.contains(wanted), "{wanted:?} missing from:\n{text}");
+    }
+    assert_eq!(notices(&state, Stage::CreditNote).await, 2);
+
+    // A late cancel keeps the deposit: counted as forfeited.
+    let (late, _) = paid_booking(&http, &stripe, 3, start_with_notice(1, 23)).await;
+    assert_eq!(cancel(&http, 3, &late).await, None);
+    assert_eq!(notices(&state, Stage::Receipt).await, 3);
+    let (status, revenue) = http
+        .admin(
+            Method::GET,
+            &format!("/admin/tenants/{TENANT}/revenue"),
+            OPERATOR,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{revenue}");
+    assert_eq!(
+        revenue["currencies"],
+        json!([{"currency": "BRL", "receipts": 3, "received_minor": 13_500,
+                "credit_notes": 2, "refunded_minor": 4_500, "forfeited_minor": 4_500,
+                "net_minor": 9_000}]),
+        "{revenue}"
+    );
+    let (status, listed) = http
+        .admin(
+            Method::GET,
+            &format!("/admin/tenants/{TENANT}/documents"),
+            OPERATOR,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(listed.as_array().map(Vec::len), Some(5), "{listed}");
+    // Another month holds none; a period backwards or of nonsense is refused.
+    let (_, empty) = http
+        .admin(
+            Method::GET,
+            &format!("/admin/tenants/{TENANT}/revenue?from=2020-01-01&to=2020-02-01"),
+            OPERATOR,
+            None,
+        )
+        .await;
+    assert_eq!(empty["currencies"], json!([]));
+    for bad in [
+        "from=2026-13-01",
+        "from=2026-02-01&to=2026-01-01",
+        "from=2020-01-01&to=2026-01-01",
+    ] {
+        let (status, body) = http
+            .admin(
+                Method::GET,
+                &format!("/admin/tenants/{TENANT}/revenue?{bad}"),
+                OPERATOR,
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {body}");
+    }
 }

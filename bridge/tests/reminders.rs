@@ -122,6 +122,7 @@ impl World {
             calcom_webhooks: None,
             calcom: None,
             payments: None,
+            documents: None,
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());

@@ -41,11 +41,15 @@ pub enum Notice {
     /// The deposit came after the slot had gone to someone else: it is refunded; an offer
     /// to book again.
     PaidTooLate,
+    /// The receipt of a paid deposit, as a PDF beside the text.
+    Receipt,
+    /// The credit note of a refund, as a PDF beside the text.
+    CreditNote,
 }
 
 impl Notice {
     /// Every stage.
-    pub const ALL: [Notice; 11] = [
+    pub const ALL: [Notice; 13] = [
         Notice::Confirmation,
         Notice::DayBefore,
         Notice::ShortlyBefore,
@@ -57,6 +61,8 @@ impl Notice {
         Notice::Paid,
         Notice::PaymentExpired,
         Notice::PaidTooLate,
+        Notice::Receipt,
+        Notice::CreditNote,
     ];
 
     /// The stored name.
@@ -73,6 +79,8 @@ impl Notice {
             Notice::Paid => "paid",
             Notice::PaymentExpired => "payment_expired",
             Notice::PaidTooLate => "paid_too_late",
+            Notice::Receipt => "receipt",
+            Notice::CreditNote => "credit_note",
         }
     }
 
@@ -152,6 +160,8 @@ pub fn render(notice: Notice, lang: Lang, facts: &Facts) -> Reply {
         | Notice::PaidTooLate => {
             vec![Opt::new(OptionId::Book, i18n::notice_button("book", lang))]
         }
+        // A file and a line about it: buttons would make it a template without the file.
+        Notice::Receipt | Notice::CreditNote => Vec::new(),
     };
     Reply {
         text: body,
@@ -216,7 +226,10 @@ mod tests {
                     r.text
                 );
                 assert!(!r.text.contains('{'), "{notice:?} {lang:?}: {}", r.text);
-                assert!(!r.options.is_empty());
+                // A document travels as a file beside plain text; everything else offers
+                // the customer something to tap.
+                let carries_a_file = matches!(notice, Notice::Receipt | Notice::CreditNote);
+                assert_eq!(r.options.is_empty(), carries_a_file, "{notice:?}");
             }
         }
     }

@@ -38,6 +38,8 @@ pub struct Sent {
     pub variables: Option<Value>,
     /// The text the customer sees: the body, or the template's text filled in.
     pub text: String,
+    /// The file sent beside the text (`MediaUrl`), which Twilio fetches from there.
+    pub media_url: Option<String>,
     /// When the stand-in accepted it.
     pub at: std::time::Instant,
     /// The same, as wall-clock time (Twilio's `date_created`).
@@ -503,8 +505,25 @@ fn handle(world: &Mutex<World>, request: &Incoming, body: &str) -> Answer {
                 Some(types) => template_text(types, variables.as_ref()),
                 None => form.get("Body").cloned().unwrap_or_default(),
             };
+            let media_url = form.get("MediaUrl").cloned();
+            if media_url.is_some() && content.is_some() {
+                return twilio_error(
+                    400,
+                    21619,
+                    "A text message body or media urls must be specified, not with ContentSid.",
+                );
+            }
+            if media_url
+                .as_deref()
+                .is_some_and(|u| !(u.starts_with("https://") || u.starts_with("http://")))
+            {
+                return twilio_error(400, 21620, "Invalid media URL(s)");
+            }
             w.counter += 1;
-            let sid = format!("SM{:032x}", w.counter);
+            // Twilio names a message with media MM…, one without SM….
+            let prefix = if media_url.is_some() { "MM" } else { "SM" };
+            let sid = format!("{prefix}{:032x}", w.counter);
+            let num_media = if media_url.is_some() { "1" } else { "0" };
             let from = form.get("From").cloned().unwrap_or_default();
             w.sent.push(Sent {
                 sid: sid.clone(),
@@ -515,6 +534,7 @@ fn handle(world: &Mutex<World>, request: &Incoming, body: &str) -> Answer {
                 content_sid: form.get("ContentSid").cloned(),
                 variables,
                 text,
+                media_url,
                 at: std::time::Instant::now(),
                 created: std::time::SystemTime::now(),
             });
@@ -525,7 +545,7 @@ fn handle(world: &Mutex<World>, request: &Incoming, body: &str) -> Answer {
                     "account_sid": account, "api_version": "2010-04-01", "body": form.get("Body").cloned().unwrap_or_default(),
                     "date_created": now, "date_sent": null, "date_updated": now, "direction": "outbound-api",
                     "error_code": null, "error_message": null, "from": from, "messaging_service_sid": null,
-                    "num_media": "0", "num_segments": "1", "price": null, "price_unit": null, "sid": sid, "status": "queued",
+                    "num_media": num_media, "num_segments": "1", "price": null, "price_unit": null, "sid": sid, "status": "queued",
                     "subresource_uris": {"media": format!("/2010-04-01/Accounts/{account}/Messages/{sid}/Media.json")},
                     "to": to, "uri": format!("/2010-04-01/Accounts/{account}/Messages/{sid}.json"),
                 }),

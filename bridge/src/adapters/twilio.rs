@@ -250,9 +250,24 @@ impl Messenger for TwilioMessenger {
                 Some(sid) => {
                     content::message_form(&to, &from, MessageContent::Template(&sid), callback)
                 }
-                None => {
-                    content::message_form(&to, &from, MessageContent::Text(&reply.text), callback)
-                }
+                None => match &reply.media_url {
+                    // A document or a picture beside the text (Twilio fetches it).
+                    Some(media) => content::message_form(
+                        &to,
+                        &from,
+                        MessageContent::TextWithMedia {
+                            body: &reply.text,
+                            media,
+                        },
+                        callback,
+                    ),
+                    None => content::message_form(
+                        &to,
+                        &from,
+                        MessageContent::Text(&reply.text),
+                        callback,
+                    ),
+                },
             },
             Body::Template { sid, variables } => content::message_form(
                 &to,

@@ -6,15 +6,18 @@
 //! - [`tenant`]: the business, its booking policy, reminders and messaging;
 //! - [`catalog`]: services, providers, weekly hours and date overrides;
 //! - [`booking`]: reservations, their history, customers and deliveries;
-//! - [`payment`]: deposits taken through Stripe, and a tenant's settings for them.
+//! - [`payment`]: deposits taken through Stripe, and a tenant's settings for them;
+//! - [`document`]: the receipts and credit notes issued for them.
 
 mod booking;
 mod catalog;
+mod document;
 mod payment;
 mod tenant;
 
 pub use booking::*;
 pub use catalog::*;
+pub use document::*;
 pub use payment::*;
 pub use tenant::*;
 

@@ -99,6 +99,10 @@ pub struct Tenant {
     /// How deposits are taken (Stripe).
     #[serde(default)]
     pub payments: PaymentSettings,
+    /// The legal details printed on receipts and credit notes; `None` prints the business
+    /// name alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing: Option<Billing>,
 }
 
 /// A lifecycle message: what the outbox sends about a booking or a customer.
@@ -183,7 +187,11 @@ impl Reminders {
             // The customer must hear of changes they did not make.
             Stage::Moved | Stage::CancelledByBusiness => true,
             // Money changed hands, or the customer is waiting to hear whether it did.
-            Stage::Paid | Stage::PaymentExpired | Stage::PaidTooLate => true,
+            Stage::Paid
+            | Stage::PaymentExpired
+            | Stage::PaidTooLate
+            | Stage::Receipt
+            | Stage::CreditNote => true,
         }
     }
 }
@@ -343,6 +351,9 @@ impl Validate for Tenant {
             problem(&mut e, "messaging.rate_per_sec", "between 1 and 1000");
         }
         self.payments.check(&mut e);
+        if let Some(b) = &self.billing {
+            b.check(&mut e);
+        }
         e
     }
 }

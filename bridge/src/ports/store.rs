@@ -14,8 +14,8 @@ use thiserror::Error;
 
 use crate::lifecycle::Plan;
 use crate::model::{
-    Customer, DateOverride, Delivery, Payment, PaymentState, ProviderRecord, Reservation,
-    ServiceRecord, Stage, StatusChange, Tenant, Weekly,
+    Customer, DateOverride, Delivery, Document, DocumentKind, Payment, PaymentState,
+    ProviderRecord, Reservation, ServiceRecord, Stage, StatusChange, Tenant, Weekly,
 };
 use crate::ports::CallGate;
 
@@ -466,6 +466,36 @@ pub trait Store: Send + Sync + 'static {
         notice: Option<&HoldNotice>,
         now: DateTime<Utc>,
     ) -> StoreResult<bool>;
+
+    // Receipts and credit notes (see `crate::receipts`).
+
+    /// Issues `draft` with the next number of its kind in its tenant's series (gapless:
+    /// the number is taken in the transaction that stores it) unless a document with its
+    /// key exists, and when it is new queues `notice` to its hold's customer in the same
+    /// transaction. The document stored under the key.
+    async fn issue_document(
+        &self,
+        draft: &Document,
+        notice: Option<&HoldNotice>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Document>;
+    /// A tenant's document of `kind` numbered `number`.
+    async fn document(
+        &self,
+        tenant: &TenantId,
+        kind: DocumentKind,
+        number: u32,
+    ) -> StoreResult<Option<Document>>;
+    /// The documents issued for a hold, oldest first.
+    async fn documents_of(&self, tenant: &TenantId, hold: &str) -> StoreResult<Vec<Document>>;
+    /// A tenant's documents issued in `[from, to)`, oldest first, at most `limit`.
+    async fn documents_between(
+        &self,
+        tenant: &TenantId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: usize,
+    ) -> StoreResult<Vec<Document>>;
 
     /// Records a delivery status callback; the status only moves forward (see
     /// `DeliveryStatus::advances_to`). Returns the message's delivery as it now stands.

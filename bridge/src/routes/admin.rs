@@ -124,14 +124,17 @@ async fn get_payment(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path((tenant, reference)): Path<(String, String)>,
-) -> Result<Json<crate::model::Payment>, AppError> {
+) -> Result<Json<serde_json::Value>, AppError> {
     let t = tenant_for(&state, &headers, &tenant).await?;
     let payments = state.payments.as_ref().ok_or_else(no_stripe)?;
-    payments
+    let payment = payments
         .of_booking(&t.id, &reference)
         .await?
-        .map(Json)
-        .ok_or_else(|| AppError::NotFound(format!("a payment of booking {reference}")))
+        .ok_or_else(|| AppError::NotFound(format!("a payment of booking {reference}")))?;
+    let documents = state.store.documents_of(&t.id, &payment.hold).await?;
+    let mut answer = serde_json::to_value(&payment).unwrap_or_default();
+    answer["documents"] = super::documents::listed(&documents);
+    Ok(Json(answer))
 }
 
 /// Where the owner comes back to after Stripe's onboarding.
@@ -295,7 +298,7 @@ async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Admin, AppError
 }
 
 /// Checks the caller may act on `tenant` and that it exists.
-async fn tenant_for(
+pub(super) async fn tenant_for(
     state: &AppState,
     headers: &HeaderMap,
     tenant: &str,

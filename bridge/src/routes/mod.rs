@@ -11,6 +11,7 @@
 pub mod admin;
 pub mod body;
 pub mod calcom;
+pub mod documents;
 pub mod stripe;
 pub mod worker;
 
@@ -56,6 +57,9 @@ pub struct AppState {
     /// Deposits through Stripe; `None` when no Stripe key is configured (deposits are then
     /// only mentioned to customers).
     pub payments: Option<Arc<crate::payments::Payments>>,
+    /// Signs and checks the links receipts are fetched by; `None` (no
+    /// `SLOTLINE_PUBLIC_URL`) serves none.
+    pub documents: Option<Arc<crate::receipts::LinkSigner>>,
 }
 
 /// The bridge's routes, ready to serve or to call in tests.
@@ -67,6 +71,7 @@ pub fn app(state: AppState) -> Router {
         .merge(admin::routes())
         .merge(calcom::routes())
         .merge(stripe::routes())
+        .merge(documents::routes())
         .route_layer(axum::middleware::from_fn(track))
         .fallback(crate::error::not_found)
         .with_state(state)

@@ -30,6 +30,9 @@ pub async fn bridge_with_state(
     bridge_with(calcom, None).await
 }
 
+/// The key document links are signed with in tests.
+pub const LINK_SECRET: &str = "links-0123456789abcdef";
+
 /// The platform's Stripe secret key test bridges use.
 pub const STRIPE_KEY: &str = "sk_test_slotline_platform";
 
@@ -83,9 +86,16 @@ pub async fn bridge_with(
         }),
         calcom: client,
         payments,
+        documents: None,
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
+    let mut state = state;
+    state.documents = Some(Arc::new(slotline_bridge::receipts::LinkSigner::new(
+        LINK_SECRET,
+        &url,
+        chrono::Duration::hours(1),
+    )));
     let router = app(state.clone());
     tokio::spawn(async move { axum::serve(listener, router).await });
     if let Some((cal, key)) = calcom {
@@ -433,6 +443,7 @@ pub async fn seed_due_reminders(
             reminders,
             messaging: Messaging::default(),
             payments: Default::default(),
+            billing: None,
         };
         store
             .create_tenant(&tenant, &format!("hash-{t}"))

@@ -135,6 +135,26 @@ pub fn notice_text(notice: Notice, lang: Lang) -> &'static str {
         (PaidTooLate, PtBr) => {
             "{business}: seu sinal chegou depois que o horário do {service} ({when}) foi ocupado, então ele será devolvido integralmente. Quer outro horário?"
         }
+        (Receipt, En) => {
+            "{business}: here is the receipt for your deposit (reference {reference})."
+        }
+        (Receipt, Es) => {
+            "{business}: aquí tienes el recibo de tu depósito (referencia {reference})."
+        }
+        (Receipt, Pt) => "{business}: aqui está o recibo do seu sinal (referência {reference}).",
+        (Receipt, PtBr) => "{business}: aqui está o recibo do seu sinal (código {reference}).",
+        (CreditNote, En) => {
+            "{business}: here is the credit note for your refund (reference {reference})."
+        }
+        (CreditNote, Es) => {
+            "{business}: aquí tienes la nota de abono de tu reembolso (referencia {reference})."
+        }
+        (CreditNote, Pt) => {
+            "{business}: aqui está a nota de crédito do seu reembolso (referência {reference})."
+        }
+        (CreditNote, PtBr) => {
+            "{business}: aqui está a nota de crédito do seu reembolso (código {reference})."
+        }
     }
 }
 

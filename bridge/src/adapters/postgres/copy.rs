@@ -188,6 +188,19 @@ const TABLES: &[Table] = &[
         ],
         order: "rowid",
     },
+    Table {
+        name: "documents",
+        columns: &[
+            ("tenant_id", Text),
+            ("kind", Text),
+            ("number", Int),
+            ("key", Text),
+            ("hold_id", Text),
+            ("issued_at", Int),
+            ("doc", Text),
+        ],
+        order: "rowid",
+    },
 ];
 
 /// One table's outcome.

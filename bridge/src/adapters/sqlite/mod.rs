@@ -702,6 +702,42 @@ impl Store for SqliteStore {
         payments::update_payment(self, payment, expected, notice, now).await
     }
 
+    async fn issue_document(
+        &self,
+        draft: &crate::model::Document,
+        notice: Option<&crate::ports::HoldNotice>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<crate::model::Document> {
+        payments::issue_document(self, draft, notice, now).await
+    }
+
+    async fn document(
+        &self,
+        tenant: &TenantId,
+        kind: crate::model::DocumentKind,
+        number: u32,
+    ) -> StoreResult<Option<crate::model::Document>> {
+        payments::document(self, tenant, kind, number).await
+    }
+
+    async fn documents_of(
+        &self,
+        tenant: &TenantId,
+        hold: &str,
+    ) -> StoreResult<Vec<crate::model::Document>> {
+        payments::documents_of(self, tenant, hold).await
+    }
+
+    async fn documents_between(
+        &self,
+        tenant: &TenantId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: usize,
+    ) -> StoreResult<Vec<crate::model::Document>> {
+        payments::documents_between(self, tenant, from, to, limit).await
+    }
+
     async fn mark_changing(
         &self,
         key: &str,

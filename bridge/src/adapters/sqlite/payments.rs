@@ -1,7 +1,7 @@
 //! Deposits: payments of held bookings, and stretching a hold while its deposit is paid.
 
 use super::*;
-use crate::model::{Payment, PaymentState};
+use crate::model::{Document, DocumentKind, Payment, PaymentState};
 use crate::ports::HoldNotice;
 
 pub(super) async fn extend_hold(
@@ -148,37 +148,163 @@ pub(super) async fn update_payment(
                 return Ok(false);
             }
             if let Some(notice) = notice {
-                tx.execute(
-                    "UPDATE reservations SET reference = ?3
-                     WHERE tenant_id = ?1 AND id = ?2 AND reference IS NULL",
-                    params![p.tenant.as_str(), p.hold, notice.reference],
-                )?;
-                let customer: Option<String> = tx
-                    .query_row(
-                        "SELECT customer FROM reservations WHERE tenant_id = ?1 AND id = ?2",
-                        params![p.tenant.as_str(), p.hold],
-                        |r| r.get(0),
-                    )
-                    .optional()?;
-                if let Some(customer) = customer {
-                    tx.execute(
-                        "INSERT INTO outbox (id, tenant_id, customer, reference, stage, due_at, send_at, created_at)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                        params![
-                            new_id(),
-                            p.tenant.as_str(),
-                            customer,
-                            notice.reference,
-                            notice.planned.stage.as_str(),
-                            ts(notice.planned.due_at),
-                            ts(notice.planned.send_at),
-                            ts(now)
-                        ],
-                    )?;
-                }
+                queue_hold_notice(&tx, p.tenant.as_str(), &p.hold, &notice, now)?;
             }
             tx.commit()?;
             Ok(true)
+        })
+        .await
+}
+
+/// Queues `notice` to the customer of `hold`, which is known by the notice's reference
+/// from now on.
+fn queue_hold_notice(
+    tx: &rusqlite::Transaction<'_>,
+    tenant: &str,
+    hold: &str,
+    notice: &HoldNotice,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<()> {
+    tx.execute(
+        "UPDATE reservations SET reference = ?3
+         WHERE tenant_id = ?1 AND id = ?2 AND reference IS NULL",
+        params![tenant, hold, notice.reference],
+    )?;
+    tx.execute(
+        "INSERT INTO outbox (id, tenant_id, customer, reference, stage, due_at, send_at, created_at)
+         SELECT ?3, tenant_id, customer, ?4, ?5, ?6, ?7, ?8
+         FROM reservations WHERE tenant_id = ?1 AND id = ?2",
+        params![
+            tenant,
+            hold,
+            new_id(),
+            notice.reference,
+            notice.planned.stage.as_str(),
+            ts(notice.planned.due_at),
+            ts(notice.planned.send_at),
+            ts(now)
+        ],
+    )?;
+    Ok(())
+}
+
+pub(super) async fn issue_document(
+    store: &SqliteStore,
+    draft: &Document,
+    notice: Option<&HoldNotice>,
+    now: DateTime<Utc>,
+) -> StoreResult<Document> {
+    let draft = draft.clone();
+    let notice = notice.cloned();
+    store
+        .with(move |c| {
+            // Immediate: the writer lock is taken first, so the next number read is the next
+            // number written.
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let t = draft.tenant.as_str();
+            let existing: Option<String> = tx
+                .query_row(
+                    "SELECT doc FROM documents WHERE tenant_id = ?1 AND key = ?2",
+                    params![t, draft.key],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(doc) = existing {
+                return from_doc(&doc);
+            }
+            let next: i64 = tx.query_row(
+                "SELECT COALESCE(MAX(number), 0) + 1 FROM documents
+                 WHERE tenant_id = ?1 AND kind = ?2",
+                params![t, draft.kind.as_str()],
+                |r| r.get(0),
+            )?;
+            let mut issued = draft.clone();
+            issued.number = u32::try_from(next)
+                .map_err(|_| StoreError::backend("the document series is full"))?;
+            tx.execute(
+                "INSERT INTO documents (tenant_id, kind, number, key, hold_id, issued_at, doc)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    t,
+                    issued.kind.as_str(),
+                    next,
+                    issued.key,
+                    issued.hold,
+                    ts(issued.issued_at),
+                    to_doc(&issued)?
+                ],
+            )?;
+            if let Some(notice) = notice {
+                queue_hold_notice(&tx, t, &issued.hold, &notice, now)?;
+            }
+            tx.commit()?;
+            Ok(issued)
+        })
+        .await
+}
+
+pub(super) async fn document(
+    store: &SqliteStore,
+    tenant: &TenantId,
+    kind: DocumentKind,
+    number: u32,
+) -> StoreResult<Option<Document>> {
+    let t = tenant.0.clone();
+    store
+        .with(move |c| {
+            let doc: Option<String> = c
+                .query_row(
+                    "SELECT doc FROM documents WHERE tenant_id = ?1 AND kind = ?2 AND number = ?3",
+                    params![t, kind.as_str(), number],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            doc.map(|d| from_doc(&d)).transpose()
+        })
+        .await
+}
+
+pub(super) async fn documents_of(
+    store: &SqliteStore,
+    tenant: &TenantId,
+    hold: &str,
+) -> StoreResult<Vec<Document>> {
+    let (t, h) = (tenant.0.clone(), hold.to_owned());
+    store
+        .with(move |c| {
+            let mut q = c.prepare_cached(
+                "SELECT doc FROM documents WHERE tenant_id = ?1 AND hold_id = ?2
+                 ORDER BY issued_at, kind, number",
+            )?;
+            let docs = q
+                .query_map(params![t, h], |r| r.get::<_, String>(0))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            docs.iter().map(|d| from_doc(d)).collect()
+        })
+        .await
+}
+
+pub(super) async fn documents_between(
+    store: &SqliteStore,
+    tenant: &TenantId,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    limit: usize,
+) -> StoreResult<Vec<Document>> {
+    let t = tenant.0.clone();
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    store
+        .with(move |c| {
+            let mut q = c.prepare_cached(
+                "SELECT doc FROM documents WHERE tenant_id = ?1 AND issued_at >= ?2 AND issued_at < ?3
+                 ORDER BY issued_at, kind, number LIMIT ?4",
+            )?;
+            let docs = q
+                .query_map(params![t, ts(from), ts(to), limit], |r| {
+                    r.get::<_, String>(0)
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            docs.iter().map(|d| from_doc(d)).collect()
         })
         .await
 }

@@ -140,4 +140,15 @@ CREATE TABLE payments (
 CREATE UNIQUE INDEX payments_session ON payments (session_id) WHERE session_id IS NOT NULL;
 CREATE INDEX payments_unsettled ON payments (pay_by) WHERE state IN ('creating', 'open');
 "#,
+    // Receipts and credit notes, numbered per tenant and kind without gaps.
+    r#"
+CREATE TABLE documents (
+    tenant_id TEXT NOT NULL, kind TEXT NOT NULL, number INTEGER NOT NULL, key TEXT NOT NULL,
+    hold_id TEXT NOT NULL, issued_at INTEGER NOT NULL, doc TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, kind, number)
+);
+CREATE UNIQUE INDEX documents_key ON documents (tenant_id, key);
+CREATE INDEX documents_hold ON documents (tenant_id, hold_id);
+CREATE INDEX documents_issued ON documents (tenant_id, issued_at);
+"#,
 ];

@@ -460,3 +460,117 @@ pub async fn a_held_deposit_keeps_its_slot_and_its_payment_only_moves_forward(
             .unwrap()
     );
 }
+
+pub async fn documents_are_numbered_per_tenant_and_kind_without_gaps_and_issued_once(
+    store: Arc<dyn Store>,
+) {
+    use crate::model::{Document, DocumentKind, Stage};
+    use crate::ports::HoldNotice;
+    let a = with_tenant(store.as_ref(), "a").await;
+    let b = with_tenant(store.as_ref(), "b").await;
+    let h = held(
+        store.as_ref(),
+        &hold_at(&a, &["ana"], slot(9, 0), 1, "k1"),
+        t0(),
+    )
+    .await;
+    let draft = |tenant: &TenantId, kind: DocumentKind, key: &str| Document {
+        tenant: tenant.clone(),
+        kind,
+        number: 0,
+        key: key.into(),
+        hold: h.id.clone(),
+        reference: "SL-DOC001".into(),
+        issued_at: t0(),
+        zone: "Europe/Madrid".into(),
+        lang: slotline_shared::i18n::Lang::Es,
+        business: "Salon".into(),
+        billing: None,
+        customer: customer(1).as_e164().to_owned(),
+        description: "Depósito".into(),
+        amount: Money::new(1_500, "EUR"),
+        tax: None,
+        payment_reference: Some(format!("pi_{key}")),
+        corrects: None,
+    };
+    let notice = HoldNotice {
+        reference: "SL-DOC001".into(),
+        planned: crate::lifecycle::Planned {
+            stage: Stage::Receipt,
+            due_at: t0(),
+            send_at: t0(),
+        },
+    };
+    // Twenty receipts issued at once, each asked for twice: twenty numbers, 1 to 20.
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let store = Arc::clone(&store);
+        let d = draft(&a, DocumentKind::Receipt, &format!("r{}", i % 20));
+        let n = notice.clone();
+        tasks.push(tokio::spawn(async move {
+            store.issue_document(&d, Some(&n), t0()).await.unwrap()
+        }));
+    }
+    let mut by_key = std::collections::BTreeMap::new();
+    for t in tasks {
+        let d = t.await.unwrap();
+        let first = by_key.entry(d.key.clone()).or_insert(d.number);
+        assert_eq!(*first, d.number, "one key, one number");
+    }
+    let mut numbers: Vec<u32> = by_key.values().copied().collect();
+    numbers.sort_unstable();
+    assert_eq!(numbers, (1..=20).collect::<Vec<_>>(), "no gap, no repeat");
+    let queued = store
+        .outbox(&a, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.stage == Stage::Receipt)
+        .count();
+    assert_eq!(queued, 20, "one message per document, not per asking");
+
+    // Credit notes count apart; another tenant starts at 1.
+    let credit = store
+        .issue_document(&draft(&a, DocumentKind::CreditNote, "c1"), None, t0())
+        .await
+        .unwrap();
+    assert_eq!((credit.kind, credit.number), (DocumentKind::CreditNote, 1));
+    assert_eq!(credit.code(), "CN-000001");
+    let theirs = store
+        .issue_document(&draft(&b, DocumentKind::Receipt, "r0"), None, t0())
+        .await
+        .unwrap();
+    assert_eq!(theirs.number, 1);
+
+    let found = store
+        .document(&a, DocumentKind::Receipt, 7)
+        .await
+        .unwrap()
+        .expect("receipt 7");
+    assert_eq!(found.number, 7);
+    assert_eq!(found.amount, Money::new(1_500, "EUR"));
+    assert_eq!(
+        store.document(&b, DocumentKind::Receipt, 7).await.unwrap(),
+        None,
+        "one tenant's numbers are not another's documents"
+    );
+    let of_hold = store.documents_of(&a, &h.id).await.unwrap();
+    assert_eq!(of_hold.len(), 21);
+    let between = store
+        .documents_between(&a, t0(), t0() + Duration::seconds(1), 5)
+        .await
+        .unwrap();
+    assert_eq!(between.len(), 5, "the limit holds");
+    assert!(
+        store
+            .documents_between(
+                &a,
+                t0() + Duration::seconds(1),
+                t0() + Duration::days(1),
+                50
+            )
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}

@@ -50,6 +50,7 @@ pub fn tenant(id: &str) -> Tenant {
         reminders: Default::default(),
         messaging: Default::default(),
         payments: Default::default(),
+        billing: None,
     }
 }
 
@@ -182,6 +183,7 @@ macro_rules! store_conformance {
             uses_are_counted_up_to_their_limit_per_tenant,
             a_change_mark_lasts_until_ended_or_run_out,
             a_held_deposit_keeps_its_slot_and_its_payment_only_moves_forward,
+            documents_are_numbered_per_tenant_and_kind_without_gaps_and_issued_once,
         );
     };
     (@tests $make:expr; $($check:ident),* $(,)?) => {
