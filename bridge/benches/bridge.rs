@@ -6,6 +6,7 @@
 //! - one confirmation at a time, plain and with a deposit (a Checkout Session opened at the
 //!   Stripe stand-in), p50/p99;
 //! - resident memory idle and under that load;
+//! - drawing a receipt PDF, beside drawing an empty page with the same library;
 //! - the floor: an empty axum handler measured by the same client in the same run.
 //!
 //! Figures go to the JSON file named by `SLOTLINE_BENCH_OUT` (default
@@ -28,6 +29,8 @@ const PROVIDERS: usize = 20;
 const CLIENTS: usize = 16;
 /// Confirmations timed one at a time, plain and with a deposit.
 const CONFIRMS: usize = 200;
+/// Receipts drawn.
+const RECEIPTS: usize = 500;
 
 /// Holds `n` times from `first` on (every provider at a time, then the next hour) and
 /// times each confirmation alone; every one must book (plain) or ask for its deposit.
@@ -120,6 +123,64 @@ async fn get_throughput(http: &reqwest::Client, url: &str, secs: f64) -> f64 {
         t.await.unwrap();
     }
     done.load(Ordering::Relaxed) as f64 / elapsed
+}
+
+/// Draws `RECEIPTS` receipts (several languages, with and without legal details) and as
+/// many empty pages; each one's milliseconds.
+fn pdf_latencies() -> (Vec<f64>, Vec<f64>) {
+    use slotline_bridge::model::{Billing, Document, DocumentKind, TaxLine};
+    use slotline_shared::catalog::{Money, TenantId};
+    use slotline_shared::i18n::Lang;
+    let mut drawn = Vec::with_capacity(RECEIPTS);
+    let mut empty = Vec::with_capacity(RECEIPTS);
+    for n in 0..RECEIPTS {
+        let lang = Lang::ALL[n % Lang::ALL.len()];
+        let doc = Document {
+            tenant: TenantId::from("bench"),
+            kind: if n % 3 == 0 {
+                DocumentKind::CreditNote
+            } else {
+                DocumentKind::Receipt
+            },
+            number: u32::try_from(n + 1).unwrap(),
+            key: format!("receipt:pi_{n}"),
+            hold: format!("h{n}"),
+            reference: format!("SL-B{n:05}"),
+            issued_at: Utc::now(),
+            zone: "Europe/Madrid".into(),
+            lang,
+            business: "Clínica Dental Sonrisa".into(),
+            billing: (n % 2 == 0).then(|| Billing {
+                legal_name: "Sonrisa Odontología, S.L.".into(),
+                address: "Calle de Alcalá 45, 2.º\n28014 Madrid".into(),
+                tax_id: Some("ESB87654321".into()),
+                tax_basis_points: Some(2100),
+            }),
+            customer: "+34612345678".into(),
+            description: slotline_bridge::receipts::deposit_line(
+                lang,
+                "Limpieza dental",
+                "Dra. Núñez",
+                "martes 15 de diciembre a las 10:30",
+            ),
+            amount: Money::new(2_500 + i64::try_from(n).unwrap(), "EUR"),
+            tax: Some(TaxLine::included(2_500, 2100)),
+            payment_reference: Some(format!("pi_3Bench{n:020}")),
+            corrects: None,
+        };
+        let started = Instant::now();
+        let bytes = slotline_bridge::receipts::pdf(&doc);
+        drawn.push(started.elapsed().as_secs_f64() * 1000.0);
+        assert!(bytes.starts_with(b"%PDF-"));
+        let started = Instant::now();
+        let page = printpdf::PdfPage::new(printpdf::Mm(210.0), printpdf::Mm(297.0), Vec::new());
+        let bytes = printpdf::PdfDocument::new("empty")
+            .with_pages(vec![page])
+            .save(&printpdf::PdfSaveOptions::default(), &mut Vec::new());
+        empty.push(started.elapsed().as_secs_f64() * 1000.0);
+        assert!(bytes.starts_with(b"%PDF-"));
+    }
+    (drawn, empty)
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -345,6 +406,12 @@ async fn main() {
     println!(
         "confirm, one at a time: plain p50 {plain_p50:.2} ms p99 {plain_p99:.2} ms; with a deposit (Checkout Session at the stand-in) p50 {deposit_p50:.2} ms p99 {deposit_p99:.2} ms"
     );
+    let (drawn, empty) = pdf_latencies();
+    let (pdf_p50, pdf_p99) = percentiles(drawn);
+    let (empty_pdf_p50, empty_pdf_p99) = percentiles(empty);
+    println!(
+        "receipt PDF ({RECEIPTS} drawn): p50 {pdf_p50:.3} ms p99 {pdf_p99:.3} ms; empty page with the same library p50 {empty_pdf_p50:.3} ms p99 {empty_pdf_p99:.3} ms"
+    );
     println!(
         "bridge RSS: idle {:.1} MB, under load {:.1} MB",
         rss_idle as f64 / 1024.0,
@@ -355,6 +422,7 @@ async fn main() {
         "slots_20x14": {"slots": slot_count, "warm_p50_ms": warm_p50, "warm_p99_ms": warm_p99, "cold_p50_ms": cold_p50, "cold_p99_ms": cold_p99},
         "hold_confirm": {"clients": CLIENTS, "pairs_per_sec": per_sec},
         "confirm_round_trip": {"confirms": CONFIRMS, "plain_p50_ms": plain_p50, "plain_p99_ms": plain_p99, "deposit_p50_ms": deposit_p50, "deposit_p99_ms": deposit_p99},
+        "receipt_pdf": {"drawn": RECEIPTS, "p50_ms": pdf_p50, "p99_ms": pdf_p99, "empty_page_p50_ms": empty_pdf_p50, "empty_page_p99_ms": empty_pdf_p99},
         "rss_mb": {"idle": rss_idle as f64 / 1024.0, "under_load": rss_max.load(Ordering::Relaxed) as f64 / 1024.0},
         "floor": {"what": "empty axum handler, same client", "p50_ms": floor_p50, "p99_ms": floor_p99, "req_per_sec": floor_rps},
     });

@@ -636,6 +636,10 @@ async fn the_openapi_file_describes_every_admin_route() {
         "/admin/tenants/{tenant}/bookings/{reference}/payment",
         "/admin/tenants/{tenant}/bookings/{reference}/refund",
         "/admin/tenants/{tenant}/payments/account",
+        "/admin/tenants/{tenant}/documents",
+        "/admin/tenants/{tenant}/documents/{code}",
+        "/admin/tenants/{tenant}/revenue",
+        "/documents/{tenant}/{file}",
         "/internal/cron/tick",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} undocumented");

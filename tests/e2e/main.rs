@@ -511,7 +511,10 @@ fn a_deposit_is_paid_in_whatsapp_and_cancelling_early_refunds_it(ctx: &Ctx) -> R
                    "languages": ["pt", "en"], "numbers": [SPA],
                    "policy": {"min_notice_min": 0, "cancellation_notice_hours": 48,
                               "partial_refunds": [{"min_hours": 24, "percent": 50}]},
-                   "payments": {"stripe_account": "acct_1SpaLumen000001"}}),
+                   "payments": {"stripe_account": "acct_1SpaLumen000001"},
+                   "billing": {"legal_name": "Lumen Bem-Estar, Unipessoal Lda.",
+                               "address": "Rua do Alecrim 44\n1200-018 Lisboa",
+                               "tax_id": "PT516000111", "tax_basis_points": 2300}}),
         ),
         (
             "POST",
@@ -589,15 +592,266 @@ fn a_deposit_is_paid_in_whatsapp_and_cancelling_early_refunds_it(ctx: &Ctx) -> R
     check(told.contains("Spa Lumen") && told.contains("SL-"), || {
         format!("the payment message: {told}")
     })?;
-    says(&phone, "cancelar", &["O sinal de 30 € será devolvido"])?;
-    says(&phone, "sim", &["Cancelada"])?;
     let intent = paid["data"]["object"]["payment_intent"]
         .as_str()
         .unwrap_or_default();
+    // The receipt follows as a PDF Twilio fetches from the bridge.
+    let receipt = document_sent(ctx, &phone.number, "recibo do seu sinal")?;
+    for wanted in [
+        "Recibo",
+        "R-000001",
+        "Spa Lumen",
+        "Lumen Bem-Estar, Unipessoal Lda.",
+        "NIF: PT516000111",
+        "Sinal: Massagem relaxante com Inês Rocha",
+        "30,00 €",
+        "dos quais IVA 23 %",
+        "5,61 €",
+        intent,
+    ] {
+        check(receipt.contains(wanted), || {
+            format!("{wanted:?} is not on the receipt:\n{receipt}")
+        })?;
+    }
+    says(&phone, "cancelar", &["O sinal de 30 € será devolvido"])?;
+    says(&phone, "sim", &["Cancelada"])?;
     let refunded = ctx.stack.stripe.refunded(intent);
     check(refunded == 3000, || {
         format!("refunded at Stripe: {refunded}")
     })?;
+    let credit = document_sent(ctx, &phone.number, "nota de crédito")?;
+    for wanted in [
+        "Nota de crédito",
+        "CN-000001",
+        "30,00 €",
+        "Corrige o recibo R-000001",
+        "re_",
+    ] {
+        check(credit.contains(wanted), || {
+            format!("{wanted:?} is not on the credit note:\n{credit}")
+        })?;
+    }
+    Ok(())
+}
+
+/// Waits (up to 60 s, with cron ticks) for the bridge's message to `number` whose text has
+/// `line`.
+fn sent_by_bridge(
+    ctx: &Ctx,
+    number: &str,
+    line: &str,
+) -> Result<slotline_e2e::twilio::Sent, Failed> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        ctx.stack.cron_tick()?;
+        let sent = ctx.stack.twilio.sent_to(number);
+        if let Some(m) = sent.iter().find(|m| m.text.contains(line)) {
+            return Ok(m.clone());
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(format!("no message with {line:?} within 60 s; sent: {sent:?}").into());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+}
+
+/// Waits for the bridge's message to `number` whose text has `line` and a file beside it;
+/// fetches the file as Twilio would and returns its text.
+fn document_sent(ctx: &Ctx, number: &str, line: &str) -> Result<String, Failed> {
+    let sent = sent_by_bridge(ctx, number, line)?;
+    let url = sent
+        .media_url
+        .ok_or_else(|| format!("{line:?} came without a file: {}", sent.text))?;
+    let response = ureq::get(&url)
+        .timeout(std::time::Duration::from_secs(10))
+        .call()
+        .map_err(|e| format!("fetching {url}: {e}"))?;
+    check(response.content_type() == "application/pdf", || {
+        format!("{url} is {}", response.content_type())
+    })?;
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut response.into_reader(), &mut bytes)
+        .map_err(|e| format!("reading {url}: {e}"))?;
+    let doc = lopdf::Document::load_mem(&bytes).map_err(|e| format!("{url}: not a PDF: {e}"))?;
+    Ok(doc
+        .extract_text(&[1])
+        .map_err(|e| format!("{url}: no text: {e}"))?)
+}
+
+/// A start at a whole hour between `lo` and `hi` hours from now, inside 08:00–18:00 in
+/// Madrid: its date (`dd/mm`) and hour, as a customer writes them.
+fn madrid_start_within(lo: i64, hi: i64) -> Result<(String, u32), Failed> {
+    use chrono::{Timelike, Utc};
+    let zone = chrono_tz::Europe::Madrid;
+    let now = Utc::now();
+    let mut t = now + Duration::hours(lo) + Duration::minutes(5);
+    t = chrono::DateTime::from_timestamp((t.timestamp() / 3600 + 1) * 3600, 0).ok_or("time")?;
+    while t - now < Duration::hours(hi) {
+        let local = t.with_timezone(&zone);
+        if (8..=18).contains(&local.hour()) && local.minute() == 0 {
+            return Ok((
+                format!("{:02}/{:02}", local.day(), local.month()),
+                local.hour(),
+            ));
+        }
+        t += Duration::hours(1);
+    }
+    Err(format!("no opening hour between {lo} h and {hi} h from now").into())
+}
+
+/// Customer `phone` asks for a cleaning at `date` `hour`:00, says yes and gets the payment
+/// link; the Checkout Session the stand-in holds for it.
+fn asks_and_gets_the_link(
+    ctx: &Ctx,
+    phone: &Phone,
+    date: &str,
+    hour: u32,
+) -> Result<serde_json::Value, Failed> {
+    says(
+        phone,
+        &format!("quiero una limpieza el {date} a las {hour}:00"),
+        &["Confirma", "20 €"],
+    )?;
+    let due = says(
+        phone,
+        "sí",
+        &[
+            "paga el depósito de 20 €",
+            "https://checkout.stripe.com/c/pay/cs_test_",
+        ],
+    )?;
+    ctx.stack
+        .stripe
+        .sessions()
+        .into_iter()
+        .rev()
+        .find(|s| {
+            s["metadata"]["tenant_id"] == "mar" && due.contains(s["url"].as_str().unwrap_or("?"))
+        })
+        .ok_or_else(|| format!("no Checkout Session for the link in: {due}").into())
+}
+
+/// The customer pays at the stand-in and Stripe's event reaches the bridge; the PaymentIntent.
+fn pays(ctx: &Ctx, phone: &Phone, session: &serde_json::Value) -> Result<String, Failed> {
+    let paid = ctx
+        .stack
+        .stripe
+        .pay(session["id"].as_str().unwrap_or_default())
+        .ok_or("the session could not be paid")?;
+    let (status, answer) = ctx.stack.stripe_event(&paid);
+    check(status == 200 && answer["outcome"] == "confirmed", || {
+        format!("the payment event: {status} {answer}")
+    })?;
+    sent_by_bridge(ctx, &phone.number, "tu depósito está pagado")?;
+    Ok(paid["data"]["object"]["payment_intent"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned())
+}
+
+fn every_refund_tier_and_an_unpaid_deposit_in_whatsapp(ctx: &Ctx) -> Result<(), Failed> {
+    const CLINIC: &str = "+34960000555";
+    let hours = json!([{"start": "08:00", "end": "20:00"}]);
+    let calls = [
+        (
+            "POST",
+            "/admin/tenants".to_owned(),
+            json!({"id": "mar", "name": "Clínica Dental Mar", "zone": "Europe/Madrid",
+                   "languages": ["es"], "numbers": [CLINIC],
+                   "policy": {"min_notice_min": 0, "cancellation_notice_hours": 48,
+                              "partial_refunds": [{"min_hours": 24, "percent": 50}]},
+                   "payments": {"stripe_account": "acct_1ClinicaMar00001"},
+                   "billing": {"legal_name": "Dental Mar Valencia, S.L.",
+                               "address": "Calle de Colón 20\n46004 Valencia",
+                               "tax_id": "ESB98765432"}}),
+        ),
+        (
+            "POST",
+            "/admin/tenants/mar/services".to_owned(),
+            json!({"id": "limpieza", "name": "Limpieza dental", "duration_min": 60,
+                   "price_minor": 8000, "currency": "EUR", "deposit_percent": 25}),
+        ),
+        (
+            "POST",
+            "/admin/tenants/mar/providers".to_owned(),
+            json!({"id": "lucia", "name": "Dra. Lucía Ferrer", "services": ["limpieza"]}),
+        ),
+        (
+            "PUT",
+            "/admin/tenants/mar/providers/lucia/availability".to_owned(),
+            json!({"mon": hours, "tue": hours, "wed": hours, "thu": hours, "fri": hours,
+                   "sat": hours, "sun": hours}),
+        ),
+    ];
+    set_up(ctx, calls)?;
+
+    // 24–48 h ahead: half the deposit back, said before the customer confirms.
+    let half = ctx.customer_at("+3466100", CLINIC);
+    let (date, hour) = madrid_start_within(26, 46)?;
+    let session = asks_and_gets_the_link(ctx, &half, &date, hour)?;
+    let intent = pays(ctx, &half, &session)?;
+    let receipt = document_sent(ctx, &half.number, "el recibo de tu depósito")?;
+    check(
+        receipt.contains("Recibo")
+            && receipt.contains("20,00 €")
+            && receipt.contains("Dental Mar Valencia, S.L."),
+        || format!("the receipt:\n{receipt}"),
+    )?;
+    says(
+        &half,
+        "cancelar",
+        &["Faltan menos de 48 h, así que te devolveremos 10 € de tu depósito de 20 €"],
+    )?;
+    says(&half, "sí", &["Cancelada"])?;
+    let refunded = ctx.stack.stripe.refunded(&intent);
+    check(refunded == 1000, || {
+        format!("refunded at Stripe: {refunded}")
+    })?;
+    let credit = document_sent(ctx, &half.number, "la nota de abono de tu reembolso")?;
+    check(
+        credit.contains("Nota de abono")
+            && credit.contains("10,00 €")
+            && credit.contains("Rectifica el recibo R-"),
+        || format!("the credit note:\n{credit}"),
+    )?;
+
+    // Under 24 h: the deposit is kept, and nothing goes back.
+    let late = ctx.customer_at("+3466100", CLINIC);
+    let (date, hour) = madrid_start_within(2, 22)?;
+    let session = asks_and_gets_the_link(ctx, &late, &date, hour)?;
+    let intent = pays(ctx, &late, &session)?;
+    says(
+        &late,
+        "cancelar",
+        &["Faltan menos de 48 h, así que el depósito de 20 € se retiene"],
+    )?;
+    says(&late, "sí", &["Cancelada"])?;
+    check(ctx.stack.stripe.refunded(&intent) == 0, || {
+        "a late cancel was refunded".to_owned()
+    })?;
+
+    // Not paid: the page expires, the time is released and the customer told; the next
+    // customer can have it.
+    let unpaid = ctx.customer_at("+3466100", CLINIC);
+    let (date, hour) = madrid_start_within(60, 120)?;
+    let session = asks_and_gets_the_link(ctx, &unpaid, &date, hour)?;
+    let expired = ctx
+        .stack
+        .stripe
+        .expire(session["id"].as_str().unwrap_or_default())
+        .ok_or("the session could not be expired")?;
+    let (status, answer) = ctx.stack.stripe_event(&expired);
+    check(status == 200 && answer["outcome"] == "released", || {
+        format!("the expiry event: {status} {answer}")
+    })?;
+    sent_by_bridge(ctx, &unpaid.number, "no se pagó a tiempo")?;
+    let next = ctx.customer_at("+3466100", CLINIC);
+    let again = asks_and_gets_the_link(ctx, &next, &date, hour)?;
+    check(
+        again["metadata"]["booking_id"] != session["metadata"]["booking_id"]
+            && again["status"] == "open",
+        || format!("the released time was not held for the next customer: {again}"),
+    )?;
     Ok(())
 }
 
@@ -1651,6 +1905,10 @@ fn main() {
         (
             "a_deposit_is_paid_in_whatsapp_and_cancelling_early_refunds_it",
             a_deposit_is_paid_in_whatsapp_and_cancelling_early_refunds_it,
+        ),
+        (
+            "every_refund_tier_and_an_unpaid_deposit_in_whatsapp",
+            every_refund_tier_and_an_unpaid_deposit_in_whatsapp,
         ),
         (
             "a_message_the_parser_cannot_place_is_read_by_the_language_model",

@@ -110,6 +110,9 @@ pub const CALCOM_WEBHOOK_SECRET: &str = "calcom-webhook-secret-e2e";
 /// The platform's Stripe secret key the bridge calls the Stripe stand-in with.
 pub const STRIPE_KEY: &str = "sk_test_e2e_platform";
 
+/// The key the stack's bridge signs document links with.
+pub const LINK_SECRET: &str = "e2e-links-0123456789";
+
 /// A running worker and bridge.
 pub struct Stack {
     /// The worker's loopback origin, e.g. `http://127.0.0.1:40123`.
@@ -174,14 +177,15 @@ impl Stack {
                 (Some(temp), dir)
             }
         };
-        // The bridge picks its own free port (port 0) and says which; wrangler cannot, so its
-        // ports are found free just before it starts.
-        // Both are found at once: one port found free and let go could be handed out again
-        // for the second, and wrangler would then fail to bind its inspector.
-        let [free_worker, inspector_port] = free_ports()?;
+        // Ports are found free just before the processes start: wrangler cannot pick its own,
+        // and the bridge must know its own public address before it listens (receipts go
+        // out as links to it). All are found at once: one port found free and let go could
+        // be handed out again for the next, and wrangler would then fail to bind its
+        // inspector.
+        let [free_worker, inspector_port, free_bridge] = free_ports()?;
         let (worker_port, bridge_port) = match options.ports {
             Some(ports) => ports,
-            None => (free_worker, 0),
+            None => (free_worker, free_bridge),
         };
         let inspector_port = if inspector_port == worker_port {
             free_ports::<2>()?
@@ -467,6 +471,12 @@ impl Stack {
                 format!("127.0.0.1:{}", self.bridge_port),
             ),
             ("SLOTLINE_WORKER_SECRET", WORKER_SECRET.to_owned()),
+            // Twilio fetches receipts from the bridge itself; here Twilio is on loopback.
+            (
+                "SLOTLINE_PUBLIC_URL",
+                format!("http://127.0.0.1:{}", self.bridge_port),
+            ),
+            ("SLOTLINE_LINK_SECRET", LINK_SECRET.to_owned()),
             ("SLOTLINE_OPERATOR_KEY", OPERATOR_KEY.to_owned()),
             (
                 "SLOTLINE_SEED_DEMO",

@@ -294,7 +294,12 @@ fn print_rest(stack: &Stack, number: &str, already: usize) -> usize {
 /// template's body with its buttons or list items numbered.
 fn shown(sent: &slotline_e2e::twilio::Sent) -> String {
     let Some(content) = &sent.content else {
-        return sent.body.clone().unwrap_or_default();
+        let body = sent.body.clone().unwrap_or_default();
+        // A receipt or credit note: the file Twilio would fetch and WhatsApp show.
+        return match &sent.media_url {
+            Some(url) => format!("{body}\n[PDF] {url}"),
+            None => body,
+        };
     };
     let (kind, list, title) = if let Some(list) = content.get("twilio/list-picker") {
         ("list", &list["items"], "item")
