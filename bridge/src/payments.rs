@@ -140,6 +140,7 @@ impl Payments {
                     payment_intent: None,
                     pay_by,
                     refunded_minor: 0,
+                    moved_to: None,
                     updated_at: now,
                 };
                 self.store.open_payment(&fresh).await?
@@ -445,6 +446,9 @@ impl Payments {
             self.issue_receipt(tenant, payment).await?;
             return Ok(Handled::Ignored);
         }
+        if let Some(moved) = &payment.moved_to {
+            return self.settle_moved(tenant, account, payment, moved).await;
+        }
         match self.scheduler.confirm_paid(id, &payment.hold).await? {
             Change::Done(_) => {
                 self.issue_receipt(tenant, payment).await?;
@@ -472,12 +476,46 @@ impl Payments {
             // The session stays with the first row, which Stripe's events find.
             moved.session = None;
             self.store.open_payment(&moved).await?;
-            if let Change::Done(_) = self.scheduler.confirm_paid(id, &h.id).await? {
-                self.issue_receipt(tenant, &moved).await?;
-                return Ok(Handled::Rebooked);
-            }
+            // Noted on the first row before the booking is made: a replay (or a bridge that
+            // stopped here) finishes this booking instead of making another.
+            let mut first = payment.clone();
+            first.moved_to = Some(h.id.clone());
+            first.updated_at = self.clock.now();
+            self.store
+                .update_payment(&first, PaymentState::Paid, None, first.updated_at)
+                .await?;
+            return self.settle_moved(tenant, account, &first, &h.id).await;
         }
         self.refund_in_full(tenant, account, payment).await
+    }
+
+    /// A paid deposit whose booking is (being) made on hold `moved`: it is confirmed once,
+    /// with its receipt; if that hold lapsed too, the money goes back.
+    async fn settle_moved(
+        &self,
+        tenant: &Tenant,
+        account: &str,
+        payment: &Payment,
+        moved: &str,
+    ) -> Result<Handled, AppError> {
+        let id = &tenant.id;
+        let (Some(carried), Some(booking)) = (
+            self.store.payment(id, moved).await?,
+            self.store.reservation(id, moved).await?,
+        ) else {
+            return Ok(Handled::Ignored);
+        };
+        if booking.status == Status::Confirmed {
+            self.issue_receipt(tenant, &carried).await?;
+            return Ok(Handled::Ignored);
+        }
+        match self.scheduler.confirm_paid(id, moved).await? {
+            Change::Done(_) => {
+                self.issue_receipt(tenant, &carried).await?;
+                Ok(Handled::Rebooked)
+            }
+            _ => self.refund_in_full(tenant, account, payment).await,
+        }
     }
 
     /// A booking cancelled: gives back `share` of its paid deposit (`None`: all that is

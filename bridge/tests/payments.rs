@@ -375,7 +375,16 @@ async fn a_payment_after_the_hold_lapsed_rebooks_the_time_if_free_and_refunds_it
         (StatusCode::OK, Some("rebooked"))
     );
     assert_eq!(notices(&state, Stage::Paid).await, 1);
+    // Stripe delivering it again books nothing more and refunds nothing.
+    assert_eq!(
+        deliver(&http, &paid, WEBHOOK_SECRET, Utc::now().timestamp())
+            .await
+            .1["outcome"],
+        "ignored"
+    );
     assert!(stripe.calls().iter().all(|c| c.path != "/v1/refunds"));
+    assert_eq!(notices(&state, Stage::Paid).await, 1);
+    assert_eq!(notices(&state, Stage::Receipt).await, 1);
 
     // Taken meanwhile: the whole deposit goes back, once, and the customer is told why.
     let (stripe, state, http) = started().await;
@@ -415,6 +424,22 @@ async fn a_payment_after_the_hold_lapsed_rebooks_the_time_if_free_and_refunds_it
     assert_eq!(refunds[0].account.as_deref(), Some(ACCOUNT));
     assert_eq!(notices(&state, Stage::PaidTooLate).await, 1);
     assert_eq!(notices(&state, Stage::Paid).await, 0);
+    // The money came and went: a receipt, and the credit note that gives it back.
+    let docs: Vec<_> = state
+        .store
+        .documents_of(&tenant, &h)
+        .await
+        .unwrap()
+        .iter()
+        .map(|d| (d.code(), d.amount.minor, d.corrects.clone()))
+        .collect();
+    assert_eq!(
+        docs,
+        [
+            ("R-000001".to_owned(), 4_500, None),
+            ("CN-000001".to_owned(), 4_500, Some("R-000001".to_owned()))
+        ]
+    );
     let payment = state.store.payment(&tenant, &h).await.unwrap().unwrap();
     assert_eq!(
         (payment.state, payment.refunded_minor),
@@ -821,6 +846,7 @@ async fn lapsed_payment(
         payment_intent: None,
         pay_by: Utc::now() - Duration::minutes(5),
         refunded_minor: 0,
+        moved_to: None,
         updated_at: Utc::now(),
     };
     state.store.open_payment(&payment).await.unwrap();

@@ -151,6 +151,10 @@ pub struct Payment {
     /// Refunded so far, in minor units.
     #[serde(default)]
     pub refunded_minor: i64,
+    /// The hold this payment's booking was made on instead, when the money came after its
+    /// own hold lapsed and the same time was held again; replays then settle that one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moved_to: Option<String>,
     /// Last change.
     pub updated_at: DateTime<Utc>,
 }

@@ -269,7 +269,7 @@ pub(super) async fn documents_of(
     let rows = client
         .q(
             "SELECT doc FROM documents WHERE tenant_id = $1 AND hold_id = $2
-             ORDER BY issued_at, kind, number",
+             ORDER BY issued_at, kind DESC, number",
             &[&tenant.0, &hold],
         )
         .await?;
@@ -289,7 +289,7 @@ pub(super) async fn documents_between(
     let rows = client
         .q(
             "SELECT doc FROM documents WHERE tenant_id = $1 AND issued_at >= $2 AND issued_at < $3
-             ORDER BY issued_at, kind, number LIMIT $4",
+             ORDER BY issued_at, kind DESC, number LIMIT $4",
             &[
                 &tenant.0,
                 &ts(from),

@@ -274,7 +274,7 @@ pub(super) async fn documents_of(
         .with(move |c| {
             let mut q = c.prepare_cached(
                 "SELECT doc FROM documents WHERE tenant_id = ?1 AND hold_id = ?2
-                 ORDER BY issued_at, kind, number",
+                 ORDER BY issued_at, kind DESC, number",
             )?;
             let docs = q
                 .query_map(params![t, h], |r| r.get::<_, String>(0))?
@@ -297,7 +297,7 @@ pub(super) async fn documents_between(
         .with(move |c| {
             let mut q = c.prepare_cached(
                 "SELECT doc FROM documents WHERE tenant_id = ?1 AND issued_at >= ?2 AND issued_at < ?3
-                 ORDER BY issued_at, kind, number LIMIT ?4",
+                 ORDER BY issued_at, kind DESC, number LIMIT ?4",
             )?;
             let docs = q
                 .query_map(params![t, ts(from), ts(to), limit], |r| {
