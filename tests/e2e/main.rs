@@ -500,41 +500,49 @@ fn a_brazilian_portuguese_conversation_books_end_to_end(ctx: &Ctx) -> Result<(),
 /// A spa in Lisbon taking half of a massage's price up front: the customer books in
 /// WhatsApp, pays at Stripe's page (the stand-in), is told at once by the bridge, and a
 /// cancellation more than 48 hours ahead gives the whole deposit back by itself.
+/// Creates business `tenant` with one `service` and one `provider` who works it 08:00–20:00
+/// every day.
+fn one_provider_every_day(
+    ctx: &Ctx,
+    tenant: serde_json::Value,
+    service: serde_json::Value,
+    provider: serde_json::Value,
+) -> Result<(), Failed> {
+    let id = tenant["id"].as_str().unwrap_or_default().to_owned();
+    let person = provider["id"].as_str().unwrap_or_default().to_owned();
+    let hours = json!([{"start": "08:00", "end": "20:00"}]);
+    set_up(
+        ctx,
+        [
+            ("POST", "/admin/tenants".to_owned(), tenant),
+            ("POST", format!("/admin/tenants/{id}/services"), service),
+            ("POST", format!("/admin/tenants/{id}/providers"), provider),
+            (
+                "PUT",
+                format!("/admin/tenants/{id}/providers/{person}/availability"),
+                json!({"mon": hours, "tue": hours, "wed": hours, "thu": hours, "fri": hours,
+                       "sat": hours, "sun": hours}),
+            ),
+        ],
+    )
+}
+
 fn a_deposit_is_paid_in_whatsapp_and_cancelling_early_refunds_it(ctx: &Ctx) -> Result<(), Failed> {
     const SPA: &str = "+351910000777";
-    let hours = json!([{"start": "08:00", "end": "20:00"}]);
-    let calls = [
-        (
-            "POST",
-            "/admin/tenants".to_owned(),
-            json!({"id": "lumen", "name": "Spa Lumen", "zone": "Europe/Lisbon",
-                   "languages": ["pt", "en"], "numbers": [SPA],
-                   "policy": {"min_notice_min": 0, "cancellation_notice_hours": 48,
-                              "partial_refunds": [{"min_hours": 24, "percent": 50}]},
-                   "payments": {"stripe_account": "acct_1SpaLumen000001"},
-                   "billing": {"legal_name": "Lumen Bem-Estar, Unipessoal Lda.",
-                               "address": "Rua do Alecrim 44\n1200-018 Lisboa",
-                               "tax_id": "PT516000111", "tax_basis_points": 2300}}),
-        ),
-        (
-            "POST",
-            "/admin/tenants/lumen/services".to_owned(),
-            json!({"id": "massagem", "name": "Massagem relaxante", "duration_min": 60,
-                   "price_minor": 6000, "currency": "EUR", "deposit_percent": 50}),
-        ),
-        (
-            "POST",
-            "/admin/tenants/lumen/providers".to_owned(),
-            json!({"id": "ines", "name": "Inês Rocha", "services": ["massagem"]}),
-        ),
-        (
-            "PUT",
-            "/admin/tenants/lumen/providers/ines/availability".to_owned(),
-            json!({"mon": hours, "tue": hours, "wed": hours, "thu": hours, "fri": hours,
-                   "sat": hours, "sun": hours}),
-        ),
-    ];
-    set_up(ctx, calls)?;
+    one_provider_every_day(
+        ctx,
+        json!({"id": "lumen", "name": "Spa Lumen", "zone": "Europe/Lisbon",
+               "languages": ["pt", "en"], "numbers": [SPA],
+               "policy": {"min_notice_min": 0, "cancellation_notice_hours": 48,
+                          "partial_refunds": [{"min_hours": 24, "percent": 50}]},
+               "payments": {"stripe_account": "acct_1SpaLumen000001"},
+               "billing": {"legal_name": "Lumen Bem-Estar, Unipessoal Lda.",
+                           "address": "Rua do Alecrim 44\n1200-018 Lisboa",
+                           "tax_id": "PT516000111", "tax_basis_points": 2300}}),
+        json!({"id": "massagem", "name": "Massagem relaxante", "duration_min": 60,
+               "price_minor": 6000, "currency": "EUR", "deposit_percent": 50}),
+        json!({"id": "ines", "name": "Inês Rocha", "services": ["massagem"]}),
+    )?;
     let phone = ctx.customer_at("+3519120", SPA);
     let day = chrono::Utc::now()
         .with_timezone(&chrono_tz::Europe::Lisbon)
@@ -751,39 +759,20 @@ fn pays(ctx: &Ctx, phone: &Phone, session: &serde_json::Value) -> Result<String,
 
 fn every_refund_tier_and_an_unpaid_deposit_in_whatsapp(ctx: &Ctx) -> Result<(), Failed> {
     const CLINIC: &str = "+34960000555";
-    let hours = json!([{"start": "08:00", "end": "20:00"}]);
-    let calls = [
-        (
-            "POST",
-            "/admin/tenants".to_owned(),
-            json!({"id": "mar", "name": "Clínica Dental Mar", "zone": "Europe/Madrid",
-                   "languages": ["es"], "numbers": [CLINIC],
-                   "policy": {"min_notice_min": 0, "cancellation_notice_hours": 48,
-                              "partial_refunds": [{"min_hours": 24, "percent": 50}]},
-                   "payments": {"stripe_account": "acct_1ClinicaMar00001"},
-                   "billing": {"legal_name": "Dental Mar Valencia, S.L.",
-                               "address": "Calle de Colón 20\n46004 Valencia",
-                               "tax_id": "ESB98765432"}}),
-        ),
-        (
-            "POST",
-            "/admin/tenants/mar/services".to_owned(),
-            json!({"id": "limpieza", "name": "Limpieza dental", "duration_min": 60,
-                   "price_minor": 8000, "currency": "EUR", "deposit_percent": 25}),
-        ),
-        (
-            "POST",
-            "/admin/tenants/mar/providers".to_owned(),
-            json!({"id": "lucia", "name": "Dra. Lucía Ferrer", "services": ["limpieza"]}),
-        ),
-        (
-            "PUT",
-            "/admin/tenants/mar/providers/lucia/availability".to_owned(),
-            json!({"mon": hours, "tue": hours, "wed": hours, "thu": hours, "fri": hours,
-                   "sat": hours, "sun": hours}),
-        ),
-    ];
-    set_up(ctx, calls)?;
+    one_provider_every_day(
+        ctx,
+        json!({"id": "mar", "name": "Clínica Dental Mar", "zone": "Europe/Madrid",
+               "languages": ["es"], "numbers": [CLINIC],
+               "policy": {"min_notice_min": 0, "cancellation_notice_hours": 48,
+                          "partial_refunds": [{"min_hours": 24, "percent": 50}]},
+               "payments": {"stripe_account": "acct_1ClinicaMar00001"},
+               "billing": {"legal_name": "Dental Mar Valencia, S.L.",
+                           "address": "Calle de Colón 20\n46004 Valencia",
+                           "tax_id": "ESB98765432"}}),
+        json!({"id": "limpieza", "name": "Limpieza dental", "duration_min": 60,
+               "price_minor": 8000, "currency": "EUR", "deposit_percent": 25}),
+        json!({"id": "lucia", "name": "Dra. Lucía Ferrer", "services": ["limpieza"]}),
+    )?;
 
     // 24–48 h ahead: half the deposit back, said before the customer confirms.
     let half = ctx.customer_at("+3466100", CLINIC);

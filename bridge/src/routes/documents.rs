@@ -194,13 +194,24 @@ async fn list_documents(
     Path(tenant): Path<String>,
     Query(period): Query<Period>,
 ) -> Result<Json<serde_json::Value>, AppError> {
-    let t = tenant_for(&state, &headers, &tenant).await?;
-    let (_, _, from, to) = bounds(&t, &period, state.clock.now())?;
+    let (_, _, docs) = of_period(&state, &headers, &tenant, &period).await?;
+    Ok(Json(listed(&docs)))
+}
+
+/// The caller's business, the period's local dates, and the documents issued in it.
+async fn of_period(
+    state: &AppState,
+    headers: &HeaderMap,
+    tenant: &str,
+    period: &Period,
+) -> Result<(Tenant, (NaiveDate, NaiveDate), Vec<Document>), AppError> {
+    let t = tenant_for(state, headers, tenant).await?;
+    let (from_date, to_date, from, to) = bounds(&t, period, state.clock.now())?;
     let docs = state
         .store
         .documents_between(&t.id, from, to, PERIOD_LIMIT)
         .await?;
-    Ok(Json(listed(&docs)))
+    Ok((t, (from_date, to_date), docs))
 }
 
 /// One currency's figures for a period.
@@ -227,12 +238,7 @@ async fn revenue(
     Path(tenant): Path<String>,
     Query(period): Query<Period>,
 ) -> Result<Json<serde_json::Value>, AppError> {
-    let t = tenant_for(&state, &headers, &tenant).await?;
-    let (from_date, to_date, from, to) = bounds(&t, &period, state.clock.now())?;
-    let docs = state
-        .store
-        .documents_between(&t.id, from, to, PERIOD_LIMIT)
-        .await?;
+    let (t, (from_date, to_date), docs) = of_period(&state, &headers, &tenant, &period).await?;
     let mut by_currency: BTreeMap<String, Figures> = BTreeMap::new();
     for d in &docs {
         let f = by_currency
