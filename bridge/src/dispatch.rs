@@ -378,7 +378,7 @@ impl Dispatcher {
                 matches!(booking.status, Status::Held | Status::Released)
             }
             // Money moved whatever became of the booking since.
-            Stage::Receipt | Stage::CreditNote => true,
+            Stage::Receipt | Stage::CreditNote | Stage::RefundFailed => true,
         };
         if !fitting {
             return skip("the booking changed; this message no longer applies");

@@ -26,7 +26,8 @@ use crate::adapters::stripe::{CheckoutRequest, EventKind, StripeClient, StripeEr
 use crate::error::AppError;
 use crate::lifecycle;
 use crate::model::{
-    Document, DocumentKind, Payment, PaymentState, Reservation, Stage, Status, TaxLine, Tenant,
+    Document, DocumentKind, Payment, PaymentState, RefundRecord, RefundStatus, Reservation, Stage,
+    Status, TaxLine, Tenant,
 };
 use crate::ports::{Change, Clock, HoldNotice, HoldResult, Scheduler, Store};
 use crate::scheduler::reference_for;
@@ -70,6 +71,10 @@ pub enum Handled {
     Refunded,
     /// Not paid in time: the hold was released.
     Released,
+    /// A pending refund went through: its credit note was issued.
+    RefundSucceeded,
+    /// A pending refund failed: the customer was told, the operator warned.
+    RefundFailed,
     /// Nothing to do (a replay, an event of no interest, a payment not ours).
     Ignored,
 }
@@ -140,6 +145,7 @@ impl Payments {
                     payment_intent: None,
                     pay_by,
                     refunded_minor: 0,
+                    refunds: Vec::new(),
                     moved_to: None,
                     updated_at: now,
                 };
@@ -271,12 +277,17 @@ impl Payments {
             tracing::info!(event = %event.id, livemode = event.livemode, "a Stripe event of the other mode");
             return Ok(Handled::Ignored);
         }
+        if let EventKind::RefundChanged { refund } = &event.kind {
+            return self.refund_changed(event.account.as_deref(), refund).await;
+        }
         let (session, paid) = match &event.kind {
             EventKind::SessionCompleted { session, paid } => (session, *paid),
             EventKind::SessionExpired { session } | EventKind::SessionFailed { session } => {
                 (session, false)
             }
-            EventKind::Other(_) => return Ok(Handled::Ignored),
+            EventKind::Other(_) | EventKind::RefundChanged { .. } => {
+                return Ok(Handled::Ignored);
+            }
         };
         let payment = match self.store.payment_by_session(&session.id).await? {
             Some(p) => Some(p),
@@ -596,7 +607,7 @@ impl Payments {
         if wanted <= 0 {
             return Ok(Some(Money::new(0, &payment.amount.currency)));
         }
-        let key = payment.refund_key(&account, &format!("{why}:{}", payment.refunded_minor));
+        let key = payment.refund_key(&account, &refund_what(why, &payment));
         let whole = wanted == payment.amount.minor;
         let refund = self
             .stripe
@@ -604,23 +615,113 @@ impl Payments {
                 &account,
                 &intent,
                 (!whole).then_some(wanted),
+                tenant.as_str(),
                 &payment.hold,
                 &key,
             )
             .await
             .map_err(|e| AppError::Unavailable(format!("Stripe did not refund: {e}")))?;
+        let status = RefundStatus::parse(&refund.status).unwrap_or(RefundStatus::Pending);
+        if !status.gives_back() {
+            return Err(AppError::Unavailable(format!(
+                "Stripe did not refund: the refund is {}",
+                refund.status
+            )));
+        }
         let now = self.clock.now();
         let mut next = payment.clone();
         next.state = PaymentState::Refunded;
         next.refunded_minor = payment.refunded_minor + refund.amount;
+        next.refunds.push(RefundRecord {
+            id: refund.id.clone(),
+            amount_minor: refund.amount,
+            status,
+        });
         next.updated_at = now;
         self.store
             .update_payment(&next, payment.state, None, now)
             .await?;
         let given = Money::new(refund.amount, &payment.amount.currency);
-        self.issue_credit_note(&record, &payment, &refund.id, &given)
-            .await?;
+        // A pending refund gets its credit note when Stripe says it went through.
+        if status == RefundStatus::Succeeded {
+            self.issue_credit_note(&record, &payment, &refund.id, &given)
+                .await?;
+        }
         Ok(Some(given))
+    }
+
+    /// A refund moved on at Stripe (its `refund.updated` or `refund.failed` event): one that
+    /// went through gets its credit note; one that failed is taken off what was refunded,
+    /// the customer told, and the operator warned (it can be refunded again by hand).
+    async fn refund_changed(
+        &self,
+        event_account: Option<&str>,
+        refund: &crate::adapters::stripe::Refund,
+    ) -> Result<Handled, AppError> {
+        let (Some(tenant), Some(hold)) = (
+            refund.metadata.get("tenant_id"),
+            refund.metadata.get("booking_id"),
+        ) else {
+            // Made outside Slotline (Stripe's dashboard): nothing of ours to track.
+            return Ok(Handled::Ignored);
+        };
+        let tenant = TenantId(tenant.clone());
+        let (Some(record), Some(payment)) = (
+            self.store.tenant(&tenant).await?,
+            self.store.payment(&tenant, hold).await?,
+        ) else {
+            return Ok(Handled::Ignored);
+        };
+        if event_account != record.payments.stripe_account.as_deref() {
+            return Err(AppError::BadRequest(
+                "the event's account is not this refund's business".into(),
+            ));
+        }
+        let Some(status) = RefundStatus::parse(&refund.status) else {
+            return Ok(Handled::Ignored);
+        };
+        let Some(known) = payment.refunds.iter().find(|r| r.id == refund.id).cloned() else {
+            return Ok(Handled::Ignored);
+        };
+        // Only forward: a final status stays, and a repeat changes nothing.
+        if known.status.is_final() || known.status == status {
+            return Ok(Handled::Ignored);
+        }
+        let now = self.clock.now();
+        let mut next = payment.clone();
+        for r in &mut next.refunds {
+            if r.id == refund.id {
+                r.status = status;
+            }
+        }
+        next.updated_at = now;
+        let given = Money::new(known.amount_minor, &payment.amount.currency);
+        if status.gives_back() {
+            if !self
+                .store
+                .update_payment(&next, payment.state, None, now)
+                .await?
+            {
+                return Ok(Handled::Ignored);
+            }
+            if status == RefundStatus::Succeeded {
+                self.issue_credit_note(&record, &payment, &refund.id, &given)
+                    .await?;
+                return Ok(Handled::RefundSucceeded);
+            }
+            return Ok(Handled::Ignored);
+        }
+        next.refunded_minor = (payment.refunded_minor - known.amount_minor).max(0);
+        let notice = self.notice(&record, &payment.hold, Stage::RefundFailed, now);
+        if !self
+            .store
+            .update_payment(&next, payment.state, Some(&notice), now)
+            .await?
+        {
+            return Ok(Handled::Ignored);
+        }
+        tracing::error!(tenant = %tenant, hold, refund = %refund.id, "a refund failed at Stripe; refund it again from the admin API or Stripe's dashboard");
+        Ok(Handled::RefundFailed)
     }
 
     /// Gives the business a Stripe connected account if it has none (stored on the tenant)
@@ -869,6 +970,7 @@ impl Payments {
                 account,
                 intent,
                 None,
+                tenant.id.as_str(),
                 &payment.hold,
                 &payment.refund_key(account, "late"),
             )
@@ -878,20 +980,50 @@ impl Payments {
                 tracing::warn!(tenant = %tenant.id, hold = %payment.hold, "refund not made yet: {e}");
                 AppError::Unavailable("the refund could not be made yet".into())
             })?;
+        let status = RefundStatus::parse(&refund.status).unwrap_or(RefundStatus::Pending);
         let now = self.clock.now();
         let mut next = payment.clone();
         next.state = PaymentState::Refunded;
-        next.refunded_minor = refund.amount;
+        next.refunded_minor = if status.gives_back() {
+            refund.amount
+        } else {
+            0
+        };
+        next.refunds.push(RefundRecord {
+            id: refund.id.clone(),
+            amount_minor: refund.amount,
+            status,
+        });
         next.updated_at = now;
         let notice = self.notice(tenant, &payment.hold, Stage::PaidTooLate, now);
         self.store
             .update_payment(&next, PaymentState::Paid, Some(&notice), now)
             .await?;
-        // The money came and went: a receipt for it, and the credit note that cancels it.
-        let given = Money::new(refund.amount, &payment.amount.currency);
-        self.issue_credit_note(tenant, payment, &refund.id, &given)
-            .await?;
+        if status == RefundStatus::Succeeded {
+            // The money came and went: a receipt for it, and the credit note that cancels it.
+            let given = Money::new(refund.amount, &payment.amount.currency);
+            self.issue_credit_note(tenant, payment, &refund.id, &given)
+                .await?;
+        } else if !status.gives_back() {
+            tracing::error!(tenant = %tenant.id, hold = %payment.hold, "a late payment's refund failed at Stripe; refund it by hand");
+        }
         Ok(Handled::Refunded)
+    }
+}
+
+/// What a refund's idempotency key names besides its payment: why, what was refunded
+/// before, and (after refunds that failed) how many failed, so asking again after a failure
+/// is a new refund and a retry of one is that one.
+fn refund_what(why: &str, payment: &Payment) -> String {
+    let failed = payment
+        .refunds
+        .iter()
+        .filter(|r| !r.status.gives_back())
+        .count();
+    if failed == 0 {
+        format!("{why}:{}", payment.refunded_minor)
+    } else {
+        format!("{why}:{}:after-{failed}-failed", payment.refunded_minor)
     }
 }
 

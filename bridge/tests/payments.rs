@@ -846,6 +846,7 @@ async fn lapsed_payment(
         payment_intent: None,
         pay_by: Utc::now() - Duration::minutes(5),
         refunded_minor: 0,
+        refunds: Vec::new(),
         moved_to: None,
         updated_at: Utc::now(),
     };
@@ -1225,4 +1226,120 @@ async fn receipts_and_credit_notes_are_numbered_in_the_customers_language_and_ad
             .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {body}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pending_refund_is_followed_to_its_end_and_a_failed_one_is_told_and_can_be_redone() {
+    let (stripe, state, http) = started().await;
+    let t = TenantId::from(TENANT);
+    let hold_of = |reference: String| {
+        let state = state.clone();
+        let t = t.clone();
+        async move {
+            state
+                .store
+                .booking(&t, &reference)
+                .await
+                .unwrap()
+                .unwrap()
+                .id
+        }
+    };
+    let codes = |hold: String| {
+        let state = state.clone();
+        let t = t.clone();
+        async move {
+            state
+                .store
+                .documents_of(&t, &hold)
+                .await
+                .unwrap()
+                .iter()
+                .map(|d| d.code())
+                .collect::<Vec<_>>()
+        }
+    };
+    stripe.hold_refunds(true);
+
+    // Cancelled early: the refund is asked for and pending; its credit note waits for it.
+    let (first, _) = paid_booking(&http, &stripe, 1, start_with_notice(30, 90)).await;
+    let first_hold = hold_of(first.clone()).await;
+    assert_eq!(cancel(&http, 1, &first).await, Some(4_500));
+    let refund = stripe.refunds()[0].clone();
+    assert_eq!(refund["status"], "pending");
+    assert_eq!(refund["metadata"]["tenant_id"], TENANT);
+    assert_eq!(refund["metadata"]["booking_id"], json!(first_hold));
+    let path = format!("/admin/tenants/{TENANT}/bookings/{first}/payment");
+    let (_, payment) = http.admin(Method::GET, &path, OPERATOR, None).await;
+    assert_eq!(payment["refunds"][0]["status"], "pending", "{payment}");
+    assert_eq!(codes(first_hold.clone()).await, ["R-000001"]);
+    // It goes through (Stripe says so twice): one credit note, one message.
+    let done = stripe
+        .settle_refund(refund["id"].as_str().unwrap(), true)
+        .unwrap();
+    let now = Utc::now().timestamp();
+    let mut outcomes = Vec::new();
+    for _ in 0..2 {
+        outcomes.push(deliver(&http, &done, WEBHOOK_SECRET, now).await.1["outcome"].clone());
+    }
+    assert_eq!(outcomes, [json!("refund_succeeded"), json!("ignored")]);
+    assert_eq!(codes(first_hold).await, ["R-000001", "CN-000001"]);
+    assert_eq!(notices(&state, Stage::CreditNote).await, 1);
+
+    // The next one fails at the bank: the customer is told, nothing counts as refunded.
+    let (second, intent) = paid_booking(&http, &stripe, 2, start_with_notice(50, 120)).await;
+    let second_hold = hold_of(second.clone()).await;
+    assert_eq!(cancel(&http, 2, &second).await, Some(4_500));
+    let refund = stripe
+        .refunds()
+        .into_iter()
+        .find(|r| r["payment_intent"] == json!(intent))
+        .unwrap();
+    let failed = stripe
+        .settle_refund(refund["id"].as_str().unwrap(), false)
+        .unwrap();
+    assert_eq!(failed["type"], "refund.failed");
+    let mut elsewhere = failed.clone();
+    elsewhere["account"] = json!("acct_1SomeoneElse0001");
+    assert_eq!(
+        deliver(&http, &elsewhere, WEBHOOK_SECRET, now).await.0,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        deliver(&http, &failed, WEBHOOK_SECRET, now).await.1["outcome"],
+        "refund_failed"
+    );
+    // A success reported after the failure (out of order, or a forgery of a real
+    // signature's shape) does not undo it.
+    let mut late = failed.clone();
+    late["type"] = json!("refund.updated");
+    late["id"] = json!("evt_test_late_success");
+    late["data"]["object"]["status"] = json!("succeeded");
+    assert_eq!(
+        deliver(&http, &late, WEBHOOK_SECRET, now).await.1["outcome"],
+        "ignored"
+    );
+    assert_eq!(notices(&state, Stage::RefundFailed).await, 1);
+    assert_eq!(stripe.refunded(&intent), 0);
+    let path = format!("/admin/tenants/{TENANT}/bookings/{second}/payment");
+    let (_, payment) = http.admin(Method::GET, &path, OPERATOR, None).await;
+    assert_eq!(payment["refunded_minor"], 0, "{payment}");
+    assert_eq!(payment["refunds"][0]["status"], "failed", "{payment}");
+    assert_eq!(codes(second_hold.clone()).await, ["R-000002"]);
+
+    // The owner refunds it again by hand: a new refund at Stripe, not the failed one.
+    stripe.hold_refunds(false);
+    let (status, after) = http
+        .admin(
+            Method::POST,
+            &format!("/admin/tenants/{TENANT}/bookings/{second}/refund"),
+            OPERATOR,
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{after}");
+    assert_eq!(after["refunded_minor"], 4_500);
+    assert_eq!(stripe.refunded(&intent), 4_500);
+    assert_eq!(stripe.refunds().len(), 3);
+    assert_eq!(codes(second_hold).await, ["R-000002", "CN-000002"]);
 }

@@ -45,11 +45,13 @@ pub enum Notice {
     Receipt,
     /// The credit note of a refund, as a PDF beside the text.
     CreditNote,
+    /// A refund Stripe had accepted failed: the business will sort it out.
+    RefundFailed,
 }
 
 impl Notice {
     /// Every stage.
-    pub const ALL: [Notice; 13] = [
+    pub const ALL: [Notice; 14] = [
         Notice::Confirmation,
         Notice::DayBefore,
         Notice::ShortlyBefore,
@@ -63,6 +65,7 @@ impl Notice {
         Notice::PaidTooLate,
         Notice::Receipt,
         Notice::CreditNote,
+        Notice::RefundFailed,
     ];
 
     /// The stored name.
@@ -81,6 +84,7 @@ impl Notice {
             Notice::PaidTooLate => "paid_too_late",
             Notice::Receipt => "receipt",
             Notice::CreditNote => "credit_note",
+            Notice::RefundFailed => "refund_failed",
         }
     }
 
@@ -162,6 +166,8 @@ pub fn render(notice: Notice, lang: Lang, facts: &Facts) -> Reply {
         }
         // A file and a line about it: buttons would make it a template without the file.
         Notice::Receipt | Notice::CreditNote => Vec::new(),
+        // Nothing for the customer to choose: the business is on it.
+        Notice::RefundFailed => Vec::new(),
     };
     Reply {
         text: body,
@@ -226,10 +232,13 @@ mod tests {
                     r.text
                 );
                 assert!(!r.text.contains('{'), "{notice:?} {lang:?}: {}", r.text);
-                // A document travels as a file beside plain text; everything else offers
-                // the customer something to tap.
-                let carries_a_file = matches!(notice, Notice::Receipt | Notice::CreditNote);
-                assert_eq!(r.options.is_empty(), carries_a_file, "{notice:?}");
+                // A document travels as a file beside plain text, and a failed refund
+                // leaves nothing to choose; everything else offers something to tap.
+                let plain = matches!(
+                    notice,
+                    Notice::Receipt | Notice::CreditNote | Notice::RefundFailed
+                );
+                assert_eq!(r.options.is_empty(), plain, "{notice:?}");
             }
         }
     }

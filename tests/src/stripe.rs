@@ -9,7 +9,8 @@
 //! - `POST /v1/checkout/sessions`: opens a session;
 //! - `GET /v1/checkout/sessions/{id}`: one session as it stands;
 //! - `POST /v1/checkout/sessions/{id}/expire`: closes an open one;
-//! - `POST /v1/refunds`: refunds a paid session's PaymentIntent (whole or part);
+//! - `POST /v1/refunds`: refunds a paid session's PaymentIntent (whole or part), at once or
+//!   pending until the test settles it ([`StripeStandIn::settle_refund`]);
 //! - `POST /v1/accounts`, `GET /v1/accounts/{id}`, `POST /v1/account_links`: connected
 //!   accounts and their onboarding (finished by [`StripeStandIn::finish_onboarding`]);
 //! - `GET /_standin/calls`: every call, oldest first (stand-in only).
@@ -42,8 +43,13 @@ struct World {
     secret_key: String,
     /// Sessions by id: (account, object).
     sessions: HashMap<String, (String, Value)>,
-    /// Refunded minor units by PaymentIntent.
+    /// Refunded minor units by PaymentIntent (pending refunds included, failed ones not).
     refunded: HashMap<String, i64>,
+    /// Refunds by id: (account, object).
+    refunds: HashMap<String, (String, Value)>,
+    /// New refunds stay `pending` until [`StripeStandIn::settle_refund`] (as a card refund
+    /// can, and a bank transfer refund does).
+    refunds_pending: bool,
     /// Connected accounts by id.
     accounts: HashMap<String, Value>,
     /// Stored answers by (account, idempotency key): (form, status, body).
@@ -190,6 +196,51 @@ impl StripeStandIn {
                 object,
                 now,
             ))
+        })
+    }
+
+    /// Refunds made from now on stay `pending` (`true`) or succeed at once (`false`, the
+    /// default).
+    pub fn hold_refunds(&self, pending: bool) {
+        self.with(|w| w.refunds_pending = pending);
+    }
+
+    /// Refunds as they stand, oldest first.
+    pub fn refunds(&self) -> Vec<Value> {
+        self.with(|w| {
+            let mut all: Vec<Value> = w.refunds.values().map(|(_, r)| r.clone()).collect();
+            all.sort_by_key(|r| r["id"].as_str().unwrap_or_default().to_owned());
+            all
+        })
+    }
+
+    /// Pending refund `id` ends: `succeeded` (its `refund.updated` event) or `failed` (its
+    /// `refund.failed` event; the money is back on the account and may be refunded again).
+    pub fn settle_refund(&self, id: &str, succeeded: bool) -> Option<Value> {
+        self.with(|w| {
+            let now = w.now();
+            let (account, refund) = w.refunds.get_mut(id)?;
+            if refund["status"] != "pending" {
+                return None;
+            }
+            refund["status"] = json!(if succeeded { "succeeded" } else { "failed" });
+            let (account, object) = (account.clone(), refund.clone());
+            if !succeeded {
+                let pi = object["payment_intent"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned();
+                let amount = object["amount"].as_i64().unwrap_or(0);
+                if let Some(r) = w.refunded.get_mut(&pi) {
+                    *r -= amount;
+                }
+            }
+            let kind = if succeeded {
+                "refund.updated"
+            } else {
+                "refund.failed"
+            };
+            Some(event(w, kind, &account, object, now))
         })
     }
 
@@ -538,12 +589,25 @@ fn handle(
             }
             w.refunded.insert(pi.clone(), already + amount);
             let id = w.next_id("re");
-            (
-                200,
-                json!({"id": id, "object": "refund", "amount": amount, "charge": pi.replace("pi_", "ch_"),
-                        "created": w.now(), "currency": "eur", "metadata": {}, "payment_intent": pi,
-                        "reason": field("reason"), "status": "succeeded"}),
-            )
+            let metadata: serde_json::Map<String, Value> = form
+                .iter()
+                .filter_map(|(k, v)| {
+                    let key = k.strip_prefix("metadata[")?.strip_suffix(']')?;
+                    Some((key.to_owned(), json!(v)))
+                })
+                .collect();
+            let status = if w.refunds_pending {
+                "pending"
+            } else {
+                "succeeded"
+            };
+            let refund = json!({"id": id, "object": "refund", "amount": amount,
+                    "charge": pi.replace("pi_", "ch_"), "created": w.now(), "currency": "eur",
+                    "metadata": metadata, "payment_intent": pi, "reason": field("reason"),
+                    "status": status});
+            w.refunds
+                .insert(id.clone(), (account.clone(), refund.clone()));
+            (200, refund)
         }
         _ => {
             return error(

@@ -163,6 +163,9 @@ pub struct Refund {
     pub amount: i64,
     /// `pending`, `requires_action`, `succeeded`, `failed` or `canceled`.
     pub status: String,
+    /// What the bridge wrote on it: `tenant_id` and `booking_id` (the hold).
+    #[serde(default)]
+    pub metadata: std::collections::BTreeMap<String, String>,
 }
 
 /// What the bridge reads of a connected account.
@@ -433,6 +436,7 @@ impl StripeClient {
         account: &str,
         payment_intent: &str,
         amount: Option<i64>,
+        tenant: &str,
         hold: &str,
         idempotency_key: &str,
     ) -> Result<Refund, StripeError> {
@@ -442,8 +446,11 @@ impl StripeClient {
             if let Some(amount) = amount {
                 form.append_pair("amount", &amount.to_string());
             }
+            // The refund's own events name the booking by these (its PaymentIntent's
+            // metadata is not copied onto it).
             form.append_pair("reason", "requested_by_customer")
-                .append_pair("metadata[booking_id]", hold);
+                .append_pair("metadata[booking_id]", hold)
+                .append_pair("metadata[tenant_id]", tenant);
             form.finish()
         };
         self.post("/v1/refunds", account, idempotency_key, form)
@@ -496,6 +503,12 @@ pub enum EventKind {
         /// The session.
         session: CheckoutSession,
     },
+    /// A refund moved on (`refund.updated`, or `refund.failed`): a pending one succeeded
+    /// or failed.
+    RefundChanged {
+        /// The refund as it stands.
+        refund: Refund,
+    },
     /// Anything else: answered and ignored.
     Other(String),
 }
@@ -535,6 +548,10 @@ pub fn parse_event(body: &[u8]) -> Result<Event, String> {
         },
         "checkout.session.expired" => EventKind::SessionExpired {
             session: session()?,
+        },
+        "refund.updated" | "refund.failed" => EventKind::RefundChanged {
+            refund: serde_json::from_value(raw.data.object.clone())
+                .map_err(|e| format!("not a refund: {e}"))?,
         },
         other => EventKind::Other(other.to_owned()),
     };

@@ -151,12 +151,69 @@ pub struct Payment {
     /// Refunded so far, in minor units.
     #[serde(default)]
     pub refunded_minor: i64,
+    /// Refunds asked of Stripe, oldest first, each as it last stood.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refunds: Vec<RefundRecord>,
     /// The hold this payment's booking was made on instead, when the money came after its
     /// own hold lapsed and the same time was held again; replays then settle that one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub moved_to: Option<String>,
     /// Last change.
     pub updated_at: DateTime<Utc>,
+}
+
+/// Where a refund stands at Stripe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefundStatus {
+    /// On its way (some methods take days).
+    Pending,
+    /// Stripe needs something from the business first.
+    RequiresAction,
+    /// The money is back with the customer.
+    Succeeded,
+    /// It could not be made; the money stayed with the business.
+    Failed,
+    /// Cancelled before it was made.
+    Canceled,
+}
+
+impl RefundStatus {
+    /// Stripe's `status` of a refund.
+    pub fn parse(text: &str) -> Option<RefundStatus> {
+        Some(match text {
+            "pending" => RefundStatus::Pending,
+            "requires_action" => RefundStatus::RequiresAction,
+            "succeeded" => RefundStatus::Succeeded,
+            "failed" => RefundStatus::Failed,
+            "canceled" => RefundStatus::Canceled,
+            _ => return None,
+        })
+    }
+
+    /// Whether it will not change again.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            RefundStatus::Succeeded | RefundStatus::Failed | RefundStatus::Canceled
+        )
+    }
+
+    /// Whether the money is given back, or on its way.
+    pub fn gives_back(self) -> bool {
+        !matches!(self, RefundStatus::Failed | RefundStatus::Canceled)
+    }
+}
+
+/// One refund of a payment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundRecord {
+    /// Stripe's refund (`re_…`).
+    pub id: String,
+    /// Minor units.
+    pub amount_minor: i64,
+    /// Where it stands.
+    pub status: RefundStatus,
 }
 
 impl Payment {

@@ -191,7 +191,8 @@ impl Reminders {
             | Stage::PaymentExpired
             | Stage::PaidTooLate
             | Stage::Receipt
-            | Stage::CreditNote => true,
+            | Stage::CreditNote
+            | Stage::RefundFailed => true,
         }
     }
 }

@@ -155,6 +155,18 @@ pub fn notice_text(notice: Notice, lang: Lang) -> &'static str {
         (CreditNote, PtBr) => {
             "{business}: aqui está a nota de crédito do seu reembolso (código {reference})."
         }
+        (RefundFailed, En) => {
+            "{business}: the refund for your {service} ({when}, reference {reference}) did not go through at the bank. We are on it and will be in touch; no need to do anything."
+        }
+        (RefundFailed, Es) => {
+            "{business}: el reembolso de tu {service} ({when}, referencia {reference}) no se ha podido completar en el banco. Nos ocupamos y te escribiremos; no tienes que hacer nada."
+        }
+        (RefundFailed, Pt) => {
+            "{business}: o reembolso do seu {service} ({when}, referência {reference}) não foi concluído pelo banco. Estamos a tratar disso e entraremos em contacto; não precisa de fazer nada."
+        }
+        (RefundFailed, PtBr) => {
+            "{business}: o reembolso do seu {service} ({when}, código {reference}) não foi concluído pelo banco. Já estamos cuidando disso e vamos entrar em contato; você não precisa fazer nada."
+        }
     }
 }
 

@@ -355,6 +355,7 @@ pub async fn a_held_deposit_keeps_its_slot_and_its_payment_only_moves_forward(
         payment_intent: None,
         pay_by,
         refunded_minor: 0,
+        refunds: Vec::new(),
         moved_to: None,
         updated_at: t0(),
     };
