@@ -293,15 +293,20 @@ pub fn pdf(doc: &Document) -> Vec<u8> {
 
     // Who issues it.
     page.colour(0.0);
-    page.text(LEFT, y, 18.0, true, &doc.business);
-    y -= 7.0;
+    // The left column ends before the title (at 130 mm): about 28 characters at
+    // 18 pt, 55 at 10 pt.
+    for line in wrap(&doc.business, 28) {
+        page.text(LEFT, y, 18.0, true, &line);
+        y -= 7.0;
+    }
     page.colour(GREY);
     if let Some(b) = &doc.billing {
-        page.text(LEFT, y, 10.0, false, &b.legal_name);
-        y -= 5.0;
-        for line in b.address.lines().filter(|l| !l.trim().is_empty()) {
-            page.text(LEFT, y, 10.0, false, line.trim());
-            y -= 5.0;
+        let address = b.address.lines().map(str::trim).filter(|l| !l.is_empty());
+        for part in std::iter::once(b.legal_name.as_str()).chain(address) {
+            for line in wrap(part, 55) {
+                page.text(LEFT, y, 10.0, false, &line);
+                y -= 5.0;
+            }
         }
         if let Some(tax_id) = &b.tax_id {
             page.text(LEFT, y, 10.0, false, &format!("{}: {tax_id}", l.tax_id));
@@ -560,6 +565,25 @@ mod tests {
         ] {
             assert!(text.contains(wanted), "{wanted:?} missing from:\n{text}");
         }
+    }
+
+    #[test]
+    fn a_long_name_is_wrapped_so_it_stays_clear_of_the_title() {
+        let mut doc = document(Lang::En, DocumentKind::Receipt);
+        doc.business = "Centro de Fisioterapia e Reabilitação Desportiva do Porto".into();
+        let text = lopdf::Document::load_mem(&pdf(&doc))
+            .unwrap()
+            .extract_text(&[1])
+            .unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        let name_lines: Vec<&str> = lines
+            .iter()
+            .copied()
+            .take_while(|l| !l.starts_with("Sorriso"))
+            .collect();
+        assert!(name_lines.len() >= 2, "{text}");
+        assert!(name_lines.iter().all(|l| l.chars().count() <= 28), "{text}");
+        assert_eq!(name_lines.join(" "), doc.business);
     }
 
     #[test]
