@@ -201,13 +201,11 @@ impl Payments {
         r: &Reservation,
         payment: &Payment,
     ) -> Result<Payment, StripeError> {
+        // A name missing for a moment is no reason to refuse the customer's payment page.
         let service = self
-            .store
-            .services(&tenant.id)
+            .service_name(&tenant.id, &r.service)
             .await
-            .ok()
-            .and_then(|all| all.into_iter().find(|s| s.id == r.service))
-            .map_or_else(|| r.service.to_string(), |s| s.name);
+            .unwrap_or_else(|_| r.service.to_string());
         let local = r.start.with_timezone(&tenant.zone);
         let back = tenant.sender().map_or_else(
             || "https://wa.me/".to_owned(),
@@ -861,7 +859,18 @@ impl Payments {
         refund: &str,
         given: &Money,
     ) -> Result<Document, AppError> {
-        let receipt = self.issue_receipt(tenant, payment).await?;
+        // The receipt is there already but for payments older than receipts: issuing it
+        // again would read the booking, customer and catalog only to find it.
+        let issued = self
+            .store
+            .documents_of(&tenant.id, &payment.hold)
+            .await?
+            .into_iter()
+            .find(|d| d.kind == DocumentKind::Receipt);
+        let receipt = match issued {
+            Some(receipt) => receipt,
+            None => self.issue_receipt(tenant, payment).await?,
+        };
         self.issue(
             tenant,
             &payment.hold,
@@ -872,6 +881,21 @@ impl Payments {
             Some(receipt.code()),
         )
         .await
+    }
+
+    /// The name customers know service `service` by (its id, if it is gone).
+    async fn service_name(
+        &self,
+        tenant: &TenantId,
+        service: &slotline_shared::catalog::ServiceId,
+    ) -> Result<String, AppError> {
+        Ok(self
+            .store
+            .services(tenant)
+            .await?
+            .into_iter()
+            .find(|s| &s.id == service)
+            .map_or_else(|| service.to_string(), |s| s.name))
     }
 
     /// Issues a document about the booking held as `hold`, written in its customer's
@@ -896,13 +920,7 @@ impl Payments {
             .language
             .filter(|l| tenant.languages.contains(l))
             .unwrap_or_else(|| slotline_shared::i18n::Lang::default_of(&tenant.languages));
-        let service = self
-            .store
-            .services(id)
-            .await?
-            .into_iter()
-            .find(|s| s.id == r.service)
-            .map_or_else(|| r.service.to_string(), |s| s.name);
+        let service = self.service_name(id, &r.service).await?;
         let provider = self
             .store
             .providers(id)

@@ -145,10 +145,9 @@ fn bounds(
         problems.insert("to".into(), "after from, and at most 366 days after".into());
         return Err(AppError::Invalid(problems));
     }
-    let at = |d: NaiveDate| {
-        crate::lifecycle::local_to_utc(tenant.zone, d.and_time(chrono::NaiveTime::MIN))
-    };
-    Ok((from, to, at(from), at(to)))
+    // Each bound is the start of its local day, as the bookings list reads its days.
+    let midnight = |d: NaiveDate| crate::engine::day_bounds(tenant.zone, d).0;
+    Ok((from, to, midnight(from), midnight(to)))
 }
 
 /// The most documents one answer reads.
