@@ -17,6 +17,7 @@ use slotline_shared::signing::{
 };
 
 use crate::error::AppError;
+use crate::model::{Role, User};
 use crate::ports::Store;
 
 /// Nonces already used, with when they may be forgotten (after the skew window, a replay
@@ -111,20 +112,45 @@ pub fn new_key() -> Result<String, AppError> {
 /// Who an admin request comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Admin {
-    /// The platform operator: every tenant.
+    /// The platform operator (its key, or a signed-in operator): every tenant.
     Operator,
-    /// One tenant's staff.
+    /// A tenant's API key: everything of that tenant, as its owner may.
     Tenant(TenantId),
+    /// A signed-in dashboard user of one tenant, with their role.
+    Member {
+        /// Their business.
+        tenant: TenantId,
+        /// Their user id.
+        user: String,
+        /// Owner or staff.
+        role: Role,
+    },
 }
 
 impl Admin {
-    /// Refuses unless the caller may act on `tenant`. Another tenant's resources are "not
+    /// Refuses unless the caller may see `tenant`. Another tenant's resources are "not
     /// found" rather than "forbidden", so their existence does not leak.
     pub fn check(&self, tenant: &TenantId) -> Result<(), AppError> {
         match self {
             Admin::Operator => Ok(()),
-            Admin::Tenant(own) if own == tenant => Ok(()),
-            Admin::Tenant(_) => Err(AppError::NotFound(format!("tenant {tenant}"))),
+            Admin::Tenant(own) | Admin::Member { tenant: own, .. } if own == tenant => Ok(()),
+            Admin::Tenant(_) | Admin::Member { .. } => {
+                Err(AppError::NotFound(format!("tenant {tenant}")))
+            }
+        }
+    }
+
+    /// Refuses unless the caller may change `tenant`'s settings and see its money: the
+    /// operator, the tenant's key or its owner; staff are told to ask the owner.
+    pub fn manage(&self, tenant: &TenantId) -> Result<(), AppError> {
+        self.check(tenant)?;
+        match self {
+            Admin::Member {
+                role: Role::Staff, ..
+            } => Err(AppError::Forbidden(
+                "staff cannot change the business's settings or see its money; ask an owner".into(),
+            )),
+            _ => Ok(()),
         }
     }
 
@@ -132,10 +158,75 @@ impl Admin {
     pub fn operator(&self) -> Result<(), AppError> {
         match self {
             Admin::Operator => Ok(()),
-            Admin::Tenant(_) => Err(AppError::Forbidden(
+            Admin::Tenant(_) | Admin::Member { .. } => Err(AppError::Forbidden(
                 "only the platform operator can do this".into(),
             )),
         }
+    }
+
+    /// The tenant whose key or member this is; `None` for the operator.
+    pub fn tenant(&self) -> Option<&TenantId> {
+        match self {
+            Admin::Operator => None,
+            Admin::Tenant(t) | Admin::Member { tenant: t, .. } => Some(t),
+        }
+    }
+}
+
+/// The caller of an admin route, as an extractor: a bearer key (operator or tenant), or a
+/// dashboard session cookie — checked for expiry and, on a change, for its CSRF token.
+#[derive(Debug, Clone)]
+pub struct Caller(pub Admin);
+
+impl axum::extract::FromRequestParts<crate::routes::AppState> for Caller {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &crate::routes::AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if parts
+            .headers
+            .contains_key(axum::http::header::AUTHORIZATION)
+            || crate::accounts::token(&parts.headers).is_none()
+        {
+            return Ok(Caller(
+                admin(
+                    &parts.headers,
+                    state.operator_key.as_deref(),
+                    state.store.as_ref(),
+                )
+                .await?,
+            ));
+        }
+        let signed_in = crate::accounts::from_cookie(
+            state.store.as_ref(),
+            &state.accounts,
+            &parts.method,
+            &parts.headers,
+            state.clock.now(),
+        )
+        .await?;
+        let Some((_, user)) = signed_in else {
+            return Err(AppError::Unauthorized("sign in first".into()));
+        };
+        Ok(Caller(member(&user)?))
+    }
+}
+
+/// What a signed-in user may reach.
+pub fn member(user: &User) -> Result<Admin, AppError> {
+    match (user.role, &user.tenant) {
+        (Role::Operator, _) => Ok(Admin::Operator),
+        (role, Some(tenant)) => Ok(Admin::Member {
+            tenant: tenant.clone(),
+            user: user.id.clone(),
+            role,
+        }),
+        (_, None) => Err(AppError::Internal(format!(
+            "user {} has no business and is not the operator",
+            user.id
+        ))),
     }
 }
 
@@ -151,7 +242,9 @@ pub async fn admin(
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
         .filter(|k| !k.is_empty())
-        .ok_or_else(|| AppError::Unauthorized("send Authorization: Bearer <api key>".into()))?;
+        .ok_or_else(|| {
+            AppError::Unauthorized("sign in, or send Authorization: Bearer <api key>".into())
+        })?;
     if let Some(op) = operator_key
         && constant_eq(op.as_bytes(), key.as_bytes())
     {

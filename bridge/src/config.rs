@@ -78,6 +78,12 @@ pub struct Config {
     /// `SLOTLINE_LINK_TTL_SECS`: how long a document link works (default 3600; Twilio
     /// fetches it within seconds, WhatsApp keeps its own copy).
     pub link_ttl_secs: u64,
+    /// `SLOTLINE_SESSION_IDLE_SECS`: how long a dashboard session lasts unused (default
+    /// 43200, 12 hours; 5 to 2592000).
+    pub session_idle_secs: u64,
+    /// `SLOTLINE_SIGNUP`: `open` (default) lets anyone sign a business up at `/app`;
+    /// `closed` leaves creating businesses to the operator.
+    pub signup_open: bool,
 }
 
 /// Where the bridge keeps its data.
@@ -146,6 +152,8 @@ impl std::fmt::Debug for Config {
             )
             .field("calcom_allow_unsigned", &self.calcom_allow_unsigned)
             .field("calcom_per_minute", &self.calcom_per_minute)
+            .field("session_idle_secs", &self.session_idle_secs)
+            .field("signup_open", &self.signup_open)
             .finish()
     }
 }
@@ -299,6 +307,27 @@ impl Config {
                         name: "SLOTLINE_LINK_TTL_SECS",
                         value: n.to_string(),
                         expected: "between 60 and 604800 (a week)",
+                    });
+                }
+            },
+            session_idle_secs: match seconds(&lookup, "SLOTLINE_SESSION_IDLE_SECS", 43_200)? {
+                n @ 5..=2_592_000 => n,
+                n => {
+                    return Err(ConfigError::Invalid {
+                        name: "SLOTLINE_SESSION_IDLE_SECS",
+                        value: n.to_string(),
+                        expected: "between 5 and 2592000 (30 days)",
+                    });
+                }
+            },
+            signup_open: match lookup("SLOTLINE_SIGNUP").as_deref() {
+                None | Some("open") => true,
+                Some("closed") => false,
+                Some(other) => {
+                    return Err(ConfigError::Invalid {
+                        name: "SLOTLINE_SIGNUP",
+                        value: other.to_owned(),
+                        expected: "open or closed",
                     });
                 }
             },

@@ -38,6 +38,14 @@ pub enum AppError {
     /// A dependency is down or the feature is not configured.
     #[error("{0}")]
     Unavailable(String),
+    /// Too many attempts: try again after the given number of seconds.
+    #[error("{message}")]
+    Throttled {
+        /// What to tell the caller.
+        message: String,
+        /// Seconds until another attempt may succeed (`Retry-After`).
+        retry_after_secs: u64,
+    },
     /// Anything unexpected; the text is logged, never shown.
     #[error("internal: {0}")]
     Internal(String),
@@ -86,7 +94,14 @@ impl IntoResponse for AppError {
             AppError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             AppError::Conflict(_) | AppError::Taken(_) => (StatusCode::CONFLICT, "conflict"),
             AppError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            AppError::Throttled { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts"),
             AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        };
+        let retry_after = match &self {
+            AppError::Throttled {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
+            _ => None,
         };
         let (message, fields) = match self {
             AppError::Internal(detail) => {
@@ -97,7 +112,7 @@ impl IntoResponse for AppError {
             AppError::Invalid(fields) => ("some fields are invalid".to_owned(), Some(fields)),
             other => (other.to_string(), None),
         };
-        (
+        let mut response = (
             status,
             Json(ErrorBody {
                 error: code,
@@ -105,7 +120,15 @@ impl IntoResponse for AppError {
                 fields,
             }),
         )
-            .into_response()
+            .into_response();
+        if let Some(secs) = retry_after
+            && let Ok(value) = axum::http::HeaderValue::from_str(&secs.to_string())
+        {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, value);
+        }
+        response
     }
 }
 

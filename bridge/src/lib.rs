@@ -22,6 +22,7 @@
 //! - [`config`]: settings from the environment, each documented in the README.
 //! - [`demo`]: the demo salon `cargo xtask dev` starts with.
 
+pub mod accounts;
 pub mod adapters;
 pub mod auth;
 pub mod calendar_sync;

@@ -341,6 +341,15 @@ async fn run() -> Result<(), String> {
         calcom,
         payments,
         documents: documents.map(Arc::new),
+        accounts: Arc::new(slotline_bridge::accounts::AccountSettings {
+            session_idle: Duration::from_secs(config.session_idle_secs),
+            signup_open: config.signup_open,
+            secure_cookie: config
+                .public_url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("https://")),
+            ..Default::default()
+        }),
     });
     let served = axum::serve(listener, router)
         .with_graceful_shutdown(shutdown())

@@ -123,6 +123,7 @@ impl World {
             calcom: None,
             payments: None,
             documents: None,
+            accounts: Default::default(),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());

@@ -3,18 +3,21 @@
 //! Each record validates itself ([`Validate`]) so bad input is refused at the door with a
 //! message per field; nothing later re-checks.
 //!
+//! - [`account`]: dashboard users, their roles and sessions;
 //! - [`tenant`]: the business, its booking policy, reminders and messaging;
 //! - [`catalog`]: services, providers, weekly hours and date overrides;
 //! - [`booking`]: reservations, their history, customers and deliveries;
 //! - [`payment`]: deposits taken through Stripe, and a tenant's settings for them;
 //! - [`document`]: the receipts and credit notes issued for them.
 
+mod account;
 mod booking;
 mod catalog;
 mod document;
 mod payment;
 mod tenant;
 
+pub use account::*;
 pub use booking::*;
 pub use catalog::*;
 pub use document::*;

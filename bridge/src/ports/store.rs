@@ -14,8 +14,8 @@ use thiserror::Error;
 
 use crate::lifecycle::Plan;
 use crate::model::{
-    Customer, DateOverride, Delivery, Document, DocumentKind, Payment, PaymentState,
-    ProviderRecord, Reservation, ServiceRecord, Stage, StatusChange, Tenant, Weekly,
+    Credentials, Customer, DateOverride, Delivery, Document, DocumentKind, Payment, PaymentState,
+    ProviderRecord, Reservation, ServiceRecord, Session, Stage, StatusChange, Tenant, User, Weekly,
 };
 use crate::ports::CallGate;
 
@@ -594,6 +594,66 @@ pub trait Store: Send + Sync + 'static {
     /// How many outbox messages are in each state, over every tenant (for monitoring);
     /// states with none are left out.
     async fn outbox_depth(&self) -> StoreResult<Vec<(OutboxState, u64)>>;
+
+    // Dashboard accounts and their sessions.
+
+    /// Creates a business, its API key and its first owner in one transaction; `Conflict`
+    /// when the business id or the owner's email is taken (and then nothing is created).
+    async fn sign_up(
+        &self,
+        tenant: &Tenant,
+        key_hash: &str,
+        owner: &User,
+        password_hash: &str,
+    ) -> StoreResult<()>;
+
+    /// Adds a user; `Conflict` when their email is taken by any user of any business.
+    async fn create_user(&self, user: &User, password_hash: &str) -> StoreResult<()>;
+
+    /// The user signing in with `email` (lower-cased), with what a sign-in checks.
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<(User, Credentials)>>;
+
+    /// The users of `tenant`, oldest first.
+    async fn users(&self, tenant: &TenantId) -> StoreResult<Vec<User>>;
+
+    /// Counts a failed sign-in of `user_id`; the `max`-th in a row locks the account until
+    /// `lock_until` and starts the count again. The credentials after it.
+    async fn login_failed(
+        &self,
+        user_id: &str,
+        max: u32,
+        lock_until: DateTime<Utc>,
+    ) -> StoreResult<Credentials>;
+
+    /// A good sign-in: the failure count goes back to zero.
+    async fn login_succeeded(&self, user_id: &str) -> StoreResult<()>;
+
+    /// Opens a session, found again by the SHA-256 of its cookie token.
+    async fn open_session(&self, token_hash: &str, session: &Session) -> StoreResult<()>;
+
+    /// The session with this token hash and its user, unless it has expired at `now`.
+    async fn session(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<(Session, User)>>;
+
+    /// Records that a session was used at `now` and now ends at `expires_at`.
+    async fn touch_session(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+
+    /// The user's sessions that have not expired at `now`, newest first.
+    async fn sessions_of(&self, user_id: &str, now: DateTime<Utc>) -> StoreResult<Vec<Session>>;
+
+    /// Ends the user's session with public id `session_id`; whether there was one.
+    async fn end_session(&self, user_id: &str, session_id: &str) -> StoreResult<bool>;
+
+    /// Replaces the tenant's API key: the old one stops working at once.
+    async fn rotate_key(&self, tenant: &TenantId, key_hash: &str) -> StoreResult<()>;
 
     // Worker-signature nonces, shared by every bridge on the store.
 

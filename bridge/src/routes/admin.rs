@@ -6,7 +6,7 @@
 
 use async_trait::async_trait;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -17,7 +17,7 @@ use slotline_shared::catalog::{ProviderId, ServiceId, TenantId};
 use slotline_shared::routing::same_keyword;
 
 use super::{AppState, JsonBody};
-use crate::auth::{self, Admin};
+use crate::auth::{self, Admin, Caller};
 use crate::engine::day_bounds;
 use crate::error::AppError;
 use crate::model::{
@@ -94,10 +94,10 @@ pub fn routes() -> Router<AppState> {
 /// status as Twilio last reported it.
 async fn list_outbox(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    me: Caller,
     Path(tenant): Path<String>,
 ) -> Result<Json<Vec<serde_json::Value>>, AppError> {
-    let t = tenant_for(&state, &headers, &tenant).await?;
+    let t = tenant_for(&state, &me, &tenant).await?;
     let messages = state.store.outbox(&t.id, 500).await?;
     let deliveries = state.store.deliveries(&t.id, 2000).await?;
     Ok(Json(
@@ -122,10 +122,10 @@ async fn list_outbox(
 /// (amount, state, Stripe's ids, what was refunded).
 async fn get_payment(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    me: Caller,
     Path((tenant, reference)): Path<(String, String)>,
 ) -> Result<Json<serde_json::Value>, AppError> {
-    let t = tenant_for(&state, &headers, &tenant).await?;
+    let t = tenant_for(&state, &me, &tenant).await?;
     let payments = state.payments.as_ref().ok_or_else(no_stripe)?;
     let payment = payments
         .of_booking(&t.id, &reference)
@@ -149,11 +149,11 @@ struct OnboardRequest {
 /// a link for its owner to finish onboarding.
 async fn post_account(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    me: Caller,
     Path(tenant): Path<String>,
     JsonBody(body): JsonBody<OnboardRequest>,
 ) -> Result<Json<crate::payments::Onboarding>, AppError> {
-    let t = tenant_for(&state, &headers, &tenant).await?;
+    let t = tenant_for(&state, &me, &tenant).await?;
     let payments = state.payments.as_ref().ok_or_else(no_stripe)?;
     let mut problems = crate::model::FieldErrors::new();
     for (field, url) in [
@@ -180,10 +180,10 @@ async fn post_account(
 /// `GET …/payments/account`: the business's connected account and its status at Stripe.
 async fn get_account(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    me: Caller,
     Path(tenant): Path<String>,
 ) -> Result<Json<crate::payments::Onboarding>, AppError> {
-    let t = tenant_for(&state, &headers, &tenant).await?;
+    let t = tenant_for(&state, &me, &tenant).await?;
     let payments = state.payments.as_ref().ok_or_else(no_stripe)?;
     Ok(Json(payments.account_status(&t).await?))
 }
@@ -204,11 +204,11 @@ struct RefundRequest {
 /// left of the booking's deposit; the booking itself is unchanged.
 async fn post_refund(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    me: Caller,
     Path((tenant, reference)): Path<(String, String)>,
     JsonBody(body): JsonBody<RefundRequest>,
 ) -> Result<Json<crate::model::Payment>, AppError> {
-    let t = tenant_for(&state, &headers, &tenant).await?;
+    let t = tenant_for(&state, &me, &tenant).await?;
     let payments = state.payments.as_ref().ok_or_else(no_stripe)?;
     let missing = || AppError::NotFound(format!("a payment of booking {reference}"));
     let payment = payments
@@ -236,10 +236,10 @@ async fn post_refund(
 
 async fn mark_no_show(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    me: Caller,
     Path((tenant, reference)): Path<(String, String)>,
 ) -> Result<Json<Reservation>, AppError> {
-    let t = tenant_for(&state, &headers, &tenant).await?;
+    let t = tenant_for(&state, &me, &tenant).await?;
     let now = state.clock.now();
     let booking = state
         .store
@@ -273,15 +273,12 @@ async fn mark_no_show(
 /// what it did; for hosts without a background timer (Spin) and external cron.
 async fn cron_tick(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    me: Caller,
 ) -> Result<Json<crate::dispatch::Report>, AppError> {
-    match caller(&state, &headers).await? {
-        Admin::Operator => {}
-        Admin::Tenant(_) => {
-            return Err(AppError::Forbidden(
-                "only the operator key may run the dispatcher".into(),
-            ));
-        }
+    if me.0 != Admin::Operator {
+        return Err(AppError::Forbidden(
+            "only the operator key may run the dispatcher".into(),
+        ));
     }
     Ok(Json(super::dispatch_pass(&state).await?))
 }
@@ -293,34 +290,45 @@ async fn openapi() -> impl IntoResponse {
     )
 }
 
-async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Admin, AppError> {
-    auth::admin(headers, state.operator_key.as_deref(), state.store.as_ref()).await
-}
-
-/// Checks the caller may act on `tenant` and that it exists.
+/// Checks the caller may change `tenant` (owner, its key, or the operator) and that it
+/// exists.
 pub(super) async fn tenant_for(
     state: &AppState,
-    headers: &HeaderMap,
+    me: &Caller,
     tenant: &str,
 ) -> Result<Tenant, AppError> {
-    Ok(caller_and_tenant(state, headers, tenant).await?.1)
+    Ok(caller_and_tenant(state, me, tenant).await?.1)
+}
+
+/// Checks the caller may see `tenant`, staff included, and that it exists: for what
+/// staff read (the catalog, hours, bookings, customers).
+pub(super) async fn tenant_seen_by(
+    state: &AppState,
+    me: &Caller,
+    tenant: &str,
+) -> Result<Tenant, AppError> {
+    let id = TenantId(tenant.to_owned());
+    me.0.check(&id)?;
+    found(state, &id).await
+}
+
+async fn found(state: &AppState, id: &TenantId) -> Result<Tenant, AppError> {
+    state
+        .store
+        .tenant(id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("tenant {id}")))
 }
 
 /// [`tenant_for`], keeping who the caller is.
 async fn caller_and_tenant(
     state: &AppState,
-    headers: &HeaderMap,
+    me: &Caller,
     tenant: &str,
 ) -> Result<(Admin, Tenant), AppError> {
     let id = TenantId(tenant.to_owned());
-    let who = caller(state, headers).await?;
-    who.check(&id)?;
-    let found = state
-        .store
-        .tenant(&id)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("tenant {tenant}")))?;
-    Ok((who, found))
+    me.0.manage(&id)?;
+    Ok((me.0.clone(), found(state, &id).await?))
 }
 
 fn valid<T: Validate>(record: &T) -> Result<(), AppError> {
@@ -418,10 +426,10 @@ async fn check_routing(
 
 async fn create_tenant(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    me: Caller,
     JsonBody(tenant): JsonBody<Tenant>,
 ) -> Result<(StatusCode, Json<Created>), AppError> {
-    let who = caller(&state, &headers).await?;
+    let who = me.0;
     who.operator()?;
     valid(&tenant)?;
     check_routing(&state, &who, &tenant, None).await?;
@@ -435,30 +443,30 @@ async fn create_tenant(
 
 async fn list_tenants(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    me: Caller,
 ) -> Result<Json<Vec<Tenant>>, AppError> {
-    let tenants = match caller(&state, &headers).await? {
-        Admin::Operator => state.store.tenants().await?,
-        Admin::Tenant(id) => state.store.tenant(&id).await?.into_iter().collect(),
+    let tenants = match me.0.tenant() {
+        None => state.store.tenants().await?,
+        Some(id) => state.store.tenant(id).await?.into_iter().collect(),
     };
     Ok(Json(tenants))
 }
 
 async fn get_tenant(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    me: Caller,
     Path(tenant): Path<String>,
 ) -> Result<Json<Tenant>, AppError> {
-    Ok(Json(tenant_for(&state, &headers, &tenant).await?))
+    Ok(Json(tenant_seen_by(&state, &me, &tenant).await?))
 }
 
 async fn put_tenant(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    me: Caller,
     Path(tenant): Path<String>,
     JsonBody(body): JsonBody<Tenant>,
 ) -> Result<Json<Tenant>, AppError> {
-    let (who, before) = caller_and_tenant(&state, &headers, &tenant).await?;
+    let (who, before) = caller_and_tenant(&state, &me, &tenant).await?;
     same_id(&tenant, body.id.as_str())?;
     valid(&body)?;
     check_routing(&state, &who, &body, Some(&before)).await?;
@@ -599,29 +607,29 @@ async fn save_item<T: CatalogItem>(state: &AppState, t: &Tenant, item: &T) -> Re
 
 async fn list_items<T: CatalogItem>(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    me: Caller,
     Path(tenant): Path<String>,
 ) -> Result<Json<Vec<T>>, AppError> {
-    let t = tenant_for(&state, &headers, &tenant).await?;
+    let t = tenant_seen_by(&state, &me, &tenant).await?;
     Ok(Json(T::list(state.store.as_ref(), &t.id).await?))
 }
 
 async fn get_item<T: CatalogItem>(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    me: Caller,
     Path((tenant, id)): Path<(String, String)>,
 ) -> Result<Json<T>, AppError> {
-    let t = tenant_for(&state, &headers, &tenant).await?;
+    let t = tenant_seen_by(&state, &me, &tenant).await?;
     Ok(Json(item_of(&state, &t, &id).await?))
 }
 
 async fn post_item<T: CatalogItem>(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    me: Caller,
     Path(tenant): Path<String>,
     JsonBody(item): JsonBody<T>,
 ) -> Result<(StatusCode, Json<T>), AppError> {
-    let t = tenant_for(&state, &headers, &tenant).await?;
+    let t = tenant_for(&state, &me, &tenant).await?;
     if item_of::<T>(&state, &t, item.id()).await.is_ok() {
         return Err(AppError::Conflict(format!("{} {}", T::KIND, item.id())));
     }
@@ -631,11 +639,11 @@ async fn post_item<T: CatalogItem>(
 
 async fn put_item<T: CatalogItem>(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    me: Caller,
     Path((tenant, id)): Path<(String, String)>,
     JsonBody(item): JsonBody<T>,
 ) -> Result<Json<T>, AppError> {
-    let t = tenant_for(&state, &headers, &tenant).await?;
+    let t = tenant_for(&state, &me, &tenant).await?;
     same_id(&id, item.id())?;
     save_item(&state, &t, &item).await?;
     Ok(Json(item))
@@ -643,10 +651,10 @@ async fn put_item<T: CatalogItem>(
 
 async fn delete_item<T: CatalogItem>(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    me: Caller,
     Path((tenant, id)): Path<(String, String)>,
 ) -> Result<StatusCode, AppError> {
-    let t = tenant_for(&state, &headers, &tenant).await?;
+    let t = tenant_for(&state, &me, &tenant).await?;
     if !T::delete(state.store.as_ref(), &t.id, &id).await? {
         return Err(AppError::NotFound(format!("{} {id}", T::KIND)));
     }
@@ -658,21 +666,21 @@ async fn delete_item<T: CatalogItem>(
 
 async fn get_weekly(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    me: Caller,
     Path((tenant, id)): Path<(String, String)>,
 ) -> Result<Json<Weekly>, AppError> {
-    let t = tenant_for(&state, &headers, &tenant).await?;
+    let t = tenant_seen_by(&state, &me, &tenant).await?;
     let p = item_of::<ProviderRecord>(&state, &t, &id).await?;
     Ok(Json(state.store.weekly(&t.id, &p.id).await?))
 }
 
 async fn put_weekly(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    me: Caller,
     Path((tenant, id)): Path<(String, String)>,
     JsonBody(weekly): JsonBody<Weekly>,
 ) -> Result<Json<Weekly>, AppError> {
-    let t = tenant_for(&state, &headers, &tenant).await?;
+    let t = tenant_for(&state, &me, &tenant).await?;
     let p = item_of::<ProviderRecord>(&state, &t, &id).await?;
     valid(&weekly)?;
     state.store.set_weekly(&t.id, &p.id, &weekly).await?;
@@ -682,21 +690,21 @@ async fn put_weekly(
 
 async fn list_overrides(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    me: Caller,
     Path((tenant, id)): Path<(String, String)>,
 ) -> Result<Json<Vec<DateOverride>>, AppError> {
-    let t = tenant_for(&state, &headers, &tenant).await?;
+    let t = tenant_seen_by(&state, &me, &tenant).await?;
     let p = item_of::<ProviderRecord>(&state, &t, &id).await?;
     Ok(Json(state.store.overrides(&t.id, &p.id).await?))
 }
 
 async fn post_override(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    me: Caller,
     Path((tenant, id)): Path<(String, String)>,
     JsonBody(o): JsonBody<DateOverride>,
 ) -> Result<(StatusCode, Json<DateOverride>), AppError> {
-    let t = tenant_for(&state, &headers, &tenant).await?;
+    let t = tenant_for(&state, &me, &tenant).await?;
     let p = item_of::<ProviderRecord>(&state, &t, &id).await?;
     valid(&o)?;
     state.store.put_override(&t.id, &p.id, &o).await?;
@@ -706,10 +714,10 @@ async fn post_override(
 
 async fn delete_override(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    me: Caller,
     Path((tenant, id, date)): Path<(String, String, String)>,
 ) -> Result<StatusCode, AppError> {
-    let t = tenant_for(&state, &headers, &tenant).await?;
+    let t = tenant_for(&state, &me, &tenant).await?;
     let p = item_of::<ProviderRecord>(&state, &t, &id).await?;
     let date: NaiveDate = date
         .parse()
@@ -738,11 +746,11 @@ struct BookingView {
 
 async fn list_bookings(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    me: Caller,
     Path(tenant): Path<String>,
     Query(range): Query<Range>,
 ) -> Result<Json<Vec<BookingView>>, AppError> {
-    let t = tenant_for(&state, &headers, &tenant).await?;
+    let t = tenant_seen_by(&state, &me, &tenant).await?;
     let parse = |name: &str, v: Option<String>| -> Result<Option<NaiveDate>, AppError> {
         v.map(|v| {
             v.parse().map_err(|_| {
@@ -780,19 +788,19 @@ async fn list_bookings(
 
 async fn list_customers(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    me: Caller,
     Path(tenant): Path<String>,
 ) -> Result<Json<Vec<Customer>>, AppError> {
-    let t = tenant_for(&state, &headers, &tenant).await?;
+    let t = tenant_seen_by(&state, &me, &tenant).await?;
     Ok(Json(state.store.customers(&t.id).await?))
 }
 
 /// The 200 most recently updated message deliveries.
 async fn list_deliveries(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    me: Caller,
     Path(tenant): Path<String>,
 ) -> Result<Json<Vec<Delivery>>, AppError> {
-    let t = tenant_for(&state, &headers, &tenant).await?;
+    let t = tenant_for(&state, &me, &tenant).await?;
     Ok(Json(state.store.deliveries(&t.id, 200).await?))
 }

@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -21,6 +21,7 @@ use slotline_shared::catalog::TenantId;
 
 use super::AppState;
 use super::admin::tenant_for;
+use crate::auth::Caller;
 use crate::error::AppError;
 use crate::model::{Document, DocumentKind, Status, Tenant, parse_code};
 use crate::receipts::LinkError;
@@ -97,10 +98,10 @@ async fn signed_download(
 /// `GET /admin/tenants/{tenant}/documents/{code}`: a receipt or credit note as PDF.
 async fn download(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    me: Caller,
     Path((tenant, code)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    let t = tenant_for(&state, &headers, &tenant).await?;
+    let t = tenant_for(&state, &me, &tenant).await?;
     let code = code.strip_suffix(".pdf").unwrap_or(&code);
     Ok(pdf_response(&find(&state, &t.id, code).await?))
 }
@@ -189,22 +190,22 @@ pub(super) fn listed(docs: &[Document]) -> serde_json::Value {
 /// in a period, oldest first.
 async fn list_documents(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    me: Caller,
     Path(tenant): Path<String>,
     Query(period): Query<Period>,
 ) -> Result<Json<serde_json::Value>, AppError> {
-    let (_, _, docs) = of_period(&state, &headers, &tenant, &period).await?;
+    let (_, _, docs) = of_period(&state, &me, &tenant, &period).await?;
     Ok(Json(listed(&docs)))
 }
 
 /// The caller's business, the period's local dates, and the documents issued in it.
 async fn of_period(
     state: &AppState,
-    headers: &HeaderMap,
+    me: &Caller,
     tenant: &str,
     period: &Period,
 ) -> Result<(Tenant, (NaiveDate, NaiveDate), Vec<Document>), AppError> {
-    let t = tenant_for(state, headers, tenant).await?;
+    let t = tenant_for(state, me, tenant).await?;
     let (from_date, to_date, from, to) = bounds(&t, period, state.clock.now())?;
     let docs = state
         .store
@@ -233,11 +234,11 @@ struct Figures {
 /// `GET /admin/tenants/{tenant}/revenue?from=&to=`: what deposits brought in a period.
 async fn revenue(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    me: Caller,
     Path(tenant): Path<String>,
     Query(period): Query<Period>,
 ) -> Result<Json<serde_json::Value>, AppError> {
-    let (t, (from_date, to_date), docs) = of_period(&state, &headers, &tenant, &period).await?;
+    let (t, (from_date, to_date), docs) = of_period(&state, &me, &tenant, &period).await?;
     let mut by_currency: BTreeMap<String, Figures> = BTreeMap::new();
     for d in &docs {
         let f = by_currency

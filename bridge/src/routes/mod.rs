@@ -5,9 +5,11 @@
 //! - `/worker/{tenant}/…`: the signed API the worker calls ([`worker`]).
 //! - `POST /webhooks/calcom`: Cal.com's calendar changes ([`calcom`]).
 //! - `POST /webhooks/stripe`: deposits paid or not ([`stripe`]).
+//! - `/auth/…`: dashboard sign-up, sign-in and sessions ([`account`]).
 //! - `/admin/…`: the admin API for operators and tenants ([`admin`]), described by
 //!   `GET /admin/openapi.json`.
 
+pub mod account;
 pub mod admin;
 pub mod body;
 pub mod calcom;
@@ -60,6 +62,8 @@ pub struct AppState {
     /// Signs and checks the links receipts are fetched by; `None` (no
     /// `SLOTLINE_PUBLIC_URL`) serves none.
     pub documents: Option<Arc<crate::receipts::LinkSigner>>,
+    /// How dashboard sign-ins and sessions behave.
+    pub accounts: Arc<crate::accounts::AccountSettings>,
 }
 
 /// The bridge's routes, ready to serve or to call in tests.
@@ -69,6 +73,7 @@ pub fn app(state: AppState) -> Router {
         .route("/metrics", get(metrics))
         .merge(worker::routes())
         .merge(admin::routes())
+        .merge(account::routes())
         .merge(calcom::routes())
         .merge(stripe::routes())
         .merge(documents::routes())

@@ -87,6 +87,7 @@ pub async fn bridge_with(
         calcom: client,
         payments,
         documents: None,
+        accounts: Default::default(),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());

@@ -201,6 +201,31 @@ const TABLES: &[Table] = &[
         ],
         order: "rowid",
     },
+    Table {
+        name: "users",
+        columns: &[
+            ("id", Text),
+            ("tenant_id", Text),
+            ("email", Text),
+            ("doc", Text),
+            ("password_hash", Text),
+            ("failed_logins", Int),
+            ("locked_until", Int),
+            ("created_at", Int),
+        ],
+        order: "rowid",
+    },
+    Table {
+        name: "sessions",
+        columns: &[
+            ("token_hash", Text),
+            ("id", Text),
+            ("user_id", Text),
+            ("doc", Text),
+            ("expires_at", Int),
+        ],
+        order: "rowid",
+    },
 ];
 
 /// One table's outcome.

@@ -44,6 +44,7 @@ use crate::ports::{
 };
 use slotline_shared::i18n::Lang;
 
+mod accounts;
 pub mod copy;
 mod customers;
 mod gate;
@@ -561,6 +562,85 @@ fn sqlstate(e: &tokio_postgres::Error) -> Option<&str> {
 
 #[async_trait]
 impl Store for PgStore {
+    async fn sign_up(
+        &self,
+        tenant: &Tenant,
+        key_hash: &str,
+        owner: &crate::model::User,
+        password_hash: &str,
+    ) -> StoreResult<()> {
+        accounts::sign_up(self, tenant, key_hash, owner, password_hash).await
+    }
+
+    async fn create_user(&self, user: &crate::model::User, password_hash: &str) -> StoreResult<()> {
+        accounts::create_user(self, user, password_hash).await
+    }
+
+    async fn user_by_email(
+        &self,
+        email: &str,
+    ) -> StoreResult<Option<(crate::model::User, crate::model::Credentials)>> {
+        accounts::user_by_email(self, email).await
+    }
+
+    async fn users(&self, tenant: &TenantId) -> StoreResult<Vec<crate::model::User>> {
+        accounts::users(self, tenant).await
+    }
+
+    async fn login_failed(
+        &self,
+        user_id: &str,
+        max: u32,
+        lock_until: DateTime<Utc>,
+    ) -> StoreResult<crate::model::Credentials> {
+        accounts::login_failed(self, user_id, max, lock_until).await
+    }
+
+    async fn login_succeeded(&self, user_id: &str) -> StoreResult<()> {
+        accounts::login_succeeded(self, user_id).await
+    }
+
+    async fn open_session(
+        &self,
+        token_hash: &str,
+        session: &crate::model::Session,
+    ) -> StoreResult<()> {
+        accounts::open_session(self, token_hash, session).await
+    }
+
+    async fn session(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<(crate::model::Session, crate::model::User)>> {
+        accounts::session(self, token_hash, now).await
+    }
+
+    async fn touch_session(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        accounts::touch_session(self, token_hash, now, expires_at).await
+    }
+
+    async fn sessions_of(
+        &self,
+        user_id: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<crate::model::Session>> {
+        accounts::sessions_of(self, user_id, now).await
+    }
+
+    async fn end_session(&self, user_id: &str, session_id: &str) -> StoreResult<bool> {
+        accounts::end_session(self, user_id, session_id).await
+    }
+
+    async fn rotate_key(&self, tenant: &TenantId, key_hash: &str) -> StoreResult<()> {
+        accounts::rotate_key(self, tenant, key_hash).await
+    }
+
     async fn health(&self) -> StoreHealth {
         settings::health(self).await
     }

@@ -181,4 +181,19 @@ CREATE UNIQUE INDEX documents_key ON documents (tenant_id, key);
 CREATE INDEX documents_hold ON documents (tenant_id, hold_id);
 CREATE INDEX documents_issued ON documents (tenant_id, issued_at);
 "#,
+    // Dashboard users and their sessions. An email signs in to one account across every
+    // business, so it is unique platform-wide.
+    r#"
+CREATE TABLE users (
+    id TEXT PRIMARY KEY, tenant_id TEXT, email TEXT NOT NULL UNIQUE, doc TEXT NOT NULL,
+    password_hash TEXT NOT NULL, failed_logins INTEGER NOT NULL DEFAULT 0,
+    locked_until BIGINT, created_at BIGINT NOT NULL
+);
+CREATE INDEX users_tenant ON users (tenant_id, created_at);
+CREATE TABLE sessions (
+    token_hash TEXT PRIMARY KEY, id TEXT NOT NULL UNIQUE, user_id TEXT NOT NULL,
+    doc TEXT NOT NULL, expires_at BIGINT NOT NULL
+);
+CREATE INDEX sessions_user ON sessions (user_id, expires_at);
+"#,
 ];

@@ -6,10 +6,12 @@
 
 #![allow(missing_docs)]
 
+mod accounts;
 mod bookings;
 mod messages;
 mod settings;
 
+pub use accounts::*;
 pub use bookings::*;
 pub use messages::*;
 pub use settings::*;
@@ -184,6 +186,9 @@ macro_rules! store_conformance {
             a_change_mark_lasts_until_ended_or_run_out,
             a_held_deposit_keeps_its_slot_and_its_payment_only_moves_forward,
             documents_are_numbered_per_tenant_and_kind_without_gaps_and_issued_once,
+            a_sign_up_creates_the_business_and_its_owner_together_or_neither,
+            repeated_wrong_passwords_lock_the_account_until_a_good_one_resets,
+            sessions_expire_are_touched_and_end_only_for_their_user,
         );
     };
     (@tests $make:expr; $($check:ident),* $(,)?) => {

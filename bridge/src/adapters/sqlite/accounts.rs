@@ -1,0 +1,318 @@
+//! Dashboard users and their sessions.
+
+use super::*;
+use crate::model::{Credentials, Session, User};
+
+/// A unique-constraint failure, which for these tables means "taken".
+fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(
+        e,
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+    )
+}
+
+fn insert_user(c: &Connection, user: &User, doc: &str, password_hash: &str) -> StoreResult<()> {
+    c.execute(
+        "INSERT INTO users (id, tenant_id, email, doc, password_hash, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            user.id,
+            user.tenant.as_ref().map(|t| t.0.clone()),
+            user.email,
+            doc,
+            password_hash,
+            ts(user.created_at)
+        ],
+    )
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            StoreError::Conflict(format!("user {}", user.email))
+        } else {
+            e.into()
+        }
+    })?;
+    Ok(())
+}
+
+pub(super) async fn sign_up(
+    store: &SqliteStore,
+    tenant: &Tenant,
+    key_hash: &str,
+    owner: &User,
+    password_hash: &str,
+) -> StoreResult<()> {
+    let (tenant_doc, user_doc) = (to_doc(tenant)?, to_doc(owner)?);
+    let (id, key_hash, owner, hash) = (
+        tenant.id.0.clone(),
+        key_hash.to_owned(),
+        owner.clone(),
+        password_hash.to_owned(),
+    );
+    store
+        .with(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let n = tx.execute(
+                "INSERT INTO tenants (id, doc, key_hash, created_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (id) DO NOTHING",
+                params![id, tenant_doc, key_hash, ts(owner.created_at)],
+            )?;
+            if n == 0 {
+                return Err(StoreError::Conflict(format!("tenant {id}")));
+            }
+            insert_user(&tx, &owner, &user_doc, &hash)?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+}
+
+pub(super) async fn create_user(
+    store: &SqliteStore,
+    user: &User,
+    password_hash: &str,
+) -> StoreResult<()> {
+    let (doc, user, hash) = (to_doc(user)?, user.clone(), password_hash.to_owned());
+    store
+        .with(move |c| insert_user(c, &user, &doc, &hash))
+        .await
+}
+
+fn credentials(row: &Row<'_>, from: usize) -> rusqlite::Result<Credentials> {
+    Ok(Credentials {
+        password_hash: row.get(from)?,
+        failed_logins: row.get(from + 1)?,
+        locked_until: row.get::<_, Option<i64>>(from + 2)?.map(from_ts),
+    })
+}
+
+pub(super) async fn user_by_email(
+    store: &SqliteStore,
+    email: &str,
+) -> StoreResult<Option<(User, Credentials)>> {
+    let email = email.to_owned();
+    store
+        .with(move |c| {
+            let found = c
+                .query_row(
+                    "SELECT doc, password_hash, failed_logins, locked_until FROM users
+                     WHERE email = ?1",
+                    params![email],
+                    |r| Ok((r.get::<_, String>(0)?, credentials(r, 1)?)),
+                )
+                .optional()?;
+            found
+                .map(|(doc, creds)| Ok((from_doc(&doc)?, creds)))
+                .transpose()
+        })
+        .await
+}
+
+pub(super) async fn users(store: &SqliteStore, tenant: &TenantId) -> StoreResult<Vec<User>> {
+    let t = tenant.0.clone();
+    store
+        .with(move |c| {
+            let mut q = c.prepare_cached(
+                "SELECT doc FROM users WHERE tenant_id = ?1 ORDER BY created_at, id",
+            )?;
+            let docs = q
+                .query_map(params![t], |r| r.get::<_, String>(0))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            docs.iter().map(|d| from_doc(d)).collect()
+        })
+        .await
+}
+
+pub(super) async fn login_failed(
+    store: &SqliteStore,
+    user_id: &str,
+    max: u32,
+    lock_until: DateTime<Utc>,
+) -> StoreResult<Credentials> {
+    let id = user_id.to_owned();
+    store
+        .with(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute(
+                "UPDATE users SET failed_logins = failed_logins + 1 WHERE id = ?1",
+                params![id],
+            )?;
+            tx.execute(
+                "UPDATE users SET failed_logins = 0, locked_until = ?2
+                 WHERE id = ?1 AND failed_logins >= ?3",
+                params![id, ts(lock_until), max],
+            )?;
+            let creds = tx
+                .query_row(
+                    "SELECT password_hash, failed_logins, locked_until FROM users WHERE id = ?1",
+                    params![id],
+                    |r| credentials(r, 0),
+                )
+                .optional()?
+                .ok_or_else(|| StoreError::NotFound(format!("user {id}")))?;
+            tx.commit()?;
+            Ok(creds)
+        })
+        .await
+}
+
+pub(super) async fn login_succeeded(store: &SqliteStore, user_id: &str) -> StoreResult<()> {
+    let id = user_id.to_owned();
+    store
+        .with(move |c| {
+            c.execute(
+                "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ?1",
+                params![id],
+            )?;
+            Ok(())
+        })
+        .await
+}
+
+pub(super) async fn open_session(
+    store: &SqliteStore,
+    token_hash: &str,
+    session: &Session,
+) -> StoreResult<()> {
+    let (hash, doc, s) = (token_hash.to_owned(), to_doc(session)?, session.clone());
+    store
+        .with(move |c| {
+            c.execute(
+                "INSERT INTO sessions (token_hash, id, user_id, doc, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![hash, s.id, s.user_id, doc, ts(s.expires_at)],
+            )?;
+            Ok(())
+        })
+        .await
+}
+
+pub(super) async fn session(
+    store: &SqliteStore,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<Option<(Session, User)>> {
+    let hash = token_hash.to_owned();
+    store
+        .with(move |c| {
+            let found = c
+                .prepare_cached(
+                    "SELECT s.doc, s.expires_at, u.doc FROM sessions s
+                     JOIN users u ON u.id = s.user_id
+                     WHERE s.token_hash = ?1 AND s.expires_at > ?2",
+                )?
+                .query_row(params![hash, ts(now)], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, String>(2)?,
+                    ))
+                })
+                .optional()?;
+            found
+                .map(|(session, expires, user)| {
+                    let mut session: Session = from_doc(&session)?;
+                    session.expires_at = from_ts(expires);
+                    Ok((session, from_doc(&user)?))
+                })
+                .transpose()
+        })
+        .await
+}
+
+pub(super) async fn touch_session(
+    store: &SqliteStore,
+    token_hash: &str,
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> StoreResult<()> {
+    let hash = token_hash.to_owned();
+    store
+        .with(move |c| {
+            let doc: Option<String> = c
+                .query_row(
+                    "SELECT doc FROM sessions WHERE token_hash = ?1",
+                    params![hash],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let Some(doc) = doc else { return Ok(()) };
+            let mut session: Session = from_doc(&doc)?;
+            session.last_seen_at = now;
+            session.expires_at = expires_at;
+            c.execute(
+                "UPDATE sessions SET doc = ?2, expires_at = ?3 WHERE token_hash = ?1",
+                params![hash, to_doc(&session)?, ts(expires_at)],
+            )?;
+            Ok(())
+        })
+        .await
+}
+
+pub(super) async fn sessions_of(
+    store: &SqliteStore,
+    user_id: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<Vec<Session>> {
+    let id = user_id.to_owned();
+    store
+        .with(move |c| {
+            let mut q = c.prepare_cached(
+                "SELECT doc, expires_at FROM sessions WHERE user_id = ?1 AND expires_at > ?2",
+            )?;
+            let rows = q
+                .query_map(params![id, ts(now)], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let mut sessions = rows
+                .iter()
+                .map(|(doc, expires)| {
+                    let mut s: Session = from_doc(doc)?;
+                    s.expires_at = from_ts(*expires);
+                    Ok(s)
+                })
+                .collect::<StoreResult<Vec<Session>>>()?;
+            sessions.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
+            Ok(sessions)
+        })
+        .await
+}
+
+pub(super) async fn end_session(
+    store: &SqliteStore,
+    user_id: &str,
+    session_id: &str,
+) -> StoreResult<bool> {
+    let (user, id) = (user_id.to_owned(), session_id.to_owned());
+    store
+        .with(move |c| {
+            let n = c.execute(
+                "DELETE FROM sessions WHERE user_id = ?1 AND id = ?2",
+                params![user, id],
+            )?;
+            Ok(n > 0)
+        })
+        .await
+}
+
+pub(super) async fn rotate_key(
+    store: &SqliteStore,
+    tenant: &TenantId,
+    key_hash: &str,
+) -> StoreResult<()> {
+    let (t, hash) = (tenant.0.clone(), key_hash.to_owned());
+    store
+        .with(move |c| {
+            let n = c.execute(
+                "UPDATE tenants SET key_hash = ?2 WHERE id = ?1",
+                params![t, hash],
+            )?;
+            if n == 0 {
+                return Err(StoreError::NotFound(format!("tenant {t}")));
+            }
+            Ok(())
+        })
+        .await
+}

@@ -1,0 +1,428 @@
+//! Dashboard accounts: sign-up, sign-in, sessions, users and API keys.
+//!
+//! - `POST /auth/signup`: a new business and its owner, signed in at once.
+//! - `POST /auth/login`, `POST /auth/logout`, `GET /auth/me`.
+//! - `GET /auth/sessions`, `DELETE /auth/sessions/{id}`: the user's signed-in browsers.
+//! - `GET|POST /admin/tenants/{tenant}/users`: the business's users (owners add them).
+//! - `POST /admin/tenants/{tenant}/api-key`: a new key for programs; the old one stops.
+//!
+//! Sign-in answers carry the session's CSRF token, which the dashboard sends back in
+//! `X-CSRF-Token` on every change ([`crate::accounts`]).
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use slotline_shared::catalog::{ProviderId, TenantId};
+use slotline_shared::phone::PhoneNumber;
+
+use super::{AppState, JsonBody};
+use crate::accounts::{self, new_id};
+use crate::auth::{self, Caller};
+use crate::error::AppError;
+use crate::model::{
+    FieldErrors, Role, Session, SignUp, Tenant, User, Validate, password_problems, slug,
+    valid_email,
+};
+use crate::ports::StoreError;
+
+/// The account routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/auth/signup", post(sign_up))
+        .route("/auth/login", post(login))
+        .route("/auth/logout", post(logout))
+        .route("/auth/me", get(me))
+        .route("/auth/sessions", get(list_sessions))
+        .route("/auth/sessions/{id}", delete(end_session))
+        .route(
+            "/admin/tenants/{tenant}/users",
+            get(list_users).post(add_user),
+        )
+        .route("/admin/tenants/{tenant}/api-key", post(rotate_key))
+}
+
+/// What a sign-in answers: who is signed in, their business and the CSRF token.
+#[derive(Debug, Serialize)]
+struct SignedIn {
+    user: User,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tenant: Option<Tenant>,
+    csrf: String,
+    session: String,
+}
+
+async fn signed_in(state: &AppState, user: User, session: &Session) -> Result<SignedIn, AppError> {
+    let tenant = match &user.tenant {
+        Some(id) => state.store.tenant(id).await?,
+        None => None,
+    };
+    Ok(SignedIn {
+        user,
+        tenant,
+        csrf: session.csrf.clone(),
+        session: session.id.clone(),
+    })
+}
+
+fn user_agent(headers: &HeaderMap) -> &str {
+    headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}
+
+/// The answer to a good sign-in or sign-up: the body and the session cookie.
+fn with_cookie(state: &AppState, status: StatusCode, token: &str, body: SignedIn) -> Response {
+    let mut response = (status, Json(body)).into_response();
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, accounts::cookie(&state.accounts, token));
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    response
+}
+
+fn invalid(field: &str, message: &str) -> AppError {
+    let mut errors = FieldErrors::new();
+    errors.insert(field.to_owned(), message.to_owned());
+    AppError::Invalid(errors)
+}
+
+const EMAIL_TAKEN: &str = "an account with this email exists; sign in instead";
+
+/// `POST /auth/signup`.
+async fn sign_up(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    JsonBody(form): JsonBody<SignUp>,
+) -> Result<Response, AppError> {
+    if !state.accounts.signup_open {
+        return Err(AppError::Forbidden(
+            "sign-up is closed on this platform; ask its operator for an account".into(),
+        ));
+    }
+    let problems = form.problems();
+    if !problems.is_empty() {
+        return Err(AppError::Invalid(problems));
+    }
+    let email = form.email.trim().to_lowercase();
+    if state.store.user_by_email(&email).await?.is_some() {
+        return Err(invalid("email", EMAIL_TAKEN));
+    }
+    let now = state.clock.now();
+    let language = form.language.as_deref().unwrap_or("en");
+    let owner = User {
+        id: new_id("usr")?,
+        tenant: None,
+        email,
+        name: form.name.trim().to_owned(),
+        role: Role::Owner,
+        phone: form
+            .phone
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .and_then(|p| PhoneNumber::parse(p).ok()),
+        provider: None,
+        created_at: now,
+    };
+    let hash = accounts::hash_password(&form.password).await?;
+    let base = slug(&form.business_name);
+    // The business's id reads like its name; a second "Studio Nova" becomes studio-nova-2.
+    for attempt in 1..=20u32 {
+        let id = match attempt {
+            1 => base.clone(),
+            2..=9 => format!("{base}-{attempt}"),
+            _ => format!("{base}-{}", &new_id("x")?[2..8]),
+        };
+        let tenant: Tenant = serde_json::from_value(serde_json::json!({
+            "id": id,
+            "name": form.business_name.trim(),
+            "zone": form.time_zone,
+            "languages": [language],
+        }))
+        .map_err(|e| AppError::Internal(format!("a new business does not read: {e}")))?;
+        let owner = User {
+            tenant: Some(tenant.id.clone()),
+            ..owner.clone()
+        };
+        let key = auth::new_key()?;
+        match state
+            .store
+            .sign_up(&tenant, &auth::key_hash(&key), &owner, &hash)
+            .await
+        {
+            Ok(()) => {
+                tracing::info!(tenant = %tenant.id, "a business signed up");
+                let (token, session) = accounts::open_session(
+                    state.store.as_ref(),
+                    &state.accounts,
+                    &owner,
+                    user_agent(&headers),
+                    now,
+                )
+                .await?;
+                let body = signed_in(&state, owner, &session).await?;
+                return Ok(with_cookie(&state, StatusCode::CREATED, &token, body));
+            }
+            Err(StoreError::Conflict(what)) if what.starts_with("tenant ") => continue,
+            Err(StoreError::Conflict(_)) => return Err(invalid("email", EMAIL_TAKEN)),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(AppError::Conflict(format!("a business id like {base}")))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Login {
+    email: String,
+    password: String,
+}
+
+/// `POST /auth/login`.
+async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    JsonBody(form): JsonBody<Login>,
+) -> Result<Response, AppError> {
+    let now = state.clock.now();
+    let user = accounts::check_password(
+        state.store.as_ref(),
+        &state.accounts,
+        &form.email,
+        &form.password,
+        now,
+    )
+    .await?;
+    let (token, session) = accounts::open_session(
+        state.store.as_ref(),
+        &state.accounts,
+        &user,
+        user_agent(&headers),
+        now,
+    )
+    .await?;
+    let body = signed_in(&state, user, &session).await?;
+    Ok(with_cookie(&state, StatusCode::OK, &token, body))
+}
+
+/// The request's session, or 401.
+async fn session_of(
+    state: &AppState,
+    method: &axum::http::Method,
+    headers: &HeaderMap,
+) -> Result<(Session, User), AppError> {
+    accounts::from_cookie(
+        state.store.as_ref(),
+        &state.accounts,
+        method,
+        headers,
+        state.clock.now(),
+    )
+    .await?
+    .ok_or_else(|| AppError::Unauthorized("sign in first".into()))
+}
+
+/// `POST /auth/logout`: ends this session (CSRF-checked like any change).
+async fn logout(
+    State(state): State<AppState>,
+    method: axum::http::Method,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let (session, user) = session_of(&state, &method, &headers).await?;
+    state.store.end_session(&user.id, &session.id).await?;
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        accounts::cleared_cookie(&state.accounts),
+    );
+    Ok(response)
+}
+
+/// `GET /auth/me`: who is signed in, with the CSRF token (a reloaded page reads it here).
+async fn me(
+    State(state): State<AppState>,
+    method: axum::http::Method,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let (session, user) = session_of(&state, &method, &headers).await?;
+    let body = signed_in(&state, user, &session).await?;
+    Ok(([(header::CACHE_CONTROL, "no-store")], Json(body)).into_response())
+}
+
+/// A session as its user sees it in the list.
+#[derive(Debug, Serialize)]
+struct SessionView {
+    id: String,
+    created_at: chrono::DateTime<chrono::Utc>,
+    last_seen_at: chrono::DateTime<chrono::Utc>,
+    expires_at: chrono::DateTime<chrono::Utc>,
+    user_agent: String,
+    current: bool,
+}
+
+/// `GET /auth/sessions`.
+async fn list_sessions(
+    State(state): State<AppState>,
+    method: axum::http::Method,
+    headers: HeaderMap,
+) -> Result<Json<Vec<SessionView>>, AppError> {
+    let (current, user) = session_of(&state, &method, &headers).await?;
+    let sessions = state.store.sessions_of(&user.id, state.clock.now()).await?;
+    Ok(Json(
+        sessions
+            .into_iter()
+            .map(|s| SessionView {
+                current: s.id == current.id,
+                id: s.id,
+                created_at: s.created_at,
+                last_seen_at: s.last_seen_at,
+                expires_at: s.expires_at,
+                user_agent: s.user_agent,
+            })
+            .collect(),
+    ))
+}
+
+/// `DELETE /auth/sessions/{id}`: signs one of the user's browsers out.
+async fn end_session(
+    State(state): State<AppState>,
+    method: axum::http::Method,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AppError> {
+    let (_, user) = session_of(&state, &method, &headers).await?;
+    if state.store.end_session(&user.id, &id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(AppError::NotFound(format!("session {id}")))
+    }
+}
+
+/// `GET …/users`: the business's users (owners only).
+async fn list_users(
+    State(state): State<AppState>,
+    me: Caller,
+    Path(tenant): Path<String>,
+) -> Result<Json<Vec<User>>, AppError> {
+    let t = super::admin::tenant_for(&state, &me, &tenant).await?;
+    Ok(Json(state.store.users(&t.id).await?))
+}
+
+/// A user an owner adds.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewUser {
+    email: String,
+    name: String,
+    role: Role,
+    password: String,
+    #[serde(default)]
+    phone: Option<String>,
+    #[serde(default)]
+    provider: Option<ProviderId>,
+}
+
+/// `POST …/users`: adds an owner or a member of staff with a first password.
+async fn add_user(
+    State(state): State<AppState>,
+    me: Caller,
+    Path(tenant): Path<String>,
+    JsonBody(form): JsonBody<NewUser>,
+) -> Result<(StatusCode, Json<User>), AppError> {
+    let t = super::admin::tenant_for(&state, &me, &tenant).await?;
+    let mut errors = FieldErrors::new();
+    let email = form.email.trim().to_lowercase();
+    if !valid_email(&email) {
+        errors.insert(
+            "email".into(),
+            "an email address such as ana@example.com".into(),
+        );
+    }
+    let name = form.name.trim().chars().count();
+    if name == 0 || name > 80 {
+        errors.insert("name".into(), "1 to 80 characters".into());
+    }
+    if form.role == Role::Operator {
+        errors.insert("role".into(), "owner or staff".into());
+    }
+    password_problems(&mut errors, "password", &form.password);
+    let phone = match form
+        .phone
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        None => None,
+        Some(p) => match PhoneNumber::parse(p) {
+            Ok(n) => Some(n),
+            Err(_) => {
+                errors.insert(
+                    "phone".into(),
+                    "a number in international form: +34600111222".into(),
+                );
+                None
+            }
+        },
+    };
+    if let Some(p) = &form.provider
+        && !state
+            .store
+            .providers(&t.id)
+            .await?
+            .iter()
+            .any(|r| &r.id == p)
+    {
+        errors.insert(
+            "provider".into(),
+            format!("no staff member {p} in this business"),
+        );
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let user = User {
+        id: new_id("usr")?,
+        tenant: Some(t.id.clone()),
+        email,
+        name: form.name.trim().to_owned(),
+        role: form.role,
+        phone,
+        provider: form.provider,
+        created_at: state.clock.now(),
+    };
+    let hash = accounts::hash_password(&form.password).await?;
+    match state.store.create_user(&user, &hash).await {
+        Ok(()) => Ok((StatusCode::CREATED, Json(user))),
+        Err(StoreError::Conflict(_)) => Err(invalid("email", "this email has an account already")),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct NewKey {
+    tenant: TenantId,
+    api_key: String,
+}
+
+/// `POST …/api-key`: a new API key, shown once; the previous key stops working.
+async fn rotate_key(
+    State(state): State<AppState>,
+    me: Caller,
+    Path(tenant): Path<String>,
+) -> Result<Json<NewKey>, AppError> {
+    let t = super::admin::tenant_for(&state, &me, &tenant).await?;
+    let key = auth::new_key()?;
+    state.store.rotate_key(&t.id, &auth::key_hash(&key)).await?;
+    tracing::info!(tenant = %t.id, "API key rotated");
+    Ok(Json(NewKey {
+        tenant: t.id,
+        api_key: key,
+    }))
+}
