@@ -186,20 +186,7 @@ fn pdf_latencies() -> (Vec<f64>, Vec<f64>) {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     // The floor: an empty axum handler, served from this process on its own thread.
-    let floor_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    floor_listener.set_nonblocking(true).unwrap();
-    let floor_url = format!("http://{}/", floor_listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(floor_listener).unwrap();
-            let app = axum::Router::new().route("/", axum::routing::get(|| async { "" }));
-            axum::serve(listener, app).await.unwrap();
-        });
-    });
+    let floor_url = common::floor_server();
 
     let dir = tempfile::tempdir().unwrap();
     // Deposits go to a Stripe stand-in on loopback, in this process.

@@ -6,7 +6,9 @@ use slotline_shared::i18n::Lang;
 use slotline_shared::phone::PhoneNumber;
 
 use crate::auth;
-use crate::model::{BookingPolicy, Interval, ProviderRecord, ServiceRecord, Tenant, Weekly};
+use crate::model::{
+    BookingPolicy, Interval, ProviderRecord, Role, ServiceRecord, Tenant, User, Weekly,
+};
 use crate::ports::{Store, StoreError};
 
 /// The demo tenant's id.
@@ -70,6 +72,8 @@ fn days(mon_fri: &[Interval], sat: &[Interval]) -> Weekly {
 pub async fn seed(store: &dyn Store) -> Result<bool, StoreError> {
     let id = TenantId::from(TENANT);
     if store.tenant(&id).await?.is_some() {
+        // A demo seeded before it had dashboard users gets them now.
+        seed_users(store, &id).await?;
         return Ok(false);
     }
     let tenant = Tenant {
@@ -174,5 +178,40 @@ pub async fn seed(store: &dyn Store) -> Result<bool, StoreError> {
         store.put_provider(&id, &p).await?;
         store.set_weekly(&id, &p.id, &weekly).await?;
     }
+    seed_users(store, &id).await?;
     Ok(true)
 }
+
+/// Who signs in to the demo's dashboard: its owner, and Maria as staff; each unless there.
+async fn seed_users(store: &dyn Store, id: &TenantId) -> Result<(), StoreError> {
+    for (email, name, role, provider) in [
+        (DEMO_OWNER, "Bella Owner", Role::Owner, None),
+        (DEMO_STAFF, "Maria Silva", Role::Staff, Some("maria")),
+    ] {
+        if store.user_by_email(email).await?.is_some() {
+            continue;
+        }
+        let user = User {
+            id: crate::accounts::new_id("usr").map_err(|e| StoreError::backend(e.to_string()))?,
+            tenant: Some(id.clone()),
+            email: email.into(),
+            name: name.into(),
+            role,
+            phone: None,
+            provider: provider.map(Into::into),
+            created_at: chrono::Utc::now(),
+        };
+        let hash = crate::accounts::hash_password(DEMO_PASSWORD)
+            .await
+            .map_err(|e| StoreError::backend(e.to_string()))?;
+        store.create_user(&user, &hash).await?;
+    }
+    Ok(())
+}
+
+/// The demo owner's sign-in email.
+pub const DEMO_OWNER: &str = "owner@salon-bella.example";
+/// The demo staff member's sign-in email (Maria).
+pub const DEMO_STAFF: &str = "maria@salon-bella.example";
+/// The demo users' password; the demo is seeded only where `SLOTLINE_SEED_DEMO=1`.
+pub const DEMO_PASSWORD: &str = "bella-demo-2026";

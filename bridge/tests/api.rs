@@ -641,6 +641,14 @@ async fn the_openapi_file_describes_every_admin_route() {
         "/admin/tenants/{tenant}/revenue",
         "/documents/{tenant}/{file}",
         "/internal/cron/tick",
+        "/auth/signup",
+        "/auth/login",
+        "/auth/logout",
+        "/auth/me",
+        "/auth/sessions",
+        "/auth/sessions/{id}",
+        "/admin/tenants/{tenant}/users",
+        "/admin/tenants/{tenant}/api-key",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} undocumented");
     }

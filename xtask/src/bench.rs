@@ -39,6 +39,10 @@ const BENCHES: &[Bench] = &[
         args: &["bench", "-p", "slotline-bridge", "--bench", "dispatch"],
     },
     Bench {
+        name: "dashboard",
+        args: &["bench", "-p", "slotline-bridge", "--bench", "dashboard"],
+    },
+    Bench {
         name: "postgres",
         args: &["bench", "-p", "slotline-bridge", "--bench", "postgres"],
     },
@@ -65,6 +69,12 @@ pub fn run() -> Result<(), String> {
     std::fs::create_dir_all(&out_dir)
         .map_err(|e| format!("cannot create {}: {e}", out_dir.display()))?;
     let mut parts = Vec::new();
+    // What a first visit to the dashboard downloads, as the browser gets it (gzip).
+    let dashboard = crate::dashboard::build()?;
+    parts.push(format!(
+        "\"dashboard_assets\":{{\"js_css_gzip_bytes\":{},\"target_bytes\":256000}}",
+        dashboard.gzip_bytes
+    ));
     for bench in BENCHES {
         println!("\n==> bench {}", bench.name);
         let file = slotline_e2e::paths::target_dir().join(format!("bench/{}.json", bench.name));

@@ -7,6 +7,8 @@
 //!   own downloads come from hosts these machines cannot reach;
 //! - Node 22, wrangler, binaryen (for `wasm-opt`) and esbuild into `tools/node_modules`,
 //!   pinned by `tools/package-lock.json`;
+//! - the dashboard's packages into `bridge/dashboard/node_modules` (its own lockfile), and
+//!   Debian's `chromium` for its browser tests;
 //! - for the container image ([`container`]): the musl target, Debian's `musl-tools` (the
 //!   bundled SQLite is C), `docker.io` and `docker-compose`, and a running Docker engine.
 
@@ -41,6 +43,8 @@ pub fn run() -> Result<Tools, String> {
     let worker_build = cargo_tool("worker-build", "worker-build", &worker_version)?;
     let wasm_bindgen = cargo_tool("wasm-bindgen-cli", "wasm-bindgen", &bindgen_version)?;
     node_tools()?;
+    crate::dashboard::install()?;
+    crate::dashboard::browser()?;
     let node_modules = root().join("tools/node_modules");
     let tools = Tools {
         worker_build,

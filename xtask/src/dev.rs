@@ -17,6 +17,11 @@ use crate::{bootstrap, build};
 const BUSINESS: &str = "+14155238886";
 /// The token the local worker verifies webhooks with; local only, never a real token.
 const DEV_AUTH_TOKEN: &str = "dev-auth-token-not-a-secret";
+/// The demo's dashboard users, as `bridge/src/demo.rs` seeds them (`DEMO_OWNER`,
+/// `DEMO_STAFF`, `DEMO_PASSWORD` there).
+const DEMO_OWNER: &str = "owner@salon-bella.example";
+const DEMO_STAFF: &str = "maria@salon-bella.example";
+const DEMO_PASSWORD: &str = "bella-demo-2026";
 /// The demo salon's connected account at the Stripe stand-in.
 const DEMO_STRIPE_ACCOUNT: &str = "acct_1DemoSalon000001";
 
@@ -29,6 +34,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
         other => return Err(format!("dev: unknown arguments {other:?} (only --calcom)")),
     };
     let tools = bootstrap::run()?;
+    // The bridge embeds the dashboard: build it first.
+    crate::dashboard::build()?;
     process::run(cargo().args(["build", "-p", "slotline-bridge"]))?;
     build::bundle(&tools, &build::WORKER)?;
     let state_dir = slotline_e2e::paths::target_dir().join("dev");
@@ -61,6 +68,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
         "dev: bridge  {}  (log: {})",
         stack.bridge_url,
         stack.log_path("bridge").display()
+    );
+    println!(
+        "dev: dashboard {}/app/  (owner {} / {}; staff {} / same password)",
+        stack.bridge_url, DEMO_OWNER, DEMO_PASSWORD, DEMO_STAFF,
     );
     if calcom {
         schedule_demo_in_calcom(&stack)?;

@@ -2,6 +2,7 @@
 //!
 //! - `bootstrap`: install every tool the project needs that is missing (idempotent).
 //! - `build-worker`: build the worker's WASM bundle (skipped when up to date).
+//! - `build-dashboard`: build the owner's dashboard, which the bridge embeds.
 //! - `test`: bootstrap, lint, build, and run every test from unit to end-to-end.
 //! - `dev`: bootstrap, build, start the bridge and `wrangler dev`, and open the phone
 //!   simulator.
@@ -16,6 +17,7 @@
 mod bench;
 mod bootstrap;
 mod build;
+mod dashboard;
 mod dev;
 mod image;
 mod process;
@@ -27,8 +29,12 @@ const USAGE: &str = "usage: cargo xtask <task>
 
 tasks:
   bootstrap      install missing tools (wasm targets, worker-build, wasm-bindgen-cli,
-                 Node 22, wrangler, binaryen, esbuild); a second run only checks
+                 Node 22, wrangler, binaryen, esbuild, the dashboard's packages,
+                 Chromium); a second run only checks
   build-worker   build the worker bundle into worker/build (skipped when up to date)
+  build-dashboard
+                 type-check and build the owner's dashboard into bridge/dashboard/dist,
+                 which the bridge binary embeds (skipped when up to date)
   test           bootstrap, check formatting and lints, build, run all tests
   dev            bootstrap, build, run the bridge and wrangler dev on loopback, and open
                  the phone simulator (Ctrl-C stops everything); --calcom schedules the
@@ -65,6 +71,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("bootstrap") => bootstrap::run().map(|_| ()),
         Some("build-worker") => build::worker(),
+        Some("build-dashboard") => dashboard::build().map(|_| ()),
         Some("test") => test::run(&args[1..]),
         Some("dev") => dev::run(&args[1..]),
         Some("image") => image::run(&args[1..]),

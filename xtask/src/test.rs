@@ -92,6 +92,19 @@ fn run_phases(report: &mut Report) -> Result<(), String> {
     let _ = report.phase("format", |_| {
         process::run(cargo().args(["fmt", "--all", "--check"]))
     });
+    // Before the native build: the bridge embeds the dashboard's files.
+    report.phase("build (dashboard)", |_| {
+        crate::dashboard::build().map(|_| ())
+    })?;
+    let _ = report.phase("dashboard unit tests (Vitest)", |r| {
+        let (passed, failed) = crate::dashboard::unit_tests()?;
+        r.passed += passed;
+        r.failed += failed;
+        if failed > 0 {
+            return Err(format!("{failed} dashboard unit test(s) failed"));
+        }
+        Ok(())
+    });
     report.phase("build (native)", |_| {
         process::run(cargo().args(["build", "--all-targets"]))
     })?;
@@ -172,15 +185,26 @@ fn run_phases(report: &mut Report) -> Result<(), String> {
             counted(r, &mut test)
         },
     );
-    let _ = report.phase("end-to-end (wrangler dev + bridge)", |r| {
-        let bridge = slotline_e2e::paths::target_dir().join("debug/slotline-bridge");
-        counted(
-            r,
-            cargo()
-                .args(["test", "--features", E2E_FEATURE, "--test", "e2e"])
-                .env("SLOTLINE_BRIDGE_BIN", bridge),
-        )
-    });
+    let _ = report.phase(
+        "end-to-end (wrangler dev + bridge; dashboard in Chromium)",
+        |r| {
+            let bridge = slotline_e2e::paths::target_dir().join("debug/slotline-bridge");
+            counted(
+                r,
+                cargo()
+                    .args([
+                        "test",
+                        "--features",
+                        E2E_FEATURE,
+                        "--test",
+                        "e2e",
+                        "--test",
+                        "dashboard",
+                    ])
+                    .env("SLOTLINE_BRIDGE_BIN", bridge),
+            )
+        },
+    );
     Ok(())
 }
 

@@ -5,6 +5,7 @@
 //! - `/worker/{tenant}/…`: the signed API the worker calls ([`worker`]).
 //! - `POST /webhooks/calcom`: Cal.com's calendar changes ([`calcom`]).
 //! - `POST /webhooks/stripe`: deposits paid or not ([`stripe`]).
+//! - `/app`: the owner's dashboard ([`dashboard`]).
 //! - `/auth/…`: dashboard sign-up, sign-in and sessions ([`account`]).
 //! - `/admin/…`: the admin API for operators and tenants ([`admin`]), described by
 //!   `GET /admin/openapi.json`.
@@ -13,6 +14,7 @@ pub mod account;
 pub mod admin;
 pub mod body;
 pub mod calcom;
+pub mod dashboard;
 pub mod documents;
 pub mod stripe;
 pub mod worker;
@@ -74,6 +76,7 @@ pub fn app(state: AppState) -> Router {
         .merge(worker::routes())
         .merge(admin::routes())
         .merge(account::routes())
+        .merge(dashboard::routes())
         .merge(calcom::routes())
         .merge(stripe::routes())
         .merge(documents::routes())

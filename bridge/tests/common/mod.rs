@@ -688,6 +688,25 @@ pub fn per_customer(
 }
 
 /// Latency of `n` sequential GETs to `url`, in milliseconds.
+/// The benchmarks' floor: an empty axum handler on its own thread and runtime; its URL.
+pub fn floor_server() -> String {
+    let floor_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    floor_listener.set_nonblocking(true).unwrap();
+    let floor_url = format!("http://{}/", floor_listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(floor_listener).unwrap();
+            let app = axum::Router::new().route("/", axum::routing::get(|| async { "" }));
+            axum::serve(listener, app).await.unwrap();
+        });
+    });
+    floor_url
+}
+
 pub async fn get_latencies(http: &reqwest::Client, url: &str, n: usize) -> Vec<f64> {
     let mut out = Vec::with_capacity(n);
     for _ in 0..n {

@@ -1,0 +1,499 @@
+// The dashboard in a real browser against a real bridge: `node e2e/run.mjs <scenario>`.
+//
+// Run by the Rust harness (tests/dashboard), which starts the bridge and sets
+//   SLOTLINE_URL        the bridge's base URL
+//   SLOTLINE_SHORT_URL  a second bridge whose sessions end after a few seconds idle
+//   SLOTLINE_SHOTS      where screenshots go
+//   CHROMIUM            the browser (Debian's chromium)
+// Every scenario makes its own businesses with their own names, zones and languages; it
+// exits 0 when everything it checked held, 1 with the reason otherwise.
+import { chromium } from 'playwright-core'
+import axe from 'axe-core'
+import { mkdirSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+
+const BASE = process.env.SLOTLINE_URL
+const SHORT = process.env.SLOTLINE_SHORT_URL
+const SHOTS = process.env.SLOTLINE_SHOTS ?? 'target/dashboard-screenshots'
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium'
+const PHONE = { width: 390, height: 844 }
+const DESKTOP = { width: 1280, height: 800 }
+
+class Failure extends Error {}
+function check(condition, message) {
+  if (!condition) throw new Failure(message)
+}
+
+const unique = () => randomBytes(4).toString('hex')
+
+/** A business nobody else in this run has, of a kind, in a language and a zone. */
+function business(kind) {
+  const n = unique()
+  const kinds = {
+    barber: { business_name: `Barbearia Dom ${n}`, name: 'Pedro Alves', time_zone: 'America/Sao_Paulo', language: 'pt-BR', locale: 'pt-BR' },
+    dental: { business_name: `Aurora Dental ${n}`, name: 'Grace Hill', time_zone: 'Europe/London', language: 'en', locale: 'en-GB' },
+    spa: { business_name: `Spa Mar Azul ${n}`, name: 'Lucía Romero', time_zone: 'America/Mexico_City', language: 'es', locale: 'es-MX' },
+    tutor: { business_name: `Kumar Tutoring ${n}`, name: 'Anil Kumar', time_zone: 'Asia/Kolkata', language: 'en', locale: 'en-IN' },
+    physio: { business_name: `Fisio Lisboa ${n}`, name: 'Rita Sousa', time_zone: 'Europe/Lisbon', language: 'pt', locale: 'pt-PT' },
+  }
+  const b = kinds[kind]
+  return { ...b, email: `owner-${n}@${kind}.example`, password: `pass-${n}-long-enough` }
+}
+
+/** Signs a business up through the API, as a script would; its id and the owner. */
+async function signUpByApi(base, b) {
+  const { locale, ...form } = b
+  const r = await fetch(`${base}/auth/signup`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(form),
+  })
+  const text = await r.text()
+  check(r.status === 201, `sign-up by API answered ${r.status}: ${text}`)
+  const body = JSON.parse(text)
+  return { tenant: body.tenant.id, cookie: r.headers.get('set-cookie').split(';')[0], csrf: body.csrf }
+}
+
+async function browserFor(fn) {
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  })
+  try {
+    return await fn(browser)
+  } finally {
+    await browser.close()
+  }
+}
+
+async function newPage(browser, { locale = 'en-GB', viewport = PHONE } = {}) {
+  const context = await browser.newContext({ locale, viewport })
+  const page = await context.newPage()
+  page.setDefaultTimeout(10_000)
+  const problems = []
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`))
+  page.on('console', (m) => {
+    // 401/403/422 answers the test provokes are logged by the browser as failed loads.
+    if (m.type() === 'error' && !/status of (401|403|404|422|429)/.test(m.text())) problems.push(`console: ${m.text()}`)
+  })
+  page.problems = problems
+  return { context, page }
+}
+
+async function signUpInBrowser(page, base, b) {
+  await page.goto(`${base}/app/`)
+  await page.waitForURL(/\/app\/login/)
+  await page.locator('a[href="/app/signup"]').click()
+  await page.waitForURL(/\/app\/signup/)
+  await page.fill('input[name=business_name]', b.business_name)
+  await page.fill('input[name=name]', b.name)
+  await page.fill('input[name=email]', b.email)
+  await page.fill('input[name=password]', b.password)
+  await page.selectOption('select[name=time_zone]', b.time_zone)
+  await page.selectOption('select[name=language]', b.language)
+  await page.click('button[type=submit]')
+  await page.waitForURL((u) => u.pathname === '/app/')
+  return 7
+}
+
+async function signIn(page, base, email, password) {
+  await page.goto(`${base}/app/login`)
+  await page.fill('input[name=email]', email)
+  await page.fill('input[name=password]', password)
+  await page.click('button[type=submit]')
+}
+
+/** The error shown beside the field named `name`. */
+async function fieldError(page, name) {
+  const input = page.locator(`[name="${name}"]`)
+  const described = (await input.getAttribute('aria-describedby')) ?? ''
+  const id = described.split(' ').find((d) => d.endsWith('-error'))
+  check(id, `no error is tied to ${name} (aria-describedby=${described})`)
+  return (await page.locator(`[id="${id}"]`).innerText()).trim()
+}
+
+/** What the page's own session may call, as the dashboard calls it. */
+async function fromPage(page, method, path, body, { csrf = true } = {}) {
+  return page.evaluate(
+    async ({ method, path, body, csrf }) => {
+      const headers = { 'content-type': 'application/json' }
+      if (csrf) {
+        const me = await (await fetch('/auth/me')).json()
+        headers['x-csrf-token'] = me.csrf
+      }
+      const r = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
+      return { status: r.status, body: await r.text() }
+    },
+    { method, path, body, csrf },
+  )
+}
+
+async function axeCheck(page, label) {
+  await page.evaluate(axe.source)
+  const result = await page.evaluate(async () =>
+    // eslint-disable-next-line no-undef
+    window.axe.run(document, { resultTypes: ['violations'] }),
+  )
+  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+  check(
+    bad.length === 0,
+    `${label}: accessibility violations: ${bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`).join('; ')}`,
+  )
+  return result.violations.length
+}
+
+const scenarios = {
+  /** A first-time owner signs up (fixing what they got wrong) and edits the profile. */
+  async sign_up_and_profile() {
+    await browserFor(async (browser) => {
+      const b = business('barber')
+      const { page } = await newPage(browser, { locale: b.locale })
+      await page.goto(`${BASE}/app/signup`)
+      // Wrong first: a bad email and a short password, each explained beside its field.
+      await page.fill('input[name=business_name]', b.business_name)
+      await page.fill('input[name=name]', b.name)
+      await page.fill('input[name=email]', 'pedro@barbearia')
+      await page.fill('input[name=password]', 'curta')
+      await page.selectOption('select[name=time_zone]', b.time_zone)
+      await page.selectOption('select[name=language]', b.language)
+      await page.click('button[type=submit]')
+      await page.locator('[data-test=form-error]').waitFor()
+      check((await fieldError(page, 'email')).includes('email'), 'email error')
+      check((await fieldError(page, 'password')).includes('10'), 'password error names the minimum')
+      check(page.url().endsWith('/app/signup'), 'stays on sign-up')
+      await page.fill('input[name=email]', b.email)
+      await page.fill('input[name=password]', b.password)
+      await page.click('button[type=submit]')
+      await page.waitForURL((u) => u.pathname === '/app/')
+      const heading = await page.locator('h1').innerText()
+      check(heading === `Olá, ${b.name}`, `a Brazilian browser is greeted in Portuguese: ${heading}`)
+      // The same email again is refused beside the field, in a fresh browser.
+      const other = await newPage(browser, { locale: 'en-GB' })
+      await other.page.goto(`${BASE}/app/signup`)
+      await other.page.fill('input[name=business_name]', 'Another shop')
+      await other.page.fill('input[name=name]', 'Someone')
+      await other.page.fill('input[name=email]', b.email.toUpperCase())
+      await other.page.fill('input[name=password]', 'another-long-password')
+      await other.page.click('button[type=submit]')
+      await other.page.locator('[data-test=form-error]').waitFor()
+      check((await fieldError(other.page, 'email')).includes('sign in'), 'a taken email says to sign in')
+      // The profile: a plain-http map link is refused beside its field, then fixed.
+      await page.goto(`${BASE}/app/settings/profile`)
+      await page.locator('input[name=name]').waitFor()
+      check((await page.inputValue('input[name=name]')) === b.business_name, 'profile shows the name')
+      await page.fill('textarea[name=address]', 'Rua Augusta 1200\nSão Paulo')
+      await page.fill('input[name=maps_url]', 'http://maps.example/augusta')
+      await page.fill('input[name=legal_name]', `Dom ${b.business_name} Ltda`)
+      await page.fill('textarea[name=legal_address]', 'Rua Augusta 1200, São Paulo - SP')
+      await page.fill('input[name=tax_id]', '12.345.678/0001-90')
+      await page.check('input[name=lang-en]')
+      await page.click('button[type=submit]')
+      await page.locator('[data-test=form-error]').waitFor()
+      check((await fieldError(page, 'maps_url')).includes('https'), 'the map link must be https')
+      await page.fill('input[name=maps_url]', 'https://maps.example/augusta')
+      await page.click('button[type=submit]')
+      await page.locator('[data-test=saved]').waitFor()
+      await page.reload()
+      await page.locator('input[name=name]').waitFor()
+      check((await page.inputValue('textarea[name=address]')) === 'Rua Augusta 1200\nSão Paulo', 'address kept')
+      check(await page.isChecked('input[name=lang-en]'), 'English added')
+      const me = JSON.parse((await fromPage(page, 'GET', '/auth/me', undefined, { csrf: false })).body)
+      const stored = JSON.parse((await fromPage(page, 'GET', `/admin/tenants/${me.tenant.id}`, undefined, { csrf: false })).body)
+      check(stored.billing?.tax_id === '12.345.678/0001-90', `billing stored: ${JSON.stringify(stored.billing)}`)
+      check(JSON.stringify(stored.languages) === '["pt-BR","en"]', `languages stored: ${stored.languages}`)
+      check(stored.zone === 'America/Sao_Paulo', 'zone stored')
+      check(page.problems.length === 0, page.problems.join('\n'))
+    })
+  },
+
+  /** Services are added, shown in the business's money, edited, refused when wrong, removed. */
+  async services_round_trip() {
+    await browserFor(async (browser) => {
+      for (const kind of ['dental', 'spa']) {
+        const b = business(kind)
+        const { page } = await newPage(browser, { locale: b.locale, viewport: DESKTOP })
+        await signUpInBrowser(page, BASE, b)
+        await page.goto(`${BASE}/app/settings/services`)
+        await page.locator('[data-test=services]').waitFor({ state: 'attached' })
+        const add = async (name, duration, price, deposit) => {
+          await page.locator('main button', { hasText: /Add a service|Añadir un servicio/ }).click()
+          await page.fill('input[name=service_name]', name)
+          await page.fill('input[name=duration]', duration)
+          await page.fill('input[name=price]', price)
+          if (deposit) await page.fill('input[name=deposit]', deposit)
+          await page.click('form button[type=submit]')
+        }
+        const currency = kind === 'dental' ? 'GBP' : 'MXN'
+        check((await page.locator('select[name=currency]').count()) === 0, 'no form open yet')
+        await add(kind === 'dental' ? 'Check-up' : 'Masaje relajante', '30', '45.50', '10')
+        await page.locator('[data-test=services] li').first().waitFor()
+        const listed = (await page.locator('[data-test=services]').innerText()).replace(/\s/g, ' ')
+        const price = kind === 'dental' ? '£45.50' : '$45.50'
+        check(listed.includes(price), `${kind}: ${currency} shown as ${price}: ${listed}`)
+        // A zero-minute service is the API's to refuse; its message lands beside the field.
+        await add('Broken', '0', '10', '')
+        await page.locator('form [data-test=form-error]').waitFor()
+        check((await fieldError(page, 'duration')).length > 0, 'duration refused beside its field')
+        await page.locator('form button.secondary').click()
+        // Edit the price.
+        await page.locator('[data-test=services] li button').first().click()
+        await page.fill('input[name=price]', '50')
+        await page.click('form button[type=submit]')
+        await page.locator('[data-test=services] li', { hasText: kind === 'dental' ? '£50.00' : '$50.00' }).waitFor()
+        const me = JSON.parse((await fromPage(page, 'GET', '/auth/me', undefined, { csrf: false })).body)
+        const stored = JSON.parse((await fromPage(page, 'GET', `/admin/tenants/${me.tenant.id}/services`, undefined, { csrf: false })).body)
+        check(stored.length === 1 && stored[0].price_minor === 5000 && stored[0].deposit_minor === 1000 && stored[0].currency === currency,
+          `${kind}: stored ${JSON.stringify(stored)}`)
+        await page.locator('[data-test=services] li button.danger').first().click()
+        await page.locator('[data-test=services] li').waitFor({ state: 'detached' })
+        check(page.problems.length === 0, page.problems.join('\n'))
+      }
+    })
+  },
+
+  /** Wrong passwords are refused, five in a row lock the account, the right one waits. */
+  async wrong_password_and_lockout() {
+    const b = business('tutor')
+    await signUpByApi(BASE, b)
+    await browserFor(async (browser) => {
+      const { page } = await newPage(browser)
+      // By keyboard alone: type, Tab, type, Enter.
+      await page.goto(`${BASE}/app/login`)
+      await page.locator('input[name=email]').focus()
+      await page.keyboard.type(b.email)
+      await page.keyboard.press('Tab')
+      await page.keyboard.type('not-the-password')
+      await page.keyboard.press('Enter')
+      await page.locator('[data-test=form-error]').waitFor()
+      check((await page.locator('[data-test=form-error]').innerText()).includes('wrong email or password'), 'wrong password said')
+      for (let i = 2; i <= 5; i++) {
+        await page.fill('input[name=password]', `wrong-${i}`)
+        await page.click('button[type=submit]')
+        await page.locator('[data-test=form-error]', { hasText: i < 5 ? 'wrong email or password' : 'locked' }).waitFor()
+      }
+      await page.fill('input[name=password]', b.password)
+      await page.click('button[type=submit]')
+      await page.locator('[data-test=form-error]', { hasText: 'locked' }).waitFor()
+      check(page.url().includes('/app/login'), 'the right password does not open a locked account')
+      const r = await fetch(`${BASE}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: b.email, password: b.password }) })
+      check(r.status === 429 && Number(r.headers.get('retry-after')) > 800, `locked: ${r.status} retry-after ${r.headers.get('retry-after')}`)
+      // An unknown email gets the same answer as a wrong password.
+      const unknown = await fetch(`${BASE}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: `nobody-${unique()}@x.example`, password: 'whatever-it-is' }) })
+      check(unknown.status === 401 && (await unknown.json()).message === 'wrong email or password', 'unknown email')
+    })
+  },
+
+  /** A session unused past its idle time is gone; the app sends the owner to sign in. */
+  async expired_session() {
+    const b = business('physio')
+    await signUpByApi(SHORT, b)
+    await browserFor(async (browser) => {
+      const { page } = await newPage(browser, { locale: b.locale })
+      await signIn(page, SHORT, b.email, b.password)
+      await page.waitForURL((u) => u.pathname === '/app/')
+      await page.waitForTimeout(7_000)
+      await page.goto(`${SHORT}/app/settings/profile`)
+      await page.waitForURL(/\/app\/login/)
+      const r = await fromPage(page, 'GET', '/auth/me', undefined, { csrf: false })
+      check(r.status === 401 && r.body.includes('sign in'), `expired: ${r.status} ${r.body}`)
+    })
+  },
+
+  /** A change made with the cookie but without the CSRF token is refused. */
+  async csrf_required() {
+    await browserFor(async (browser) => {
+      const b = business('spa')
+      const { context, page } = await newPage(browser, { locale: b.locale })
+      await signUpInBrowser(page, BASE, b)
+      const cookies = await context.cookies()
+      const session = cookies.find((c) => c.name === 'slotline_session')
+      check(session && session.httpOnly && session.sameSite === 'Strict', `cookie flags: ${JSON.stringify(session)}`)
+      check(!(await page.evaluate(() => document.cookie)).includes('slotline_session'), 'scripts cannot read the cookie')
+      const me = JSON.parse((await fromPage(page, 'GET', '/auth/me', undefined, { csrf: false })).body)
+      const path = `/admin/tenants/${me.tenant.id}`
+      const changed = { ...me.tenant, name: 'Forged name' }
+      const forged = await fromPage(page, 'PUT', path, changed, { csrf: false })
+      check(forged.status === 403 && forged.body.includes('X-CSRF-Token'), `no token: ${forged.status} ${forged.body}`)
+      const wrong = await page.evaluate(async ({ path, changed }) => {
+        const r = await fetch(path, { method: 'PUT', headers: { 'content-type': 'application/json', 'x-csrf-token': 'guessed' }, body: JSON.stringify(changed) })
+        return r.status
+      }, { path, changed })
+      check(wrong === 403, `a wrong token: ${wrong}`)
+      const after = JSON.parse((await fromPage(page, 'GET', path, undefined, { csrf: false })).body)
+      check(after.name === b.business_name, 'nothing changed')
+      const good = await fromPage(page, 'PUT', path, { ...me.tenant, name: `${b.business_name} Centro` })
+      check(good.status === 200, `with the token: ${good.status} ${good.body}`)
+      const logout = await fromPage(page, 'POST', '/auth/logout', undefined, { csrf: false })
+      check(logout.status === 403, 'signing out needs the token too')
+    })
+  },
+
+  /** Staff sign in, see their overview and cannot open or change settings. */
+  async staff_cannot_open_settings() {
+    await browserFor(async (browser) => {
+      const b = business('dental')
+      const owner = await newPage(browser, { viewport: DESKTOP })
+      await signUpInBrowser(owner.page, BASE, b)
+      await owner.page.goto(`${BASE}/app/settings/users`)
+      await owner.page.locator('main button', { hasText: 'Add a user' }).click()
+      const staff = { name: 'Tom Reed', email: `tom-${unique()}@dental.example`, password: 'tom-first-password' }
+      await owner.page.fill('input[name=user_name]', staff.name)
+      await owner.page.fill('input[name=user_email]', staff.email)
+      await owner.page.selectOption('select[name=role]', 'staff')
+      await owner.page.fill('input[name=user_password]', staff.password)
+      await owner.page.click('form button[type=submit]')
+      await owner.page.locator('[data-test=users] li', { hasText: staff.email }).waitFor()
+      const s = await newPage(browser)
+      await signIn(s.page, BASE, staff.email, staff.password)
+      await s.page.locator('[data-test=staff-home]').waitFor()
+      check((await s.page.locator('nav a[href="/app/settings/profile"]').count()) === 0, 'no settings in the staff menu')
+      for (const path of ['settings/profile', 'settings/services', 'settings/users', 'settings/keys']) {
+        await s.page.goto(`${BASE}/app/${path}`)
+        await s.page.locator('[data-test=forbidden]').waitFor()
+      }
+      const me = JSON.parse((await fromPage(s.page, 'GET', '/auth/me', undefined, { csrf: false })).body)
+      const t = me.tenant.id
+      const put = await fromPage(s.page, 'PUT', `/admin/tenants/${t}`, { ...me.tenant, name: 'Staff rename' })
+      check(put.status === 403 && put.body.includes('staff'), `staff PUT tenant: ${put.status} ${put.body}`)
+      for (const [method, path] of [['GET', `/admin/tenants/${t}/users`], ['POST', `/admin/tenants/${t}/api-key`], ['GET', `/admin/tenants/${t}/revenue`], ['GET', `/admin/tenants/${t}/outbox`]]) {
+        const r = await fromPage(s.page, method, path)
+        check(r.status === 403, `staff ${method} ${path}: ${r.status}`)
+      }
+      for (const path of [`/admin/tenants/${t}/bookings`, `/admin/tenants/${t}/customers`, `/admin/tenants/${t}/services`]) {
+        const r = await fromPage(s.page, 'GET', path, undefined, { csrf: false })
+        check(r.status === 200, `staff reads ${path}: ${r.status}`)
+      }
+      await s.page.goto(`${BASE}/app/`)
+      await axeCheck(s.page, 'staff home')
+      await s.page.screenshot({ path: `${SHOTS}/staff-home-phone.png`, fullPage: true })
+      await s.page.goto(`${BASE}/app/settings/profile`)
+      await s.page.locator('[data-test=forbidden]').waitFor()
+      await axeCheck(s.page, 'forbidden')
+      await s.page.screenshot({ path: `${SHOTS}/forbidden-phone.png`, fullPage: true })
+    })
+  },
+
+  /** One business's user cannot reach another's, by the app's URLs nor the API's. */
+  async tenant_isolation() {
+    const a = business('barber')
+    const bb = business('tutor')
+    const other = await signUpByApi(BASE, bb)
+    await browserFor(async (browser) => {
+      const { page } = await newPage(browser, { locale: a.locale })
+      await signUpInBrowser(page, BASE, a)
+      for (const path of ['', '/services', '/providers', '/bookings', '/customers', '/users', '/revenue']) {
+        const r = await fromPage(page, 'GET', `/admin/tenants/${other.tenant}${path}`, undefined, { csrf: false })
+        check(r.status === 404, `A reading B${path}: ${r.status} ${r.body}`)
+      }
+      const put = await fromPage(page, 'PUT', `/admin/tenants/${other.tenant}`, { id: other.tenant, name: 'Taken over', zone: 'UTC' })
+      check(put.status === 404, `A changing B: ${put.status}`)
+      await page.goto(`${BASE}/admin/tenants/${other.tenant}`)
+      check((await page.locator('body').innerText()).includes('not_found'), 'B by URL in the browser is not found')
+      const list = JSON.parse((await fromPage(page, 'GET', '/admin/tenants', undefined, { csrf: false })).body)
+      check(list.length === 1 && list[0].id !== other.tenant, `A lists only itself: ${list.map((t) => t.id)}`)
+      // B is untouched.
+      const r = await fetch(`${BASE}/admin/tenants/${other.tenant}`, { headers: { cookie: other.cookie } })
+      check((await r.json()).name === bb.business_name, 'B unchanged')
+    })
+  },
+
+  /** Sessions are listed and one browser signs another out. */
+  async sessions_revocable() {
+    const b = business('spa')
+    await signUpByApi(BASE, b)
+    await browserFor(async (browser) => {
+      const first = await newPage(browser, { locale: b.locale })
+      const second = await newPage(browser, { locale: b.locale })
+      await signIn(first.page, BASE, b.email, b.password)
+      await first.page.waitForURL((u) => u.pathname === '/app/')
+      await signIn(second.page, BASE, b.email, b.password)
+      await second.page.waitForURL((u) => u.pathname === '/app/')
+      await first.page.goto(`${BASE}/app/account/security`)
+      await first.page.locator('[data-test=sessions] li').nth(2).waitFor()
+      const count = await first.page.locator('[data-test=sessions] li').count()
+      check(count === 3, `sign-up, then two sign-ins: ${count} sessions`)
+      check((await first.page.locator('[data-test=sessions] li .tag').count()) === 1, 'one marked as this browser')
+      // End the newest other session (the second browser's).
+      await first.page.locator('[data-test=sessions] li').filter({ hasNot: first.page.locator('.tag') }).first().locator('button').click()
+      await first.page.locator('[data-test=sessions] li').nth(1).waitFor()
+      check((await first.page.locator('[data-test=sessions] li').count()) === 2, 'one fewer')
+      await second.page.goto(`${BASE}/app/settings/profile`)
+      await second.page.waitForURL(/\/app\/login/)
+      await first.page.goto(`${BASE}/app/settings/profile`)
+      await first.page.locator('input[name=name]').waitFor()
+    })
+  },
+
+  /** A new key is shown once; the old one stops at once. */
+  async api_key_rotation() {
+    await browserFor(async (browser) => {
+      const b = business('physio')
+      const { page } = await newPage(browser, { locale: b.locale })
+      await signUpInBrowser(page, BASE, b)
+      const me = JSON.parse((await fromPage(page, 'GET', '/auth/me', undefined, { csrf: false })).body)
+      await page.goto(`${BASE}/app/settings/keys`)
+      await page.locator('main button').click()
+      const first = (await page.locator('[data-test=api-key]').innerText()).trim()
+      await page.locator('main button').click()
+      await page.locator('[data-test=api-key]', { hasNotText: first }).waitFor()
+      const second = (await page.locator('[data-test=api-key]').innerText()).trim()
+      const as = (key) => fetch(`${BASE}/admin/tenants/${me.tenant.id}`, { headers: { authorization: `Bearer ${key}` } }).then((r) => r.status)
+      check((await as(first)) === 401, 'the replaced key is refused')
+      check((await as(second)) === 200, 'the new key works')
+    })
+  },
+
+  /** Every page at phone and desktop width: no serious accessibility violation; a screenshot. */
+  async accessibility_and_screenshots() {
+    mkdirSync(SHOTS, { recursive: true })
+    const b = business('dental')
+    await signUpByApi(BASE, b)
+    let pages = 0
+    let minor = 0
+    await browserFor(async (browser) => {
+      for (const [width, viewport] of [['phone', PHONE], ['desktop', DESKTOP]]) {
+        const { page } = await newPage(browser, { viewport })
+        for (const path of ['login', 'signup']) {
+          await page.goto(`${BASE}/app/${path}`)
+          await page.locator('form').waitFor()
+          minor += await axeCheck(page, `${path} (${width})`)
+          await page.screenshot({ path: `${SHOTS}/${path}-${width}.png`, fullPage: true })
+          pages++
+        }
+        await signIn(page, BASE, b.email, b.password)
+        await page.waitForURL((u) => u.pathname === '/app/')
+        for (const [path, ready] of [['', 'ol'], ['settings/profile', 'form'], ['settings/services', 'main button'], ['settings/users', '[data-test=users] li'], ['settings/keys', 'main button'], ['account/security', '[data-test=sessions] li']]) {
+          await page.goto(`${BASE}/app/${path}`)
+          await page.locator(ready).first().waitFor()
+          if (width === 'phone' && path === '') {
+            // The menu opens from its button on a phone, and is checked open.
+            await page.locator('button.menu').click()
+            await page.locator('nav.open').waitFor()
+          }
+          minor += await axeCheck(page, `${path || 'home'} (${width})`)
+          await page.screenshot({ path: `${SHOTS}/${(path || 'home').replace('/', '-')}-${width}.png`, fullPage: true })
+          pages++
+        }
+        check(page.problems.length === 0, page.problems.join('\n'))
+      }
+    })
+    console.log(`checked ${pages} page views with axe-core: no serious or critical violation (${minor} minor or moderate); screenshots in ${SHOTS}`)
+  },
+}
+
+const name = process.argv[2]
+const scenario = scenarios[name]
+if (!scenario) {
+  console.error(`unknown scenario ${name}; known: ${Object.keys(scenarios).join(', ')}`)
+  process.exit(2)
+}
+const started = Date.now()
+try {
+  await scenario()
+  console.log(`${name}: ok in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+} catch (e) {
+  console.error(`${name}: ${e instanceof Failure ? e.message : e.stack}`)
+  process.exit(1)
+}

@@ -1,0 +1,109 @@
+// The dashboard's only way to the bridge: the admin API, typed from bridge/openapi.json
+// (`npm run types` writes schema.d.ts from it). A change repeats the session's CSRF token.
+import type { components } from './schema'
+
+type Schemas = components['schemas']
+export type Tenant = Schemas['Tenant']
+export type Service = Schemas['Service']
+export type User = Schemas['User']
+export type SignedIn = Schemas['SignedIn']
+export type SignUp = Schemas['SignUp']
+export type SessionView = Schemas['SessionView']
+export type NewUser = Schemas['NewUser']
+export type NewKey = Schemas['NewKey']
+export type ErrorBody = Schemas['Error']
+
+/** A refused or failed call: the HTTP status, the API's code and its field errors. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly fields: Record<string, string> = {},
+  ) {
+    super(message)
+  }
+}
+
+let csrf = ''
+
+/** Remembers the session's CSRF token from a sign-in answer. */
+export function signedIn(answer: SignedIn): SignedIn {
+  csrf = answer.csrf
+  return answer
+}
+
+/** Called when a call finds the session gone (the app sends the user to sign in). */
+export let onSessionEnded: () => void = () => {}
+export function whenSessionEnds(f: () => void) {
+  onSessionEnded = f
+}
+
+/** One call; its JSON answer, or an ApiError. */
+export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' }
+  if (body !== undefined) headers['content-type'] = 'application/json'
+  if (method !== 'GET' && csrf) headers['x-csrf-token'] = csrf
+  let response: Response
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: 'same-origin',
+    })
+  } catch {
+    throw new ApiError(0, 'network', 'network')
+  }
+  if (response.status === 204) return undefined as T
+  const text = await response.text()
+  let json: unknown = null
+  try {
+    json = text ? JSON.parse(text) : null
+  } catch {
+    throw new ApiError(response.status, 'bad_answer', text.slice(0, 200))
+  }
+  if (!response.ok) {
+    const e = (json ?? {}) as Partial<ErrorBody>
+    const error = new ApiError(response.status, e.error ?? 'unknown', e.message ?? '', e.fields ?? {})
+    // A sign-in page asking who is signed in expects 401s; elsewhere one means the session ended.
+    if (response.status === 401 && !path.startsWith('/auth/')) onSessionEnded()
+    throw error
+  }
+  return json as T
+}
+
+const tenantPath = (id: string) => `/admin/tenants/${encodeURIComponent(id)}`
+
+export const api = {
+  me: () => call<SignedIn>('GET', '/auth/me').then(signedIn),
+  login: (email: string, password: string) =>
+    call<SignedIn>('POST', '/auth/login', { email, password }).then(signedIn),
+  signUp: (form: SignUp) => call<SignedIn>('POST', '/auth/signup', form).then(signedIn),
+  logout: () => call<void>('POST', '/auth/logout'),
+  sessions: () => call<SessionView[]>('GET', '/auth/sessions'),
+  endSession: (id: string) => call<void>('DELETE', `/auth/sessions/${encodeURIComponent(id)}`),
+  tenant: (id: string) => call<Tenant>('GET', tenantPath(id)),
+  saveTenant: (tenant: Tenant) => call<Tenant>('PUT', tenantPath(tenant.id), tenant),
+  services: (id: string) => call<Service[]>('GET', `${tenantPath(id)}/services`),
+  addService: (id: string, s: Service) => call<Service>('POST', `${tenantPath(id)}/services`, s),
+  saveService: (id: string, s: Service) =>
+    call<Service>('PUT', `${tenantPath(id)}/services/${encodeURIComponent(s.id)}`, s),
+  deleteService: (id: string, service: string) =>
+    call<void>('DELETE', `${tenantPath(id)}/services/${encodeURIComponent(service)}`),
+  users: (id: string) => call<User[]>('GET', `${tenantPath(id)}/users`),
+  addUser: (id: string, u: NewUser) => call<User>('POST', `${tenantPath(id)}/users`, u),
+  rotateKey: (id: string) => call<NewKey>('POST', `${tenantPath(id)}/api-key`),
+}
+
+/** An id for a new record from its name: what the API accepts (a-z, 0-9, -). */
+export function idFrom(name: string): string {
+  const id = name
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 64)
+  return id || 'item'
+}

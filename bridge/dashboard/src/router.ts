@@ -1,0 +1,28 @@
+// The dashboard's pages. Signed-out visitors reach only sign-in and sign-up; settings are
+// for owners (staff see why not, and the API refuses them anyway).
+import { createRouter, createWebHistory } from 'vue-router'
+import { check, isOwner, session } from './session'
+
+export const router = createRouter({
+  history: createWebHistory('/app/'),
+  routes: [
+    { path: '/login', component: () => import('./pages/Login.vue'), meta: { public: true } },
+    { path: '/signup', component: () => import('./pages/SignUp.vue'), meta: { public: true } },
+    { path: '/', component: () => import('./pages/Home.vue') },
+    { path: '/settings/profile', component: () => import('./pages/Profile.vue'), meta: { owner: true } },
+    { path: '/settings/services', component: () => import('./pages/Services.vue'), meta: { owner: true } },
+    { path: '/settings/users', component: () => import('./pages/Users.vue'), meta: { owner: true } },
+    { path: '/settings/keys', component: () => import('./pages/Keys.vue'), meta: { owner: true } },
+    { path: '/account/security', component: () => import('./pages/Security.vue') },
+    { path: '/forbidden', component: () => import('./pages/Forbidden.vue') },
+    { path: '/:rest(.*)*', component: () => import('./pages/NotFound.vue'), meta: { public: true } },
+  ],
+})
+
+router.beforeEach(async (to) => {
+  await check()
+  if (!to.meta.public && !session.user) return { path: '/login', query: { next: to.fullPath } }
+  if ((to.path === '/login' || to.path === '/signup') && session.user) return '/'
+  if (to.meta.owner && !isOwner()) return '/forbidden'
+  return true
+})
