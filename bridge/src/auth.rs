@@ -164,6 +164,15 @@ impl Admin {
         }
     }
 
+    /// Who this is in the audit log: the user's id, `api-key` or `operator`.
+    pub fn actor(&self) -> String {
+        match self {
+            Admin::Operator => "operator".into(),
+            Admin::Tenant(_) => "api-key".into(),
+            Admin::Member { user, .. } => user.clone(),
+        }
+    }
+
     /// The tenant whose key or member this is; `None` for the operator.
     pub fn tenant(&self) -> Option<&TenantId> {
         match self {

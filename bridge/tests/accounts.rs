@@ -341,3 +341,111 @@ async fn a_rotated_key_stops_at_once_and_wrong_passwords_lock_with_retry_after()
         StatusCode::TOO_MANY_REQUESTS
     );
 }
+
+#[tokio::test]
+async fn every_change_is_in_the_audit_log_with_who_made_it_and_what_it_was() {
+    let bridge = TestBridge::start().await;
+    let owner = sign_up(
+        &bridge,
+        "Clinica Sorriso",
+        "carla@sorriso.example",
+        "America/Sao_Paulo",
+    )
+    .await;
+    let t = owner.tenant.clone();
+    let service = json!({"id": "limpeza", "name": "Limpeza", "duration_min": 40, "price_minor": 18000, "currency": "BRL"});
+    let (status, _, _) = send(
+        &bridge,
+        Method::POST,
+        &format!("/admin/tenants/{t}/services"),
+        Some(&owner),
+        true,
+        Some(service.clone()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let mut dearer = service.clone();
+    dearer["price_minor"] = json!(22000);
+    send(
+        &bridge,
+        Method::PUT,
+        &format!("/admin/tenants/{t}/services/limpeza"),
+        Some(&owner),
+        true,
+        Some(dearer),
+    )
+    .await;
+    // A program with the business's key, too.
+    let (_, body, _) = send(
+        &bridge,
+        Method::POST,
+        &format!("/admin/tenants/{t}/api-key"),
+        Some(&owner),
+        true,
+        None,
+    )
+    .await;
+    let key = body["api_key"].as_str().unwrap().to_owned();
+    let (status, _) = bridge
+        .admin(
+            Method::DELETE,
+            &format!("/admin/tenants/{t}/services/limpeza"),
+            &key,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, log, _) = send(
+        &bridge,
+        Method::GET,
+        &format!("/admin/tenants/{t}/audit"),
+        Some(&owner),
+        false,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{log}");
+    let actions: Vec<&str> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "service.delete",
+            "api_key.rotate",
+            "service.update",
+            "service.create"
+        ]
+    );
+    let update = &log[2];
+    assert_eq!(update["before"]["price_minor"], 18000);
+    assert_eq!(update["after"]["price_minor"], 22000);
+    assert_eq!(update["actor_name"], "Owner <carla@sorriso.example>");
+    assert_eq!(log[0]["actor_name"], "a program (API key)");
+    assert!(log[0]["after"].is_null() && log[0]["before"]["name"] == "Limpeza");
+    // Another business's log is not this one's, and refusals leave no entry.
+    let other = sign_up(&bridge, "Barber Two", "two@barber.example", "Europe/Madrid").await;
+    let (status, _, _) = send(
+        &bridge,
+        Method::GET,
+        &format!("/admin/tenants/{t}/audit"),
+        Some(&other),
+        false,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, log, _) = send(
+        &bridge,
+        Method::GET,
+        &format!("/admin/tenants/{}/audit", other.tenant),
+        Some(&other),
+        false,
+        None,
+    )
+    .await;
+    assert_eq!(log.as_array().unwrap().len(), 0);
+}

@@ -649,6 +649,7 @@ async fn the_openapi_file_describes_every_admin_route() {
         "/auth/sessions/{id}",
         "/admin/tenants/{tenant}/users",
         "/admin/tenants/{tenant}/api-key",
+        "/admin/tenants/{tenant}/audit",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} undocumented");
     }

@@ -22,6 +22,8 @@ const SCENARIOS: &[&str] = &[
     "tenant_isolation",
     "sessions_revocable",
     "api_key_rotation",
+    "settings_round_trips",
+    "staff_and_hours",
     "accessibility_and_screenshots",
 ];
 

@@ -63,6 +63,16 @@ async function browserFor(fn) {
   })
   try {
     return await fn(browser)
+  } catch (e) {
+    // What each page showed when the check failed, for whoever reads the failure.
+    mkdirSync(SHOTS, { recursive: true })
+    let n = 0
+    for (const context of browser.contexts()) {
+      for (const page of context.pages()) {
+        await page.screenshot({ path: `${SHOTS}/failed-${process.argv[2]}-${n++}.png`, fullPage: true }).catch(() => {})
+      }
+    }
+    throw e
   } finally {
     await browser.close()
   }
@@ -349,7 +359,7 @@ const scenarios = {
       await signIn(s.page, BASE, staff.email, staff.password)
       await s.page.locator('[data-test=staff-home]').waitFor()
       check((await s.page.locator('nav a[href="/app/settings/profile"]').count()) === 0, 'no settings in the staff menu')
-      for (const path of ['settings/profile', 'settings/services', 'settings/users', 'settings/keys']) {
+      for (const path of ['settings/profile', 'settings/services', 'settings/staff', 'settings/whatsapp', 'settings/policy', 'settings/reminders', 'settings/users', 'settings/keys', 'settings/audit']) {
         await s.page.goto(`${BASE}/app/${path}`)
         await s.page.locator('[data-test=forbidden]').waitFor()
       }
@@ -357,7 +367,7 @@ const scenarios = {
       const t = me.tenant.id
       const put = await fromPage(s.page, 'PUT', `/admin/tenants/${t}`, { ...me.tenant, name: 'Staff rename' })
       check(put.status === 403 && put.body.includes('staff'), `staff PUT tenant: ${put.status} ${put.body}`)
-      for (const [method, path] of [['GET', `/admin/tenants/${t}/users`], ['POST', `/admin/tenants/${t}/api-key`], ['GET', `/admin/tenants/${t}/revenue`], ['GET', `/admin/tenants/${t}/outbox`]]) {
+      for (const [method, path] of [['GET', `/admin/tenants/${t}/users`], ['POST', `/admin/tenants/${t}/api-key`], ['GET', `/admin/tenants/${t}/revenue`], ['GET', `/admin/tenants/${t}/outbox`], ['GET', `/admin/tenants/${t}/audit`]]) {
         const r = await fromPage(s.page, method, path)
         check(r.status === 403, `staff ${method} ${path}: ${r.status}`)
       }
@@ -445,6 +455,145 @@ const scenarios = {
     })
   },
 
+  /** WhatsApp numbers, booking rules, reminders: each saved, refused when wrong, kept. */
+  async settings_round_trips() {
+    await browserFor(async (browser) => {
+      const b = business('physio')
+      const { page } = await newPage(browser, { locale: b.locale, viewport: DESKTOP })
+      await signUpInBrowser(page, BASE, b)
+      const stored = async () => {
+        const me = JSON.parse((await fromPage(page, 'GET', '/auth/me', undefined, { csrf: false })).body)
+        return JSON.parse((await fromPage(page, 'GET', `/admin/tenants/${me.tenant.id}`, undefined, { csrf: false })).body)
+      }
+      // WhatsApp: a number that is not one is refused; then a number written with spaces.
+      const number = `+3519${String(Date.now()).slice(-8)}`
+      await page.goto(`${BASE}/app/settings/whatsapp`)
+      await page.locator('textarea[name=numbers]').waitFor()
+      await page.fill('textarea[name=numbers]', '912345')
+      await page.fill('input[name=keywords]', 'fisio, lisboa')
+      await page.click('button[type=submit]')
+      await page.locator('[data-test=form-error]').waitFor()
+      check((await fieldError(page, 'numbers')).length > 0, 'a bad number is refused beside the field')
+      await page.fill('textarea[name=numbers]', number.replace(/(\d{3})(\d{3})(\d{3})$/, ' $1 $2 $3'))
+      await page.click('button[type=submit]')
+      await page.locator('[data-test=saved]').waitFor()
+      let t = await stored()
+      check(JSON.stringify(t.numbers) === JSON.stringify([number]) && JSON.stringify(t.keywords) === '["fisio","lisboa"]',
+        `numbers and keywords stored: ${t.numbers} ${t.keywords}`)
+      // Booking rules.
+      await page.goto(`${BASE}/app/settings/policy`)
+      await page.locator('input[name=min_notice_min]').waitFor()
+      await page.fill('input[name=slot_step_min]', '0')
+      await page.click('button[type=submit]')
+      await page.locator('[data-test=form-error]').waitFor()
+      check((await fieldError(page, 'slot_step_min')).length > 0, 'a zero slot step is refused beside its field')
+      await page.fill('input[name=slot_step_min]', '15')
+      await page.fill('input[name=min_notice_min]', '120')
+      await page.fill('input[name=window_days]', '45')
+      await page.click('button[type=submit]')
+      await page.locator('[data-test=saved]').waitFor()
+      await page.reload()
+      await page.locator('input[name=min_notice_min]').waitFor()
+      check((await page.inputValue('input[name=window_days]')) === '45', 'window kept')
+      t = await stored()
+      check(t.policy.slot_step_min === 15 && t.policy.min_notice_min === 120, `policy stored: ${JSON.stringify(t.policy)}`)
+      // Reminders and quiet hours.
+      await page.goto(`${BASE}/app/settings/reminders`)
+      await page.locator('input[name=follow_up]').waitFor()
+      await page.uncheck('input[name=follow_up]')
+      await page.fill('input[name=shortly_before_min]', '60')
+      await page.fill('input[name=day_before_at]', '19:30')
+      await page.fill('input[name=quiet_from]', '22:00')
+      await page.fill('input[name=quiet_to]', '08:00')
+      await page.click('button[type=submit]')
+      await page.locator('[data-test=saved]').waitFor()
+      t = await stored()
+      const r = t.reminders
+      check(r.follow_up === false && r.shortly_before_min === 60 && r.day_before_at === '19:30' &&
+        r.quiet_hours?.from === '22:00' && r.quiet_hours?.to === '08:00', `reminders stored: ${JSON.stringify(r)}`)
+      await page.reload()
+      await page.locator('input[name=follow_up]').waitFor()
+      check(!(await page.isChecked('input[name=follow_up]')) && (await page.inputValue('input[name=quiet_from]')) === '22:00', 'reminders shown as saved')
+      await page.uncheck('input[name=quiet]')
+      await page.click('button[type=submit]')
+      await page.locator('[data-test=saved]').waitFor()
+      check((await stored()).reminders.quiet_hours == null, 'quiet hours turned off')
+      check(page.problems.length === 0, page.problems.join('\n'))
+    })
+  },
+
+  /** Staff with their services, weekly hours copied across days and staff, and a day off. */
+  async staff_and_hours() {
+    await browserFor(async (browser) => {
+      const b = business('barber')
+      const { page } = await newPage(browser, { locale: 'en-GB', viewport: PHONE })
+      await signUpInBrowser(page, BASE, b)
+      const me = JSON.parse((await fromPage(page, 'GET', '/auth/me', undefined, { csrf: false })).body)
+      const tid = me.tenant.id
+      for (const [id, name] of [['corte', 'Corte masculino'], ['barba', 'Barba']]) {
+        const r = await fromPage(page, 'POST', `/admin/tenants/${tid}/services`, { id, name, duration_min: 30, price_minor: 6000, currency: 'BRL' })
+        check(r.status === 201, `service ${id}: ${r.status} ${r.body}`)
+      }
+      await page.goto(`${BASE}/app/settings/staff`)
+      const addStaff = async (name, services) => {
+        await page.locator('main > section > button', { hasText: 'Add a staff member' }).click()
+        await page.fill('input[name=staff_name]', name)
+        for (const s of ['corte', 'barba']) {
+          if (services.includes(s)) await page.check(`input[name=staff-service-${s}]`)
+          else await page.uncheck(`input[name=staff-service-${s}]`)
+        }
+        await page.fill('input[name=max_per_day]', '8')
+        await page.click('form.panel button[type=submit]')
+        await page.locator('[data-test=staff] li', { hasText: name }).waitFor()
+      }
+      await addStaff('João Batista', ['corte', 'barba'])
+      await page.locator('[data-test=hours]').waitFor()
+      // Monday 09–13 and 14–19, copied to every day, Sunday cleared.
+      await page.click('button[name=add-mon]')
+      await page.fill('input[name=mon-0-start]', '09:00')
+      await page.fill('input[name=mon-0-end]', '13:00')
+      await page.click('button[name=add-mon]')
+      await page.fill('input[name=mon-1-start]', '14:00')
+      await page.fill('input[name=mon-1-end]', '19:00')
+      await page.click('button[name=copy-days]')
+      await page.locator('fieldset[data-day=sun] button.danger').first().click()
+      await page.locator('fieldset[data-day=sun] button.danger').first().click()
+      // An overlap is caught before saving.
+      await page.fill('input[name=tue-1-start]', '12:00')
+      check(await page.isDisabled('button[name=save-hours]'), 'overlapping hours cannot be saved')
+      await page.fill('input[name=tue-1-start]', '14:00')
+      await page.click('button[name=save-hours]')
+      await page.locator('[data-test=hours-saved]').waitFor()
+      const weekly = JSON.parse((await fromPage(page, 'GET', `/admin/tenants/${tid}/providers/joao-batista/availability`, undefined, { csrf: false })).body)
+      check(weekly.sat?.length === 2 && (weekly.sun ?? []).length === 0 && weekly.mon[1].end === '19:00', `hours stored: ${JSON.stringify(weekly)}`)
+      // A day off.
+      const day = new Date(Date.now() + 20 * 86400e3).toISOString().slice(0, 10)
+      await page.fill('input[name=override_date]', day)
+      await page.fill('input[name=override_note]', 'Feriado')
+      await page.click('[data-test=hours] form button[type=submit]')
+      await page.locator('[data-test=overrides] li', { hasText: day }).waitFor()
+      // A second barber gets the same hours in one click.
+      await addStaff('Caio', ['corte'])
+      await page.locator('[data-test=staff] li', { hasText: 'João' }).locator('button').nth(1).click()
+      await page.locator('input[name=mon-0-start]').waitFor()
+      await page.click('button[name=copy-staff]')
+      await page.locator('[data-test=hours-saved]').waitFor()
+      const caio = JSON.parse((await fromPage(page, 'GET', `/admin/tenants/${tid}/providers/caio/availability`, undefined, { csrf: false })).body)
+      check(JSON.stringify(caio.wed) === JSON.stringify(weekly.wed), `copied to all staff: ${JSON.stringify(caio)}`)
+      const staff = JSON.parse((await fromPage(page, 'GET', `/admin/tenants/${tid}/providers`, undefined, { csrf: false })).body)
+      const caioRecord = staff.find((p) => p.id === 'caio')
+      check(JSON.stringify(caioRecord.services) === '["corte"]' && caioRecord.max_per_day === 8, `staff stored: ${JSON.stringify(staff)}`)
+      // The owner reads back who changed what.
+      await page.goto(`${BASE}/app/settings/audit`)
+      await page.locator('[data-test=audit] > li').first().waitFor()
+      const log = await page.locator('[data-test=audit]').innerText()
+      for (const expected of ['hours.update', 'time_off.set', 'provider.create', 'service.create', b.name, 'caio']) {
+        check(log.includes(expected), `the change log shows ${expected}: ${log.slice(0, 400)}`)
+      }
+      check(page.problems.length === 0, page.problems.join('\n'))
+    })
+  },
+
   /** Every page at phone and desktop width: no serious accessibility violation; a screenshot. */
   async accessibility_and_screenshots() {
     mkdirSync(SHOTS, { recursive: true })
@@ -464,7 +613,7 @@ const scenarios = {
         }
         await signIn(page, BASE, b.email, b.password)
         await page.waitForURL((u) => u.pathname === '/app/')
-        for (const [path, ready] of [['', 'ol'], ['settings/profile', 'form'], ['settings/services', 'main button'], ['settings/users', '[data-test=users] li'], ['settings/keys', 'main button'], ['account/security', '[data-test=sessions] li']]) {
+        for (const [path, ready] of [['', 'ol'], ['settings/profile', 'form'], ['settings/whatsapp', 'form'], ['settings/staff', 'main button'], ['settings/policy', 'form'], ['settings/reminders', 'form'], ['settings/services', 'main button'], ['settings/users', '[data-test=users] li'], ['settings/keys', 'main button'], ['settings/audit', 'h1'], ['account/security', '[data-test=sessions] li']]) {
           await page.goto(`${BASE}/app/${path}`)
           await page.locator(ready).first().waitFor()
           if (width === 'phone' && path === '') {

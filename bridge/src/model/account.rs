@@ -90,6 +90,25 @@ pub struct Session {
     pub user_agent: String,
 }
 
+/// One change to a business, as its owners read it in the audit log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// When it was made.
+    pub at: DateTime<Utc>,
+    /// Who made it: a user id, `api-key` or `operator`.
+    pub actor: String,
+    /// What was done, e.g. `service.update`, `hours.update`, `booking.no_show`.
+    pub action: String,
+    /// What it was done to: a service or staff id, a booking reference, a date.
+    pub target: String,
+    /// The record before (absent for a creation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<serde_json::Value>,
+    /// The record after (absent for a deletion).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<serde_json::Value>,
+}
+
 /// A sign-up: a new business and its owner.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

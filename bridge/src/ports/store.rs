@@ -14,8 +14,9 @@ use thiserror::Error;
 
 use crate::lifecycle::Plan;
 use crate::model::{
-    Credentials, Customer, DateOverride, Delivery, Document, DocumentKind, Payment, PaymentState,
-    ProviderRecord, Reservation, ServiceRecord, Session, Stage, StatusChange, Tenant, User, Weekly,
+    AuditEntry, Credentials, Customer, DateOverride, Delivery, Document, DocumentKind, Payment,
+    PaymentState, ProviderRecord, Reservation, ServiceRecord, Session, Stage, StatusChange, Tenant,
+    User, Weekly,
 };
 use crate::ports::CallGate;
 
@@ -654,6 +655,12 @@ pub trait Store: Send + Sync + 'static {
 
     /// Replaces the tenant's API key: the old one stops working at once.
     async fn rotate_key(&self, tenant: &TenantId, key_hash: &str) -> StoreResult<()>;
+
+    /// Appends a change to the tenant's audit log.
+    async fn record_audit(&self, tenant: &TenantId, entry: &AuditEntry) -> StoreResult<()>;
+
+    /// The tenant's audit log, newest first, at most `limit` entries.
+    async fn audit_log(&self, tenant: &TenantId, limit: usize) -> StoreResult<Vec<AuditEntry>>;
 
     // Worker-signature nonces, shared by every bridge on the store.
 

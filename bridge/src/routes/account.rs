@@ -399,7 +399,11 @@ async fn add_user(
     };
     let hash = accounts::hash_password(&form.password).await?;
     match state.store.create_user(&user, &hash).await {
-        Ok(()) => Ok((StatusCode::CREATED, Json(user))),
+        Ok(()) => {
+            let after = super::admin::snapshot(&user);
+            super::admin::audit(&state, &me, &t.id, "user.create", &user.email, None, after).await;
+            Ok((StatusCode::CREATED, Json(user)))
+        }
         Err(StoreError::Conflict(_)) => Err(invalid("email", "this email has an account already")),
         Err(e) => Err(e.into()),
     }
@@ -421,6 +425,16 @@ async fn rotate_key(
     let key = auth::new_key()?;
     state.store.rotate_key(&t.id, &auth::key_hash(&key)).await?;
     tracing::info!(tenant = %t.id, "API key rotated");
+    super::admin::audit(
+        &state,
+        &me,
+        &t.id,
+        "api_key.rotate",
+        t.id.as_str(),
+        None,
+        None,
+    )
+    .await;
     Ok(Json(NewKey {
         tenant: t.id,
         api_key: key,

@@ -69,6 +69,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/admin/tenants/{tenant}/bookings", get(list_bookings))
         .route("/admin/tenants/{tenant}/customers", get(list_customers))
+        .route("/admin/tenants/{tenant}/audit", get(list_audit))
         .route("/admin/tenants/{tenant}/deliveries", get(list_deliveries))
         .route("/admin/tenants/{tenant}/outbox", get(list_outbox))
         .route(
@@ -227,11 +228,21 @@ async fn post_refund(
         .refund_booking(&t.id, &reference, amount.as_ref(), "manual")
         .await?
         .ok_or_else(|| AppError::BadRequest("this booking's deposit was not paid".into()))?;
-    payments
+    let after = payments
         .of_booking(&t.id, &reference)
         .await?
-        .map(Json)
-        .ok_or_else(missing)
+        .ok_or_else(missing)?;
+    audit(
+        &state,
+        &me,
+        &t.id,
+        "booking.refund",
+        &reference,
+        snapshot(&payment),
+        snapshot(&after),
+    )
+    .await;
+    Ok(Json(after))
 }
 
 async fn mark_no_show(
@@ -261,6 +272,16 @@ async fn mark_no_show(
     {
         crate::ports::ChangeOutcome::Done(r) => {
             state.scheduler.config_changed(&t.id).await;
+            audit(
+                &state,
+                &me,
+                &t.id,
+                "booking.no_show",
+                &reference,
+                snapshot(&booking),
+                snapshot(&*r),
+            )
+            .await;
             Ok(Json(*r))
         }
         _ => Err(AppError::Conflict(format!(
@@ -318,6 +339,35 @@ async fn found(state: &AppState, id: &TenantId) -> Result<Tenant, AppError> {
         .tenant(id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("tenant {id}")))
+}
+
+/// Records a change in the tenant's audit log. A failure to record it is logged, not
+/// answered: the change itself is made by then.
+pub(super) async fn audit(
+    state: &AppState,
+    me: &Caller,
+    tenant: &TenantId,
+    action: &str,
+    target: &str,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) {
+    let entry = crate::model::AuditEntry {
+        at: state.clock.now(),
+        actor: me.0.actor(),
+        action: action.into(),
+        target: target.into(),
+        before,
+        after,
+    };
+    if let Err(e) = state.store.record_audit(tenant, &entry).await {
+        tracing::error!(tenant = %tenant, action, "the audit log did not take a change: {e}");
+    }
+}
+
+/// A record as the audit log keeps it.
+pub(super) fn snapshot<T: Serialize>(record: &T) -> Option<serde_json::Value> {
+    serde_json::to_value(record).ok()
 }
 
 /// [`tenant_for`], keeping who the caller is.
@@ -472,6 +522,16 @@ async fn put_tenant(
     check_routing(&state, &who, &body, Some(&before)).await?;
     state.store.update_tenant(&body).await?;
     state.scheduler.config_changed(&body.id).await;
+    audit(
+        &state,
+        &me,
+        &body.id,
+        "business.update",
+        body.id.as_str(),
+        snapshot(&before),
+        snapshot(&body),
+    )
+    .await;
     Ok(Json(body))
 }
 
@@ -634,6 +694,17 @@ async fn post_item<T: CatalogItem>(
         return Err(AppError::Conflict(format!("{} {}", T::KIND, item.id())));
     }
     save_item(&state, &t, &item).await?;
+    let action = format!("{}.create", T::KIND);
+    audit(
+        &state,
+        &me,
+        &t.id,
+        &action,
+        item.id(),
+        None,
+        snapshot(&item),
+    )
+    .await;
     Ok((StatusCode::CREATED, Json(item)))
 }
 
@@ -645,7 +716,19 @@ async fn put_item<T: CatalogItem>(
 ) -> Result<Json<T>, AppError> {
     let t = tenant_for(&state, &me, &tenant).await?;
     same_id(&id, item.id())?;
+    let before = item_of::<T>(&state, &t, &id).await.ok();
     save_item(&state, &t, &item).await?;
+    let action = format!("{}.update", T::KIND);
+    audit(
+        &state,
+        &me,
+        &t.id,
+        &action,
+        &id,
+        before.as_ref().and_then(snapshot),
+        snapshot(&item),
+    )
+    .await;
     Ok(Json(item))
 }
 
@@ -655,10 +738,22 @@ async fn delete_item<T: CatalogItem>(
     Path((tenant, id)): Path<(String, String)>,
 ) -> Result<StatusCode, AppError> {
     let t = tenant_for(&state, &me, &tenant).await?;
+    let before = item_of::<T>(&state, &t, &id).await.ok();
     if !T::delete(state.store.as_ref(), &t.id, &id).await? {
         return Err(AppError::NotFound(format!("{} {id}", T::KIND)));
     }
     state.scheduler.config_changed(&t.id).await;
+    let action = format!("{}.delete", T::KIND);
+    audit(
+        &state,
+        &me,
+        &t.id,
+        &action,
+        &id,
+        before.as_ref().and_then(snapshot),
+        None,
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -683,8 +778,19 @@ async fn put_weekly(
     let t = tenant_for(&state, &me, &tenant).await?;
     let p = item_of::<ProviderRecord>(&state, &t, &id).await?;
     valid(&weekly)?;
+    let before = state.store.weekly(&t.id, &p.id).await?;
     state.store.set_weekly(&t.id, &p.id, &weekly).await?;
     state.scheduler.config_changed(&t.id).await;
+    audit(
+        &state,
+        &me,
+        &t.id,
+        "hours.update",
+        p.id.as_str(),
+        snapshot(&before),
+        snapshot(&weekly),
+    )
+    .await;
     Ok(Json(weekly))
 }
 
@@ -709,6 +815,17 @@ async fn post_override(
     valid(&o)?;
     state.store.put_override(&t.id, &p.id, &o).await?;
     state.scheduler.config_changed(&t.id).await;
+    let target = format!("{}/{}", p.id, o.date);
+    audit(
+        &state,
+        &me,
+        &t.id,
+        "time_off.set",
+        &target,
+        None,
+        snapshot(&o),
+    )
+    .await;
     Ok((StatusCode::CREATED, Json(o)))
 }
 
@@ -722,10 +839,27 @@ async fn delete_override(
     let date: NaiveDate = date
         .parse()
         .map_err(|_| AppError::BadRequest(format!("{date:?} is not a date like 2026-12-24")))?;
+    let before = state
+        .store
+        .overrides(&t.id, &p.id)
+        .await?
+        .into_iter()
+        .find(|o| o.date == date);
     if !state.store.delete_override(&t.id, &p.id, date).await? {
         return Err(AppError::NotFound(format!("override on {date}")));
     }
     state.scheduler.config_changed(&t.id).await;
+    let target = format!("{}/{date}", p.id);
+    audit(
+        &state,
+        &me,
+        &t.id,
+        "time_off.delete",
+        &target,
+        before.as_ref().and_then(snapshot),
+        None,
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -803,4 +937,46 @@ async fn list_deliveries(
 ) -> Result<Json<Vec<Delivery>>, AppError> {
     let t = tenant_for(&state, &me, &tenant).await?;
     Ok(Json(state.store.deliveries(&t.id, 200).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuditQuery {
+    #[serde(default)]
+    limit: Option<usize>,
+}
+
+/// A change as the audit log lists it: who made it by name and email, not only by id.
+#[derive(Debug, Serialize)]
+struct AuditListed {
+    #[serde(flatten)]
+    entry: crate::model::AuditEntry,
+    actor_name: String,
+}
+
+/// `GET …/audit?limit=N`: who changed what, newest first (owners; at most 500, default 100).
+async fn list_audit(
+    State(state): State<AppState>,
+    me: Caller,
+    Path(tenant): Path<String>,
+    Query(q): Query<AuditQuery>,
+) -> Result<Json<Vec<AuditListed>>, AppError> {
+    let t = tenant_for(&state, &me, &tenant).await?;
+    let limit = q.limit.unwrap_or(100).clamp(1, 500);
+    let users = state.store.users(&t.id).await?;
+    let entries = state.store.audit_log(&t.id, limit).await?;
+    Ok(Json(
+        entries
+            .into_iter()
+            .map(|entry| {
+                let actor_name = match users.iter().find(|u| u.id == entry.actor) {
+                    Some(u) => format!("{} <{}>", u.name, u.email),
+                    None if entry.actor == "api-key" => "a program (API key)".into(),
+                    None if entry.actor == "operator" => "the platform operator".into(),
+                    None => entry.actor.clone(),
+                };
+                AuditListed { entry, actor_name }
+            })
+            .collect(),
+    ))
 }

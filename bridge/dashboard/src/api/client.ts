@@ -5,6 +5,10 @@ import type { components } from './schema'
 type Schemas = components['schemas']
 export type Tenant = Schemas['Tenant']
 export type Service = Schemas['Service']
+export type Provider = Schemas['Provider']
+export type Weekly = Schemas['Weekly']
+export type Interval = Schemas['Interval']
+export type Override = Schemas['Override']
 export type User = Schemas['User']
 export type SignedIn = Schemas['SignedIn']
 export type SignUp = Schemas['SignUp']
@@ -91,6 +95,22 @@ export const api = {
     call<Service>('PUT', `${tenantPath(id)}/services/${encodeURIComponent(s.id)}`, s),
   deleteService: (id: string, service: string) =>
     call<void>('DELETE', `${tenantPath(id)}/services/${encodeURIComponent(service)}`),
+  providers: (id: string) => call<Provider[]>('GET', `${tenantPath(id)}/providers`),
+  addProvider: (id: string, p: Provider) => call<Provider>('POST', `${tenantPath(id)}/providers`, p),
+  saveProvider: (id: string, p: Provider) =>
+    call<Provider>('PUT', `${tenantPath(id)}/providers/${encodeURIComponent(p.id)}`, p),
+  deleteProvider: (id: string, provider: string) =>
+    call<void>('DELETE', `${tenantPath(id)}/providers/${encodeURIComponent(provider)}`),
+  weekly: (id: string, provider: string) =>
+    call<Weekly>('GET', `${tenantPath(id)}/providers/${encodeURIComponent(provider)}/availability`),
+  saveWeekly: (id: string, provider: string, w: Weekly) =>
+    call<Weekly>('PUT', `${tenantPath(id)}/providers/${encodeURIComponent(provider)}/availability`, w),
+  overrides: (id: string, provider: string) =>
+    call<Override[]>('GET', `${tenantPath(id)}/providers/${encodeURIComponent(provider)}/overrides`),
+  addOverride: (id: string, provider: string, o: Override) =>
+    call<Override>('POST', `${tenantPath(id)}/providers/${encodeURIComponent(provider)}/overrides`, o),
+  deleteOverride: (id: string, provider: string, date: string) =>
+    call<void>('DELETE', `${tenantPath(id)}/providers/${encodeURIComponent(provider)}/overrides/${date}`),
   users: (id: string) => call<User[]>('GET', `${tenantPath(id)}/users`),
   addUser: (id: string, u: NewUser) => call<User>('POST', `${tenantPath(id)}/users`, u),
   rotateKey: (id: string) => call<NewKey>('POST', `${tenantPath(id)}/api-key`),

@@ -2,7 +2,7 @@
 
 use super::reservations::begin;
 use super::*;
-use crate::model::{Credentials, Session, User};
+use crate::model::{AuditEntry, Credentials, Session, User};
 
 /// `unique_violation`: for these tables, the email or id is taken.
 const UNIQUE_VIOLATION: &str = "23505";
@@ -268,4 +268,36 @@ pub(super) async fn rotate_key(
         return Err(StoreError::NotFound(format!("tenant {}", tenant.0)));
     }
     Ok(())
+}
+
+pub(super) async fn record_audit(
+    store: &PgStore,
+    tenant: &TenantId,
+    entry: &AuditEntry,
+) -> StoreResult<()> {
+    let client = store.client().await?;
+    client
+        .x(
+            "INSERT INTO audit (tenant_id, at, doc) VALUES ($1, $2, $3)",
+            &[&tenant.0, &entry.at.timestamp_micros(), &to_doc(entry)?],
+        )
+        .await?;
+    Ok(())
+}
+
+pub(super) async fn audit_log(
+    store: &PgStore,
+    tenant: &TenantId,
+    limit: usize,
+) -> StoreResult<Vec<AuditEntry>> {
+    let client = store.client().await?;
+    let rows = client
+        .q(
+            "SELECT doc FROM audit WHERE tenant_id = $1 ORDER BY at DESC, ctid DESC LIMIT $2",
+            &[&tenant.0, &i64::try_from(limit).unwrap_or(i64::MAX)],
+        )
+        .await?;
+    rows.iter()
+        .map(|r| from_doc(&r.try_get::<_, String>(0)?))
+        .collect()
 }

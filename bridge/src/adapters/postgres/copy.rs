@@ -216,6 +216,11 @@ const TABLES: &[Table] = &[
         order: "rowid",
     },
     Table {
+        name: "audit",
+        columns: &[("tenant_id", Text), ("at", Int), ("doc", Text)],
+        order: "rowid",
+    },
+    Table {
         name: "sessions",
         columns: &[
             ("token_hash", Text),

@@ -562,6 +562,22 @@ fn sqlstate(e: &tokio_postgres::Error) -> Option<&str> {
 
 #[async_trait]
 impl Store for PgStore {
+    async fn record_audit(
+        &self,
+        tenant: &TenantId,
+        entry: &crate::model::AuditEntry,
+    ) -> StoreResult<()> {
+        accounts::record_audit(self, tenant, entry).await
+    }
+
+    async fn audit_log(
+        &self,
+        tenant: &TenantId,
+        limit: usize,
+    ) -> StoreResult<Vec<crate::model::AuditEntry>> {
+        accounts::audit_log(self, tenant, limit).await
+    }
+
     async fn sign_up(
         &self,
         tenant: &Tenant,

@@ -1,7 +1,7 @@
 //! Dashboard users and their sessions.
 
 use super::*;
-use crate::model::{Credentials, Session, User};
+use crate::model::{AuditEntry, Credentials, Session, User};
 
 /// A unique-constraint failure, which for these tables means "taken".
 fn is_unique_violation(e: &rusqlite::Error) -> bool {
@@ -313,6 +313,46 @@ pub(super) async fn rotate_key(
                 return Err(StoreError::NotFound(format!("tenant {t}")));
             }
             Ok(())
+        })
+        .await
+}
+
+pub(super) async fn record_audit(
+    store: &SqliteStore,
+    tenant: &TenantId,
+    entry: &AuditEntry,
+) -> StoreResult<()> {
+    let (t, doc, at) = (
+        tenant.0.clone(),
+        to_doc(entry)?,
+        entry.at.timestamp_micros(),
+    );
+    store
+        .with(move |c| {
+            c.execute(
+                "INSERT INTO audit (tenant_id, at, doc) VALUES (?1, ?2, ?3)",
+                params![t, at, doc],
+            )?;
+            Ok(())
+        })
+        .await
+}
+
+pub(super) async fn audit_log(
+    store: &SqliteStore,
+    tenant: &TenantId,
+    limit: usize,
+) -> StoreResult<Vec<AuditEntry>> {
+    let (t, limit) = (tenant.0.clone(), i64::try_from(limit).unwrap_or(i64::MAX));
+    store
+        .with(move |c| {
+            let mut q = c.prepare_cached(
+                "SELECT doc FROM audit WHERE tenant_id = ?1 ORDER BY at DESC, rowid DESC LIMIT ?2",
+            )?;
+            let docs = q
+                .query_map(params![t, limit], |r| r.get::<_, String>(0))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            docs.iter().map(|d| from_doc(d)).collect()
         })
         .await
 }

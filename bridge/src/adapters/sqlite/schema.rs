@@ -166,4 +166,9 @@ CREATE TABLE sessions (
 );
 CREATE INDEX sessions_user ON sessions (user_id, expires_at);
 "#,
+    // Who changed what, for the owners; read newest first.
+    r#"
+CREATE TABLE audit (tenant_id TEXT NOT NULL, at INTEGER NOT NULL, doc TEXT NOT NULL);
+CREATE INDEX audit_tenant ON audit (tenant_id, at);
+"#,
 ];

@@ -208,3 +208,32 @@ pub async fn sessions_expire_are_touched_and_end_only_for_their_user(store: Arc<
     assert!(store.session("tok-1", t0()).await.unwrap().is_none());
     assert!(store.session("tok-3", t0()).await.unwrap().is_some());
 }
+
+pub async fn the_audit_log_reads_newest_first_per_tenant(store: Arc<dyn Store>) {
+    use crate::model::AuditEntry;
+    let a = with_tenant(store.as_ref(), "a").await;
+    let b = with_tenant(store.as_ref(), "b").await;
+    for (n, action) in ["service.create", "service.update", "hours.update"]
+        .into_iter()
+        .enumerate()
+    {
+        let entry = AuditEntry {
+            at: t0() + Duration::seconds(i64::try_from(n).unwrap()),
+            actor: "usr_1".into(),
+            action: action.into(),
+            target: "cut".into(),
+            before: (n > 0).then(|| serde_json::json!({"price_minor": 1000})),
+            after: Some(serde_json::json!({"price_minor": 1200})),
+        };
+        store.record_audit(&a, &entry).await.unwrap();
+    }
+    let log = store.audit_log(&a, 2).await.unwrap();
+    let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["hours.update", "service.update"]);
+    assert_eq!(
+        log[1].before,
+        Some(serde_json::json!({"price_minor": 1000}))
+    );
+    assert_eq!(store.audit_log(&a, 10).await.unwrap().len(), 3);
+    assert!(store.audit_log(&b, 10).await.unwrap().is_empty());
+}

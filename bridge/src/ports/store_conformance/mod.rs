@@ -189,6 +189,7 @@ macro_rules! store_conformance {
             a_sign_up_creates_the_business_and_its_owner_together_or_neither,
             repeated_wrong_passwords_lock_the_account_until_a_good_one_resets,
             sessions_expire_are_touched_and_end_only_for_their_user,
+            the_audit_log_reads_newest_first_per_tenant,
         );
     };
     (@tests $make:expr; $($check:ident),* $(,)?) => {
