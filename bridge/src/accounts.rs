@@ -42,6 +42,9 @@ pub struct AccountSettings {
     pub signup_open: bool,
     /// Whether the cookie is marked `Secure` (the bridge is reached over https).
     pub secure_cookie: bool,
+    /// The platform's shared WhatsApp numbers (`SLOTLINE_SHARED_NUMBERS`): any business may
+    /// join one with a keyword of its own and start at once, before it has a number.
+    pub shared_numbers: Vec<slotline_shared::phone::PhoneNumber>,
 }
 
 impl Default for AccountSettings {
@@ -52,6 +55,7 @@ impl Default for AccountSettings {
             lockout: Duration::from_secs(15 * 60),
             signup_open: true,
             secure_cookie: false,
+            shared_numbers: Vec::new(),
         }
     }
 }

@@ -84,6 +84,9 @@ pub struct Config {
     /// `SLOTLINE_SIGNUP`: `open` (default) lets anyone sign a business up at `/app`;
     /// `closed` leaves creating businesses to the operator.
     pub signup_open: bool,
+    /// `SLOTLINE_SHARED_NUMBERS`: the platform's shared WhatsApp numbers (E.164, comma
+    /// separated) a new business may join with a keyword; empty by default.
+    pub shared_numbers: Vec<slotline_shared::phone::PhoneNumber>,
 }
 
 /// Where the bridge keeps its data.
@@ -154,6 +157,7 @@ impl std::fmt::Debug for Config {
             .field("calcom_per_minute", &self.calcom_per_minute)
             .field("session_idle_secs", &self.session_idle_secs)
             .field("signup_open", &self.signup_open)
+            .field("shared_numbers", &self.shared_numbers)
             .finish()
     }
 }
@@ -318,6 +322,22 @@ impl Config {
                         value: n.to_string(),
                         expected: "between 5 and 2592000 (30 days)",
                     });
+                }
+            },
+            shared_numbers: match lookup("SLOTLINE_SHARED_NUMBERS") {
+                None => Vec::new(),
+                Some(list) => {
+                    let mut numbers = Vec::new();
+                    for n in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+                        numbers.push(slotline_shared::phone::PhoneNumber::parse(n).map_err(
+                            |_| ConfigError::Invalid {
+                                name: "SLOTLINE_SHARED_NUMBERS",
+                                value: n.to_owned(),
+                                expected: "WhatsApp numbers in E.164, comma separated: +14155550100,+351910000000",
+                            },
+                        )?);
+                    }
+                    numbers
                 }
             },
             signup_open: match lookup("SLOTLINE_SIGNUP").as_deref() {

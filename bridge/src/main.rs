@@ -344,6 +344,7 @@ async fn run() -> Result<(), String> {
         accounts: Arc::new(slotline_bridge::accounts::AccountSettings {
             session_idle: Duration::from_secs(config.session_idle_secs),
             signup_open: config.signup_open,
+            shared_numbers: config.shared_numbers.clone(),
             secure_cookie: config
                 .public_url
                 .as_deref()

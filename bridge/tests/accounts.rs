@@ -449,3 +449,89 @@ async fn every_change_is_in_the_audit_log_with_who_made_it_and_what_it_was() {
     .await;
     assert_eq!(log.as_array().unwrap().len(), 0);
 }
+
+#[tokio::test]
+async fn an_owner_joins_the_platforms_shared_number_with_a_keyword_but_takes_no_one_elses() {
+    let shared = slotline_shared::phone::PhoneNumber::parse("+14155550100").unwrap();
+    let (_, bridge) = common::bridge_with_accounts(
+        None,
+        None,
+        slotline_bridge::accounts::AccountSettings {
+            shared_numbers: vec![shared.clone()],
+            ..Default::default()
+        },
+    )
+    .await;
+    let (_, platform, _) = send(&bridge, Method::GET, "/auth/platform", None, false, None).await;
+    assert_eq!(platform["shared_numbers"], json!(["+14155550100"]));
+    let a = sign_up(
+        &bridge,
+        "Nails by Kim",
+        "kim@nails.example",
+        "America/New_York",
+    )
+    .await;
+    let b = sign_up(&bridge, "Brow Bar", "bo@brow.example", "America/New_York").await;
+    let (status, body, _) = put(&bridge, &a, json!(["+14155550100"]), json!(["kim"]), None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // The same keyword on the same shared number is taken.
+    let (status, body, _) = put(&bridge, &b, json!(["+14155550100"]), json!(["KIM"]), None).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let (status, _, _) = put(&bridge, &b, json!(["+14155550100"]), json!(["brows"]), None).await;
+    assert_eq!(status, StatusCode::OK);
+    // A business's own number is its own; a signed-in owner cannot take it, nor pick the
+    // Twilio account the platform sends from.
+    let (status, _, _) = put(
+        &bridge,
+        &a,
+        json!(["+14155550100", "+13055550111"]),
+        json!(["kim"]),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body, _) = put(&bridge, &b, json!(["+13055550111"]), json!(["brows"]), None).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let (status, body, _) = put(
+        &bridge,
+        &b,
+        json!(["+14155550100"]),
+        json!(["brows"]),
+        Some("AC0123456789abcdef0123456789abcdef"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    // Try it: on the shared number the first message carries the keyword.
+    let (status, links, _) = send(
+        &bridge,
+        Method::GET,
+        &format!("/admin/tenants/{}/try-it", a.tenant),
+        Some(&a),
+        false,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(links[0]["url"], "https://wa.me/14155550100?text=kim");
+    assert_eq!(links[1]["url"], "https://wa.me/13055550111?text=Hi");
+    assert!(links[0]["qr_svg"].as_str().unwrap().contains("<svg"));
+}
+
+/// Puts the business's numbers and keywords (and, if given, its Twilio account) as its
+/// signed-in owner would.
+async fn put(
+    bridge: &TestBridge,
+    who: &Browser,
+    numbers: Value,
+    keywords: Value,
+    account: Option<&str>,
+) -> (StatusCode, Value, reqwest::header::HeaderMap) {
+    let path = format!("/admin/tenants/{}", who.tenant);
+    let (_, mut t, _) = send(bridge, Method::GET, &path, Some(who), false, None).await;
+    t["numbers"] = numbers;
+    t["keywords"] = keywords;
+    if let Some(sid) = account {
+        t["messaging"]["account_sid"] = json!(sid);
+    }
+    send(bridge, Method::PUT, &path, Some(who), true, Some(t)).await
+}

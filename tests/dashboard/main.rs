@@ -24,8 +24,12 @@ const SCENARIOS: &[&str] = &[
     "api_key_rotation",
     "settings_round_trips",
     "staff_and_hours",
+    "shared_number_and_try_it",
     "accessibility_and_screenshots",
 ];
+
+/// The platform's shared WhatsApp number on the main bridge.
+const SHARED_NUMBER: &str = "+14155550100";
 
 /// A bridge process on a free loopback port, stopped when dropped.
 struct Bridge {
@@ -95,6 +99,7 @@ fn run(scenario: &str, main: &str, short: &str, shots: &Path) -> Result<(), Fail
         .args(["e2e/run.mjs", scenario])
         .env("SLOTLINE_URL", main)
         .env("SLOTLINE_SHORT_URL", short)
+        .env("SLOTLINE_SHARED", SHARED_NUMBER)
         .env("SLOTLINE_SHOTS", shots)
         .env("CHROMIUM", chromium())
         .output()
@@ -122,7 +127,7 @@ fn main() {
             return Err(format!("no browser at {}", chromium().display()));
         }
         Ok((
-            start_bridge(&[])?,
+            start_bridge(&[("SLOTLINE_SHARED_NUMBERS", SHARED_NUMBER)])?,
             start_bridge(&[("SLOTLINE_SESSION_IDLE_SECS", "5")])?,
         ))
     };

@@ -16,6 +16,8 @@ const BASE = process.env.SLOTLINE_URL
 const SHORT = process.env.SLOTLINE_SHORT_URL
 const SHOTS = process.env.SLOTLINE_SHOTS ?? 'target/dashboard-screenshots'
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium'
+/** The platform's shared number the harness gives the main bridge. */
+const SHARED = process.env.SLOTLINE_SHARED ?? '+14155550100'
 const PHONE = { width: 390, height: 844 }
 const DESKTOP = { width: 1280, height: 800 }
 
@@ -594,6 +596,43 @@ const scenarios = {
     })
   },
 
+  /** A new business starts at once on the platform's shared number, and tries it. */
+  async shared_number_and_try_it() {
+    await browserFor(async (browser) => {
+      const b = business('spa')
+      const { page } = await newPage(browser, { locale: b.locale })
+      await signUpInBrowser(page, BASE, b)
+      await page.goto(`${BASE}/app/try`)
+      await page.locator('main a[href="/app/settings/whatsapp"]').waitFor()
+      await page.goto(`${BASE}/app/settings/whatsapp`)
+      await page.locator('[data-test=shared] button').click()
+      check((await page.inputValue('textarea[name=numbers]')) === SHARED, 'the shared number is added')
+      const keyword = `spa${unique()}`
+      await page.fill('input[name=keywords]', keyword)
+      await page.click('form button[type=submit]')
+      await page.locator('[data-test=saved]').waitFor()
+      await page.goto(`${BASE}/app/try`)
+      const link = page.locator('[data-test=wa-link]')
+      await link.waitFor()
+      const url = await link.getAttribute('href')
+      check(url === `https://wa.me/${SHARED.slice(1)}?text=${keyword}`, `the link opens a chat with the keyword: ${url}`)
+      const qr = page.locator('[data-test=try-it] img')
+      check((await qr.getAttribute('alt')).includes(SHARED), 'the QR code is described')
+      check(await qr.evaluate((img) => img.complete && img.naturalWidth >= 220), 'the QR code renders')
+      // Another business cannot take the same keyword on the shared number.
+      const other = await signUpByApi(BASE, business('tutor'))
+      const r = await fetch(`${BASE}/admin/tenants/${other.tenant}`, { headers: { cookie: other.cookie } })
+      const t = await r.json()
+      const put = await fetch(`${BASE}/admin/tenants/${other.tenant}`, {
+        method: 'PUT',
+        headers: { cookie: other.cookie, 'x-csrf-token': other.csrf, 'content-type': 'application/json' },
+        body: JSON.stringify({ ...t, numbers: [SHARED], keywords: [keyword.toUpperCase()] }),
+      })
+      check(put.status === 409, `the keyword is taken on the shared number: ${put.status}`)
+      check(page.problems.length === 0, page.problems.join('\n'))
+    })
+  },
+
   /** Every page at phone and desktop width: no serious accessibility violation; a screenshot. */
   async accessibility_and_screenshots() {
     mkdirSync(SHOTS, { recursive: true })
@@ -613,7 +652,7 @@ const scenarios = {
         }
         await signIn(page, BASE, b.email, b.password)
         await page.waitForURL((u) => u.pathname === '/app/')
-        for (const [path, ready] of [['', 'ol'], ['settings/profile', 'form'], ['settings/whatsapp', 'form'], ['settings/staff', 'main button'], ['settings/policy', 'form'], ['settings/reminders', 'form'], ['settings/services', 'main button'], ['settings/users', '[data-test=users] li'], ['settings/keys', 'main button'], ['settings/audit', 'h1'], ['account/security', '[data-test=sessions] li']]) {
+        for (const [path, ready] of [['', 'ol'], ['settings/profile', 'form'], ['settings/whatsapp', 'form'], ['settings/staff', 'main button'], ['settings/policy', 'form'], ['settings/reminders', 'form'], ['settings/services', 'main button'], ['settings/users', '[data-test=users] li'], ['settings/keys', 'main button'], ['settings/audit', 'h1'], ['try', 'h1'], ['account/security', '[data-test=sessions] li']]) {
           await page.goto(`${BASE}/app/${path}`)
           await page.locator(ready).first().waitFor()
           if (width === 'phone' && path === '') {

@@ -18,6 +18,7 @@ export const router = createRouter({
     { path: '/settings/users', component: () => import('./pages/Users.vue'), meta: { owner: true } },
     { path: '/settings/audit', component: () => import('./pages/Audit.vue'), meta: { owner: true } },
     { path: '/settings/keys', component: () => import('./pages/Keys.vue'), meta: { owner: true } },
+    { path: '/try', component: () => import('./pages/TryIt.vue') },
     { path: '/account/security', component: () => import('./pages/Security.vue') },
     { path: '/forbidden', component: () => import('./pages/Forbidden.vue') },
     { path: '/:rest(.*)*', component: () => import('./pages/NotFound.vue'), meta: { public: true } },

@@ -5,6 +5,9 @@
 //! - `GET /auth/sessions`, `DELETE /auth/sessions/{id}`: the user's signed-in browsers.
 //! - `GET|POST /admin/tenants/{tenant}/users`: the business's users (owners add them).
 //! - `POST /admin/tenants/{tenant}/api-key`: a new key for programs; the old one stops.
+//! - `GET /auth/platform`: what a new business can use (sign-up open, shared numbers).
+//! - `GET /admin/tenants/{tenant}/try-it`: links and QR codes that open a chat with the
+//!   business from a phone.
 //!
 //! Sign-in answers carry the session's CSRF token, which the dashboard sends back in
 //! `X-CSRF-Token` on every change ([`crate::accounts`]).
@@ -42,6 +45,8 @@ pub fn routes() -> Router<AppState> {
             get(list_users).post(add_user),
         )
         .route("/admin/tenants/{tenant}/api-key", post(rotate_key))
+        .route("/auth/platform", get(platform))
+        .route("/admin/tenants/{tenant}/try-it", get(try_it))
 }
 
 /// What a sign-in answers: who is signed in, their business and the CSRF token.
@@ -439,4 +444,75 @@ async fn rotate_key(
         tenant: t.id,
         api_key: key,
     }))
+}
+
+#[derive(Debug, Serialize)]
+struct Platform {
+    signup_open: bool,
+    shared_numbers: Vec<PhoneNumber>,
+}
+
+/// `GET /auth/platform`: whether sign-up is open and the shared numbers a new business may
+/// join (public: the sign-up page reads it).
+async fn platform(State(state): State<AppState>) -> Json<Platform> {
+    Json(Platform {
+        signup_open: state.accounts.signup_open,
+        shared_numbers: state.accounts.shared_numbers.clone(),
+    })
+}
+
+/// A way to open a chat with the business.
+#[derive(Debug, Serialize)]
+struct TryIt {
+    number: PhoneNumber,
+    /// What the customer's first message says (the keyword on a shared number).
+    text: String,
+    /// `https://wa.me/…`, which opens WhatsApp on a phone with the text typed in.
+    url: String,
+    /// The same link as a QR code, an SVG image.
+    qr_svg: String,
+}
+
+/// `GET …/try-it`: for each of the business's numbers, a wa.me link and its QR code. On a
+/// number other businesses share, the first message carries the business's keyword (or
+/// name), which is how the bot knows whom the customer wants.
+async fn try_it(
+    State(state): State<AppState>,
+    me: Caller,
+    Path(tenant): Path<String>,
+) -> Result<Json<Vec<TryIt>>, AppError> {
+    let t = super::admin::tenant_seen_by(&state, &me, &tenant).await?;
+    let others = state.store.tenants().await?;
+    let mut out = Vec::new();
+    for number in &t.numbers {
+        let shared = state.accounts.shared_numbers.contains(number)
+            || others
+                .iter()
+                .any(|o| o.id != t.id && o.numbers.contains(number));
+        let text = if shared {
+            t.keywords
+                .first()
+                .cloned()
+                .unwrap_or_else(|| t.name.clone())
+        } else {
+            "Hi".to_owned()
+        };
+        let digits = number.as_e164().trim_start_matches('+');
+        let url = format!(
+            "https://wa.me/{digits}?text={}",
+            form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>()
+        );
+        let qr_svg = qrcode::QrCode::new(url.as_bytes())
+            .map_err(|e| AppError::Internal(format!("a QR code for {url}: {e}")))?
+            .render::<qrcode::render::svg::Color>()
+            .min_dimensions(220, 220)
+            .build();
+        out.push(TryIt {
+            number: number.clone(),
+            text,
+            url,
+            qr_svg,
+        });
+    }
+    Ok(Json(out))
 }

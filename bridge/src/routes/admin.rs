@@ -425,9 +425,9 @@ async fn check_routing(
     tenant: &Tenant,
     before: Option<&Tenant>,
 ) -> Result<(), AppError> {
-    if matches!(who, Admin::Tenant(_))
-        && before.map(|b| &b.messaging.account_sid) != Some(&tenant.messaging.account_sid)
-    {
+    // Everyone but the operator: a business's key and its signed-in owners alike.
+    let business = !matches!(who, Admin::Operator);
+    if business && before.map(|b| &b.messaging.account_sid) != Some(&tenant.messaging.account_sid) {
         return Err(AppError::Forbidden(
             "only the platform operator can choose the Twilio account a business sends from".into(),
         ));
@@ -448,7 +448,9 @@ async fn check_routing(
             continue;
         }
         let had_it = before.is_some_and(|b| b.numbers.contains(number));
-        if matches!(who, Admin::Tenant(_)) && !had_it {
+        // The platform's shared numbers are there to be joined with a keyword.
+        let platform_shared = state.accounts.shared_numbers.contains(number);
+        if business && !had_it && !platform_shared {
             return Err(AppError::Taken(format!(
                 "the WhatsApp number {} is registered by another business; ask the platform operator to share it",
                 number.as_e164()

@@ -42,6 +42,15 @@ pub async fn bridge_with(
     calcom: Option<(&slotline_e2e::calcom::CalcomStandIn, &str)>,
     stripe: Option<&str>,
 ) -> (AppState, TestBridge) {
+    bridge_with_accounts(calcom, stripe, Default::default()).await
+}
+
+/// [`bridge_with`], with dashboard sign-ins and sign-ups set as `accounts` says.
+pub async fn bridge_with_accounts(
+    calcom: Option<(&slotline_e2e::calcom::CalcomStandIn, &str)>,
+    stripe: Option<&str>,
+    accounts: slotline_bridge::accounts::AccountSettings,
+) -> (AppState, TestBridge) {
     use slotline_bridge::adapters::calcom::Calcom;
     use slotline_bridge::routes::calcom::WebhookSettings;
     let dir = tempfile::tempdir().unwrap();
@@ -87,7 +96,7 @@ pub async fn bridge_with(
         calcom: client,
         payments,
         documents: None,
-        accounts: Default::default(),
+        accounts: Arc::new(accounts),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
