@@ -650,6 +650,8 @@ async fn the_openapi_file_describes_every_admin_route() {
         "/admin/tenants/{tenant}/users",
         "/admin/tenants/{tenant}/api-key",
         "/admin/tenants/{tenant}/audit",
+        "/admin/tenants/{tenant}/try-it",
+        "/auth/platform",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} undocumented");
     }

@@ -73,7 +73,7 @@ pub fn browser() -> Result<(), String> {
     println!("bootstrap: installing Debian's chromium for the dashboard's browser tests");
     process::run(
         Command::new("apt-get")
-            .args(["install", "-y", "-q", "--no-install-recommends", "chromium"])
+            .args(["install", "-y", "-q", "chromium"])
             .env("DEBIAN_FRONTEND", "noninteractive"),
     )
 }
