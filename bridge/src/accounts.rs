@@ -195,27 +195,22 @@ fn idle(settings: &AccountSettings) -> chrono::Duration {
 
 /// The `Set-Cookie` value that hands `token` to the browser.
 pub fn cookie(settings: &AccountSettings, token: &str) -> HeaderValue {
-    let secure = if settings.secure_cookie {
-        "; Secure"
-    } else {
-        ""
-    };
-    let value = format!(
-        "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
-        settings.session_idle.as_secs()
-    );
-    HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static(""))
+    set_cookie(settings, token, settings.session_idle.as_secs())
 }
 
 /// The `Set-Cookie` value that makes the browser forget its session.
 pub fn cleared_cookie(settings: &AccountSettings) -> HeaderValue {
+    set_cookie(settings, "", 0)
+}
+
+fn set_cookie(settings: &AccountSettings, value: &str, max_age: u64) -> HeaderValue {
     let secure = if settings.secure_cookie {
         "; Secure"
     } else {
         ""
     };
     HeaderValue::from_str(&format!(
-        "{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}"
+        "{COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
     ))
     .unwrap_or_else(|_| HeaderValue::from_static(""))
 }

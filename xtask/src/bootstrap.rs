@@ -140,29 +140,42 @@ fn cargo_tool(krate: &str, binary: &str, version: &str) -> Result<PathBuf, Strin
 
 fn node_tools() -> Result<(), String> {
     let tools = root().join("tools");
-    let lock = tools.join("package-lock.json");
-    let stamp = tools.join("node_modules/.slotline-installed-lock.json");
-    let wanted =
-        std::fs::read(&lock).map_err(|e| format!("cannot read {}: {e}", lock.display()))?;
     let node = tools.join("node_modules/.bin/node");
     let node_ok =
         output(Command::new(&node).arg("--version")).is_some_and(|v| v.starts_with("v22"));
-    if node_ok && std::fs::read(&stamp).ok().as_deref() == Some(wanted.as_slice()) {
-        println!("bootstrap: skipped Node tools (tools/node_modules matches package-lock.json)");
-        return Ok(());
-    }
-    println!(
-        "bootstrap: installing Node 22, wrangler, binaryen and esbuild into tools/node_modules"
-    );
     // `npm install` rather than `npm ci`: the registry reachable here lacks workerd's
     // macOS and Windows builds, so the lockfile omits those optional packages and `npm ci`
     // refuses it as out of sync. `npm install` honours the lockfile's versions all the same.
-    process::run(Command::new("npm").current_dir(&tools).args([
-        "install",
-        "--no-audit",
-        "--no-fund",
-        "--loglevel=error",
-    ]))?;
+    npm_install(
+        &tools,
+        "Node tools",
+        "Node 22, wrangler, binaryen and esbuild into tools/node_modules",
+        node_ok,
+        Command::new("npm").current_dir(&tools),
+    )
+}
+
+/// Runs `npm install` in `dir` unless its `node_modules` was installed from the lockfile as
+/// it is now (a copy of the lockfile kept beside it says so) and `whole` holds; `what` names
+/// it in the messages, `installing` what is installed. `npm` is the command to run, set up
+/// with the folder and environment it needs.
+pub fn npm_install(
+    dir: &std::path::Path,
+    what: &str,
+    installing: &str,
+    whole: bool,
+    npm: &mut Command,
+) -> Result<(), String> {
+    let lock = dir.join("package-lock.json");
+    let stamp = dir.join("node_modules/.slotline-installed-lock.json");
+    let wanted =
+        std::fs::read(&lock).map_err(|e| format!("cannot read {}: {e}", lock.display()))?;
+    if whole && std::fs::read(&stamp).ok().as_deref() == Some(wanted.as_slice()) {
+        println!("bootstrap: skipped {what} (node_modules matches package-lock.json)");
+        return Ok(());
+    }
+    println!("bootstrap: installing {installing}");
+    process::run(npm.args(["install", "--no-audit", "--no-fund", "--loglevel=error"]))?;
     std::fs::write(&stamp, wanted).map_err(|e| format!("cannot write {}: {e}", stamp.display()))
 }
 

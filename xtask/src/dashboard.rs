@@ -37,22 +37,15 @@ fn tool(script: &str) -> Command {
 
 /// Installs the dashboard's packages as `package-lock.json` pins them, unless they are.
 pub fn install() -> Result<(), String> {
-    let lock = dir().join("package-lock.json");
-    let stamp = dir().join("node_modules/.slotline-installed-lock.json");
-    let wanted =
-        std::fs::read(&lock).map_err(|e| format!("cannot read {}: {e}", lock.display()))?;
-    if std::fs::read(&stamp).ok().as_deref() == Some(wanted.as_slice()) {
-        println!("bootstrap: skipped dashboard packages (node_modules matches package-lock.json)");
-        return Ok(());
-    }
-    println!("bootstrap: installing the dashboard's packages (Vue, Vite, Vitest, Playwright)");
-    process::run(
+    crate::bootstrap::npm_install(
+        &dir(),
+        "dashboard packages",
+        "the dashboard's packages (Vue, Vite, Vitest, Playwright)",
+        true,
         Command::new("npm")
             .current_dir(dir())
-            .args(["install", "--no-audit", "--no-fund", "--loglevel=error"])
             .env("PATH", slotline_e2e::paths::path_with_node_tools()),
-    )?;
-    std::fs::write(&stamp, wanted).map_err(|e| format!("cannot write {}: {e}", stamp.display()))
+    )
 }
 
 /// Where Debian's Chromium is, for the browser tests.

@@ -162,24 +162,55 @@ pub fn password_problems(errors: &mut FieldErrors, field: &str, password: &str) 
     }
 }
 
+/// The problem with a sign-in email, if any.
+pub fn email_problems(errors: &mut FieldErrors, field: &str, email: &str) {
+    if !valid_email(email.trim()) {
+        problem(errors, field, "an email address such as ana@example.com");
+    }
+}
+
+/// The problem with a person's or a business's name, if any: 1 to 80 characters.
+pub fn name_problems(errors: &mut FieldErrors, field: &str, name: &str) {
+    let n = name.trim().chars().count();
+    if n == 0 || n > 80 {
+        problem(errors, field, "1 to 80 characters");
+    }
+}
+
+/// A WhatsApp number one may leave out: `None` when blank or (with a problem noted) when it
+/// does not read as one.
+pub fn optional_phone(
+    errors: &mut FieldErrors,
+    field: &str,
+    text: Option<&str>,
+) -> Option<PhoneNumber> {
+    let text = text.map(str::trim).filter(|t| !t.is_empty())?;
+    match PhoneNumber::parse(text) {
+        Ok(number) => Some(number),
+        Err(_) => {
+            problem(
+                errors,
+                field,
+                "a number in international form: +34600111222",
+            );
+            None
+        }
+    }
+}
+
+impl SignUp {
+    /// The owner's WhatsApp number, if given and valid.
+    pub fn phone_number(&self) -> Option<PhoneNumber> {
+        optional_phone(&mut FieldErrors::new(), "phone", self.phone.as_deref())
+    }
+}
+
 impl Validate for SignUp {
     fn problems(&self) -> FieldErrors {
         let mut errors = FieldErrors::new();
-        let name_len = self.business_name.trim().chars().count();
-        if name_len == 0 || name_len > 80 {
-            problem(&mut errors, "business_name", "1 to 80 characters");
-        }
-        let own = self.name.trim().chars().count();
-        if own == 0 || own > 80 {
-            problem(&mut errors, "name", "1 to 80 characters");
-        }
-        if !valid_email(self.email.trim()) {
-            problem(
-                &mut errors,
-                "email",
-                "an email address such as ana@example.com",
-            );
-        }
+        name_problems(&mut errors, "business_name", &self.business_name);
+        name_problems(&mut errors, "name", &self.name);
+        email_problems(&mut errors, "email", &self.email);
         password_problems(&mut errors, "password", &self.password);
         if self.time_zone.parse::<chrono_tz::Tz>().is_err() {
             problem(
@@ -193,16 +224,7 @@ impl Validate for SignUp {
         {
             problem(&mut errors, "language", "one of en, es, pt, pt-BR");
         }
-        if let Some(phone) = &self.phone
-            && !phone.trim().is_empty()
-            && PhoneNumber::parse(phone.trim()).is_err()
-        {
-            problem(
-                &mut errors,
-                "phone",
-                "a number in international form: +34600111222",
-            );
-        }
+        optional_phone(&mut errors, "phone", self.phone.as_deref());
         errors
     }
 }

@@ -26,8 +26,8 @@ use crate::accounts::{self, new_id};
 use crate::auth::{self, Caller};
 use crate::error::AppError;
 use crate::model::{
-    FieldErrors, Role, Session, SignUp, Tenant, User, Validate, password_problems, slug,
-    valid_email,
+    FieldErrors, Role, Session, SignUp, Tenant, User, Validate, email_problems, name_problems,
+    optional_phone, password_problems, slug,
 };
 use crate::ports::StoreError;
 
@@ -127,12 +127,7 @@ async fn sign_up(
         email,
         name: form.name.trim().to_owned(),
         role: Role::Owner,
-        phone: form
-            .phone
-            .as_deref()
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-            .and_then(|p| PhoneNumber::parse(p).ok()),
+        phone: form.phone_number(),
         provider: None,
         created_at: now,
     };
@@ -344,38 +339,13 @@ async fn add_user(
     let t = super::admin::tenant_for(&state, &me, &tenant).await?;
     let mut errors = FieldErrors::new();
     let email = form.email.trim().to_lowercase();
-    if !valid_email(&email) {
-        errors.insert(
-            "email".into(),
-            "an email address such as ana@example.com".into(),
-        );
-    }
-    let name = form.name.trim().chars().count();
-    if name == 0 || name > 80 {
-        errors.insert("name".into(), "1 to 80 characters".into());
-    }
+    email_problems(&mut errors, "email", &email);
+    name_problems(&mut errors, "name", &form.name);
     if form.role == Role::Operator {
         errors.insert("role".into(), "owner or staff".into());
     }
     password_problems(&mut errors, "password", &form.password);
-    let phone = match form
-        .phone
-        .as_deref()
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-    {
-        None => None,
-        Some(p) => match PhoneNumber::parse(p) {
-            Ok(n) => Some(n),
-            Err(_) => {
-                errors.insert(
-                    "phone".into(),
-                    "a number in international form: +34600111222".into(),
-                );
-                None
-            }
-        },
-    };
+    let phone = optional_phone(&mut errors, "phone", form.phone.as_deref());
     if let Some(p) = &form.provider
         && !state
             .store
