@@ -45,6 +45,16 @@ pub struct AccountSettings {
     /// The platform's shared WhatsApp numbers (`SLOTLINE_SHARED_NUMBERS`): any business may
     /// join one with a keyword of its own and start at once, before it has a number.
     pub shared_numbers: Vec<slotline_shared::phone::PhoneNumber>,
+    /// How long an invitation to join a business works.
+    pub invite_ttl: Duration,
+    /// How long a password-reset code works.
+    pub reset_ttl: Duration,
+    /// Wrong codes (or invitation secrets) that destroy a ticket.
+    pub ticket_attempts: u32,
+    /// The least time between two reset codes for one user, so nobody floods a phone.
+    pub reset_every: Duration,
+    /// The approved template reset codes go out as (`SLOTLINE_RESET_TEMPLATE`).
+    pub reset_template: Option<String>,
 }
 
 impl Default for AccountSettings {
@@ -56,6 +66,11 @@ impl Default for AccountSettings {
             signup_open: true,
             secure_cookie: false,
             shared_numbers: Vec::new(),
+            invite_ttl: Duration::from_secs(7 * 24 * 3600),
+            reset_ttl: Duration::from_secs(15 * 60),
+            ticket_attempts: 5,
+            reset_every: Duration::from_secs(60),
+            reset_template: None,
         }
     }
 }
@@ -107,8 +122,22 @@ async fn decoy_hash() -> Result<String, AppError> {
     Ok(DECOY.get_or_init(|| hash).clone())
 }
 
+/// Whether two hex digests are the same, in time that does not depend on where they differ.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}
+
+/// A one-time code of six digits, for a person to type from a message.
+pub fn new_code() -> Result<String, AppError> {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).map_err(|e| AppError::Internal(format!("no randomness: {e}")))?;
+    // 2^64 is not a multiple of 10^6, but the bias is below one part in 10^13.
+    Ok(format!("{:06}", u64::from_le_bytes(bytes) % 1_000_000))
+}
+
 /// `n` random bytes as lower-case hex.
-fn random_hex(n: usize) -> Result<String, AppError> {
+pub fn random_hex(n: usize) -> Result<String, AppError> {
     let mut bytes = vec![0u8; n];
     getrandom::fill(&mut bytes).map_err(|e| AppError::Internal(format!("no randomness: {e}")))?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())

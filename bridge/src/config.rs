@@ -87,6 +87,11 @@ pub struct Config {
     /// `SLOTLINE_SHARED_NUMBERS`: the platform's shared WhatsApp numbers (E.164, comma
     /// separated) a new business may join with a keyword; empty by default.
     pub shared_numbers: Vec<slotline_shared::phone::PhoneNumber>,
+    /// `SLOTLINE_RESET_TEMPLATE`: the approved WhatsApp template (`HX…`, an authentication
+    /// template whose `{{1}}` is the code) password-reset codes go out as. Unset, they go
+    /// as a plain message, which WhatsApp delivers only to someone who wrote to the number
+    /// in the last 24 hours.
+    pub reset_template: Option<String>,
 }
 
 /// Where the bridge keeps its data.
@@ -158,6 +163,7 @@ impl std::fmt::Debug for Config {
             .field("session_idle_secs", &self.session_idle_secs)
             .field("signup_open", &self.signup_open)
             .field("shared_numbers", &self.shared_numbers)
+            .field("reset_template", &self.reset_template)
             .finish()
     }
 }
@@ -338,6 +344,19 @@ impl Config {
                         )?);
                     }
                     numbers
+                }
+            },
+            reset_template: match lookup("SLOTLINE_RESET_TEMPLATE") {
+                None => None,
+                Some(sid) if crate::model::valid_content_sid(sid.trim()) => {
+                    Some(sid.trim().to_owned())
+                }
+                Some(other) => {
+                    return Err(ConfigError::Invalid {
+                        name: "SLOTLINE_RESET_TEMPLATE",
+                        value: other,
+                        expected: "a Twilio ContentSid: HX and 32 hex digits",
+                    });
                 }
             },
             signup_open: match lookup("SLOTLINE_SIGNUP").as_deref() {

@@ -100,6 +100,7 @@ pub async fn seed(store: &dyn Store) -> Result<bool, StoreError> {
             tax_id: Some("ESB12345678".into()),
             tax_basis_points: Some(2100),
         }),
+        onboarding: Default::default(),
     };
     // The demo's key is random and never shown: the operator key manages it.
     let key = auth::new_key().map_err(|e| StoreError::backend(e.to_string()))?;

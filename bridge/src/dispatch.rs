@@ -138,6 +138,45 @@ struct Reserved {
 }
 
 impl Dispatcher {
+    /// Sends one message at once, outside the outbox: a one-time code a person is waiting
+    /// for, which is worthless if late and must never be sent twice by a retry. `template`
+    /// is an approved template whose one variable is `text`'s code, used where configured
+    /// (WhatsApp lets a business start a conversation only with a template).
+    pub async fn send_now(
+        &self,
+        tenant: &Tenant,
+        from: &slotline_shared::phone::PhoneNumber,
+        to: &slotline_shared::phone::PhoneNumber,
+        text: String,
+        template: Option<(&str, &str)>,
+    ) -> Result<String, SendError> {
+        let account = tenant
+            .messaging
+            .account_sid
+            .clone()
+            .or_else(|| self.settings.default_account.clone())
+            .ok_or_else(|| SendError::NoAccount("no Twilio account is configured".into()))?;
+        let lang = tenant.languages.first().copied().unwrap_or(Lang::En);
+        let body = match template {
+            Some((sid, code)) => Body::Template {
+                sid: sid.to_owned(),
+                variables: serde_json::json!({ "1": code }).to_string(),
+            },
+            None => Body::Session {
+                reply: slotline_shared::render::Reply::text(text),
+                lang,
+            },
+        };
+        self.messenger
+            .send(&Outgoing {
+                account_sid: account,
+                from: from.clone(),
+                to: to.clone(),
+                body,
+                status_callback: None,
+            })
+            .await
+    }
     /// A dispatcher over `store`, sending through `messenger`.
     pub fn new(
         store: Arc<dyn Store>,

@@ -345,6 +345,7 @@ async fn run() -> Result<(), String> {
             session_idle: Duration::from_secs(config.session_idle_secs),
             signup_open: config.signup_open,
             shared_numbers: config.shared_numbers.clone(),
+            reset_template: config.reset_template.clone(),
             secure_cookie: config
                 .public_url
                 .as_deref()

@@ -229,6 +229,82 @@ impl Validate for SignUp {
     }
 }
 
+/// What a one-time ticket lets its holder do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketKind {
+    /// Join a business as a user: the link an owner sends to a new member of staff.
+    Invite,
+    /// Set a new password: the code sent over WhatsApp to a user who forgot theirs.
+    Reset,
+}
+
+impl TicketKind {
+    /// Its name in the store.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Invite => "invite",
+            Self::Reset => "reset",
+        }
+    }
+}
+
+/// A one-time secret held out to somebody: an invitation or a password-reset code. Only the
+/// secret's hash is kept; the ticket is gone once used, expired, or guessed at too often.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ticket {
+    /// How it is found: the invitation's public id, or `reset:` and the user's id (so a user
+    /// has one reset code at a time).
+    pub key: String,
+    /// What it is for.
+    pub kind: TicketKind,
+    /// The business it belongs to.
+    pub tenant: Option<TenantId>,
+    /// SHA-256 (hex) of the secret its holder must show.
+    pub secret_hash: String,
+    /// For an invitation, who is invited; for a reset, the user.
+    pub detail: serde_json::Value,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    /// When it stops working.
+    pub expires_at: DateTime<Utc>,
+    /// Wrong secrets shown so far.
+    #[serde(default)]
+    pub attempts: u32,
+}
+
+/// What showing a ticket's secret came to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TicketUse {
+    /// The secret was right: here is the ticket, which is now used up.
+    Used(Ticket),
+    /// Wrong; `left` more tries before the ticket is gone.
+    Wrong {
+        /// Tries left.
+        left: u32,
+    },
+    /// No such ticket, or it expired, was used, or was guessed at too often.
+    Gone,
+}
+
+/// Who an invitation is for and what they will be.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Invitation {
+    /// The invitation's public id (to list and withdraw it; not enough to accept it).
+    pub id: String,
+    /// The invited person's email (they sign in with it).
+    pub email: String,
+    /// Their name, as the owner typed it; they may correct it when joining.
+    pub name: String,
+    /// Owner or staff.
+    pub role: Role,
+    /// The staff member whose calendar they keep, for staff.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<ProviderId>,
+    /// Who invited them.
+    pub invited_by: String,
+}
+
 /// A business id made from its name: lower-case ASCII letters and digits joined by `-`,
 /// accents dropped, at most 40 characters; `business` when nothing is left.
 pub fn slug(name: &str) -> String {

@@ -8,13 +8,15 @@
 //! - [`catalog`]: services, providers, weekly hours and date overrides;
 //! - [`booking`]: reservations, their history, customers and deliveries;
 //! - [`payment`]: deposits taken through Stripe, and a tenant's settings for them;
-//! - [`document`]: the receipts and credit notes issued for them.
+//! - [`document`]: the receipts and credit notes issued for them;
+//! - [`templates`]: the services a new business of each kind starts from.
 
 mod account;
 mod booking;
 mod catalog;
 mod document;
 mod payment;
+mod templates;
 mod tenant;
 
 pub use account::*;
@@ -22,6 +24,7 @@ pub use booking::*;
 pub use catalog::*;
 pub use document::*;
 pub use payment::*;
+pub use templates::*;
 pub use tenant::*;
 
 use std::collections::BTreeMap;
@@ -57,7 +60,7 @@ fn check_id_and_name(errors: &mut FieldErrors, id: &str, name: &str, max_name: u
 }
 
 /// Whether `sid` looks like a Twilio content template id.
-fn valid_content_sid(sid: &str) -> bool {
+pub fn valid_content_sid(sid: &str) -> bool {
     sid.len() == 34 && sid.starts_with("HX") && sid[2..].bytes().all(|b| b.is_ascii_hexdigit())
 }
 

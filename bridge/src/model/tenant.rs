@@ -103,6 +103,45 @@ pub struct Tenant {
     /// name alone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub billing: Option<Billing>,
+    /// How far the owner has got through the first-time setup; kept by
+    /// `PUT …/onboarding`, never changed by replacing the business.
+    #[serde(default)]
+    pub onboarding: Onboarding,
+}
+
+/// A step of the first-time setup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnboardingStep {
+    /// Name, legal details, address, zone, languages, logo.
+    Business,
+    /// A shared number with a keyword, or the business's own.
+    Whatsapp,
+    /// The catalog.
+    Services,
+    /// Who works, what they do, when.
+    Staff,
+    /// Reminders, quiet hours, greeting.
+    Messages,
+    /// Deposits through Stripe.
+    Payments,
+    /// The chat opened from the owner's phone.
+    TryIt,
+}
+
+/// The first-time setup as far as the owner has got: saved after each step, so it resumes
+/// where it was left.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Onboarding {
+    /// What kind of business it is (it picks the starting services).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<super::BusinessKind>,
+    /// The steps saved (or skipped), in the order of the wizard.
+    pub done: Vec<OnboardingStep>,
+    /// When the owner finished the setup; the dashboard then opens on its home page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<DateTime<Utc>>,
 }
 
 /// A lifecycle message: what the outbox sends about a booking or a customer.

@@ -16,7 +16,7 @@ use crate::lifecycle::Plan;
 use crate::model::{
     AuditEntry, Credentials, Customer, DateOverride, Delivery, Document, DocumentKind, Payment,
     PaymentState, ProviderRecord, Reservation, ServiceRecord, Session, Stage, StatusChange, Tenant,
-    User, Weekly,
+    Ticket, TicketKind, TicketUse, User, Weekly,
 };
 use crate::ports::CallGate;
 
@@ -661,6 +661,43 @@ pub trait Store: Send + Sync + 'static {
 
     /// The tenant's audit log, newest first, at most `limit` entries.
     async fn audit_log(&self, tenant: &TenantId, limit: usize) -> StoreResult<Vec<AuditEntry>>;
+
+    /// Sets a user's password; every session of theirs ends and a lockout is lifted.
+    async fn set_password(&self, user_id: &str, password_hash: &str) -> StoreResult<()>;
+
+    /// Keeps a one-time ticket, replacing any with the same key.
+    async fn put_ticket(&self, ticket: &Ticket) -> StoreResult<()>;
+
+    /// The ticket with this key and kind, unless it has expired at `now`.
+    async fn ticket(
+        &self,
+        key: &str,
+        kind: TicketKind,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Ticket>>;
+
+    /// Shows a ticket's secret, atomically: the right one uses the ticket up; a wrong one
+    /// counts, and the `max_attempts`-th wrong one destroys it. Two callers never both use
+    /// one ticket.
+    async fn use_ticket(
+        &self,
+        key: &str,
+        kind: TicketKind,
+        secret_hash: &str,
+        max_attempts: u32,
+        now: DateTime<Utc>,
+    ) -> StoreResult<TicketUse>;
+
+    /// A business's tickets of `kind` that have not expired at `now`, newest first.
+    async fn tickets(
+        &self,
+        tenant: &TenantId,
+        kind: TicketKind,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<Ticket>>;
+
+    /// Withdraws one of a business's tickets; whether there was one.
+    async fn drop_ticket(&self, tenant: &TenantId, key: &str) -> StoreResult<bool>;
 
     // Worker-signature nonces, shared by every bridge on the store.
 

@@ -51,7 +51,7 @@ pub fn routes() -> Router<AppState> {
 
 /// What a sign-in answers: who is signed in, their business and the CSRF token.
 #[derive(Debug, Serialize)]
-struct SignedIn {
+pub(super) struct SignedIn {
     user: User,
     #[serde(skip_serializing_if = "Option::is_none")]
     tenant: Option<Tenant>,
@@ -59,7 +59,11 @@ struct SignedIn {
     session: String,
 }
 
-async fn signed_in(state: &AppState, user: User, session: &Session) -> Result<SignedIn, AppError> {
+pub(super) async fn signed_in(
+    state: &AppState,
+    user: User,
+    session: &Session,
+) -> Result<SignedIn, AppError> {
     let tenant = match &user.tenant {
         Some(id) => state.store.tenant(id).await?,
         None => None,
@@ -72,7 +76,7 @@ async fn signed_in(state: &AppState, user: User, session: &Session) -> Result<Si
     })
 }
 
-fn user_agent(headers: &HeaderMap) -> &str {
+pub(super) fn user_agent(headers: &HeaderMap) -> &str {
     headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
@@ -80,7 +84,12 @@ fn user_agent(headers: &HeaderMap) -> &str {
 }
 
 /// The answer to a good sign-in or sign-up: the body and the session cookie.
-fn with_cookie(state: &AppState, status: StatusCode, token: &str, body: SignedIn) -> Response {
+pub(super) fn with_cookie(
+    state: &AppState,
+    status: StatusCode,
+    token: &str,
+    body: SignedIn,
+) -> Response {
     let mut response = (status, Json(body)).into_response();
     response
         .headers_mut()
@@ -92,7 +101,7 @@ fn with_cookie(state: &AppState, status: StatusCode, token: &str, body: SignedIn
     response
 }
 
-fn invalid(field: &str, message: &str) -> AppError {
+pub(super) fn invalid(field: &str, message: &str) -> AppError {
     let mut errors = FieldErrors::new();
     errors.insert(field.to_owned(), message.to_owned());
     AppError::Invalid(errors)

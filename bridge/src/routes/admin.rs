@@ -516,9 +516,11 @@ async fn put_tenant(
     State(state): State<AppState>,
     me: Caller,
     Path(tenant): Path<String>,
-    JsonBody(body): JsonBody<Tenant>,
+    JsonBody(mut body): JsonBody<Tenant>,
 ) -> Result<Json<Tenant>, AppError> {
     let (who, before) = caller_and_tenant(&state, &me, &tenant).await?;
+    // The wizard's progress has its own route; replacing the business keeps it.
+    body.onboarding = before.onboarding.clone();
     same_id(&tenant, body.id.as_str())?;
     valid(&body)?;
     check_routing(&state, &who, &body, Some(&before)).await?;

@@ -16,6 +16,8 @@ pub mod body;
 pub mod calcom;
 pub mod dashboard;
 pub mod documents;
+pub mod joining;
+pub mod onboarding;
 pub mod stripe;
 pub mod worker;
 
@@ -76,6 +78,8 @@ pub fn app(state: AppState) -> Router {
         .merge(worker::routes())
         .merge(admin::routes())
         .merge(account::routes())
+        .merge(joining::routes())
+        .merge(onboarding::routes())
         .merge(dashboard::routes())
         .merge(calcom::routes())
         .merge(stripe::routes())

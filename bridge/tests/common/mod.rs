@@ -51,6 +51,17 @@ pub async fn bridge_with_accounts(
     stripe: Option<&str>,
     accounts: slotline_bridge::accounts::AccountSettings,
 ) -> (AppState, TestBridge) {
+    bridge_sending(calcom, stripe, accounts, None).await
+}
+
+/// [`bridge_with_accounts`], sending messages at once through the Twilio stand-in at
+/// `twilio` (with [`TWILIO_ACCOUNT`]).
+pub async fn bridge_sending(
+    calcom: Option<(&slotline_e2e::calcom::CalcomStandIn, &str)>,
+    stripe: Option<&str>,
+    accounts: slotline_bridge::accounts::AccountSettings,
+    twilio: Option<&str>,
+) -> (AppState, TestBridge) {
     use slotline_bridge::adapters::calcom::Calcom;
     use slotline_bridge::routes::calcom::WebhookSettings;
     let dir = tempfile::tempdir().unwrap();
@@ -79,6 +90,7 @@ pub async fn bridge_with_accounts(
             Arc::clone(&clock),
         ))
     });
+    let dispatcher = twilio.map(|url| dispatcher_to(Arc::clone(&store), url));
     let state = AppState {
         store,
         scheduler,
@@ -86,7 +98,7 @@ pub async fn bridge_with_accounts(
         worker_secret: Some(Arc::from(SECRET.to_vec())),
         operator_key: Some(Arc::from(OPERATOR)),
         replay: Arc::new(ReplayGuard::default()),
-        dispatcher: None,
+        dispatcher,
         calcom_webhooks: client.as_ref().map(|_| {
             Arc::new(WebhookSettings {
                 secret: CALCOM_SECRET.into(),
@@ -454,6 +466,7 @@ pub async fn seed_due_reminders(
             messaging: Messaging::default(),
             payments: Default::default(),
             billing: None,
+            onboarding: Default::default(),
         };
         store
             .create_tenant(&tenant, &format!("hash-{t}"))

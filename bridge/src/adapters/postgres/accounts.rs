@@ -2,7 +2,7 @@
 
 use super::reservations::begin;
 use super::*;
-use crate::model::{AuditEntry, Credentials, Session, User};
+use crate::model::{AuditEntry, Credentials, Session, Ticket, TicketKind, TicketUse, User};
 
 /// `unique_violation`: for these tables, the email or id is taken.
 const UNIQUE_VIOLATION: &str = "23505";
@@ -300,4 +300,145 @@ pub(super) async fn audit_log(
     rows.iter()
         .map(|r| from_doc(&r.try_get::<_, String>(0)?))
         .collect()
+}
+
+pub(super) async fn set_password(
+    store: &PgStore,
+    user_id: &str,
+    password_hash: &str,
+) -> StoreResult<()> {
+    begin!(store, client, tx);
+    let n = tx
+        .x(
+            "UPDATE users SET password_hash = $2, failed_logins = 0, locked_until = NULL
+             WHERE id = $1",
+            &[&user_id, &password_hash],
+        )
+        .await?;
+    if n == 0 {
+        return Err(StoreError::NotFound(format!("user {user_id}")));
+    }
+    tx.x("DELETE FROM sessions WHERE user_id = $1", &[&user_id])
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub(super) async fn put_ticket(store: &PgStore, ticket: &Ticket) -> StoreResult<()> {
+    let client = store.client().await?;
+    let doc = to_doc(ticket)?;
+    let tenant = ticket.tenant.as_ref().map(|t| t.0.clone());
+    client
+        .x(
+            "INSERT INTO tickets (key, kind, tenant_id, doc, expires_at, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (key) DO UPDATE SET kind = excluded.kind,
+                 tenant_id = excluded.tenant_id, doc = excluded.doc,
+                 expires_at = excluded.expires_at, created_at = excluded.created_at",
+            &[
+                &ticket.key,
+                &ticket.kind.as_str(),
+                &tenant,
+                &doc,
+                &ts(ticket.expires_at),
+                &ts(ticket.created_at),
+            ],
+        )
+        .await?;
+    Ok(())
+}
+
+pub(super) async fn ticket(
+    store: &PgStore,
+    key: &str,
+    kind: TicketKind,
+    now: DateTime<Utc>,
+) -> StoreResult<Option<Ticket>> {
+    let client = store.client().await?;
+    let row = client
+        .q_opt(
+            "SELECT doc FROM tickets WHERE key = $1 AND kind = $2 AND expires_at > $3",
+            &[&key, &kind.as_str(), &ts(now)],
+        )
+        .await?;
+    row.map(|r| from_doc(&r.try_get::<_, String>(0)?))
+        .transpose()
+}
+
+pub(super) async fn use_ticket(
+    store: &PgStore,
+    key: &str,
+    kind: TicketKind,
+    secret_hash: &str,
+    max_attempts: u32,
+    now: DateTime<Utc>,
+) -> StoreResult<TicketUse> {
+    begin!(store, client, tx);
+    // The row lock makes a second caller wait and then find the ticket used or updated.
+    let row = tx
+        .q_opt(
+            "SELECT doc FROM tickets WHERE key = $1 AND kind = $2 AND expires_at > $3
+             FOR UPDATE",
+            &[&key, &kind.as_str(), &ts(now)],
+        )
+        .await?;
+    let Some(row) = row else {
+        return Ok(TicketUse::Gone);
+    };
+    let mut ticket: Ticket = from_doc(&row.try_get::<_, String>(0)?)?;
+    let outcome = if crate::accounts::same_secret(&ticket.secret_hash, secret_hash) {
+        tx.x("DELETE FROM tickets WHERE key = $1", &[&key]).await?;
+        TicketUse::Used(ticket)
+    } else {
+        ticket.attempts += 1;
+        if ticket.attempts >= max_attempts {
+            tx.x("DELETE FROM tickets WHERE key = $1", &[&key]).await?;
+            TicketUse::Wrong { left: 0 }
+        } else {
+            tx.x(
+                "UPDATE tickets SET doc = $2 WHERE key = $1",
+                &[&key, &to_doc(&ticket)?],
+            )
+            .await?;
+            TicketUse::Wrong {
+                left: max_attempts - ticket.attempts,
+            }
+        }
+    };
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+pub(super) async fn tickets(
+    store: &PgStore,
+    tenant: &TenantId,
+    kind: TicketKind,
+    now: DateTime<Utc>,
+) -> StoreResult<Vec<Ticket>> {
+    let client = store.client().await?;
+    let rows = client
+        .q(
+            "SELECT doc FROM tickets WHERE tenant_id = $1 AND kind = $2 AND expires_at > $3
+             ORDER BY created_at DESC, key",
+            &[&tenant.0, &kind.as_str(), &ts(now)],
+        )
+        .await?;
+    rows.iter()
+        .map(|r| from_doc(&r.try_get::<_, String>(0)?))
+        .collect()
+}
+
+pub(super) async fn drop_ticket(
+    store: &PgStore,
+    tenant: &TenantId,
+    key: &str,
+) -> StoreResult<bool> {
+    let client = store.client().await?;
+    let n = client
+        .x(
+            "DELETE FROM tickets WHERE tenant_id = $1 AND key = $2",
+            &[&tenant.0, &key],
+        )
+        .await?;
+    Ok(n > 0)
 }

@@ -221,6 +221,18 @@ const TABLES: &[Table] = &[
         order: "rowid",
     },
     Table {
+        name: "tickets",
+        columns: &[
+            ("key", Text),
+            ("kind", Text),
+            ("tenant_id", Text),
+            ("doc", Text),
+            ("expires_at", Int),
+            ("created_at", Int),
+        ],
+        order: "rowid",
+    },
+    Table {
         name: "sessions",
         columns: &[
             ("token_hash", Text),

@@ -578,6 +578,47 @@ impl Store for PgStore {
         accounts::audit_log(self, tenant, limit).await
     }
 
+    async fn set_password(&self, user_id: &str, password_hash: &str) -> StoreResult<()> {
+        accounts::set_password(self, user_id, password_hash).await
+    }
+
+    async fn put_ticket(&self, ticket: &crate::model::Ticket) -> StoreResult<()> {
+        accounts::put_ticket(self, ticket).await
+    }
+
+    async fn ticket(
+        &self,
+        key: &str,
+        kind: crate::model::TicketKind,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<crate::model::Ticket>> {
+        accounts::ticket(self, key, kind, now).await
+    }
+
+    async fn use_ticket(
+        &self,
+        key: &str,
+        kind: crate::model::TicketKind,
+        secret_hash: &str,
+        max_attempts: u32,
+        now: DateTime<Utc>,
+    ) -> StoreResult<crate::model::TicketUse> {
+        accounts::use_ticket(self, key, kind, secret_hash, max_attempts, now).await
+    }
+
+    async fn tickets(
+        &self,
+        tenant: &TenantId,
+        kind: crate::model::TicketKind,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<crate::model::Ticket>> {
+        accounts::tickets(self, tenant, kind, now).await
+    }
+
+    async fn drop_ticket(&self, tenant: &TenantId, key: &str) -> StoreResult<bool> {
+        accounts::drop_ticket(self, tenant, key).await
+    }
+
     async fn sign_up(
         &self,
         tenant: &Tenant,

@@ -1,7 +1,7 @@
 //! Dashboard users and their sessions.
 
 use super::*;
-use crate::model::{AuditEntry, Credentials, Session, User};
+use crate::model::{AuditEntry, Credentials, Session, Ticket, TicketKind, TicketUse, User};
 
 /// A unique-constraint failure, which for these tables means "taken".
 fn is_unique_violation(e: &rusqlite::Error) -> bool {
@@ -353,6 +353,159 @@ pub(super) async fn audit_log(
                 .query_map(params![t, limit], |r| r.get::<_, String>(0))?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             docs.iter().map(|d| from_doc(d)).collect()
+        })
+        .await
+}
+
+pub(super) async fn set_password(
+    store: &SqliteStore,
+    user_id: &str,
+    password_hash: &str,
+) -> StoreResult<()> {
+    let (id, hash) = (user_id.to_owned(), password_hash.to_owned());
+    store
+        .with(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let n = tx.execute(
+                "UPDATE users SET password_hash = ?2, failed_logins = 0, locked_until = NULL
+                 WHERE id = ?1",
+                params![id, hash],
+            )?;
+            if n == 0 {
+                return Err(StoreError::NotFound(format!("user {id}")));
+            }
+            tx.execute("DELETE FROM sessions WHERE user_id = ?1", params![id])?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+}
+
+pub(super) async fn put_ticket(store: &SqliteStore, ticket: &Ticket) -> StoreResult<()> {
+    let (doc, t) = (to_doc(ticket)?, ticket.clone());
+    store
+        .with(move |c| {
+            c.execute(
+                "INSERT INTO tickets (key, kind, tenant_id, doc, expires_at, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (key) DO UPDATE SET kind = excluded.kind,
+                     tenant_id = excluded.tenant_id, doc = excluded.doc,
+                     expires_at = excluded.expires_at, created_at = excluded.created_at",
+                params![
+                    t.key,
+                    t.kind.as_str(),
+                    t.tenant.as_ref().map(|x| x.0.clone()),
+                    doc,
+                    ts(t.expires_at),
+                    ts(t.created_at)
+                ],
+            )?;
+            Ok(())
+        })
+        .await
+}
+
+fn live_ticket(
+    c: &Connection,
+    key: &str,
+    kind: TicketKind,
+    now: DateTime<Utc>,
+) -> StoreResult<Option<Ticket>> {
+    let doc: Option<String> = c
+        .query_row(
+            "SELECT doc FROM tickets WHERE key = ?1 AND kind = ?2 AND expires_at > ?3",
+            params![key, kind.as_str(), ts(now)],
+            |r| r.get(0),
+        )
+        .optional()?;
+    doc.map(|d| from_doc(&d)).transpose()
+}
+
+pub(super) async fn ticket(
+    store: &SqliteStore,
+    key: &str,
+    kind: TicketKind,
+    now: DateTime<Utc>,
+) -> StoreResult<Option<Ticket>> {
+    let key = key.to_owned();
+    store.with(move |c| live_ticket(c, &key, kind, now)).await
+}
+
+pub(super) async fn use_ticket(
+    store: &SqliteStore,
+    key: &str,
+    kind: TicketKind,
+    secret_hash: &str,
+    max_attempts: u32,
+    now: DateTime<Utc>,
+) -> StoreResult<TicketUse> {
+    let (key, secret) = (key.to_owned(), secret_hash.to_owned());
+    store
+        .with(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let Some(mut ticket) = live_ticket(&tx, &key, kind, now)? else {
+                return Ok(TicketUse::Gone);
+            };
+            let outcome = if crate::accounts::same_secret(&ticket.secret_hash, &secret) {
+                tx.execute("DELETE FROM tickets WHERE key = ?1", params![key])?;
+                TicketUse::Used(ticket)
+            } else {
+                ticket.attempts += 1;
+                if ticket.attempts >= max_attempts {
+                    tx.execute("DELETE FROM tickets WHERE key = ?1", params![key])?;
+                    TicketUse::Wrong { left: 0 }
+                } else {
+                    tx.execute(
+                        "UPDATE tickets SET doc = ?2 WHERE key = ?1",
+                        params![key, to_doc(&ticket)?],
+                    )?;
+                    TicketUse::Wrong {
+                        left: max_attempts - ticket.attempts,
+                    }
+                }
+            };
+            tx.commit()?;
+            Ok(outcome)
+        })
+        .await
+}
+
+pub(super) async fn tickets(
+    store: &SqliteStore,
+    tenant: &TenantId,
+    kind: TicketKind,
+    now: DateTime<Utc>,
+) -> StoreResult<Vec<Ticket>> {
+    let t = tenant.0.clone();
+    store
+        .with(move |c| {
+            let mut q = c.prepare_cached(
+                "SELECT doc FROM tickets WHERE tenant_id = ?1 AND kind = ?2 AND expires_at > ?3
+                 ORDER BY created_at DESC, key",
+            )?;
+            let docs = q
+                .query_map(params![t, kind.as_str(), ts(now)], |r| {
+                    r.get::<_, String>(0)
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            docs.iter().map(|d| from_doc(d)).collect()
+        })
+        .await
+}
+
+pub(super) async fn drop_ticket(
+    store: &SqliteStore,
+    tenant: &TenantId,
+    key: &str,
+) -> StoreResult<bool> {
+    let (t, key) = (tenant.0.clone(), key.to_owned());
+    store
+        .with(move |c| {
+            let n = c.execute(
+                "DELETE FROM tickets WHERE tenant_id = ?1 AND key = ?2",
+                params![t, key],
+            )?;
+            Ok(n > 0)
         })
         .await
 }

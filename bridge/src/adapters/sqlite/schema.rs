@@ -171,4 +171,12 @@ CREATE INDEX sessions_user ON sessions (user_id, expires_at);
 CREATE TABLE audit (tenant_id TEXT NOT NULL, at INTEGER NOT NULL, doc TEXT NOT NULL);
 CREATE INDEX audit_tenant ON audit (tenant_id, at);
 "#,
+    // One-time tickets: staff invitations and password-reset codes.
+    r#"
+CREATE TABLE tickets (
+    key TEXT PRIMARY KEY, kind TEXT NOT NULL, tenant_id TEXT, doc TEXT NOT NULL,
+    expires_at INTEGER NOT NULL, created_at INTEGER NOT NULL
+);
+CREATE INDEX tickets_tenant ON tickets (tenant_id, kind, created_at);
+"#,
 ];

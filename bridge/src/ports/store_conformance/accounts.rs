@@ -1,7 +1,7 @@
 //! Dashboard users and sessions.
 
 use super::*;
-use crate::model::{Role, Session, User};
+use crate::model::{Role, Session, Ticket, TicketKind, TicketUse, User};
 
 fn user(id: &str, tenant: Option<&str>, email: &str) -> User {
     User {
@@ -236,4 +236,262 @@ pub async fn the_audit_log_reads_newest_first_per_tenant(store: Arc<dyn Store>) 
     );
     assert_eq!(store.audit_log(&a, 10).await.unwrap().len(), 3);
     assert!(store.audit_log(&b, 10).await.unwrap().is_empty());
+}
+
+fn ticket(key: &str, kind: TicketKind, tenant: &str, secret: &str, at: DateTime<Utc>) -> Ticket {
+    Ticket {
+        key: key.into(),
+        kind,
+        tenant: Some(tenant.into()),
+        secret_hash: crate::auth::key_hash(secret),
+        detail: serde_json::json!({"email": format!("{key}@example.com")}),
+        created_at: at,
+        expires_at: at + Duration::hours(1),
+        attempts: 0,
+    }
+}
+
+pub async fn a_ticket_is_used_once_and_dies_of_wrong_guesses_or_age(store: Arc<dyn Store>) {
+    let now = t0();
+    let right = crate::auth::key_hash("123456");
+    let wrong = crate::auth::key_hash("000000");
+    store
+        .put_ticket(&ticket(
+            "reset:u1",
+            TicketKind::Reset,
+            "studio",
+            "123456",
+            now,
+        ))
+        .await
+        .unwrap();
+    // The kind is part of the key: a reset code does not pass for an invitation.
+    assert!(
+        store
+            .ticket("reset:u1", TicketKind::Invite, now)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    for left in [2, 1] {
+        assert_eq!(
+            store
+                .use_ticket("reset:u1", TicketKind::Reset, &wrong, 3, now)
+                .await
+                .unwrap(),
+            TicketUse::Wrong { left }
+        );
+    }
+    let used = store
+        .use_ticket("reset:u1", TicketKind::Reset, &right, 3, now)
+        .await
+        .unwrap();
+    assert!(
+        matches!(&used, TicketUse::Used(t) if t.attempts == 2),
+        "{used:?}"
+    );
+    assert_eq!(
+        store
+            .use_ticket("reset:u1", TicketKind::Reset, &right, 3, now)
+            .await
+            .unwrap(),
+        TicketUse::Gone,
+        "a used ticket cannot be used again"
+    );
+    // Three wrong guesses destroy it, even for the right code after them.
+    store
+        .put_ticket(&ticket(
+            "reset:u1",
+            TicketKind::Reset,
+            "studio",
+            "123456",
+            now,
+        ))
+        .await
+        .unwrap();
+    for _ in 0..3 {
+        store
+            .use_ticket("reset:u1", TicketKind::Reset, &wrong, 3, now)
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        store
+            .use_ticket("reset:u1", TicketKind::Reset, &right, 3, now)
+            .await
+            .unwrap(),
+        TicketUse::Gone
+    );
+    // A new code replaces the old one; an expired one is gone.
+    store
+        .put_ticket(&ticket(
+            "reset:u1",
+            TicketKind::Reset,
+            "studio",
+            "111111",
+            now,
+        ))
+        .await
+        .unwrap();
+    store
+        .put_ticket(&ticket(
+            "reset:u1",
+            TicketKind::Reset,
+            "studio",
+            "222222",
+            now,
+        ))
+        .await
+        .unwrap();
+    let late = now + Duration::hours(2);
+    assert_eq!(
+        store
+            .use_ticket(
+                "reset:u1",
+                TicketKind::Reset,
+                &crate::auth::key_hash("222222"),
+                3,
+                late
+            )
+            .await
+            .unwrap(),
+        TicketUse::Gone
+    );
+    assert!(matches!(
+        store
+            .use_ticket(
+                "reset:u1",
+                TicketKind::Reset,
+                &crate::auth::key_hash("111111"),
+                3,
+                now
+            )
+            .await
+            .unwrap(),
+        TicketUse::Wrong { .. }
+    ));
+    // Ten concurrent uses of one invitation: exactly one gets it.
+    store
+        .put_ticket(&ticket("inv_a", TicketKind::Invite, "studio", "tok", now))
+        .await
+        .unwrap();
+    let tasks: Vec<_> = (0..10)
+        .map(|_| {
+            let s = Arc::clone(&store);
+            tokio::spawn(async move {
+                s.use_ticket(
+                    "inv_a",
+                    TicketKind::Invite,
+                    &crate::auth::key_hash("tok"),
+                    5,
+                    now,
+                )
+                .await
+                .unwrap()
+            })
+        })
+        .collect();
+    let mut used = 0;
+    for t in tasks {
+        if matches!(t.await.unwrap(), TicketUse::Used(_)) {
+            used += 1;
+        }
+    }
+    assert_eq!(used, 1);
+}
+
+pub async fn invitations_are_listed_and_withdrawn_per_business(store: Arc<dyn Store>) {
+    let now = t0();
+    for (key, tenant, minutes) in [
+        ("inv_1", "studio", 0),
+        ("inv_2", "studio", 5),
+        ("inv_3", "other", 1),
+    ] {
+        store
+            .put_ticket(&ticket(
+                key,
+                TicketKind::Invite,
+                tenant,
+                key,
+                now + Duration::minutes(minutes),
+            ))
+            .await
+            .unwrap();
+    }
+    let keys = |v: Vec<Ticket>| v.into_iter().map(|t| t.key).collect::<Vec<_>>();
+    let studio = "studio".into();
+    assert_eq!(
+        keys(
+            store
+                .tickets(&studio, TicketKind::Invite, now)
+                .await
+                .unwrap()
+        ),
+        ["inv_2", "inv_1"]
+    );
+    assert!(
+        store
+            .tickets(&studio, TicketKind::Reset, now)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // One business cannot withdraw another's.
+    assert!(!store.drop_ticket(&studio, "inv_3").await.unwrap());
+    assert!(store.drop_ticket(&studio, "inv_1").await.unwrap());
+    assert!(!store.drop_ticket(&studio, "inv_1").await.unwrap());
+    assert_eq!(
+        keys(
+            store
+                .tickets(&studio, TicketKind::Invite, now)
+                .await
+                .unwrap()
+        ),
+        ["inv_2"]
+    );
+    // Expired ones are not listed.
+    let later = now + Duration::hours(3);
+    assert!(
+        store
+            .tickets(&studio, TicketKind::Invite, later)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+pub async fn a_new_password_ends_every_session_and_lifts_a_lock(store: Arc<dyn Store>) {
+    let ana = user("u1", Some("studio"), "ana@studio.example");
+    store
+        .sign_up(&tenant("studio"), "k", &ana, "old")
+        .await
+        .unwrap();
+    let now = t0();
+    store
+        .open_session("h1", &session("s1", "u1", now))
+        .await
+        .unwrap();
+    store
+        .open_session("h2", &session("s2", "u1", now))
+        .await
+        .unwrap();
+    store
+        .login_failed("u1", 1, now + Duration::minutes(15))
+        .await
+        .unwrap();
+    store.set_password("u1", "new").await.unwrap();
+    assert!(store.sessions_of("u1", now).await.unwrap().is_empty());
+    let (_, creds) = store
+        .user_by_email("ana@studio.example")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (creds.password_hash.as_str(), creds.locked_until),
+        ("new", None)
+    );
+    assert!(matches!(
+        store.set_password("nobody", "x").await,
+        Err(StoreError::NotFound(_))
+    ));
 }

@@ -488,6 +488,7 @@ pub async fn documents_are_numbered_per_tenant_and_kind_without_gaps_and_issued_
         lang: slotline_shared::i18n::Lang::Es,
         business: "Salon".into(),
         billing: None,
+        onboarding: Default::default(),
         customer: customer(1).as_e164().to_owned(),
         description: "Depósito".into(),
         amount: Money::new(1_500, "EUR"),

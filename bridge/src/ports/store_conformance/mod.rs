@@ -53,6 +53,7 @@ pub fn tenant(id: &str) -> Tenant {
         messaging: Default::default(),
         payments: Default::default(),
         billing: None,
+        onboarding: Default::default(),
     }
 }
 
@@ -190,6 +191,9 @@ macro_rules! store_conformance {
             repeated_wrong_passwords_lock_the_account_until_a_good_one_resets,
             sessions_expire_are_touched_and_end_only_for_their_user,
             the_audit_log_reads_newest_first_per_tenant,
+            a_ticket_is_used_once_and_dies_of_wrong_guesses_or_age,
+            invitations_are_listed_and_withdrawn_per_business,
+            a_new_password_ends_every_session_and_lifts_a_lock,
         );
     };
     (@tests $make:expr; $($check:ident),* $(,)?) => {

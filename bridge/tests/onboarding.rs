@@ -1,0 +1,537 @@
+//! Getting a business going and people into it, through HTTP as the dashboard does it:
+//! starting services per kind of business, the setup wizard's saved progress, invitations
+//! to join, and password resets by a code sent over WhatsApp (to the Twilio stand-in).
+
+mod common;
+
+use common::{TWILIO_ACCOUNT, TWILIO_TOKEN, TestBridge};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use slotline_e2e::twilio::TwilioStandIn;
+
+/// A browser's session: its cookie and CSRF token.
+#[derive(Clone)]
+struct Browser {
+    cookie: String,
+    csrf: String,
+    tenant: String,
+}
+
+async fn send(
+    bridge: &TestBridge,
+    method: Method,
+    path: &str,
+    who: Option<&Browser>,
+    body: Option<Value>,
+) -> (StatusCode, Value, reqwest::header::HeaderMap) {
+    let mut req = bridge
+        .client
+        .request(method, format!("{}{path}", bridge.url));
+    if let Some(b) = who {
+        req = req
+            .header("cookie", &b.cookie)
+            .header("x-csrf-token", &b.csrf);
+    }
+    if let Some(body) = body {
+        req = req.json(&body);
+    }
+    let resp = req.send().await.unwrap();
+    let (status, headers) = (resp.status(), resp.headers().clone());
+    let text = resp.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::Null),
+        headers,
+    )
+}
+
+fn browser(body: &Value, headers: &reqwest::header::HeaderMap) -> Browser {
+    let cookie = headers["set-cookie"].to_str().unwrap();
+    Browser {
+        cookie: cookie.split(';').next().unwrap().to_owned(),
+        csrf: body["csrf"].as_str().unwrap().to_owned(),
+        tenant: body["user"]["tenant"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+    }
+}
+
+async fn sign_up(bridge: &TestBridge, business: &str, email: &str, phone: Option<&str>) -> Browser {
+    let (status, body, headers) = send(
+        bridge,
+        Method::POST,
+        "/auth/signup",
+        None,
+        Some(
+            json!({"business_name": business, "name": "Owner", "email": email,
+                    "password": "a long enough password", "time_zone": "Europe/Madrid",
+                    "language": "es", "phone": phone}),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    browser(&body, &headers)
+}
+
+async fn login(bridge: &TestBridge, email: &str, password: &str) -> StatusCode {
+    send(
+        bridge,
+        Method::POST,
+        "/auth/login",
+        None,
+        Some(json!({"email": email, "password": password})),
+    )
+    .await
+    .0
+}
+
+#[tokio::test]
+async fn a_new_business_starts_from_services_of_its_kind_and_resumes_its_setup() {
+    let bridge = TestBridge::start().await;
+    let owner = sign_up(&bridge, "Clínica Sol", "ines@sol.example", None).await;
+    let (status, services, _) = send(
+        &bridge,
+        Method::GET,
+        "/admin/service-templates?kind=clinic&languages=es,en&currency=EUR",
+        Some(&owner),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{services}");
+    let first = &services[0];
+    assert_eq!(first["name"], "Consulta");
+    assert_eq!(first["translations"]["en"]["name"], "Consultation");
+    assert_eq!(
+        (first["price_minor"].as_i64(), first["currency"].as_str()),
+        (Some(6000), Some("EUR"))
+    );
+    // A template is a service the API takes as it is.
+    let path = format!("/admin/tenants/{}/services", owner.tenant);
+    let (status, body, _) = send(
+        &bridge,
+        Method::POST,
+        &path,
+        Some(&owner),
+        Some(first.clone()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    // Asked wrongly, each wrong field says so.
+    let (status, body, _) = send(
+        &bridge,
+        Method::GET,
+        "/admin/service-templates?kind=bakery&languages=fr&currency=XYZ",
+        Some(&owner),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    for field in ["kind", "languages", "currency"] {
+        assert!(body["fields"][field].is_string(), "{field}: {body}");
+    }
+    let (status, _, _) = send(
+        &bridge,
+        Method::GET,
+        "/admin/service-templates?kind=salon",
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // The wizard's progress is saved, kept in order, and survives replacing the business.
+    let progress = format!("/admin/tenants/{}/onboarding", owner.tenant);
+    let (status, t, _) = send(
+        &bridge,
+        Method::PUT,
+        &progress,
+        Some(&owner),
+        Some(json!({"kind": "clinic", "done": ["services", "business", "services"]})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{t}");
+    assert_eq!(
+        t["onboarding"],
+        json!({"kind": "clinic", "done": ["business", "services"]})
+    );
+    let tenant_path = format!("/admin/tenants/{}", owner.tenant);
+    let (_, mut t, _) = send(&bridge, Method::GET, &tenant_path, Some(&owner), None).await;
+    t["onboarding"] = json!({});
+    t["address"] = json!("Calle Mayor 1, Madrid");
+    let (status, t, _) = send(&bridge, Method::PUT, &tenant_path, Some(&owner), Some(t)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(t["onboarding"]["done"], json!(["business", "services"]));
+    let (_, t, _) = send(
+        &bridge,
+        Method::PUT,
+        &progress,
+        Some(&owner),
+        Some(json!({"kind": "clinic", "done": ["business", "services", "try_it"], "finished_at": "2000-01-01T00:00:00Z"})),
+    )
+    .await;
+    let finished = t["onboarding"]["finished_at"].as_str().unwrap().to_owned();
+    assert!(
+        finished > "2026-".to_owned(),
+        "stamped by the bridge, not the browser: {finished}"
+    );
+    let (status, body, _) = send(
+        &bridge,
+        Method::PUT,
+        &progress,
+        Some(&owner),
+        Some(json!({"done": ["dancing"]})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+}
+
+#[tokio::test]
+async fn staff_join_by_an_invitation_link_that_works_once() {
+    let bridge = TestBridge::start().await;
+    let owner = sign_up(&bridge, "Barbería Norte", "pablo@norte.example", None).await;
+    let invites = format!("/admin/tenants/{}/invites", owner.tenant);
+    let (status, made, _) = send(
+        &bridge,
+        Method::POST,
+        &invites,
+        Some(&owner),
+        Some(json!({"email": "Lucia@Norte.example", "name": "Lucía", "role": "staff"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    let link = made["link"].as_str().unwrap();
+    let token = link.strip_prefix("/app/join/").unwrap();
+    let (status, listed, _) = send(&bridge, Method::GET, &invites, Some(&owner), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(listed[0]["invitation"]["email"], "lucia@norte.example");
+    assert!(
+        listed[0]["link"].is_null(),
+        "the link is shown once: {listed}"
+    );
+
+    let (status, view, _) = send(
+        &bridge,
+        Method::GET,
+        &format!("/auth/invites/{token}"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    assert_eq!(
+        (view["business"].as_str(), view["role"].as_str()),
+        (Some("Barbería Norte"), Some("staff"))
+    );
+    // The id alone, or a made-up secret, opens nothing.
+    let id = token.split('.').next().unwrap();
+    for bad in [format!("{id}.0000"), id.to_owned()] {
+        let (status, _, _) = send(
+            &bridge,
+            Method::GET,
+            &format!("/auth/invites/{bad}"),
+            None,
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{bad}");
+    }
+    let accept = format!("/auth/invites/{token}/accept");
+    let (status, body, _) = send(
+        &bridge,
+        Method::POST,
+        &accept,
+        None,
+        Some(json!({"name": "Lucía", "password": "short"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body["fields"]["password"].is_string(), "{body}");
+    let (status, body, headers) = send(
+        &bridge,
+        Method::POST,
+        &accept,
+        None,
+        Some(json!({"name": "Lucía Gómez", "password": "tijeras y peine 2026"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(
+        (
+            body["user"]["role"].as_str(),
+            body["user"]["tenant"].as_str()
+        ),
+        (Some("staff"), Some(owner.tenant.as_str()))
+    );
+    let lucia = browser(&body, &headers);
+    // A member of staff invites nobody; the link is spent.
+    let (status, _, _) = send(
+        &bridge,
+        Method::POST,
+        &invites,
+        Some(&lucia),
+        Some(json!({"email": "x@norte.example", "name": "X", "role": "staff"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, _) = send(
+        &bridge,
+        Method::POST,
+        &accept,
+        None,
+        Some(json!({"name": "Lucía", "password": "tijeras y peine 2026"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        login(&bridge, "lucia@norte.example", "tijeras y peine 2026").await,
+        StatusCode::OK
+    );
+    // Inviting an email that has an account is refused at once; a withdrawn link is dead.
+    let (status, body, _) = send(
+        &bridge,
+        Method::POST,
+        &invites,
+        Some(&owner),
+        Some(json!({"email": "lucia@norte.example", "name": "L", "role": "owner"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body["fields"]["email"].is_string(), "{body}");
+    let (_, second, _) = send(
+        &bridge,
+        Method::POST,
+        &invites,
+        Some(&owner),
+        Some(json!({"email": "marco@norte.example", "name": "Marco", "role": "owner"})),
+    )
+    .await;
+    let second_id = second["invitation"]["id"].as_str().unwrap();
+    let (status, _, _) = send(
+        &bridge,
+        Method::DELETE,
+        &format!("{invites}/{second_id}"),
+        Some(&owner),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let second_token = second["link"]
+        .as_str()
+        .unwrap()
+        .strip_prefix("/app/join/")
+        .unwrap();
+    let (status, _, _) = send(
+        &bridge,
+        Method::GET,
+        &format!("/auth/invites/{second_token}"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // Another business's owner cannot see or withdraw these.
+    let other = sign_up(&bridge, "Otra", "o@otra.example", None).await;
+    // (As for everything of another business: it is not there for them.)
+    let (status, _, _) = send(&bridge, Method::GET, &invites, Some(&other), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _, _) = send(
+        &bridge,
+        Method::DELETE,
+        &format!("{invites}/{id}"),
+        Some(&other),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, log, _) = send(
+        &bridge,
+        Method::GET,
+        &format!("/admin/tenants/{}/audit", owner.tenant),
+        Some(&owner),
+        None,
+    )
+    .await;
+    let actions: Vec<&str> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    for a in ["user.invite", "user.join", "user.uninvite"] {
+        assert!(actions.contains(&a), "{a}: {actions:?}");
+    }
+}
+
+/// The six-digit code in the last message Twilio took for `phone`.
+fn code_sent_to(twilio: &TwilioStandIn, phone: &str) -> Option<String> {
+    let text = twilio.sent_to(phone).last()?.text.clone();
+    text.split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .map(str::to_owned)
+}
+
+#[tokio::test]
+async fn a_forgotten_password_is_reset_by_a_code_sent_over_whatsapp() {
+    let twilio = TwilioStandIn::start(&[(TWILIO_ACCOUNT, TWILIO_TOKEN)]).unwrap();
+    let shared = slotline_shared::phone::PhoneNumber::parse("+14155550100").unwrap();
+    let (_, bridge) = common::bridge_sending(
+        None,
+        None,
+        slotline_bridge::accounts::AccountSettings {
+            shared_numbers: vec![shared],
+            ..Default::default()
+        },
+        Some(&twilio.url),
+    )
+    .await;
+    let phone = "+34612345678";
+    let owner = sign_up(&bridge, "Peluquería Luz", "luz@luz.example", Some(phone)).await;
+    let ask = |email: &str| {
+        let bridge = &bridge;
+        let email = email.to_owned();
+        async move {
+            send(
+                bridge,
+                Method::POST,
+                "/auth/password-reset",
+                None,
+                Some(json!({"email": email})),
+            )
+            .await
+        }
+    };
+    let (status, known, _) = ask("LUZ@luz.example").await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    // An email with no account gets the very same answer, and nothing is sent.
+    let (status, unknown, _) = ask("nobody@luz.example").await;
+    assert_eq!((status, &unknown), (StatusCode::ACCEPTED, &known));
+    assert_eq!(twilio.sent().len(), 1);
+    let message = &twilio.sent_to(phone)[0];
+    assert_eq!(
+        message.from, "whatsapp:+14155550100",
+        "from the platform's number until the business has one"
+    );
+    assert!(
+        message.text.contains("código"),
+        "in the business's language: {}",
+        message.text
+    );
+    let code = code_sent_to(&twilio, phone).unwrap();
+    // Asking again at once sends nothing more (no flooding a phone).
+    ask("luz@luz.example").await;
+    assert_eq!(twilio.sent().len(), 1);
+
+    let confirm = |code: String, password: &str| {
+        let bridge = &bridge;
+        let password = password.to_owned();
+        async move {
+            send(
+                bridge,
+                Method::POST,
+                "/auth/password-reset/confirm",
+                None,
+                Some(json!({"email": "luz@luz.example", "code": code, "password": password})),
+            )
+            .await
+        }
+    };
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let (status, body, _) = confirm(wrong.into(), "un peine nuevo 2026").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["fields"]["code"], "wrong code; 4 tries left");
+    let (status, body, _) = confirm(code.clone(), "short").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body["fields"]["password"].is_string(), "{body}");
+    let (status, body, headers) = confirm(code.clone(), "un peine nuevo 2026").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let fresh = browser(&body, &headers);
+    // The old session is over; the old password is refused, the new one works.
+    let me = |b: Browser| {
+        let bridge = &bridge;
+        async move {
+            send(bridge, Method::GET, "/auth/me", Some(&b), None)
+                .await
+                .0
+        }
+    };
+    assert_eq!(me(owner.clone()).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(me(fresh).await, StatusCode::OK);
+    assert_eq!(
+        login(&bridge, "luz@luz.example", "a long enough password").await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        login(&bridge, "luz@luz.example", "un peine nuevo 2026").await,
+        StatusCode::OK
+    );
+    // The code worked once.
+    let (status, body, _) = confirm(code, "otra clave larga 2026").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body["fields"]["code"]
+            .as_str()
+            .unwrap()
+            .contains("ask for a new one")
+    );
+}
+
+#[tokio::test]
+async fn five_wrong_codes_spend_a_reset_code() {
+    let twilio = TwilioStandIn::start(&[(TWILIO_ACCOUNT, TWILIO_TOKEN)]).unwrap();
+    let (_, bridge) =
+        common::bridge_sending(None, None, Default::default(), Some(&twilio.url)).await;
+    let phone = "+351912345678";
+    let owner = sign_up(&bridge, "Estúdio Mar", "mar@mar.example", Some(phone)).await;
+    // With its own number the code comes from it.
+    let path = format!("/admin/tenants/{}", owner.tenant);
+    let (_, mut t, _) = send(&bridge, Method::GET, &path, Some(&owner), None).await;
+    t["numbers"] = json!(["+351210000777"]);
+    let (status, _, _) = send(&bridge, Method::PUT, &path, Some(&owner), Some(t)).await;
+    assert_eq!(status, StatusCode::OK);
+    send(
+        &bridge,
+        Method::POST,
+        "/auth/password-reset",
+        None,
+        Some(json!({"email": "mar@mar.example"})),
+    )
+    .await;
+    assert_eq!(twilio.sent_to(phone)[0].from, "whatsapp:+351210000777");
+    let code = code_sent_to(&twilio, phone).unwrap();
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let mut last = Value::Null;
+    for _ in 0..5 {
+        last = send(
+            &bridge,
+            Method::POST,
+            "/auth/password-reset/confirm",
+            None,
+            Some(
+                json!({"email": "mar@mar.example", "code": wrong, "password": "uma palavra longa"}),
+            ),
+        )
+        .await
+        .1;
+    }
+    assert!(
+        last["fields"]["code"]
+            .as_str()
+            .unwrap()
+            .contains("ask for a new one"),
+        "{last}"
+    );
+    let (status, _, _) = send(
+        &bridge,
+        Method::POST,
+        "/auth/password-reset/confirm",
+        None,
+        Some(json!({"email": "mar@mar.example", "code": code, "password": "uma palavra longa"})),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "the right code after five wrong ones is spent"
+    );
+}
