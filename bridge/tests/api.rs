@@ -652,6 +652,14 @@ async fn the_openapi_file_describes_every_admin_route() {
         "/admin/tenants/{tenant}/audit",
         "/admin/tenants/{tenant}/try-it",
         "/auth/platform",
+        "/admin/tenants/{tenant}/invites",
+        "/admin/tenants/{tenant}/invites/{id}",
+        "/auth/invites/{token}",
+        "/auth/invites/{token}/accept",
+        "/auth/password-reset",
+        "/auth/password-reset/confirm",
+        "/admin/service-templates",
+        "/admin/tenants/{tenant}/onboarding",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} undocumented");
     }

@@ -2,7 +2,8 @@
 //! with the dashboard built in: each scenario of `bridge/dashboard/e2e/run.mjs` is one test.
 //!
 //! Two bridges run on loopback, each on its own SQLite file: one as shipped, one whose
-//! sessions end after five idle seconds (for the expired-session scenario). Screenshots of
+//! sessions end after five idle seconds (for the expired-session scenario). The first sends
+//! WhatsApp messages (password-reset codes) through a Twilio stand-in. Screenshots of
 //! every page at phone and desktop width go to `target/dashboard-screenshots/`.
 
 use std::path::{Path, PathBuf};
@@ -11,6 +12,11 @@ use std::time::{Duration, Instant};
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use slotline_e2e::paths;
+use slotline_e2e::phone::ACCOUNT_SID;
+use slotline_e2e::twilio::TwilioStandIn;
+
+/// The auth token of the stand-in's Twilio account.
+const TWILIO_TOKEN: &str = "dashboard-twilio-token";
 
 const SCENARIOS: &[&str] = &[
     "sign_up_and_profile",
@@ -25,6 +31,9 @@ const SCENARIOS: &[&str] = &[
     "settings_round_trips",
     "staff_and_hours",
     "shared_number_and_try_it",
+    "invite_and_join",
+    "password_reset",
+    "setup_wizard_resumes",
     "accessibility_and_screenshots",
 ];
 
@@ -93,13 +102,14 @@ fn chromium() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"))
 }
 
-fn run(scenario: &str, main: &str, short: &str, shots: &Path) -> Result<(), Failed> {
+fn run(scenario: &str, main: &str, short: &str, twilio: &str, shots: &Path) -> Result<(), Failed> {
     let out = Command::new(node())
         .current_dir(dashboard_dir())
         .args(["e2e/run.mjs", scenario])
         .env("SLOTLINE_URL", main)
         .env("SLOTLINE_SHORT_URL", short)
         .env("SLOTLINE_SHARED", SHARED_NUMBER)
+        .env("SLOTLINE_TWILIO", twilio)
         .env("SLOTLINE_SHOTS", shots)
         .env("CHROMIUM", chromium())
         .output()
@@ -119,6 +129,14 @@ fn run(scenario: &str, main: &str, short: &str, shots: &Path) -> Result<(), Fail
 
 fn main() {
     let args = Arguments::from_args();
+    // Password-reset codes go out through a Twilio stand-in the scenarios can read.
+    let twilio = match TwilioStandIn::start(&[(ACCOUNT_SID, TWILIO_TOKEN)]) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("the Twilio stand-in did not start: {e}");
+            std::process::exit(101);
+        }
+    };
     let setup = || -> Result<(Bridge, Bridge), String> {
         if !dashboard_dir().join("dist/index.html").exists() {
             return Err("the dashboard is not built: run `cargo xtask build-dashboard`".into());
@@ -127,7 +145,13 @@ fn main() {
             return Err(format!("no browser at {}", chromium().display()));
         }
         Ok((
-            start_bridge(&[("SLOTLINE_SHARED_NUMBERS", SHARED_NUMBER)])?,
+            start_bridge(&[
+                ("SLOTLINE_SHARED_NUMBERS", SHARED_NUMBER),
+                ("TWILIO_API_URL", &twilio.url),
+                ("TWILIO_CONTENT_URL", &twilio.url),
+                ("TWILIO_ACCOUNT_SID", ACCOUNT_SID),
+                ("TWILIO_AUTH_TOKEN", TWILIO_TOKEN),
+            ])?,
             start_bridge(&[("SLOTLINE_SESSION_IDLE_SECS", "5")])?,
         ))
     };
@@ -150,8 +174,13 @@ fn main() {
     let trials = SCENARIOS
         .iter()
         .map(|s| {
-            let (m, sh, shots) = (main_url.clone(), short_url.clone(), shots.clone());
-            Trial::test(*s, move || run(s, &m, &sh, &shots))
+            let (m, sh, tw, shots) = (
+                main_url.clone(),
+                short_url.clone(),
+                twilio.url.clone(),
+                shots.clone(),
+            );
+            Trial::test(*s, move || run(s, &m, &sh, &tw, &shots))
         })
         .collect();
     // Each scenario runs its own browser; two at a time keep two cores busy, not swamped.

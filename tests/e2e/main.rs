@@ -1143,6 +1143,82 @@ fn a_shared_number_routes_by_keyword_and_remembers(ctx: &Ctx) -> Result<(), Fail
     Ok(())
 }
 
+/// The measured first run of a new owner: the browser script signs a Lisbon clinic up and
+/// goes through every step of the setup wizard onto the platform's shared number; then a
+/// Portuguese customer writes the keyword to that number through the worker and books the
+/// clinic's consultation in one sentence, and the booking is in the store. Prints the
+/// run's wall time and the number of fields the owner filled (the target: ≤ 40).
+fn a_first_time_owner_goes_from_sign_up_to_a_whatsapp_booking(ctx: &Ctx) -> Result<(), Failed> {
+    let started = std::time::Instant::now();
+    let dashboard = slotline_e2e::paths::root().join("bridge/dashboard");
+    let out = std::process::Command::new(slotline_e2e::paths::node_bin().join("node"))
+        .current_dir(&dashboard)
+        .args(["e2e/run.mjs", "onboarding_run"])
+        .env("SLOTLINE_URL", &ctx.stack.bridge_url)
+        .env("SLOTLINE_SHARED", slotline_e2e::stack::PLATFORM_NUMBER)
+        .env(
+            "SLOTLINE_SHOTS",
+            slotline_e2e::paths::target_dir().join("dashboard-screenshots"),
+        )
+        .env(
+            "CHROMIUM",
+            std::env::var_os("CHROMIUM").unwrap_or_else(|| "/usr/bin/chromium".into()),
+        )
+        .output()
+        .map_err(|e| format!("cannot run node: {e}"))?;
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    check(out.status.success(), || {
+        format!(
+            "the onboarding script failed:\n{said}{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })?;
+    let line = said
+        .lines()
+        .find_map(|l| l.strip_prefix("ONBOARDED "))
+        .ok_or_else(|| format!("the script said no ONBOARDED line:\n{said}"))?;
+    let run: serde_json::Value =
+        serde_json::from_str(line).map_err(|e| format!("ONBOARDED {line}: {e}"))?;
+    let (tenant, keyword) = (
+        run["tenant"].as_str().unwrap_or_default().to_owned(),
+        run["keyword"].as_str().unwrap_or_default().to_owned(),
+    );
+    let fields = run["fields"].as_u64().unwrap_or(u64::MAX);
+    check(fields <= 40, || {
+        format!("{fields} fields to go live; the target is 40")
+    })?;
+    // The customer, on the shared number, in Portuguese.
+    let phone = ctx.customer_at("+3519100", slotline_e2e::stack::PLATFORM_NUMBER);
+    says(&phone, &keyword, &["Bem-vindo a Clínica Tejo"])?;
+    let (date, day) = weekday(1);
+    says(
+        &phone,
+        &format!("quero marcar uma consulta no dia {date} às 11h"),
+        &["Confirme, por favor", "às 11:00", "55"],
+    )?;
+    says(&phone, "sim", &["Marcado!"])?;
+    let (status, bookings) = ctx.stack.admin(
+        "GET",
+        &format!("/admin/tenants/{tenant}/bookings?from={day}&to={day}"),
+        None,
+    );
+    check(status == 200, || format!("bookings: {status} {bookings}"))?;
+    let booked: Vec<&serde_json::Value> = bookings
+        .as_array()
+        .map(|a| a.iter().filter(|b| b["status"] == "confirmed").collect())
+        .unwrap_or_default();
+    check(
+        booked.len() == 1 && booked[0]["service"] == "consultation",
+        || format!("the booking made on WhatsApp is not in the store: {bookings}"),
+    )?;
+    println!(
+        "onboarding: sign-up to live on the shared number in {:.1} s over {fields} fields (no typing delay in the script); to a WhatsApp booking in {:.1} s",
+        run["wall_ms"].as_f64().unwrap_or_default() / 1000.0,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
 fn a_flooding_customer_is_throttled_politely(ctx: &Ctx) -> Result<(), Failed> {
     let phone = ctx.customer();
     let mut notices = 0;
@@ -1985,6 +2061,10 @@ fn main() {
         (
             "a_flooding_customer_is_throttled_politely",
             a_flooding_customer_is_throttled_politely,
+        ),
+        (
+            "a_first_time_owner_goes_from_sign_up_to_a_whatsapp_booking",
+            a_first_time_owner_goes_from_sign_up_to_a_whatsapp_booking,
         ),
         (
             "booking_with_buttons_and_lists",

@@ -22,6 +22,10 @@ pub const WORKER_SECRET: &str = "local-worker-secret-not-for-production";
 /// The local bridge's operator key; local only.
 pub const OPERATOR_KEY: &str = "local-operator-key-not-for-production";
 
+/// The platform's shared WhatsApp number on the stack's bridges (`SLOTLINE_SHARED_NUMBERS`):
+/// a business signing up joins it with a keyword.
+pub const PLATFORM_NUMBER: &str = "+14155550142";
+
 /// How the stack is started.
 #[derive(Debug, Clone)]
 pub struct StackOptions {
@@ -478,6 +482,7 @@ impl Stack {
             ),
             ("SLOTLINE_LINK_SECRET", LINK_SECRET.to_owned()),
             ("SLOTLINE_OPERATOR_KEY", OPERATOR_KEY.to_owned()),
+            ("SLOTLINE_SHARED_NUMBERS", PLATFORM_NUMBER.to_owned()),
             (
                 "SLOTLINE_SEED_DEMO",
                 if seed_demo { "1" } else { "0" }.to_owned(),

@@ -5,6 +5,7 @@
 //   SLOTLINE_SHORT_URL  a second bridge whose sessions end after a few seconds idle
 //   SLOTLINE_SHOTS      where screenshots go
 //   CHROMIUM            the browser (Debian's chromium)
+//   SLOTLINE_TWILIO     the Twilio stand-in the main bridge sends through
 // Every scenario makes its own businesses with their own names, zones and languages; it
 // exits 0 when everything it checked held, 1 with the reason otherwise.
 import { chromium } from 'playwright-core'
@@ -18,6 +19,8 @@ const SHOTS = process.env.SLOTLINE_SHOTS ?? 'target/dashboard-screenshots'
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium'
 /** The platform's shared number the harness gives the main bridge. */
 const SHARED = process.env.SLOTLINE_SHARED ?? '+14155550100'
+/** The Twilio stand-in the main bridge sends through (password-reset codes). */
+const TWILIO = process.env.SLOTLINE_TWILIO
 const PHONE = { width: 390, height: 844 }
 const DESKTOP = { width: 1280, height: 800 }
 
@@ -106,7 +109,8 @@ async function signUpInBrowser(page, base, b) {
   await page.selectOption('select[name=time_zone]', b.time_zone)
   await page.selectOption('select[name=language]', b.language)
   await page.click('button[type=submit]')
-  await page.waitForURL((u) => u.pathname === '/app/')
+  // A new owner lands in the setup wizard.
+  await page.waitForURL((u) => u.pathname === '/app/setup')
   return 7
 }
 
@@ -178,9 +182,11 @@ const scenarios = {
       await page.fill('input[name=email]', b.email)
       await page.fill('input[name=password]', b.password)
       await page.click('button[type=submit]')
-      await page.waitForURL((u) => u.pathname === '/app/')
+      await page.waitForURL((u) => u.pathname === '/app/setup')
       const heading = await page.locator('h1').innerText()
-      check(heading === `Olá, ${b.name}`, `a Brazilian browser is greeted in Portuguese: ${heading}`)
+      check(heading === `Configurar ${b.business_name}`, `a Brazilian browser is set up in Portuguese: ${heading}`)
+      await page.goto(`${BASE}/app/`)
+      await page.locator('[data-test=resume-setup]').waitFor()
       // The same email again is refused beside the field, in a fresh browser.
       const other = await newPage(browser, { locale: 'en-GB' })
       await other.page.goto(`${BASE}/app/signup`)
@@ -349,13 +355,13 @@ const scenarios = {
       const owner = await newPage(browser, { viewport: DESKTOP })
       await signUpInBrowser(owner.page, BASE, b)
       await owner.page.goto(`${BASE}/app/settings/users`)
-      await owner.page.locator('main button', { hasText: 'Add a user' }).click()
+      await owner.page.locator('main button', { hasText: 'with a first password' }).click()
       const staff = { name: 'Tom Reed', email: `tom-${unique()}@dental.example`, password: 'tom-first-password' }
       await owner.page.fill('input[name=user_name]', staff.name)
       await owner.page.fill('input[name=user_email]', staff.email)
       await owner.page.selectOption('select[name=role]', 'staff')
       await owner.page.fill('input[name=user_password]', staff.password)
-      await owner.page.click('form button[type=submit]')
+      await owner.page.click('[data-test=add-user-form] button[type=submit]')
       await owner.page.locator('[data-test=users] li', { hasText: staff.email }).waitFor()
       const s = await newPage(browser)
       await signIn(s.page, BASE, staff.email, staff.password)
@@ -633,6 +639,205 @@ const scenarios = {
     })
   },
 
+  /** An owner invites a member of staff, who joins by the link once; a spent link says so. */
+  async invite_and_join() {
+    const b = business('tutor')
+    await signUpByApi(BASE, b)
+    await browserFor(async (browser) => {
+      const { page } = await newPage(browser, { locale: b.locale })
+      await signIn(page, BASE, b.email, b.password)
+      await page.waitForURL((u) => u.pathname === '/app/')
+      await page.goto(`${BASE}/app/settings/users`)
+      const form = page.locator('[data-test=invite-form]')
+      await form.locator('input[name=invite_name]').fill('Meera Shah')
+      await form.locator('input[name=invite_email]').fill('meera@')
+      await form.locator('button[type=submit]').click()
+      check((await fieldError(page, 'invite_email')).includes('email'), 'a bad email is refused beside its field')
+      const email = `meera-${unique()}@tutor.example`
+      await form.locator('input[name=invite_email]').fill(email)
+      await form.locator('button[type=submit]').click()
+      const link = (await page.locator('[data-test=invite-link]').innerText()).trim()
+      check(link.startsWith(`${BASE}/app/join/inv_`), `the link to send: ${link}`)
+      await page.locator('[data-test=invites] li').first().waitFor()
+      check((await page.locator('[data-test=invites]').innerText()).includes(email), 'the invitation waits in the list')
+      // Meera, on her own phone, opens it.
+      const meera = await newPage(browser, { locale: 'en-IN' })
+      await meera.page.goto(link)
+      const lead = await meera.page.locator('[data-test=join-lead]').innerText()
+      check(lead.includes(email) && lead.includes('Staff'), `the page says who is invited as what: ${lead}`)
+      check((await meera.page.locator('h1').innerText()).includes(b.business_name), 'and to which business')
+      await meera.page.fill('input[name=password]', 'short')
+      await meera.page.click('button[type=submit]')
+      check((await fieldError(meera.page, 'password')).includes('10'), 'a short password is refused')
+      await meera.page.fill('input[name=password]', 'algebra and tea 2026')
+      await meera.page.click('button[type=submit]')
+      await meera.page.waitForURL((u) => u.pathname === '/app/')
+      await meera.page.locator('[data-test=staff-home]').waitFor()
+      // The link is spent; the owner's list no longer shows it, the users list does.
+      const later = await newPage(browser, { locale: 'en-GB' })
+      await later.page.goto(link)
+      await later.page.locator('[data-test=join-gone]').waitFor()
+      await page.reload()
+      await page.locator('[data-test=users] li').nth(1).waitFor()
+      check((await page.locator('[data-test=users]').innerText()).includes('Meera Shah'), 'she is a user now')
+      check((await page.locator('[data-test=invites]').count()) === 0, 'no invitation waits')
+      check(meera.page.problems.length === 0 && page.problems.length === 0, [...meera.page.problems, ...page.problems].join('\n'))
+    })
+  },
+
+  /** A forgotten password: a code over WhatsApp (the Twilio stand-in), a wrong code, then in. */
+  async password_reset() {
+    check(TWILIO, 'SLOTLINE_TWILIO is not set')
+    const b = { ...business('spa'), phone: `+5255${Math.floor(10_000_000 + Math.random() * 89_999_999)}` }
+    await signUpByApi(BASE, b)
+    await browserFor(async (browser) => {
+      const { page } = await newPage(browser, { locale: b.locale })
+      await page.goto(`${BASE}/app/login`)
+      await page.locator('a[href="/app/reset"]').click()
+      await page.fill('input[name=email]', b.email)
+      await page.click('button[type=submit]')
+      await page.locator('[data-test=reset-sent]').waitFor()
+      let code = null
+      for (let i = 0; i < 50 && !code; i++) {
+        const sent = await (await fetch(`${TWILIO}/_standin/messages`)).json()
+        const mine = sent.filter((m) => m.to === `whatsapp:${b.phone}`)
+        code = mine.length ? (mine.at(-1).body ?? '').match(/\b(\d{6})\b/)?.[1] : null
+        if (!code) await new Promise((r) => setTimeout(r, 100))
+      }
+      check(code, 'a six-digit code reached the owner on WhatsApp')
+      const wrong = code === '000000' ? '111111' : '000000'
+      await page.fill('input[name=code]', wrong)
+      await page.fill('input[name=new_password]', 'un nuevo comienzo 2026')
+      await page.click('button[type=submit]')
+      check((await fieldError(page, 'code')).includes('4 tries left'), 'a wrong code says how many tries are left')
+      await page.fill('input[name=code]', code)
+      await page.click('button[type=submit]')
+      await page.waitForURL((u) => u.pathname === '/app/')
+      // The old password no longer signs in; the new one does.
+      const other = await newPage(browser, { locale: b.locale })
+      await signIn(other.page, BASE, b.email, b.password)
+      await other.page.locator('[data-test=form-error]').waitFor()
+      await signIn(other.page, BASE, b.email, 'un nuevo comienzo 2026')
+      await other.page.waitForURL((u) => u.pathname === '/app/')
+      check(page.problems.length === 0, page.problems.join('\n'))
+    })
+  },
+
+  /** The setup wizard saves each step: closed half-way, it resumes where the owner was. */
+  async setup_wizard_resumes() {
+    await browserFor(async (browser) => {
+      const b = business('physio')
+      const { page } = await newPage(browser, { locale: b.locale })
+      await signUpInBrowser(page, BASE, b)
+      await page.locator('[data-test=step-business]').waitFor()
+      await page.selectOption('select[name=kind]', 'clinic')
+      await page.fill('input[name=address]', 'Rua do Ouro 10, Lisboa')
+      await page.fill('input[name=maps_url]', 'http://maps.example/ouro')
+      await page.click('[data-test=step-business] button[type=submit]')
+      check((await fieldError(page, 'maps_url')).includes('https'), 'a plain-http map link is refused beside its field')
+      await page.fill('input[name=maps_url]', '')
+      await page.click('[data-test=step-business] button[type=submit]')
+      await page.locator('[data-test=step-whatsapp]').waitFor()
+      // Closed and opened again: the wizard is at WhatsApp, the address kept.
+      await page.goto(`${BASE}/app/`)
+      await page.locator('[data-test=resume-setup] a').click()
+      await page.locator('[data-test=step-whatsapp]').waitFor()
+      check((await page.inputValue('input[name=keyword]')).startsWith('fisio-lisboa'), 'a keyword is offered from the name')
+      await page.click('[data-test=skip]')
+      // Services start from the clinic's list, in Portuguese, priced in euros.
+      await page.locator('[data-test=step-services]').waitFor()
+      await page.locator('input[name=name0]').waitFor()
+      check((await page.inputValue('input[name=name0]')) === 'Consulta', 'the clinic starts with a consultation')
+      check((await page.inputValue('input[name=price0]')) === '60.00', 'priced in euros')
+      await page.fill('input[name=price1]', 'abc')
+      await page.click('[data-test=step-services] button[type=submit]')
+      await page.locator('[data-test=form-error]').waitFor()
+      check((await page.inputValue('input[name=price1]')) === 'abc', 'a bad price stays for correcting')
+      await page.fill('input[name=price1]', '45')
+      await page.click('[data-test=step-services] button[type=submit]')
+      await page.locator('[data-test=step-staff]').waitFor()
+      const t = await fromPage(page, 'GET', `/admin/tenants/${(await fromPage(page, 'GET', '/auth/me')).body.match(/"tenant":"([^"]+)"/)[1]}/services`)
+      const services = JSON.parse(t.body)
+      check(services.length === 4 && services[1].price_minor === 4500, `four services saved, the corrected price kept: ${t.body.slice(0, 300)}`)
+      await page.reload()
+      await page.locator('[data-test=step-staff]').waitFor()
+      check(page.problems.length === 0, page.problems.join('\n'))
+    })
+  },
+
+  /**
+   * The measured first run: sign-up to a business live on the shared number, every step
+   * of the wizard done the way a new owner would. Prints the fields filled and the wall
+   * time (the script types instantly, so no typing delay is in it) as one ONBOARDED line
+   * for the end-to-end test, which then books as a customer on WhatsApp.
+   */
+  async onboarding_run() {
+    let fields = 0
+    const fill = async (page, selector, value) => { fields++; await page.fill(selector, value) }
+    const select = async (page, selector, value) => { fields++; await page.selectOption(selector, value) }
+    const tick = async (page, selector) => { fields++; await page.click(selector) }
+    const started = Date.now()
+    const n = unique()
+    const b = { business_name: `Clínica Tejo ${n}`, name: 'Marta Lopes', email: `marta-${n}@tejo.example`, password: `tejo-${n}-palavra`, time_zone: 'Europe/Lisbon', language: 'pt' }
+    let out = null
+    await browserFor(async (browser) => {
+      const { page } = await newPage(browser, { locale: 'pt-PT' })
+      await page.goto(`${BASE}/app/signup`)
+      await fill(page, 'input[name=business_name]', b.business_name)
+      await fill(page, 'input[name=name]', b.name)
+      await fill(page, 'input[name=email]', b.email)
+      await fill(page, 'input[name=password]', b.password)
+      await select(page, 'select[name=time_zone]', b.time_zone)
+      await select(page, 'select[name=language]', b.language)
+      await page.click('button[type=submit]')
+      await page.locator('[data-test=step-business]').waitFor()
+      await select(page, 'select[name=kind]', 'clinic')
+      await fill(page, 'input[name=legal_name]', `Clínica Tejo ${n}, Lda.`)
+      await fill(page, 'input[name=address]', 'Avenida da Liberdade 100, Lisboa')
+      await page.click('[data-test=step-business] button[type=submit]')
+      await page.locator('[data-test=step-whatsapp]').waitFor()
+      const keyword = `tejo${n}`
+      await fill(page, 'input[name=keyword]', keyword)
+      await page.click('[data-test=step-whatsapp] button[type=submit]')
+      await page.locator('[data-test=step-services]').waitFor()
+      await page.locator('input[name=name1]').waitFor()
+      // A consultation and physiotherapy, not the follow-up or the cleaning.
+      await tick(page, 'input[name=keep1]')
+      await tick(page, 'input[name=keep3]')
+      await fill(page, 'input[name=price0]', '55')
+      await page.click('[data-test=step-services] button[type=submit]')
+      await page.locator('[data-test=step-staff]').waitFor()
+      await page.locator('input[name=staff_services]').first().waitFor()
+      check((await page.inputValue('input[name=staff_name]')) === b.name, 'the owner is offered as the first staff member')
+      await tick(page, 'input[name=days][value=sat]')
+      await tick(page, 'input[name=days][value=sun]')
+      await fill(page, 'input[name=break_from]', '13:00')
+      await fill(page, 'input[name=break_to]', '14:00')
+      await page.click('[data-test=step-staff] button[type=submit]')
+      await page.locator('[data-test=step-messages]').waitFor()
+      await page.click('[data-test=step-messages] button[type=submit]')
+      await page.locator('[data-test=step-payments]').waitFor()
+      const connect = page.locator('[data-test=connect-stripe]')
+      if (await connect.count()) {
+        await connect.click()
+        await page.locator('[data-test=stripe-status]').waitFor()
+      }
+      await page.click('[data-test=step-payments] button[type=submit]')
+      await page.locator('[data-test=step-try_it]').waitFor()
+      const link = page.locator('[data-test=step-try_it] [data-test=wa-link]')
+      await link.waitFor()
+      const url = await link.getAttribute('href')
+      check(url === `https://wa.me/${SHARED.slice(1)}?text=${keyword}`, `the try-it link opens the shared number with the keyword: ${url}`)
+      await page.click('[data-test=finish]')
+      await page.waitForURL((u) => u.pathname === '/app/try')
+      const me = JSON.parse((await fromPage(page, 'GET', '/auth/me')).body)
+      check(me.tenant.onboarding.finished_at, 'the setup is recorded as finished')
+      check(page.problems.length === 0, page.problems.join('\n'))
+      out = { tenant: me.tenant.id, keyword, number: SHARED, fields, wall_ms: Date.now() - started }
+    })
+    console.log(`ONBOARDED ${JSON.stringify(out)}`)
+  },
+
   /** Every page at phone and desktop width: no serious accessibility violation; a screenshot. */
   async accessibility_and_screenshots() {
     mkdirSync(SHOTS, { recursive: true })
@@ -643,7 +848,7 @@ const scenarios = {
     await browserFor(async (browser) => {
       for (const [width, viewport] of [['phone', PHONE], ['desktop', DESKTOP]]) {
         const { page } = await newPage(browser, { viewport })
-        for (const path of ['login', 'signup']) {
+        for (const path of ['login', 'signup', 'reset']) {
           await page.goto(`${BASE}/app/${path}`)
           await page.locator('form').waitFor()
           minor += await axeCheck(page, `${path} (${width})`)
@@ -652,7 +857,7 @@ const scenarios = {
         }
         await signIn(page, BASE, b.email, b.password)
         await page.waitForURL((u) => u.pathname === '/app/')
-        for (const [path, ready] of [['', 'ol'], ['settings/profile', 'form'], ['settings/whatsapp', 'form'], ['settings/staff', 'main button'], ['settings/policy', 'form'], ['settings/reminders', 'form'], ['settings/services', 'main button'], ['settings/users', '[data-test=users] li'], ['settings/keys', 'main button'], ['settings/audit', 'h1'], ['try', 'h1'], ['account/security', '[data-test=sessions] li']]) {
+        for (const [path, ready] of [['', 'ol'], ['setup', '[data-test=step-business]'], ['settings/profile', 'form'], ['settings/whatsapp', 'form'], ['settings/staff', 'main button'], ['settings/policy', 'form'], ['settings/reminders', 'form'], ['settings/services', 'main button'], ['settings/users', '[data-test=users] li'], ['settings/keys', 'main button'], ['settings/audit', 'h1'], ['try', 'h1'], ['account/security', '[data-test=sessions] li']]) {
           await page.goto(`${BASE}/app/${path}`)
           await page.locator(ready).first().waitFor()
           if (width === 'phone' && path === '') {

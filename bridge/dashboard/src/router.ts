@@ -8,7 +8,10 @@ export const router = createRouter({
   routes: [
     { path: '/login', component: () => import('./pages/Login.vue'), meta: { public: true } },
     { path: '/signup', component: () => import('./pages/SignUp.vue'), meta: { public: true } },
+    { path: '/join/:token', component: () => import('./pages/Join.vue'), meta: { public: true } },
+    { path: '/reset', component: () => import('./pages/Reset.vue'), meta: { public: true } },
     { path: '/', component: () => import('./pages/Home.vue') },
+    { path: '/setup', component: () => import('./pages/Setup.vue'), meta: { owner: true } },
     { path: '/settings/profile', component: () => import('./pages/Profile.vue'), meta: { owner: true } },
     { path: '/settings/services', component: () => import('./pages/Services.vue'), meta: { owner: true } },
     { path: '/settings/whatsapp', component: () => import('./pages/WhatsApp.vue'), meta: { owner: true } },
@@ -28,7 +31,7 @@ export const router = createRouter({
 router.beforeEach(async (to) => {
   await check()
   if (!to.meta.public && !session.user) return { path: '/login', query: { next: to.fullPath } }
-  if ((to.path === '/login' || to.path === '/signup') && session.user) return '/'
+  if ((to.path === '/login' || to.path === '/signup' || to.path === '/reset') && session.user) return '/'
   if (to.meta.owner && !isOwner()) return '/forbidden'
   return true
 })

@@ -16,6 +16,11 @@ export type SessionView = Schemas['SessionView']
 export type NewUser = Schemas['NewUser']
 export type NewKey = Schemas['NewKey']
 export type ErrorBody = Schemas['Error']
+export type Onboarding = Schemas['Onboarding']
+export type Invited = Schemas['Invited']
+export type InviteView = Schemas['InviteView']
+export type NewInvite = Schemas['NewInvite']
+export type StripeAccount = Schemas['StripeAccount']
 
 /** A refused or failed call: the HTTP status, the API's code and its field errors. */
 export class ApiError extends Error {
@@ -114,6 +119,26 @@ export const api = {
   users: (id: string) => call<User[]>('GET', `${tenantPath(id)}/users`),
   addUser: (id: string, u: NewUser) => call<User>('POST', `${tenantPath(id)}/users`, u),
   rotateKey: (id: string) => call<NewKey>('POST', `${tenantPath(id)}/api-key`),
+  invites: (id: string) => call<Invited[]>('GET', `${tenantPath(id)}/invites`),
+  invite: (id: string, i: NewInvite) => call<Invited>('POST', `${tenantPath(id)}/invites`, i),
+  withdrawInvite: (id: string, invite: string) =>
+    call<void>('DELETE', `${tenantPath(id)}/invites/${encodeURIComponent(invite)}`),
+  showInvite: (token: string) => call<InviteView>('GET', `/auth/invites/${encodeURIComponent(token)}`),
+  acceptInvite: (token: string, form: { name: string; password: string; phone?: string }) =>
+    call<SignedIn>('POST', `/auth/invites/${encodeURIComponent(token)}/accept`, form).then(signedIn),
+  askReset: (email: string) =>
+    call<{ message: string; expires_in_min: number }>('POST', '/auth/password-reset', { email }),
+  confirmReset: (email: string, code: string, password: string) =>
+    call<SignedIn>('POST', '/auth/password-reset/confirm', { email, code, password }).then(signedIn),
+  templates: (kind: string, languages: string[], currency: string) =>
+    call<Service[]>(
+      'GET',
+      `/admin/service-templates?kind=${encodeURIComponent(kind)}&languages=${encodeURIComponent(languages.join(','))}&currency=${encodeURIComponent(currency)}`,
+    ),
+  saveOnboarding: (id: string, o: Onboarding) => call<Tenant>('PUT', `${tenantPath(id)}/onboarding`, o),
+  stripeAccount: (id: string) => call<StripeAccount>('GET', `${tenantPath(id)}/payments/account`),
+  connectStripe: (id: string, back: string) =>
+    call<StripeAccount>('POST', `${tenantPath(id)}/payments/account`, { return_url: back, refresh_url: back }),
 }
 
 /** An id for a new record from its name: what the API accepts (a-z, 0-9, -). */
