@@ -124,6 +124,10 @@ async function signIn(page, base, email, password) {
 /** The error shown beside the field named `name`. */
 async function fieldError(page, name) {
   const input = page.locator(`[name="${name}"]`)
+  // The API's answer may still be on its way: wait for the field to be tied to an error.
+  await page
+    .waitForFunction((n) => (document.querySelector(`[name="${n}"]`)?.getAttribute('aria-describedby') ?? '').includes('-error'), name, { timeout: 5_000 })
+    .catch(() => {})
   const described = (await input.getAttribute('aria-describedby')) ?? ''
   const id = described.split(' ').find((d) => d.endsWith('-error'))
   check(id, `no error is tied to ${name} (aria-describedby=${described})`)
@@ -666,6 +670,8 @@ const scenarios = {
       const lead = await meera.page.locator('[data-test=join-lead]').innerText()
       check(lead.includes(email) && lead.includes('Staff'), `the page says who is invited as what: ${lead}`)
       check((await meera.page.locator('h1').innerText()).includes(b.business_name), 'and to which business')
+      await axeCheck(meera.page, 'join')
+      await meera.page.screenshot({ path: `${SHOTS}/join-phone.png`, fullPage: true })
       await meera.page.fill('input[name=password]', 'short')
       await meera.page.click('button[type=submit]')
       check((await fieldError(meera.page, 'password')).includes('10'), 'a short password is refused')
@@ -697,6 +703,7 @@ const scenarios = {
       await page.fill('input[name=email]', b.email)
       await page.click('button[type=submit]')
       await page.locator('[data-test=reset-sent]').waitFor()
+      await axeCheck(page, 'reset code')
       let code = null
       for (let i = 0; i < 50 && !code; i++) {
         const sent = await (await fetch(`${TWILIO}/_standin/messages`)).json()
@@ -749,6 +756,8 @@ const scenarios = {
       await page.locator('input[name=name0]').waitFor()
       check((await page.inputValue('input[name=name0]')) === 'Consulta', 'the clinic starts with a consultation')
       check((await page.inputValue('input[name=price0]')) === '60.00', 'priced in euros')
+      await axeCheck(page, 'setup: services')
+      await page.screenshot({ path: `${SHOTS}/setup-services-phone.png`, fullPage: true })
       await page.fill('input[name=price1]', 'abc')
       await page.click('[data-test=step-services] button[type=submit]')
       await page.locator('[data-test=form-error]').waitFor()
@@ -756,11 +765,15 @@ const scenarios = {
       await page.fill('input[name=price1]', '45')
       await page.click('[data-test=step-services] button[type=submit]')
       await page.locator('[data-test=step-staff]').waitFor()
-      const t = await fromPage(page, 'GET', `/admin/tenants/${(await fromPage(page, 'GET', '/auth/me')).body.match(/"tenant":"([^"]+)"/)[1]}/services`)
+      const me = JSON.parse((await fromPage(page, 'GET', '/auth/me')).body)
+      const t = await fromPage(page, 'GET', `/admin/tenants/${me.tenant.id}/services`)
       const services = JSON.parse(t.body)
       check(services.length === 4 && services[1].price_minor === 4500, `four services saved, the corrected price kept: ${t.body.slice(0, 300)}`)
       await page.reload()
       await page.locator('[data-test=step-staff]').waitFor()
+      await page.locator('input[name=staff_services]').first().waitFor()
+      await axeCheck(page, 'setup: staff')
+      await page.screenshot({ path: `${SHOTS}/setup-staff-phone.png`, fullPage: true })
       check(page.problems.length === 0, page.problems.join('\n'))
     })
   },
