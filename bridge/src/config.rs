@@ -36,6 +36,16 @@ pub struct Config {
     pub seed_demo: bool,
     /// Twilio's Content API (`TWILIO_CONTENT_URL`, default `https://content.twilio.com`).
     pub twilio_content_url: String,
+    /// Twilio's Senders API (`TWILIO_MESSAGING_URL`, default `https://messaging.twilio.com`),
+    /// where businesses' own WhatsApp numbers are registered.
+    pub twilio_messaging_url: String,
+    /// The platform's WhatsApp Business Account id (`TWILIO_WABA_ID`) new senders join;
+    /// unset leaves it to Twilio's default for the account.
+    pub twilio_waba_id: Option<String>,
+    /// The worker's Twilio webhook (`SLOTLINE_INBOUND_URL`) a newly registered number sends
+    /// its customers' messages to; unset, `SLOTLINE_STATUS_CALLBACK_URL` without its
+    /// `/status`.
+    pub inbound_url: Option<String>,
     /// The Twilio account for tenants that name none (`TWILIO_ACCOUNT_SID`).
     pub twilio_account_sid: Option<String>,
     /// Auth tokens by `AccountSid`: `TWILIO_AUTH_TOKENS` (JSON object), plus
@@ -148,6 +158,9 @@ impl std::fmt::Debug for Config {
             .field("operator_key", &hidden(&self.operator_key))
             .field("seed_demo", &self.seed_demo)
             .field("twilio_content_url", &self.twilio_content_url)
+            .field("twilio_messaging_url", &self.twilio_messaging_url)
+            .field("twilio_waba_id", &self.twilio_waba_id)
+            .field("inbound_url", &self.inbound_url)
             .field("twilio_account_sid", &self.twilio_account_sid)
             .field("twilio_tokens (accounts only)", &accounts)
             .field("status_callback_url", &self.status_callback_url)
@@ -229,6 +242,10 @@ impl Config {
             operator_key: secret(&lookup, "SLOTLINE_OPERATOR_KEY")?,
             twilio_content_url: url("TWILIO_CONTENT_URL")?
                 .unwrap_or_else(|| "https://content.twilio.com".into()),
+            twilio_messaging_url: url("TWILIO_MESSAGING_URL")?
+                .unwrap_or_else(|| "https://messaging.twilio.com".into()),
+            twilio_waba_id: lookup("TWILIO_WABA_ID").filter(|w| !w.trim().is_empty()),
+            inbound_url: url("SLOTLINE_INBOUND_URL")?,
             twilio_account_sid: lookup("TWILIO_ACCOUNT_SID"),
             twilio_tokens: {
                 let mut tokens: std::collections::HashMap<String, String> =

@@ -101,6 +101,7 @@ pub async fn seed(store: &dyn Store) -> Result<bool, StoreError> {
             tax_basis_points: Some(2100),
         }),
         onboarding: Default::default(),
+        senders: Vec::new(),
     };
     // The demo's key is random and never shown: the operator key manages it.
     let key = auth::new_key().map_err(|e| StoreError::backend(e.to_string()))?;

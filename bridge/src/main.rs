@@ -329,6 +329,29 @@ async fn run() -> Result<(), String> {
     if let Some(payments) = &payments {
         tokio::spawn(settle_payments(Arc::clone(payments)));
     }
+    // The platform's own Twilio account registers businesses' numbers.
+    let senders = config
+        .twilio_account_sid
+        .as_ref()
+        .and_then(|account| Some((account, config.twilio_tokens.get(account)?)))
+        .map(|(account, token)| {
+            let inbound = config.inbound_url.clone().or_else(|| {
+                config
+                    .status_callback_url
+                    .as_deref()
+                    .and_then(|u| u.strip_suffix("/status"))
+                    .map(str::to_owned)
+            });
+            Arc::new(
+                slotline_bridge::adapters::twilio_senders::TwilioSenders::new(
+                    &config.twilio_messaging_url,
+                    account,
+                    token,
+                    config.twilio_waba_id.clone(),
+                    inbound,
+                ),
+            )
+        });
     let router = app(AppState {
         store,
         scheduler,
@@ -352,6 +375,7 @@ async fn run() -> Result<(), String> {
                 .is_some_and(|u| u.starts_with("https://")),
             ..Default::default()
         }),
+        senders,
     });
     let served = axum::serve(listener, router)
         .with_graceful_shutdown(shutdown())

@@ -535,3 +535,205 @@ async fn five_wrong_codes_spend_a_reset_code() {
         "the right code after five wrong ones is spent"
     );
 }
+
+#[tokio::test]
+async fn an_own_number_is_registered_with_whatsapp_and_joins_the_business_once_online() {
+    let twilio = TwilioStandIn::start(&[(TWILIO_ACCOUNT, TWILIO_TOKEN)]).unwrap();
+    let shared = slotline_shared::phone::PhoneNumber::parse("+14155550100").unwrap();
+    let (_, bridge) = common::bridge_sending(
+        None,
+        None,
+        slotline_bridge::accounts::AccountSettings {
+            shared_numbers: vec![shared],
+            ..Default::default()
+        },
+        Some(&twilio.url),
+    )
+    .await;
+    let owner = sign_up(&bridge, "Fisioterapia Alba", "alba@alba.example", None).await;
+    let senders = format!("/admin/tenants/{}/senders", owner.tenant);
+    let register = |number: &str| {
+        let (bridge, senders, owner) = (&bridge, senders.clone(), owner.clone());
+        let body = json!({"number": number});
+        async move { send(bridge, Method::POST, &senders, Some(&owner), Some(body)).await }
+    };
+    // Wrong first: not a number, the platform's shared number.
+    let (status, body, _) = register("0034 612").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body["fields"]["number"].is_string(), "{body}");
+    let (status, _, _) = register("+14155550100").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    let number = "+34910000123";
+    let (status, reg, _) = register(number).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{reg}");
+    assert_eq!(reg["status"], "CREATING");
+    let sid = reg["sid"].as_str().unwrap().to_owned();
+    let (_, name, waba, webhook) = twilio.sender(number).unwrap();
+    assert_eq!(
+        (name.as_str(), waba.as_deref(), webhook.as_deref()),
+        (
+            "Fisioterapia Alba",
+            Some("105954558954427"),
+            Some("https://hooks.slotline.test/webhooks/twilio")
+        ),
+        "registered under the business's name, on the platform's account, pointed at the worker"
+    );
+    let (status, _, _) = register(number).await;
+    assert_eq!(status, StatusCode::CONFLICT, "one registration at a time");
+    // Looking again: Twilio now waits for the code WhatsApp sent to the number.
+    let (_, list, _) = send(&bridge, Method::GET, &senders, Some(&owner), None).await;
+    assert_eq!(list[0]["status"], "PENDING_VERIFICATION", "{list}");
+    let verify = format!("{senders}/{sid}/verify");
+    let (status, body, _) = send(
+        &bridge,
+        Method::POST,
+        &verify,
+        Some(&owner),
+        Some(json!({"code": "999999"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body["fields"]["code"]
+            .as_str()
+            .unwrap()
+            .contains("incorrect"),
+        "{body}"
+    );
+    let code = twilio.sender_code(number).unwrap();
+    let (status, body, _) = send(
+        &bridge,
+        Method::POST,
+        &verify,
+        Some(&owner),
+        Some(json!({"code": code})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "VERIFYING");
+    // Online: the number is the business's, and nobody else may take it.
+    let (_, list, _) = send(&bridge, Method::GET, &senders, Some(&owner), None).await;
+    assert_eq!(list[0]["status"], "ONLINE", "{list}");
+    let (_, t, _) = send(
+        &bridge,
+        Method::GET,
+        &format!("/admin/tenants/{}", owner.tenant),
+        Some(&owner),
+        None,
+    )
+    .await;
+    assert_eq!(t["numbers"], json!([number]));
+    let other = sign_up(&bridge, "Otra Clínica", "o@otra.example", None).await;
+    let (status, _, _) = send(
+        &bridge,
+        Method::POST,
+        &format!("/admin/tenants/{}/senders", other.tenant),
+        Some(&other),
+        Some(json!({"number": number})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    // A PUT of the business leaves registrations alone.
+    let (_, mut t, _) = send(
+        &bridge,
+        Method::GET,
+        &format!("/admin/tenants/{}", owner.tenant),
+        Some(&owner),
+        None,
+    )
+    .await;
+    t["senders"] = json!([]);
+    send(
+        &bridge,
+        Method::PUT,
+        &format!("/admin/tenants/{}", owner.tenant),
+        Some(&owner),
+        Some(t),
+    )
+    .await;
+    // Taken offline by Meta later: a settled number is not asked about on every look, but
+    // checking all of them again shows it, with the reason.
+    twilio.take_sender_offline(number, "Display name not approved");
+    let (_, list, _) = send(&bridge, Method::GET, &senders, Some(&owner), None).await;
+    assert_eq!(list[0]["status"], "ONLINE");
+    let (_, list, _) = send(
+        &bridge,
+        Method::GET,
+        &format!("{senders}?refresh=all"),
+        Some(&owner),
+        None,
+    )
+    .await;
+    assert_eq!(list[0]["status"], "OFFLINE", "{list}");
+    assert!(
+        list[0]["offline_reasons"][0]
+            .as_str()
+            .unwrap()
+            .contains("Display name not approved")
+    );
+    // A member of staff registers nothing.
+    let invite = format!("/admin/tenants/{}/invites", owner.tenant);
+    let (_, made, _) = send(
+        &bridge,
+        Method::POST,
+        &invite,
+        Some(&owner),
+        Some(json!({"email": "st@alba.example", "name": "St", "role": "staff"})),
+    )
+    .await;
+    let token = made["link"]
+        .as_str()
+        .unwrap()
+        .strip_prefix("/app/join/")
+        .unwrap()
+        .to_owned();
+    let (_, joined, headers) = send(
+        &bridge,
+        Method::POST,
+        &format!("/auth/invites/{token}/accept"),
+        None,
+        Some(json!({"name": "St", "password": "a long staff password"})),
+    )
+    .await;
+    let staff = browser(&joined, &headers);
+    let (status, _, _) = send(
+        &bridge,
+        Method::POST,
+        &senders,
+        Some(&staff),
+        Some(json!({"number": "+34910000124"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (_, log, _) = send(
+        &bridge,
+        Method::GET,
+        &format!("/admin/tenants/{}/audit", owner.tenant),
+        Some(&owner),
+        None,
+    )
+    .await;
+    assert!(log.to_string().contains("whatsapp.register"), "{log}");
+}
+
+#[tokio::test]
+async fn without_the_platforms_twilio_account_registering_says_so() {
+    let bridge = TestBridge::start().await;
+    let owner = sign_up(&bridge, "Sin Twilio", "s@sin.example", None).await;
+    let (status, body, _) = send(
+        &bridge,
+        Method::POST,
+        &format!("/admin/tenants/{}/senders", owner.tenant),
+        Some(&owner),
+        Some(json!({"number": "+34910000999"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("TWILIO_ACCOUNT_SID")
+    );
+}

@@ -124,6 +124,7 @@ impl World {
             payments: None,
             documents: None,
             accounts: Default::default(),
+            senders: None,
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());

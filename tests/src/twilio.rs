@@ -79,6 +79,35 @@ struct World {
     counter: u64,
     /// Media files by path: (content type, bytes).
     media: HashMap<String, (String, Vec<u8>)>,
+    /// WhatsApp senders being registered, by `XE…` sid.
+    senders: Vec<Sender>,
+}
+
+/// A WhatsApp sender at the stand-in: its number, status, and the code WhatsApp "sent" it.
+#[derive(Debug, Clone)]
+struct Sender {
+    sid: String,
+    sender_id: String,
+    status: String,
+    code: String,
+    name: String,
+    waba_id: Option<String>,
+    callback_url: Option<String>,
+    offline_reasons: Vec<Value>,
+}
+
+impl Sender {
+    fn json(&self) -> Value {
+        json!({
+            "sid": self.sid, "status": self.status, "sender_id": self.sender_id,
+            "configuration": {"waba_id": self.waba_id, "verification_method": "sms", "verification_code": null, "voice_application_sid": null},
+            "webhook": {"callback_url": self.callback_url, "callback_method": "POST", "fallback_url": null, "fallback_method": null, "status_callback_url": null, "status_callback_method": null},
+            "profile": {"name": self.name, "about": null, "address": null, "description": null, "emails": null, "logo_url": null, "vertical": null, "websites": null},
+            "properties": {"quality_rating": if self.status == "ONLINE" { json!("HIGH") } else { Value::Null }, "messaging_limit": null},
+            "offline_reasons": if self.offline_reasons.is_empty() { Value::Null } else { json!(self.offline_reasons) },
+            "url": format!("https://messaging.twilio.com/v2/Channels/Senders/{}", self.sid),
+        })
+    }
 }
 
 /// The text a template shows: its richest type's body with `{{n}}` filled in.
@@ -334,6 +363,46 @@ impl TwilioStandIn {
         format!("{}{path}", self.url)
     }
 
+    /// The verification code WhatsApp sent to a number being registered (E.164), as the
+    /// business would read it on that phone.
+    pub fn sender_code(&self, phone: &str) -> Option<String> {
+        let id = format!("whatsapp:{phone}");
+        self.world.lock().ok().and_then(|w| {
+            w.senders
+                .iter()
+                .rev()
+                .find(|s| s.sender_id == id)
+                .map(|s| s.code.clone())
+        })
+    }
+
+    /// What the stand-in holds of a sender: (status, display name, WABA, webhook).
+    pub fn sender(&self, phone: &str) -> Option<(String, String, Option<String>, Option<String>)> {
+        let id = format!("whatsapp:{phone}");
+        self.world.lock().ok().and_then(|w| {
+            w.senders.iter().rev().find(|s| s.sender_id == id).map(|s| {
+                (
+                    s.status.clone(),
+                    s.name.clone(),
+                    s.waba_id.clone(),
+                    s.callback_url.clone(),
+                )
+            })
+        })
+    }
+
+    /// Takes a sender offline, as Meta does when a number is banned or loses quality.
+    pub fn take_sender_offline(&self, phone: &str, reason: &str) {
+        let id = format!("whatsapp:{phone}");
+        if let Ok(mut w) = self.world.lock()
+            && let Some(s) = w.senders.iter_mut().rev().find(|s| s.sender_id == id)
+        {
+            s.status = "OFFLINE".into();
+            s.offline_reasons =
+                vec![json!({"code": "131031", "message": reason, "more_info": null})];
+        }
+    }
+
     /// Makes every answer come `delay` late.
     pub fn set_delay(&self, delay: std::time::Duration) {
         if let Ok(mut w) = self.world.lock() {
@@ -429,6 +498,91 @@ fn handle(world: &Mutex<World>, request: &Incoming, body: &str) -> Answer {
                 })
                 .collect();
             json_response(200, &json!({"messages": list, "page": 0, "page_size": 50}))
+        }
+        // Senders API (messaging.twilio.com): a sender goes CREATING → PENDING_VERIFICATION
+        // (one look later) → VERIFYING (the right code) → ONLINE (one look later).
+        ("POST", "/v2/Channels/Senders") => {
+            if !authorised(&w, None) {
+                return twilio_error(401, 20003, "Authenticate");
+            }
+            let Ok(req) = serde_json::from_str::<Value>(body) else {
+                return twilio_error(400, 20001, "Invalid JSON body");
+            };
+            let sender_id = req["sender_id"].as_str().unwrap_or_default().to_owned();
+            let digits = sender_id.trim_start_matches("whatsapp:+");
+            if !sender_id.starts_with("whatsapp:+")
+                || digits.len() < 8
+                || !digits.bytes().all(|b| b.is_ascii_digit())
+            {
+                return twilio_error(400, 21211, "Invalid sender_id: expected whatsapp:<E.164>");
+            }
+            let Some(name) = req["profile"]["name"]
+                .as_str()
+                .filter(|n| !n.trim().is_empty())
+            else {
+                return twilio_error(400, 20001, "profile.name is required for WhatsApp senders");
+            };
+            if w.senders
+                .iter()
+                .any(|s| s.sender_id == sender_id && s.status != "OFFLINE")
+            {
+                return twilio_error(409, 63100, "A sender with this sender_id already exists");
+            }
+            w.counter += 1;
+            let sender = Sender {
+                sid: format!("XE{:032x}", w.counter),
+                sender_id,
+                status: "CREATING".into(),
+                code: format!("{:06}", (w.counter * 7919) % 1_000_000),
+                name: name.to_owned(),
+                waba_id: req["configuration"]["waba_id"].as_str().map(str::to_owned),
+                callback_url: req["webhook"]["callback_url"].as_str().map(str::to_owned),
+                offline_reasons: Vec::new(),
+            };
+            let answer = sender.json();
+            w.senders.push(sender);
+            json_response(202, &answer)
+        }
+        ("GET", p) if p.starts_with("/v2/Channels/Senders/") => {
+            if !authorised(&w, None) {
+                return twilio_error(401, 20003, "Authenticate");
+            }
+            let sid = p.trim_start_matches("/v2/Channels/Senders/").to_owned();
+            let Some(s) = w.senders.iter_mut().find(|s| s.sid == sid) else {
+                return twilio_error(404, 20404, "The requested resource was not found");
+            };
+            s.status = match s.status.as_str() {
+                "CREATING" => "PENDING_VERIFICATION".into(),
+                "VERIFYING" => "ONLINE".into(),
+                other => other.to_owned(),
+            };
+            json_response(200, &s.json())
+        }
+        ("POST", p) if p.starts_with("/v2/Channels/Senders/") => {
+            if !authorised(&w, None) {
+                return twilio_error(401, 20003, "Authenticate");
+            }
+            let sid = p.trim_start_matches("/v2/Channels/Senders/").to_owned();
+            let Ok(req) = serde_json::from_str::<Value>(body) else {
+                return twilio_error(400, 20001, "Invalid JSON body");
+            };
+            let Some(s) = w.senders.iter_mut().find(|s| s.sid == sid) else {
+                return twilio_error(404, 20404, "The requested resource was not found");
+            };
+            if let Some(code) = req["configuration"]["verification_code"].as_str() {
+                if s.status != "PENDING_VERIFICATION" {
+                    return twilio_error(
+                        400,
+                        63111,
+                        "The sender is not waiting for a verification code",
+                    );
+                }
+                if code != s.code {
+                    return twilio_error(400, 63110, "The verification code is incorrect");
+                }
+                s.status = "VERIFYING".into();
+            }
+            json_response(200, &s.json())
         }
         ("POST", "/v1/Content") => {
             if !authorised(&w, None) {

@@ -107,6 +107,29 @@ pub struct Tenant {
     /// `PUT …/onboarding`, never changed by replacing the business.
     #[serde(default)]
     pub onboarding: Onboarding,
+    /// The business's own numbers being registered with WhatsApp through Twilio; kept by
+    /// the senders routes, never changed by replacing the business.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub senders: Vec<SenderRegistration>,
+}
+
+/// A number of the business's own, registered with WhatsApp through Twilio's Senders API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SenderRegistration {
+    /// The number.
+    pub number: PhoneNumber,
+    /// Twilio's sender (`XE…`).
+    pub sid: String,
+    /// Its last known status at Twilio (`CREATING`, `PENDING_VERIFICATION`, `VERIFYING`,
+    /// `ONLINE`, `OFFLINE`…).
+    pub status: String,
+    /// Why it is offline, as Twilio says.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub offline_reasons: Vec<String>,
+    /// When the owner asked for it.
+    pub requested_at: DateTime<Utc>,
+    /// When Twilio was last asked.
+    pub checked_at: DateTime<Utc>,
 }
 
 /// A step of the first-time setup.

@@ -525,6 +525,8 @@ async fn put_tenant(
     let (who, before) = caller_and_tenant(&state, &me, &tenant).await?;
     // The wizard's progress has its own route; replacing the business keeps it.
     body.onboarding = before.onboarding.clone();
+    // So are numbers being registered with WhatsApp.
+    body.senders = before.senders.clone();
     same_id(&tenant, body.id.as_str())?;
     valid(&body)?;
     check_routing(&state, &who, &body, Some(&before)).await?;

@@ -18,6 +18,7 @@ pub mod dashboard;
 pub mod documents;
 pub mod joining;
 pub mod onboarding;
+pub mod senders;
 pub mod stripe;
 pub mod worker;
 
@@ -68,6 +69,9 @@ pub struct AppState {
     pub documents: Option<Arc<crate::receipts::LinkSigner>>,
     /// How dashboard sign-ins and sessions behave.
     pub accounts: Arc<crate::accounts::AccountSettings>,
+    /// Registers businesses' own WhatsApp numbers with Twilio; `None` without the
+    /// platform's Twilio account.
+    pub senders: Option<Arc<crate::adapters::twilio_senders::TwilioSenders>>,
 }
 
 /// The bridge's routes, ready to serve or to call in tests.
@@ -80,6 +84,7 @@ pub fn app(state: AppState) -> Router {
         .merge(account::routes())
         .merge(joining::routes())
         .merge(onboarding::routes())
+        .merge(senders::routes())
         .merge(dashboard::routes())
         .merge(calcom::routes())
         .merge(stripe::routes())

@@ -109,6 +109,17 @@ pub async fn bridge_sending(
         payments,
         documents: None,
         accounts: Arc::new(accounts),
+        senders: twilio.map(|url| {
+            Arc::new(
+                slotline_bridge::adapters::twilio_senders::TwilioSenders::new(
+                    url,
+                    TWILIO_ACCOUNT,
+                    TWILIO_TOKEN,
+                    Some("105954558954427".into()),
+                    Some("https://hooks.slotline.test/webhooks/twilio".into()),
+                ),
+            )
+        }),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
@@ -467,6 +478,7 @@ pub async fn seed_due_reminders(
             payments: Default::default(),
             billing: None,
             onboarding: Default::default(),
+            senders: Vec::new(),
         };
         store
             .create_tenant(&tenant, &format!("hash-{t}"))

@@ -54,6 +54,7 @@ pub fn tenant(id: &str) -> Tenant {
         payments: Default::default(),
         billing: None,
         onboarding: Default::default(),
+        senders: Vec::new(),
     }
 }
 
