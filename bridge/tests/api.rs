@@ -660,6 +660,8 @@ async fn the_openapi_file_describes_every_admin_route() {
         "/auth/password-reset/confirm",
         "/admin/service-templates",
         "/admin/tenants/{tenant}/onboarding",
+        "/admin/tenants/{tenant}/senders",
+        "/admin/tenants/{tenant}/senders/{sid}/verify",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} undocumented");
     }

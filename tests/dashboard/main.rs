@@ -34,6 +34,7 @@ const SCENARIOS: &[&str] = &[
     "invite_and_join",
     "password_reset",
     "setup_wizard_resumes",
+    "own_number_registration",
     "accessibility_and_screenshots",
 ];
 
@@ -149,6 +150,7 @@ fn main() {
                 ("SLOTLINE_SHARED_NUMBERS", SHARED_NUMBER),
                 ("TWILIO_API_URL", &twilio.url),
                 ("TWILIO_CONTENT_URL", &twilio.url),
+                ("TWILIO_MESSAGING_URL", &twilio.url),
                 ("TWILIO_ACCOUNT_SID", ACCOUNT_SID),
                 ("TWILIO_AUTH_TOKEN", TWILIO_TOKEN),
             ])?,

@@ -451,6 +451,7 @@ impl Stack {
         let vars: Vec<(&str, String)> = vec![
             ("TWILIO_API_URL", self.twilio.url.clone()),
             ("TWILIO_CONTENT_URL", self.twilio.url.clone()),
+            ("TWILIO_MESSAGING_URL", self.twilio.url.clone()),
             ("TWILIO_ACCOUNT_SID", crate::phone::ACCOUNT_SID.to_owned()),
             ("TWILIO_AUTH_TOKEN", self.auth_token.clone()),
             (

@@ -439,6 +439,15 @@ fn handle(world: &Mutex<World>, request: &Incoming, body: &str) -> Answer {
                 .collect();
             json_response(200, &Value::Array(list))
         }
+        // What WhatsApp "sent" each number being registered: the code, for a browser test.
+        ("GET", "/_standin/senders") => {
+            let list: Vec<Value> = w
+                .senders
+                .iter()
+                .map(|s| json!({"sid": s.sid, "sender_id": s.sender_id, "status": s.status, "code": s.code}))
+                .collect();
+            json_response(200, &Value::Array(list))
+        }
         ("POST", "/_standin/fail") => {
             let query: HashMap<String, String> = form_urlencoded::parse(
                 request

@@ -187,6 +187,7 @@ const scenarios = {
       await page.fill('input[name=password]', b.password)
       await page.click('button[type=submit]')
       await page.waitForURL((u) => u.pathname === '/app/setup')
+      await page.locator('h1', { hasText: b.business_name }).waitFor()
       const heading = await page.locator('h1').innerText()
       check(heading === `Configurar ${b.business_name}`, `a Brazilian browser is set up in Portuguese: ${heading}`)
       await page.goto(`${BASE}/app/`)
@@ -726,6 +727,49 @@ const scenarios = {
       await other.page.locator('[data-test=form-error]').waitFor()
       await signIn(other.page, BASE, b.email, 'un nuevo comienzo 2026')
       await other.page.waitForURL((u) => u.pathname === '/app/')
+      check(page.problems.length === 0, page.problems.join('\n'))
+    })
+  },
+
+  /** An own number registered from the wizard: the code WhatsApp sends, then online. */
+  async own_number_registration() {
+    check(TWILIO, 'SLOTLINE_TWILIO is not set')
+    const b = business('dental')
+    await signUpByApi(BASE, b)
+    const number = `+4420${Math.floor(10_000_000 + Math.random() * 89_999_999)}`
+    await browserFor(async (browser) => {
+      const { page } = await newPage(browser, { locale: b.locale })
+      await signIn(page, BASE, b.email, b.password)
+      await page.waitForURL((u) => u.pathname === '/app/')
+      await page.goto(`${BASE}/app/setup`)
+      await page.click('[data-test=skip]')
+      await page.locator('[data-test=step-whatsapp]').waitFor()
+      await page.check('input[name=mode][value=own]')
+      await page.fill('input[name=own_number]', SHARED)
+      await page.click('[data-test=register-number]')
+      check((await fieldError(page, 'own_number')).includes('shared'), "the platform's shared number is refused beside the field")
+      await page.fill('input[name=own_number]', number)
+      await page.click('[data-test=register-number]')
+      await page.locator('[data-test=sender-status]').waitFor()
+      await page.click('[data-test=check-senders]')
+      await page.locator('input[name=sender_code]').waitFor()
+      await axeCheck(page, 'own number: code')
+      const senders = await (await fetch(`${TWILIO}/_standin/senders`)).json()
+      const code = senders.find((s) => s.sender_id === `whatsapp:${number}`)?.code
+      check(code, 'the stand-in has a code for the number')
+      await page.fill('input[name=sender_code]', code === '000000' ? '111111' : '000000')
+      await page.click('[data-test=own-number] form button[type=submit]')
+      check((await fieldError(page, 'sender_code')).includes('incorrect'), 'a wrong code is refused beside its field')
+      await page.fill('input[name=sender_code]', code)
+      await page.click('[data-test=own-number] form button[type=submit]')
+      // Verifying, then online on the next look (which the page takes at once).
+      await page.locator('input[name=sender_code]').waitFor({ state: 'detached' })
+      await page.click('[data-test=check-senders]')
+      await page.waitForFunction(() => document.querySelector('[data-test=sender-status]')?.textContent === 'Online')
+      // Online: the number is the business's own now, on the WhatsApp page too.
+      await page.goto(`${BASE}/app/settings/whatsapp`)
+      await page.locator('textarea[name=numbers]').waitFor()
+      check((await page.inputValue('textarea[name=numbers]')).includes(number), 'the registered number is one of the business\'s')
       check(page.problems.length === 0, page.problems.join('\n'))
     })
   },

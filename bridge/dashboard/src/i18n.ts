@@ -231,6 +231,16 @@ const en = {
   'reset.code': 'Code from WhatsApp',
   'reset.new_password': 'New password',
   'reset.submit': 'Set the new password',
+  'sender.register': 'Register this number with WhatsApp',
+  'sender.check': 'Check the registrations again',
+  'sender.code': 'Code WhatsApp sent to {number}',
+  'sender.verify': 'Confirm the code',
+  'sender.CREATING': 'Being created',
+  'sender.PENDING_VERIFICATION': 'Waiting for the code',
+  'sender.VERIFYING': 'Being verified',
+  'sender.ONLINE': 'Online',
+  'sender.OFFLINE': 'Offline',
+  'whatsapp.own': 'Your own number',
 } as const
 
 export type Key = keyof typeof en
@@ -461,6 +471,16 @@ const es: Messages = {
   'reset.code': 'Código de WhatsApp',
   'reset.new_password': 'Nueva contraseña',
   'reset.submit': 'Guardar la nueva contraseña',
+  'sender.register': 'Registrar este número en WhatsApp',
+  'sender.check': 'Volver a comprobar los registros',
+  'sender.code': 'Código que WhatsApp envió a {number}',
+  'sender.verify': 'Confirmar el código',
+  'sender.CREATING': 'Creándose',
+  'sender.PENDING_VERIFICATION': 'Esperando el código',
+  'sender.VERIFYING': 'Verificándose',
+  'sender.ONLINE': 'En línea',
+  'sender.OFFLINE': 'Desconectado',
+  'whatsapp.own': 'Tu propio número',
 }
 
 const pt: Messages = {
@@ -688,6 +708,16 @@ const pt: Messages = {
   'reset.code': 'Código do WhatsApp',
   'reset.new_password': 'Nova palavra-passe',
   'reset.submit': 'Guardar a nova palavra-passe',
+  'sender.register': 'Registar este número no WhatsApp',
+  'sender.check': 'Verificar os registos outra vez',
+  'sender.code': 'Código que o WhatsApp enviou para {number}',
+  'sender.verify': 'Confirmar o código',
+  'sender.CREATING': 'A ser criado',
+  'sender.PENDING_VERIFICATION': 'À espera do código',
+  'sender.VERIFYING': 'A ser verificado',
+  'sender.ONLINE': 'Ativo',
+  'sender.OFFLINE': 'Desligado',
+  'whatsapp.own': 'O seu número',
 }
 
 const MESSAGES: Record<Locale, Messages> = { en, es, pt }

@@ -21,6 +21,7 @@ export type Invited = Schemas['Invited']
 export type InviteView = Schemas['InviteView']
 export type NewInvite = Schemas['NewInvite']
 export type StripeAccount = Schemas['StripeAccount']
+export type SenderRegistration = Schemas['SenderRegistration']
 
 /** A refused or failed call: the HTTP status, the API's code and its field errors. */
 export class ApiError extends Error {
@@ -135,6 +136,12 @@ export const api = {
       'GET',
       `/admin/service-templates?kind=${encodeURIComponent(kind)}&languages=${encodeURIComponent(languages.join(','))}&currency=${encodeURIComponent(currency)}`,
     ),
+  senders: (id: string, all = false) =>
+    call<SenderRegistration[]>('GET', `${tenantPath(id)}/senders${all ? '?refresh=all' : ''}`),
+  registerSender: (id: string, number: string) =>
+    call<SenderRegistration>('POST', `${tenantPath(id)}/senders`, { number }),
+  verifySender: (id: string, sid: string, code: string) =>
+    call<SenderRegistration>('POST', `${tenantPath(id)}/senders/${encodeURIComponent(sid)}/verify`, { code }),
   saveOnboarding: (id: string, o: Onboarding) => call<Tenant>('PUT', `${tenantPath(id)}/onboarding`, o),
   stripeAccount: (id: string) => call<StripeAccount>('GET', `${tenantPath(id)}/payments/account`),
   connectStripe: (id: string, back: string) =>
