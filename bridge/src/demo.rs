@@ -102,6 +102,7 @@ pub async fn seed(store: &dyn Store) -> Result<bool, StoreError> {
         }),
         onboarding: Default::default(),
         senders: Vec::new(),
+        template_requests: Vec::new(),
     };
     // The demo's key is random and never shown: the operator key manages it.
     let key = auth::new_key().map_err(|e| StoreError::backend(e.to_string()))?;

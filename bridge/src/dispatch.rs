@@ -465,7 +465,16 @@ impl Dispatcher {
                 .seen_at
                 .is_some_and(|seen| now < seen + Duration::hours(24) - Duration::minutes(1));
         let template = template_for(tenant, m.stage, lang).map(|sid| Body::Template {
-            variables: lifecycle::variables(lang, &facts),
+            // A template the dashboard submitted numbers its variables as they appear in
+            // it; one entered by hand follows the fixed order.
+            variables: match tenant
+                .template_requests
+                .iter()
+                .find(|r| r.content_sid == sid)
+            {
+                Some(r) => lifecycle::variables_in(lang, &facts, &r.fields),
+                None => lifecycle::variables(lang, &facts),
+            },
             sid: sid.to_owned(),
         });
         let media = match m.stage {

@@ -203,6 +203,66 @@ pub fn variables(lang: Lang, facts: &Facts) -> String {
     .to_string()
 }
 
+/// `ContentVariables` for a template whose variables hold `fields` in order (`{{1}}` is
+/// `fields[0]`): `business`, `service`, `provider`, `when` or `reference`.
+pub fn variables_in(lang: Lang, facts: &Facts, fields: &[String]) -> String {
+    let values: serde_json::Map<String, serde_json::Value> = fields
+        .iter()
+        .enumerate()
+        .map(|(i, field)| {
+            let value = match field.as_str() {
+                "business" => facts.business.clone(),
+                "service" => facts.service.clone(),
+                "provider" => facts.provider.clone(),
+                "when" => facts.when(lang),
+                _ => facts.reference.clone(),
+            };
+            ((i + 1).to_string(), serde_json::Value::String(value))
+        })
+        .collect();
+    serde_json::Value::Object(values).to_string()
+}
+
+/// A lifecycle message as a WhatsApp template: its body with `{{1}}`… numbered in the
+/// order the booking's details first appear, and those details in that order. WhatsApp
+/// refuses a template that starts or ends with a variable, so such a body gets a word
+/// before or a full stop after.
+pub fn template_body(stage: Stage, lang: Lang) -> (String, Vec<String>) {
+    const FIELDS: [&str; 5] = ["business", "service", "provider", "when", "reference"];
+    let text = slotline_shared::i18n::notice_text(stage, lang);
+    let mut fields: Vec<String> = Vec::new();
+    let mut body = String::new();
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        let Some(close) = rest[open..].find('}') else {
+            break;
+        };
+        let name = &rest[open + 1..open + close];
+        body.push_str(&rest[..open]);
+        if FIELDS.contains(&name) {
+            let n = match fields.iter().position(|f| f == name) {
+                Some(i) => i + 1,
+                None => {
+                    fields.push(name.to_owned());
+                    fields.len()
+                }
+            };
+            body.push_str(&format!("{{{{{n}}}}}"));
+        } else {
+            body.push_str(&rest[open..=open + close]);
+        }
+        rest = &rest[open + close + 1..];
+    }
+    body.push_str(rest);
+    if body.starts_with("{{") {
+        body = format!("📅 {body}");
+    }
+    if body.ends_with("}}") {
+        body.push('.');
+    }
+    (body, fields)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -383,5 +443,49 @@ mod tests {
         assert_eq!(vars["5"], "SL-7K3Q");
         assert_eq!(vars["1"], "Salon Bella");
         assert_eq!(vars["4"], "jueves 10 de diciembre a las 11:00");
+    }
+
+    #[test]
+    fn templates_number_their_variables_in_order_and_never_start_or_end_with_one() {
+        for stage in Stage::ALL {
+            for lang in [Lang::En, Lang::Es, Lang::Pt, Lang::PtBr] {
+                let (body, fields) = template_body(stage, lang);
+                assert!(!body.starts_with("{{") && !body.ends_with("}}"), "{body}");
+                assert!(
+                    !body.contains("{business}") && !body.contains("{when}"),
+                    "{body}"
+                );
+                for (i, _) in fields.iter().enumerate() {
+                    assert!(
+                        body.contains(&format!("{{{{{}}}}}", i + 1)),
+                        "{body} {fields:?}"
+                    );
+                }
+                assert!(!body.contains(&format!("{{{{{}}}}}", fields.len() + 1)));
+            }
+        }
+        let (body, fields) = template_body(Stage::Confirmation, Lang::En);
+        assert_eq!(
+            fields,
+            ["business", "service", "provider", "when", "reference"]
+        );
+        assert!(
+            body.starts_with("📅 {{1}}: your {{2}} with {{3}}"),
+            "{body}"
+        );
+        let facts = Facts {
+            business: "Zen".into(),
+            service: "Massage".into(),
+            provider: "Ana".into(),
+            local_start: local(2026, 3, 4, 10, 0),
+            reference: "SL-1".into(),
+        };
+        let vars: serde_json::Value = serde_json::from_str(&variables_in(
+            Lang::En,
+            &facts,
+            &["service".into(), "reference".into()],
+        ))
+        .unwrap();
+        assert_eq!(vars, serde_json::json!({"1": "Massage", "2": "SL-1"}));
     }
 }

@@ -342,15 +342,14 @@ async fn run() -> Result<(), String> {
                     .and_then(|u| u.strip_suffix("/status"))
                     .map(str::to_owned)
             });
-            Arc::new(
-                slotline_bridge::adapters::twilio_senders::TwilioSenders::new(
-                    &config.twilio_messaging_url,
-                    account,
-                    token,
-                    config.twilio_waba_id.clone(),
-                    inbound,
-                ),
-            )
+            Arc::new(slotline_bridge::adapters::twilio_setup::TwilioSetup::new(
+                &config.twilio_messaging_url,
+                &config.twilio_content_url,
+                account,
+                token,
+                config.twilio_waba_id.clone(),
+                inbound,
+            ))
         });
     let router = app(AppState {
         store,

@@ -522,8 +522,6 @@ mod tests {
                 tax_id: Some("PT509876543".into()),
                 tax_basis_points: Some(2300),
             }),
-            onboarding: Default::default(),
-            senders: Vec::new(),
             customer: "+351912345678".into(),
             description: deposit_line(lang, "Limpeza", "Dra. Inês", "terça 1 de dezembro"),
             amount: Money::new(2_000, "EUR"),

@@ -737,3 +737,105 @@ async fn without_the_platforms_twilio_account_registering_says_so() {
             .contains("TWILIO_ACCOUNT_SID")
     );
 }
+
+#[tokio::test]
+async fn message_templates_are_submitted_per_language_and_an_approved_one_is_used() {
+    let twilio = TwilioStandIn::start(&[(TWILIO_ACCOUNT, TWILIO_TOKEN)]).unwrap();
+    let (_, bridge) =
+        common::bridge_sending(None, None, Default::default(), Some(&twilio.url)).await;
+    let owner = sign_up(&bridge, "Centro Olivo", "olivo@olivo.example", None).await;
+    // Spanish first, English too.
+    let path = format!("/admin/tenants/{}", owner.tenant);
+    let (_, mut t, _) = send(&bridge, Method::GET, &path, Some(&owner), None).await;
+    t["languages"] = json!(["es", "en"]);
+    send(&bridge, Method::PUT, &path, Some(&owner), Some(t)).await;
+    let list_path = format!("/admin/tenants/{}/message-templates", owner.tenant);
+    let (status, list, _) = send(&bridge, Method::GET, &list_path, Some(&owner), None).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    let entries = list.as_array().unwrap();
+    let day_before_es = entries
+        .iter()
+        .find(|e| e["stage"] == "day_before" && e["lang"] == "es")
+        .unwrap();
+    assert!(
+        day_before_es["body"].as_str().unwrap().contains("{{1}}"),
+        "{day_before_es}"
+    );
+    assert!(
+        day_before_es["example"]
+            .as_str()
+            .unwrap()
+            .contains("Centro Olivo"),
+        "the example uses the business's own name: {day_before_es}"
+    );
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["stage"] == "day_before" && e["lang"] == "en")
+    );
+    assert!(
+        !entries.iter().any(|e| e["stage"] == "receipt"),
+        "files go with their document"
+    );
+
+    let submit = |stage: &str, lang: &str| {
+        let (bridge, owner) = (&bridge, owner.clone());
+        let p = format!("{list_path}/{stage}/{lang}");
+        async move { send(bridge, Method::POST, &p, Some(&owner), None).await }
+    };
+    let (status, body, _) = submit("dancing", "es").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (status, _, _) = submit("day_before", "pt").await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "not one of the business's languages"
+    );
+    let (status, req, _) = submit("day_before", "es").await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{req}");
+    assert_eq!(req["status"], "received");
+    let sid = req["content_sid"].as_str().unwrap().to_owned();
+    let submitted = twilio.content_body(&sid).unwrap();
+    assert_eq!(submitted, day_before_es["body"].as_str().unwrap());
+    let (status, _, _) = submit("day_before", "es").await;
+    assert_eq!(status, StatusCode::CONFLICT, "one review at a time");
+    // WhatsApp rejects the English one.
+    twilio.reject_templates(
+        &format!("slotline_{}_day_before_en", owner.tenant.replace('-', "_")),
+        "TAG_CONTENT_MISMATCH",
+    );
+    let (status, _, _) = submit("day_before", "en").await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    // Two looks later: the Spanish one approved and in use, the English one rejected.
+    for _ in 0..2 {
+        send(&bridge, Method::GET, &list_path, Some(&owner), None).await;
+    }
+    let (_, list, _) = send(&bridge, Method::GET, &list_path, Some(&owner), None).await;
+    let find = |stage: &str, lang: &str| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["stage"] == stage && e["lang"] == lang)
+            .unwrap()
+            .clone()
+    };
+    let es = find("day_before", "es");
+    assert_eq!(
+        (es["request"]["status"].as_str(), es["content_sid"].as_str()),
+        (Some("approved"), Some(sid.as_str()))
+    );
+    let en = find("day_before", "en");
+    assert_eq!(en["request"]["status"], "rejected");
+    assert!(
+        en["request"]["rejection_reason"]
+            .as_str()
+            .unwrap()
+            .contains("TAG_CONTENT_MISMATCH")
+    );
+    assert!(
+        en["content_sid"].is_null(),
+        "a rejected template is never sent"
+    );
+    let (_, t, _) = send(&bridge, Method::GET, &path, Some(&owner), None).await;
+    assert_eq!(t["reminders"]["templates"]["day_before"]["es"], sid);
+}

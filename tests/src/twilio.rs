@@ -81,6 +81,10 @@ struct World {
     media: HashMap<String, (String, Vec<u8>)>,
     /// WhatsApp senders being registered, by `XE…` sid.
     senders: Vec<Sender>,
+    /// WhatsApp's reviews of templates, by `HX…` sid: (name, category, status, reason).
+    reviews: HashMap<String, (String, String, String, String)>,
+    /// Templates WhatsApp is to reject on review, by name prefix, with the reason.
+    reject: Vec<(String, String)>,
 }
 
 /// A WhatsApp sender at the stand-in: its number, status, and the code WhatsApp "sent" it.
@@ -391,6 +395,21 @@ impl TwilioStandIn {
         })
     }
 
+    /// Makes WhatsApp reject, on review, templates whose name starts with `prefix`.
+    pub fn reject_templates(&self, prefix: &str, reason: &str) {
+        if let Ok(mut w) = self.world.lock() {
+            w.reject.push((prefix.to_owned(), reason.to_owned()));
+        }
+    }
+
+    /// The body of the content template `sid` (`HX…`), as made at the Content API.
+    pub fn content_body(&self, sid: &str) -> Option<String> {
+        self.world
+            .lock()
+            .ok()
+            .and_then(|w| w.contents.get(sid).map(|types| template_text(types, None)))
+    }
+
     /// Takes a sender offline, as Meta does when a number is banned or loses quality.
     pub fn take_sender_offline(&self, phone: &str, reason: &str) {
         let id = format!("whatsapp:{phone}");
@@ -466,6 +485,107 @@ fn handle(world: &Mutex<World>, request: &Incoming, body: &str) -> Answer {
             let to = query.get("to").cloned().unwrap_or_default();
             w.fail.insert(to, (count, status));
             json_response(200, &json!({"ok": true}))
+        }
+        // Content API approvals: a review goes received → pending (one look later) →
+        // approved (one look later), or rejected as WhatsApp would: a body that starts or
+        // ends with a variable, a name not in lower case and underscores, or one the test
+        // asked to be rejected.
+        ("POST", p)
+            if p.starts_with("/v1/Content/") && p.ends_with("/ApprovalRequests/whatsapp") =>
+        {
+            if !authorised(&w, None) {
+                return twilio_error(401, 20003, "Authenticate");
+            }
+            let sid = p
+                .trim_start_matches("/v1/Content/")
+                .trim_end_matches("/ApprovalRequests/whatsapp")
+                .to_owned();
+            let Some(types) = w.contents.get(&sid).cloned() else {
+                return twilio_error(404, 20404, "The requested resource was not found");
+            };
+            let Ok(req) = serde_json::from_str::<Value>(body) else {
+                return twilio_error(400, 20001, "Invalid JSON body");
+            };
+            let name = req["name"].as_str().unwrap_or_default().to_owned();
+            let category = req["category"].as_str().unwrap_or_default().to_owned();
+            if !matches!(
+                category.as_str(),
+                "UTILITY" | "MARKETING" | "AUTHENTICATION"
+            ) {
+                return twilio_error(
+                    400,
+                    20001,
+                    "category must be UTILITY, MARKETING or AUTHENTICATION",
+                );
+            }
+            if w.reviews.contains_key(&sid) {
+                return twilio_error(409, 20409, "An approval request for this content exists");
+            }
+            let text = template_text(&types, None);
+            let reason = if name.is_empty()
+                || !name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            {
+                "INVALID_FORMAT: the name must be lower case letters, digits and underscores"
+                    .to_owned()
+            } else if text.trim_start().starts_with("{{") || text.trim_end().ends_with("}}") {
+                "INVALID_FORMAT: variables cannot be at the start or end of the body".to_owned()
+            } else {
+                w.reject
+                    .iter()
+                    .find(|(prefix, _)| name.starts_with(prefix.as_str()))
+                    .map(|(_, r)| r.clone())
+                    .unwrap_or_default()
+            };
+            w.reviews.insert(
+                sid.clone(),
+                (name.clone(), category.clone(), "received".into(), reason),
+            );
+            json_response(
+                201,
+                &json!({"name": name, "category": category, "content_type": "twilio/text", "status": "received", "rejection_reason": "", "allow_category_change": true}),
+            )
+        }
+        ("GET", p) if p.starts_with("/v1/Content/") && p.ends_with("/ApprovalRequests") => {
+            if !authorised(&w, None) {
+                return twilio_error(401, 20003, "Authenticate");
+            }
+            let sid = p
+                .trim_start_matches("/v1/Content/")
+                .trim_end_matches("/ApprovalRequests")
+                .to_owned();
+            if !w.contents.contains_key(&sid) {
+                return twilio_error(404, 20404, "The requested resource was not found");
+            }
+            let Some((name, category, status, reason)) = w.reviews.get(&sid).cloned() else {
+                return json_response(200, &json!({"sid": sid, "whatsapp": {}}));
+            };
+            let next = match status.as_str() {
+                "received" => "pending".to_owned(),
+                "pending" if reason.is_empty() => "approved".to_owned(),
+                "pending" => "rejected".to_owned(),
+                other => other.to_owned(),
+            };
+            if next == "approved" {
+                w.approved.insert(sid.clone());
+            }
+            w.reviews.insert(
+                sid.clone(),
+                (name.clone(), category.clone(), next.clone(), reason.clone()),
+            );
+            let shown_reason = if next == "rejected" {
+                reason
+            } else {
+                String::new()
+            };
+            json_response(
+                200,
+                &json!({"sid": sid, "account_sid": crate::phone::ACCOUNT_SID,
+                        "whatsapp": {"type": "whatsapp", "name": name, "category": category, "content_type": "twilio/text",
+                                     "status": next, "rejection_reason": shown_reason, "allow_category_change": true},
+                        "url": format!("https://content.twilio.com/v1/Content/{sid}/ApprovalRequests")}),
+            )
         }
         ("GET", p) if p.starts_with("/v1/Content/") => {
             if !authorised(&w, None) {

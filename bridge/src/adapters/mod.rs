@@ -7,14 +7,14 @@
 //! - [`stripe`]: `StripeClient`, Checkout Sessions and refunds on a tenant's connected
 //!   account, and the webhook events deposits act on.
 //! - [`twilio`]: `TwilioMessenger`, the `Messenger` over Twilio's REST and Content APIs.
-//! - [`twilio_senders`]: registering a business's own WhatsApp number (Senders API).
+//! - [`twilio_setup`]: registering a business's own WhatsApp number (Senders API).
 
 pub mod calcom;
 pub mod postgres;
 pub mod sqlite;
 pub mod stripe;
 pub mod twilio;
-pub mod twilio_senders;
+pub mod twilio_setup;
 
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;

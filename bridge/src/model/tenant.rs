@@ -111,6 +111,36 @@ pub struct Tenant {
     /// the senders routes, never changed by replacing the business.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub senders: Vec<SenderRegistration>,
+    /// Message templates submitted to WhatsApp for approval; kept by the templates routes,
+    /// never changed by replacing the business.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub template_requests: Vec<TemplateRequest>,
+}
+
+/// A lifecycle message made into a WhatsApp template and submitted for approval.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TemplateRequest {
+    /// The message.
+    pub stage: Stage,
+    /// Its language.
+    pub lang: Lang,
+    /// The template at Twilio (`HX…`); once approved it is the one sent for this stage and
+    /// language (`reminders.templates`).
+    pub content_sid: String,
+    /// The body submitted, with `{{1}}`… for the booking's details.
+    pub body: String,
+    /// What each variable holds, in order (`business`, `service`, `provider`, `when`,
+    /// `reference`): `fields[0]` is `{{1}}`.
+    pub fields: Vec<String>,
+    /// WhatsApp's review: `received`, `pending`, `approved`, `rejected`…
+    pub status: String,
+    /// Why it was rejected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rejection_reason: Option<String>,
+    /// When it was submitted.
+    pub requested_at: DateTime<Utc>,
+    /// When Twilio was last asked.
+    pub checked_at: DateTime<Utc>,
 }
 
 /// A number of the business's own, registered with WhatsApp through Twilio's Senders API.

@@ -527,6 +527,7 @@ async fn put_tenant(
     body.onboarding = before.onboarding.clone();
     // So are numbers being registered with WhatsApp.
     body.senders = before.senders.clone();
+    body.template_requests = before.template_requests.clone();
     same_id(&tenant, body.id.as_str())?;
     valid(&body)?;
     check_routing(&state, &who, &body, Some(&before)).await?;

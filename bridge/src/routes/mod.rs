@@ -20,6 +20,7 @@ pub mod joining;
 pub mod onboarding;
 pub mod senders;
 pub mod stripe;
+pub mod templates;
 pub mod worker;
 
 pub use body::JsonBody;
@@ -71,7 +72,7 @@ pub struct AppState {
     pub accounts: Arc<crate::accounts::AccountSettings>,
     /// Registers businesses' own WhatsApp numbers with Twilio; `None` without the
     /// platform's Twilio account.
-    pub senders: Option<Arc<crate::adapters::twilio_senders::TwilioSenders>>,
+    pub senders: Option<Arc<crate::adapters::twilio_setup::TwilioSetup>>,
 }
 
 /// The bridge's routes, ready to serve or to call in tests.
@@ -85,6 +86,7 @@ pub fn app(state: AppState) -> Router {
         .merge(joining::routes())
         .merge(onboarding::routes())
         .merge(senders::routes())
+        .merge(templates::routes())
         .merge(dashboard::routes())
         .merge(calcom::routes())
         .merge(stripe::routes())

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use slotline_shared::phone::PhoneNumber;
 
 use super::{AppState, JsonBody};
-use crate::adapters::twilio_senders::{SenderError, SenderState, TwilioSenders, unsettled};
+use crate::adapters::twilio_setup::{SenderError, SenderState, TwilioSetup, unsettled};
 use crate::auth::Caller;
 use crate::error::AppError;
 use crate::model::{FieldErrors, SenderRegistration, Tenant};
@@ -31,7 +31,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/tenants/{tenant}/senders/{sid}/verify", post(verify))
 }
 
-fn client(state: &AppState) -> Result<&TwilioSenders, AppError> {
+fn client(state: &AppState) -> Result<&TwilioSetup, AppError> {
     state.senders.as_deref().ok_or_else(|| {
         AppError::Unavailable(
             "registering numbers needs the platform's Twilio account (TWILIO_ACCOUNT_SID and its token)"

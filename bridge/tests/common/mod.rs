@@ -110,15 +110,14 @@ pub async fn bridge_sending(
         documents: None,
         accounts: Arc::new(accounts),
         senders: twilio.map(|url| {
-            Arc::new(
-                slotline_bridge::adapters::twilio_senders::TwilioSenders::new(
-                    url,
-                    TWILIO_ACCOUNT,
-                    TWILIO_TOKEN,
-                    Some("105954558954427".into()),
-                    Some("https://hooks.slotline.test/webhooks/twilio".into()),
-                ),
-            )
+            Arc::new(slotline_bridge::adapters::twilio_setup::TwilioSetup::new(
+                url,
+                url,
+                TWILIO_ACCOUNT,
+                TWILIO_TOKEN,
+                Some("105954558954427".into()),
+                Some("https://hooks.slotline.test/webhooks/twilio".into()),
+            ))
         }),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -479,6 +478,7 @@ pub async fn seed_due_reminders(
             billing: None,
             onboarding: Default::default(),
             senders: Vec::new(),
+            template_requests: Vec::new(),
         };
         store
             .create_tenant(&tenant, &format!("hash-{t}"))

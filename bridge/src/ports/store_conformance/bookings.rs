@@ -488,8 +488,6 @@ pub async fn documents_are_numbered_per_tenant_and_kind_without_gaps_and_issued_
         lang: slotline_shared::i18n::Lang::Es,
         business: "Salon".into(),
         billing: None,
-        onboarding: Default::default(),
-        senders: Vec::new(),
         customer: customer(1).as_e164().to_owned(),
         description: "Depósito".into(),
         amount: Money::new(1_500, "EUR"),

@@ -55,6 +55,7 @@ pub fn tenant(id: &str) -> Tenant {
         billing: None,
         onboarding: Default::default(),
         senders: Vec::new(),
+        template_requests: Vec::new(),
     }
 }
 

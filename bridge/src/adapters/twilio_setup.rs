@@ -1,11 +1,17 @@
-//! Registering a business's own WhatsApp number through Twilio's Senders API
-//! (`messaging.twilio.com/v2/Channels/Senders`), on the platform's WhatsApp Business
-//! Account.
+//! Setting a business up on WhatsApp through Twilio, with the platform's account:
+//!
+//! - its own number, registered through the Senders API
+//!   (`messaging.twilio.com/v2/Channels/Senders`) on the platform's WhatsApp Business
+//!   Account;
+//! - its message templates, made with the Content API (`content.twilio.com/v1/Content`)
+//!   and submitted to WhatsApp for approval (`…/ApprovalRequests/whatsapp`): a business
+//!   needs one to write to a customer more than 24 hours after their last message.
 //!
 //! Registration is asynchronous at Twilio: a sender starts `CREATING`, usually waits in
 //! `PENDING_VERIFICATION` for the code WhatsApp sends to the number by SMS or voice, then
-//! goes `VERIFYING` and `ONLINE` (or `OFFLINE`, with reasons). The bridge keeps the sender's
-//! last known status on the business and asks Twilio again while it is not settled.
+//! goes `VERIFYING` and `ONLINE` (or `OFFLINE`, with reasons). A template's review goes
+//! `received`, `pending`, then `approved` or `rejected`. The bridge keeps the last known
+//! status on the business and asks Twilio again while it is not settled.
 
 use std::time::Duration;
 
@@ -33,10 +39,20 @@ pub enum SenderError {
     Unavailable(String),
 }
 
-/// The Senders API client, for the platform's Twilio account.
-pub struct TwilioSenders {
+/// A template's review by WhatsApp, as Twilio reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApprovalState {
+    /// `received`, `pending`, `approved`, `rejected`, `paused`, `disabled`…
+    pub status: String,
+    /// Why WhatsApp rejected it.
+    pub rejection_reason: Option<String>,
+}
+
+/// The Senders and Content API client, for the platform's Twilio account.
+pub struct TwilioSetup {
     http: reqwest::Client,
     url: String,
+    content_url: String,
     account: String,
     token: String,
     waba_id: Option<String>,
@@ -66,12 +82,14 @@ struct Refusal {
     message: Option<String>,
 }
 
-impl TwilioSenders {
-    /// A client for the Senders API at `url` (`TWILIO_MESSAGING_URL`), as `account`; new
-    /// senders join the WhatsApp Business Account `waba_id` and send their customers'
-    /// messages to `inbound_url` (the worker's Twilio webhook).
+impl TwilioSetup {
+    /// A client for the Senders API at `url` (`TWILIO_MESSAGING_URL`) and the Content API
+    /// at `content_url`, as `account`; new senders join the WhatsApp Business Account
+    /// `waba_id` and send their customers' messages to `inbound_url` (the worker's Twilio
+    /// webhook).
     pub fn new(
         url: &str,
+        content_url: &str,
         account: &str,
         token: &str,
         waba_id: Option<String>,
@@ -83,6 +101,7 @@ impl TwilioSenders {
                 .build()
                 .unwrap_or_default(),
             url: url.trim_end_matches('/').to_owned(),
+            content_url: content_url.trim_end_matches('/').to_owned(),
             account: account.to_owned(),
             token: token.to_owned(),
             waba_id,
@@ -90,7 +109,11 @@ impl TwilioSenders {
         }
     }
 
-    async fn call(&self, request: reqwest::RequestBuilder) -> Result<SenderState, SenderError> {
+    /// Makes a call and reads its answer into `T`.
+    async fn json<T: serde::de::DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<T, SenderError> {
         let response = request
             .basic_auth(&self.account, Some(&self.token))
             .send()
@@ -109,11 +132,15 @@ impl TwilioSenders {
                 SenderError::Refused(message)
             });
         }
-        let row: SenderRow = serde_json::from_str(&text).map_err(|e| {
+        serde_json::from_str(&text).map_err(|e| {
             SenderError::Unavailable(format!(
-                "Twilio's sender was not of the expected shape: {e}"
+                "Twilio's answer was not of the expected shape: {e}"
             ))
-        })?;
+        })
+    }
+
+    async fn call(&self, request: reqwest::RequestBuilder) -> Result<SenderState, SenderError> {
+        let row: SenderRow = self.json(request).await?;
         Ok(SenderState {
             sid: row.sid,
             status: row.status.unwrap_or_else(|| "CREATING".into()),
@@ -176,6 +203,91 @@ impl TwilioSenders {
         )
         .await
     }
+
+    /// Makes a text template and asks WhatsApp to approve it as `name` (lower case, digits
+    /// and underscores) in `category` (`UTILITY` for booking messages); its `HX…` sid and
+    /// the review's first status. `samples` are example values of its variables, which
+    /// WhatsApp's reviewers read.
+    pub async fn submit_template(
+        &self,
+        name: &str,
+        language: &str,
+        body: &str,
+        samples: &serde_json::Map<String, serde_json::Value>,
+        category: &str,
+    ) -> Result<(String, ApprovalState), SenderError> {
+        #[derive(Deserialize)]
+        struct Made {
+            sid: String,
+        }
+        let made: Made = self
+            .json(
+                self.http
+                    .post(format!("{}/v1/Content", self.content_url))
+                    .json(&json!({
+                        "friendly_name": name,
+                        "language": language,
+                        "variables": samples,
+                        "types": { "twilio/text": { "body": body } },
+                    })),
+            )
+            .await?;
+        let asked: ApprovalRow = self
+            .json(
+                self.http
+                    .post(format!(
+                        "{}/v1/Content/{}/ApprovalRequests/whatsapp",
+                        self.content_url, made.sid
+                    ))
+                    .json(&json!({ "name": name, "category": category })),
+            )
+            .await?;
+        Ok((made.sid, asked.into()))
+    }
+
+    /// How WhatsApp's review of template `sid` stands.
+    pub async fn approval(&self, sid: &str) -> Result<ApprovalState, SenderError> {
+        #[derive(Deserialize)]
+        struct Fetched {
+            #[serde(default)]
+            whatsapp: Option<ApprovalRow>,
+        }
+        let fetched: Fetched = self
+            .json(self.http.get(format!(
+                "{}/v1/Content/{sid}/ApprovalRequests",
+                self.content_url
+            )))
+            .await?;
+        Ok(fetched.whatsapp.map_or(
+            ApprovalState {
+                status: "unsubmitted".into(),
+                rejection_reason: None,
+            },
+            Into::into,
+        ))
+    }
+}
+
+#[derive(Deserialize)]
+struct ApprovalRow {
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    rejection_reason: Option<String>,
+}
+
+impl From<ApprovalRow> for ApprovalState {
+    fn from(row: ApprovalRow) -> Self {
+        Self {
+            status: row.status.unwrap_or_else(|| "received".into()),
+            rejection_reason: row.rejection_reason.filter(|r| !r.trim().is_empty()),
+        }
+    }
+}
+
+/// Whether WhatsApp is still reviewing a template with `status` (worth asking again).
+pub fn under_review(status: &str) -> bool {
+    matches!(status, "received" | "pending" | "unsubmitted")
 }
 
 /// Whether Twilio is still working on a sender with `status` (worth asking again).
