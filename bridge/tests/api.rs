@@ -662,6 +662,8 @@ async fn the_openapi_file_describes_every_admin_route() {
         "/admin/tenants/{tenant}/onboarding",
         "/admin/tenants/{tenant}/senders",
         "/admin/tenants/{tenant}/senders/{sid}/verify",
+        "/admin/tenants/{tenant}/message-templates",
+        "/admin/tenants/{tenant}/message-templates/{stage}/{lang}",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} undocumented");
     }

@@ -76,7 +76,7 @@ async fn templates(
     match kind {
         Some(kind) if errors.is_empty() => service_templates(kind, &languages, &currency)
             .map(Json)
-            .ok_or_else(|| AppError::Invalid(errors)),
+            .ok_or(AppError::Invalid(errors)),
         _ => Err(AppError::Invalid(errors)),
     }
 }
