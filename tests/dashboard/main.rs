@@ -35,6 +35,7 @@ const SCENARIOS: &[&str] = &[
     "password_reset",
     "setup_wizard_resumes",
     "own_number_registration",
+    "message_templates",
     "accessibility_and_screenshots",
 ];
 

@@ -1211,6 +1211,19 @@ fn a_first_time_owner_goes_from_sign_up_to_a_whatsapp_booking(ctx: &Ctx) -> Resu
         booked.len() == 1 && booked[0]["service"] == "consultation",
         || format!("the booking made on WhatsApp is not in the store: {bookings}"),
     )?;
+    // The wizard sent the reminders to WhatsApp for approval on the way.
+    let (_, templates) = ctx.stack.admin(
+        "GET",
+        &format!("/admin/tenants/{tenant}/message-templates"),
+        None,
+    );
+    let submitted = templates
+        .as_array()
+        .map(|a| a.iter().filter(|e| e["request"].is_object()).count())
+        .unwrap_or(0);
+    check(submitted == 3, || {
+        format!("confirmation, day-before and shortly-before templates submitted: {templates}")
+    })?;
     println!(
         "onboarding: sign-up to live on the shared number in {:.1} s over {fields} fields (no typing delay in the script); to a WhatsApp booking in {:.1} s",
         run["wall_ms"].as_f64().unwrap_or_default() / 1000.0,

@@ -774,6 +774,36 @@ const scenarios = {
     })
   },
 
+  /** Reminder templates per language go to WhatsApp for approval and come back approved. */
+  async message_templates() {
+    const b = business('spa')
+    await signUpByApi(BASE, b)
+    await browserFor(async (browser) => {
+      const { page } = await newPage(browser, { locale: b.locale })
+      await signIn(page, BASE, b.email, b.password)
+      await page.waitForURL((u) => u.pathname === '/app/')
+      await page.goto(`${BASE}/app/settings/templates`)
+      const submit = page.locator('[data-test=submit-day_before-es]')
+      await submit.waitFor()
+      const card = page.locator('[data-test=templates-day_before] li').first()
+      check((await card.innerText()).includes(b.business_name), 'the example names the business')
+      check((await card.locator('[data-test=template-status]').innerText()) === 'Sin enviar', 'not submitted yet, in Spanish')
+      await submit.click()
+      // The list is read again at once, and WhatsApp's review has moved on by then.
+      await page.waitForFunction(() => ['Enviada', 'En revisión'].includes(document.querySelector('[data-test=templates-day_before] [data-test=template-status]')?.textContent))
+      check((await page.locator('[data-test=submit-day_before-es]').count()) === 0, 'no second submission while in review')
+      await axeCheck(page, 'templates')
+      await page.screenshot({ path: `${SHOTS}/settings-templates-phone.png`, fullPage: true })
+      // WhatsApp's review moves on each time the page asks.
+      for (let i = 0; i < 2 && (await page.locator('[data-test=templates-day_before] [data-test=template-status]').innerText()) !== 'Aprobada'; i++) {
+        await page.reload()
+        await page.locator('[data-test=templates-day_before] [data-test=template-status]').waitFor()
+      }
+      check((await page.locator('[data-test=templates-day_before] [data-test=template-status]').innerText()) === 'Aprobada', 'approved after WhatsApp\'s review')
+      check(page.problems.length === 0, page.problems.join('\n'))
+    })
+  },
+
   /** The setup wizard saves each step: closed half-way, it resumes where the owner was. */
   async setup_wizard_resumes() {
     await browserFor(async (browser) => {
@@ -914,7 +944,7 @@ const scenarios = {
         }
         await signIn(page, BASE, b.email, b.password)
         await page.waitForURL((u) => u.pathname === '/app/')
-        for (const [path, ready] of [['', 'ol'], ['setup', '[data-test=step-business]'], ['settings/profile', 'form'], ['settings/whatsapp', 'form'], ['settings/staff', 'main button'], ['settings/policy', 'form'], ['settings/reminders', 'form'], ['settings/services', 'main button'], ['settings/users', '[data-test=users] li'], ['settings/keys', 'main button'], ['settings/audit', 'h1'], ['try', 'h1'], ['account/security', '[data-test=sessions] li']]) {
+        for (const [path, ready] of [['', 'ol'], ['setup', '[data-test=step-business]'], ['settings/profile', 'form'], ['settings/whatsapp', 'form'], ['settings/staff', 'main button'], ['settings/policy', 'form'], ['settings/reminders', 'form'], ['settings/services', 'main button'], ['settings/templates', '[data-test=templates-day_before] li'], ['settings/users', '[data-test=users] li'], ['settings/keys', 'main button'], ['settings/audit', 'h1'], ['try', 'h1'], ['account/security', '[data-test=sessions] li']]) {
           await page.goto(`${BASE}/app/${path}`)
           await page.locator(ready).first().waitFor()
           if (width === 'phone' && path === '') {

@@ -22,6 +22,7 @@ export type InviteView = Schemas['InviteView']
 export type NewInvite = Schemas['NewInvite']
 export type StripeAccount = Schemas['StripeAccount']
 export type SenderRegistration = Schemas['SenderRegistration']
+export type TemplateEntry = Schemas['TemplateEntry']
 
 /** A refused or failed call: the HTTP status, the API's code and its field errors. */
 export class ApiError extends Error {
@@ -142,6 +143,9 @@ export const api = {
     call<SenderRegistration>('POST', `${tenantPath(id)}/senders`, { number }),
   verifySender: (id: string, sid: string, code: string) =>
     call<SenderRegistration>('POST', `${tenantPath(id)}/senders/${encodeURIComponent(sid)}/verify`, { code }),
+  messageTemplates: (id: string) => call<TemplateEntry[]>('GET', `${tenantPath(id)}/message-templates`),
+  submitTemplate: (id: string, stage: string, lang: string) =>
+    call<unknown>('POST', `${tenantPath(id)}/message-templates/${encodeURIComponent(stage)}/${encodeURIComponent(lang)}`),
   saveOnboarding: (id: string, o: Onboarding) => call<Tenant>('PUT', `${tenantPath(id)}/onboarding`, o),
   stripeAccount: (id: string) => call<StripeAccount>('GET', `${tenantPath(id)}/payments/account`),
   connectStripe: (id: string, back: string) =>
