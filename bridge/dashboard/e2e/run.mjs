@@ -579,12 +579,21 @@ const scenarios = {
       await page.locator('[data-test=hours-saved]').waitFor()
       const weekly = JSON.parse((await fromPage(page, 'GET', `/admin/tenants/${tid}/providers/joao-batista/availability`, undefined, { csrf: false })).body)
       check(weekly.sat?.length === 2 && (weekly.sun ?? []).length === 0 && weekly.mon[1].end === '19:00', `hours stored: ${JSON.stringify(weekly)}`)
-      // A day off.
-      const day = new Date(Date.now() + 20 * 86400e3).toISOString().slice(0, 10)
-      await page.fill('input[name=override_date]', day)
+      // A day off, picked on the month view (next month's 10th, whatever today is).
+      const next = new Date()
+      next.setUTCDate(1)
+      next.setUTCMonth(next.getUTCMonth() + 1)
+      const day = `${next.toISOString().slice(0, 8)}10`
+      await page.click('button[name=month-next]')
+      await page.click(`[data-test=month] button[data-date="${day}"]`)
+      check((await page.inputValue('input[name=override_date]')) === day, 'choosing a day fills the date')
       await page.fill('input[name=override_note]', 'Feriado')
       await page.click('[data-test=hours] form button[type=submit]')
       await page.locator('[data-test=overrides] li', { hasText: day }).waitFor()
+      const cell = page.locator(`[data-test=month] button[data-date="${day}"]`)
+      await page.waitForFunction((d) => document.querySelector(`[data-test=month] button[data-date="${d}"]`)?.classList.contains('off'), day)
+      check((await cell.getAttribute('aria-label')).includes('Feriado'), 'the month view says the day is off, and why')
+      await axeCheck(page, 'staff with the month view')
       // A second barber gets the same hours in one click.
       await addStaff('Caio', ['corte'])
       await page.locator('[data-test=staff] li', { hasText: 'João' }).locator('button').nth(1).click()

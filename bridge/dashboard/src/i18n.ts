@@ -263,6 +263,12 @@ const en = {
   'stage.payment_expired': 'Deposit not paid in time',
   'stage.paid_too_late': 'Deposit paid too late',
   'stage.refund_failed': 'Refund failed',
+  'month.open': 'open',
+  'month.closed': 'closed',
+  'month.off': 'day off',
+  'month.special': 'special hours',
+  'month.prev': 'Previous month',
+  'month.next': 'Next month',
 } as const
 
 export type Key = keyof typeof en
@@ -525,6 +531,12 @@ const es: Messages = {
   'stage.payment_expired': 'Señal no pagada a tiempo',
   'stage.paid_too_late': 'Señal pagada tarde',
   'stage.refund_failed': 'Reembolso fallido',
+  'month.open': 'abierto',
+  'month.closed': 'cerrado',
+  'month.off': 'libre',
+  'month.special': 'horario especial',
+  'month.prev': 'Mes anterior',
+  'month.next': 'Mes siguiente',
 }
 
 const pt: Messages = {
@@ -784,6 +796,12 @@ const pt: Messages = {
   'stage.payment_expired': 'Sinal não pago a tempo',
   'stage.paid_too_late': 'Sinal pago tarde',
   'stage.refund_failed': 'Reembolso falhado',
+  'month.open': 'aberto',
+  'month.closed': 'fechado',
+  'month.off': 'folga',
+  'month.special': 'horário especial',
+  'month.prev': 'Mês anterior',
+  'month.next': 'Mês seguinte',
 }
 
 const MESSAGES: Record<Locale, Messages> = { en, es, pt }
