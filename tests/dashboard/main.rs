@@ -36,6 +36,7 @@ const SCENARIOS: &[&str] = &[
     "setup_wizard_resumes",
     "own_number_registration",
     "message_templates",
+    "payments_settings",
     "accessibility_and_screenshots",
 ];
 

@@ -269,6 +269,15 @@ const en = {
   'month.special': 'special hours',
   'month.prev': 'Previous month',
   'month.next': 'Next month',
+  'nav.payments': 'Payments and deposits',
+  'payments.title': 'Payments and deposits',
+  'payments.full_refund': 'Cancelling at least this long before gives the whole deposit back.',
+  'payments.tiers': 'Part of the deposit back for later cancellations',
+  'payments.tiers_hint': 'Each tier: with at least these hours of notice, this share comes back. Later than every tier, nothing does.',
+  'payments.tier_hours': 'Hours of notice',
+  'payments.tier_percent': 'Percent back',
+  'payments.add_tier': 'Add a tier',
+  'payments.fee': 'The platform keeps {n} % of each deposit.',
 } as const
 
 export type Key = keyof typeof en
@@ -537,6 +546,15 @@ const es: Messages = {
   'month.special': 'horario especial',
   'month.prev': 'Mes anterior',
   'month.next': 'Mes siguiente',
+  'nav.payments': 'Pagos y señales',
+  'payments.title': 'Pagos y señales',
+  'payments.full_refund': 'Cancelar con al menos esta antelación devuelve toda la señal.',
+  'payments.tiers': 'Parte de la señal para cancelaciones más tardías',
+  'payments.tiers_hint': 'Cada tramo: con al menos estas horas de antelación, se devuelve esta parte. Más tarde que todos, nada.',
+  'payments.tier_hours': 'Horas de antelación',
+  'payments.tier_percent': 'Porcentaje devuelto',
+  'payments.add_tier': 'Añadir un tramo',
+  'payments.fee': 'La plataforma se queda el {n} % de cada señal.',
 }
 
 const pt: Messages = {
@@ -802,6 +820,15 @@ const pt: Messages = {
   'month.special': 'horário especial',
   'month.prev': 'Mês anterior',
   'month.next': 'Mês seguinte',
+  'nav.payments': 'Pagamentos e sinais',
+  'payments.title': 'Pagamentos e sinais',
+  'payments.full_refund': 'Cancelar com pelo menos esta antecedência devolve o sinal todo.',
+  'payments.tiers': 'Parte do sinal para cancelamentos mais tardios',
+  'payments.tiers_hint': 'Cada escalão: com pelo menos estas horas de antecedência, devolve-se esta parte. Mais tarde do que todos, nada.',
+  'payments.tier_hours': 'Horas de antecedência',
+  'payments.tier_percent': 'Percentagem devolvida',
+  'payments.add_tier': 'Adicionar um escalão',
+  'payments.fee': 'A plataforma fica com {n} % de cada sinal.',
 }
 
 const MESSAGES: Record<Locale, Messages> = { en, es, pt }

@@ -18,6 +18,7 @@ export const router = createRouter({
     { path: '/settings/staff', component: () => import('./pages/Staff.vue'), meta: { owner: true } },
     { path: '/settings/policy', component: () => import('./pages/Policy.vue'), meta: { owner: true } },
     { path: '/settings/reminders', component: () => import('./pages/Reminders.vue'), meta: { owner: true } },
+    { path: '/settings/payments', component: () => import('./pages/Payments.vue'), meta: { owner: true } },
     { path: '/settings/templates', component: () => import('./pages/Templates.vue'), meta: { owner: true } },
     { path: '/settings/users', component: () => import('./pages/Users.vue'), meta: { owner: true } },
     { path: '/settings/audit', component: () => import('./pages/Audit.vue'), meta: { owner: true } },

@@ -429,14 +429,22 @@ async fn rotate_key(
 struct Platform {
     signup_open: bool,
     shared_numbers: Vec<PhoneNumber>,
+    /// Whether deposits can be taken (the platform has a Stripe key).
+    payments: bool,
+    /// Whether own numbers can be registered and templates submitted (the platform has a
+    /// Twilio account).
+    whatsapp_setup: bool,
 }
 
-/// `GET /auth/platform`: whether sign-up is open and the shared numbers a new business may
-/// join (public: the sign-up page reads it).
+/// `GET /auth/platform`: whether sign-up is open, the shared numbers a new business may
+/// join, and whether deposits and WhatsApp registration are on offer (public: the sign-up
+/// page and the setup read it).
 async fn platform(State(state): State<AppState>) -> Json<Platform> {
     Json(Platform {
         signup_open: state.accounts.signup_open,
         shared_numbers: state.accounts.shared_numbers.clone(),
+        payments: state.payments.is_some(),
+        whatsapp_setup: state.senders.is_some(),
     })
 }
 

@@ -146,6 +146,8 @@ export const api = {
   messageTemplates: (id: string) => call<TemplateEntry[]>('GET', `${tenantPath(id)}/message-templates`),
   submitTemplate: (id: string, stage: string, lang: string) =>
     call<unknown>('POST', `${tenantPath(id)}/message-templates/${encodeURIComponent(stage)}/${encodeURIComponent(lang)}`),
+  platform: () =>
+    call<{ signup_open: boolean; shared_numbers: string[]; payments: boolean; whatsapp_setup: boolean }>('GET', '/auth/platform'),
   saveOnboarding: (id: string, o: Onboarding) => call<Tenant>('PUT', `${tenantPath(id)}/onboarding`, o),
   stripeAccount: (id: string) => call<StripeAccount>('GET', `${tenantPath(id)}/payments/account`),
   connectStripe: (id: string, back: string) =>
