@@ -68,6 +68,14 @@ async fn main() {
         ("sessions", "/auth/sessions"),
         ("bookings", "/admin/tenants/demo/bookings"),
         ("customers", "/admin/tenants/demo/customers"),
+        ("message templates", "/admin/tenants/demo/message-templates"),
+        ("invitations", "/admin/tenants/demo/invites"),
+        ("own numbers", "/admin/tenants/demo/senders"),
+        ("audit log", "/admin/tenants/demo/audit"),
+        (
+            "starting services",
+            "/admin/service-templates?kind=salon&languages=es,en&currency=EUR",
+        ),
     ];
     let mut figures = serde_json::Map::new();
     let mut worst_p99: f64 = 0.0;

@@ -839,3 +839,45 @@ async fn message_templates_are_submitted_per_language_and_an_approved_one_is_use
     let (_, t, _) = send(&bridge, Method::GET, &path, Some(&owner), None).await;
     assert_eq!(t["reminders"]["templates"]["day_before"]["es"], sid);
 }
+
+#[tokio::test]
+async fn a_user_is_sent_at_most_five_reset_codes_an_hour() {
+    let twilio = TwilioStandIn::start(&[(TWILIO_ACCOUNT, TWILIO_TOKEN)]).unwrap();
+    let (_, bridge) = common::bridge_sending(
+        None,
+        None,
+        slotline_bridge::accounts::AccountSettings {
+            shared_numbers: vec![
+                slotline_shared::phone::PhoneNumber::parse("+14155550100").unwrap(),
+            ],
+            reset_every: std::time::Duration::ZERO,
+            ..Default::default()
+        },
+        Some(&twilio.url),
+    )
+    .await;
+    let phone = "+5511987650001";
+    sign_up(
+        &bridge,
+        "Estética Aurora",
+        "aurora@aurora.example",
+        Some(phone),
+    )
+    .await;
+    for _ in 0..7 {
+        let (status, _, _) = send(
+            &bridge,
+            Method::POST,
+            "/auth/password-reset",
+            None,
+            Some(json!({"email": "aurora@aurora.example"})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::ACCEPTED);
+    }
+    assert_eq!(
+        twilio.sent_to(phone).len(),
+        5,
+        "five codes, then the hour is used up"
+    );
+}

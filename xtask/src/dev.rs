@@ -221,10 +221,13 @@ fn simulate(stack: &Stack) {
     println!(
         "\nPhone simulator: you are a WhatsApp customer of the demo salon.\n\
          Type freely; options come numbered, answer with a number or in words.\n\
-         /new becomes another customer, /to +NUMBER writes to another business number,\n\
+         /new becomes another customer, /to +NUMBER writes to another business number\n\
+         (/to {shared} reaches businesses that joined the shared number in the dashboard:\n\
+         start with their keyword),\n\
          /buttons on|off switches the demo salon to WhatsApp buttons and lists (sent through the\n\
          Twilio stand-in and shown here), /pay pays the deposit asked for (Colour takes €15,\n\
-         through the Stripe stand-in), /quit stops."
+         through the Stripe stand-in), /quit stops.",
+        shared = slotline_e2e::stack::PLATFORM_NUMBER
     );
     println!("You are {} writing to {business}.", phone.number);
     let stdin = std::io::stdin();

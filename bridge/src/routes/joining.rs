@@ -11,7 +11,8 @@
 //! An invitation's token is its public id and a secret (`inv_….secret`); only the secret's
 //! hash is kept, and guessing at it destroys the invitation after a few tries. A reset
 //! answers the same whether or not the email has an account, so it tells nobody who has
-//! one; its code works once, for a quarter of an hour, for a few tries.
+//! one; its code works once, for a quarter of an hour, for a few tries, and a user is sent
+//! at most a few codes an hour.
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -360,6 +361,9 @@ fn reset_text(lang: Lang, code: &str, minutes: u64) -> String {
     }
 }
 
+/// Reset codes one user may be sent in an hour.
+const CODES_PER_HOUR: u32 = 5;
+
 fn reset_key(user: &User) -> String {
     format!("reset:{}", user.id)
 }
@@ -406,6 +410,20 @@ async fn ask_reset(
     let Some(tenant) = state.store.tenant(&tenant_id).await? else {
         return Ok(answer);
     };
+    // At most a few codes an hour: with five tries each, guessing one stays hopeless.
+    let hour = now.format("%Y-%m-%dT%H");
+    if !state
+        .store
+        .count_use(
+            &tenant.id,
+            &format!("reset:{}:{hour}", user.id),
+            CODES_PER_HOUR,
+        )
+        .await?
+    {
+        tracing::info!(user = %user.id, "password-reset codes for this hour used up");
+        return Ok(answer);
+    }
     let Some(from) = tenant
         .sender()
         .or(state.accounts.shared_numbers.first())
