@@ -278,6 +278,10 @@ const en = {
   'payments.tier_percent': 'Percent back',
   'payments.add_tier': 'Add a tier',
   'payments.fee': 'The platform keeps {n} % of each deposit.',
+  'services.deposit_percent': 'Deposit as a share of the price (%)',
+  'services.buffer_before': 'Break before (minutes)',
+  'services.image': 'Picture link (https)',
+  'setup.more': 'Description, deposit, breaks, picture',
 } as const
 
 export type Key = keyof typeof en
@@ -555,6 +559,10 @@ const es: Messages = {
   'payments.tier_percent': 'Porcentaje devuelto',
   'payments.add_tier': 'Añadir un tramo',
   'payments.fee': 'La plataforma se queda el {n} % de cada señal.',
+  'services.deposit_percent': 'Señal como parte del precio (%)',
+  'services.buffer_before': 'Pausa antes (minutos)',
+  'services.image': 'Enlace a una imagen (https)',
+  'setup.more': 'Descripción, señal, pausas, imagen',
 }
 
 const pt: Messages = {
@@ -829,6 +837,10 @@ const pt: Messages = {
   'payments.tier_percent': 'Percentagem devolvida',
   'payments.add_tier': 'Adicionar um escalão',
   'payments.fee': 'A plataforma fica com {n} % de cada sinal.',
+  'services.deposit_percent': 'Sinal como parte do preço (%)',
+  'services.buffer_before': 'Pausa antes (minutos)',
+  'services.image': 'Ligação para uma imagem (https)',
+  'setup.more': 'Descrição, sinal, pausas, imagem',
 }
 
 const MESSAGES: Record<Locale, Messages> = { en, es, pt }
