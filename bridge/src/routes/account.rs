@@ -101,6 +101,59 @@ pub(super) fn with_cookie(
     response
 }
 
+/// Opens a session for `user` and answers with it (body and cookie), as every way of
+/// signing in does.
+pub(super) async fn start_session(
+    state: &AppState,
+    headers: &HeaderMap,
+    user: User,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let (token, session) = accounts::open_session(
+        state.store.as_ref(),
+        &state.accounts,
+        &user,
+        user_agent(headers),
+        state.clock.now(),
+    )
+    .await?;
+    let body = signed_in(state, user, &session).await?;
+    Ok(with_cookie(state, status, &token, body))
+}
+
+/// Checks someone an owner adds or invites: their email (returned lower-cased), name,
+/// role (owner or staff) and the staff member whose calendar they keep, if any.
+pub(super) async fn person_problems(
+    state: &AppState,
+    tenant: &TenantId,
+    email: &str,
+    name: &str,
+    role: Role,
+    provider: Option<&ProviderId>,
+) -> Result<(String, FieldErrors), AppError> {
+    let mut errors = FieldErrors::new();
+    let email = email.trim().to_lowercase();
+    email_problems(&mut errors, "email", &email);
+    name_problems(&mut errors, "name", name);
+    if role == Role::Operator {
+        errors.insert("role".into(), "owner or staff".into());
+    }
+    if let Some(p) = provider
+        && !state
+            .store
+            .providers(tenant)
+            .await?
+            .iter()
+            .any(|r| &r.id == p)
+    {
+        errors.insert(
+            "provider".into(),
+            format!("no staff member {p} in this business"),
+        );
+    }
+    Ok((email, errors))
+}
+
 pub(super) fn invalid(field: &str, message: &str) -> AppError {
     let mut errors = FieldErrors::new();
     errors.insert(field.to_owned(), message.to_owned());
@@ -209,16 +262,7 @@ async fn login(
         now,
     )
     .await?;
-    let (token, session) = accounts::open_session(
-        state.store.as_ref(),
-        &state.accounts,
-        &user,
-        user_agent(&headers),
-        now,
-    )
-    .await?;
-    let body = signed_in(&state, user, &session).await?;
-    Ok(with_cookie(&state, StatusCode::OK, &token, body))
+    start_session(&state, &headers, user, StatusCode::OK).await
 }
 
 /// The request's session, or 401.
@@ -346,28 +390,17 @@ async fn add_user(
     JsonBody(form): JsonBody<NewUser>,
 ) -> Result<(StatusCode, Json<User>), AppError> {
     let t = super::admin::tenant_for(&state, &me, &tenant).await?;
-    let mut errors = FieldErrors::new();
-    let email = form.email.trim().to_lowercase();
-    email_problems(&mut errors, "email", &email);
-    name_problems(&mut errors, "name", &form.name);
-    if form.role == Role::Operator {
-        errors.insert("role".into(), "owner or staff".into());
-    }
+    let (email, mut errors) = person_problems(
+        &state,
+        &t.id,
+        &form.email,
+        &form.name,
+        form.role,
+        form.provider.as_ref(),
+    )
+    .await?;
     password_problems(&mut errors, "password", &form.password);
     let phone = optional_phone(&mut errors, "phone", form.phone.as_deref());
-    if let Some(p) = &form.provider
-        && !state
-            .store
-            .providers(&t.id)
-            .await?
-            .iter()
-            .any(|r| &r.id == p)
-    {
-        errors.insert(
-            "provider".into(),
-            format!("no staff member {p} in this business"),
-        );
-    }
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors));
     }

@@ -356,9 +356,23 @@ pub(super) async fn audit(
     before: Option<serde_json::Value>,
     after: Option<serde_json::Value>,
 ) {
+    audit_as(state, tenant, me.0.actor(), action, target, before, after).await;
+}
+
+/// [`audit`], for a change made by someone not signed in yet (joining, a password reset):
+/// `actor` names them.
+pub(super) async fn audit_as(
+    state: &AppState,
+    tenant: &TenantId,
+    actor: String,
+    action: &str,
+    target: &str,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) {
     let entry = crate::model::AuditEntry {
         at: state.clock.now(),
-        actor: me.0.actor(),
+        actor,
         action: action.into(),
         target: target.into(),
         before,

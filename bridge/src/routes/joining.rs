@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use slotline_shared::catalog::ProviderId;
 use slotline_shared::lang::Lang;
 
-use super::account::{SignedIn, invalid, signed_in, user_agent, with_cookie};
+use super::account::{invalid, person_problems, start_session};
 use super::{AppState, JsonBody};
 use crate::accounts::{self, new_id};
 use crate::auth::{Caller, key_hash};
@@ -83,26 +83,15 @@ async fn invite(
     JsonBody(form): JsonBody<NewInvite>,
 ) -> Result<(StatusCode, Json<Invited>), AppError> {
     let t = super::admin::tenant_for(&state, &me, &tenant).await?;
-    let mut errors = FieldErrors::new();
-    let email = form.email.trim().to_lowercase();
-    email_problems(&mut errors, "email", &email);
-    name_problems(&mut errors, "name", &form.name);
-    if form.role == Role::Operator {
-        errors.insert("role".into(), "owner or staff".into());
-    }
-    if let Some(p) = &form.provider
-        && !state
-            .store
-            .providers(&t.id)
-            .await?
-            .iter()
-            .any(|r| &r.id == p)
-    {
-        errors.insert(
-            "provider".into(),
-            format!("no staff member {p} in this business"),
-        );
-    }
+    let (email, mut errors) = person_problems(
+        &state,
+        &t.id,
+        &form.email,
+        &form.name,
+        form.role,
+        form.provider.as_ref(),
+    )
+    .await?;
     if errors.is_empty() && state.store.user_by_email(&email).await?.is_some() {
         errors.insert("email".into(), "this email has an account already".into());
     }
@@ -306,28 +295,19 @@ async fn accept(
         Err(e) => return Err(e.into()),
     }
     if let Some(t) = &ticket.tenant {
-        let joined = crate::model::AuditEntry {
-            at: now,
-            actor: user.name.clone(),
-            action: "user.join".into(),
-            target: user.email.clone(),
-            before: None,
-            after: super::admin::snapshot(&user),
-        };
-        if let Err(e) = state.store.record_audit(t, &joined).await {
-            tracing::error!(tenant = %t, "the audit log did not take a join: {e}");
-        }
+        let after = super::admin::snapshot(&user);
+        super::admin::audit_as(
+            &state,
+            t,
+            user.name.clone(),
+            "user.join",
+            &user.email,
+            None,
+            after,
+        )
+        .await;
     }
-    let (token, session) = accounts::open_session(
-        state.store.as_ref(),
-        &state.accounts,
-        &user,
-        user_agent(&headers),
-        now,
-    )
-    .await?;
-    let body: SignedIn = signed_in(&state, user, &session).await?;
-    Ok(with_cookie(&state, StatusCode::CREATED, &token, body))
+    start_session(&state, &headers, user, StatusCode::CREATED).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -531,28 +511,19 @@ async fn confirm_reset(
     let hash = accounts::hash_password(&form.password).await?;
     state.store.set_password(&user.id, &hash).await?;
     if let Some(t) = &user.tenant {
-        let entry = crate::model::AuditEntry {
-            at: now,
-            actor: user.name.clone(),
-            action: "user.password_reset".into(),
-            target: user.email.clone(),
-            before: None,
-            after: None,
-        };
-        if let Err(e) = state.store.record_audit(t, &entry).await {
-            tracing::error!(tenant = %t, "the audit log did not take a reset: {e}");
-        }
+        let actor = user.name.clone();
+        super::admin::audit_as(
+            &state,
+            t,
+            actor,
+            "user.password_reset",
+            &user.email,
+            None,
+            None,
+        )
+        .await;
     }
-    let (token, session) = accounts::open_session(
-        state.store.as_ref(),
-        &state.accounts,
-        &user,
-        user_agent(&headers),
-        now,
-    )
-    .await?;
-    let body = signed_in(&state, user, &session).await?;
-    Ok(with_cookie(&state, StatusCode::OK, &token, body))
+    start_session(&state, &headers, user, StatusCode::OK).await
 }
 
 #[cfg(test)]
