@@ -55,6 +55,50 @@ pub struct AccountSettings {
     pub reset_every: Duration,
     /// The approved template reset codes go out as (`SLOTLINE_RESET_TEMPLATE`).
     pub reset_template: Option<String>,
+    /// Sign-ins, sign-ups, reset requests and joins one address may make a minute
+    /// (`SLOTLINE_AUTH_PER_MINUTE`): one address trying many emails is stopped as one
+    /// email tried too often is locked.
+    pub per_address: u32,
+    /// Whether the address is the first of `X-Forwarded-For` (`SLOTLINE_TRUST_FORWARDED_FOR`,
+    /// behind a proxy that sets it) rather than the connection's.
+    pub trust_forwarded_for: bool,
+    /// The attempts counted per address.
+    pub throttle: std::sync::Arc<AddressThrottle>,
+}
+
+/// Attempts per client address in the current minute, in this process.
+#[derive(Debug, Default)]
+pub struct AddressThrottle {
+    counts:
+        std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, (std::time::Instant, u32)>>,
+}
+
+impl AddressThrottle {
+    /// Counts an attempt from `ip`; `Err(seconds)` to wait when it is one too many.
+    pub fn admit(
+        &self,
+        ip: std::net::IpAddr,
+        limit: u32,
+        now: std::time::Instant,
+    ) -> Result<(), u64> {
+        const WINDOW: Duration = Duration::from_secs(60);
+        let Ok(mut counts) = self.counts.lock() else {
+            return Ok(());
+        };
+        // Forget finished minutes now and then, so the map stays the size of one minute.
+        if counts.len() > 10_000 {
+            counts.retain(|_, (since, _)| now.duration_since(*since) < WINDOW);
+        }
+        let entry = counts.entry(ip).or_insert((now, 0));
+        if now.duration_since(entry.0) >= WINDOW {
+            *entry = (now, 0);
+        }
+        if entry.1 >= limit {
+            return Err((WINDOW - now.duration_since(entry.0)).as_secs().max(1));
+        }
+        entry.1 += 1;
+        Ok(())
+    }
 }
 
 impl Default for AccountSettings {
@@ -71,6 +115,9 @@ impl Default for AccountSettings {
             ticket_attempts: 5,
             reset_every: Duration::from_secs(60),
             reset_template: None,
+            per_address: 30,
+            trust_forwarded_for: false,
+            throttle: Default::default(),
         }
     }
 }
@@ -346,6 +393,73 @@ mod tests {
                 .to_str()
                 .unwrap()
                 .contains("Max-Age=0")
+        );
+    }
+}
+
+/// The client's address: the connection's, or with `trust_forwarded_for` the first of
+/// `X-Forwarded-For`; `None` when neither is known.
+pub fn client_address(
+    settings: &AccountSettings,
+    headers: &HeaderMap,
+    connection: Option<std::net::SocketAddr>,
+) -> Option<std::net::IpAddr> {
+    if settings.trust_forwarded_for
+        && let Some(ip) = headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.trim().parse().ok())
+    {
+        return Some(ip);
+    }
+    connection.map(|c| c.ip())
+}
+
+#[cfg(test)]
+mod throttle_tests {
+    use super::*;
+
+    #[test]
+    fn an_address_gets_its_attempts_a_minute_and_then_waits() {
+        let t = AddressThrottle::default();
+        let (a, b): (std::net::IpAddr, std::net::IpAddr) = (
+            "203.0.113.7".parse().unwrap(),
+            "203.0.113.8".parse().unwrap(),
+        );
+        let start = std::time::Instant::now();
+        for _ in 0..3 {
+            assert!(t.admit(a, 3, start).is_ok());
+        }
+        let wait = t.admit(a, 3, start + Duration::from_secs(20)).unwrap_err();
+        assert!((39..=40).contains(&wait), "{wait}");
+        assert!(
+            t.admit(b, 3, start).is_ok(),
+            "another address is not held up"
+        );
+        assert!(
+            t.admit(a, 3, start + Duration::from_secs(61)).is_ok(),
+            "a new minute"
+        );
+    }
+
+    #[test]
+    fn a_forwarded_address_counts_only_behind_a_trusted_proxy() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            HeaderValue::from_static("198.51.100.9, 10.0.0.1"),
+        );
+        let direct: std::net::SocketAddr = "127.0.0.1:5000".parse().unwrap();
+        let mut settings = AccountSettings::default();
+        assert_eq!(
+            client_address(&settings, &headers, Some(direct)),
+            Some(direct.ip())
+        );
+        settings.trust_forwarded_for = true;
+        assert_eq!(
+            client_address(&settings, &headers, Some(direct)),
+            Some("198.51.100.9".parse().unwrap())
         );
     }
 }

@@ -102,6 +102,12 @@ pub struct Config {
     /// as a plain message, which WhatsApp delivers only to someone who wrote to the number
     /// in the last 24 hours.
     pub reset_template: Option<String>,
+    /// `SLOTLINE_AUTH_PER_MINUTE`: sign-ins, sign-ups, reset requests and joins one client
+    /// address may make a minute (default 30; 1 to 100000).
+    pub auth_per_minute: u32,
+    /// `SLOTLINE_TRUST_FORWARDED_FOR`: `1` counts attempts by the first address of
+    /// `X-Forwarded-For` (set it only behind a proxy that writes that header).
+    pub trust_forwarded_for: bool,
 }
 
 /// Where the bridge keeps its data.
@@ -177,6 +183,8 @@ impl std::fmt::Debug for Config {
             .field("signup_open", &self.signup_open)
             .field("shared_numbers", &self.shared_numbers)
             .field("reset_template", &self.reset_template)
+            .field("auth_per_minute", &self.auth_per_minute)
+            .field("trust_forwarded_for", &self.trust_forwarded_for)
             .finish()
     }
 }
@@ -373,6 +381,30 @@ impl Config {
                         name: "SLOTLINE_RESET_TEMPLATE",
                         value: other,
                         expected: "a Twilio ContentSid: HX and 32 hex digits",
+                    });
+                }
+            },
+            auth_per_minute: match lookup("SLOTLINE_AUTH_PER_MINUTE") {
+                None => 30,
+                Some(n) => match n.trim().parse::<u32>() {
+                    Ok(n @ 1..=100_000) => n,
+                    _ => {
+                        return Err(ConfigError::Invalid {
+                            name: "SLOTLINE_AUTH_PER_MINUTE",
+                            value: n,
+                            expected: "a whole number from 1 to 100000",
+                        });
+                    }
+                },
+            },
+            trust_forwarded_for: match lookup("SLOTLINE_TRUST_FORWARDED_FOR").as_deref() {
+                None | Some("0" | "false" | "no") => false,
+                Some("1" | "true" | "yes") => true,
+                Some(other) => {
+                    return Err(ConfigError::Invalid {
+                        name: "SLOTLINE_TRUST_FORWARDED_FOR",
+                        value: other.to_owned(),
+                        expected: "1 or 0",
                     });
                 }
             },

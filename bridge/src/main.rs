@@ -368,6 +368,8 @@ async fn run() -> Result<(), String> {
             signup_open: config.signup_open,
             shared_numbers: config.shared_numbers.clone(),
             reset_template: config.reset_template.clone(),
+            per_address: config.auth_per_minute,
+            trust_forwarded_for: config.trust_forwarded_for,
             secure_cookie: config
                 .public_url
                 .as_deref()
@@ -376,10 +378,13 @@ async fn run() -> Result<(), String> {
         }),
         senders,
     });
-    let served = axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown())
-        .await
-        .map_err(|e| format!("server failed: {e}"));
+    let served = axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown())
+    .await
+    .map_err(|e| format!("server failed: {e}"));
     if let Some(d) = &draining {
         tracing::info!("stopping: letting the dispatch pass under way finish");
         if tokio::time::timeout(Duration::from_secs(30), d.drain())

@@ -881,3 +881,56 @@ async fn a_user_is_sent_at_most_five_reset_codes_an_hour() {
         "five codes, then the hour is used up"
     );
 }
+
+#[tokio::test]
+async fn one_address_trying_many_emails_is_held_back_and_others_are_not() {
+    let (_, bridge) = common::bridge_with_accounts(
+        None,
+        None,
+        slotline_bridge::accounts::AccountSettings {
+            per_address: 3,
+            trust_forwarded_for: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    let attempt = |from: &'static str, email: String| {
+        let bridge = &bridge;
+        async move {
+            bridge
+                .client
+                .post(format!("{}/auth/login", bridge.url))
+                .header("x-forwarded-for", from)
+                .json(&json!({"email": email, "password": "guess guess guess"}))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // Three different emails from one address: each a plain wrong password.
+    for n in 0..3 {
+        let r = attempt("198.51.100.1", format!("victim{n}@example.com")).await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    }
+    let r = attempt("198.51.100.1", "victim9@example.com".into()).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"], "too_many_attempts");
+    // Another address is not held up, nor are the other routes.
+    let r = attempt("198.51.100.2", "victim0@example.com".into()).await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let r = bridge
+        .client
+        .get(format!("{}/auth/platform", bridge.url))
+        .header("x-forwarded-for", "198.51.100.1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+}

@@ -536,3 +536,41 @@ async fn try_it(
     }
     Ok(Json(out))
 }
+
+/// Holds back one address that signs in, signs up, asks for reset codes or joins too often
+/// ([`crate::accounts::AccountSettings::per_address`]); everything else passes untouched.
+pub async fn throttle_by_address(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Result<Response, AppError> {
+    let path = request.uri().path();
+    let guarded = request.method() == axum::http::Method::POST
+        && (matches!(
+            path,
+            "/auth/login"
+                | "/auth/signup"
+                | "/auth/password-reset"
+                | "/auth/password-reset/confirm"
+        ) || (path.starts_with("/auth/invites/") && path.ends_with("/accept")));
+    if guarded {
+        let connection = request
+            .extensions()
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0);
+        if let Some(ip) = accounts::client_address(&state.accounts, request.headers(), connection)
+            && let Err(wait) = state.accounts.throttle.admit(
+                ip,
+                state.accounts.per_address,
+                std::time::Instant::now(),
+            )
+        {
+            tracing::warn!(%ip, "too many sign-in attempts from one address");
+            return Err(AppError::Throttled {
+                message: "too many attempts from this address; wait a minute".into(),
+                retry_after_secs: wait,
+            });
+        }
+    }
+    Ok(next.run(request).await)
+}

@@ -92,6 +92,10 @@ pub fn app(state: AppState) -> Router {
         .merge(stripe::routes())
         .merge(documents::routes())
         .route_layer(axum::middleware::from_fn(track))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            account::throttle_by_address,
+        ))
         .fallback(crate::error::not_found)
         .with_state(state)
         // The last layer sees the request first: the id is set, then the request traced,

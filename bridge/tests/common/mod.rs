@@ -129,7 +129,13 @@ pub async fn bridge_sending(
         chrono::Duration::hours(1),
     )));
     let router = app(state.clone());
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+    });
     if let Some((cal, key)) = calcom {
         let registered = reqwest::Client::new()
             .post(format!("{}/v2/webhooks", cal.url))
