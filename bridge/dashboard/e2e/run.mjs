@@ -710,6 +710,9 @@ const scenarios = {
       const { page } = await newPage(browser, { locale: b.locale })
       await page.goto(`${BASE}/app/login`)
       await page.locator('a[href="/app/reset"]').click()
+      // The sign-in page has an email field too: wait for the reset page's own form.
+      await page.waitForURL(/\/app\/reset/)
+      await page.locator('form button[type=submit]', { hasText: /código|code/ }).waitFor()
       await page.fill('input[name=email]', b.email)
       await page.click('button[type=submit]')
       await page.locator('[data-test=reset-sent]').waitFor()
