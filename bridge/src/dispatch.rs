@@ -138,6 +138,15 @@ struct Reserved {
 }
 
 impl Dispatcher {
+    /// The Twilio account that sends for `tenant`: its own, or the platform's.
+    fn account_for(&self, tenant: &Tenant) -> Option<String> {
+        tenant
+            .messaging
+            .account_sid
+            .clone()
+            .or_else(|| self.settings.default_account.clone())
+    }
+
     /// Sends one message at once, outside the outbox: a one-time code a person is waiting
     /// for, which is worthless if late and must never be sent twice by a retry. `template`
     /// is an approved template whose one variable is `text`'s code, used where configured
@@ -150,11 +159,8 @@ impl Dispatcher {
         text: String,
         template: Option<(&str, &str)>,
     ) -> Result<String, SendError> {
-        let account = tenant
-            .messaging
-            .account_sid
-            .clone()
-            .or_else(|| self.settings.default_account.clone())
+        let account = self
+            .account_for(tenant)
             .ok_or_else(|| SendError::NoAccount("no Twilio account is configured".into()))?;
         let lang = tenant.languages.first().copied().unwrap_or(Lang::En);
         let body = match template {
@@ -447,12 +453,7 @@ impl Dispatcher {
                 detail: "the tenant has no WhatsApp number to send from".into(),
             });
         };
-        let Some(account) = tenant
-            .messaging
-            .account_sid
-            .clone()
-            .or_else(|| self.settings.default_account.clone())
-        else {
+        let Some(account) = self.account_for(tenant) else {
             return Ok(SendOutcome::Failed {
                 error_code: None,
                 detail: "no Twilio account is configured for this tenant".into(),

@@ -892,6 +892,11 @@ export function money(minor: number, currency: string, lang: Locale, zone?: stri
   )
 }
 
+/** An amount in minor units as an owner types it: `1234.50`, no symbol or grouping. */
+export function decimal(minor: number, currency: string): string {
+  return money(minor, currency, 'en').replace(/[^\d.,]/g, '').replace(/,/g, '')
+}
+
 /** Minor units from what an owner typed ("22,50" or "22.50"); null if it is not an amount. */
 export function parseMoney(text: string, currency: string): number | null {
   const clean = text.trim().replace(/\s/g, '')

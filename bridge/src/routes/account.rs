@@ -162,6 +162,9 @@ pub(super) fn invalid(field: &str, message: &str) -> AppError {
 
 const EMAIL_TAKEN: &str = "an account with this email exists; sign in instead";
 
+/// What adding or inviting someone whose email has an account answers.
+pub(super) const EMAIL_HAS_ACCOUNT: &str = "this email has an account already";
+
 /// `POST /auth/signup`.
 async fn sign_up(
     State(state): State<AppState>,
@@ -421,7 +424,7 @@ async fn add_user(
             super::admin::audit(&state, &me, &t.id, "user.create", &user.email, None, after).await;
             Ok((StatusCode::CREATED, Json(user)))
         }
-        Err(StoreError::Conflict(_)) => Err(invalid("email", "this email has an account already")),
+        Err(StoreError::Conflict(_)) => Err(invalid("email", EMAIL_HAS_ACCOUNT)),
         Err(e) => Err(e.into()),
     }
 }

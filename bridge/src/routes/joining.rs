@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use slotline_shared::catalog::ProviderId;
 use slotline_shared::lang::Lang;
 
-use super::account::{invalid, person_problems, start_session};
+use super::account::{EMAIL_HAS_ACCOUNT, invalid, person_problems, start_session};
 use super::{AppState, JsonBody};
 use crate::accounts::{self, new_id};
 use crate::auth::{Caller, key_hash};
@@ -93,7 +93,7 @@ async fn invite(
     )
     .await?;
     if errors.is_empty() && state.store.user_by_email(&email).await?.is_some() {
-        errors.insert("email".into(), "this email has an account already".into());
+        errors.insert("email".into(), EMAIL_HAS_ACCOUNT.into());
     }
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors));

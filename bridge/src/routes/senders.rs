@@ -15,11 +15,12 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use slotline_shared::phone::PhoneNumber;
 
+use super::account::invalid;
 use super::{AppState, JsonBody};
 use crate::adapters::twilio_setup::{SenderError, SenderState, TwilioSetup, unsettled};
 use crate::auth::Caller;
 use crate::error::AppError;
-use crate::model::{FieldErrors, SenderRegistration, Tenant};
+use crate::model::{SenderRegistration, Tenant};
 
 /// The senders routes.
 pub fn routes() -> Router<AppState> {
@@ -40,17 +41,13 @@ fn client(state: &AppState) -> Result<&TwilioSetup, AppError> {
     })
 }
 
-fn one(field: &str, message: impl Into<String>) -> AppError {
-    let mut e = FieldErrors::new();
-    e.insert(field.into(), message.into());
-    AppError::Invalid(e)
-}
-
-fn twilio_failed(field: &str, e: SenderError) -> AppError {
+/// What a failed setup call to Twilio (`api` names which) answers: Twilio's refusal beside
+/// `field`, or 503 when Twilio did not answer.
+pub(super) fn twilio_failed(api: &str, field: &str, e: SenderError) -> AppError {
     match e {
-        SenderError::Refused(why) => one(field, format!("Twilio refused it: {why}")),
+        SenderError::Refused(why) => invalid(field, &format!("Twilio refused it: {why}")),
         SenderError::Unavailable(why) => {
-            tracing::warn!("Twilio's Senders API: {why}");
+            tracing::warn!("Twilio's {api}: {why}");
             AppError::Unavailable("Twilio did not answer; try again in a minute".into())
         }
     }
@@ -86,17 +83,17 @@ async fn register(
 ) -> Result<(StatusCode, Json<SenderRegistration>), AppError> {
     let mut t = super::admin::tenant_for(&state, &me, &tenant).await?;
     let number = PhoneNumber::parse(form.number.trim()).map_err(|_| {
-        one(
+        invalid(
             "number",
             "a number in international form, such as +351912345678",
         )
     })?;
     let method = form.verification_method.as_deref().unwrap_or("sms");
     if !matches!(method, "sms" | "voice") {
-        return Err(one("verification_method", "sms or voice"));
+        return Err(invalid("verification_method", "sms or voice"));
     }
     if state.accounts.shared_numbers.contains(&number) {
-        return Err(one(
+        return Err(invalid(
             "number",
             "this is the platform's shared number; register a number of your own",
         ));
@@ -123,7 +120,7 @@ async fn register(
     let sender = client(&state)?
         .register(&number, &t.name, method)
         .await
-        .map_err(|e| twilio_failed("number", e))?;
+        .map_err(|e| twilio_failed("Senders API", "number", e))?;
     let now = state.clock.now();
     t.senders.retain(|s| s.number != number);
     let registration = SenderRegistration {
@@ -168,7 +165,7 @@ async fn list_senders(
     let all = match q.refresh.as_deref() {
         None => false,
         Some("all") => true,
-        Some(_) => return Err(one("refresh", "all, or leave it out")),
+        Some(_) => return Err(invalid("refresh", "all, or leave it out")),
     };
     let mut t = super::admin::tenant_for(&state, &me, &tenant).await?;
     let before = t.clone();
@@ -215,12 +212,12 @@ async fn verify(
         .ok_or_else(|| AppError::NotFound(format!("sender {sid}")))?;
     let code = form.code.trim();
     if code.is_empty() || code.len() > 10 || !code.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(one("code", "the digits WhatsApp sent to the number"));
+        return Err(invalid("code", "the digits WhatsApp sent to the number"));
     }
     let sender = client(&state)?
         .verify(&sid, code)
         .await
-        .map_err(|e| twilio_failed("code", e))?;
+        .map_err(|e| twilio_failed("Senders API", "code", e))?;
     apply(&mut t, index, state.clock.now(), sender);
     state.store.update_tenant(&t).await?;
     Ok(Json(t.senders[index].clone()))

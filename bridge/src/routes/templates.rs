@@ -19,11 +19,12 @@ use serde::Serialize;
 use slotline_shared::lang::Lang;
 
 use super::AppState;
-use crate::adapters::twilio_setup::{SenderError, TwilioSetup, under_review};
+use super::account::invalid;
+use crate::adapters::twilio_setup::{TwilioSetup, under_review};
 use crate::auth::Caller;
 use crate::error::AppError;
 use crate::lifecycle::{Facts, template_body, variables_in};
-use crate::model::{FieldErrors, Stage, TemplateRequest, Tenant};
+use crate::model::{Stage, TemplateRequest, Tenant};
 
 /// The templates routes.
 pub fn routes() -> Router<AppState> {
@@ -170,12 +171,6 @@ async fn list(
     Ok(Json(out))
 }
 
-fn one(field: &str, message: impl Into<String>) -> AppError {
-    let mut e = FieldErrors::new();
-    e.insert(field.into(), message.into());
-    AppError::Invalid(e)
-}
-
 /// `POST …/message-templates/{stage}/{lang}`: makes the template at Twilio and submits it
 /// to WhatsApp as a utility message.
 async fn submit(
@@ -187,9 +182,9 @@ async fn submit(
     let stage = Stage::parse(&stage)
         .filter(|s| templated().any(|x| x == *s))
         .ok_or_else(|| {
-            one(
+            invalid(
                 "stage",
-                format!(
+                &format!(
                     "one of {}",
                     templated()
                         .map(Stage::as_str)
@@ -200,7 +195,7 @@ async fn submit(
         })?;
     let lang = Lang::from_code(&lang)
         .filter(|l| t.languages.contains(l))
-        .ok_or_else(|| one("lang", "one of the business's languages"))?;
+        .ok_or_else(|| invalid("lang", "one of the business's languages"))?;
     if t.template_requests
         .iter()
         .any(|r| r.stage == stage && r.lang == lang && under_review(&r.status))
@@ -231,13 +226,7 @@ async fn submit(
     let (sid, review) = twilio
         .submit_template(&name, lang.code(), &body, &samples, "UTILITY")
         .await
-        .map_err(|e| match e {
-            SenderError::Refused(why) => one("body", format!("Twilio refused it: {why}")),
-            SenderError::Unavailable(why) => {
-                tracing::warn!("Twilio's Content API: {why}");
-                AppError::Unavailable("Twilio did not answer; try again in a minute".into())
-            }
-        })?;
+        .map_err(|e| super::senders::twilio_failed("Content API", "body", e))?;
     let now = state.clock.now();
     t.template_requests.push(TemplateRequest {
         stage,

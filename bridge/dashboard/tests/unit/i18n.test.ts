@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { formatLocale, money, parseMoney, pickLocale, t, locale } from '../../src/i18n'
+import { decimal, formatLocale, money, parseMoney, pickLocale, t, locale } from '../../src/i18n'
 
 describe('money in the business locale', () => {
   it('writes reais the Brazilian way for a São Paulo business', () => {
@@ -26,6 +26,14 @@ describe('money in the business locale', () => {
     expect(formatLocale('pt', 'America/Sao_Paulo')).toBe('pt-BR')
     expect(formatLocale('pt', 'Europe/Lisbon')).toBe('pt-PT')
     expect(formatLocale('es', 'America/Mexico_City')).toBe('es-MX')
+  })
+})
+
+describe('amounts as an owner types them', () => {
+  it('writes minor units plainly and reads them back', () => {
+    expect(decimal(123450, 'EUR')).toBe('1234.50')
+    expect(decimal(27000, 'CLP')).toBe('27000')
+    expect(parseMoney(decimal(6000, 'BRL'), 'BRL')).toBe(6000)
   })
 })
 
