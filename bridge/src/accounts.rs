@@ -125,7 +125,7 @@ impl Default for AccountSettings {
 /// Hashes a new password with argon2id and a random salt, as a PHC string.
 pub async fn hash_password(password: &str) -> Result<String, AppError> {
     let password = password.to_owned();
-    tokio::task::spawn_blocking(move || {
+    crate::rt::blocking(move || {
         let mut salt = [0u8; 16];
         getrandom::fill(&mut salt)
             .map_err(|e| AppError::Internal(format!("no randomness: {e}")))?;
@@ -144,7 +144,7 @@ pub async fn hash_password(password: &str) -> Result<String, AppError> {
 /// mismatch (and logged), never a panic.
 async fn password_matches(hash: String, password: &str) -> bool {
     let password = password.to_owned();
-    tokio::task::spawn_blocking(move || match PasswordHash::new(&hash) {
+    crate::rt::blocking(move || match PasswordHash::new(&hash) {
         Ok(parsed) => argon2::Argon2::default()
             .verify_password(password.as_bytes(), &parsed)
             .is_ok(),

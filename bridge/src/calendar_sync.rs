@@ -148,7 +148,7 @@ impl Sync<'_> {
         let calcom = Arc::clone(calcom);
         // Cal.com waits for the webhook's answer before answering its own caller: cancel
         // afterwards.
-        tokio::spawn(async move {
+        crate::rt::spawn(async move {
             if let Err(e) = calcom.cancel(&uid, "Not confirmed on WhatsApp").await {
                 tracing::warn!(%uid, "an orphan Cal.com booking could not be cancelled: {e}");
             }

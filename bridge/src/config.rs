@@ -137,6 +137,11 @@ impl std::fmt::Debug for Database {
 }
 
 /// `postgres://ana:secret@db/x` as `postgres://ana:[redacted]@db/x`.
+/// Whether `database` names a PostgreSQL database rather than a SQLite file.
+pub fn is_postgres_url(database: &str) -> bool {
+    database.starts_with("postgres://") || database.starts_with("postgresql://")
+}
+
 fn hide_password(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
@@ -224,9 +229,7 @@ impl Config {
             None => SocketAddr::from(([127, 0, 0, 1], 8788)),
         };
         let database = match lookup("SLOTLINE_DATABASE") {
-            Some(url) if crate::adapters::postgres::is_postgres_url(&url) => {
-                Database::Postgres(url)
-            }
+            Some(url) if is_postgres_url(&url) => Database::Postgres(url),
             Some(path) => Database::Sqlite(PathBuf::from(path)),
             None => Database::Sqlite(
                 lookup("XDG_DATA_HOME")

@@ -15,16 +15,16 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration as StdDuration;
 
+use crate::rt::Instant;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use slotline_shared::catalog::TenantId;
 use slotline_shared::i18n::Lang;
-use tokio::time::Instant;
 
 use crate::lifecycle::{self, Facts};
 use crate::model::{ProviderRecord, ServiceRecord, Stage, Status, Tenant};
 use crate::ports::{Body, Messenger, Outgoing, SendError};
-use crate::ports::{Clock, OutboxMessage, SendOutcome, Store, StoreError, StoreResult};
+use crate::ports::{Clock, OutboxMessage, SendOutcome, Store, StoreResult};
 
 /// How the dispatcher behaves.
 #[derive(Debug, Clone)]
@@ -226,7 +226,47 @@ impl Dispatcher {
         Ok(report)
     }
 
+    /// Groups `claimed` by sender, reading the tenants not seen yet in this pass at once.
+    async fn by_sender(
+        &self,
+        claimed: Vec<OutboxMessage>,
+        tenants: &mut HashMap<TenantId, Option<Arc<TenantData>>>,
+    ) -> StoreResult<HashMap<String, Vec<Claimed>>> {
+        let mut new: Vec<TenantId> = claimed
+            .iter()
+            .map(|m| m.tenant.clone())
+            .filter(|t| !tenants.contains_key(t))
+            .collect();
+        new.sort();
+        new.dedup();
+        let loaded =
+            futures_util::future::try_join_all(new.iter().map(|t| self.load_tenant(t))).await?;
+        tenants.extend(new.into_iter().zip(loaded));
+        let mut groups: HashMap<String, Vec<Claimed>> = HashMap::new();
+        for m in claimed {
+            let data = tenants.get(&m.tenant).cloned().flatten();
+            let sender = data
+                .as_ref()
+                .and_then(|d| d.tenant.sender())
+                .map_or_else(String::new, |s| s.as_e164().to_owned());
+            groups.entry(sender).or_default().push((m, data));
+        }
+        Ok(groups)
+    }
+
+    async fn claim(&self) -> StoreResult<Vec<OutboxMessage>> {
+        self.store
+            .claim_due(
+                self.clock.now(),
+                self.settings.lease,
+                self.settings.per_tenant,
+            )
+            .await
+    }
+
+    #[cfg(feature = "native")]
     async fn pass(self: &Arc<Self>) -> StoreResult<Report> {
+        use crate::ports::StoreError;
         let _one = self.running.lock().await;
         let mut report = Report::default();
         let mut tenants: HashMap<TenantId, Option<Arc<TenantData>>> = HashMap::new();
@@ -243,42 +283,15 @@ impl Dispatcher {
                 None if self.stopping.load(std::sync::atomic::Ordering::SeqCst) => {
                     return Ok(report);
                 }
-                None => {
-                    self.store
-                        .claim_due(
-                            self.clock.now(),
-                            self.settings.lease,
-                            self.settings.per_tenant,
-                        )
-                        .await?
-                }
+                None => self.claim().await?,
             };
             if claimed.is_empty() {
                 return Ok(report);
             }
-            // The tenants not seen yet in this pass, read all at once.
-            let mut new: Vec<TenantId> = claimed
-                .iter()
-                .map(|m| m.tenant.clone())
-                .filter(|t| !tenants.contains_key(t))
-                .collect();
-            new.sort();
-            new.dedup();
-            let loaded =
-                futures_util::future::try_join_all(new.iter().map(|t| self.load_tenant(t))).await?;
-            tenants.extend(new.into_iter().zip(loaded));
             let total = claimed.len();
             let left = Arc::new(std::sync::atomic::AtomicUsize::new(total));
-            // Group by sender; each group goes in order, all groups at once.
-            let mut groups: HashMap<String, Vec<Claimed>> = HashMap::new();
-            for m in claimed {
-                let data = tenants.get(&m.tenant).cloned().flatten();
-                let sender = data
-                    .as_ref()
-                    .and_then(|d| d.tenant.sender())
-                    .map_or_else(String::new, |s| s.as_e164().to_owned());
-                groups.entry(sender).or_default().push((m, data));
-            }
+            // Each sender's messages go in order, all senders at once.
+            let groups = self.by_sender(claimed, &mut tenants).await?;
             let mut tasks = tokio::task::JoinSet::new();
             for (sender, rows) in groups {
                 let me = Arc::clone(self);
@@ -299,11 +312,7 @@ impl Dispatcher {
                         let nearly_done = left.load(std::sync::atomic::Ordering::Relaxed) * 4 <= total;
                         if nearly_done && !self.stopping.load(std::sync::atomic::Ordering::SeqCst) {
                             let me = Arc::clone(self);
-                            next = Some(tokio::spawn(async move {
-                                me.store
-                                    .claim_due(me.clock.now(), me.settings.lease, me.settings.per_tenant)
-                                    .await
-                            }));
+                            next = Some(tokio::spawn(async move { me.claim().await }));
                         }
                     }
                 }
@@ -311,7 +320,36 @@ impl Dispatcher {
         }
     }
 
+    /// A pass in a component (one thread, no tokio): each sender's messages in order, all
+    /// senders at once on this task; the next batch is claimed when this one is done.
+    #[cfg(not(feature = "native"))]
+    async fn pass(self: &Arc<Self>) -> StoreResult<Report> {
+        let _one = self.running.lock().await;
+        let mut report = Report::default();
+        let mut tenants: HashMap<TenantId, Option<Arc<TenantData>>> = HashMap::new();
+        loop {
+            if self.stopping.load(std::sync::atomic::Ordering::SeqCst) {
+                return Ok(report);
+            }
+            let claimed = self.claim().await?;
+            if claimed.is_empty() {
+                return Ok(report);
+            }
+            let left = std::sync::atomic::AtomicUsize::new(claimed.len());
+            let groups = self.by_sender(claimed, &mut tenants).await?;
+            let sent = futures_util::future::join_all(groups.into_iter().map(|(sender, rows)| {
+                let sender = Some(sender).filter(|s| !s.is_empty());
+                self.send_group(sender, rows, &left)
+            }))
+            .await;
+            for outcome in sent {
+                report.merge(outcome?);
+            }
+        }
+    }
+
     /// Runs passes every `every` until the process stops.
+    #[cfg(feature = "native")]
     pub async fn run(self: Arc<Self>, every: StdDuration) {
         let mut timer = tokio::time::interval(every);
         timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -628,7 +666,7 @@ impl Dispatcher {
         match self.shared_slot(sender, shared_gap).await {
             Ok(Some(at)) => {
                 if let Ok(wait) = (at - self.clock.now()).to_std() {
-                    tokio::time::sleep(wait).await;
+                    crate::rt::sleep(wait).await;
                 }
                 return;
             }
@@ -644,7 +682,7 @@ impl Dispatcher {
             *next = at + gap;
             at
         };
-        tokio::time::sleep_until(at).await;
+        crate::rt::sleep_until(at).await;
     }
 }
 

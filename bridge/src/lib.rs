@@ -21,6 +21,13 @@
 //! - [`metrics`]: `GET /metrics` for the operator's Prometheus.
 //! - [`config`]: settings from the environment, each documented in the README.
 //! - [`demo`]: the demo salon `cargo xtask dev` starts with.
+//! - [`rt`]: sleeping and spawning, on tokio natively and on the component's task in Spin.
+//!
+//! # Builds
+//!
+//! The `native` feature (on by default) brings tokio's runtime, rusqlite, PostgreSQL and
+//! reqwest for the native binary. Without it the library builds for `wasm32-wasip2`, and the
+//! Spin component (`spin/`) fills the SQLite and HTTP ports through Spin's interfaces.
 
 pub mod accounts;
 pub mod adapters;
@@ -38,6 +45,7 @@ pub mod payments;
 pub mod ports;
 pub mod receipts;
 pub mod routes;
+pub mod rt;
 pub mod scheduler;
 
 pub use routes::{AppState, app};

@@ -13,13 +13,14 @@ use std::time::Duration;
 
 use slotline_bridge::adapters::TwilioMessenger;
 use slotline_bridge::adapters::calcom::Calcom;
+use slotline_bridge::adapters::http::ReqwestClient;
 use slotline_bridge::adapters::stripe::StripeClient;
 use slotline_bridge::adapters::{PgStore, SqliteStore};
 use slotline_bridge::auth::ReplayGuard;
 use slotline_bridge::config::{Config, Database};
 use slotline_bridge::dispatch::{DispatchSettings, Dispatcher};
 use slotline_bridge::payments::Payments;
-use slotline_bridge::ports::{Clock, Store, SystemClock};
+use slotline_bridge::ports::{Clock, HttpClient, Store, SystemClock};
 use slotline_bridge::routes::calcom::WebhookSettings;
 use slotline_bridge::scheduler::EmbeddedScheduler;
 use slotline_bridge::{AppState, app, demo};
@@ -229,9 +230,16 @@ async fn run() -> Result<(), String> {
         tracing::info!("seeded the demo salon (tenant \"{}\")", demo::TENANT);
     }
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    // One connection pool for Cal.com, Twilio and Stripe.
+    let http: Arc<dyn HttpClient> = Arc::new(ReqwestClient::new());
     let calcom = config.calcom_api_url.as_ref().map(|url| {
         let per_minute = u32::try_from(config.calcom_per_minute).unwrap_or(u32::MAX);
-        let client = Calcom::new(url, config.calcom_api_key.clone(), per_minute);
+        let client = Calcom::new(
+            Arc::clone(&http),
+            url,
+            config.calcom_api_key.clone(),
+            per_minute,
+        );
         // Bridges sharing a store share Cal.com's budget and breaker through it.
         Arc::new(match store.call_gate(url, per_minute) {
             Some(gate) => client.with_gate(gate),
@@ -265,6 +273,7 @@ async fn run() -> Result<(), String> {
         Arc::new(Dispatcher::new(
             Arc::clone(&store),
             Arc::new(TwilioMessenger::new(
+                Arc::clone(&http),
                 &config.twilio_api_url,
                 &config.twilio_content_url,
                 config.twilio_tokens.clone(),
@@ -319,7 +328,12 @@ async fn run() -> Result<(), String> {
     };
     let payments = config.stripe_secret_key.as_deref().map(|key| {
         Arc::new(Payments::new(
-            StripeClient::new(&config.stripe_api_url, key, STRIPE_TIMEOUT),
+            StripeClient::new(
+                Arc::clone(&http),
+                &config.stripe_api_url,
+                key,
+                STRIPE_TIMEOUT,
+            ),
             config.stripe_webhook_secret.clone(),
             Arc::clone(&store),
             Arc::clone(&scheduler) as Arc<dyn slotline_bridge::ports::Scheduler>,
@@ -343,6 +357,7 @@ async fn run() -> Result<(), String> {
                     .map(str::to_owned)
             });
             Arc::new(slotline_bridge::adapters::twilio_setup::TwilioSetup::new(
+                Arc::clone(&http),
                 &config.twilio_messaging_url,
                 &config.twilio_content_url,
                 account,

@@ -94,6 +94,7 @@ impl World {
         let clock_dyn: Arc<dyn Clock> = clock.clone();
         let twilio = TwilioStandIn::start(&[(ACCOUNT, TOKEN)]).unwrap();
         let messenger = Arc::new(TwilioMessenger::new(
+            Arc::new(slotline_bridge::adapters::http::ReqwestClient::new()),
             &twilio.url,
             &twilio.url,
             HashMap::from([(ACCOUNT.to_owned(), TOKEN.to_owned())]),

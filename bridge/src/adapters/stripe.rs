@@ -7,10 +7,13 @@
 //! form-encoded with bracketed, indexed keys exactly as Stripe's own libraries write them
 //! (§2, §3).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Deserialize;
 use thiserror::Error;
+
+use crate::ports::{Call, HttpClient, HttpFailure};
 
 /// The API version the bridge speaks; events follow the endpoint's version.
 pub const API_VERSION: &str = "2026-06-24.dahlia";
@@ -237,22 +240,27 @@ struct ErrorDetail {
 
 /// Stripe's REST API with the platform's secret key.
 pub struct StripeClient {
-    http: reqwest::Client,
+    http: Arc<dyn HttpClient>,
     api_url: String,
     secret_key: String,
+    timeout: Duration,
 }
 
 impl StripeClient {
     /// A client for `api_url` (`https://api.stripe.com`, or a stand-in) and the
-    /// platform's secret key; each call gives up after `timeout`.
-    pub fn new(api_url: &str, secret_key: &str, timeout: Duration) -> Self {
+    /// platform's secret key, its calls carried by `http`; each call gives up after
+    /// `timeout`.
+    pub fn new(
+        http: Arc<dyn HttpClient>,
+        api_url: &str,
+        secret_key: &str,
+        timeout: Duration,
+    ) -> Self {
         Self {
-            http: reqwest::Client::builder()
-                .timeout(timeout)
-                .build()
-                .unwrap_or_default(),
+            http,
             api_url: api_url.trim_end_matches('/').to_owned(),
             secret_key: secret_key.to_owned(),
+            timeout,
         }
     }
 
@@ -263,13 +271,10 @@ impl StripeClient {
         idempotency_key: &str,
         form: String,
     ) -> Result<T, StripeError> {
-        let request = self
-            .http
-            .post(format!("{}{path}", self.api_url))
+        let request = Call::post(format!("{}{path}", self.api_url))
             .header("Stripe-Account", account)
             .header("Idempotency-Key", idempotency_key)
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .body(form);
+            .form(form);
         self.call(request).await
     }
 
@@ -281,30 +286,25 @@ impl StripeClient {
         idempotency_key: &str,
         form: String,
     ) -> Result<T, StripeError> {
-        let request = self
-            .http
-            .post(format!("{}{path}", self.api_url))
+        let request = Call::post(format!("{}{path}", self.api_url))
             .header("Idempotency-Key", idempotency_key)
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .body(form);
+            .form(form);
         self.call(request).await
     }
 
-    async fn call<T: serde::de::DeserializeOwned>(
-        &self,
-        request: reqwest::RequestBuilder,
-    ) -> Result<T, StripeError> {
-        let response = request
-            .bearer_auth(&self.secret_key)
-            .header("Stripe-Version", API_VERSION)
-            .send()
+    async fn call<T: serde::de::DeserializeOwned>(&self, request: Call) -> Result<T, StripeError> {
+        let response = self
+            .http
+            .send(
+                request
+                    .bearer_auth(&self.secret_key)
+                    .header("Stripe-Version", API_VERSION)
+                    .timeout(self.timeout),
+            )
             .await
-            .map_err(|e| StripeError::Unreachable(without_url(&e)))?;
-        let status = response.status().as_u16();
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| StripeError::Unreachable(without_url(&e)))?;
+            .map_err(|e| StripeError::Unreachable(without_detail(&e)))?;
+        let status = response.status;
+        let bytes = response.body;
         if (200..300).contains(&status) {
             return serde_json::from_slice(&bytes)
                 .map_err(|e| StripeError::Unreadable(e.to_string()));
@@ -375,9 +375,7 @@ impl StripeClient {
 
     /// A connected account as Stripe has it now.
     pub async fn account(&self, account: &str) -> Result<Account, StripeError> {
-        let request = self
-            .http
-            .get(format!("{}/v1/accounts/{account}", self.api_url));
+        let request = Call::get(format!("{}/v1/accounts/{account}", self.api_url));
         self.call(request).await
     }
 
@@ -407,9 +405,7 @@ impl StripeClient {
         account: &str,
         session: &str,
     ) -> Result<CheckoutSession, StripeError> {
-        let request = self
-            .http
-            .get(format!("{}/v1/checkout/sessions/{session}", self.api_url))
+        let request = Call::get(format!("{}/v1/checkout/sessions/{session}", self.api_url))
             .header("Stripe-Account", account);
         self.call(request).await
     }
@@ -458,14 +454,11 @@ impl StripeClient {
     }
 }
 
-/// A transport failure in words, without the URL.
-fn without_url(e: &reqwest::Error) -> String {
-    if e.is_timeout() {
-        "timed out".into()
-    } else if e.is_connect() {
-        "could not connect".into()
-    } else {
-        "the connection failed".into()
+/// A transport failure in words a business may read (no URL, no library detail).
+fn without_detail(e: &HttpFailure) -> String {
+    match e {
+        HttpFailure::Broken(_) => "the connection failed".into(),
+        other => other.to_string(),
     }
 }
 

@@ -9,7 +9,7 @@
 //! rather than sent twice (Twilio has no idempotency key for outbound messages).
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -21,7 +21,7 @@ use slotline_shared::phone::PhoneNumber;
 use slotline_shared::render::{self, Reply};
 use slotline_shared::twilio::content::{self, MessageContent};
 
-use crate::ports::{Body, Messenger, Outgoing, SendError, SentRecord};
+use crate::ports::{Body, Call, HttpClient, Messenger, Outgoing, SendError, SentRecord};
 
 /// What Twilio answers a create with (a message, a content resource).
 #[derive(Deserialize)]
@@ -69,7 +69,7 @@ struct MessageRow {
 
 /// Twilio's REST and Content APIs.
 pub struct TwilioMessenger {
-    http: reqwest::Client,
+    http: Arc<dyn HttpClient>,
     api_url: String,
     content_url: String,
     /// Auth tokens by `AccountSid`.
@@ -84,13 +84,14 @@ pub struct TwilioMessenger {
 const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl TwilioMessenger {
-    /// A client for the given API bases and `AccountSid` → auth token pairs.
-    pub fn new(api_url: &str, content_url: &str, tokens: HashMap<String, String>) -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(CALL_TIMEOUT)
-            .pool_max_idle_per_host(64)
-            .build()
-            .unwrap_or_default();
+    /// A client for the given API bases and `AccountSid` → auth token pairs, its calls
+    /// carried by `http`.
+    pub fn new(
+        http: Arc<dyn HttpClient>,
+        api_url: &str,
+        content_url: &str,
+        tokens: HashMap<String, String>,
+    ) -> Self {
         Self {
             http,
             api_url: api_url.trim_end_matches('/').to_owned(),
@@ -114,27 +115,22 @@ impl TwilioMessenger {
     async fn call<T: DeserializeOwned>(
         &self,
         account: &str,
-        request: reqwest::RequestBuilder,
+        request: Call,
     ) -> Result<T, SendError> {
         let token = self.token(account)?;
-        let response = request
-            .basic_auth(account, Some(token))
-            .send()
+        let response = self
+            .http
+            .send(request.basic_auth(account, token).timeout(CALL_TIMEOUT))
             .await
             .map_err(|e| SendError::Transient {
                 code: None,
                 detail: format!("Twilio unreachable: {e}"),
                 retry_after: None,
             })?;
-        let status = response.status().as_u16();
-        let retry_after = response
-            .headers()
-            .get("Retry-After")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
-        let text = response.text().await.unwrap_or_default();
-        if (200..300).contains(&status) {
+        let status = response.status;
+        let retry_after = response.retry_after().map(Duration::from_secs);
+        let text = response.text();
+        if response.is_success() {
             return serde_json::from_str(&text).map_err(|e| SendError::Transient {
                 code: None,
                 detail: format!("Twilio's answer was not of the expected shape: {e}"),
@@ -175,8 +171,7 @@ impl TwilioMessenger {
         let answer: Created = self
             .call(
                 account,
-                self.http
-                    .post(format!("{}/v1/Content", self.content_url))
+                Call::post(format!("{}/v1/Content", self.content_url))
                     .header("Content-Type", "application/json")
                     .body(key.clone()),
             )
@@ -209,8 +204,7 @@ impl TwilioMessenger {
                         let content: ContentResource = self
                             .call(
                                 &message.account_sid,
-                                self.http
-                                    .get(format!("{}/v1/Content/{sid}", self.content_url)),
+                                Call::get(format!("{}/v1/Content/{sid}", self.content_url)),
                             )
                             .await?;
                         let text = ["twilio/quick-reply", "twilio/text", "twilio/call-to-action"]
@@ -279,13 +273,11 @@ impl Messenger for TwilioMessenger {
         let answer: Created = self
             .call(
                 account,
-                self.http
-                    .post(format!(
-                        "{}/2010-04-01/Accounts/{account}/Messages.json",
-                        self.api_url
-                    ))
-                    .header("Content-Type", "application/x-www-form-urlencoded")
-                    .body(form),
+                Call::post(format!(
+                    "{}/2010-04-01/Accounts/{account}/Messages.json",
+                    self.api_url
+                ))
+                .form(form),
             )
             .await?;
         Ok(answer.sid)
@@ -307,12 +299,11 @@ impl Messenger for TwilioMessenger {
         let page: MessagePage = self
             .call(
                 account,
-                self.http
-                    .get(format!(
-                        "{}/2010-04-01/Accounts/{account}/Messages.json",
-                        self.api_url
-                    ))
-                    .query(&query),
+                Call::get(format!(
+                    "{}/2010-04-01/Accounts/{account}/Messages.json",
+                    self.api_url
+                ))
+                .query(&query),
             )
             .await?;
         let found = page

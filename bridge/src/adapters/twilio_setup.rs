@@ -13,11 +13,14 @@
 //! `received`, `pending`, then `approved` or `rejected`. The bridge keeps the last known
 //! status on the business and asks Twilio again while it is not settled.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::json;
 use slotline_shared::phone::PhoneNumber;
+
+use crate::ports::{Call, HttpClient};
 
 /// A sender as Twilio reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,7 +53,7 @@ pub struct ApprovalState {
 
 /// The Senders and Content API client, for the platform's Twilio account.
 pub struct TwilioSetup {
-    http: reqwest::Client,
+    http: Arc<dyn HttpClient>,
     url: String,
     content_url: String,
     account: String,
@@ -86,8 +89,9 @@ impl TwilioSetup {
     /// A client for the Senders API at `url` (`TWILIO_MESSAGING_URL`) and the Content API
     /// at `content_url`, as `account`; new senders join the WhatsApp Business Account
     /// `waba_id` and send their customers' messages to `inbound_url` (the worker's Twilio
-    /// webhook).
+    /// webhook). Its calls are carried by `http`.
     pub fn new(
+        http: Arc<dyn HttpClient>,
         url: &str,
         content_url: &str,
         account: &str,
@@ -96,10 +100,7 @@ impl TwilioSetup {
         inbound_url: Option<String>,
     ) -> Self {
         Self {
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(10))
-                .build()
-                .unwrap_or_default(),
+            http,
             url: url.trim_end_matches('/').to_owned(),
             content_url: content_url.trim_end_matches('/').to_owned(),
             account: account.to_owned(),
@@ -110,17 +111,18 @@ impl TwilioSetup {
     }
 
     /// Makes a call and reads its answer into `T`.
-    async fn json<T: serde::de::DeserializeOwned>(
-        &self,
-        request: reqwest::RequestBuilder,
-    ) -> Result<T, SenderError> {
-        let response = request
-            .basic_auth(&self.account, Some(&self.token))
-            .send()
+    async fn json<T: serde::de::DeserializeOwned>(&self, request: Call) -> Result<T, SenderError> {
+        let response = self
+            .http
+            .send(
+                request
+                    .basic_auth(&self.account, &self.token)
+                    .timeout(Duration::from_secs(10)),
+            )
             .await
             .map_err(|e| SenderError::Unavailable(format!("Twilio unreachable: {e}")))?;
-        let status = response.status().as_u16();
-        let text = response.text().await.unwrap_or_default();
+        let status = response.status;
+        let text = response.text();
         if !(200..300).contains(&status) {
             let refusal: Refusal = serde_json::from_str(&text).unwrap_or_default();
             let message = refusal
@@ -139,7 +141,7 @@ impl TwilioSetup {
         })
     }
 
-    async fn call(&self, request: reqwest::RequestBuilder) -> Result<SenderState, SenderError> {
+    async fn call(&self, request: Call) -> Result<SenderState, SenderError> {
         let row: SenderRow = self.json(request).await?;
         Ok(SenderState {
             sid: row.sid,
@@ -177,28 +179,20 @@ impl TwilioSetup {
         if let Some(url) = &self.inbound_url {
             body["webhook"] = json!({ "callback_url": url, "callback_method": "POST" });
         }
-        self.call(
-            self.http
-                .post(format!("{}/v2/Channels/Senders", self.url))
-                .json(&body),
-        )
-        .await
+        self.call(Call::post(format!("{}/v2/Channels/Senders", self.url)).json(&body))
+            .await
     }
 
     /// The sender as it stands at Twilio.
     pub async fn fetch(&self, sid: &str) -> Result<SenderState, SenderError> {
-        self.call(
-            self.http
-                .get(format!("{}/v2/Channels/Senders/{sid}", self.url)),
-        )
-        .await
+        self.call(Call::get(format!("{}/v2/Channels/Senders/{sid}", self.url)))
+            .await
     }
 
     /// Hands Twilio the code WhatsApp sent to the number.
     pub async fn verify(&self, sid: &str, code: &str) -> Result<SenderState, SenderError> {
         self.call(
-            self.http
-                .post(format!("{}/v2/Channels/Senders/{sid}", self.url))
+            Call::post(format!("{}/v2/Channels/Senders/{sid}", self.url))
                 .json(&json!({ "configuration": { "verification_code": code } })),
         )
         .await
@@ -222,24 +216,21 @@ impl TwilioSetup {
         }
         let made: Made = self
             .json(
-                self.http
-                    .post(format!("{}/v1/Content", self.content_url))
-                    .json(&json!({
-                        "friendly_name": name,
-                        "language": language,
-                        "variables": samples,
-                        "types": { "twilio/text": { "body": body } },
-                    })),
+                Call::post(format!("{}/v1/Content", self.content_url)).json(&json!({
+                    "friendly_name": name,
+                    "language": language,
+                    "variables": samples,
+                    "types": { "twilio/text": { "body": body } },
+                })),
             )
             .await?;
         let asked: ApprovalRow = self
             .json(
-                self.http
-                    .post(format!(
-                        "{}/v1/Content/{}/ApprovalRequests/whatsapp",
-                        self.content_url, made.sid
-                    ))
-                    .json(&json!({ "name": name, "category": category })),
+                Call::post(format!(
+                    "{}/v1/Content/{}/ApprovalRequests/whatsapp",
+                    self.content_url, made.sid
+                ))
+                .json(&json!({ "name": name, "category": category })),
             )
             .await?;
         Ok((made.sid, asked.into()))
@@ -253,7 +244,7 @@ impl TwilioSetup {
             whatsapp: Option<ApprovalRow>,
         }
         let fetched: Fetched = self
-            .json(self.http.get(format!(
+            .json(Call::get(format!(
                 "{}/v1/Content/{sid}/ApprovalRequests",
                 self.content_url
             )))

@@ -8,9 +8,11 @@
 //! - [`messenger`]: how lifecycle messages reach WhatsApp.
 //! - [`clock`]: the time, which tests move by hand.
 //! - [`gate`]: the call budget and breaker in front of Cal.com, one bridge's or shared.
+//! - [`http`]: outbound HTTP for the Cal.com, Twilio and Stripe adapters.
 
 pub mod clock;
 pub mod gate;
+pub mod http;
 pub mod messenger;
 pub mod scheduler;
 pub mod store;
@@ -19,6 +21,7 @@ pub mod store_conformance;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use gate::{CallGate, CallOutcome, GateStatus, LocalGate, Refusal};
+pub use http::{Answer, Call, HttpClient, HttpFailure};
 pub use messenger::{Body, Messenger, Outgoing, SendError, SentRecord};
 pub use scheduler::{Change, HoldResult, Scheduler, SchedulerError};
 pub use store::*;

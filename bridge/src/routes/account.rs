@@ -540,6 +540,10 @@ async fn try_it(
     Ok(Json(out))
 }
 
+/// The caller's address as a host without sockets of its own (Spin) knows it.
+#[derive(Debug, Clone, Copy)]
+pub struct Peer(pub std::net::SocketAddr);
+
 /// Holds back one address that signs in, signs up, asks for reset codes or joins too often
 /// ([`crate::accounts::AccountSettings::per_address`]); everything else passes untouched.
 pub async fn throttle_by_address(
@@ -557,10 +561,14 @@ pub async fn throttle_by_address(
                 | "/auth/password-reset/confirm"
         ) || (path.starts_with("/auth/invites/") && path.ends_with("/accept")));
     if guarded {
+        #[cfg(feature = "native")]
         let connection = request
             .extensions()
             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
             .map(|c| c.0);
+        // A component is told its caller by its host, as this extension.
+        #[cfg(not(feature = "native"))]
+        let connection = request.extensions().get::<Peer>().map(|p| p.0);
         if let Some(ip) = accounts::client_address(&state.accounts, request.headers(), connection)
             && let Err(wait) = state.accounts.throttle.admit(
                 ip,

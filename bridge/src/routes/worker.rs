@@ -223,7 +223,7 @@ pub async fn answer(
                     .await?
                 && let Some(dispatcher) = state.dispatcher.clone()
             {
-                tokio::spawn(async move {
+                crate::rt::spawn(async move {
                     if let Err(e) = dispatcher.tick().await {
                         tracing::warn!("dispatching after a 63016 failed: {e}");
                     }

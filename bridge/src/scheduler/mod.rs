@@ -173,6 +173,7 @@ impl Caches {
 
 /// Applies the changes other bridges announce on the store to `caches`, until the
 /// scheduler is gone.
+#[cfg(feature = "native")]
 async fn follow(
     mut changes: tokio::sync::broadcast::Receiver<StoreChange>,
     caches: std::sync::Weak<Caches>,
@@ -200,6 +201,7 @@ impl EmbeddedScheduler {
     /// On a store other bridges share, it follows their announced changes.
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
         let caches = Arc::new(Caches::default());
+        #[cfg(feature = "native")]
         if let (Some(changes), Ok(runtime)) =
             (store.changes(), tokio::runtime::Handle::try_current())
         {

@@ -67,7 +67,14 @@ pub async fn bridge_sending(
     let dir = tempfile::tempdir().unwrap();
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("bridge.db")).unwrap());
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let client = calcom.map(|(cal, key)| Arc::new(Calcom::new(&cal.url, Some(key.into()), 110)));
+    let client = calcom.map(|(cal, key)| {
+        Arc::new(Calcom::new(
+            Arc::new(slotline_bridge::adapters::http::ReqwestClient::new()),
+            &cal.url,
+            Some(key.into()),
+            110,
+        ))
+    });
     let scheduler = match &client {
         Some(client) => EmbeddedScheduler::with_calcom(
             Arc::clone(&store),
@@ -80,6 +87,7 @@ pub async fn bridge_sending(
     let payments = stripe.map(|url| {
         Arc::new(slotline_bridge::payments::Payments::new(
             slotline_bridge::adapters::stripe::StripeClient::new(
+                Arc::new(slotline_bridge::adapters::http::ReqwestClient::new()),
                 url,
                 STRIPE_KEY,
                 std::time::Duration::from_millis(1_500),
@@ -111,6 +119,7 @@ pub async fn bridge_sending(
         accounts: Arc::new(accounts),
         senders: twilio.map(|url| {
             Arc::new(slotline_bridge::adapters::twilio_setup::TwilioSetup::new(
+                Arc::new(slotline_bridge::adapters::http::ReqwestClient::new()),
                 url,
                 url,
                 TWILIO_ACCOUNT,
@@ -625,6 +634,7 @@ pub fn dispatcher_to(
     Arc::new(Dispatcher::new(
         store,
         Arc::new(slotline_bridge::adapters::TwilioMessenger::new(
+            Arc::new(slotline_bridge::adapters::http::ReqwestClient::new()),
             twilio_url,
             twilio_url,
             std::collections::HashMap::from([(TWILIO_ACCOUNT.to_owned(), TWILIO_TOKEN.to_owned())]),

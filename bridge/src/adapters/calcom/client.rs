@@ -26,7 +26,8 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use thiserror::Error;
 
-use crate::ports::{CallGate, CallOutcome, GateStatus, LocalGate};
+use crate::ports::http::Method;
+use crate::ports::{Call, CallGate, CallOutcome, GateStatus, HttpClient, HttpFailure, LocalGate};
 
 // Cal.com's answers, read into these at the door (sheet §3 envelopes A and D).
 
@@ -151,7 +152,7 @@ pub type CalcomStatus = GateStatus;
 
 /// A Cal.com API v2 client.
 pub struct Calcom {
-    http: reqwest::Client,
+    http: Arc<dyn HttpClient>,
     base: String,
     key: Option<String>,
     timeout: Duration,
@@ -168,13 +169,15 @@ fn now_ms() -> i64 {
 
 impl Calcom {
     /// A client for the API at `base` (`CALCOM_API_URL`), with an API key if given, keeping
-    /// its own budget of `per_minute` calls and breaker.
-    pub fn new(base: &str, key: Option<String>, per_minute: u32) -> Self {
+    /// its own budget of `per_minute` calls and breaker; its calls are carried by `http`.
+    pub fn new(
+        http: Arc<dyn HttpClient>,
+        base: &str,
+        key: Option<String>,
+        per_minute: u32,
+    ) -> Self {
         Self {
-            http: reqwest::Client::builder()
-                .pool_max_idle_per_host(16)
-                .build()
-                .unwrap_or_default(),
+            http,
             base: base.trim_end_matches('/').to_owned(),
             key,
             timeout: Duration::from_secs(2),
@@ -200,7 +203,7 @@ impl Calcom {
 
     async fn call(
         &self,
-        method: reqwest::Method,
+        method: Method,
         path: &str,
         version: &str,
         query: &[(&str, String)],
@@ -210,9 +213,7 @@ impl Calcom {
             .admit(now_ms())
             .await
             .map_err(|refusal| CalError::Unavailable(refusal.to_string()))?;
-        let mut req = self
-            .http
-            .request(method, format!("{}{path}", self.base))
+        let mut req = Call::new(method, format!("{}{path}", self.base))
             .header("cal-api-version", version)
             .timeout(self.timeout)
             .query(query);
@@ -222,31 +223,21 @@ impl Calcom {
         if let Some(body) = body {
             req = req.json(&body);
         }
-        let response = match req.send().await {
+        let response = match self.http.send(req).await {
             Ok(r) => r,
             Err(e) => {
                 self.record(CallOutcome::Failed).await;
-                return Err(if e.is_timeout() {
+                // A call that timed out may have taken effect: the caller looks it up.
+                return Err(if e == HttpFailure::TimedOut {
                     CalError::Unknown
                 } else {
-                    CalError::Unavailable(e.to_string())
+                    CalError::Unavailable(format!("Cal.com: {e}"))
                 });
             }
         };
-        let status = response.status().as_u16();
-        let retry_after = response
-            .headers()
-            .get("Retry-After")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok());
-        let bytes = match response.bytes().await {
-            Ok(b) => b.to_vec(),
-            Err(e) if e.is_timeout() => {
-                self.record(CallOutcome::Failed).await;
-                return Err(CalError::Unknown);
-            }
-            Err(_) => Vec::new(),
-        };
+        let status = response.status;
+        let retry_after = response.retry_after();
+        let bytes = response.body;
         if (200..300).contains(&status) {
             self.record(CallOutcome::Healthy).await;
             return Ok(bytes);
@@ -301,13 +292,7 @@ impl Calcom {
         ];
         // One attempt: a customer is waiting, and cached times stand in meanwhile.
         let answer = self
-            .call(
-                reqwest::Method::GET,
-                "/v2/slots",
-                "2024-09-04",
-                &query,
-                None,
-            )
+            .call(Method::GET, "/v2/slots", "2024-09-04", &query, None)
             .await
             .map_err(|e| match e {
                 CalError::Unknown => CalError::Unavailable("slots timed out".into()),
@@ -341,13 +326,7 @@ impl Calcom {
             "metadata": {REFERENCE_KEY: reference},
         });
         match self
-            .call(
-                reqwest::Method::POST,
-                "/v2/bookings",
-                "2024-08-13",
-                &[],
-                Some(body),
-            )
+            .call(Method::POST, "/v2/bookings", "2024-08-13", &[], Some(body))
             .await
         {
             Ok(answer) => data::<BookingData>(&answer).map(CalBooking::from),
@@ -379,13 +358,7 @@ impl Calcom {
             ("status", "upcoming".to_owned()),
         ];
         let answer = self
-            .call(
-                reqwest::Method::GET,
-                "/v2/bookings",
-                "2024-08-13",
-                &query,
-                None,
-            )
+            .call(Method::GET, "/v2/bookings", "2024-08-13", &query, None)
             .await?;
         let bookings: Vec<BookingData> = data(&answer)?;
         Ok(bookings
@@ -408,7 +381,7 @@ impl Calcom {
         let body = json!({"start": js_time(start), "reschedulingReason": "Moved by the customer on WhatsApp"});
         let answer = self
             .call(
-                reqwest::Method::POST,
+                Method::POST,
                 &format!("/v2/bookings/{uid}/reschedule"),
                 "2024-08-13",
                 &[],
@@ -423,7 +396,7 @@ impl Calcom {
         let body = json!({"cancellationReason": reason});
         match self
             .call(
-                reqwest::Method::POST,
+                Method::POST,
                 &format!("/v2/bookings/{uid}/cancel"),
                 "2024-08-13",
                 &[],

@@ -114,10 +114,7 @@ impl std::fmt::Debug for PgStore {
     }
 }
 
-/// Whether `database` names a PostgreSQL database rather than a SQLite file.
-pub fn is_postgres_url(database: &str) -> bool {
-    database.starts_with("postgres://") || database.starts_with("postgresql://")
-}
+pub use crate::config::is_postgres_url;
 
 impl PgStore {
     /// Connects to the database at `url` (`postgres://USER[:PASSWORD]@HOST[:PORT]/DB`) and

@@ -4,13 +4,8 @@ use super::*;
 use crate::model::{AuditEntry, Credentials, Session, Ticket, TicketKind, TicketUse, User};
 
 /// A unique-constraint failure, which for these tables means "taken".
-fn is_unique_violation(e: &rusqlite::Error) -> bool {
-    matches!(
-        e,
-        rusqlite::Error::SqliteFailure(f, _)
-            if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
-                || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
-    )
+fn is_unique_violation(e: &sql::Error) -> bool {
+    e.is_unique_violation()
 }
 
 fn insert_user(c: &Connection, user: &User, doc: &str, password_hash: &str) -> StoreResult<()> {
@@ -79,7 +74,7 @@ pub(super) async fn create_user(
         .await
 }
 
-fn credentials(row: &Row<'_>, from: usize) -> rusqlite::Result<Credentials> {
+fn credentials(row: &Row<'_>, from: usize) -> sql::Result<Credentials> {
     Ok(Credentials {
         password_hash: row.get(from)?,
         failed_logins: row.get(from + 1)?,
@@ -118,7 +113,7 @@ pub(super) async fn users(store: &SqliteStore, tenant: &TenantId) -> StoreResult
             )?;
             let docs = q
                 .query_map(params![t], |r| r.get::<_, String>(0))?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+                .collect::<sql::Result<Vec<_>>>()?;
             docs.iter().map(|d| from_doc(d)).collect()
         })
         .await
@@ -265,7 +260,7 @@ pub(super) async fn sessions_of(
                 .query_map(params![id, ts(now)], |r| {
                     Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
                 })?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+                .collect::<sql::Result<Vec<_>>>()?;
             let mut sessions = rows
                 .iter()
                 .map(|(doc, expires)| {
@@ -351,7 +346,7 @@ pub(super) async fn audit_log(
             )?;
             let docs = q
                 .query_map(params![t, limit], |r| r.get::<_, String>(0))?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+                .collect::<sql::Result<Vec<_>>>()?;
             docs.iter().map(|d| from_doc(d)).collect()
         })
         .await
@@ -487,7 +482,7 @@ pub(super) async fn tickets(
                 .query_map(params![t, kind.as_str(), ts(now)], |r| {
                     r.get::<_, String>(0)
                 })?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+                .collect::<sql::Result<Vec<_>>>()?;
             docs.iter().map(|d| from_doc(d)).collect()
         })
         .await

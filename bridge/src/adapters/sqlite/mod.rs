@@ -15,17 +15,18 @@
 //! tables: [`settings`], [`reservations`], [`outbox`], [`customers`]; [`rows`] holds what
 //! several of them share, [`schema`] the migrations.
 
+#[cfg(feature = "native")]
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use slotline_shared::catalog::{Money, ProviderId, ServiceId, TenantId};
 use slotline_shared::phone::PhoneNumber;
 use slotline_shared::wire::StoreHealth;
+use sql::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use thiserror::Error;
 
 use crate::engine::{Load, fair_order};
@@ -38,12 +39,15 @@ use crate::model::{
 };
 mod accounts;
 mod customers;
+#[cfg(feature = "native")]
+mod native;
 mod outbox;
 mod payments;
 mod reservations;
 mod rows;
 mod schema;
 mod settings;
+pub mod sql;
 
 use rows::*;
 use schema::MIGRATIONS;
@@ -91,11 +95,12 @@ pub enum OpenError {
         /// The database path.
         path: String,
         /// What SQLite said.
-        source: rusqlite::Error,
+        source: sql::Error,
     },
 }
 
 /// Whether a file can be created in `folder` (and removed again).
+#[cfg(feature = "native")]
 fn writable(folder: &Path) -> std::io::Result<()> {
     let probe = folder.join(format!(".slotline-write-check-{}", std::process::id()));
     std::fs::OpenOptions::new()
@@ -107,6 +112,7 @@ fn writable(folder: &Path) -> std::io::Result<()> {
 }
 
 /// `uid N` of this process, read where Linux shows it; "this user" elsewhere.
+#[cfg(feature = "native")]
 fn current_user() -> String {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -131,18 +137,13 @@ pub struct SqliteStore {
 
 /// A stored name read back into its enum. An unknown name is an error, never a default: a
 /// corrupt status must not read as, say, a released hold (a free slot).
-fn stored<T>(column: usize, text: &str, parse: impl Fn(&str) -> Option<T>) -> rusqlite::Result<T> {
-    parse(text).ok_or_else(|| {
-        rusqlite::Error::FromSqlConversionFailure(
-            column,
-            rusqlite::types::Type::Text,
-            format!("unknown stored value {text:?}").into(),
-        )
-    })
+fn stored<T>(column: usize, text: &str, parse: impl Fn(&str) -> Option<T>) -> sql::Result<T> {
+    parse(text)
+        .ok_or_else(|| sql::Error::conversion(column, format!("unknown stored value {text:?}")))
 }
 
-impl From<rusqlite::Error> for StoreError {
-    fn from(e: rusqlite::Error) -> Self {
+impl From<sql::Error> for StoreError {
+    fn from(e: sql::Error) -> Self {
         StoreError::Backend(Box::new(e))
     }
 }
@@ -171,6 +172,7 @@ fn from_doc<T: DeserializeOwned>(doc: &str) -> StoreResult<T> {
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path`, switches it to WAL and applies
     /// pending migrations.
+    #[cfg(feature = "native")]
     pub fn open(path: &Path) -> Result<Self, OpenError> {
         let shown = path.display().to_string();
         if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -184,11 +186,11 @@ impl SqliteStore {
                 user: current_user(),
             })?;
         }
-        let sqlite = |source| OpenError::Sqlite {
+        let sqlite = |e| OpenError::Sqlite {
             path: shown.clone(),
-            source,
+            source: native::error(e),
         };
-        let mut conn = Connection::open(path).map_err(sqlite)?;
+        let conn = rusqlite::Connection::open(path).map_err(sqlite)?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(sqlite)?;
         conn.pragma_update(None, "synchronous", "NORMAL")
@@ -197,15 +199,39 @@ impl SqliteStore {
             .map_err(sqlite)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(sqlite)?;
+        Self::on(Box::new(native::Rusqlite(conn)), &shown)
+    }
+
+    /// The store on a SQLite reached through `engine` (Spin's `sqlite` interface, say),
+    /// with its pending migrations applied; `name` says which database in errors.
+    pub fn on(engine: Box<dyn sql::Engine>, name: &str) -> Result<Self, OpenError> {
+        let sqlite = |source| OpenError::Sqlite {
+            path: name.to_owned(),
+            source,
+        };
+        let mut conn = Connection::new(engine);
+        conn.execute("PRAGMA foreign_keys = ON", params![])
+            .map_err(sqlite)?;
         let applied: usize = conn
-            .pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))
+            .query_row("PRAGMA user_version", params![], |r| r.get::<_, i64>(0))
             .map_err(sqlite)?
             .try_into()
             .unwrap_or(0);
         for (i, migration) in MIGRATIONS.iter().enumerate().skip(applied) {
-            let tx = conn.transaction().map_err(sqlite)?;
+            // Two processes starting at once on a new file: the second waits for the first's
+            // migration, then sees it done.
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(sqlite)?;
+            let now: i64 = tx
+                .query_row("PRAGMA user_version", params![], |r| r.get(0))
+                .map_err(sqlite)?;
+            if usize::try_from(now).unwrap_or(0) > i {
+                continue;
+            }
             tx.execute_batch(migration).map_err(sqlite)?;
-            tx.pragma_update(None, "user_version", i64::try_from(i + 1).unwrap_or(0))
+            // PRAGMA takes no parameters; the number is ours.
+            tx.execute(&format!("PRAGMA user_version = {}", i + 1), params![])
                 .map_err(sqlite)?;
             tx.commit().map_err(sqlite)?;
         }
@@ -218,18 +244,19 @@ impl SqliteStore {
     /// bridge keeps writing to it: SQLite's `VACUUM INTO` reads one snapshot (WAL lets the
     /// writer go on) and writes a compact file. `to` must not exist yet. Restoring is
     /// starting a bridge on the copy.
+    #[cfg(feature = "native")]
     pub fn backup(database: &Path, to: &Path) -> Result<(), OpenError> {
         let shown = database.display().to_string();
-        let sqlite = |source| OpenError::Sqlite {
+        let sqlite = |e| OpenError::Sqlite {
             path: shown.clone(),
-            source,
+            source: native::error(e),
         };
         if to.exists() {
             return Err(OpenError::Exists {
                 path: to.display().to_string(),
             });
         }
-        let conn = Connection::open_with_flags(
+        let conn = rusqlite::Connection::open_with_flags(
             database,
             rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
@@ -237,18 +264,19 @@ impl SqliteStore {
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(sqlite)?;
         let target = to.to_string_lossy();
-        conn.execute("VACUUM INTO ?1", params![target.as_ref()])
+        conn.execute("VACUUM INTO ?1", rusqlite::params![target.as_ref()])
             .map_err(sqlite)?;
         Ok(())
     }
 
     /// How many migrations the file has had (`PRAGMA user_version`).
     pub async fn schema_version(&self) -> StoreResult<i64> {
-        self.with(|c| Ok(c.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))?))
+        self.with(|c| Ok(c.query_row("PRAGMA user_version", params![], |r| r.get::<_, i64>(0))?))
             .await
     }
 
     /// Runs `f` with the connection on the blocking pool.
+    #[cfg(feature = "native")]
     async fn with<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
@@ -262,6 +290,20 @@ impl SqliteStore {
         })
         .await
         .map_err(backend)?
+    }
+
+    /// Runs `f` with the connection, here and now: a component has one thread, and its
+    /// engine's calls return when SQLite has answered.
+    #[cfg(not(feature = "native"))]
+    async fn with<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
+    ) -> StoreResult<T> {
+        let mut guard = self
+            .conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        f(&mut guard)
     }
 
     async fn put_doc(
@@ -905,8 +947,8 @@ mod tests {
         assert!(matches!(store.health().await, StoreHealth::Ok { .. }));
         let (mode, version) = store
             .with(|c| {
-                let mode: String = c.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
-                let v: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+                let mode: String = c.query_row("PRAGMA journal_mode", params![], |r| r.get(0))?;
+                let v: i64 = c.query_row("PRAGMA user_version", params![], |r| r.get(0))?;
                 Ok((mode, v))
             })
             .await
@@ -928,7 +970,7 @@ mod tests {
                     "INSERT INTO reservations (id, tenant_id, provider_id, service_id, customer,
                      start_at, end_at, block_start, block_end, status, created_at)
                      VALUES ('r1', 't', 'p', 's', '+34600111222', 0, 1800, 0, 1800, 'bogus', 0)",
-                    [],
+                    params![],
                 )
                 .map_err(backend)
             })

@@ -258,7 +258,9 @@ pub(super) async fn outbox_depth(store: &SqliteStore) -> StoreResult<Vec<(Outbox
             let mut stmt = c.prepare_cached(
                 "SELECT state, COUNT(*) FROM outbox GROUP BY state ORDER BY state",
             )?;
-            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+            let rows = stmt.query_map(params![], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+            })?;
             let mut out = Vec::new();
             for row in rows {
                 let (state, n) = row?;

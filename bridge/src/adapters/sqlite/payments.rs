@@ -93,7 +93,7 @@ pub(super) async fn lapsed_payments(
             )?;
             let docs = q
                 .query_map(params![ts(before), limit], |r| r.get::<_, String>(0))?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+                .collect::<sql::Result<Vec<_>>>()?;
             docs.iter().map(|d| payment_doc(d)).collect()
         })
         .await
@@ -159,12 +159,12 @@ pub(super) async fn update_payment(
 /// Queues `notice` to the customer of `hold`, which is known by the notice's reference
 /// from now on.
 fn queue_hold_notice(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &sql::Transaction<'_>,
     tenant: &str,
     hold: &str,
     notice: &HoldNotice,
     now: DateTime<Utc>,
-) -> rusqlite::Result<()> {
+) -> sql::Result<()> {
     tx.execute(
         "UPDATE reservations SET reference = ?3
          WHERE tenant_id = ?1 AND id = ?2 AND reference IS NULL",
@@ -278,7 +278,7 @@ pub(super) async fn documents_of(
             )?;
             let docs = q
                 .query_map(params![t, h], |r| r.get::<_, String>(0))?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+                .collect::<sql::Result<Vec<_>>>()?;
             docs.iter().map(|d| from_doc(d)).collect()
         })
         .await
@@ -303,7 +303,7 @@ pub(super) async fn documents_between(
                 .query_map(params![t, ts(from), ts(to), limit], |r| {
                     r.get::<_, String>(0)
                 })?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+                .collect::<sql::Result<Vec<_>>>()?;
             docs.iter().map(|d| from_doc(d)).collect()
         })
         .await

@@ -6,13 +6,11 @@ use super::*;
 pub(super) const OUTBOX_COLUMNS: &str = "id, tenant_id, customer, reference, stage, due_at, send_at, state, attempts, \
      message_sid, error_code, detail, sent_at, via, template_only, claimed_at";
 
-pub(super) fn outbox_row(row: &Row<'_>) -> rusqlite::Result<Option<OutboxMessage>> {
+pub(super) fn outbox_row(row: &Row<'_>) -> sql::Result<Option<OutboxMessage>> {
     let customer: String = row.get(2)?;
     let stage: String = row.get(4)?;
     let state: String = row.get(7)?;
-    let customer = PhoneNumber::parse(&customer).map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Text, Box::new(e))
-    })?;
+    let customer = PhoneNumber::parse(&customer).map_err(|e| sql::Error::conversion(2, e))?;
     let stage = stored(4, &stage, Stage::parse)?;
     let state = stored(7, &state, OutboxState::parse)?;
     Ok(Some(OutboxMessage {
@@ -41,7 +39,7 @@ pub(super) fn booking_in(
     tenant: &str,
     reference: &str,
     statuses: &[Status],
-) -> rusqlite::Result<Option<Reservation>> {
+) -> sql::Result<Option<Reservation>> {
     let allowed: Vec<String> = statuses
         .iter()
         .map(|s| format!("'{}'", s.as_str()))
@@ -65,7 +63,7 @@ pub(super) fn set_status(
     id: &str,
     status: Status,
     now: DateTime<Utc>,
-) -> rusqlite::Result<()> {
+) -> sql::Result<()> {
     conn.execute(
         "UPDATE reservations SET status = ?3 WHERE tenant_id = ?1 AND id = ?2",
         params![tenant, id, status.as_str()],
@@ -78,7 +76,7 @@ pub(super) fn set_status(
 /// `missing` is the outcome should the row be gone (it was changed in this transaction, so
 /// only a concurrent delete could do that).
 pub(super) fn finish_change(
-    tx: rusqlite::Transaction<'_>,
+    tx: sql::Transaction<'_>,
     tenant: &str,
     id: &str,
     plan: &Planner,
@@ -100,7 +98,7 @@ pub(super) fn replace_messages(
     r: &Reservation,
     plan: &Plan,
     now: DateTime<Utc>,
-) -> rusqlite::Result<()> {
+) -> sql::Result<()> {
     if let Some(reference) = &r.reference {
         tx.execute(
             "UPDATE outbox SET state = 'dropped', lease_until = NULL
@@ -138,7 +136,7 @@ pub(super) fn replace_messages(
 pub(super) const RESERVATION_COLUMNS: &str = "id, reference, tenant_id, provider_id, service_id, customer, start_at, end_at, \
      block_start, block_end, status, expires_at, deposit_minor, deposit_currency, created_at";
 
-pub(super) fn reservation_row(row: &Row<'_>) -> rusqlite::Result<Reservation> {
+pub(super) fn reservation_row(row: &Row<'_>) -> sql::Result<Reservation> {
     let customer: String = row.get(5)?;
     let status: String = row.get(10)?;
     let deposit_minor: Option<i64> = row.get(12)?;
@@ -149,9 +147,7 @@ pub(super) fn reservation_row(row: &Row<'_>) -> rusqlite::Result<Reservation> {
         tenant: TenantId(row.get(2)?),
         provider: ProviderId(row.get(3)?),
         service: ServiceId(row.get(4)?),
-        customer: PhoneNumber::parse(&customer).map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(5, rusqlite::types::Type::Text, Box::new(e))
-        })?,
+        customer: PhoneNumber::parse(&customer).map_err(|e| sql::Error::conversion(5, e))?,
         start: from_ts(row.get(6)?),
         end: from_ts(row.get(7)?),
         block_start: from_ts(row.get(8)?),
@@ -169,7 +165,7 @@ pub(super) fn load_reservation(
     conn: &Connection,
     tenant: &str,
     id: &str,
-) -> rusqlite::Result<Option<Reservation>> {
+) -> sql::Result<Option<Reservation>> {
     conn.query_row(
         &format!("SELECT {RESERVATION_COLUMNS} FROM reservations WHERE tenant_id = ?1 AND id = ?2"),
         params![tenant, id],
@@ -183,7 +179,7 @@ pub(super) fn record_status(
     id: &str,
     status: Status,
     now: DateTime<Utc>,
-) -> rusqlite::Result<()> {
+) -> sql::Result<()> {
     conn.execute(
         "INSERT INTO status_history (reservation_id, at, status) VALUES (?1, ?2, ?3)",
         params![id, ts(now), status.as_str()],
@@ -191,7 +187,7 @@ pub(super) fn record_status(
     Ok(())
 }
 
-pub(super) fn bump_version(conn: &Connection, tenant: &str) -> rusqlite::Result<()> {
+pub(super) fn bump_version(conn: &Connection, tenant: &str) -> sql::Result<()> {
     conn.execute(
         "UPDATE tenants SET version = version + 1 WHERE id = ?1",
         params![tenant],
@@ -207,7 +203,7 @@ pub(super) fn overlapping(
     start: i64,
     end: i64,
     now: i64,
-) -> rusqlite::Result<i64> {
+) -> sql::Result<i64> {
     conn.query_row(
         "SELECT COUNT(*) FROM reservations
          WHERE tenant_id = ?1 AND provider_id = ?2 AND block_start < ?4 AND block_end > ?3
@@ -224,7 +220,7 @@ pub(super) fn active_starting(
     from: i64,
     to: i64,
     now: i64,
-) -> rusqlite::Result<i64> {
+) -> sql::Result<i64> {
     conn.query_row(
         "SELECT COUNT(*) FROM reservations
          WHERE tenant_id = ?1 AND provider_id = ?2 AND start_at >= ?3 AND start_at < ?4
@@ -240,7 +236,7 @@ pub(super) fn loads_in(
     candidates: &[Candidate],
     since: i64,
     now: i64,
-) -> rusqlite::Result<Vec<Load>> {
+) -> sql::Result<Vec<Load>> {
     let mut stmt = conn.prepare_cached(
         "SELECT COUNT(*), MAX(created_at) FROM reservations
          WHERE tenant_id = ?1 AND provider_id = ?2 AND created_at >= ?3

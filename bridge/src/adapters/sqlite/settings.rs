@@ -6,7 +6,7 @@ pub(super) async fn health(store: &SqliteStore) -> StoreHealth {
     let backend_name = "sqlite".to_owned();
     match store
         .with(|c| {
-            c.query_row("SELECT 1", [], |row| row.get::<_, i64>(0))
+            c.query_row("SELECT 1", params![], |row| row.get::<_, i64>(0))
                 .map_err(backend)
         })
         .await
@@ -98,7 +98,7 @@ pub(super) async fn tenants(store: &SqliteStore) -> StoreResult<Vec<Tenant>> {
         .with(|c| {
             let mut stmt = c.prepare("SELECT doc FROM tenants ORDER BY created_at, id")?;
             let docs: Vec<String> = stmt
-                .query_map([], |r| r.get(0))?
+                .query_map(params![], |r| r.get(0))?
                 .collect::<Result<_, _>>()?;
             docs.iter().map(|d| from_doc(d)).collect()
         })
