@@ -19,7 +19,8 @@
 //! - [`routes`]: HTTP handlers and [`app`]; [`auth`] checks who calls; [`error`] is the one
 //!   place failures become HTTP answers.
 //! - [`metrics`]: `GET /metrics` for the operator's Prometheus.
-//! - [`config`]: settings from the environment, each documented in the README.
+//! - [`config`]: settings from the environment, each documented in the README;
+//!   [`wiring`] puts the bridge together from them, for either build.
 //! - [`demo`]: the demo salon `cargo xtask dev` starts with.
 //! - [`rt`]: sleeping and spawning, on tokio natively and on the component's task in Spin.
 //!
@@ -47,5 +48,6 @@ pub mod receipts;
 pub mod routes;
 pub mod rt;
 pub mod scheduler;
+pub mod wiring;
 
 pub use routes::{AppState, app};

@@ -11,25 +11,14 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use slotline_bridge::adapters::TwilioMessenger;
-use slotline_bridge::adapters::calcom::Calcom;
 use slotline_bridge::adapters::http::ReqwestClient;
-use slotline_bridge::adapters::stripe::StripeClient;
 use slotline_bridge::adapters::{PgStore, SqliteStore};
 use slotline_bridge::auth::ReplayGuard;
 use slotline_bridge::config::{Config, Database};
-use slotline_bridge::dispatch::{DispatchSettings, Dispatcher};
 use slotline_bridge::payments::Payments;
 use slotline_bridge::ports::{Clock, HttpClient, Store, SystemClock};
-use slotline_bridge::routes::calcom::WebhookSettings;
-use slotline_bridge::scheduler::EmbeddedScheduler;
-use slotline_bridge::{AppState, app, demo};
+use slotline_bridge::{app, demo, wiring};
 use tracing_subscriber::EnvFilter;
-
-/// How long one Stripe call may take. A Checkout Session is made while the customer waits
-/// for the reply to "confirm", inside the worker's few seconds; a slower Stripe leaves the
-/// hold in place and the customer gets the link on their next message.
-const STRIPE_TIMEOUT: Duration = Duration::from_millis(1_500);
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -232,65 +221,15 @@ async fn run() -> Result<(), String> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     // One connection pool for Cal.com, Twilio and Stripe.
     let http: Arc<dyn HttpClient> = Arc::new(ReqwestClient::new());
-    let calcom = config.calcom_api_url.as_ref().map(|url| {
-        let per_minute = u32::try_from(config.calcom_per_minute).unwrap_or(u32::MAX);
-        let client = Calcom::new(
-            Arc::clone(&http),
-            url,
-            config.calcom_api_key.clone(),
-            per_minute,
-        );
-        // Bridges sharing a store share Cal.com's budget and breaker through it.
-        Arc::new(match store.call_gate(url, per_minute) {
-            Some(gate) => client.with_gate(gate),
-            None => client,
-        })
-    });
-    let scheduler = Arc::new(match &calcom {
-        Some(client) => EmbeddedScheduler::with_calcom(
-            Arc::clone(&store),
-            Arc::clone(&clock),
-            Arc::clone(client),
-        ),
-        None => EmbeddedScheduler::new(Arc::clone(&store), Arc::clone(&clock)),
-    });
-    let calcom_webhooks = config.calcom_webhook_secret.clone().map(|secret| {
-        Arc::new(WebhookSettings {
-            secret,
-            allow_unsigned: config.calcom_allow_unsigned,
-        })
-    });
-    tokio::spawn(sweep_holds(Arc::clone(&store), Arc::clone(&clock)));
-    let documents = match (&config.public_url, &config.link_secret) {
-        (Some(base), Some(secret)) => Some(slotline_bridge::receipts::LinkSigner::new(
-            secret,
-            base,
-            chrono::Duration::seconds(i64::try_from(config.link_ttl_secs).unwrap_or(3600)),
-        )),
-        _ => None,
+    // Bridges sharing PostgreSQL share their used nonces: a request replayed to another
+    // bridge is refused too. One SQLite bridge keeps them in memory.
+    let replay = match &config.database {
+        Database::Postgres(_) => ReplayGuard::shared(Arc::clone(&store)),
+        Database::Sqlite(_) => ReplayGuard::default(),
     };
-    let dispatcher = (!config.twilio_tokens.is_empty()).then(|| {
-        Arc::new(Dispatcher::new(
-            Arc::clone(&store),
-            Arc::new(TwilioMessenger::new(
-                Arc::clone(&http),
-                &config.twilio_api_url,
-                &config.twilio_content_url,
-                config.twilio_tokens.clone(),
-            )),
-            Arc::clone(&clock),
-            DispatchSettings {
-                lease: chrono::Duration::seconds(
-                    i64::try_from(config.dispatch_lease_secs).unwrap_or(60),
-                ),
-                default_account: config.twilio_account_sid.clone(),
-                status_callback: config.status_callback_url.clone(),
-                documents: documents.clone(),
-                ..DispatchSettings::default()
-            },
-        ))
-    });
-    match &dispatcher {
+    let state = wiring::assemble(&config, Arc::clone(&store), http, Arc::clone(&clock), replay);
+    tokio::spawn(sweep_holds(Arc::clone(&store), Arc::clone(&clock)));
+    match &state.dispatcher {
         Some(d) if config.dispatch_every_secs > 0 => {
             tokio::spawn(Arc::clone(d).run(Duration::from_secs(config.dispatch_every_secs)));
         }
@@ -298,6 +237,9 @@ async fn run() -> Result<(), String> {
         None => tracing::warn!(
             "no Twilio credentials (TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN): lifecycle messages wait in the outbox"
         ),
+    }
+    if let Some(payments) = &state.payments {
+        tokio::spawn(settle_payments(Arc::clone(payments)));
     }
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -319,80 +261,8 @@ async fn run() -> Result<(), String> {
         worker_api = config.worker_secret.is_some(),
         "slotline bridge listening"
     );
-    let draining = dispatcher.clone();
-    // Bridges sharing PostgreSQL share their used nonces: a request replayed to another
-    // bridge is refused too. One SQLite bridge keeps them in memory.
-    let replay = match &config.database {
-        Database::Postgres(_) => ReplayGuard::shared(Arc::clone(&store)),
-        Database::Sqlite(_) => ReplayGuard::default(),
-    };
-    let payments = config.stripe_secret_key.as_deref().map(|key| {
-        Arc::new(Payments::new(
-            StripeClient::new(
-                Arc::clone(&http),
-                &config.stripe_api_url,
-                key,
-                STRIPE_TIMEOUT,
-            ),
-            config.stripe_webhook_secret.clone(),
-            Arc::clone(&store),
-            Arc::clone(&scheduler) as Arc<dyn slotline_bridge::ports::Scheduler>,
-            Arc::clone(&clock),
-        ))
-    });
-    if let Some(payments) = &payments {
-        tokio::spawn(settle_payments(Arc::clone(payments)));
-    }
-    // The platform's own Twilio account registers businesses' numbers.
-    let senders = config
-        .twilio_account_sid
-        .as_ref()
-        .and_then(|account| Some((account, config.twilio_tokens.get(account)?)))
-        .map(|(account, token)| {
-            let inbound = config.inbound_url.clone().or_else(|| {
-                config
-                    .status_callback_url
-                    .as_deref()
-                    .and_then(|u| u.strip_suffix("/status"))
-                    .map(str::to_owned)
-            });
-            Arc::new(slotline_bridge::adapters::twilio_setup::TwilioSetup::new(
-                Arc::clone(&http),
-                &config.twilio_messaging_url,
-                &config.twilio_content_url,
-                account,
-                token,
-                config.twilio_waba_id.clone(),
-                inbound,
-            ))
-        });
-    let router = app(AppState {
-        store,
-        scheduler,
-        clock,
-        worker_secret: config.worker_secret.map(|s| Arc::from(s.into_bytes())),
-        operator_key: config.operator_key.map(Arc::from),
-        replay: Arc::new(replay),
-        dispatcher,
-        calcom_webhooks,
-        calcom,
-        payments,
-        documents: documents.map(Arc::new),
-        accounts: Arc::new(slotline_bridge::accounts::AccountSettings {
-            session_idle: Duration::from_secs(config.session_idle_secs),
-            signup_open: config.signup_open,
-            shared_numbers: config.shared_numbers.clone(),
-            reset_template: config.reset_template.clone(),
-            per_address: config.auth_per_minute,
-            trust_forwarded_for: config.trust_forwarded_for,
-            secure_cookie: config
-                .public_url
-                .as_deref()
-                .is_some_and(|u| u.starts_with("https://")),
-            ..Default::default()
-        }),
-        senders,
-    });
+    let draining = state.dispatcher.clone();
+    let router = app(state);
     let served = axum::serve(
         listener,
         router.into_make_service_with_connect_info::<std::net::SocketAddr>(),

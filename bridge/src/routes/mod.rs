@@ -181,8 +181,13 @@ async fn track(
 async fn dispatch_pass(
     state: &AppState,
 ) -> Result<crate::dispatch::Report, crate::error::AppError> {
-    // A bridge without timers settles lapsed payments on the platform's clock too; their
-    // messages then go in this same pass.
+    // A bridge without timers (Spin, or scaled to zero) releases lapsed holds and settles
+    // lapsed payments on the platform's clock too; their messages then go in this pass.
+    match state.store.expire_holds(state.clock.now()).await {
+        Ok(0) => {}
+        Ok(n) => tracing::debug!("released {n} lapsed holds"),
+        Err(e) => tracing::warn!("sweeping holds failed: {e}"),
+    }
     if let Some(payments) = &state.payments
         && let Err(e) = payments.settle_lapsed().await
     {
