@@ -227,7 +227,13 @@ async fn run() -> Result<(), String> {
         Database::Postgres(_) => ReplayGuard::shared(Arc::clone(&store)),
         Database::Sqlite(_) => ReplayGuard::default(),
     };
-    let state = wiring::assemble(&config, Arc::clone(&store), http, Arc::clone(&clock), replay);
+    let state = wiring::assemble(
+        &config,
+        Arc::clone(&store),
+        http,
+        Arc::clone(&clock),
+        replay,
+    );
     tokio::spawn(sweep_holds(Arc::clone(&store), Arc::clone(&clock)));
     match &state.dispatcher {
         Some(d) if config.dispatch_every_secs > 0 => {

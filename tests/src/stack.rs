@@ -51,6 +51,9 @@ pub struct StackOptions {
     /// Run the bridge from this container image (`docker run --network host`, the stack's
     /// folder mounted as its `/data` volume) instead of the native binary.
     pub bridge_image: Option<String>,
+    /// Run the bridge as its Spin component under this host (`spin.toml` at the root read
+    /// as Spin reads it), instead of the native binary.
+    pub bridge_spin: Option<SpinBridge>,
     /// A database URL every bridge of the stack uses (`postgres://…`); `None` gives the
     /// bridge a SQLite file in the stack's folder.
     pub database: Option<String>,
@@ -71,6 +74,7 @@ impl Default for StackOptions {
             messages_per_minute: 20,
             bridge_dispatch_timer: true,
             bridge_image: None,
+            bridge_spin: None,
             database: None,
             second_bridge: false,
         }
@@ -149,8 +153,19 @@ pub struct Stack {
     pub stripe: crate::stripe::StripeStandIn,
     /// The container the bridge runs in, when it runs from an image.
     container: Option<Container>,
+    /// The Spin host the bridge runs in, when it runs as its component.
+    spin: Option<SpinBridge>,
     children: Vec<(&'static str, Child)>,
     _temp: Option<tempfile::TempDir>,
+}
+
+/// The bridge's Spin component and the host that serves it.
+#[derive(Debug, Clone)]
+pub struct SpinBridge {
+    /// `slotline-spin-host`.
+    pub host: PathBuf,
+    /// `slotline_bridge_spin.wasm`.
+    pub component: PathBuf,
 }
 
 /// A bridge running from a container image.
@@ -238,6 +253,7 @@ impl Stack {
             bridge_urls: Vec::new(),
             database: options.database.clone(),
             container,
+            spin: options.bridge_spin.clone(),
             calcom,
             llm,
             stripe,
@@ -490,6 +506,31 @@ impl Stack {
             ),
             ("RUST_LOG", "info".to_owned()),
         ];
+        if let Some(spin) = &self.spin {
+            // As an operator deploys it: the manifest's variables, named in lower case; the
+            // component has no timers, so reminders go on the worker's Cron Trigger.
+            let mut host = Command::new(&spin.host);
+            host.arg("--manifest")
+                .arg(paths::root().join("spin.toml"))
+                .arg("--component")
+                .arg(&spin.component)
+                .arg("--data")
+                .arg(self.dir.join("spin-data"))
+                .arg("--listen")
+                .arg(format!("127.0.0.1:{}", self.bridge_port))
+                .arg("--addr-file")
+                .arg(self.dir.join("bridge.addr"));
+            let native_only = [
+                "SLOTLINE_BRIDGE_ADDR",
+                "SLOTLINE_DISPATCH_EVERY_SECS",
+                "RUST_LOG",
+            ];
+            for (k, v) in vars.iter().filter(|(k, _)| !native_only.contains(k)) {
+                host.arg("--var")
+                    .arg(format!("{}={v}", k.to_ascii_lowercase()));
+            }
+            return host;
+        }
         match &self.container {
             None => {
                 let mut bridge = Command::new(paths::bridge_bin());

@@ -73,6 +73,11 @@ async fn handle(request: spin_sdk::http::Request) -> http::Response<Full<Bytes>>
             );
         }
     };
+    if config.seed_demo
+        && let Err(e) = slotline_bridge::demo::seed(store.as_ref()).await
+    {
+        eprintln!("slotline bridge: seeding the demo failed: {e}");
+    }
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     // Instances last one request: used nonces live in the database.
     let replay = ReplayGuard::shared(Arc::clone(&store));

@@ -36,9 +36,7 @@ fn failure(e: &ErrorCode) -> HttpFailure {
 }
 
 async fn exchange(call: Call) -> Result<Answer, HttpFailure> {
-    let mut request = http::Request::builder()
-        .method(call.method)
-        .uri(&call.url);
+    let mut request = http::Request::builder().method(call.method).uri(&call.url);
     for (name, value) in &call.headers {
         request = request.header(name, value);
     }

@@ -9,15 +9,17 @@ use std::collections::{BTreeSet, HashMap};
 
 use slotline_bridge::config::{Config, ConfigError};
 
-/// Settings that name parts of the native binary only (its socket, its file), never read
+/// Settings that name parts of the native binary only (its socket, its files), never read
 /// here.
-const NATIVE_ONLY: [&str; 5] = [
+const NATIVE_ONLY: [&str; 4] = [
     "SLOTLINE_BRIDGE_ADDR",
-    "SLOTLINE_DATABASE",
     "SLOTLINE_ADDR_FILE",
     "XDG_DATA_HOME",
     "HOME",
 ];
+
+/// What `SLOTLINE_DATABASE` is here: Spin's database, never a file or PostgreSQL.
+const DATABASE: &str = "spin:default";
 
 /// Reads the settings. The names asked for depend on the answers (`TWILIO_AUTH_TOKEN` only
 /// without `TWILIO_AUTH_TOKENS`), so the settings are read again with what was fetched
@@ -29,6 +31,9 @@ pub async fn read() -> Result<Config, ConfigError> {
         let config = Config::from_lookup(|name| {
             if NATIVE_ONLY.contains(&name) {
                 return None;
+            }
+            if name == "SLOTLINE_DATABASE" {
+                return Some(DATABASE.to_owned());
             }
             match known.get(name) {
                 Some(value) => value.clone(),
