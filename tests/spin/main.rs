@@ -175,7 +175,6 @@ fn spin_toml_describes_the_component_and_hides_its_secrets() -> Result<(), Faile
 /// and sends the receipt, a PDF the component makes and Twilio fetches from it; the host is
 /// restarted (its SQLite file kept) and the customer cancels, the deposit refunded.
 fn a_deposit_booking_is_paid_receipted_and_refunded_on_the_spin_bridge() -> Result<(), Failed> {
-    const PRACTICE: &str = "+351220000404";
     let mut stack = Stack::start(StackOptions {
         bridge_spin: Some(spin()?),
         seed_demo: false,
@@ -183,6 +182,19 @@ fn a_deposit_booking_is_paid_receipted_and_refunded_on_the_spin_bridge() -> Resu
         ..StackOptions::default()
     })
     .map_err(|e| format!("the stack did not start: {e}"))?;
+    book_pay_and_refund(&mut stack).map_err(|e| {
+        let log = std::fs::read_to_string(stack.log_path("bridge")).unwrap_or_default();
+        let lines: Vec<&str> = log.lines().collect();
+        let tail = lines[lines.len().saturating_sub(30)..].join("\n");
+        Failed::from(format!(
+            "{}\n--- the Spin host's log ---\n{tail}",
+            e.message().unwrap_or_default()
+        ))
+    })
+}
+
+fn book_pay_and_refund(stack: &mut Stack) -> Result<(), Failed> {
+    const PRACTICE: &str = "+351220000404";
     let hours = json!([{"start": "08:00", "end": "20:00"}]);
     let calls = [
         (
@@ -253,12 +265,12 @@ fn a_deposit_booking_is_paid_receipted_and_refunded_on_the_spin_bridge() -> Resu
     check(status == 200 && answer["outcome"] == "confirmed", || {
         format!("the payment event: {status} {answer}")
     })?;
-    let told = sent_by_bridge(&stack, &phone.number, "o sinal está pago")?;
+    let told = sent_by_bridge(stack, &phone.number, "o sinal está pago")?;
     check(
         told.text.contains("Fisio Douro") && told.text.contains("SL-"),
         || format!("the payment message: {}", told.text),
     )?;
-    let receipt = document_sent(&stack, &phone.number, "recibo do seu sinal")?;
+    let receipt = document_sent(stack, &phone.number, "recibo do seu sinal")?;
     for wanted in ["Recibo", "Fisio Douro, Lda.", "NIF: PT509000222", "20,00 €"] {
         check(receipt.contains(wanted), || {
             format!("{wanted:?} is not on the receipt:\n{receipt}")

@@ -24,6 +24,8 @@ struct Report {
     skipped_containers: Option<String>,
     /// The image the container tests ran against, its size and the engine.
     image: Option<String>,
+    /// The Spin component the Spin tests ran against, and its size.
+    component: Option<String>,
 }
 
 impl Report {
@@ -51,6 +53,9 @@ impl Report {
         }
         let total: Duration = self.phases.iter().map(|(_, d, _)| *d).sum();
         println!("  total {:>44.1}s", total.as_secs_f64());
+        if let Some(component) = &self.component {
+            println!("  Spin tests ran against {component}");
+        }
         if let Some(image) = &self.image {
             println!("  container tests ran against {image}");
         }
@@ -111,6 +116,30 @@ fn run_phases(report: &mut Report) -> Result<(), String> {
     report.phase("build (worker bundle)", |_| {
         build::bundle(&tools, &build::WORKER)
     })?;
+    // The bridge's Spin component (release, as deployed) and the wasmtime host the Spin
+    // tests serve it with.
+    let spin = report.phase("build (Spin component and its test host)", |r| {
+        process::run(cargo().args([
+            "build",
+            "-p",
+            "slotline-bridge-spin",
+            "--target",
+            "wasm32-wasip2",
+            "--release",
+        ]))?;
+        process::run(cargo().args(["build", "-p", "slotline-spin-host"]))?;
+        let component = slotline_e2e::paths::target_dir()
+            .join("wasm32-wasip2/release/slotline_bridge_spin.wasm");
+        let size = std::fs::metadata(&component)
+            .map_err(|e| format!("{}: {e}", component.display()))?
+            .len();
+        r.component = Some(format!(
+            "{} ({:.1} MiB)",
+            component.display(),
+            size as f64 / (1024.0 * 1024.0)
+        ));
+        Ok(component)
+    });
     // The bridge's image, for the container tests in the next test phase. Where no Docker
     // engine can run they are reported as skipped with the reason, never as passed.
     let image = report.phase(
@@ -169,6 +198,40 @@ fn run_phases(report: &mut Report) -> Result<(), String> {
             "--",
             "-D",
             "warnings",
+        ]))?;
+        // The bridge library as the component builds it (without `native`), and the
+        // component itself.
+        process::run(cargo().args([
+            "clippy",
+            "-p",
+            "slotline-bridge",
+            "--no-default-features",
+            "--target",
+            "wasm32-wasip2",
+            "--",
+            "-D",
+            "warnings",
+        ]))?;
+        process::run(cargo().args([
+            "clippy",
+            "-p",
+            "slotline-bridge-spin",
+            "--target",
+            "wasm32-wasip2",
+            "--",
+            "-D",
+            "warnings",
+        ]))
+    });
+    let _ = report.phase("clippy (Spin test host)", |_| {
+        process::run(cargo().args([
+            "clippy",
+            "-p",
+            "slotline-spin-host",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
         ]))
     });
     let _ = report.phase(
@@ -186,23 +249,31 @@ fn run_phases(report: &mut Report) -> Result<(), String> {
         },
     );
     let _ = report.phase(
-        "end-to-end (wrangler dev + bridge; dashboard in Chromium)",
+        "end-to-end (wrangler dev + bridge; dashboard in Chromium; the Spin component)",
         |r| {
-            let bridge = slotline_e2e::paths::target_dir().join("debug/slotline-bridge");
-            counted(
-                r,
-                cargo()
-                    .args([
-                        "test",
-                        "--features",
-                        E2E_FEATURE,
-                        "--test",
-                        "e2e",
-                        "--test",
-                        "dashboard",
-                    ])
-                    .env("SLOTLINE_BRIDGE_BIN", bridge),
-            )
+            let target = slotline_e2e::paths::target_dir();
+            let mut test = cargo();
+            test.args([
+                "test",
+                "--features",
+                E2E_FEATURE,
+                "--test",
+                "e2e",
+                "--test",
+                "dashboard",
+                "--test",
+                "spin",
+            ])
+            .env("SLOTLINE_BRIDGE_BIN", target.join("debug/slotline-bridge"))
+            .env(
+                "SLOTLINE_SPIN_HOST",
+                target.join("debug/slotline-spin-host"),
+            );
+            // A component that failed to build fails the Spin tests (they say what is missing).
+            if let Ok(component) = &spin {
+                test.env("SLOTLINE_SPIN_COMPONENT", component);
+            }
+            counted(r, &mut test)
         },
     );
     Ok(())

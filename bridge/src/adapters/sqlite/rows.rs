@@ -263,5 +263,8 @@ pub(super) fn new_id() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let nanos = Utc::now().timestamp_nanos_opt().unwrap_or_default() as u64;
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    format!("r{:x}{:04x}{:x}", nanos, std::process::id() & 0xffff, n)
+    // Random bits, not the process id: a Spin instance has none, and instances (each one
+    // request, its counter at 0) may run at once.
+    let salt = getrandom::u32().unwrap_or_default() & 0xffff;
+    format!("r{nanos:x}{salt:04x}{n:x}")
 }
