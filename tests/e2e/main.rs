@@ -649,41 +649,13 @@ fn sent_by_bridge(
     number: &str,
     line: &str,
 ) -> Result<slotline_e2e::twilio::Sent, Failed> {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    loop {
-        ctx.stack.cron_tick()?;
-        let sent = ctx.stack.twilio.sent_to(number);
-        if let Some(m) = sent.iter().find(|m| m.text.contains(line)) {
-            return Ok(m.clone());
-        }
-        if std::time::Instant::now() > deadline {
-            return Err(format!("no message with {line:?} within 60 s; sent: {sent:?}").into());
-        }
-        std::thread::sleep(std::time::Duration::from_millis(300));
-    }
+    Ok(ctx.stack.sent_by_bridge(number, line)?)
 }
 
 /// Waits for the bridge's message to `number` whose text has `line` and a file beside it;
 /// fetches the file as Twilio would and returns its text.
 fn document_sent(ctx: &Ctx, number: &str, line: &str) -> Result<String, Failed> {
-    let sent = sent_by_bridge(ctx, number, line)?;
-    let url = sent
-        .media_url
-        .ok_or_else(|| format!("{line:?} came without a file: {}", sent.text))?;
-    let response = ureq::get(&url)
-        .timeout(std::time::Duration::from_secs(10))
-        .call()
-        .map_err(|e| format!("fetching {url}: {e}"))?;
-    check(response.content_type() == "application/pdf", || {
-        format!("{url} is {}", response.content_type())
-    })?;
-    let mut bytes = Vec::new();
-    std::io::Read::read_to_end(&mut response.into_reader(), &mut bytes)
-        .map_err(|e| format!("reading {url}: {e}"))?;
-    let doc = lopdf::Document::load_mem(&bytes).map_err(|e| format!("{url}: not a PDF: {e}"))?;
-    Ok(doc
-        .extract_text(&[1])
-        .map_err(|e| format!("{url}: no text: {e}"))?)
+    Ok(ctx.stack.document_sent(number, line)?)
 }
 
 /// A start at a whole hour between `lo` and `hi` hours from now, inside 08:00–18:00 in

@@ -12,7 +12,7 @@ use chrono::{Datelike, Duration};
 use libtest_mimic::{Arguments, Failed, Trial};
 use serde_json::{Value, json};
 use slotline_e2e::stack::SpinBridge;
-use slotline_e2e::{Phone, Stack, StackOptions, paths};
+use slotline_e2e::{Stack, StackOptions, paths};
 
 fn check(condition: bool, message: impl FnOnce() -> String) -> Result<(), Failed> {
     if condition {
@@ -45,20 +45,6 @@ fn spin() -> Result<SpinBridge, Failed> {
         })?;
     }
     Ok(bridge)
-}
-
-fn says(phone: &Phone, text: &str, expected: &[&str]) -> Result<String, Failed> {
-    let reply = phone.send(text)?;
-    check(reply.status == 200, || {
-        format!("{text:?}: status {} {}", reply.status, reply.body)
-    })?;
-    let said = reply.messages().join("\n---\n");
-    for fragment in expected {
-        check(said.contains(fragment), || {
-            format!("customer: {text:?}\nexpected {fragment:?}\nbot said:\n{said}")
-        })?;
-    }
-    Ok(said)
 }
 
 /// The component imports WASI, `wasi:http` and Spin's SQLite and variables interfaces, and
@@ -238,13 +224,11 @@ fn book_pay_and_refund(stack: &mut Stack) -> Result<(), Failed> {
         .date_naive()
         + Duration::days(3);
     let date = format!("{:02}/{:02}", day.day(), day.month());
-    says(
-        &phone,
+    phone.says(
         &format!("queria fisioterapia no dia {date} às 15h"),
         &["Confirme", "50 €", "Sinal: 20 €"],
     )?;
-    says(
-        &phone,
+    phone.says(
         "sim",
         &[
             "pague o sinal de 20 €",
@@ -265,12 +249,12 @@ fn book_pay_and_refund(stack: &mut Stack) -> Result<(), Failed> {
     check(status == 200 && answer["outcome"] == "confirmed", || {
         format!("the payment event: {status} {answer}")
     })?;
-    let told = sent_by_bridge(stack, &phone.number, "o sinal está pago")?;
+    let told = stack.sent_by_bridge(&phone.number, "o sinal está pago")?;
     check(
         told.text.contains("Fisio Douro") && told.text.contains("SL-"),
         || format!("the payment message: {}", told.text),
     )?;
-    let receipt = document_sent(stack, &phone.number, "recibo do seu sinal")?;
+    let receipt = stack.document_sent(&phone.number, "recibo do seu sinal")?;
     for wanted in ["Recibo", "Fisio Douro, Lda.", "NIF: PT509000222", "20,00 €"] {
         check(receipt.contains(wanted), || {
             format!("{wanted:?} is not on the receipt:\n{receipt}")
@@ -294,8 +278,8 @@ fn book_pay_and_refund(stack: &mut Stack) -> Result<(), Failed> {
     check(mine.len() == 1 && mine[0]["status"] == "confirmed", || {
         format!("after the restart the bookings are {listed}")
     })?;
-    says(&phone, "cancelar", &["O sinal de 20 € será devolvido"])?;
-    says(&phone, "sim", &["Cancelada"])?;
+    phone.says("cancelar", &["O sinal de 20 € será devolvido"])?;
+    phone.says("sim", &["Cancelada"])?;
     let intent = paid["data"]["object"]["payment_intent"]
         .as_str()
         .unwrap_or_default();
@@ -308,49 +292,6 @@ fn book_pay_and_refund(stack: &mut Stack) -> Result<(), Failed> {
         println!("spin host: {line}");
     }
     Ok(())
-}
-
-/// Waits (up to 60 s, with cron ticks) for the bridge's message to `number` whose text has
-/// `line`.
-fn sent_by_bridge(
-    stack: &Stack,
-    number: &str,
-    line: &str,
-) -> Result<slotline_e2e::twilio::Sent, Failed> {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    loop {
-        stack.cron_tick()?;
-        let sent = stack.twilio.sent_to(number);
-        if let Some(m) = sent.iter().find(|m| m.text.contains(line)) {
-            return Ok(m.clone());
-        }
-        if std::time::Instant::now() > deadline {
-            return Err(format!("no message with {line:?} within 60 s; sent: {sent:?}").into());
-        }
-        std::thread::sleep(std::time::Duration::from_millis(300));
-    }
-}
-
-/// The text of the PDF beside the bridge's message with `line`, fetched as Twilio would.
-fn document_sent(stack: &Stack, number: &str, line: &str) -> Result<String, Failed> {
-    let sent = sent_by_bridge(stack, number, line)?;
-    let url = sent
-        .media_url
-        .ok_or_else(|| format!("{line:?} came without a file: {}", sent.text))?;
-    let response = ureq::get(&url)
-        .timeout(std::time::Duration::from_secs(10))
-        .call()
-        .map_err(|e| format!("fetching {url}: {e}"))?;
-    check(response.content_type() == "application/pdf", || {
-        format!("{url} is {}", response.content_type())
-    })?;
-    let mut bytes = Vec::new();
-    std::io::Read::read_to_end(&mut response.into_reader(), &mut bytes)
-        .map_err(|e| format!("reading {url}: {e}"))?;
-    let doc = lopdf::Document::load_mem(&bytes).map_err(|e| format!("{url}: not a PDF: {e}"))?;
-    Ok(doc
-        .extract_text(&[1])
-        .map_err(|e| format!("{url}: no text: {e}"))?)
 }
 
 fn main() {

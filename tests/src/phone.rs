@@ -114,6 +114,22 @@ impl Phone {
         self.post_signed(&params)
     }
 
+    /// Sends `text` and checks the reply is 200 and holds every one of `expected`; the
+    /// reply's messages joined, or what was wrong (with the whole reply).
+    pub fn says(&self, text: &str, expected: &[&str]) -> Result<String, String> {
+        let reply = self.send(text).map_err(|e| format!("{text:?}: {e}"))?;
+        if reply.status != 200 {
+            return Err(format!("{text:?}: status {} {}", reply.status, reply.body));
+        }
+        let said = reply.messages().join("\n---\n");
+        match expected.iter().find(|fragment| !said.contains(**fragment)) {
+            Some(missing) => Err(format!(
+                "customer: {text:?}\nexpected {missing:?}\nbot said:\n{said}"
+            )),
+            None => Ok(said),
+        }
+    }
+
     /// Taps the quick-reply button `id` titled `title`, as Twilio reports a tap.
     pub fn tap_button(&self, id: &str, title: &str) -> Result<Reply, SendError> {
         let mut params = self.message(&self.new_message_sid(), title);

@@ -603,6 +603,48 @@ impl Stack {
 }
 
 impl Stack {
+    /// Waits (up to 60 s, firing the Cron Trigger) for the bridge's message to `number`
+    /// whose text has `line`.
+    pub fn sent_by_bridge(&self, number: &str, line: &str) -> Result<crate::twilio::Sent, String> {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            self.cron_tick().map_err(|e| e.to_string())?;
+            let sent = self.twilio.sent_to(number);
+            if let Some(m) = sent.iter().find(|m| m.text.contains(line)) {
+                return Ok(m.clone());
+            }
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "no message with {line:?} within 60 s; sent: {sent:?}"
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    }
+
+    /// The first page's text of the PDF beside the bridge's message to `number` with `line`,
+    /// fetched as Twilio fetches it.
+    pub fn document_sent(&self, number: &str, line: &str) -> Result<String, String> {
+        let sent = self.sent_by_bridge(number, line)?;
+        let url = sent
+            .media_url
+            .ok_or_else(|| format!("{line:?} came without a file: {}", sent.text))?;
+        let response = ureq::get(&url)
+            .timeout(Duration::from_secs(10))
+            .call()
+            .map_err(|e| format!("fetching {url}: {e}"))?;
+        if response.content_type() != "application/pdf" {
+            return Err(format!("{url} is {}", response.content_type()));
+        }
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut response.into_reader(), &mut bytes)
+            .map_err(|e| format!("reading {url}: {e}"))?;
+        let doc =
+            lopdf::Document::load_mem(&bytes).map_err(|e| format!("{url}: not a PDF: {e}"))?;
+        doc.extract_text(&[1])
+            .map_err(|e| format!("{url}: no text: {e}"))
+    }
+
     /// Stops the bridge (as a crash would: SIGKILL), leaving the worker running.
     pub fn kill_bridge(&mut self) {
         if let Some(container) = &self.container {

@@ -162,19 +162,10 @@ fn run_phases(report: &mut Report) -> Result<(), String> {
         },
     );
     let _ = report.phase("clippy (native)", |_| {
-        process::run(cargo().args([
-            "clippy",
-            "--all-targets",
-            "--features",
-            BENCH_FEATURES,
-            "--",
-            "-D",
-            "warnings",
-        ]))
+        clippy(&["--all-targets", "--features", BENCH_FEATURES])
     });
     let _ = report.phase("clippy (wasm32-unknown-unknown)", |_| {
-        process::run(cargo().args([
-            "clippy",
+        clippy(&[
             "-p",
             "slotline-worker",
             "-p",
@@ -182,57 +173,29 @@ fn run_phases(report: &mut Report) -> Result<(), String> {
             "--target",
             "wasm32-unknown-unknown",
             "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ]))
+        ])
     });
     let _ = report.phase("clippy (wasm32-wasip2)", |_| {
-        process::run(cargo().args([
-            "clippy",
+        clippy(&[
             "-p",
             "slotline-shared",
             "--target",
             "wasm32-wasip2",
             "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ]))?;
+        ])?;
         // The bridge library as the component builds it (without `native`), and the
         // component itself.
-        process::run(cargo().args([
-            "clippy",
+        clippy(&[
             "-p",
             "slotline-bridge",
             "--no-default-features",
             "--target",
             "wasm32-wasip2",
-            "--",
-            "-D",
-            "warnings",
-        ]))?;
-        process::run(cargo().args([
-            "clippy",
-            "-p",
-            "slotline-bridge-spin",
-            "--target",
-            "wasm32-wasip2",
-            "--",
-            "-D",
-            "warnings",
-        ]))
+        ])?;
+        clippy(&["-p", "slotline-bridge-spin", "--target", "wasm32-wasip2"])
     });
     let _ = report.phase("clippy (Spin test host)", |_| {
-        process::run(cargo().args([
-            "clippy",
-            "-p",
-            "slotline-spin-host",
-            "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ]))
+        clippy(&["-p", "slotline-spin-host", "--all-targets"])
     });
     let _ = report.phase(
         "unit and integration tests (container tests included)",
@@ -277,6 +240,16 @@ fn run_phases(report: &mut Report) -> Result<(), String> {
         },
     );
     Ok(())
+}
+
+/// `cargo clippy ARGS -- -D warnings`.
+fn clippy(args: &[&str]) -> Result<(), String> {
+    process::run(
+        cargo()
+            .arg("clippy")
+            .args(args)
+            .args(["--", "-D", "warnings"]),
+    )
 }
 
 /// Runs a test command, echoing its output and adding its `test result:` counts to the

@@ -225,6 +225,76 @@ mod sqlite {
     crate::store_conformance!(fresh);
 }
 
+/// The store over an engine that behaves as Spin's `sqlite` interface does: one statement
+/// a call (a batch is refused, so migrations must be split), every row back at once, the
+/// number of changes asked for apart, and errors as SQLite's words without codes (so taken
+/// names are known by the message). The component's engine (`bridge/spin`) is this, over the
+/// host's SQLite.
+#[cfg(test)]
+mod spin_sqlite {
+    use std::sync::Arc;
+
+    use crate::adapters::SqliteStore;
+    use crate::adapters::sqlite::sql::{Engine, Error, Outcome, Result, Value};
+    use crate::ports::Store;
+
+    struct SpinLike(rusqlite::Connection);
+
+    fn error(e: rusqlite::Error) -> Error {
+        Error::Sqlite {
+            code: None,
+            message: e.to_string(),
+        }
+    }
+
+    impl Engine for SpinLike {
+        fn run(&self, sql: &str, params: &[Value]) -> Result<Outcome> {
+            use rusqlite::types::{Value as V, ValueRef};
+            // `prepare` refuses several statements at once, as Spin's host does.
+            let mut stmt = self.0.prepare(sql).map_err(error)?;
+            let columns = stmt.column_count();
+            let params = rusqlite::params_from_iter(params.iter().map(|p| match p {
+                Value::Null => V::Null,
+                Value::Integer(i) => V::Integer(*i),
+                Value::Real(r) => V::Real(*r),
+                Value::Text(t) => V::Text(t.clone()),
+                Value::Blob(b) => V::Blob(b.clone()),
+            }));
+            let mut rows = Vec::new();
+            let mut cursor = stmt.query(params).map_err(error)?;
+            while let Some(row) = cursor.next().map_err(error)? {
+                let mut values = Vec::new();
+                for i in 0..columns {
+                    values.push(match row.get_ref(i).map_err(error)? {
+                        ValueRef::Null => Value::Null,
+                        ValueRef::Integer(i) => Value::Integer(i),
+                        ValueRef::Real(r) => Value::Real(r),
+                        ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+                        ValueRef::Blob(b) => Value::Blob(b.to_vec()),
+                    });
+                }
+                rows.push(values);
+            }
+            let changes = if columns == 0 {
+                usize::try_from(self.0.changes()).unwrap_or(usize::MAX)
+            } else {
+                0
+            };
+            Ok(Outcome { rows, changes })
+        }
+    }
+
+    async fn fresh() -> Arc<dyn Store> {
+        let dir = tempfile::tempdir().unwrap().keep();
+        let conn = rusqlite::Connection::open(dir.join("spin.db")).unwrap();
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .unwrap();
+        Arc::new(SqliteStore::on(Box::new(SpinLike(conn)), "spin-like").unwrap())
+    }
+
+    crate::store_conformance!(fresh);
+}
+
 #[cfg(test)]
 mod postgres {
     use std::sync::Arc;
