@@ -294,9 +294,12 @@ fn book_pay_and_refund(stack: &mut Stack) -> Result<(), Failed> {
     Ok(())
 }
 
+/// One of this file's checks.
+type Check = fn() -> Result<(), Failed>;
+
 fn main() {
     let args = Arguments::from_args();
-    let tests: [(&str, fn() -> Result<(), Failed>); 3] = [
+    let tests: [(&str, Check); 3] = [
         (
             "the_component_imports_only_wasi_and_the_spin_interfaces_it_uses",
             the_component_imports_only_wasi_and_the_spin_interfaces_it_uses,
