@@ -192,7 +192,14 @@ fn run_phases(report: &mut Report) -> Result<(), String> {
             "--target",
             "wasm32-wasip2",
         ])?;
-        clippy(&["-p", "slotline-bridge-spin", "--target", "wasm32-wasip2"])
+        clippy(&[
+            "-p",
+            "slotline-bridge-spin",
+            "-p",
+            "slotline-floor-spin",
+            "--target",
+            "wasm32-wasip2",
+        ])
     });
     let _ = report.phase("clippy (Spin test host)", |_| {
         clippy(&["-p", "slotline-spin-host", "--all-targets"])
