@@ -155,6 +155,71 @@ fn spin_toml_describes_the_component_and_hides_its_secrets() -> Result<(), Faile
     Ok(())
 }
 
+/// An operator who gives a worker secret too short gets an answer naming the Spin variable
+/// to fix, never the secret itself; one who leaves a required variable out gets no server.
+fn a_misconfigured_component_says_which_spin_variable_to_fix() -> Result<(), Failed> {
+    let spin = spin()?;
+    let data = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let addr_file = data.path().join("addr");
+    let host = |vars: &[&str]| {
+        let mut host = Command::new(&spin.host);
+        host.arg("--manifest")
+            .arg(paths::root().join("spin.toml"))
+            .arg("--component")
+            .arg(&spin.component)
+            .arg("--data")
+            .arg(data.path().join("db"))
+            .arg("--addr-file")
+            .arg(&addr_file)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped());
+        for var in vars {
+            host.args(["--var", var]);
+        }
+        host
+    };
+    let missing = host(&["slotline_operator_key=operator-key-0123456789"])
+        .output()
+        .map_err(|e| e.to_string())?;
+    let said = String::from_utf8_lossy(&missing.stderr);
+    check(
+        !missing.status.success() && said.contains("slotline_worker_secret"),
+        || format!("without the worker secret the host said: {said}"),
+    )?;
+    let mut served = host(&[
+        "slotline_worker_secret=short-secret",
+        "slotline_operator_key=operator-key-0123456789",
+    ])
+    .spawn()
+    .map_err(|e| e.to_string())?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let addr = loop {
+        if let Ok(addr) = std::fs::read_to_string(&addr_file) {
+            break addr;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = served.kill();
+            return Err("the host never said where it listens".into());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let answer = ureq::get(&format!("http://{}/healthz", addr.trim())).call();
+    let _ = served.kill();
+    let _ = served.wait();
+    let (status, body) = match answer {
+        Err(ureq::Error::Status(code, r)) => (code, r.into_string().unwrap_or_default()),
+        Ok(r) => (r.status(), r.into_string().unwrap_or_default()),
+        Err(e) => return Err(format!("/healthz: {e}").into()),
+    };
+    check(
+        status == 503
+            && body.contains("slotline_worker_secret")
+            && body.contains("at least 16 characters")
+            && !body.contains("short-secret"),
+        || format!("a short worker secret: {status} {body}"),
+    )
+}
+
 /// A physiotherapy practice in Porto (Portuguese, a deposit through Stripe) on the Spin
 /// bridge: the customer books in WhatsApp through `wrangler dev`, pays the deposit at the
 /// Stripe stand-in (the component calls Stripe), the bridge confirms on the worker's cron tick
@@ -299,7 +364,7 @@ type Check = fn() -> Result<(), Failed>;
 
 fn main() {
     let args = Arguments::from_args();
-    let tests: [(&str, Check); 3] = [
+    let tests: [(&str, Check); 4] = [
         (
             "the_component_imports_only_wasi_and_the_spin_interfaces_it_uses",
             the_component_imports_only_wasi_and_the_spin_interfaces_it_uses,
@@ -307,6 +372,10 @@ fn main() {
         (
             "spin_toml_describes_the_component_and_hides_its_secrets",
             spin_toml_describes_the_component_and_hides_its_secrets,
+        ),
+        (
+            "a_misconfigured_component_says_which_spin_variable_to_fix",
+            a_misconfigured_component_says_which_spin_variable_to_fix,
         ),
         (
             "a_deposit_booking_is_paid_receipted_and_refunded_on_the_spin_bridge",

@@ -51,11 +51,13 @@ async fn handle(request: spin_sdk::http::Request) -> http::Response<Full<Bytes>>
     let config = match settings::read().await {
         Ok(config) => config,
         Err(e) => {
-            // The operator's mistake, in words they can act on; nothing of it is secret.
-            eprintln!("slotline bridge: settings: {e}");
+            // The operator's mistake, in words they can act on (a secret's value is never
+            // repeated).
+            let why = settings::in_spin_words(&e);
+            eprintln!("slotline bridge: settings: {why}");
             return refusal(
                 http::StatusCode::SERVICE_UNAVAILABLE,
-                &format!("the bridge is not configured: {e}"),
+                &format!("the bridge is not configured: {why}"),
             );
         }
     };

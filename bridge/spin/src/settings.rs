@@ -56,3 +56,18 @@ pub async fn read() -> Result<Config, ConfigError> {
         }
     }
 }
+
+/// `e` naming the Spin variable the operator set, not the environment variable it stands for.
+pub fn in_spin_words(e: &ConfigError) -> String {
+    match e {
+        ConfigError::Invalid {
+            name,
+            value,
+            expected,
+        } => format!(
+            "the Spin variable {}={value:?} is not valid: {expected}",
+            name.to_ascii_lowercase()
+        ),
+        other => other.to_string(),
+    }
+}
