@@ -70,17 +70,7 @@ pub fn run() -> Result<(), String> {
     build::bundle(&tools, &build::FLOOR)?;
     process::run(cargo().args(["build", "-p", "slotline-bridge"]))?;
     // The Spin benchmark serves the release component and its floor with the test host.
-    process::run(cargo().args([
-        "build",
-        "-p",
-        "slotline-bridge-spin",
-        "-p",
-        "slotline-floor-spin",
-        "--target",
-        "wasm32-wasip2",
-        "--release",
-    ]))?;
-    process::run(cargo().args(["build", "-p", "slotline-spin-host"]))?;
+    build::spin(&["slotline-floor-spin"])?;
     let out_dir = root().join("bench-results");
     std::fs::create_dir_all(&out_dir)
         .map_err(|e| format!("cannot create {}: {e}", out_dir.display()))?;

@@ -86,3 +86,17 @@ pub fn bundle(tools: &Tools, b: &Bundle) -> Result<(), String> {
     );
     Ok(())
 }
+
+/// Builds the bridge's Spin component (release, `wasm32-wasip2`, as deployed), with the
+/// packages in `also` (the benchmark's floor component), and the wasmtime host the tests and
+/// the benchmark serve it with; the component's path.
+pub fn spin(also: &[&str]) -> Result<PathBuf, String> {
+    let mut build = process::cargo();
+    build.args(["build", "-p", "slotline-bridge-spin"]);
+    for package in also {
+        build.args(["-p", package]);
+    }
+    process::run(build.args(["--target", "wasm32-wasip2", "--release"]))?;
+    process::run(process::cargo().args(["build", "-p", "slotline-spin-host"]))?;
+    Ok(slotline_e2e::paths::target_dir().join("wasm32-wasip2/release/slotline_bridge_spin.wasm"))
+}

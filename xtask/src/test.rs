@@ -119,17 +119,7 @@ fn run_phases(report: &mut Report) -> Result<(), String> {
     // The bridge's Spin component (release, as deployed) and the wasmtime host the Spin
     // tests serve it with.
     let spin = report.phase("build (Spin component and its test host)", |r| {
-        process::run(cargo().args([
-            "build",
-            "-p",
-            "slotline-bridge-spin",
-            "--target",
-            "wasm32-wasip2",
-            "--release",
-        ]))?;
-        process::run(cargo().args(["build", "-p", "slotline-spin-host"]))?;
-        let component = slotline_e2e::paths::target_dir()
-            .join("wasm32-wasip2/release/slotline_bridge_spin.wasm");
+        let component = build::spin(&[])?;
         let size = std::fs::metadata(&component)
             .map_err(|e| format!("{}: {e}", component.display()))?
             .len();

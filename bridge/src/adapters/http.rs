@@ -68,16 +68,8 @@ impl HttpClient for ReqwestClient {
         }
         let response = request.send().await.map_err(|e| failure(&e))?;
         let status = response.status().as_u16();
-        let headers = response
-            .headers()
-            .iter()
-            .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
-            .collect();
+        let headers = response.headers().clone();
         let body = response.bytes().await.map_err(|e| failure(&e))?.to_vec();
-        Ok(Answer {
-            status,
-            headers,
-            body,
-        })
+        Ok(Answer::new(status, &headers, body))
     }
 }

@@ -120,6 +120,19 @@ pub struct Answer {
 }
 
 impl Answer {
+    /// An answer with `headers` as the `http` crate holds them (a value that is not text
+    /// is left out: none the adapters read is binary).
+    pub fn new(status: u16, headers: &axum::http::HeaderMap, body: Vec<u8>) -> Self {
+        Self {
+            status,
+            headers: headers
+                .iter()
+                .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+                .collect(),
+            body,
+        }
+    }
+
     /// Whether the status is 2xx.
     pub fn is_success(&self) -> bool {
         (200..300).contains(&self.status)

@@ -40,7 +40,7 @@ use crate::model::{
 mod accounts;
 mod customers;
 #[cfg(feature = "native")]
-mod native;
+pub(crate) mod native;
 mod outbox;
 mod payments;
 mod reservations;

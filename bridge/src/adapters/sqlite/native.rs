@@ -22,7 +22,8 @@ pub(super) fn error(e: rusqlite::Error) -> Error {
     }
 }
 
-fn to_rusqlite(value: &Value) -> rusqlite::types::Value {
+/// A store value as rusqlite's.
+pub(crate) fn to_rusqlite(value: &Value) -> rusqlite::types::Value {
     use rusqlite::types::Value as V;
     match value {
         Value::Null => V::Null,
@@ -33,7 +34,8 @@ fn to_rusqlite(value: &Value) -> rusqlite::types::Value {
     }
 }
 
-fn from_ref(value: ValueRef<'_>) -> Value {
+/// rusqlite's value as the store's.
+pub(crate) fn from_ref(value: ValueRef<'_>) -> Value {
     match value {
         ValueRef::Null => Value::Null,
         ValueRef::Integer(i) => Value::Integer(i),

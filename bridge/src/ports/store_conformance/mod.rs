@@ -249,29 +249,17 @@ mod spin_sqlite {
 
     impl Engine for SpinLike {
         fn run(&self, sql: &str, params: &[Value]) -> Result<Outcome> {
-            use rusqlite::types::{Value as V, ValueRef};
+            use crate::adapters::sqlite::native::{from_ref, to_rusqlite};
             // `prepare` refuses several statements at once, as Spin's host does.
             let mut stmt = self.0.prepare(sql).map_err(error)?;
             let columns = stmt.column_count();
-            let params = rusqlite::params_from_iter(params.iter().map(|p| match p {
-                Value::Null => V::Null,
-                Value::Integer(i) => V::Integer(*i),
-                Value::Real(r) => V::Real(*r),
-                Value::Text(t) => V::Text(t.clone()),
-                Value::Blob(b) => V::Blob(b.clone()),
-            }));
+            let params = rusqlite::params_from_iter(params.iter().map(to_rusqlite));
             let mut rows = Vec::new();
             let mut cursor = stmt.query(params).map_err(error)?;
             while let Some(row) = cursor.next().map_err(error)? {
                 let mut values = Vec::new();
                 for i in 0..columns {
-                    values.push(match row.get_ref(i).map_err(error)? {
-                        ValueRef::Null => Value::Null,
-                        ValueRef::Integer(i) => Value::Integer(i),
-                        ValueRef::Real(r) => Value::Real(r),
-                        ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
-                        ValueRef::Blob(b) => Value::Blob(b.to_vec()),
-                    });
+                    values.push(from_ref(row.get_ref(i).map_err(error)?));
                 }
                 rows.push(values);
             }
