@@ -103,6 +103,7 @@ pub async fn seed(store: &dyn Store) -> Result<bool, StoreError> {
         onboarding: Default::default(),
         senders: Vec::new(),
         template_requests: Vec::new(),
+        flows: Default::default(),
     };
     // The demo's key is random and never shown: the operator key manages it.
     let key = auth::new_key().map_err(|e| StoreError::backend(e.to_string()))?;

@@ -39,6 +39,7 @@ pub mod demo;
 pub mod dispatch;
 pub mod engine;
 pub mod error;
+pub mod flows;
 pub mod lifecycle;
 pub mod metrics;
 pub mod model;

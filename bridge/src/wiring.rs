@@ -156,5 +156,9 @@ pub fn assemble(
             ..Default::default()
         }),
         senders,
+        flow_keys: config
+            .worker_secret
+            .as_deref()
+            .map(|s| Arc::new(crate::flows::keys::KeyRing::new(s.as_bytes()))),
     }
 }

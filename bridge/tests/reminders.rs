@@ -126,6 +126,7 @@ impl World {
             documents: None,
             accounts: Default::default(),
             senders: None,
+            flow_keys: None,
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());

@@ -16,6 +16,7 @@
 //! - [`llm`]: the optional language model's request and answer, used when the parser is
 //!   unsure.
 //! - [`notice`]: lifecycle messages (reminders, follow-ups) as the customer reads them.
+//! - [`flow_token`]: the signed token a WhatsApp Flow carries back to our endpoint.
 //! - [`option_id`]: the id of every option and button, written and read in one place.
 //! - [`render`]: one reply model rendered as WhatsApp buttons/lists or numbered text.
 //! - [`lang`]: the languages spoken; [`i18n`]: translated texts and local dates, times and
@@ -31,6 +32,7 @@ pub mod conversation;
 #[cfg(any(test, feature = "testkit"))]
 pub mod eval;
 pub mod failover;
+pub mod flow_token;
 pub mod i18n;
 pub mod lang;
 pub mod llm;

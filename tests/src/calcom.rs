@@ -165,15 +165,7 @@ pub struct CalcomStandIn {
 /// Where Cal.com's OpenAPI file is: `SLOTLINE_CONTRACTS`, else `shared/contracts` beside the
 /// repository.
 pub fn openapi_path() -> std::path::PathBuf {
-    std::env::var_os("SLOTLINE_CONTRACTS")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            crate::paths::root()
-                .parent()
-                .map_or_else(crate::paths::root, std::path::Path::to_path_buf)
-                .join("shared/contracts")
-        })
-        .join("calcom-openapi-v2.json")
+    crate::paths::contracts().join("calcom-openapi-v2.json")
 }
 
 /// The same shapes, for machines without the contract folder (a test checks them against

@@ -9,6 +9,7 @@
 pub mod calcom;
 pub mod llm;
 pub mod measure;
+pub mod meta;
 pub mod paths;
 pub mod phone;
 pub mod served;

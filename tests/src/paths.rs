@@ -10,6 +10,24 @@ pub fn root() -> PathBuf {
         .map_or_else(|| manifest.clone(), PathBuf::from)
 }
 
+/// The contract sheets (`SLOTLINE_CONTRACTS`, else `shared/contracts` beside the
+/// repository), where they are.
+pub fn contracts() -> PathBuf {
+    std::env::var_os("SLOTLINE_CONTRACTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            root()
+                .parent()
+                .map_or_else(root, std::path::Path::to_path_buf)
+                .join("shared/contracts")
+        })
+}
+
+/// The text of contract sheet `name`, if the sheets are on this machine.
+pub fn contract(name: &str) -> Option<String> {
+    std::fs::read_to_string(contracts().join(name)).ok()
+}
+
 /// The folder with the Node tools the xtask installs (`node`, `wrangler`, …).
 pub fn node_bin() -> PathBuf {
     root().join("tools/node_modules/.bin")

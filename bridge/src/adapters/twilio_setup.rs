@@ -198,6 +198,39 @@ impl TwilioSetup {
         .await
     }
 
+    /// Makes a `whatsapp/flows` template that opens Meta's Flow `flow_id` on its first
+    /// screen through our endpoint, the Flow's token being variable `{{1}}`, and asks
+    /// WhatsApp to approve it as `name`; its `HX…` sid.
+    pub async fn submit_flow(
+        &self,
+        name: &str,
+        language: &str,
+        body: &str,
+        button: &str,
+        flow_id: &str,
+    ) -> Result<(String, ApprovalState), SenderError> {
+        let mut samples = serde_json::Map::new();
+        samples.insert("1".into(), json!("flow-token"));
+        self.submit_content(
+            name,
+            language,
+            json!({
+                "whatsapp/flows": {
+                    "body": body,
+                    "button_text": button,
+                    "flow_id": flow_id,
+                    "flow_token": "{{1}}",
+                    "flow_first_page_id": "SERVICE",
+                    "is_flow_first_page_endpoint": true
+                },
+                "twilio/text": { "body": body }
+            }),
+            &samples,
+            "UTILITY",
+        )
+        .await
+    }
+
     /// Makes a text template and asks WhatsApp to approve it as `name` (lower case, digits
     /// and underscores) in `category` (`UTILITY` for booking messages); its `HX…` sid and
     /// the review's first status. `samples` are example values of its variables, which
@@ -207,6 +240,24 @@ impl TwilioSetup {
         name: &str,
         language: &str,
         body: &str,
+        samples: &serde_json::Map<String, serde_json::Value>,
+        category: &str,
+    ) -> Result<(String, ApprovalState), SenderError> {
+        self.submit_content(
+            name,
+            language,
+            json!({ "twilio/text": { "body": body } }),
+            samples,
+            category,
+        )
+        .await
+    }
+
+    async fn submit_content(
+        &self,
+        name: &str,
+        language: &str,
+        types: serde_json::Value,
         samples: &serde_json::Map<String, serde_json::Value>,
         category: &str,
     ) -> Result<(String, ApprovalState), SenderError> {
@@ -220,7 +271,7 @@ impl TwilioSetup {
                     "friendly_name": name,
                     "language": language,
                     "variables": samples,
-                    "types": { "twilio/text": { "body": body } },
+                    "types": types,
                 })),
             )
             .await?;

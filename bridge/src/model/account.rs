@@ -237,6 +237,12 @@ pub enum TicketKind {
     Invite,
     /// Set a new password: the code sent over WhatsApp to a user who forgot theirs.
     Reset,
+    /// A business's WhatsApp Flow key (sealed private half; the expiry is its retirement).
+    FlowKey,
+    /// A Flow whose booking is made: its token is used up until it would have expired.
+    FlowUsed,
+    /// A business's Meta app secret, sealed, for checking its Flow requests' signatures.
+    FlowSecret,
 }
 
 impl TicketKind {
@@ -245,6 +251,9 @@ impl TicketKind {
         match self {
             Self::Invite => "invite",
             Self::Reset => "reset",
+            Self::FlowKey => "flow_key",
+            Self::FlowUsed => "flow_used",
+            Self::FlowSecret => "flow_secret",
         }
     }
 }

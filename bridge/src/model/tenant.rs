@@ -1,5 +1,7 @@
 //! A business: who it is, how it books, which messages it sends and how.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, NaiveTime, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
@@ -115,6 +117,31 @@ pub struct Tenant {
     /// never changed by replacing the business.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub template_requests: Vec<TemplateRequest>,
+    /// WhatsApp Flows (the date-and-time picker inside WhatsApp); kept by the flows
+    /// routes, never changed by replacing the business.
+    #[serde(default, skip_serializing_if = "FlowSettings::is_unset")]
+    pub flows: FlowSettings,
+}
+
+/// A business's WhatsApp Flow: where Meta keeps it and how it is sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlowSettings {
+    /// Offer "Pick a time" as a Flow when a customer starts booking.
+    #[serde(default)]
+    pub enabled: bool,
+    /// The Flow's id at Meta (WhatsApp Manager → Flows), once its JSON is published there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flow_id: Option<String>,
+    /// The `whatsapp/flows` content template sent per language (`HX…`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub content: BTreeMap<Lang, String>,
+}
+
+impl FlowSettings {
+    /// Never set up.
+    pub fn is_unset(&self) -> bool {
+        *self == FlowSettings::default()
+    }
 }
 
 /// A lifecycle message made into a WhatsApp template and submitted for approval.

@@ -82,6 +82,13 @@ pub trait Scheduler: Send + Sync + 'static {
     /// Turns a hold whose deposit was just paid into a booking, and tells the customer (the
     /// conversation is not waiting for it).
     async fn confirm_paid(&self, tenant: &TenantId, hold: &str) -> Result<Change, SchedulerError>;
+    /// Turns a hold made outside the conversation (a WhatsApp Flow) into a booking, and
+    /// sends the customer the confirmation (no conversation is there to say it).
+    async fn confirm_outside(
+        &self,
+        tenant: &TenantId,
+        hold: &str,
+    ) -> Result<Change, SchedulerError>;
     /// Moves a booking onto a held slot.
     async fn reschedule(
         &self,

@@ -542,6 +542,7 @@ async fn put_tenant(
     // So are numbers being registered with WhatsApp.
     body.senders = before.senders.clone();
     body.template_requests = before.template_requests.clone();
+    body.flows = before.flows.clone();
     same_id(&tenant, body.id.as_str())?;
     valid(&body)?;
     check_routing(&state, &who, &body, Some(&before)).await?;

@@ -16,6 +16,7 @@ pub mod body;
 pub mod calcom;
 pub mod dashboard;
 pub mod documents;
+pub mod flows;
 pub mod joining;
 pub mod onboarding;
 pub mod senders;
@@ -73,6 +74,9 @@ pub struct AppState {
     /// Registers businesses' own WhatsApp numbers with Twilio; `None` without the
     /// platform's Twilio account.
     pub senders: Option<Arc<crate::adapters::twilio_setup::TwilioSetup>>,
+    /// The businesses' WhatsApp Flow keys, sealed under the worker secret; `None` without
+    /// one (the Flow endpoint then answers 503).
+    pub flow_keys: Option<Arc<crate::flows::keys::KeyRing>>,
 }
 
 /// The bridge's routes, ready to serve or to call in tests.
@@ -87,6 +91,7 @@ pub fn app(state: AppState) -> Router {
         .merge(onboarding::routes())
         .merge(senders::routes())
         .merge(templates::routes())
+        .merge(flows::routes())
         .merge(dashboard::routes())
         .merge(calcom::routes())
         .merge(stripe::routes())

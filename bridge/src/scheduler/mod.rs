@@ -653,6 +653,15 @@ impl Scheduler for EmbeddedScheduler {
         self.confirm_telling(tenant, hold, Some(Stage::Paid)).await
     }
 
+    async fn confirm_outside(
+        &self,
+        tenant: &TenantId,
+        hold: &str,
+    ) -> Result<Change, SchedulerError> {
+        self.confirm_telling(tenant, hold, Some(Stage::Confirmation))
+            .await
+    }
+
     async fn reschedule(
         &self,
         tenant: &TenantId,

@@ -128,6 +128,7 @@ pub async fn bridge_sending(
                 Some("https://hooks.slotline.test/webhooks/twilio".into()),
             ))
         }),
+        flow_keys: Some(Arc::new(slotline_bridge::flows::keys::KeyRing::new(SECRET))),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
@@ -494,6 +495,7 @@ pub async fn seed_due_reminders(
             onboarding: Default::default(),
             senders: Vec::new(),
             template_requests: Vec::new(),
+            flows: Default::default(),
         };
         store
             .create_tenant(&tenant, &format!("hash-{t}"))

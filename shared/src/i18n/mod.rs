@@ -123,6 +123,10 @@ pub enum Key {
     PayLinkComing,
     PaymentWaiting,
     CancelPartial,
+    FlowExpired,
+    FlowUsed,
+    PickTime,
+    FlowOffer,
 }
 
 /// The template for `key` in `lang`.
@@ -216,6 +220,10 @@ pub fn text(lang: Lang, key: Key) -> &'static str {
             CancelPartial => {
                 "It is less than {hours} h away, so you will get {refund} of your {amount} deposit back."
             }
+            FlowExpired => "This booking link has expired. Please request a new one.",
+            FlowUsed => "This booking is already made. Write to us in the chat to change it.",
+            PickTime => "Pick a time",
+            FlowOffer => "Tap Pick a time to choose a day and time in a calendar, or reply here.",
             NotMoved => "No problem: {reference} stays on {when}.",
             KeptBooking => "Kept: {reference} stays on {when}.",
             CancelOrKeep => "To cancel the booking reply 1; to keep it, reply 2.",
@@ -363,6 +371,12 @@ pub fn text(lang: Lang, key: Key) -> &'static str {
             CancelPartial => {
                 "Faltan menos de {hours} h, así que te devolveremos {refund} de tu depósito de {amount}."
             }
+            FlowExpired => "Este enlace de reserva ha caducado. Pide uno nuevo en el chat.",
+            FlowUsed => "Esta reserva ya está hecha. Escríbenos en el chat para cambiarla.",
+            PickTime => "Elegir hora",
+            FlowOffer => {
+                "Toca Elegir hora para escoger día y hora en un calendario, o responde aquí."
+            }
             NotMoved => "De acuerdo: {reference} sigue el {when}.",
             KeptBooking => "Mantenida: {reference} sigue el {when}.",
             CancelOrKeep => "Para cancelar la cita responde 1; para mantenerla, responde 2.",
@@ -475,6 +489,12 @@ pub fn text(lang: Lang, key: Key) -> &'static str {
             PaymentWaiting => "Ainda não vi seu pagamento.",
             CancelPartial => {
                 "Faltam menos de {hours} h, então você receberá de volta {refund} do sinal de {amount}."
+            }
+            FlowExpired => "Este link de agendamento expirou. Peça um novo no chat.",
+            FlowUsed => "Este agendamento já foi feito. Escreva no chat para alterá-lo.",
+            PickTime => "Escolher horário",
+            FlowOffer => {
+                "Toque em Escolher horário para escolher dia e hora num calendário, ou responda aqui."
             }
             NotMoved => "Sem problemas: {reference} continua em {when}.",
             KeptBooking => "Mantido: {reference} continua em {when}.",
@@ -614,6 +634,12 @@ pub fn text(lang: Lang, key: Key) -> &'static str {
             PaymentWaiting => "Ainda não vi o seu pagamento.",
             CancelPartial => {
                 "Faltam menos de {hours} h, por isso recebe de volta {refund} do sinal de {amount}."
+            }
+            FlowExpired => "Esta ligação de marcação expirou. Peça uma nova na conversa.",
+            FlowUsed => "Esta marcação já está feita. Escreva na conversa para a alterar.",
+            PickTime => "Escolher horário",
+            FlowOffer => {
+                "Toque em Escolher horário para escolher dia e hora num calendário, ou responda aqui."
             }
             NotMoved => "Sem problema: {reference} continua a {when}.",
             KeptBooking => "Mantida: {reference} continua a {when}.",

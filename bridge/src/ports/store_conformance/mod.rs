@@ -56,6 +56,7 @@ pub fn tenant(id: &str) -> Tenant {
         onboarding: Default::default(),
         senders: Vec::new(),
         template_requests: Vec::new(),
+        flows: Default::default(),
     }
 }
 
