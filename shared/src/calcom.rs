@@ -5,8 +5,6 @@
 //! stored (no prefix, no timestamp). A webhook without a secret sends the literal
 //! `no-secret-provided` (contract sheet §7.2, vectors V1–V4).
 
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
 use subtle::ConstantTimeEq;
 use thiserror::Error;
 
@@ -32,14 +30,7 @@ pub enum WebhookError {
 
 /// The lower-case hex signature Cal.com sends for `body`.
 pub fn sign(secret: &str, body: &[u8]) -> String {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes())
-        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
-    mac.update(body);
-    mac.finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::signing::hmac_hex(secret.as_bytes(), body)
 }
 
 /// Checks a webhook's signature header against its raw body, in constant time.

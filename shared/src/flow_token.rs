@@ -60,12 +60,7 @@ pub enum FlowTokenError {
 }
 
 fn key(secret: &[u8]) -> Hmac<Sha256> {
-    // A key of its own, derived from the worker secret, so that nothing signed for one
-    // purpose can be replayed for another.
-    let mut derive = <Hmac<Sha256> as Mac>::new_from_slice(secret)
-        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
-    derive.update(b"slotline flow token v1");
-    let derived = derive.finalize().into_bytes();
+    let derived = crate::signing::derive_key(secret, "slotline flow token v1");
     <Hmac<Sha256> as Mac>::new_from_slice(&derived)
         .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"))
 }

@@ -62,6 +62,28 @@ pub fn sign(
         .collect()
 }
 
+/// The lower-case hex HMAC-SHA256 of `body` under `key`: Cal.com's webhook signature, and
+/// Meta's `X-Hub-Signature-256` after its `sha256=`.
+pub fn hmac_hex(key: &[u8], body: &[u8]) -> String {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key)
+        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+    mac.update(body);
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A key of its own for `purpose`, derived from `secret`, so that nothing made under one
+/// purpose (a Flow token, a sealed key) can be passed off as another.
+pub fn derive_key(secret: &[u8], purpose: &str) -> [u8; 32] {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret)
+        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+    mac.update(purpose.as_bytes());
+    mac.finalize().into_bytes().into()
+}
+
 /// The signature headers of one request, as received.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Headers<'a> {

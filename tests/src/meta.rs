@@ -12,7 +12,6 @@ use aes_gcm::aes::Aes128;
 use aes_gcm::{AesGcm, Nonce};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use hmac::{Hmac, Mac};
 use rand_core::{OsRng, RngCore};
 use rsa::pkcs8::DecodePublicKey;
 use rsa::{Oaep, RsaPublicKey};
@@ -75,15 +74,10 @@ pub fn seal(public_key_pem: &str, request: &Value, app_secret: Option<&str>) -> 
 
 /// `X-Hub-Signature-256` of `body` under `secret`.
 pub fn sign(secret: &str, body: &[u8]) -> String {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()).expect("any key");
-    mac.update(body);
-    let hex: String = mac
-        .finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("sha256={hex}")
+    format!(
+        "sha256={}",
+        slotline_shared::signing::hmac_hex(secret.as_bytes(), body)
+    )
 }
 
 impl Sealed {

@@ -13,7 +13,6 @@ use aes_gcm::aes::Aes128;
 use aes_gcm::{AesGcm, Nonce};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use hmac::{Hmac, Mac};
 use rsa::{Oaep, RsaPrivateKey};
 use serde::Deserialize;
 use sha2::Sha256;
@@ -113,15 +112,7 @@ pub fn signed(app_secret: &str, header: Option<&str>, body: &[u8]) -> bool {
     let Some(hex) = header.and_then(|h| h.trim().strip_prefix("sha256=")) else {
         return false;
     };
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(app_secret.as_bytes())
-        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
-    mac.update(body);
-    let expected: String = mac
-        .finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let expected = slotline_shared::signing::hmac_hex(app_secret.as_bytes(), body);
     bool::from(
         expected
             .as_bytes()

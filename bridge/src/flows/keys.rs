@@ -14,7 +14,6 @@ use aes_gcm::{Aes256Gcm, Nonce};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use chrono::{DateTime, Duration, Utc};
-use hmac::{Hmac, Mac};
 use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey, LineEnding};
 use rsa::{RsaPrivateKey, RsaPublicKey};
 use serde::{Deserialize, Serialize};
@@ -104,8 +103,21 @@ fn ticket_key(tenant: &TenantId, id: &str) -> String {
     format!("flowkey:{tenant}:{id}")
 }
 
-/// A business's private keys and when they were read.
-type Cached = (DateTime<Utc>, Arc<Vec<RsaPrivateKey>>);
+/// What opens and authenticates a business's Flow requests.
+pub struct Credentials {
+    /// The private keys, newest first.
+    pub keys: Vec<RsaPrivateKey>,
+    /// The Meta app secret, when the business gave one.
+    pub app_secret: Option<String>,
+}
+
+/// A business's credentials and when they were read.
+type Cached = (DateTime<Utc>, Arc<Credentials>);
+
+/// The ticket that keeps a business's app secret.
+pub fn secret_key(tenant: &TenantId) -> String {
+    format!("flowsecret:{tenant}")
+}
 
 /// The keys of every business, sealed with one secret and cached per bridge.
 pub struct KeyRing {
@@ -116,11 +128,8 @@ pub struct KeyRing {
 impl KeyRing {
     /// Keys sealed under a key derived from `secret` (the worker secret).
     pub fn new(secret: &[u8]) -> Self {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret)
-            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
-        mac.update(b"slotline flow keys v1");
         Self {
-            seal_key: mac.finalize().into_bytes().into(),
+            seal_key: slotline_shared::signing::derive_key(secret, "slotline flow keys v1"),
             cache: Mutex::new(HashMap::new()),
         }
     }
@@ -172,15 +181,28 @@ impl KeyRing {
         let private = RsaPrivateKey::new(&mut SystemRng, 2048)
             .map_err(|e| KeyError::Unreadable(format!("key generation: {e}")))?;
         let (info, ticket) = self.keep(tenant, &private, now)?;
+        self.make_current(store, tenant, &ticket, now).await?;
+        Ok(info)
+    }
+
+    /// Keeps `ticket` as `tenant`'s current key; every other current key retires after
+    /// [`ROTATION_GRACE`].
+    async fn make_current(
+        &self,
+        store: &dyn Store,
+        tenant: &TenantId,
+        ticket: &Ticket,
+        now: DateTime<Utc>,
+    ) -> Result<(), KeyError> {
         for mut old in store.tickets(tenant, TicketKind::FlowKey, now).await? {
-            if old.expires_at > now + ROTATION_GRACE {
+            if old.key != ticket.key && old.expires_at > now + ROTATION_GRACE {
                 old.expires_at = now + ROTATION_GRACE;
                 store.put_ticket(&old).await?;
             }
         }
-        store.put_ticket(&ticket).await?;
+        store.put_ticket(ticket).await?;
         self.forget(tenant);
-        Ok(info)
+        Ok(())
     }
 
     /// The ticket that keeps `private` as `tenant`'s current key.
@@ -243,14 +265,7 @@ impl KeyRing {
             return Ok(None);
         };
         let (info, ticket) = self.keep(tenant, &private, now)?;
-        for mut old in store.tickets(tenant, TicketKind::FlowKey, now).await? {
-            if old.key != ticket.key && old.expires_at > now + ROTATION_GRACE {
-                old.expires_at = now + ROTATION_GRACE;
-                store.put_ticket(&old).await?;
-            }
-        }
-        store.put_ticket(&ticket).await?;
-        self.forget(tenant);
+        self.make_current(store, tenant, &ticket, now).await?;
         Ok(Some(info))
     }
 
@@ -289,29 +304,31 @@ impl KeyRing {
         Ok(gone)
     }
 
-    fn forget(&self, tenant: &TenantId) {
+    /// Drops what this bridge remembers of `tenant` (after its app secret changed).
+    pub fn forget(&self, tenant: &TenantId) {
         self.cache
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .remove(tenant);
     }
 
-    /// The private keys that open `tenant`'s requests, newest first (cached for a while:
-    /// a request costs no store read, and unsealing and reading an RSA key is slow).
-    pub async fn private_keys(
+    /// The private keys that open `tenant`'s requests, newest first, and its app secret
+    /// (cached for a while: a request costs no store read, and unsealing and reading an
+    /// RSA key is slow).
+    pub async fn credentials(
         &self,
         store: &dyn Store,
         tenant: &TenantId,
         now: DateTime<Utc>,
-    ) -> Result<Arc<Vec<RsaPrivateKey>>, KeyError> {
-        if let Some((at, keys)) = self
+    ) -> Result<Arc<Credentials>, KeyError> {
+        if let Some((at, found)) = self
             .cache
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .get(tenant)
             && now - *at < KEYS_TTL
         {
-            return Ok(keys.clone());
+            return Ok(found.clone());
         }
         let mut tickets = store.tickets(tenant, TicketKind::FlowKey, now).await?;
         tickets.sort_by_key(|t| std::cmp::Reverse(t.created_at));
@@ -325,11 +342,15 @@ impl KeyRing {
                     .map_err(|e| KeyError::Unreadable(e.to_string()))?,
             );
         }
-        let keys = Arc::new(keys);
+        let app_secret = store
+            .ticket(&secret_key(tenant), TicketKind::FlowSecret, now)
+            .await?
+            .and_then(|t| self.unseal_text(t.detail["sealed"].as_str().unwrap_or_default()));
+        let found = Arc::new(Credentials { keys, app_secret });
         self.cache
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(tenant.clone(), (now, keys.clone()));
-        Ok(keys)
+            .insert(tenant.clone(), (now, found.clone()));
+        Ok(found)
     }
 }

@@ -64,28 +64,6 @@ struct FlowRequest {
     flow_token: Option<String>,
 }
 
-/// The business's Meta app secret, if it gave one (unsealed).
-async fn app_secret(
-    state: &AppState,
-    ring: &keys::KeyRing,
-    tenant: &TenantId,
-) -> Result<Option<String>, AppError> {
-    let now = state.clock.now();
-    let Some(ticket) = state
-        .store
-        .ticket(&secret_key(tenant), TicketKind::FlowSecret, now)
-        .await?
-    else {
-        return Ok(None);
-    };
-    Ok(ring.unseal_text(ticket.detail["sealed"].as_str().unwrap_or_default()))
-}
-
-/// The ticket that keeps a business's app secret.
-pub fn secret_key(tenant: &TenantId) -> String {
-    format!("flowsecret:{tenant}")
-}
-
 /// Answers one request to `/flows/{tenant}`: `signature` is the `X-Hub-Signature-256`
 /// header, `body` the raw bytes.
 pub async fn endpoint(
@@ -101,23 +79,23 @@ pub async fn endpoint(
         ));
     };
     let now = state.clock.now();
-    let keys = ring
-        .private_keys(state.store.as_ref(), tenant, now)
+    let credentials = ring
+        .credentials(state.store.as_ref(), tenant, now)
         .await
         .map_err(|e| AppError::Unavailable(e.to_string()))?;
-    if keys.is_empty() {
+    if credentials.keys.is_empty() {
         // Unknown business, or no key made yet: nothing can be opened.
         return Ok(Reply::plain(421, "no Flow key for this business"));
     }
-    if let Some(app_secret) = app_secret(state, ring, tenant).await?
-        && !crypto::signed(&app_secret, signature, body)
+    if let Some(app_secret) = &credentials.app_secret
+        && !crypto::signed(app_secret, signature, body)
     {
         return Ok(Reply::plain(432, "signature mismatch"));
     }
     let Ok(envelope) = serde_json::from_slice::<crypto::Envelope>(body) else {
         return Ok(Reply::plain(421, "not an encrypted Flow request"));
     };
-    let Ok(opened) = crypto::open(&keys, &envelope) else {
+    let Ok(opened) = crypto::open(&credentials.keys, &envelope) else {
         return Ok(Reply::plain(421, "the request could not be decrypted"));
     };
     let Ok(request) = serde_json::from_slice::<FlowRequest>(&opened.plaintext) else {

@@ -94,7 +94,11 @@ async fn view(state: &AppState, t: &crate::model::Tenant) -> Result<View, AppErr
         .map_err(key_error)?;
     let app_secret_set = state
         .store
-        .ticket(&flows::secret_key(&t.id), TicketKind::FlowSecret, now)
+        .ticket(
+            &crate::flows::keys::secret_key(&t.id),
+            TicketKind::FlowSecret,
+            now,
+        )
         .await?
         .is_some();
     Ok(View {
@@ -178,7 +182,7 @@ async fn set(
         None => {}
         Some(Some(secret)) if !secret.trim().is_empty() => {
             let ticket = Ticket {
-                key: flows::secret_key(&t.id),
+                key: crate::flows::keys::secret_key(&t.id),
                 kind: TicketKind::FlowSecret,
                 tenant: Some(t.id.clone()),
                 secret_hash: String::new(),
@@ -192,10 +196,13 @@ async fn set(
         Some(_) => {
             state
                 .store
-                .drop_ticket(&t.id, &flows::secret_key(&t.id))
+                .drop_ticket(&t.id, &crate::flows::keys::secret_key(&t.id))
                 .await?;
         }
     }
+    // This bridge checks the next request against the secret just set; others within
+    // the key cache's half minute.
+    ring.forget(&t.id);
     if flow_id != t.flows.flow_id {
         // Another Flow at Meta: the templates opening the old one go.
         t.flows.content.clear();
