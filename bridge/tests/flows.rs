@@ -8,7 +8,7 @@
 
 mod common;
 
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Datelike, Duration, NaiveDate, Utc};
 use common::{OPERATOR, SECRET, TestBridge, bridge_with_state};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -137,6 +137,16 @@ async fn key_for(http: &TestBridge, b: &Business, key: &str) -> String {
     assert_eq!(status, StatusCode::CREATED, "{made}");
     assert!(made.get("private_key").is_none() && !made.to_string().contains("PRIVATE"));
     made["public_key"].as_str().unwrap().to_owned()
+}
+
+/// The first day at least `ahead` days from today in `zone` that the generated businesses
+/// open (they close on Sundays).
+fn open_day(zone: chrono_tz::Tz, ahead: i64) -> NaiveDate {
+    let mut day = Utc::now().with_timezone(&zone).date_naive() + Duration::days(ahead);
+    while day.weekday() == chrono::Weekday::Sun {
+        day += Duration::days(1);
+    }
+    day
 }
 
 fn customer(n: u32) -> PhoneNumber {
@@ -364,9 +374,7 @@ async fn a_time_taken_meanwhile_offers_the_nearest_free_ones_on_the_summary() {
     let public = key_for(&http, b, &key).await;
     let c = std::sync::Arc::new(client(&http, b, &public, &token(b, &customer(1), 1)));
     let zone: chrono_tz::Tz = b.zone.parse().unwrap();
-    let date = (Utc::now().with_timezone(&zone).date_naive() + Duration::days(3))
-        .format("%Y-%m-%d")
-        .to_string();
+    let date = open_day(zone, 3).format("%Y-%m-%d").to_string();
     let x = c.clone();
     let d = date.clone();
     let times = call(move || {
@@ -572,7 +580,7 @@ async fn fifty_flow_sessions_racing_for_one_time_book_it_once() {
     let key = create(&http, b).await;
     let public = key_for(&http, b, &key).await;
     let zone: chrono_tz::Tz = b.zone.parse().unwrap();
-    let day = Utc::now().with_timezone(&zone).date_naive() + Duration::days(2);
+    let day = open_day(zone, 2);
     let BridgeAnswer::Slots { slots } = http
         .rpc(
             b.id,
