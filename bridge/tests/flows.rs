@@ -13,6 +13,7 @@ use common::{OPERATOR, SECRET, TestBridge, bridge_with_state};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use slotline_bridge::flows::json::{check_answer, flow_json};
+use slotline_e2e::flow_view::{self, Part};
 use slotline_e2e::meta::{Answer, FlowClient, seal};
 use slotline_shared::catalog::TenantId;
 use slotline_shared::flow_token::FlowToken;
@@ -31,6 +32,8 @@ struct Business {
     staff: &'static [&'static str],
     hours: (&'static str, &'static str),
     number: &'static str,
+    /// How many days ahead customers may book.
+    window: u32,
 }
 
 const STUDIO: Business = Business {
@@ -45,6 +48,7 @@ const STUDIO: Business = Business {
     staff: &["Lucía", "Mateo", "Valeria"],
     hours: ("07:00", "21:00"),
     number: "+51987000001",
+    window: 21,
 };
 
 const CLINIC: Business = Business {
@@ -56,6 +60,7 @@ const CLINIC: Business = Business {
     staff: &["Dra. Inês", "Dr. Rui"],
     hours: ("09:00", "18:00"),
     number: "+351912000001",
+    window: 45,
 };
 
 const COACH: Business = Business {
@@ -70,6 +75,7 @@ const COACH: Business = Business {
     staff: &["Jordan"],
     hours: ("10:00", "16:00"),
     number: "+13035550101",
+    window: 90,
 };
 
 /// Creates `b`; its owner's key.
@@ -80,7 +86,7 @@ async fn create(http: &TestBridge, b: &Business) -> String {
             "/admin/tenants",
             OPERATOR,
             Some(json!({"id": b.id, "name": b.id, "zone": b.zone, "languages": [b.lang.code()],
-                        "numbers": [b.number], "policy": {"min_notice_min": 60, "window_days": 21}})),
+                        "numbers": [b.number], "policy": {"min_notice_min": 60, "window_days": b.window}})),
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
@@ -225,20 +231,25 @@ async fn a_whole_booking_through_the_flow_lands_in_the_store_for_every_kind_of_b
         let today = Utc::now()
             .with_timezone(&b.zone.parse::<chrono_tz::Tz>().unwrap())
             .date_naive();
-        let BridgeAnswer::Slots { slots } = http
-            .rpc(
-                b.id,
-                &BridgeRequest::Slots {
-                    service: service.into(),
-                    provider: Some("s0".into()),
-                    from: today,
-                    days: 21,
-                },
-            )
-            .await
-        else {
-            panic!()
-        };
+        // The scheduler lists a month at most per call; the window may be longer.
+        let mut slots = Vec::new();
+        for month in (0..b.window).step_by(31) {
+            let BridgeAnswer::Slots { slots: more } = http
+                .rpc(
+                    b.id,
+                    &BridgeRequest::Slots {
+                        service: service.into(),
+                        provider: Some("s0".into()),
+                        from: today + Duration::days(i64::from(month)),
+                        days: (b.window - month).min(31),
+                    },
+                )
+                .await
+            else {
+                panic!()
+            };
+            slots.extend(more);
+        }
         let zone: chrono_tz::Tz = b.zone.parse().unwrap();
         let mut free: Vec<NaiveDate> = slots
             .iter()
@@ -250,6 +261,13 @@ async fn a_whole_booking_through_the_flow_lands_in_the_store_for_every_kind_of_b
         let max =
             NaiveDate::parse_from_str(dates["max_date"].as_str().unwrap(), "%Y-%m-%d").unwrap();
         assert_eq!((min, max), (free[0], *free.last().unwrap()));
+        // The whole booking window, and not a day past it.
+        let window_end = today + Duration::days(i64::from(b.window));
+        assert!(
+            max < window_end && max >= window_end - Duration::days(3),
+            "{max} for a {}-day window",
+            b.window
+        );
         let unavailable: Vec<&str> = dates["unavailable_dates"]
             .as_array()
             .unwrap()
@@ -683,4 +701,86 @@ async fn a_rotated_key_keeps_clients_with_the_old_one_working_until_it_is_retire
         retired, 421,
         "a retired key opens nothing: the client fetches the new one"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn following_the_published_flow_jsons_own_buttons_books() {
+    // WhatsApp sends what the Flow JSON's buttons say, not what our tests type: walking
+    // the JSON we publish (first option, first free day) must end in a booking, in every
+    // language, so the JSON's payloads and the endpoint cannot drift apart.
+    let (_, http) = bridge_with_state(None).await;
+    for (n, b) in [COACH, STUDIO].iter().enumerate() {
+        let key = create(&http, b).await;
+        let public = key_for(&http, b, &key).await;
+        let who = customer(70 + n as u32);
+        let c = std::sync::Arc::new(client(&http, b, &public, &token(b, &who, 9)));
+        let (status, flow) = http
+            .admin(
+                Method::GET,
+                &format!("/admin/tenants/{}/flows/json/{}", b.id, b.lang.code()),
+                &key,
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{flow}");
+        let x = c.clone();
+        let mut answer = call(move || x.init()).await;
+        let mut walked = Vec::new();
+        let params = loop {
+            let json = answer.json.clone().expect("an encrypted answer");
+            let id = json["screen"].as_str().unwrap().to_owned();
+            if id == "SUCCESS" {
+                break json["data"]["extension_message_response"]["params"].clone();
+            }
+            assert!(walked.len() < 8, "no end to the Flow: {walked:?}");
+            walked.push(id.clone());
+            let data = json["data"].clone();
+            let parts = flow_view::parts(&flow, &id, &data).unwrap();
+            let mut form = serde_json::Map::new();
+            let mut footer = None;
+            for part in &parts {
+                match part {
+                    Part::Choice {
+                        name,
+                        options,
+                        required: true,
+                        ..
+                    } => {
+                        form.insert(name.clone(), json!(options[0].0));
+                    }
+                    Part::Date {
+                        name,
+                        min,
+                        unavailable,
+                        ..
+                    } => {
+                        assert!(!unavailable.contains(min), "{min} offered and greyed out");
+                        form.insert(name.clone(), json!(min));
+                    }
+                    Part::Footer { action, .. } => footer = Some(action.clone()),
+                    _ => {}
+                }
+            }
+            let footer = footer.unwrap_or_else(|| panic!("{id} has no button: {parts:?}"));
+            let (screen, payload) = flow_view::request_of(&footer, &id, &data, &form)
+                .unwrap_or_else(|| panic!("{id}'s button does not ask the endpoint"));
+            let x = c.clone();
+            answer = call(move || x.submit(&screen, payload)).await;
+        };
+        assert_eq!(walked, ["SERVICE", "STAFF", "DATE", "TIME", "SUMMARY"]);
+        let BridgeAnswer::Bookings { bookings } = http
+            .rpc(
+                b.id,
+                &BridgeRequest::Bookings {
+                    customer: who.clone(),
+                },
+            )
+            .await
+        else {
+            panic!()
+        };
+        assert_eq!(bookings.len(), 1, "{}", b.id);
+        assert_eq!(params["reference"], bookings[0].reference.as_str());
+        assert_eq!(bookings[0].service.as_str(), b.services[0].0);
+    }
 }

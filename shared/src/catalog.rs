@@ -281,6 +281,10 @@ pub struct TenantProfile {
     /// The business's logo (https), sent with the greeting.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logo_url: Option<String>,
+    /// The booking Flow's content template (`HX…`) per language, for businesses that offer
+    /// "Pick a time" as a WhatsApp Flow; empty when Flows are off.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub flow_content: BTreeMap<Lang, String>,
 }
 
 impl TenantProfile {

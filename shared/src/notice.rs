@@ -174,6 +174,7 @@ pub fn render(notice: Notice, lang: Lang, facts: &Facts) -> Reply {
         options,
         list_button: i18n::notice_button("stars", lang).to_owned(),
         media_url: None,
+        flow: None,
     }
 }
 

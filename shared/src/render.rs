@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::lang::Lang;
 use crate::option_id::OptionId;
 
 /// WhatsApp's limit on a message body with buttons or a list.
@@ -67,6 +68,10 @@ pub struct Reply {
     pub list_button: String,
     /// An image to show with the text.
     pub media_url: Option<String>,
+    /// Offer the business's booking Flow beside this reply, in this language (the service
+    /// prompt of a business with Flows on); the reply itself stays the text path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flow: Option<Lang>,
 }
 
 impl Reply {
@@ -212,6 +217,7 @@ mod tests {
                 .collect(),
             list_button: "Options".into(),
             media_url: None,
+            flow: None,
         }
     }
 

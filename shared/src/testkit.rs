@@ -51,6 +51,7 @@ pub fn profile(
         maps_url: None,
         llm_monthly_calls: 0,
         logo_url: None,
+        flow_content: Default::default(),
     }
 }
 

@@ -1933,6 +1933,258 @@ fn the_deploy_bundle_builds_and_fits_the_free_plan(_ctx: &Ctx) -> Result<(), Fai
     check(wasm, || "the bundle has no wasm module".into())
 }
 
+/// A physiotherapy practice in Bogotá, writing Spanish, with its booking Flow on.
+const FLOW_PRACTICE: &str = "+5716000100";
+
+/// Sets up the practice once for the tests that use it: two services, one physiotherapist
+/// working every day, a Flow key and Flows on (which makes its `whatsapp/flows` template at
+/// Twilio); its public key.
+fn flow_practice(ctx: &Ctx) -> Result<String, Failed> {
+    static ONCE: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+    let mut once = ONCE.lock().map_err(|_| "poisoned")?;
+    if let Some(public) = once.as_ref() {
+        return Ok(public.clone());
+    }
+    let id = "fisio-andina";
+    let day = json!([{"start": "07:00", "end": "19:00"}]);
+    set_up(
+        ctx,
+        [
+            (
+                "POST",
+                "/admin/tenants".to_owned(),
+                json!({"id": id, "name": "Fisioterapia Andina", "zone": "America/Bogota",
+                       "languages": ["es"], "numbers": [FLOW_PRACTICE]}),
+            ),
+            (
+                "POST",
+                format!("/admin/tenants/{id}/services"),
+                json!({"id": "masaje", "name": "Masaje deportivo", "duration_min": 50, "price_minor": 12000000, "currency": "COP"}),
+            ),
+            (
+                "POST",
+                format!("/admin/tenants/{id}/services"),
+                json!({"id": "valoracion", "name": "Valoración inicial", "duration_min": 30, "price_minor": 8000000, "currency": "COP"}),
+            ),
+            (
+                "POST",
+                format!("/admin/tenants/{id}/providers"),
+                json!({"id": "camila", "name": "Camila Rojas", "services": ["masaje", "valoracion"]}),
+            ),
+            (
+                "PUT",
+                format!("/admin/tenants/{id}/providers/camila/availability"),
+                json!({"mon": day, "tue": day, "wed": day, "thu": day, "fri": day, "sat": day, "sun": day}),
+            ),
+        ],
+    )?;
+    let (status, made) = ctx
+        .stack
+        .admin("POST", &format!("/admin/tenants/{id}/flows/keys"), None);
+    check(status == 201, || format!("new Flow key: {status} {made}"))?;
+    let public = made["public_key"].as_str().unwrap_or_default().to_owned();
+    let (status, view) = ctx.stack.admin(
+        "PUT",
+        &format!("/admin/tenants/{id}/flows"),
+        Some(&json!({"enabled": true, "flow_id": "731000000000123"})),
+    );
+    check(status == 200 && view["content"]["es"].is_string(), || {
+        format!("Flows on: {status} {view}")
+    })?;
+    *once = Some(public.clone());
+    Ok(public)
+}
+
+/// The Flow's token in the newest Flow message the Twilio stand-in got for `phone`.
+fn flow_token_sent(ctx: &Ctx, phone: &Phone) -> Result<String, Failed> {
+    let sent = ctx.stack.twilio.sent_to(&phone.number);
+    let flow = sent
+        .iter()
+        .rev()
+        .find(|m| {
+            m.content
+                .as_ref()
+                .is_some_and(|c| c.get("whatsapp/flows").is_some())
+        })
+        .ok_or_else(|| format!("no Flow message was sent: {sent:?}"))?;
+    Ok(flow
+        .variables
+        .as_ref()
+        .and_then(|v| v["1"].as_str())
+        .ok_or_else(|| format!("the Flow message has no token: {flow:?}"))?
+        .to_owned())
+}
+
+/// An opened Flow answer: its screen's data, checked to be `expected`.
+fn flow_screen(
+    answer: &slotline_e2e::meta::Answer,
+    expected: &str,
+) -> Result<serde_json::Value, Failed> {
+    let json = answer
+        .json
+        .clone()
+        .ok_or_else(|| format!("not an encrypted answer: {answer:?}"))?;
+    check(answer.status == 200 && json["screen"] == expected, || {
+        format!("expected {expected}: {} {json}", answer.status)
+    })?;
+    Ok(json["data"].clone())
+}
+
+fn a_booking_made_in_a_whatsapp_flow_at_the_edge_is_known_to_the_conversation(
+    ctx: &Ctx,
+) -> Result<(), Failed> {
+    let public = flow_practice(ctx)?;
+    let phone = ctx.customer_at("+5730012", FLOW_PRACTICE);
+    // Starting a booking: the Flow goes by REST, the service list stays in the answer for
+    // clients that cannot open Flows.
+    let listed = says(
+        &phone,
+        "quiero reservar una cita",
+        &["Masaje deportivo", "Valoración inicial"],
+    )?;
+    let token = flow_token_sent(ctx, &phone)?;
+    let endpoint = format!("{}/flows/fisio-andina", ctx.stack.worker_url);
+    let flow = slotline_e2e::meta::FlowClient::new(&endpoint, &public, None, &token);
+
+    let services = flow_screen(&flow.init(), "SERVICE")?;
+    check(
+        services["services"]
+            .as_array()
+            .is_some_and(|s| s.len() == 2),
+        || format!("both services on the first screen: {services}"),
+    )?;
+    flow_screen(
+        &flow.submit("SERVICE", json!({"service": "masaje"})),
+        "STAFF",
+    )?;
+    let dates = flow_screen(
+        &flow.submit("STAFF", json!({"service": "masaje", "provider": "camila"})),
+        "DATE",
+    )?;
+    let date = dates["min_date"].as_str().unwrap_or_default().to_owned();
+    let times = flow_screen(
+        &flow.submit(
+            "DATE",
+            json!({"service": "masaje", "provider": "camila", "date": date}),
+        ),
+        "TIME",
+    )?;
+    let shown = times["times"].as_array().cloned().unwrap_or_default();
+    check(!shown.is_empty() && shown.len() <= 20, || {
+        format!("times: {times}")
+    })?;
+    let slot = shown[0]["id"].as_str().unwrap_or_default().to_owned();
+    let summary = flow_screen(
+        &flow.submit(
+            "TIME",
+            json!({"service": "masaje", "provider": "camila", "date": date, "slot": slot}),
+        ),
+        "SUMMARY",
+    )?;
+    check(
+        summary["summary"]
+            .as_str()
+            .is_some_and(|s| s.contains("Masaje deportivo") && s.contains("Camila")),
+        || format!("summary: {summary}"),
+    )?;
+    let done = flow.submit(
+        "SUMMARY",
+        json!({"service": "masaje", "provider": "camila", "slot": slot, "alternative": ""}),
+    );
+    let done = flow_screen(&done, "SUCCESS")?;
+    let reference = done["extension_message_response"]["params"]["reference"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    check(!reference.is_empty(), || format!("no reference: {done}"))?;
+
+    // The Flow is spent: opening it again is refused as the contract says.
+    let again = flow.init();
+    check(again.status == 427, || {
+        format!("a used Flow reopened: {again:?}")
+    })?;
+
+    // WhatsApp's completion bubble gets no answer of its own.
+    let sid = phone.new_message_sid();
+    let mut params = phone.message(&sid, "Sent");
+    params.retain(|(k, _)| k != "MessageType");
+    params.push(("MessageType".into(), "interactive".into()));
+    params.push((
+        "InteractiveData".into(),
+        json!({"flow_token": token, "reference": reference}).to_string(),
+    ));
+    let completion = phone.post_signed(&params)?;
+    check(
+        completion.status == 200 && completion.messages().is_empty(),
+        || format!("the completion was answered: {completion:?}"),
+    )?;
+
+    // The bridge confirms it on WhatsApp, and the conversation lists it.
+    sent_by_bridge(ctx, &phone.number, "Masaje deportivo")?;
+    let mine = says(&phone, "mis reservas", &["Masaje deportivo"])?;
+    let at = chrono::DateTime::from_timestamp(slot.parse().unwrap_or_default(), 0)
+        .ok_or("a slot id is its start")?
+        .with_timezone(&chrono_tz::America::Bogota);
+    let hour = at.format("%-H:%M").to_string();
+    check(
+        mine.contains(&hour) || mine.contains(&at.format("%-I:%M").to_string()),
+        || format!("my bookings shows the Flow's {hour}: {mine} (listed first: {listed})"),
+    )?;
+    Ok(())
+}
+
+fn the_flow_endpoint_at_the_edge_passes_the_contracts_refusals_through(
+    ctx: &Ctx,
+) -> Result<(), Failed> {
+    let public = flow_practice(ctx)?;
+    let endpoint = format!("{}/flows/fisio-andina", ctx.stack.worker_url);
+    let agent = ureq::AgentBuilder::new()
+        .timeout(std::time::Duration::from_secs(10))
+        .build();
+    // A token that is not ours: 427.
+    let forged = slotline_e2e::meta::FlowClient::new(&endpoint, &public, None, "forged.token");
+    let refused = forged.init();
+    check(refused.status == 427, || {
+        format!("forged token: {refused:?}")
+    })?;
+    // Health check: answered, encrypted.
+    let ping = forged.ping();
+    check(
+        ping.status == 200
+            && ping
+                .json
+                .as_ref()
+                .is_some_and(|j| j["data"]["status"] == "active"),
+        || format!("ping: {ping:?}"),
+    )?;
+    // Ciphertext altered on the way: 421.
+    let mut sealed =
+        slotline_e2e::meta::seal(&public, &json!({"version": "3.0", "action": "ping"}), None);
+    let mut body: serde_json::Value =
+        serde_json::from_str(&sealed.body).map_err(|e| e.to_string())?;
+    let data = body["encrypted_flow_data"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let flipped = if data.starts_with('A') { "B" } else { "A" };
+    body["encrypted_flow_data"] = json!(format!("{flipped}{}", &data[1..]));
+    sealed.body = body.to_string();
+    let tampered = sealed.post(&agent, &endpoint);
+    check(tampered.status == 421, || format!("tampered: {tampered:?}"))?;
+    // Only POST, and only a plausible business.
+    let get = agent.get(&endpoint).call();
+    check(matches!(get, Err(ureq::Error::Status(405, _))), || {
+        format!("GET: {get:?}")
+    })?;
+    let odd = agent
+        .post(&format!("{}/flows/..%2Fadmin", ctx.stack.worker_url))
+        .send_string("{}");
+    check(matches!(odd, Err(ureq::Error::Status(404, _))), || {
+        format!("odd tenant: {odd:?}")
+    })?;
+    Ok(())
+}
+
 fn main() {
     let args = Arguments::from_args();
     let tests: &[(&str, TestFn)] = &[
@@ -2078,6 +2330,14 @@ fn main() {
         (
             "interactive_replies_fall_back_to_text_when_twilio_fails",
             interactive_replies_fall_back_to_text_when_twilio_fails,
+        ),
+        (
+            "a_booking_made_in_a_whatsapp_flow_at_the_edge_is_known_to_the_conversation",
+            a_booking_made_in_a_whatsapp_flow_at_the_edge_is_known_to_the_conversation,
+        ),
+        (
+            "the_flow_endpoint_at_the_edge_passes_the_contracts_refusals_through",
+            the_flow_endpoint_at_the_edge_passes_the_contracts_refusals_through,
         ),
     ];
     const FAULT_TEST: &str = "bridge_stopped_mid_conversation";

@@ -7,6 +7,7 @@
 //! phone simulator.
 
 pub mod calcom;
+pub mod flow_view;
 pub mod llm;
 pub mod measure;
 pub mod meta;

@@ -33,6 +33,17 @@ pub struct Bridge {
     secret: String,
 }
 
+/// A bridge's answer, as it came.
+#[derive(Debug)]
+pub struct Relayed {
+    /// HTTP status.
+    pub status: u16,
+    /// Its `Content-Type`, if any.
+    pub content_type: Option<String>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
 /// Why a bridge call gave nothing usable.
 #[derive(Debug)]
 pub enum CallError {
@@ -91,15 +102,17 @@ impl Bridge {
     /// Tries the bridges in turn until one answers or `within` runs out. A call that timed
     /// out may still be under way at that bridge; it is repeated elsewhere only when
     /// `repeatable` (the bridges dedupe it), never a confirm or a move that creates a Cal.com
-    /// booking while the first bridge may be creating it too.
-    async fn call<T: DeserializeOwned>(
+    /// booking while the first bridge may be creating it too. Any answer below 500 is the
+    /// bridge's considered one and is returned as it came.
+    async fn call(
         &self,
         method: Method,
         path: &str,
         body: Option<Vec<u8>>,
+        extra: &[(&str, &str)],
         within: Duration,
         repeatable: bool,
-    ) -> Result<T, CallError> {
+    ) -> Result<Relayed, CallError> {
         let started = now_ms();
         let budget = u64::try_from(within.as_millis()).unwrap_or(u64::MAX);
         let start = (js_sys::Math::random() * 1_000_000.0) as usize;
@@ -128,20 +141,20 @@ impl Bridge {
                 break;
             };
             let outcome = self
-                .attempt::<T>(
+                .attempt(
                     base,
                     method.clone(),
                     path,
                     body.clone(),
+                    extra,
                     Duration::from_millis(share),
                 )
-                .await;
-            let failed = match &outcome {
-                Ok(_) => false,
-                // A 4xx is the bridge's considered answer; another bridge would say the same.
-                Err(CallError::Status(s)) => *s >= 500,
-                Err(_) => true,
-            };
+                .await
+                .and_then(|answer| match answer.status {
+                    s if s >= 500 => Err(CallError::Status(s)),
+                    _ => Ok(answer),
+                });
+            let failed = outcome.is_err();
             let retry = failed && (repeatable || !matches!(outcome, Err(CallError::Timeout)));
             POOLS.with(|pools| {
                 if let Some(bridges) = pools.borrow_mut().get_mut(&self.list) {
@@ -165,15 +178,34 @@ impl Bridge {
         Err(last)
     }
 
-    /// One signed call to the bridge at `base`.
-    async fn attempt<T: DeserializeOwned>(
+    /// A call whose answer is JSON: anything but a 200 is the bridge's refusal.
+    async fn call_json<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+        within: Duration,
+        repeatable: bool,
+    ) -> Result<T, CallError> {
+        let answer = self
+            .call(method, path, body, &[], within, repeatable)
+            .await?;
+        if answer.status != 200 {
+            return Err(CallError::Status(answer.status));
+        }
+        serde_json::from_slice(&answer.body).map_err(|e| CallError::Failed(e.to_string()))
+    }
+
+    /// One signed call to the bridge at `base`, with `extra` headers.
+    async fn attempt(
         &self,
         base: &str,
         method: Method,
         path: &str,
         body: Option<Vec<u8>>,
+        extra: &[(&str, &str)],
         within: Duration,
-    ) -> Result<T, CallError> {
+    ) -> Result<Relayed, CallError> {
         let ts = (worker::Date::now().as_millis() / 1000) as i64;
         let nonce = nonce();
         let bytes = body.clone().unwrap_or_default();
@@ -195,6 +227,9 @@ impl Bridge {
         set(signing::NONCE_HEADER, &nonce)?;
         set(signing::SIGNATURE_HEADER, &signature)?;
         set("content-type", "application/json")?;
+        for (k, v) in extra {
+            set(k, v)?;
+        }
         let mut init = RequestInit::new();
         init.with_method(method).with_headers(headers);
         if let Some(body) = body {
@@ -208,12 +243,17 @@ impl Bridge {
                 .send()
                 .await
                 .map_err(|e| CallError::Failed(e.to_string()))?;
-            if resp.status_code() != 200 {
-                return Err(CallError::Status(resp.status_code()));
-            }
-            resp.json::<T>()
+            let status = resp.status_code();
+            let content_type = resp.headers().get("content-type").ok().flatten();
+            let body = resp
+                .bytes()
                 .await
-                .map_err(|e| CallError::Failed(e.to_string()))
+                .map_err(|e| CallError::Failed(e.to_string()))?;
+            Ok(Relayed {
+                status,
+                content_type,
+                body,
+            })
         };
         within_time(within, send)
             .await
@@ -239,7 +279,7 @@ impl Bridge {
                 | BridgeRequest::Cancel { .. }
         );
         match self
-            .call(Method::Post, &path, Some(body), within, repeatable)
+            .call_json(Method::Post, &path, Some(body), within, repeatable)
             .await
         {
             Ok(answer) => answer,
@@ -258,7 +298,7 @@ impl Bridge {
         within: Duration,
     ) -> Result<T, CallError> {
         // The worker's other POSTs (the dispatch tick, delivery reports) are safe to repeat.
-        self.call(Method::Post, path, Some(body), within, true)
+        self.call_json(Method::Post, path, Some(body), within, true)
             .await
     }
 
@@ -268,6 +308,20 @@ impl Bridge {
         path: &str,
         within: Duration,
     ) -> Result<T, CallError> {
-        self.call(Method::Get, path, None, within, true).await
+        self.call_json(Method::Get, path, None, within, true).await
+    }
+
+    /// Passes a request from outside (WhatsApp's, to a Flow endpoint) to the bridge as it
+    /// came, with the `headers` that matter to it, and returns the bridge's answer as it
+    /// came. Not repeated after a timeout: the request may be a Flow's confirm.
+    pub async fn relay(
+        &self,
+        path: &str,
+        body: Vec<u8>,
+        headers: &[(&str, &str)],
+        within: Duration,
+    ) -> Result<Relayed, CallError> {
+        self.call(Method::Post, path, Some(body), headers, within, false)
+            .await
     }
 }

@@ -15,6 +15,7 @@ use futures_util::lock::Mutex;
 use serde::{Deserialize, Serialize};
 use slotline_shared::catalog::TenantId;
 use slotline_shared::conversation::{self, Ctx, Effect, Event, OptionId};
+use slotline_shared::flow_token::FlowToken;
 use slotline_shared::i18n::{Key, t};
 use slotline_shared::lang::Lang;
 use slotline_shared::nlu;
@@ -83,6 +84,9 @@ pub struct TurnReply {
     /// The picture of each message in `messages`, if any (a logo, a service's picture).
     #[serde(default)]
     pub media: Vec<Option<String>>,
+    /// A signed token for the booking Flow, when a reply offers it (see [`Reply::flow`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flow_token: Option<String>,
 }
 
 /// What the object keeps in its storage.
@@ -195,7 +199,7 @@ mod object {
                     messages: messages.clone(),
                     replies: Vec::new(),
                     replayed: true,
-                    media: Vec::new(),
+                    ..TurnReply::default()
                 });
             }
             let (window, admission) = record.window.admit(started, turn.messages_per_minute);
@@ -277,12 +281,25 @@ mod object {
                 if let Some(at) = timers.into_iter().max() {
                     storage.set_alarm(at).await?;
                 }
+                // The Flow's token names this customer, this business and this message, and
+                // is signed with the secret the bridge checks it with.
+                let flow_token = replies.iter().find_map(|r| r.flow).map(|lang| {
+                    FlowToken::new(
+                        turn.tenant.clone(),
+                        turn.customer.clone(),
+                        conv.seq,
+                        lang,
+                        now(),
+                    )
+                    .mint(config.bridge_secret.as_bytes())
+                });
                 let (messages, media) = render::pack_media(&replies).into_iter().unzip();
                 TurnReply {
                     messages,
                     replies,
                     replayed: false,
                     media,
+                    flow_token,
                 }
             };
             record

@@ -16,6 +16,7 @@
 //! - [`cron`]: the Cron Trigger, which has the bridge send the lifecycle messages due.
 //! - [`twilio`]: everything sent through Twilio's REST and Content APIs (buttons, lists,
 //!   what timers say).
+//! - [`flows`]: `POST /flows/{tenant}`, WhatsApp Flow requests passed to the bridge.
 //! - [`error`]: how failures become HTTP answers.
 
 pub mod bridge;
@@ -23,6 +24,7 @@ pub mod config;
 pub mod conversation;
 pub mod cron;
 pub mod error;
+pub mod flows;
 pub mod llm;
 pub mod routing;
 pub mod twilio;
@@ -41,7 +43,14 @@ pub async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) 
 /// Entry point for every HTTP request the Worker receives.
 #[event(fetch)]
 pub async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
-    match (req.method(), req.path().as_str()) {
+    let path = req.path();
+    if let Some(tenant) = path.strip_prefix("/flows/") {
+        return match req.method() {
+            Method::Post => flows::endpoint(req, &env, tenant).await,
+            _ => error::plain(405, "use POST"),
+        };
+    }
+    match (req.method(), path.as_str()) {
         (Method::Post, "/webhooks/twilio") => webhook::twilio(req, &env).await,
         (Method::Post, twilio::STATUS_PATH) => webhook::status(req, &env).await,
         (Method::Get, "/healthz") => Response::ok("ok"),

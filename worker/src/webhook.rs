@@ -8,12 +8,14 @@
 use std::time::Duration;
 
 use slotline_shared::catalog::TenantId;
+use slotline_shared::flow_token::{FlowToken, FlowTokenError};
 use slotline_shared::i18n::{Key, t};
 use slotline_shared::lang::Lang;
 use slotline_shared::nlu::{detect_lang, normalize};
 use slotline_shared::phone::PhoneNumber;
 use slotline_shared::render;
 use slotline_shared::routing::{self as route, AfterLookup, Choice, SharedRoute};
+use slotline_shared::twilio::content::MessageContent;
 use slotline_shared::twilio::inbound::Attachment;
 use slotline_shared::twilio::{InboundError, InboundMessage, SignedPayload, signature, twiml};
 use slotline_shared::wire::{BridgeAnswer, BridgeRequest, DeliveryStatus, RouteTenant};
@@ -105,6 +107,28 @@ async fn signed_params(
     Ok(params)
 }
 
+/// Whether this message is the completion WhatsApp posts when a booking Flow closes: some
+/// field carries the Flow's `response_json`, whose `flow_token` is one of ours. Which field
+/// Twilio uses for it is not documented, so every field is looked at; only a token signed
+/// with our secret counts, so no customer text is mistaken for it.
+fn is_flow_completion(params: &[(String, String)], secret: &str) -> bool {
+    let now = chrono::DateTime::from_timestamp_millis(worker::Date::now().as_millis() as i64)
+        .unwrap_or_default();
+    params.iter().any(|(_, value)| {
+        value.contains("flow_token")
+            && serde_json::from_str::<serde_json::Value>(value)
+                .ok()
+                .and_then(|v| v.get("flow_token")?.as_str().map(str::to_owned))
+                .is_some_and(|token| {
+                    // An expired token still marks a completion (the Flow may close late).
+                    !matches!(
+                        FlowToken::verify(&token, secret.as_bytes(), now),
+                        Err(FlowTokenError::Malformed | FlowTokenError::Forged)
+                    )
+                })
+    })
+}
+
 /// Messages to answer with, each with its picture if any.
 type Outgoing = Vec<(String, Option<String>)>;
 
@@ -117,6 +141,11 @@ async fn handle(mut req: Request, env: &Env) -> std::result::Result<Outgoing, We
     let started = worker::Date::now().as_millis();
     let config = Config::from_env(env)?;
     let params = signed_params(&mut req, &config).await?;
+    if is_flow_completion(&params, &config.bridge_secret) {
+        // The Flow's endpoint made the booking and the bridge sent its confirmation; the
+        // "Sent" bubble WhatsApp posts when the Flow closes needs no answer.
+        return Ok(Vec::new());
+    }
     let message = InboundMessage::from_params(&params)?;
     let bridge = Bridge::new(&config.bridge_url, &config.bridge_secret);
     let left = |started: u64| {
@@ -178,11 +207,26 @@ async fn handle(mut req: Request, env: &Env) -> std::result::Result<Outgoing, We
         messages_per_minute: config.messages_per_minute,
     };
     let reply = conversation::deliver(env, &turn).await?;
+    // The booking Flow, when a reply offers it and the business has its template in that
+    // language: sent by REST, ahead of the replies, which stay for clients without Flows.
+    let flow = reply
+        .flow_token
+        .as_ref()
+        .zip(reply.replies.iter().find_map(|r| r.flow))
+        .and_then(|(token, lang)| {
+            let sid = turn.snapshot.profile.flow_content.get(&lang)?;
+            Some((sid.as_str(), token.as_str()))
+        })
+        .filter(|_| !reply.replayed);
     let wants_buttons = reply.replies.iter().any(|r| !r.options.is_empty());
-    if !interactive || reply.replayed || !wants_buttons {
+    let as_twiml = |reply: conversation::TurnReply| {
         let mut media = reply.media.clone();
         media.resize(reply.messages.len(), None);
-        return Ok(reply.messages.into_iter().zip(media).collect());
+        reply.messages.into_iter().zip(media).collect()
+    };
+    let by_rest = interactive && !reply.replayed && wants_buttons;
+    if !by_rest && flow.is_none() {
+        return Ok(as_twiml(reply));
     }
     let status_url = format!("{}{STATUS_PATH}", config.public_base_url);
     let twilio = Twilio::new(
@@ -191,6 +235,22 @@ async fn handle(mut req: Request, env: &Env) -> std::result::Result<Outgoing, We
         &message.account_sid,
         config.token_for(Some(&message.account_sid)),
     );
+    if let Some((sid, token)) = flow {
+        let variables = serde_json::json!({ "1": token }).to_string();
+        let what = MessageContent::Approved {
+            sid,
+            variables: &variables,
+        };
+        if let Err(e) = twilio
+            .send(&customer, &business, what, &status_url, left(started))
+            .await
+        {
+            worker::console_warn!("the booking Flow was not sent to {customer}: {e}");
+        }
+    }
+    if !by_rest {
+        return Ok(as_twiml(reply));
+    }
     // Everything goes by REST, in order, so texts and lists never overtake each other; what
     // could not be sent goes back as numbered text in the TwiML answer.
     let sent = twilio

@@ -265,6 +265,21 @@ fn simulate(stack: &Stack) {
             set_buttons(stack, mode.trim() == "on");
             continue;
         }
+        if let Some(mode) = text.strip_prefix("/flows ") {
+            println!("{}", set_flows(stack, mode.trim() == "on"));
+            continue;
+        }
+        if text == "/flow" {
+            if let Err(e) = walk_flow(stack, &phone, &stdin) {
+                println!("flow> {e}");
+            }
+            // The confirmation the bridge sends comes through the Twilio stand-in.
+            std::thread::sleep(std::time::Duration::from_millis(1_500));
+            let already = printed.get(&phone.number).copied().unwrap_or(0);
+            let total = print_rest(stack, &phone.number, already);
+            printed.insert(phone.number.clone(), total);
+            continue;
+        }
         if let Some(number) = text.strip_prefix("/to ") {
             business = number.trim().to_owned();
             phone = new_phone(stack, customer, &business);
@@ -315,6 +330,13 @@ fn shown(sent: &slotline_e2e::twilio::Sent) -> String {
             None => body,
         };
     };
+    if let Some(flow) = content.get("whatsapp/flows") {
+        return format!(
+            "{}\n[{}] (type /flow to open it)",
+            flow["body"].as_str().unwrap_or(""),
+            flow["button_text"].as_str().unwrap_or("Flow")
+        );
+    }
     let (kind, list, title) = if let Some(list) = content.get("twilio/list-picker") {
         ("list", &list["items"], "item")
     } else if let Some(buttons) = content.get("twilio/quick-reply") {
@@ -357,6 +379,180 @@ fn set_buttons(stack: &Stack, on: bool) {
         );
     } else {
         println!("cannot update the demo tenant ({status}): {body}");
+    }
+}
+
+/// The demo's Flow id at Meta in the simulator (any digits do: the stand-ins accept it).
+const DEMO_FLOW_ID: &str = "100000000000042";
+
+/// Turns the demo salon's booking Flow on (making its key first if it has none) or off.
+fn set_flows(stack: &Stack, on: bool) -> String {
+    let (status, view) = stack.admin("GET", "/admin/tenants/demo/flows", None);
+    if status != 200 {
+        return format!("cannot read the demo's Flow set-up ({status}): {view}");
+    }
+    if on && view["keys"].as_array().is_none_or(|k| k.is_empty()) {
+        let (status, made) = stack.admin("POST", "/admin/tenants/demo/flows/keys", None);
+        if status != 201 {
+            return format!("cannot make the demo's Flow key ({status}): {made}");
+        }
+    }
+    let body = serde_json::json!({"enabled": on, "flow_id": DEMO_FLOW_ID});
+    let (status, view) = stack.admin("PUT", "/admin/tenants/demo/flows", Some(&body));
+    if status != 200 {
+        return format!("cannot switch the demo's Flows ({status}): {view}");
+    }
+    format!(
+        "WhatsApp Flows are {} (customers see it within 20 seconds; start a booking, then /flow).",
+        if on { "on" } else { "off" }
+    )
+}
+
+/// Reads one answer for the Flow from the terminal; `None` at EOF or `/close`.
+fn ask(stdin: &std::io::Stdin, prompt: &str) -> Option<String> {
+    print!("{prompt}");
+    let _ = std::io::stdout().flush();
+    let mut line = String::new();
+    match stdin.lock().read_line(&mut line) {
+        Ok(0) | Err(_) => None,
+        Ok(_) if line.trim() == "/close" => None,
+        Ok(_) => Some(line.trim().to_owned()),
+    }
+}
+
+/// `/flow`: opens the newest Flow offered to `phone` and walks it screen by screen, each
+/// drawn as text from the published Flow JSON, each answer sent to the worker's Flow
+/// endpoint as WhatsApp sends it.
+fn walk_flow(stack: &Stack, phone: &Phone, stdin: &std::io::Stdin) -> Result<(), String> {
+    use slotline_e2e::flow_view::{self, Part};
+    let token = stack
+        .twilio
+        .sent_to(&phone.number)
+        .iter()
+        .rev()
+        .find(|m| {
+            m.content
+                .as_ref()
+                .is_some_and(|c| c.get("whatsapp/flows").is_some())
+        })
+        .and_then(|m| m.variables.as_ref()?["1"].as_str().map(str::to_owned))
+        .ok_or("no Flow was offered to you yet: /flows on, then start a booking")?;
+    let lang = slotline_shared::flow_token::FlowToken::verify(
+        &token,
+        slotline_e2e::stack::WORKER_SECRET.as_bytes(),
+        chrono::Utc::now(),
+    )
+    .map(|t| t.lang.code())
+    .unwrap_or("en");
+    let (status, flow) = stack.admin(
+        "GET",
+        &format!("/admin/tenants/demo/flows/json/{lang}"),
+        None,
+    );
+    if status != 200 {
+        return Err(format!("no Flow JSON ({status}): {flow}"));
+    }
+    let (_, view) = stack.admin("GET", "/admin/tenants/demo/flows", None);
+    let public = view["keys"][0]["public_key"]
+        .as_str()
+        .ok_or("the demo has no Flow key: /flows on")?;
+    let endpoint = format!("{}/flows/demo", stack.worker_url);
+    let client = slotline_e2e::meta::FlowClient::new(&endpoint, public, None, &token);
+    println!("flow> opening it ({endpoint}); answer with a number, a date (YYYY-MM-DD), or /close");
+    let mut answer = client.init();
+    loop {
+        let Some(json) = answer.json.clone().filter(|_| answer.status == 200) else {
+            return Err(format!(
+                "the endpoint answered {}: {}",
+                answer.status,
+                answer
+                    .json
+                    .as_ref()
+                    .and_then(|j| j["error_msg"].as_str().map(str::to_owned))
+                    .unwrap_or(answer.raw.clone())
+            ));
+        };
+        let id = json["screen"].as_str().unwrap_or_default().to_owned();
+        let data = json["data"].clone();
+        if id == "SUCCESS" {
+            let params = &data["extension_message_response"]["params"];
+            println!(
+                "flow> booked ({}); WhatsApp closes the Flow",
+                params["reference"]
+            );
+            return Ok(());
+        }
+        let parts = flow_view::parts(&flow, &id, &data)?;
+        let title = flow_view::title(&flow, &id)?;
+        println!(
+            "{}",
+            flow_view::render(&title, &parts).replace('\n', "\n      ")
+        );
+        let mut form = serde_json::Map::new();
+        let mut next = None;
+        for part in &parts {
+            match part {
+                Part::Choice {
+                    name,
+                    label,
+                    options,
+                    required,
+                    initial,
+                    on_select,
+                } if !options.is_empty() => {
+                    let hint = if *required { "" } else { ", Enter to skip" };
+                    let picked = loop {
+                        let Some(line) = ask(
+                            stdin,
+                            &format!("flow {label} (1-{}{hint})> ", options.len()),
+                        ) else {
+                            println!("flow> closed");
+                            return Ok(());
+                        };
+                        if line.is_empty() && !*required {
+                            break None;
+                        }
+                        match line.parse::<usize>() {
+                            Ok(n) if (1..=options.len()).contains(&n) => {
+                                break Some(options[n - 1].0.clone());
+                            }
+                            _ => println!("flow> a number from 1 to {}", options.len()),
+                        }
+                    };
+                    if let Some(id) = picked {
+                        form.insert(name.clone(), id.clone().into());
+                        // Picking here asks the endpoint at once (another part of the day).
+                        if let Some(action) = on_select
+                            && initial.as_deref() != Some(id.as_str())
+                        {
+                            next = flow_view::request_of(action, &id, &data, &form);
+                            break;
+                        }
+                    }
+                }
+                Part::Date { name, label, .. } => {
+                    let Some(day) = ask(stdin, &format!("flow {label} (YYYY-MM-DD)> ")) else {
+                        println!("flow> closed");
+                        return Ok(());
+                    };
+                    form.insert(name.clone(), day.into());
+                }
+                Part::Footer { action, .. } => {
+                    match flow_view::request_of(action, &id, &data, &form) {
+                        Some(request) => next = Some(request),
+                        None => {
+                            println!("flow> closed");
+                            return Ok(());
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        let Some((screen, payload)) = next else {
+            return Err(format!("{id} has nothing to press"));
+        };
+        answer = client.submit(&screen, payload);
     }
 }
 

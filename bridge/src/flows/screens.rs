@@ -20,6 +20,9 @@ use crate::model::{Ticket, TicketKind};
 use crate::ports::{Change, HoldResult};
 use crate::routes::AppState;
 
+/// The most days the scheduler lists in one call.
+const MONTH_DAYS: u32 = 31;
+
 /// At most this many times on screen at once (the product owner's guide).
 pub const MAX_TIMES: usize = 20;
 /// Alternatives offered when a time was taken.
@@ -311,12 +314,21 @@ impl Session<'_> {
             Some(t) => t.policy.window_days.max(1),
             None => return Err(AppError::NotFound(format!("tenant {}", self.tenant))),
         };
-        let slots = self
-            .state
-            .scheduler
-            .slots(self.tenant, service, provider, today, window)
-            .await?;
-        let mut free: Vec<NaiveDate> = slots.iter().map(|s| zone.date(s.start)).collect();
+        // The scheduler lists at most a month at a time; a longer window is asked for in
+        // months.
+        let mut free: Vec<NaiveDate> = Vec::new();
+        let mut offset = 0;
+        while offset < window {
+            let days = (window - offset).min(MONTH_DAYS);
+            let from = today + Duration::days(i64::from(offset));
+            let slots = self
+                .state
+                .scheduler
+                .slots(self.tenant, service, provider, from, days)
+                .await?;
+            free.extend(slots.iter().map(|s| zone.date(s.start)));
+            offset += days;
+        }
         free.dedup();
         let (Some(first), Some(last)) = (free.first().copied(), free.last().copied()) else {
             let none = t(

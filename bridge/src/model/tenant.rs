@@ -506,6 +506,11 @@ impl Tenant {
             maps_url: self.maps_url.clone(),
             llm_monthly_calls: self.llm_monthly_calls,
             logo_url: self.logo_url.clone(),
+            flow_content: if self.flows.enabled {
+                self.flows.content.clone()
+            } else {
+                BTreeMap::new()
+            },
         }
     }
 }

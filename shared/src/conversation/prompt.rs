@@ -417,5 +417,10 @@ pub fn prompt(stage: &Stage, lang: Lang, ctx: &Ctx<'_>) -> Reply {
         options: options(stage, lang, ctx),
         list_button: tr(Key::ListButton, &[]),
         media_url: None,
+        // Where a booking starts, a business with Flows on also offers its date-and-time
+        // picker; the list stays for clients that cannot open Flows.
+        flow: (matches!(stage, Stage::Service { .. })
+            && ctx.tenant.flow_content.contains_key(&lang))
+        .then_some(lang),
     }
 }

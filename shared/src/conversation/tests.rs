@@ -845,3 +845,32 @@ fn cancelling_inside_a_partial_tier_states_the_exact_share() {
     sim2.now = madrid(2026, 11, 24, 9, 0);
     dialogue(&mut sim2, &[("cancel", &["the deposit of €15 is kept"])]);
 }
+
+// ----- WhatsApp Flows ------------------------------------------------------------------
+
+#[test]
+fn the_booking_flow_is_offered_where_a_booking_starts_and_only_in_a_language_it_has() {
+    let offered = |sim: &Sim| -> Vec<Lang> { sim.last.iter().filter_map(|r| r.flow).collect() };
+    // Flows off: the text flow alone.
+    let mut sim = Sim::new();
+    sim.say("hi");
+    assert_eq!(offered(&sim), []);
+
+    let mut sim = Sim::new();
+    sim.tenant.flow_content.insert(Lang::En, "HXen".into());
+    let said = sim.say("hi");
+    assert!(
+        said.contains("1. Haircut"),
+        "the list stays beside it: {said}"
+    );
+    assert_eq!(offered(&sim), [Lang::En]);
+    // Once the service is chosen, the booking goes on in text; no second Flow.
+    sim.say("1");
+    assert_eq!(offered(&sim), []);
+
+    // A customer writing a language the Flow is not published in keeps the text flow.
+    let mut sim = Sim::new();
+    sim.tenant.flow_content.insert(Lang::Pt, "HXpt".into());
+    sim.say("hi");
+    assert_eq!(offered(&sim), []);
+}

@@ -118,6 +118,7 @@ mod tests {
                 .collect(),
             list_button: "Services".into(),
             media_url: None,
+            flow: None,
         }
     }
 
