@@ -61,7 +61,8 @@ impl Sync<'_> {
                 };
                 let now = self.clock.now();
                 let plan: Planner = Arc::new(move |r| {
-                    let mut plan = lifecycle::plan_booking(&tenant, r, now, None);
+                    let mut plan =
+                        lifecycle::plan_booking(&tenant, r, now, lifecycle::Told::Already);
                     plan.messages
                         .push(lifecycle::plan_now(&tenant, Stage::Moved, now));
                     plan

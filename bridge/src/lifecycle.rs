@@ -116,22 +116,40 @@ fn planned(tenant: &Tenant, stage: Stage, due_at: DateTime<Utc>) -> Planned {
     }
 }
 
-/// The messages a confirmed booking should produce, from `now` on. `first` is the message
-/// that tells the customer it is made, sent at once: `None` when the conversation has
-/// confirmed it already, [`Stage::Confirmation`] for a booking made outside WhatsApp (if
-/// the tenant sends those), [`Stage::Paid`] when its deposit's payment made it.
+/// Who tells the customer that a booking is made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Told {
+    /// The conversation has said it.
+    Already,
+    /// This message, if the tenant sends it, planned like any other: a booking made outside
+    /// WhatsApp ([`Stage::Confirmation`]; it waits for the end of quiet hours), or made by
+    /// its deposit's payment ([`Stage::Paid`]; at once).
+    By(Stage),
+    /// This message, if the tenant sends it, at once, quiet hours or not: the customer made
+    /// the booking themselves outside the conversation (in a WhatsApp Flow) and is waiting
+    /// for its confirmation in the chat.
+    Waiting(Stage),
+}
+
+/// The messages a confirmed booking should produce, from `now` on, beginning with the one
+/// that tells the customer it is made (see [`Told`]).
 pub fn plan_booking(
     tenant: &Tenant,
     booking: &Reservation,
     now: DateTime<Utc>,
-    first: Option<Stage>,
+    first: Told,
 ) -> Plan {
     let r = &tenant.reminders;
     let mut out = Vec::new();
-    if let Some(stage) = first
-        && r.enabled(stage)
-    {
-        out.push(planned(tenant, stage, now));
+    match first {
+        Told::Already => {}
+        Told::By(stage) if r.enabled(stage) => out.push(planned(tenant, stage, now)),
+        Told::Waiting(stage) if r.enabled(stage) => out.push(Planned {
+            stage,
+            due_at: now,
+            send_at: now,
+        }),
+        Told::By(_) | Told::Waiting(_) => {}
     }
     if r.day_before {
         let local = booking.start.with_timezone(&tenant.zone).naive_local();
@@ -305,7 +323,7 @@ mod tests {
 
     /// The plan as (stage, local send time) pairs.
     fn plan_local(t: &Tenant, b: &Reservation, now: DateTime<Utc>) -> Vec<(Stage, NaiveDateTime)> {
-        plan_booking(t, b, now, Some(Stage::Confirmation))
+        plan_booking(t, b, now, Told::By(Stage::Confirmation))
             .messages
             .into_iter()
             .map(|p| (p.stage, p.send_at.with_timezone(&Madrid).naive_local()))
@@ -335,7 +353,7 @@ mod tests {
         // Madrid leaves summer time on Sunday 25 October 2026 at 03:00 → 02:00.
         let b = booking_at(local(2026, 10, 25, 10, 0), 30);
         let now = local_to_utc(Madrid, local(2026, 10, 20, 12, 0));
-        let plan = plan_booking(&t, &b, now, None).messages;
+        let plan = plan_booking(&t, &b, now, Told::Already).messages;
         let day_before = plan.iter().find(|p| p.stage == Stage::DayBefore).unwrap();
         assert_eq!(
             day_before.send_at.with_timezone(&Madrid).naive_local(),
@@ -346,7 +364,7 @@ mod tests {
         // And into summer time (29 March 2026, 02:00 → 03:00): 23 hours.
         let b = booking_at(local(2026, 3, 29, 10, 0), 30);
         let now = local_to_utc(Madrid, local(2026, 3, 20, 12, 0));
-        let plan = plan_booking(&t, &b, now, None).messages;
+        let plan = plan_booking(&t, &b, now, Told::Already).messages;
         let day_before = plan.iter().find(|p| p.stage == Stage::DayBefore).unwrap();
         assert_eq!(b.start - day_before.send_at, Duration::hours(23));
     }
@@ -413,12 +431,23 @@ mod tests {
             assert_eq!(plan_now(&t, stage, now).send_at, now, "{stage:?}");
         }
         let b = booking_at(local(2026, 12, 10, 11, 0), 30);
-        let plan = plan_booking(&t, &b, now, Some(Stage::Paid)).messages;
+        let plan = plan_booking(&t, &b, now, Told::By(Stage::Paid)).messages;
         assert_eq!((plan[0].stage, plan[0].send_at), (Stage::Paid, now));
-        // A confirmation of a booking made elsewhere still waits for the morning.
+        // A confirmation of a booking made elsewhere still waits for the morning…
         assert_eq!(
             plan_now(&t, Stage::Confirmation, now).send_at,
             local_to_utc(Madrid, local(2026, 12, 2, 9, 0))
+        );
+        // …unless the customer made it in a Flow and waits in the chat for it.
+        let plan = plan_booking(&t, &b, now, Told::Waiting(Stage::Confirmation)).messages;
+        assert_eq!((plan[0].stage, plan[0].send_at), (Stage::Confirmation, now));
+        // A business that sends no confirmations sends none of these either.
+        let mut silent = tenant(Reminders::default());
+        silent.reminders.confirmation = false;
+        let plan = plan_booking(&silent, &b, now, Told::Waiting(Stage::Confirmation)).messages;
+        assert!(
+            plan.iter().all(|p| p.stage != Stage::Confirmation),
+            "{plan:?}"
         );
     }
 
@@ -427,7 +456,10 @@ mod tests {
         let t = tenant(Reminders::default());
         let b = booking_at(local(2026, 12, 10, 11, 0), 30);
         let now = local_to_utc(Madrid, local(2026, 12, 1, 12, 0));
-        assert_eq!(plan_booking(&t, &b, now, None).withdraw, [Stage::ReEngage]);
+        assert_eq!(
+            plan_booking(&t, &b, now, Told::Already).withdraw,
+            [Stage::ReEngage]
+        );
     }
 
     #[test]

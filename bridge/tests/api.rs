@@ -664,6 +664,11 @@ async fn the_openapi_file_describes_every_admin_route() {
         "/admin/tenants/{tenant}/senders/{sid}/verify",
         "/admin/tenants/{tenant}/message-templates",
         "/admin/tenants/{tenant}/message-templates/{stage}/{lang}",
+        "/admin/tenants/{tenant}/flows",
+        "/admin/tenants/{tenant}/flows/keys",
+        "/admin/tenants/{tenant}/flows/keys/{id}",
+        "/admin/tenants/{tenant}/flows/json/{lang}",
+        "/flows/{tenant}",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} undocumented");
     }

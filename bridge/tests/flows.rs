@@ -376,6 +376,19 @@ async fn a_whole_booking_through_the_flow_lands_in_the_store_for_every_kind_of_b
                 .any(|m| m["reference"] == reference.as_str() && m["stage"] == "confirmation"),
             "{outbox}"
         );
+        // At once, even in the business's quiet hours: the customer is waiting in the chat.
+        let confirmation = outbox
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["reference"] == reference.as_str() && m["stage"] == "confirmation")
+            .unwrap();
+        let send_at: chrono::DateTime<Utc> =
+            confirmation["send_at"].as_str().unwrap().parse().unwrap();
+        assert!(
+            (send_at - Utc::now()).num_seconds().abs() < 60,
+            "confirmation planned for {send_at}"
+        );
         // The token is used up: the Flow cannot book twice.
         let x = c.clone();
         let again = call(move || x.init()).await;

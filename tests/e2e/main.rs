@@ -1936,16 +1936,22 @@ fn the_deploy_bundle_builds_and_fits_the_free_plan(_ctx: &Ctx) -> Result<(), Fai
 /// A physiotherapy practice in Bogotá, writing Spanish, with its booking Flow on.
 const FLOW_PRACTICE: &str = "+5716000100";
 
-/// Sets up the practice once for the tests that use it: two services, one physiotherapist
-/// working every day, a Flow key and Flows on (which makes its `whatsapp/flows` template at
-/// Twilio); its public key.
+/// Sets up the practice once for the tests that use it; its public key.
 fn flow_practice(ctx: &Ctx) -> Result<String, Failed> {
     static ONCE: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
     let mut once = ONCE.lock().map_err(|_| "poisoned")?;
     if let Some(public) = once.as_ref() {
         return Ok(public.clone());
     }
-    let id = "fisio-andina";
+    let public = flow_business(ctx, "fisio-andina", FLOW_PRACTICE, false)?;
+    *once = Some(public.clone());
+    Ok(public)
+}
+
+/// A physiotherapy practice `id` on `number`: two services, one physiotherapist working
+/// every day, a Flow key and Flows on (which makes its `whatsapp/flows` template at
+/// Twilio); its public key.
+fn flow_business(ctx: &Ctx, id: &str, number: &str, interactive: bool) -> Result<String, Failed> {
     let day = json!([{"start": "07:00", "end": "19:00"}]);
     set_up(
         ctx,
@@ -1954,7 +1960,7 @@ fn flow_practice(ctx: &Ctx) -> Result<String, Failed> {
                 "POST",
                 "/admin/tenants".to_owned(),
                 json!({"id": id, "name": "Fisioterapia Andina", "zone": "America/Bogota",
-                       "languages": ["es"], "numbers": [FLOW_PRACTICE]}),
+                       "languages": ["es"], "numbers": [number], "interactive": interactive}),
             ),
             (
                 "POST",
@@ -1991,8 +1997,49 @@ fn flow_practice(ctx: &Ctx) -> Result<String, Failed> {
     check(status == 200 && view["content"]["es"].is_string(), || {
         format!("Flows on: {status} {view}")
     })?;
-    *once = Some(public.clone());
     Ok(public)
+}
+
+fn a_business_with_buttons_sends_the_flow_after_its_list(ctx: &Ctx) -> Result<(), Failed> {
+    flow_business(ctx, "fisio-botones", "+5716000102", true)?;
+    let phone = ctx.customer_at("+5730013", "+5716000102");
+    let reply = phone.send("quiero reservar una cita")?;
+    check(reply.status == 200 && reply.messages().is_empty(), || {
+        format!("all by REST: {reply:?}")
+    })?;
+    let sent = ctx.stack.twilio.sent_to(&phone.number);
+    let kinds: Vec<&str> = sent
+        .iter()
+        .map(|m| match &m.content {
+            Some(c) if c.get("whatsapp/flows").is_some() => "flow",
+            Some(c)
+                if c.get("twilio/list-picker").is_some()
+                    || c.get("twilio/quick-reply").is_some() =>
+            {
+                "options"
+            }
+            _ => "text",
+        })
+        .collect();
+    check(
+        kinds.last() == Some(&"flow") && kinds.contains(&"options"),
+        || format!("the services, then the Flow: {kinds:?}"),
+    )?;
+    // Its token is this customer's, for this business, in Spanish.
+    let token = flow_token_sent(ctx, &phone)?;
+    let token = slotline_shared::flow_token::FlowToken::verify(
+        &token,
+        slotline_e2e::stack::WORKER_SECRET.as_bytes(),
+        chrono::Utc::now(),
+    )
+    .map_err(|e| format!("the Flow's token: {e}"))?;
+    check(
+        token.tenant.as_str() == "fisio-botones"
+            && token.customer.as_e164() == phone.number
+            && token.lang == slotline_shared::lang::Lang::Es,
+        || format!("the token names someone else: {token:?}"),
+    )?;
+    Ok(())
 }
 
 /// The Flow's token in the newest Flow message the Twilio stand-in got for `phone`.
@@ -2171,6 +2218,45 @@ fn the_flow_endpoint_at_the_edge_passes_the_contracts_refusals_through(
     sealed.body = body.to_string();
     let tampered = sealed.post(&agent, &endpoint);
     check(tampered.status == 421, || format!("tampered: {tampered:?}"))?;
+    // A business that gave its Meta app secret: unsigned or wrongly signed requests are
+    // refused with 432 at the edge too, and signed ones answered.
+    let signed = "fisio-firmada";
+    set_up(
+        ctx,
+        [(
+            "POST",
+            "/admin/tenants".to_owned(),
+            json!({"id": signed, "name": "Fisio Firmada", "zone": "America/Bogota",
+                   "languages": ["es"], "numbers": ["+5716000101"]}),
+        )],
+    )?;
+    let (status, made) =
+        ctx.stack
+            .admin("POST", &format!("/admin/tenants/{signed}/flows/keys"), None);
+    check(status == 201, || format!("new Flow key: {status} {made}"))?;
+    let signed_key = made["public_key"].as_str().unwrap_or_default().to_owned();
+    let (status, view) = ctx.stack.admin(
+        "PUT",
+        &format!("/admin/tenants/{signed}/flows"),
+        Some(&json!({"enabled": false, "app_secret": "meta-app-secret-e2e"})),
+    );
+    check(status == 200 && view["app_secret_set"] == true, || {
+        format!("app secret: {status} {view}")
+    })?;
+    let signed_endpoint = format!("{}/flows/{signed}", ctx.stack.worker_url);
+    let ping = json!({"version": "3.0", "action": "ping"});
+    for secret in [None, Some("not-the-app-secret")] {
+        let refused =
+            slotline_e2e::meta::seal(&signed_key, &ping, secret).post(&agent, &signed_endpoint);
+        check(refused.status == 432, || {
+            format!("signed with {secret:?}: {refused:?}")
+        })?;
+    }
+    let answered = slotline_e2e::meta::seal(&signed_key, &ping, Some("meta-app-secret-e2e"))
+        .post(&agent, &signed_endpoint);
+    check(answered.status == 200 && answered.json.is_some(), || {
+        format!("rightly signed: {answered:?}")
+    })?;
     // Only POST, and only a plausible business.
     let get = agent.get(&endpoint).call();
     check(matches!(get, Err(ureq::Error::Status(405, _))), || {
@@ -2338,6 +2424,10 @@ fn main() {
         (
             "the_flow_endpoint_at_the_edge_passes_the_contracts_refusals_through",
             the_flow_endpoint_at_the_edge_passes_the_contracts_refusals_through,
+        ),
+        (
+            "a_business_with_buttons_sends_the_flow_after_its_list",
+            a_business_with_buttons_sends_the_flow_after_its_list,
         ),
     ];
     const FAULT_TEST: &str = "bridge_stopped_mid_conversation";

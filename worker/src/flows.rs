@@ -1,10 +1,12 @@
 //! `POST /flows/{tenant}`: the WhatsApp Flow endpoint's public address, at the edge.
 //!
 //! The bridge answers Flow requests (every screen past the first needs its slot cache,
-//! engine and store, and RSA runs there natively; see the bridge's `flows` module). The
-//! worker passes each request on unopened, with WhatsApp's signature header, to the tenant's
-//! bridges (failing over like every other call), and returns the bridge's answer unchanged,
-//! so the 421/427/432 statuses reach WhatsApp as the contract wants them.
+//! engine and store, and RSA runs there natively; see the bridge's `flows` module), and
+//! Meta is best given the bridge's own URL: measured, that answers in under half the time.
+//! This relay is for deployments whose bridge is not reachable from the internet: it passes
+//! each request on unopened, with WhatsApp's signature header, to the tenant's bridges
+//! (failing over like every other call), and returns the bridge's answer unchanged, so the
+//! 421/427/432 statuses reach WhatsApp as the contract wants them.
 
 use std::time::Duration;
 

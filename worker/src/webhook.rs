@@ -235,7 +235,10 @@ async fn handle(mut req: Request, env: &Env) -> std::result::Result<Outgoing, We
         &message.account_sid,
         config.token_for(Some(&message.account_sid)),
     );
-    if let Some((sid, token)) = flow {
+    let offer_flow = async || {
+        let Some((sid, token)) = flow else {
+            return;
+        };
         let variables = serde_json::json!({ "1": token }).to_string();
         let what = MessageContent::Approved {
             sid,
@@ -247,8 +250,10 @@ async fn handle(mut req: Request, env: &Env) -> std::result::Result<Outgoing, We
         {
             worker::console_warn!("the booking Flow was not sent to {customer}: {e}");
         }
-    }
+    };
     if !by_rest {
+        // A REST message cannot follow the TwiML answer, so here the Flow comes first.
+        offer_flow().await;
         return Ok(as_twiml(reply));
     }
     // Everything goes by REST, in order, so texts and lists never overtake each other; what
@@ -263,6 +268,10 @@ async fn handle(mut req: Request, env: &Env) -> std::result::Result<Outgoing, We
             || left(started),
         )
         .await;
+    if sent.is_ok() {
+        // After the list it sits beside, as the last thing the customer sees.
+        offer_flow().await;
+    }
     match sent {
         Ok(()) => Ok(Vec::new()),
         Err(first_unsent) => Ok(plain(

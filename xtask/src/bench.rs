@@ -51,6 +51,16 @@ const BENCHES: &[Bench] = &[
         args: &["bench", "--features", "slotline-e2e/e2e", "--bench", "spin"],
     },
     Bench {
+        name: "flows",
+        args: &[
+            "bench",
+            "--features",
+            "slotline-e2e/e2e",
+            "--bench",
+            "flows",
+        ],
+    },
+    Bench {
         name: "worker",
         args: &[
             "bench",

@@ -4,8 +4,9 @@
 //! The bridge serves the endpoint rather than the worker: every screen but the first needs
 //! the slot cache, the engine or the store, which live here, so answering from the worker
 //! would add a worker→bridge round trip to each request, and RSA decryption in the worker's
-//! WebAssembly would grow its bundle past its budget and run several times slower than
-//! natively. The figures are in the README (`cargo xtask bench`).
+//! WebAssembly would grow a bundle already past its budget. Meta is given this bridge's URL;
+//! the worker's `/flows/{tenant}` only relays here, for a bridge not reachable from the
+//! internet. The figures are in the README (`cargo xtask bench`, the `flows` benchmark).
 //!
 //! - [`crypto`]: opening requests and sealing answers;
 //! - [`keys`]: each business's RSA keys, their rotation, sealed at rest;

@@ -132,7 +132,7 @@ impl EmbeddedScheduler {
         calcom: &Calcom,
         event_type: u64,
         hold: Reservation,
-        first: Option<Stage>,
+        first: Told,
     ) -> Result<Change, SchedulerError> {
         let now = self.clock.now();
         match hold.status {
@@ -159,7 +159,7 @@ impl EmbeddedScheduler {
         event_type: u64,
         hold: &Reservation,
         now: DateTime<Utc>,
-        first: Option<Stage>,
+        first: Told,
     ) -> Result<Change, SchedulerError> {
         let tenant = &config.tenant.id;
         let reference = &reference_for(&hold.id);

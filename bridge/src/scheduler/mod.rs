@@ -25,7 +25,7 @@ use slotline_shared::wire::{Booking, Hold, Slot};
 
 use crate::adapters::calcom::{Attendee, CalError, Calcom};
 use crate::engine::{self, Busy, Schedule};
-use crate::lifecycle;
+use crate::lifecycle::{self, Told};
 use crate::model::{
     ProviderRecord, Reservation, ServiceRecord, Stage, Status, Tenant, TenantSnapshot,
 };
@@ -37,7 +37,7 @@ use calcom::{CalDay, paused};
 
 /// Plans a booking's lifecycle messages under `tenant`'s settings; `first` tells the
 /// customer it is made when the conversation has not (see [`lifecycle::plan_booking`]).
-pub fn planner(tenant: &Tenant, now: DateTime<Utc>, first: Option<Stage>) -> Planner {
+pub fn planner(tenant: &Tenant, now: DateTime<Utc>, first: Told) -> Planner {
     let tenant = tenant.clone();
     Arc::new(move |r: &Reservation| lifecycle::plan_booking(&tenant, r, now, first))
 }
@@ -465,13 +465,12 @@ pub fn reference_for(hold_id: &str) -> String {
 }
 
 impl EmbeddedScheduler {
-    /// Turns a hold into a booking; `first` is the message that tells the customer, when
-    /// the conversation does not (a deposit paid later).
+    /// Turns a hold into a booking; `first` says who tells the customer (see [`Told`]).
     async fn confirm_telling(
         &self,
         tenant: &TenantId,
         hold: &str,
-        first: Option<Stage>,
+        first: Told,
     ) -> Result<Change, SchedulerError> {
         let now = self.clock.now();
         let config = self.config(tenant).await?;
@@ -646,11 +645,12 @@ impl Scheduler for EmbeddedScheduler {
     }
 
     async fn confirm(&self, tenant: &TenantId, hold: &str) -> Result<Change, SchedulerError> {
-        self.confirm_telling(tenant, hold, None).await
+        self.confirm_telling(tenant, hold, Told::Already).await
     }
 
     async fn confirm_paid(&self, tenant: &TenantId, hold: &str) -> Result<Change, SchedulerError> {
-        self.confirm_telling(tenant, hold, Some(Stage::Paid)).await
+        self.confirm_telling(tenant, hold, Told::By(Stage::Paid))
+            .await
     }
 
     async fn confirm_outside(
@@ -658,7 +658,7 @@ impl Scheduler for EmbeddedScheduler {
         tenant: &TenantId,
         hold: &str,
     ) -> Result<Change, SchedulerError> {
-        self.confirm_telling(tenant, hold, Some(Stage::Confirmation))
+        self.confirm_telling(tenant, hold, Told::Waiting(Stage::Confirmation))
             .await
     }
 
@@ -670,7 +670,7 @@ impl Scheduler for EmbeddedScheduler {
     ) -> Result<Change, SchedulerError> {
         let now = self.clock.now();
         let config = self.config(tenant).await?;
-        let plan = planner(&config.tenant, now, None);
+        let plan = planner(&config.tenant, now, Told::Already);
         // In Cal.com, the booking moves first; the store follows.
         let mut moved_in_calcom = None;
         if let Some((calcom, event_type, new)) = self.calcom_target(&config, hold).await?
