@@ -11,13 +11,11 @@
 //! is asked the same way (a bare round trip to it). Figures go to the JSON file named by
 //! `SLOTLINE_BENCH_OUT` (default `target/bench/flows.json`).
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use serde_json::{Value, json};
-use slotline_e2e::measure::percentiles;
+use slotline_e2e::measure::{Figures, figures_json, under_load};
 use slotline_e2e::meta::seal;
 use slotline_e2e::stack::{WORKER_SECRET, Wrangler};
 use slotline_e2e::{Stack, StackOptions};
@@ -92,116 +90,71 @@ enum Kind {
     Ping,
 }
 
-struct Figures {
-    p50: f64,
-    p99: f64,
-    rps: f64,
-}
-
 /// `clients` threads for `secs`, each posting `kind` requests to `url` one after another;
 /// every answer must be 200 (and, from our endpoint, the screen asked for).
 fn load(url: &str, public: &str, kind: Kind, clients: usize, secs: f64, floor: bool) -> Figures {
-    let stop = Arc::new(AtomicBool::new(false));
     let today = Utc::now()
         .with_timezone(&chrono_tz::America::Mexico_City)
         .date_naive();
-    let threads: Vec<_> = (0..clients)
-        .map(|c| {
-            let (url, public, stop) = (url.to_owned(), public.to_owned(), Arc::clone(&stop));
-            std::thread::spawn(move || {
-                let agent = ureq::AgentBuilder::new()
-                    .timeout(Duration::from_secs(10))
-                    .build();
-                let customer = PhoneNumber::parse(&format!("+5255{c:08}")).expect("a number");
-                let token = FlowToken::new(TenantId::from(TENANT), customer, c as u64, Lang::Es, Utc::now())
-                    .mint(WORKER_SECRET.as_bytes());
-                let mut latencies = Vec::new();
-                let mut n = 0i64;
-                while !stop.load(Ordering::Relaxed) {
-                    let request = match kind {
-                        Kind::Date => {
-                            let date = today + chrono::Duration::days(1 + n % (WINDOW_DAYS - 1));
-                            json!({"version": "3.0", "action": "data_exchange", "screen": "DATE",
-                                   "data": {"service": "consulta", "provider": "any", "date": date.format("%Y-%m-%d").to_string()},
-                                   "flow_token": token})
-                        }
-                        Kind::Ping => json!({"version": "3.0", "action": "ping"}),
-                    };
-                    n += 1;
-                    let sealed = seal(&public, &request, None);
-                    let t = Instant::now();
-                    let answer = sealed.post(&agent, &url);
-                    latencies.push(t.elapsed().as_secs_f64() * 1000.0);
-                    assert_eq!(answer.status, 200, "{answer:?}");
-                    if !floor {
-                        let json = answer.json.expect("an encrypted answer");
-                        match kind {
-                            Kind::Date => assert_eq!(json["screen"], "TIME", "{json}"),
-                            Kind::Ping => assert_eq!(json["data"]["status"], "active"),
-                        }
-                    }
+    under_load(clients, secs, |c| {
+        let (url, public) = (url.to_owned(), public.to_owned());
+        let agent = ureq::AgentBuilder::new()
+            .timeout(Duration::from_secs(10))
+            .build();
+        let customer = PhoneNumber::parse(&format!("+5255{c:08}")).expect("a number");
+        let token = FlowToken::new(
+            TenantId::from(TENANT),
+            customer,
+            c as u64,
+            Lang::Es,
+            Utc::now(),
+        )
+        .mint(WORKER_SECRET.as_bytes());
+        let mut n = 0i64;
+        move || {
+            let request = match kind {
+                Kind::Date => {
+                    let date = today + chrono::Duration::days(1 + n % (WINDOW_DAYS - 1));
+                    json!({"version": "3.0", "action": "data_exchange", "screen": "DATE",
+                           "data": {"service": "consulta", "provider": "any", "date": date.format("%Y-%m-%d").to_string()},
+                           "flow_token": token})
                 }
-                latencies
-            })
-        })
-        .collect();
-    std::thread::sleep(Duration::from_secs_f64(secs));
-    stop.store(true, Ordering::Relaxed);
-    let mut all = Vec::new();
-    for t in threads {
-        all.extend(t.join().expect("client thread"));
-    }
-    let count = all.len() as f64;
-    let (p50, p99) = percentiles(all);
-    Figures {
-        p50,
-        p99,
-        rps: count / secs,
-    }
+                Kind::Ping => json!({"version": "3.0", "action": "ping"}),
+            };
+            n += 1;
+            let sealed = seal(&public, &request, None);
+            let t = Instant::now();
+            let answer = sealed.post(&agent, &url);
+            let took = t.elapsed().as_secs_f64() * 1000.0;
+            assert_eq!(answer.status, 200, "{answer:?}");
+            if !floor {
+                let json = answer.json.expect("an encrypted answer");
+                match kind {
+                    Kind::Date => assert_eq!(json["screen"], "TIME", "{json}"),
+                    Kind::Ping => assert_eq!(json["data"]["status"], "active"),
+                }
+            }
+            took
+        }
+    })
 }
 
 /// `clients` threads for `secs` asking `url` (the bridge's `/healthz`) one after another:
 /// what an HTTP round trip to the bridge costs with nothing opened or sealed.
 fn bare(url: &str, clients: usize, secs: f64) -> Figures {
-    let stop = Arc::new(AtomicBool::new(false));
-    let threads: Vec<_> = (0..clients)
-        .map(|_| {
-            let (url, stop) = (url.to_owned(), Arc::clone(&stop));
-            std::thread::spawn(move || {
-                let agent = ureq::AgentBuilder::new()
-                    .timeout(Duration::from_secs(10))
-                    .build();
-                let mut latencies = Vec::new();
-                while !stop.load(Ordering::Relaxed) {
-                    let t = Instant::now();
-                    let answer = agent.get(&url).call().expect("healthz");
-                    latencies.push(t.elapsed().as_secs_f64() * 1000.0);
-                    assert_eq!(answer.status(), 200);
-                }
-                latencies
-            })
-        })
-        .collect();
-    std::thread::sleep(Duration::from_secs_f64(secs));
-    stop.store(true, Ordering::Relaxed);
-    let mut all = Vec::new();
-    for t in threads {
-        all.extend(t.join().expect("client thread"));
-    }
-    let count = all.len() as f64;
-    let (p50, p99) = percentiles(all);
-    Figures {
-        p50,
-        p99,
-        rps: count / secs,
-    }
-}
-
-fn figures_json(f: &Figures) -> String {
-    format!(
-        r#"{{"p50_ms":{:.2},"p99_ms":{:.2},"req_per_sec":{:.0}}}"#,
-        f.p50, f.p99, f.rps
-    )
+    under_load(clients, secs, |_| {
+        let url = url.to_owned();
+        let agent = ureq::AgentBuilder::new()
+            .timeout(Duration::from_secs(10))
+            .build();
+        move || {
+            let t = Instant::now();
+            let answer = agent.get(&url).call().expect("healthz");
+            let took = t.elapsed().as_secs_f64() * 1000.0;
+            assert_eq!(answer.status(), 200);
+            took
+        }
+    })
 }
 
 fn main() {

@@ -8,69 +8,38 @@
 //! to the JSON file named by `SLOTLINE_BENCH_OUT` (default `target/bench/worker.json`).
 
 use std::process::Command;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use slotline_e2e::measure::percentiles;
+use slotline_e2e::measure::{Figures, under_load};
 use slotline_e2e::stack::Wrangler;
 use slotline_e2e::{Phone, Stack, StackOptions};
 
 const LEVELS: [usize; 3] = [1, 20, 100];
 const SECONDS: f64 = 6.0;
 
-struct Figures {
-    p50: f64,
-    p99: f64,
-    rps: f64,
-}
-
 /// Runs `customers` threads for `secs`, each sending to `target` (the real worker's URL or
 /// the floor's) with its own phone; returns latency percentiles and throughput.
 fn load(stack: &Stack, target: &str, customers: usize, secs: f64, run: u32) -> Figures {
-    let stop = Arc::new(AtomicBool::new(false));
-    let threads: Vec<_> = (0..customers)
-        .map(|i| {
-            let phone = Phone::new(
-                target,
-                &stack.public_base_url,
-                &stack.auth_token,
-                &format!("+34699{run:02}{i:05}"),
-                "+14155238886",
-            );
-            let stop = Arc::clone(&stop);
-            std::thread::spawn(move || {
-                let mut latencies = Vec::new();
-                let mut n = 0u64;
-                while !stop.load(Ordering::Relaxed) {
-                    let text = if n.is_multiple_of(2) { "hi" } else { "menu" };
-                    n += 1;
-                    let t = Instant::now();
-                    match phone.send(text) {
-                        Ok(r) if r.status == 200 => {
-                            latencies.push(t.elapsed().as_secs_f64() * 1000.0)
-                        }
-                        Ok(r) => panic!("answered {}: {}", r.status, r.body),
-                        Err(e) => panic!("{e}"),
-                    }
-                }
-                latencies
-            })
-        })
-        .collect();
-    std::thread::sleep(Duration::from_secs_f64(secs));
-    stop.store(true, Ordering::Relaxed);
-    let mut all = Vec::new();
-    for t in threads {
-        all.extend(t.join().expect("customer thread"));
-    }
-    let count = all.len() as f64;
-    let (p50, p99) = percentiles(all);
-    Figures {
-        p50,
-        p99,
-        rps: count / secs,
-    }
+    under_load(customers, secs, |i| {
+        let phone = Phone::new(
+            target,
+            &stack.public_base_url,
+            &stack.auth_token,
+            &format!("+34699{run:02}{i:05}"),
+            "+14155238886",
+        );
+        let mut n = 0u64;
+        move || {
+            let text = if n.is_multiple_of(2) { "hi" } else { "menu" };
+            n += 1;
+            let t = Instant::now();
+            match phone.send(text) {
+                Ok(r) if r.status == 200 => t.elapsed().as_secs_f64() * 1000.0,
+                Ok(r) => panic!("answered {}: {}", r.status, r.body),
+                Err(e) => panic!("{e}"),
+            }
+        }
+    })
 }
 
 fn gzip_size(path: &std::path::Path) -> u64 {

@@ -2044,22 +2044,13 @@ fn a_business_with_buttons_sends_the_flow_after_its_list(ctx: &Ctx) -> Result<()
 
 /// The Flow's token in the newest Flow message the Twilio stand-in got for `phone`.
 fn flow_token_sent(ctx: &Ctx, phone: &Phone) -> Result<String, Failed> {
-    let sent = ctx.stack.twilio.sent_to(&phone.number);
-    let flow = sent
-        .iter()
-        .rev()
-        .find(|m| {
-            m.content
-                .as_ref()
-                .is_some_and(|c| c.get("whatsapp/flows").is_some())
+    ctx.stack
+        .twilio
+        .flow_token_sent_to(&phone.number)
+        .ok_or_else(|| {
+            let sent = ctx.stack.twilio.sent_to(&phone.number);
+            format!("no Flow message with a token was sent: {sent:?}").into()
         })
-        .ok_or_else(|| format!("no Flow message was sent: {sent:?}"))?;
-    Ok(flow
-        .variables
-        .as_ref()
-        .and_then(|v| v["1"].as_str())
-        .ok_or_else(|| format!("the Flow message has no token: {flow:?}"))?
-        .to_owned())
 }
 
 /// An opened Flow answer: its screen's data, checked to be `expected`.

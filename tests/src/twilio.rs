@@ -324,6 +324,19 @@ impl TwilioStandIn {
         self.sent().into_iter().filter(|m| m.to == to).collect()
     }
 
+    /// The token (`{{1}}`) of the newest WhatsApp Flow message sent to `phone`, if any.
+    pub fn flow_token_sent_to(&self, phone: &str) -> Option<String> {
+        self.sent_to(phone)
+            .iter()
+            .rev()
+            .find(|m| {
+                m.content
+                    .as_ref()
+                    .is_some_and(|c| c.get("whatsapp/flows").is_some())
+            })
+            .and_then(|m| m.variables.as_ref()?["1"].as_str().map(str::to_owned))
+    }
+
     /// Closes (`false`) or opens `phone`'s 24-hour window: while closed, only approved
     /// templates reach it and anything else is refused with 63016.
     pub fn set_window(&self, phone: &str, open: bool) {

@@ -427,15 +427,7 @@ fn walk_flow(stack: &Stack, phone: &Phone, stdin: &std::io::Stdin) -> Result<(),
     use slotline_e2e::flow_view::{self, Part};
     let token = stack
         .twilio
-        .sent_to(&phone.number)
-        .iter()
-        .rev()
-        .find(|m| {
-            m.content
-                .as_ref()
-                .is_some_and(|c| c.get("whatsapp/flows").is_some())
-        })
-        .and_then(|m| m.variables.as_ref()?["1"].as_str().map(str::to_owned))
+        .flow_token_sent_to(&phone.number)
         .ok_or("no Flow was offered to you yet: /flows on, then start a booking")?;
     let lang = slotline_shared::flow_token::FlowToken::verify(
         &token,

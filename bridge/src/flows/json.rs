@@ -66,15 +66,6 @@ fn exchange(payload: Value) -> Value {
 /// The Flow JSON of a business, its labels in `lang`.
 pub fn flow_json(lang: Lang) -> Value {
     let t = |key: Key| i18n::text(lang, key).replace(['{', '}'], "");
-    let label = |key: Key| {
-        // Screen titles and labels are short and carry no placeholders.
-        let text = i18n::text(lang, key);
-        text.split(['{', ':', '?'])
-            .next()
-            .unwrap_or(text)
-            .trim()
-            .to_owned()
-    };
     let continue_label = t(Key::Continue);
     json!({
         "version": FLOW_JSON_VERSION,
@@ -98,7 +89,7 @@ pub fn flow_json(lang: Lang) -> Value {
                 "layout": {"type": "SingleColumnLayout", "children": [{
                     "type": "Form", "name": "form", "children": [
                         notice(),
-                        {"type": "RadioButtonsGroup", "name": "service", "label": label(Key::ChooseService),
+                        {"type": "RadioButtonsGroup", "name": "service", "label": t(Key::FlowService),
                          "required": true, "data-source": "${data.services}"},
                         {"type": "Footer", "label": continue_label,
                          "on-click-action": exchange(json!({"service": "${form.service}"}))}
@@ -116,7 +107,7 @@ pub fn flow_json(lang: Lang) -> Value {
                     "type": "Form", "name": "form", "children": [
                         {"type": "TextSubheading", "text": "${data.heading}"},
                         notice(),
-                        {"type": "RadioButtonsGroup", "name": "provider", "label": label(Key::ChooseProvider),
+                        {"type": "RadioButtonsGroup", "name": "provider", "label": t(Key::FlowStaff),
                          "required": true, "data-source": "${data.staff}"},
                         {"type": "Footer", "label": continue_label,
                          "on-click-action": exchange(json!({"service": "${data.service}", "provider": "${form.provider}"}))}
@@ -135,7 +126,7 @@ pub fn flow_json(lang: Lang) -> Value {
                     "type": "Form", "name": "form", "children": [
                         {"type": "TextSubheading", "text": "${data.heading}"},
                         notice(),
-                        {"type": "DatePicker", "name": "date", "label": label(Key::WhichDay), "required": true,
+                        {"type": "DatePicker", "name": "date", "label": t(Key::FlowDay), "required": true,
                          "min-date": "${data.min_date}", "max-date": "${data.max_date}",
                          "unavailable-dates": "${data.unavailable_dates}"},
                         {"type": "Footer", "label": continue_label,
@@ -155,10 +146,10 @@ pub fn flow_json(lang: Lang) -> Value {
                     "type": "Form", "name": "form", "children": [
                         {"type": "TextSubheading", "text": "${data.heading}"},
                         notice(),
-                        {"type": "RadioButtonsGroup", "name": "part", "label": label(Key::ChoosePart),
+                        {"type": "RadioButtonsGroup", "name": "part", "label": t(Key::FlowPart),
                          "required": false, "init-value": "${data.part}", "data-source": "${data.parts}",
                          "on-select-action": exchange(json!({"service": "${data.service}", "provider": "${data.provider}", "date": "${data.date}", "part": "${form.part}", "refresh": "part"}))},
-                        {"type": "RadioButtonsGroup", "name": "slot", "label": label(Key::ChooseTime),
+                        {"type": "RadioButtonsGroup", "name": "slot", "label": t(Key::FlowTime),
                          "required": true, "data-source": "${data.times}"},
                         {"type": "Footer", "label": continue_label,
                          "on-click-action": exchange(json!({"service": "${data.service}", "provider": "${data.provider}", "date": "${data.date}", "slot": "${form.slot}"}))}
@@ -179,7 +170,7 @@ pub fn flow_json(lang: Lang) -> Value {
                         {"type": "TextBody", "text": "${data.summary}"},
                         {"type": "TextCaption", "text": "${data.policy}"},
                         notice(),
-                        {"type": "RadioButtonsGroup", "name": "alternative", "label": label(Key::ChooseTime),
+                        {"type": "RadioButtonsGroup", "name": "alternative", "label": t(Key::FlowOther),
                          "required": false, "visible": "${data.has_alternatives}", "data-source": "${data.alternatives}"},
                         {"type": "Footer", "label": t(Key::Confirm),
                          "on-click-action": exchange(json!({"service": "${data.service}", "provider": "${data.provider}", "slot": "${data.slot}", "alternative": "${form.alternative}"}))}
@@ -194,7 +185,7 @@ pub fn flow_json(lang: Lang) -> Value {
                 "layout": {"type": "SingleColumnLayout", "children": [{
                     "type": "Form", "name": "form", "children": [
                         {"type": "TextBody", "text": "${data.message}"},
-                        {"type": "EmbeddedLink", "text": label(Key::Confirm),
+                        {"type": "EmbeddedLink", "text": t(Key::FlowPay),
                          "on-click-action": {"name": "open_url", "url": "${data.url}"}},
                         {"type": "Footer", "label": t(Key::Continue),
                          "on-click-action": {"name": "complete", "payload": {}}}
@@ -261,6 +252,22 @@ pub fn check(flow: &Value) -> Vec<String> {
                 }
                 if kind == "Footer" {
                     footers += 1;
+                }
+                // WhatsApp refuses an input without its label, and cuts long ones.
+                let (field, most) = match kind {
+                    "RadioButtonsGroup" | "DatePicker" => ("label", 30),
+                    "Footer" => ("label", 35),
+                    "EmbeddedLink" => ("text", 25),
+                    _ => ("", 0),
+                };
+                if most > 0 {
+                    let text = component[field].as_str().unwrap_or("");
+                    let length = text.chars().count();
+                    if text.trim().is_empty() || length > most {
+                        errors.push(format!(
+                            "{id}: a {kind}'s {field} must have 1 to {most} characters: {text:?}"
+                        ));
+                    }
                 }
             }
             if let Some(name) = component["name"].as_str()
@@ -424,6 +431,24 @@ mod tests {
                 .any(|e| e.contains("unknown component RadioButtons"))
         );
         assert!(errors.iter().any(|e| e.contains("\"staff\"")));
+        // A label cut from a sentence with a placeholder at its start is empty.
+        let mut flow = flow_json(Lang::En);
+        flow["screens"][3]["layout"]["children"][0]["children"][2]["label"] = json!("");
+        flow["screens"][0]["layout"]["children"][0]["children"][2]["label"] =
+            json!("A label far longer than thirty-five characters");
+        let errors = check(&flow);
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.starts_with("TIME: a RadioButtonsGroup's label")),
+            "{errors:?}"
+        );
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.starts_with("SERVICE: a Footer's label")),
+            "{errors:?}"
+        );
 
         let flow = flow_json(Lang::En);
         let answer = json!({"screen": "PAY", "data": {"message": "Pay", "url": 3, "extra": true}});

@@ -127,6 +127,14 @@ pub enum Key {
     FlowUsed,
     PickTime,
     FlowOffer,
+    /// The Flow's short field labels (WhatsApp shows at most 30 characters).
+    FlowService,
+    FlowStaff,
+    FlowDay,
+    FlowPart,
+    FlowTime,
+    FlowOther,
+    FlowPay,
 }
 
 /// The template for `key` in `lang`.
@@ -224,6 +232,13 @@ pub fn text(lang: Lang, key: Key) -> &'static str {
             FlowUsed => "This booking is already made. Write to us in the chat to change it.",
             PickTime => "Pick a time",
             FlowOffer => "Tap Pick a time to choose a day and time in a calendar, or reply here.",
+            FlowService => "Service",
+            FlowStaff => "With whom",
+            FlowDay => "Day",
+            FlowPart => "Part of the day",
+            FlowTime => "Time",
+            FlowOther => "Other free times",
+            FlowPay => "Pay the deposit",
             NotMoved => "No problem: {reference} stays on {when}.",
             KeptBooking => "Kept: {reference} stays on {when}.",
             CancelOrKeep => "To cancel the booking reply 1; to keep it, reply 2.",
@@ -377,6 +392,13 @@ pub fn text(lang: Lang, key: Key) -> &'static str {
             FlowOffer => {
                 "Toca Elegir hora para escoger día y hora en un calendario, o responde aquí."
             }
+            FlowService => "Servicio",
+            FlowStaff => "Con quién",
+            FlowDay => "Día",
+            FlowPart => "Parte del día",
+            FlowTime => "Hora",
+            FlowOther => "Otras horas libres",
+            FlowPay => "Pagar el depósito",
             NotMoved => "De acuerdo: {reference} sigue el {when}.",
             KeptBooking => "Mantenida: {reference} sigue el {when}.",
             CancelOrKeep => "Para cancelar la cita responde 1; para mantenerla, responde 2.",
@@ -496,6 +518,13 @@ pub fn text(lang: Lang, key: Key) -> &'static str {
             FlowOffer => {
                 "Toque em Escolher horário para escolher dia e hora num calendário, ou responda aqui."
             }
+            FlowService => "Serviço",
+            FlowStaff => "Com quem",
+            FlowDay => "Dia",
+            FlowPart => "Período",
+            FlowTime => "Horário",
+            FlowOther => "Outros horários livres",
+            FlowPay => "Pagar o sinal",
             NotMoved => "Sem problemas: {reference} continua em {when}.",
             KeptBooking => "Mantido: {reference} continua em {when}.",
             CancelOrKeep => "Para cancelar o agendamento responda 1; para manter, responda 2.",
@@ -641,6 +670,13 @@ pub fn text(lang: Lang, key: Key) -> &'static str {
             FlowOffer => {
                 "Toque em Escolher horário para escolher dia e hora num calendário, ou responda aqui."
             }
+            FlowService => "Serviço",
+            FlowStaff => "Com quem",
+            FlowDay => "Dia",
+            FlowPart => "Parte do dia",
+            FlowTime => "Hora",
+            FlowOther => "Outras horas livres",
+            FlowPay => "Pagar o sinal",
             NotMoved => "Sem problema: {reference} continua a {when}.",
             KeptBooking => "Mantida: {reference} continua a {when}.",
             CancelOrKeep => "Para cancelar a marcação responda 1; para a manter, responda 2.",
