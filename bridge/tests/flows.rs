@@ -376,6 +376,23 @@ async fn a_whole_booking_through_the_flow_lands_in_the_store_for_every_kind_of_b
                 .any(|m| m["reference"] == reference.as_str() && m["stage"] == "confirmation"),
             "{outbox}"
         );
+        // The customer is known to speak the Flow's language (confirmation and reminders
+        // use it, even for a customer whose first message opened the Flow).
+        let (_, customers) = http
+            .admin(
+                Method::GET,
+                &format!("/admin/tenants/{}/customers", b.id),
+                &key,
+                None,
+            )
+            .await;
+        let me = customers
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["phone"] == who.as_e164())
+            .unwrap_or_else(|| panic!("{customers}"));
+        assert_eq!(me["language"], b.lang.code(), "{me}");
         // At once, even in the business's quiet hours: the customer is waiting in the chat.
         let confirmation = outbox
             .as_array()
@@ -739,6 +756,7 @@ async fn following_the_published_flow_jsons_own_buttons_books() {
         let x = c.clone();
         let mut answer = call(move || x.init()).await;
         let mut walked = Vec::new();
+        let mut refreshed = false;
         let params = loop {
             let json = answer.json.clone().expect("an encrypted answer");
             let id = json["screen"].as_str().unwrap().to_owned();
@@ -751,8 +769,24 @@ async fn following_the_published_flow_jsons_own_buttons_books() {
             let parts = flow_view::parts(&flow, &id, &data).unwrap();
             let mut form = serde_json::Map::new();
             let mut footer = None;
+            let mut reselect = None;
             for part in &parts {
                 match part {
+                    // Another part of the day, once, through the radio group's own action.
+                    Part::Choice {
+                        name,
+                        options,
+                        on_select: Some(action),
+                        initial,
+                        ..
+                    } if !refreshed && options.len() > 1 => {
+                        let other = options.last().unwrap().0.clone();
+                        assert_ne!(initial.as_ref(), Some(&other));
+                        form.insert(name.clone(), json!(other));
+                        reselect = flow_view::request_of(action, &id, &data, &form)
+                            .map(|request| (request, other));
+                        break;
+                    }
                     Part::Choice {
                         name,
                         options,
@@ -774,13 +808,29 @@ async fn following_the_published_flow_jsons_own_buttons_books() {
                     _ => {}
                 }
             }
+            if let Some(((screen, payload), other)) = reselect {
+                refreshed = true;
+                let x = c.clone();
+                answer = call(move || x.submit(&screen, payload)).await;
+                let json = answer.json.clone().expect("an encrypted answer");
+                assert_eq!(
+                    (json["screen"].as_str(), json["data"]["part"].as_str()),
+                    (Some(id.as_str()), Some(other.as_str())),
+                    "{json}"
+                );
+                continue;
+            }
             let footer = footer.unwrap_or_else(|| panic!("{id} has no button: {parts:?}"));
             let (screen, payload) = flow_view::request_of(&footer, &id, &data, &form)
                 .unwrap_or_else(|| panic!("{id}'s button does not ask the endpoint"));
             let x = c.clone();
             answer = call(move || x.submit(&screen, payload)).await;
         };
-        assert_eq!(walked, ["SERVICE", "STAFF", "DATE", "TIME", "SUMMARY"]);
+        assert!(refreshed, "no part of the day to switch to");
+        assert_eq!(
+            walked,
+            ["SERVICE", "STAFF", "DATE", "TIME", "TIME", "SUMMARY"]
+        );
         let BridgeAnswer::Bookings { bookings } = http
             .rpc(
                 b.id,

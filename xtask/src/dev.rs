@@ -85,6 +85,11 @@ pub fn run(args: &[String]) -> Result<(), String> {
         schedule_demo_built_in(&stack)?;
     }
     take_demo_deposits(&stack)?;
+    // Flows left on by an earlier run need this run's templates at the Twilio stand-in.
+    let (_, flows) = stack.admin("GET", "/admin/tenants/demo/flows", None);
+    if flows["enabled"] == true {
+        println!("dev: {}", set_flows(&stack, true));
+    }
     simulate(&stack);
     Ok(())
 }
@@ -226,7 +231,10 @@ fn simulate(stack: &Stack) {
          start with their keyword),\n\
          /buttons on|off switches the demo salon to WhatsApp buttons and lists (sent through the\n\
          Twilio stand-in and shown here), /pay pays the deposit asked for (Colour takes €15,\n\
-         through the Stripe stand-in), /quit stops.",
+         through the Stripe stand-in), /flows on|off offers the demo's WhatsApp Flow (a\n\
+         date-and-time picker) when a booking starts, /flow opens the newest one offered and\n\
+         walks its screens here (through the worker's Flow endpoint, encrypted as WhatsApp\n\
+         does), /quit stops.",
         shared = slotline_e2e::stack::PLATFORM_NUMBER
     );
     println!("You are {} writing to {business}.", phone.number);
@@ -397,15 +405,23 @@ fn set_flows(stack: &Stack, on: bool) -> String {
             return format!("cannot make the demo's Flow key ({status}): {made}");
         }
     }
-    let body = serde_json::json!({"enabled": on, "flow_id": DEMO_FLOW_ID});
+    // The Twilio stand-in starts empty each run: templates kept from an earlier one are
+    // unknown to it, so forgetting the Flow's id first has this run's templates made.
+    let off = serde_json::json!({"enabled": false});
+    let (status, view) = stack.admin("PUT", "/admin/tenants/demo/flows", Some(&off));
+    if status != 200 || !on {
+        return match status {
+            200 => "WhatsApp Flows are off (customers see it within 20 seconds).".into(),
+            _ => format!("cannot switch the demo's Flows ({status}): {view}"),
+        };
+    }
+    let body = serde_json::json!({"enabled": true, "flow_id": DEMO_FLOW_ID});
     let (status, view) = stack.admin("PUT", "/admin/tenants/demo/flows", Some(&body));
     if status != 200 {
         return format!("cannot switch the demo's Flows ({status}): {view}");
     }
-    format!(
-        "WhatsApp Flows are {} (customers see it within 20 seconds; start a booking, then /flow).",
-        if on { "on" } else { "off" }
-    )
+    "WhatsApp Flows are on (customers see it within 20 seconds; start a booking, then /flow)."
+        .into()
 }
 
 /// Reads one answer for the Flow from the terminal; `None` at EOF or `/close`.
@@ -511,11 +527,11 @@ fn walk_flow(stack: &Stack, phone: &Phone, stdin: &std::io::Stdin) -> Result<(),
                             _ => println!("flow> a number from 1 to {}", options.len()),
                         }
                     };
-                    if let Some(id) = picked {
-                        form.insert(name.clone(), id.clone().into());
+                    if let Some(option) = picked {
+                        form.insert(name.clone(), option.clone().into());
                         // Picking here asks the endpoint at once (another part of the day).
                         if let Some(action) = on_select
-                            && initial.as_deref() != Some(id.as_str())
+                            && initial.as_deref() != Some(option.as_str())
                         {
                             next = flow_view::request_of(action, &id, &data, &form);
                             break;

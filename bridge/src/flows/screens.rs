@@ -544,6 +544,12 @@ impl Session<'_> {
             HoldResult::Held(hold) => hold,
             HoldResult::Taken(alternatives) => return Ok(taken(alternatives)),
         };
+        // The Flow speaks the customer's language: so do the confirmation and the reminders
+        // (a customer who opened the Flow at their first message is not known yet).
+        self.state
+            .store
+            .seen(self.tenant, &self.token.customer, self.now(), Some(lang))
+            .await?;
         if let Some(payments) = &self.state.payments
             && let Some(answer) = payments.confirm(self.tenant, &hold.id).await?
         {
