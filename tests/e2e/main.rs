@@ -2000,6 +2000,67 @@ fn flow_business(ctx: &Ctx, id: &str, number: &str, interactive: bool) -> Result
     Ok(public)
 }
 
+fn fifty_flow_sessions_at_the_edge_racing_for_one_time_book_it_once(
+    ctx: &Ctx,
+) -> Result<(), Failed> {
+    use slotline_shared::flow_token::FlowToken;
+    let public = flow_practice(ctx)?;
+    let endpoint = format!("{}/flows/fisio-andina", ctx.stack.worker_url);
+    let token = |n: u32| -> Result<String, Failed> {
+        let customer = slotline_shared::phone::PhoneNumber::parse(&format!("+5730099{n:05}"))
+            .map_err(|e| e.to_string())?;
+        Ok(FlowToken::new(
+            "fisio-andina".into(),
+            customer,
+            1,
+            slotline_shared::lang::Lang::Es,
+            chrono::Utc::now(),
+        )
+        .mint(slotline_e2e::stack::WORKER_SECRET.as_bytes()))
+    };
+    // A time five days out (the booking test takes the first free day).
+    let day = chrono::Utc::now()
+        .with_timezone(&chrono_tz::America::Bogota)
+        .date_naive()
+        + Duration::days(5);
+    let looker = slotline_e2e::meta::FlowClient::new(&endpoint, &public, None, &token(0)?);
+    let times = flow_screen(
+        &looker.submit(
+            "DATE",
+            json!({"service": "valoracion", "provider": "camila", "date": day.format("%Y-%m-%d").to_string()}),
+        ),
+        "TIME",
+    )?;
+    let slot = times["times"][2]["id"]
+        .as_str()
+        .ok_or_else(|| format!("no third time on {day}: {times}"))?
+        .to_owned();
+    let racers: Vec<_> = (1..=50u32)
+        .map(|n| {
+            let client = slotline_e2e::meta::FlowClient::new(&endpoint, &public, None, &token(n)?);
+            let slot = slot.clone();
+            Ok(std::thread::spawn(move || {
+                client.submit(
+                    "SUMMARY",
+                    json!({"service": "valoracion", "provider": "camila", "slot": slot, "alternative": ""}),
+                )
+            }))
+        })
+        .collect::<Result<_, Failed>>()?;
+    let (mut booked, mut offered_others) = (0, 0);
+    for racer in racers {
+        let answer = racer.join().map_err(|_| "a racer panicked")?;
+        match answer.json.as_ref().and_then(|j| j["screen"].as_str()) {
+            Some("SUCCESS") => booked += 1,
+            Some("SUMMARY") => offered_others += 1,
+            _ => return Err(format!("a racer got {answer:?}").into()),
+        }
+    }
+    check((booked, offered_others) == (1, 49), || {
+        format!("{booked} booked, {offered_others} offered other times")
+    })
+}
+
 fn a_business_with_buttons_sends_the_flow_after_its_list(ctx: &Ctx) -> Result<(), Failed> {
     flow_business(ctx, "fisio-botones", "+5716000102", true)?;
     let phone = ctx.customer_at("+5730013", "+5716000102");
@@ -2419,6 +2480,10 @@ fn main() {
         (
             "a_business_with_buttons_sends_the_flow_after_its_list",
             a_business_with_buttons_sends_the_flow_after_its_list,
+        ),
+        (
+            "fifty_flow_sessions_at_the_edge_racing_for_one_time_book_it_once",
+            fifty_flow_sessions_at_the_edge_racing_for_one_time_book_it_once,
         ),
     ];
     const FAULT_TEST: &str = "bridge_stopped_mid_conversation";
