@@ -1,20 +1,23 @@
-//! Webhook → reply latency through `wrangler dev`, next to an empty Rust worker measured the
-//! same way in the same run, at 1, 20 and 100 concurrent customers; and the worker bundle's
-//! size, raw and gzipped.
+//! Webhook → reply latency through `wrangler dev` at 1, 20, 100 and 300 concurrent
+//! customers, next to two floors measured the same way in the same run: the empty Rust
+//! worker (what `wrangler dev` costs), and the same worker handing each webhook to a
+//! Durable Object named like a conversation that reads and writes one key (what crossing
+//! into an object and persisting there costs); and the worker bundle's size, raw and
+//! gzipped.
 //!
 //! Each customer is a thread sending signed webhooks one after another ("hi", then "menu",
 //! and so on: every message goes through routing, the Durable Object and a storage write,
-//! with the route and catalog caches warm). The floor gets the very same requests. Figures go
-//! to the JSON file named by `SLOTLINE_BENCH_OUT` (default `target/bench/worker.json`).
+//! with the route and catalog caches warm). The floors get the very same requests. Figures
+//! go to the JSON file named by `SLOTLINE_BENCH_OUT` (default `target/bench/worker.json`).
 
 use std::process::Command;
 use std::time::Instant;
 
-use slotline_e2e::measure::{Figures, under_load};
+use slotline_e2e::measure::{Figures, figures_json, under_load};
 use slotline_e2e::stack::Wrangler;
 use slotline_e2e::{Phone, Stack, StackOptions};
 
-const LEVELS: [usize; 3] = [1, 20, 100];
+const LEVELS: [usize; 4] = [1, 20, 100, 300];
 const SECONDS: f64 = 6.0;
 
 /// Runs `customers` threads for `secs`, each sending to `target` (the real worker's URL or
@@ -58,26 +61,39 @@ fn main() {
     })
     .expect("stack");
     let floor = Wrangler::start("tests/floor-worker").expect("floor worker");
+    let floor_do = Wrangler::start("tests/floor-worker/do").expect("Durable Object floor");
     let mut rows = Vec::new();
     println!(
-        "{:>11} {:>22} {:>22} {:>14}",
-        "customers", "worker p50/p99 ms", "floor p50/p99 ms", "ratio p50/p99"
+        "{:>10} {:>20} {:>20} {:>20} {:>16} {:>16}",
+        "customers",
+        "worker p50/p99 ms",
+        "empty p50/p99 ms",
+        "DO floor p50/p99",
+        "/empty p50/p99",
+        "/DO p50/p99"
     );
+    // Each customer number is used at one level only: the phones of a run are its own
+    // conversations (and Durable Objects), warmed by its first second.
     for (run, customers) in LEVELS.into_iter().enumerate() {
-        let run = run as u32 * 2;
-        // Warm the caches and Durable Objects, then measure.
-        load(&stack, &stack.worker_url, customers, 1.0, run);
-        let worker = load(&stack, &stack.worker_url, customers, SECONDS, run);
-        load(&stack, &floor.url, customers, 1.0, run + 1);
-        let empty = load(&stack, &floor.url, customers, SECONDS, run + 1);
+        let run = run as u32 * 3;
+        let measure = |url: &str, run: u32| {
+            load(&stack, url, customers, 1.0, run);
+            load(&stack, url, customers, SECONDS, run)
+        };
+        let worker = measure(&stack.worker_url, run);
+        let empty = measure(&floor.url, run + 1);
+        let with_do = measure(&floor_do.url, run + 2);
         let (r50, r99) = (worker.p50 / empty.p50, worker.p99 / empty.p99);
+        let (d50, d99) = (worker.p50 / with_do.p50, worker.p99 / with_do.p99);
         println!(
-            "{customers:>11} {:>10.1} / {:>8.1} {:>10.1} / {:>8.1} {:>6.2} / {:>5.2}",
-            worker.p50, worker.p99, empty.p50, empty.p99, r50, r99
+            "{customers:>10} {:>9.1} / {:>8.1} {:>9.1} / {:>8.1} {:>9.1} / {:>8.1} {r50:>7.2} / {r99:>6.2} {d50:>7.2} / {d99:>6.2}",
+            worker.p50, worker.p99, empty.p50, empty.p99, with_do.p50, with_do.p99
         );
         rows.push(format!(
-            r#"{{"customers":{customers},"worker":{{"p50_ms":{:.2},"p99_ms":{:.2},"req_per_sec":{:.0}}},"floor":{{"p50_ms":{:.2},"p99_ms":{:.2},"req_per_sec":{:.0}}},"ratio_p50":{r50:.2},"ratio_p99":{r99:.2}}}"#,
-            worker.p50, worker.p99, worker.rps, empty.p50, empty.p99, empty.rps
+            r#"{{"customers":{customers},"worker":{},"floor":{},"do_floor":{},"ratio_p50":{r50:.2},"ratio_p99":{r99:.2},"ratio_do_p50":{d50:.2},"ratio_do_p99":{d99:.2}}}"#,
+            figures_json(&worker),
+            figures_json(&empty),
+            figures_json(&with_do)
         ));
     }
     let build = slotline_e2e::paths::root().join("worker/build");

@@ -160,6 +160,8 @@ fn run_phases(report: &mut Report) -> Result<(), String> {
             "slotline-worker",
             "-p",
             "slotline-shared",
+            "-p",
+            "slotline-floor-worker",
             "--target",
             "wasm32-unknown-unknown",
             "--all-targets",
