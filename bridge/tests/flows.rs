@@ -167,6 +167,21 @@ fn client(http: &TestBridge, b: &Business, public: &str, token: &str) -> FlowCli
     FlowClient::new(&format!("{}/flows/{}", http.url, b.id), public, None, token)
 }
 
+/// `who`'s bookings at `b`, as the conversation lists them.
+async fn bookings_of(
+    http: &TestBridge,
+    b: &Business,
+    who: &PhoneNumber,
+) -> Vec<slotline_shared::wire::Booking> {
+    let request = BridgeRequest::Bookings {
+        customer: who.clone(),
+    };
+    match http.rpc(b.id, &request).await {
+        BridgeAnswer::Bookings { bookings } => bookings,
+        other => panic!("{other:?}"),
+    }
+}
+
 /// `answer` opened, 200, and of the shape its screen declares.
 fn screen(answer: &Answer, lang: Lang, expected: &str) -> Value {
     assert_eq!(answer.status, 200, "{answer:?}");
@@ -343,17 +358,7 @@ async fn a_whole_booking_through_the_flow_lands_in_the_store_for_every_kind_of_b
         let reference = params["reference"].as_str().unwrap().to_owned();
 
         // The conversation sees it as any booking: listed for the customer, at that time.
-        let BridgeAnswer::Bookings { bookings } = http
-            .rpc(
-                b.id,
-                &BridgeRequest::Bookings {
-                    customer: who.clone(),
-                },
-            )
-            .await
-        else {
-            panic!()
-        };
+        let bookings = bookings_of(&http, b, &who).await;
         assert_eq!(bookings.len(), 1);
         assert_eq!(
             (bookings[0].reference.as_str(), bookings[0].start),
@@ -498,17 +503,7 @@ async fn a_time_taken_meanwhile_offers_the_nearest_free_ones_on_the_summary() {
     })
     .await;
     assert_eq!(done.json.unwrap()["screen"], "SUCCESS");
-    let BridgeAnswer::Bookings { bookings } = http
-        .rpc(
-            b.id,
-            &BridgeRequest::Bookings {
-                customer: customer(1),
-            },
-        )
-        .await
-    else {
-        panic!()
-    };
+    let bookings = bookings_of(&http, b, &customer(1)).await;
     assert_eq!(bookings[0].start.timestamp().to_string(), alternative);
 }
 
@@ -831,17 +826,7 @@ async fn following_the_published_flow_jsons_own_buttons_books() {
             walked,
             ["SERVICE", "STAFF", "DATE", "TIME", "TIME", "SUMMARY"]
         );
-        let BridgeAnswer::Bookings { bookings } = http
-            .rpc(
-                b.id,
-                &BridgeRequest::Bookings {
-                    customer: who.clone(),
-                },
-            )
-            .await
-        else {
-            panic!()
-        };
+        let bookings = bookings_of(&http, b, &who).await;
         assert_eq!(bookings.len(), 1, "{}", b.id);
         assert_eq!(params["reference"], bookings[0].reference.as_str());
         assert_eq!(bookings[0].service.as_str(), b.services[0].0);

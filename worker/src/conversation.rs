@@ -140,7 +140,8 @@ pub async fn deliver(env: &Env, turn: &Turn) -> Result<TurnReply> {
     resp.json::<TurnReply>().await
 }
 
-fn now() -> DateTime<Utc> {
+/// The worker's clock as a `DateTime`.
+pub(crate) fn now() -> DateTime<Utc> {
     DateTime::from_timestamp_millis(worker::Date::now().as_millis() as i64).unwrap_or_default()
 }
 

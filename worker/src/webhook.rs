@@ -112,8 +112,7 @@ async fn signed_params(
 /// Twilio uses for it is not documented, so every field is looked at; only a token signed
 /// with our secret counts, so no customer text is mistaken for it.
 fn is_flow_completion(params: &[(String, String)], secret: &str) -> bool {
-    let now = chrono::DateTime::from_timestamp_millis(worker::Date::now().as_millis() as i64)
-        .unwrap_or_default();
+    let now = conversation::now();
     params.iter().any(|(_, value)| {
         value.contains("flow_token")
             && serde_json::from_str::<serde_json::Value>(value)
