@@ -2,7 +2,10 @@
 //!
 //! - slots for 20 providers × 14 days, warm (cached) and cold (after a configuration change
 //!   flushed the caches);
-//! - hold + confirm throughput with 16 concurrent clients;
+//! - hold + confirm throughput with 16 concurrent clients, with the p99 of a single hold
+//!   under that load, beside the raw floor: the same store transactions (hold, then confirm
+//!   planning the same lifecycle messages) issued directly on the same database file by 16
+//!   tasks in this process, without HTTP, signatures or the scheduler;
 //! - one confirmation at a time, plain and with a deposit (a Checkout Session opened at the
 //!   Stripe stand-in), p50/p99;
 //! - resident memory idle and under that load;
@@ -183,6 +186,96 @@ fn pdf_latencies() -> (Vec<f64>, Vec<f64>) {
     (drawn, empty)
 }
 
+/// Hold + confirm pairs per second issued straight on the SQLite store at `path` by
+/// [`CLIENTS`] tasks for 4 s, each pair a distinct provider and time from `base` on, the
+/// confirm planning the tenant's lifecycle messages as the bridge does.
+async fn raw_store_pairs(path: &std::path::Path, base: chrono::DateTime<Utc>) -> f64 {
+    use slotline_bridge::adapters::sqlite::SqliteStore;
+    use slotline_bridge::lifecycle::Told;
+    use slotline_bridge::ports::{Candidate, ChangeOutcome, HoldOutcome, NewHold, Store};
+    let store = Arc::new(SqliteStore::open(path).expect("the bench's database"));
+    let tenant_id: slotline_shared::catalog::TenantId = "bench".into();
+    let tenant = Arc::new(
+        store
+            .tenant(&tenant_id)
+            .await
+            .expect("read the tenant")
+            .expect("the bench tenant"),
+    );
+    let (stop, pairs, counter) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicU64::new(0)),
+        Arc::new(AtomicU64::new(0)),
+    );
+    let tasks: Vec<_> = (0..CLIENTS)
+        .map(|_| {
+            let (store, tenant, stop, pairs, counter, tenant_id) = (
+                Arc::clone(&store),
+                Arc::clone(&tenant),
+                Arc::clone(&stop),
+                Arc::clone(&pairs),
+                Arc::clone(&counter),
+                tenant_id.clone(),
+            );
+            tokio::spawn(async move {
+                while !stop.load(Ordering::Relaxed) {
+                    let n = counter.fetch_add(1, Ordering::Relaxed);
+                    let (provider, rest) = (n % PROVIDERS as u64, n / PROVIDERS as u64);
+                    let start = base
+                        + chrono::Duration::days((rest / 11) as i64)
+                        + chrono::Duration::hours((rest % 11) as i64);
+                    let now = Utc::now();
+                    let hold = NewHold {
+                        tenant: tenant_id.clone(),
+                        service: "cut".into(),
+                        candidates: vec![Candidate {
+                            provider: format!("p{provider}").as_str().into(),
+                            weight: 1,
+                            max_per_day: None,
+                        }],
+                        customer: slotline_shared::phone::PhoneNumber::parse(&format!(
+                            "+3463{:07}",
+                            n % 10_000_000
+                        ))
+                        .unwrap(),
+                        start,
+                        end: start + chrono::Duration::minutes(30),
+                        block_start: start,
+                        block_end: start + chrono::Duration::minutes(40),
+                        expires_at: now + chrono::Duration::minutes(10),
+                        day: (
+                            start - chrono::Duration::hours(10),
+                            start + chrono::Duration::hours(14),
+                        ),
+                        fairness_since: now - chrono::Duration::days(30),
+                        idempotency_key: format!("raw-{n}"),
+                        deposit: None,
+                    };
+                    let Ok((HoldOutcome::Held(r), _)) = store.hold(&hold, now).await else {
+                        continue;
+                    };
+                    let planner = slotline_bridge::scheduler::planner(&tenant, now, Told::Already);
+                    let reference = slotline_bridge::scheduler::reference_for(&r.id);
+                    if let Ok(ChangeOutcome::Done(_)) = store
+                        .confirm(&tenant_id, &r.id, &reference, now, planner)
+                        .await
+                    {
+                        pairs.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            })
+        })
+        .collect();
+    let started = Instant::now();
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    stop.store(true, Ordering::Relaxed);
+    let elapsed = started.elapsed().as_secs_f64();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    pairs.load(Ordering::Relaxed) as f64 / elapsed
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     // The floor: an empty axum handler, served from this process on its own thread.
@@ -307,6 +400,7 @@ async fn main() {
     let stop = Arc::new(AtomicBool::new(false));
     let pairs = Arc::new(AtomicU64::new(0));
     let counter = Arc::new(AtomicU64::new(0));
+    let hold_times = Arc::new(std::sync::Mutex::new(Vec::new()));
     let rss_max = Arc::new(AtomicU64::new(0));
     let pid = child.id();
     let sampler = {
@@ -329,13 +423,15 @@ async fn main() {
         .with_timezone(&Utc);
     let tasks: Vec<_> = (0..CLIENTS)
         .map(|_| {
-            let (client, stop, pairs, counter) = (
+            let (client, stop, pairs, counter, hold_times) = (
                 Arc::clone(&client),
                 Arc::clone(&stop),
                 Arc::clone(&pairs),
                 Arc::clone(&counter),
+                Arc::clone(&hold_times),
             );
             tokio::spawn(async move {
+                let mut times = Vec::new();
                 while !stop.load(Ordering::Relaxed) {
                     let n = counter.fetch_add(1, Ordering::Relaxed);
                     // 20 providers × 11 morning-to-evening hourly starts a day, over 60 days.
@@ -354,7 +450,10 @@ async fn main() {
                         .unwrap(),
                         idempotency_key: format!("bench-{n}"),
                     };
-                    if let BridgeAnswer::Held { hold } = client.rpc("bench", &hold).await {
+                    let asked = Instant::now();
+                    let answer = client.rpc("bench", &hold).await;
+                    times.push(asked.elapsed().as_secs_f64() * 1000.0);
+                    if let BridgeAnswer::Held { hold } = answer {
                         let confirm = BridgeRequest::Confirm {
                             hold: hold.id,
                             idempotency_key: format!("c-{n}"),
@@ -364,6 +463,7 @@ async fn main() {
                         }
                     }
                 }
+                hold_times.lock().unwrap().extend(times);
             })
         })
         .collect();
@@ -376,9 +476,17 @@ async fn main() {
     }
     sampler.await.unwrap();
     let per_sec = pairs.load(Ordering::Relaxed) as f64 / elapsed;
+    let (hold_p50, hold_p99) = percentiles(std::mem::take(&mut *hold_times.lock().unwrap()));
     let floor_rps = get_throughput(&http, &floor_url, 2.0).await;
     let _ = child.kill();
     let _ = child.wait();
+    // The raw floor, on the file the bridge wrote, after it stopped, on days after the
+    // bridge's run: the same two transactions straight on the store.
+    let raw = raw_store_pairs(
+        &dir.path().join("bench.db"),
+        base + chrono::Duration::days(70),
+    )
+    .await;
 
     println!(
         "slots 20 providers x 14 days ({slot_count} slots): warm p50 {warm_p50:.3} ms p99 {warm_p99:.3} ms; cold p50 {cold_p50:.2} ms p99 {cold_p99:.2} ms"
@@ -387,7 +495,7 @@ async fn main() {
         "floor (empty axum handler): p50 {floor_p50:.3} ms p99 {floor_p99:.3} ms; {floor_rps:.0} req/s with {CLIENTS} clients"
     );
     println!(
-        "hold + confirm: {per_sec:.0} pairs/s with {CLIENTS} clients ({:.0} requests/s)",
+        "hold + confirm: {per_sec:.0} pairs/s with {CLIENTS} clients ({:.0} requests/s); a hold under that load p50 {hold_p50:.2} ms p99 {hold_p99:.2} ms; raw floor (the same store transactions, no HTTP) {raw:.0} pairs/s",
         per_sec * 2.0
     );
     println!(
@@ -407,7 +515,7 @@ async fn main() {
     let json = json!({
         "bench": "bridge",
         "slots_20x14": {"slots": slot_count, "warm_p50_ms": warm_p50, "warm_p99_ms": warm_p99, "cold_p50_ms": cold_p50, "cold_p99_ms": cold_p99},
-        "hold_confirm": {"clients": CLIENTS, "pairs_per_sec": per_sec},
+        "hold_confirm": {"clients": CLIENTS, "pairs_per_sec": per_sec, "hold_p50_ms": hold_p50, "hold_p99_ms": hold_p99, "raw_floor_pairs_per_sec": raw},
         "confirm_round_trip": {"confirms": CONFIRMS, "plain_p50_ms": plain_p50, "plain_p99_ms": plain_p99, "deposit_p50_ms": deposit_p50, "deposit_p99_ms": deposit_p99},
         "receipt_pdf": {"drawn": RECEIPTS, "p50_ms": pdf_p50, "p99_ms": pdf_p99, "empty_page_p50_ms": empty_pdf_p50, "empty_page_p99_ms": empty_pdf_p99},
         "rss_mb": {"idle": rss_idle as f64 / 1024.0, "under_load": rss_max.load(Ordering::Relaxed) as f64 / 1024.0},

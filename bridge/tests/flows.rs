@@ -793,11 +793,23 @@ async fn following_the_published_flow_jsons_own_buttons_books() {
                     Part::Date {
                         name,
                         min,
+                        max,
                         unavailable,
                         ..
                     } => {
                         assert!(!unavailable.contains(min), "{min} offered and greyed out");
-                        form.insert(name.clone(), json!(min));
+                        // The first open day after the first: a whole day, every part of it
+                        // still ahead at whatever hour the test runs (the first may be today).
+                        let day =
+                            |d: &str| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap();
+                        let pick = day(min)
+                            .iter_days()
+                            .skip(1)
+                            .take_while(|d| *d <= day(max))
+                            .map(|d| d.format("%Y-%m-%d").to_string())
+                            .find(|d| !unavailable.contains(d))
+                            .unwrap_or_else(|| min.clone());
+                        form.insert(name.clone(), json!(pick));
                     }
                     Part::Footer { action, .. } => footer = Some(action.clone()),
                     _ => {}

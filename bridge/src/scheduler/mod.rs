@@ -42,6 +42,26 @@ pub fn planner(tenant: &Tenant, now: DateTime<Utc>, first: Told) -> Planner {
     Arc::new(move |r: &Reservation| lifecycle::plan_booking(&tenant, r, now, first))
 }
 
+/// Where a day's reservations come from when its free starts are worked out.
+#[derive(Clone, Copy)]
+enum Busyness<'a> {
+    /// Read from the store for that day.
+    Read,
+    /// Among these, read for several days at once.
+    Known(&'a [Reservation]),
+    /// Left out: the store checks overlaps itself (a hold).
+    Ignored,
+}
+
+/// The span whose reservations can block time on the days `first` to `last` in `zone`:
+/// the days and 12 hours either side, since buffers reach into a day from both sides.
+fn reach(zone: chrono_tz::Tz, first: NaiveDate, last: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
+    let margin = Duration::hours(12);
+    let (from, _) = engine::day_bounds(zone, first);
+    let (_, to) = engine::day_bounds(zone, last);
+    (from - margin, to + margin)
+}
+
 /// How long cached configuration is trusted without a change through this bridge.
 const CONFIG_TTL: Duration = Duration::seconds(5);
 /// How long cached slots are trusted at most (minimum notice moves with the clock).
@@ -241,18 +261,27 @@ impl EmbeddedScheduler {
         {
             return Ok(Arc::clone(c));
         }
-        let t = self
-            .store
-            .tenant(tenant)
-            .await?
-            .ok_or_else(|| SchedulerError::NotFound(format!("tenant {tenant}")))?;
+        // The version first: settings read after it are at least that new, so a change
+        // made meanwhile shows as a newer version at the next load, never the reverse.
         let version = self.store.config_version(tenant).await?;
-        let services = self.store.services(tenant).await?;
-        let providers = self.store.providers(tenant).await?;
+        let (t, services, providers) = futures_util::future::try_join3(
+            self.store.tenant(tenant),
+            self.store.services(tenant),
+            self.store.providers(tenant),
+        )
+        .await?;
+        let t = t.ok_or_else(|| SchedulerError::NotFound(format!("tenant {tenant}")))?;
+        // Asked all at once: the store answers them together (one pass of the SQLite
+        // store's thread, concurrent queries on PostgreSQL), not one round trip each.
+        let hours = futures_util::future::try_join_all(providers.iter().map(|p| {
+            futures_util::future::try_join(
+                self.store.weekly(tenant, &p.id),
+                self.store.overrides(tenant, &p.id),
+            )
+        }))
+        .await?;
         let mut schedules = HashMap::new();
-        for p in &providers {
-            let weekly = self.store.weekly(tenant, &p.id).await?;
-            let overrides = self.store.overrides(tenant, &p.id).await?;
+        for (p, (weekly, overrides)) in providers.iter().zip(hours) {
             let zone = p.zone.unwrap_or(t.zone);
             schedules.insert(
                 p.id.clone(),
@@ -302,19 +331,24 @@ impl EmbeddedScheduler {
         providers: &[&ProviderRecord],
         day: NaiveDate,
         now: DateTime<Utc>,
-        with_reservations: bool,
+        busy: Busyness<'_>,
     ) -> Result<Vec<(ProviderId, Vec<DateTime<Utc>>)>, SchedulerError> {
         let req = config.request(service, now);
-        let (from, to) = engine::day_bounds(config.tenant.zone, day);
-        // Reservations can reach into the day from either side through buffers.
-        let margin = Duration::hours(12);
-        let ids: Vec<ProviderId> = providers.iter().map(|p| p.id.clone()).collect();
-        let reservations = if with_reservations {
-            self.store
-                .active_reservations(&config.tenant.id, &ids, from - margin, to + margin, now)
-                .await?
-        } else {
-            Vec::new()
+        let (from, to) = reach(config.tenant.zone, day, day);
+        let reservations = match busy {
+            Busyness::Read => {
+                let ids: Vec<ProviderId> = providers.iter().map(|p| p.id.clone()).collect();
+                self.store
+                    .active_reservations(&config.tenant.id, &ids, from, to, now)
+                    .await?
+            }
+            // The store's own test, on reservations read for several days at once.
+            Busyness::Known(known) => known
+                .iter()
+                .filter(|r| r.block_start < to && r.block_end > from)
+                .cloned()
+                .collect(),
+            Busyness::Ignored => Vec::new(),
         };
         let mut out = Vec::new();
         for p in providers {
@@ -364,22 +398,22 @@ impl EmbeddedScheduler {
         service: &ServiceRecord,
         provider: Option<&ProviderId>,
         day: NaiveDate,
+        known: Option<&[Reservation]>,
     ) -> Result<Vec<Slot>, SchedulerError> {
         let now = self.clock.now();
+        if let Some(hit) = self.cached_day(config, service, provider, day, now) {
+            return Ok(hit);
+        }
         let key = (
             config.tenant.id.clone(),
             service.id.clone(),
             provider.cloned(),
             day,
         );
-        if let Some(hit) = lock(&self.caches.slots).get(&key)
-            && hit.valid_until > now
-        {
-            return Ok(hit.slots.clone());
-        }
         let providers = config.able(&service.id, provider)?;
+        let busy = known.map_or(Busyness::Read, Busyness::Known);
         let per_provider = self
-            .compute_day(config, service, &providers, day, now, true)
+            .compute_day(config, service, &providers, day, now, busy)
             .await?;
         let mut slots: Vec<Slot> = match provider {
             Some(id) => per_provider
@@ -415,6 +449,27 @@ impl EmbeddedScheduler {
         Ok(slots)
     }
 
+    /// A day's slots from the cache, while still valid.
+    fn cached_day(
+        &self,
+        config: &Config,
+        service: &ServiceRecord,
+        provider: Option<&ProviderId>,
+        day: NaiveDate,
+        now: DateTime<Utc>,
+    ) -> Option<Vec<Slot>> {
+        let key = (
+            config.tenant.id.clone(),
+            service.id.clone(),
+            provider.cloned(),
+            day,
+        );
+        lock(&self.caches.slots)
+            .get(&key)
+            .filter(|hit| hit.valid_until > now)
+            .map(|hit| hit.slots.clone())
+    }
+
     /// The nearest free slots to `start` on its day and the next, at most three.
     async fn alternatives(
         &self,
@@ -426,7 +481,7 @@ impl EmbeddedScheduler {
         let day = start.with_timezone(&config.tenant.zone).date_naive();
         let mut free = Vec::new();
         for d in [Some(day), day.succ_opt()].into_iter().flatten() {
-            free.extend(self.day_slots(config, service, provider, d).await?);
+            free.extend(self.day_slots(config, service, provider, d, None).await?);
         }
         free.sort_by_key(|s| (s.start - start).num_seconds().abs());
         free.truncate(3);
@@ -541,12 +596,42 @@ impl Scheduler for EmbeddedScheduler {
         }
         let config = self.config(tenant).await?;
         let service = config.service(service)?.clone();
+        let days: Vec<NaiveDate> = (0..days)
+            .map_while(|offset| from.checked_add_days(chrono::Days::new(u64::from(offset))))
+            .collect();
+        // Days not in the cache are worked out from one read of the reservations over all
+        // of them, not one read a day.
+        let now = self.clock.now();
+        let missing: Vec<NaiveDate> = days
+            .iter()
+            .copied()
+            .filter(|d| {
+                self.cached_day(&config, &service, provider, *d, now)
+                    .is_none()
+            })
+            .collect();
+        let known = match (missing.first(), missing.last()) {
+            (Some(first), Some(last)) if missing.len() > 1 => {
+                let ids: Vec<ProviderId> = config
+                    .able(&service.id, provider)?
+                    .iter()
+                    .map(|p| p.id.clone())
+                    .collect();
+                let (from, to) = reach(config.tenant.zone, *first, *last);
+                Some(
+                    self.store
+                        .active_reservations(&config.tenant.id, &ids, from, to, now)
+                        .await?,
+                )
+            }
+            _ => None,
+        };
         let mut out = Vec::new();
-        for offset in 0..days {
-            let Some(day) = from.checked_add_days(chrono::Days::new(u64::from(offset))) else {
-                break;
-            };
-            out.extend(self.day_slots(&config, &service, provider, day).await?);
+        for day in days {
+            out.extend(
+                self.day_slots(&config, &service, provider, day, known.as_deref())
+                    .await?,
+            );
         }
         Ok(out)
     }
@@ -569,7 +654,7 @@ impl Scheduler for EmbeddedScheduler {
         // Only providers whose working hours (or Cal.com) and the tenant's rules allow this
         // start; the store then checks overlaps and daily limits atomically.
         let allowed: Vec<ProviderId> = self
-            .compute_day(&config, &svc, &able, day, now, false)
+            .compute_day(&config, &svc, &able, day, now, Busyness::Ignored)
             .await?
             .into_iter()
             .filter(|(_, starts)| starts.contains(&start))

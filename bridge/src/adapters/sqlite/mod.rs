@@ -132,7 +132,13 @@ fn current_user() -> String {
 /// The SQLite-backed [`Store`].
 #[derive(Clone)]
 pub struct SqliteStore {
+    /// The connection, which the component's calls use in turn.
+    #[cfg(not(feature = "native"))]
     conn: Arc<Mutex<Connection>>,
+    /// The thread the native build's calls run on, in group commits; it owns the
+    /// connection.
+    #[cfg(feature = "native")]
+    writer: Arc<native::Writer>,
 }
 
 /// A stored name read back into its enum. An unknown name is an error, never a default: a
@@ -235,8 +241,20 @@ impl SqliteStore {
                 .map_err(sqlite)?;
             tx.commit().map_err(sqlite)?;
         }
+        let conn = Arc::new(Mutex::new(conn));
         Ok(Self {
-            conn: Arc::new(Mutex::new(conn)),
+            #[cfg(feature = "native")]
+            writer: Arc::new(native::Writer::start(Arc::clone(&conn)).map_err(|e| {
+                OpenError::Sqlite {
+                    path: name.to_owned(),
+                    source: sql::Error::Sqlite {
+                        code: None,
+                        message: format!("cannot start the store's thread: {e}"),
+                    },
+                }
+            })?),
+            #[cfg(not(feature = "native"))]
+            conn,
         })
     }
 
@@ -275,21 +293,26 @@ impl SqliteStore {
             .await
     }
 
-    /// Runs `f` with the connection on the blocking pool.
+    /// Runs `f` with the connection on the store's thread, maybe in one commit with other
+    /// calls (see [`native::Writer`]); answers once its writes are committed.
     #[cfg(feature = "native")]
     async fn with<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
     ) -> StoreResult<T> {
-        let conn = Arc::clone(&self.conn);
-        tokio::task::spawn_blocking(move || {
-            // A panic while holding the lock leaves the connection usable: SQLite rolls back
-            // any open transaction, so a poisoned lock is safe to take.
-            let mut guard = conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            f(&mut guard)
-        })
-        .await
-        .map_err(backend)?
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        let job: native::Job = Box::new(move |conn| {
+            let result = f(conn);
+            Box::new(move |committed| {
+                let _ = answer.send(committed.map_err(StoreError::from).and(result));
+            })
+        });
+        if !self.writer.send(job) {
+            return Err(StoreError::backend("the store's thread has stopped"));
+        }
+        answered
+            .await
+            .map_err(|_| StoreError::backend("a store call failed and gave no answer"))?
     }
 
     /// Runs `f` with the connection, here and now: a component has one thread, and its

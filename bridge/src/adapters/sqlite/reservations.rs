@@ -16,7 +16,7 @@ pub(super) async fn active_reservations(
     store
         .with(move |c| {
             let mut stmt = c.prepare_cached(&format!(
-                "SELECT {RESERVATION_COLUMNS} FROM reservations
+                "SELECT {RESERVATION_COLUMNS} FROM reservations INDEXED BY reservations_provider_end
                  WHERE tenant_id = ?1 AND provider_id = ?2 AND block_start < ?4 AND block_end > ?3
                    AND (status = 'confirmed' OR (status = 'held' AND expires_at > ?5))
                  ORDER BY block_start"
@@ -75,8 +75,11 @@ pub(super) async fn hold(
         if free.is_empty() {
             return Ok((HoldOutcome::Taken, None));
         }
-        let loads = loads_in(&tx, tenant, &free, ts(hold.fairness_since), now_s)?;
-        let (order, reason) = fair_order(loads);
+        // Fairness only has something to weigh between two or more.
+        let (order, reason) = match free.as_slice() {
+            [only] => (vec![only.provider.clone()], format!("picked {} (the only one free)", only.provider)),
+            _ => fair_order(loads_in(&tx, tenant, &free, ts(hold.fairness_since), now_s)?),
+        };
         let Some(provider) = order.into_iter().next() else {
             return Ok((HoldOutcome::Taken, None));
         };

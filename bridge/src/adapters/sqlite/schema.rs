@@ -179,4 +179,12 @@ CREATE TABLE tickets (
 );
 CREATE INDEX tickets_tenant ON tickets (tenant_id, kind, created_at);
 "#,
+    // Which reservations of a provider block a time is asked on every hold and every day
+    // of slots. Ordered by when they end, the scan covers only those not over yet (the
+    // bookings ahead, few) instead of every one that started before (the whole history,
+    // which grows forever); it holds what the overlap test reads, so it needs no row.
+    r#"
+CREATE INDEX reservations_provider_end
+    ON reservations (tenant_id, provider_id, block_end, block_start, status, expires_at);
+"#,
 ];

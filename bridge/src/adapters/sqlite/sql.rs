@@ -300,6 +300,9 @@ impl Row<'_> {
 /// A connection: the store's statements go through it, one caller at a time.
 pub struct Connection {
     engine: Box<dyn Engine>,
+    /// Inside a group commit (see [`Connection::group`]): transactions are savepoints of
+    /// the group's transaction.
+    grouped: bool,
 }
 
 /// How a transaction takes its locks.
@@ -315,7 +318,35 @@ pub enum TransactionBehavior {
 impl Connection {
     /// A connection over `engine`.
     pub fn new(engine: Box<dyn Engine>) -> Self {
-        Self { engine }
+        Self {
+            engine,
+            grouped: false,
+        }
+    }
+
+    /// Begins a group commit: one transaction in which each transaction begun until
+    /// [`Connection::end_group`] is a savepoint, so several callers' transactions are
+    /// written in one commit. Each keeps its own all-or-nothing (a savepoint rolled back
+    /// undoes only its own); running one after another on this connection, each sees the
+    /// others' writes as if committed before it; none is durable until the group commits.
+    pub fn begin_group(&mut self) -> Result<()> {
+        self.engine.run("BEGIN IMMEDIATE", &[])?;
+        self.grouped = true;
+        Ok(())
+    }
+
+    /// Commits the group begun by [`Connection::begin_group`]; on `Err` nothing of it was
+    /// kept.
+    pub fn end_group(&mut self) -> Result<()> {
+        self.grouped = false;
+        match self.engine.run("COMMIT", &[]) {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                // A failed rollback leaves nothing to undo: SQLite ended it itself.
+                let _ = self.engine.run("ROLLBACK", &[]);
+                Err(e)
+            }
+        }
     }
 
     /// Runs a statement; how many rows it changed.
@@ -363,10 +394,13 @@ impl Connection {
         &mut self,
         behavior: TransactionBehavior,
     ) -> Result<Transaction<'_>> {
+        // In a group the write lock is held already; a savepoint gives the same
+        // all-or-nothing.
         self.engine.run(
-            match behavior {
-                TransactionBehavior::Deferred => "BEGIN DEFERRED",
-                TransactionBehavior::Immediate => "BEGIN IMMEDIATE",
+            match (self.grouped, behavior) {
+                (true, _) => "SAVEPOINT caller",
+                (false, TransactionBehavior::Deferred) => "BEGIN DEFERRED",
+                (false, TransactionBehavior::Immediate) => "BEGIN IMMEDIATE",
             },
             &[],
         )?;
@@ -434,7 +468,12 @@ impl Transaction<'_> {
     /// Commits it.
     pub fn commit(mut self) -> Result<()> {
         self.done = true;
-        self.conn.engine.run("COMMIT", &[]).map(drop)
+        let end = if self.conn.grouped {
+            "RELEASE caller"
+        } else {
+            "COMMIT"
+        };
+        self.conn.engine.run(end, &[]).map(drop)
     }
 }
 
@@ -450,7 +489,12 @@ impl Drop for Transaction<'_> {
     fn drop(&mut self) {
         if !self.done {
             // A failed rollback leaves nothing to undo: SQLite ended the transaction itself.
-            let _ = self.conn.engine.run("ROLLBACK", &[]);
+            if self.conn.grouped {
+                let _ = self.conn.engine.run("ROLLBACK TO caller", &[]);
+                let _ = self.conn.engine.run("RELEASE caller", &[]);
+            } else {
+                let _ = self.conn.engine.run("ROLLBACK", &[]);
+            }
         }
     }
 }
