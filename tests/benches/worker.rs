@@ -7,14 +7,18 @@
 //!
 //! Each customer is a thread sending signed webhooks one after another ("hi", then "menu",
 //! and so on: every message goes through routing, the Durable Object and a storage write,
-//! with the route and catalog caches warm). The floors get the very same requests. Figures
-//! go to the JSON file named by `SLOTLINE_BENCH_OUT` (default `target/bench/worker.json`).
+//! with the route and catalog caches warm). The floors get the very same requests. Beside
+//! each latency, the CPU time the server side spent per message (`wrangler dev` and its
+//! `workerd`, read from `/proc`; for the real worker, the bridge's too): on two cores
+//! shared with the clients, that is what the latency under load is made of. Figures go to
+//! the JSON file named by `SLOTLINE_BENCH_OUT` (default `target/bench/worker.json`).
+//! `SLOTLINE_BENCH_LEVELS` (e.g. `1,20`) measures only those levels, for a quick look.
 
 use std::process::Command;
 use std::time::Instant;
 
-use slotline_e2e::measure::{Figures, figures_json, under_load};
-use slotline_e2e::stack::Wrangler;
+use slotline_e2e::measure::{Figures, figures_json, tree_cpu_ms, under_load};
+use slotline_e2e::stack::{Process, Wrangler};
 use slotline_e2e::{Phone, Stack, StackOptions};
 
 const LEVELS: [usize; 4] = [1, 20, 100, 300];
@@ -62,38 +66,66 @@ fn main() {
     .expect("stack");
     let floor = Wrangler::start("tests/floor-worker").expect("floor worker");
     let floor_do = Wrangler::start("tests/floor-worker/do").expect("Durable Object floor");
+    let levels: Vec<usize> = std::env::var("SLOTLINE_BENCH_LEVELS")
+        .ok()
+        .map(|l| l.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .unwrap_or_else(|| LEVELS.to_vec());
+    let worker_pid = stack.pid_of(Process::Worker).expect("the worker's process");
+    let bridge_pid = stack.pid_of(Process::Bridge).expect("the bridge's process");
     let mut rows = Vec::new();
     println!(
-        "{:>10} {:>20} {:>20} {:>20} {:>16} {:>16}",
+        "{:>10} {:>20} {:>20} {:>20} {:>16} {:>16} {:>26}",
         "customers",
         "worker p50/p99 ms",
         "empty p50/p99 ms",
         "DO floor p50/p99",
         "/empty p50/p99",
-        "/DO p50/p99"
+        "/DO p50/p99",
+        "CPU ms/msg worker+bridge/DO"
     );
     // Each customer number is used at one level only: the phones of a run are its own
     // conversations (and Durable Objects), warmed by its first second.
-    for (run, customers) in LEVELS.into_iter().enumerate() {
+    for (run, customers) in levels.into_iter().enumerate() {
         let run = run as u32 * 3;
-        let measure = |url: &str, run: u32| {
+        // Latencies, and CPU milliseconds per message of each process tree in `pids`.
+        let measure = |url: &str, run: u32, pids: &[u32]| {
             load(&stack, url, customers, 1.0, run);
-            load(&stack, url, customers, SECONDS, run)
+            let before: Vec<f64> = pids.iter().map(|p| tree_cpu_ms(*p)).collect();
+            let figures = load(&stack, url, customers, SECONDS, run);
+            let messages = figures.rps * SECONDS;
+            let cpu: Vec<f64> = pids
+                .iter()
+                .zip(before)
+                .map(|(p, b)| (tree_cpu_ms(*p) - b) / messages)
+                .collect();
+            (figures, cpu)
         };
-        let worker = measure(&stack.worker_url, run);
-        let empty = measure(&floor.url, run + 1);
-        let with_do = measure(&floor_do.url, run + 2);
+        let (worker, cpu) = measure(&stack.worker_url, run, &[worker_pid, bridge_pid]);
+        let (empty, empty_cpu) = measure(&floor.url, run + 1, &[floor.pid()]);
+        let (with_do, do_cpu) = measure(&floor_do.url, run + 2, &[floor_do.pid()]);
         let (r50, r99) = (worker.p50 / empty.p50, worker.p99 / empty.p99);
         let (d50, d99) = (worker.p50 / with_do.p50, worker.p99 / with_do.p99);
         println!(
-            "{customers:>10} {:>9.1} / {:>8.1} {:>9.1} / {:>8.1} {:>9.1} / {:>8.1} {r50:>7.2} / {r99:>6.2} {d50:>7.2} / {d99:>6.2}",
-            worker.p50, worker.p99, empty.p50, empty.p99, with_do.p50, with_do.p99
+            "{customers:>10} {:>9.1} / {:>8.1} {:>9.1} / {:>8.1} {:>9.1} / {:>8.1} {r50:>7.2} / {r99:>6.2} {d50:>7.2} / {d99:>6.2} {:>9.2}+{:.2} / {:.2}",
+            worker.p50,
+            worker.p99,
+            empty.p50,
+            empty.p99,
+            with_do.p50,
+            with_do.p99,
+            cpu[0],
+            cpu[1],
+            do_cpu[0]
         );
         rows.push(format!(
-            r#"{{"customers":{customers},"worker":{},"floor":{},"do_floor":{},"ratio_p50":{r50:.2},"ratio_p99":{r99:.2},"ratio_do_p50":{d50:.2},"ratio_do_p99":{d99:.2}}}"#,
+            r#"{{"customers":{customers},"worker":{},"floor":{},"do_floor":{},"ratio_p50":{r50:.2},"ratio_p99":{r99:.2},"ratio_do_p50":{d50:.2},"ratio_do_p99":{d99:.2},"cpu_ms_per_message":{{"worker":{:.3},"bridge":{:.3},"floor":{:.3},"do_floor":{:.3}}}}}"#,
             figures_json(&worker),
             figures_json(&empty),
-            figures_json(&with_do)
+            figures_json(&with_do),
+            cpu[0],
+            cpu[1],
+            empty_cpu[0],
+            do_cpu[0]
         ));
     }
     let build = slotline_e2e::paths::root().join("worker/build");

@@ -66,3 +66,55 @@ pub fn figures_json(figures: &Figures) -> String {
         figures.p50, figures.p99, figures.rps
     )
 }
+
+/// CPU time (user and system, in milliseconds) used so far by process `pid` and every
+/// process below it, read from `/proc`: what a server spent on a load, whatever the
+/// clients waited for. `wrangler dev` runs the worker in child `workerd` processes, so the
+/// whole tree counts. 0 where `/proc` cannot be read.
+pub fn tree_cpu_ms(pid: u32) -> f64 {
+    // Fields after the command name (which may hold spaces, so split after its ')').
+    let stat = |pid: u32| -> Option<Vec<String>> {
+        let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        let rest = &text[text.rfind(')')? + 2..];
+        Some(rest.split_whitespace().map(str::to_owned).collect())
+    };
+    let mut parents: Vec<(u32, u32)> = Vec::new();
+    if let Ok(entries) = std::fs::read_dir("/proc") {
+        for entry in entries.flatten() {
+            let Some(p) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            // Field 4 of stat is the parent: index 1 after the state.
+            if let Some(ppid) = stat(p).and_then(|f| f.get(1)?.parse().ok()) {
+                parents.push((p, ppid));
+            }
+        }
+    }
+    let mut tree = vec![pid];
+    let mut i = 0;
+    while i < tree.len() {
+        let parent = tree[i];
+        tree.extend(
+            parents
+                .iter()
+                .filter(|(_, pp)| *pp == parent)
+                .map(|(p, _)| *p),
+        );
+        i += 1;
+    }
+    // Linux reports these in USER_HZ ticks, 100 a second on every architecture it runs on.
+    let ticks_ms = 10.0;
+    tree.iter()
+        .filter_map(|p| {
+            let f = stat(*p)?;
+            // utime and stime are fields 14 and 15: indexes 11 and 12 after the state.
+            let user: f64 = f.get(11)?.parse().ok()?;
+            let system: f64 = f.get(12)?.parse().ok()?;
+            Some((user + system) * ticks_ms)
+        })
+        .sum()
+}

@@ -159,6 +159,15 @@ pub struct Stack {
     _temp: Option<tempfile::TempDir>,
 }
 
+/// A process of the stack, for [`Stack::pid_of`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Process {
+    /// `wrangler dev`, running the worker.
+    Worker,
+    /// The first bridge, when native.
+    Bridge,
+}
+
 /// The bridge's Spin component and the host that serves it.
 #[derive(Debug, Clone)]
 pub struct SpinBridge {
@@ -377,6 +386,19 @@ impl Stack {
         let worker_health = format!("{}/healthz", stack.worker_url);
         stack.wait_ready(1, &worker_health, deadline)?;
         Ok(stack)
+    }
+
+    /// The process id of the worker's `wrangler dev` (its `workerd` runs below it), and of
+    /// the first bridge when it runs natively: for benchmarks that count their CPU time.
+    pub fn pid_of(&self, what: Process) -> Option<u32> {
+        let name = match what {
+            Process::Worker => "wrangler dev",
+            Process::Bridge => "bridge",
+        };
+        self.children
+            .iter()
+            .find(|(w, _)| *w == name)
+            .map(|(_, c)| c.id())
     }
 
     fn spawn(
@@ -790,6 +812,11 @@ pub struct Wrangler {
 }
 
 impl Wrangler {
+    /// The process id of `wrangler dev` (its `workerd` runs below it).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Starts `wrangler dev` for the worker in `folder` (relative to the repository root)
     /// and waits until it answers `GET /`.
     pub fn start(folder: &str) -> Result<Self, StackError> {

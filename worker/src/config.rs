@@ -1,7 +1,9 @@
 //! Settings read from the Worker's environment (`[vars]` in `wrangler.toml`, secrets, or
 //! `wrangler dev --var`). Each is documented in the README.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use worker::Env;
 
@@ -31,10 +33,27 @@ pub struct Config {
     pub model: Option<crate::llm::ModelConfig>,
 }
 
+thread_local! {
+    /// The settings, read once per isolate: a deployment's environment does not change
+    /// while its isolate lives, and reading a dozen variables (each a call into the
+    /// runtime, a missing secret an exception) on every message is time the customer waits.
+    static READ: RefCell<Option<Rc<Config>>> = const { RefCell::new(None) };
+}
+
 impl Config {
-    /// Reads the settings, failing with a configuration error naming the first one missing
-    /// or malformed.
-    pub fn from_env(env: &Env) -> Result<Self, WebhookError> {
+    /// The settings, read from `env` the first time (and again after a failed read, so a
+    /// configuration error is reported on every request until it is mended), failing with a
+    /// configuration error naming the first one missing or malformed.
+    pub fn from_env(env: &Env) -> Result<Rc<Self>, WebhookError> {
+        if let Some(config) = READ.with(|c| c.borrow().clone()) {
+            return Ok(config);
+        }
+        let config = Rc::new(Self::read(env)?);
+        READ.with(|c| *c.borrow_mut() = Some(config.clone()));
+        Ok(config)
+    }
+
+    fn read(env: &Env) -> Result<Self, WebhookError> {
         let account_tokens = match optional(env, "TWILIO_AUTH_TOKENS") {
             Some(json) => serde_json::from_str(&json)
                 .map_err(|_| WebhookError::Config("TWILIO_AUTH_TOKENS"))?,

@@ -23,7 +23,7 @@ use slotline_shared::phone::PhoneNumber;
 use slotline_shared::render::{self, Reply};
 use slotline_shared::throttle::{Admission, Window};
 use slotline_shared::twilio::inbound::Attachment;
-use slotline_shared::wire::{BridgeAnswer, BridgeRequest, TenantSnapshot};
+use slotline_shared::wire::{BridgeAnswer, BridgeRequest};
 use worker::{Env, Method, Request, RequestInit, Result};
 
 /// The Durable Object binding name in `wrangler.toml`.
@@ -62,8 +62,10 @@ pub struct Turn {
     pub account_sid: String,
     /// The tenant.
     pub tenant: TenantId,
-    /// The tenant's profile and catalog.
-    pub snapshot: TenantSnapshot,
+    /// The version of the tenant's profile and catalog the webhook read: the object answers
+    /// with that version or a later one (it keeps its own copy; see
+    /// [`crate::routing::snapshot_since`]), so the catalog does not cross with every message.
+    pub snapshot_version: u64,
     /// Milliseconds left before the customer must have an answer.
     pub budget_ms: u64,
     /// Messages allowed per minute.
@@ -75,7 +77,8 @@ pub struct Turn {
 pub struct TurnReply {
     /// Plain-text messages (options numbered), for TwiML.
     pub messages: Vec<String>,
-    /// The replies themselves, for sending with buttons and lists.
+    /// The replies themselves, for sending with buttons and lists (and the Flow); empty for
+    /// a business that answers in text, which `messages` carries whole.
     #[serde(default)]
     pub replies: Vec<Reply>,
     /// This message was answered before (a Twilio retry): nothing new to send by REST.
@@ -89,12 +92,13 @@ pub struct TurnReply {
     pub flow_token: Option<String>,
 }
 
-/// What the object keeps in its storage.
+/// What the object keeps in its storage, with the conversation as `C`: a JSON value when
+/// read (any version; see `Conversation::restore`), decoded while the object is in memory.
 #[derive(Debug, Default, Serialize, Deserialize)]
-struct Record {
-    /// The conversation, as saved (any version; see `Conversation::restore`).
+struct Record<C> {
+    /// The conversation.
     #[serde(default)]
-    conversation: serde_json::Value,
+    conversation: C,
     /// `(MessageSid, messages)` of the latest turns, oldest first.
     #[serde(default)]
     recent: Vec<(String, Vec<String>)>,
@@ -106,8 +110,11 @@ struct Record {
     channel: Option<Channel>,
     /// When the bridge was last told the customer wrote (ms), and in which language.
     #[serde(default)]
-    seen_reported: (u64, Option<Lang>),
+    seen_reported: Seen,
 }
+
+/// When the bridge was last told the customer wrote (ms), and in which language.
+type Seen = (u64, Option<Lang>);
 
 /// How often the bridge hears that a customer wrote: its 24-hour window for session
 /// messages is measured from this, so it is taken to close that much early.
@@ -149,6 +156,9 @@ pub(crate) fn now() -> DateTime<Utc> {
 // the allowance is scoped to this module so everything else stays held to `missing_docs`.
 #[allow(missing_docs)]
 mod object {
+    use std::cell::{Cell, RefCell};
+    use std::rc::Rc;
+
     use worker::{DurableObject, Response, State, durable_object, wasm_bindgen};
 
     use super::*;
@@ -156,24 +166,105 @@ mod object {
     use crate::config::Config;
     use crate::twilio::Twilio;
 
+    use slotline_shared::conversation::Conversation as Conversation_;
+
+    /// The record as the object holds it between messages.
+    type Live = Record<Conversation_>;
+
     /// The saved record; unreadable or missing means a fresh one (a customer must always get
-    /// an answer).
-    async fn load(storage: &worker::Storage) -> Record {
-        storage
-            .get(STORAGE_KEY)
-            .await
-            .ok()
-            .flatten()
-            .unwrap_or_default()
+    /// an answer). It is kept as JSON text, one string for the runtime to store; a record an
+    /// earlier version kept as a structured value is still read.
+    async fn load(storage: &worker::Storage) -> Live {
+        let saved: Record<serde_json::Value> = match storage.get::<String>(STORAGE_KEY).await {
+            Ok(Some(json)) => serde_json::from_str(&json).unwrap_or_default(),
+            Ok(None) => Record::default(),
+            Err(_) => storage
+                .get(STORAGE_KEY)
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or_default(),
+        };
+        Record {
+            conversation: Conversation_::restore(&saved.conversation),
+            recent: saved.recent,
+            window: saved.window,
+            channel: saved.channel,
+            seen_reported: saved.seen_reported,
+        }
+    }
+
+    /// Saves the record, as one JSON string.
+    async fn save(storage: &worker::Storage, live: &Live) -> Result<()> {
+        storage.put(STORAGE_KEY, serde_json::to_string(live)?).await
     }
 
     /// The Durable Object holding one customer's conversation with one tenant.
+    ///
+    /// The record stays decoded in the object between messages (an object lives on while
+    /// its customer writes), so a message costs one storage write and no read; it is read
+    /// again only after the object was evicted or a turn failed half-way.
     #[durable_object]
     pub struct Conversation {
         state: State,
         env: Env,
         /// Turns of one conversation run one at a time.
         turn_lock: Mutex<()>,
+        /// The record as last saved, when it is in memory.
+        live: RefCell<Option<Live>>,
+        /// When the bridge last heard that the customer wrote: updated by the report, which
+        /// runs after the reply, and saved with the next turn's record.
+        seen: Rc<Cell<Seen>>,
+        /// A report is on its way.
+        reporting: Rc<Cell<bool>>,
+    }
+
+    impl Conversation {
+        /// The record: the one in memory, else the saved one. Taken out for the turn; put
+        /// back only once saved, so memory never runs ahead of storage.
+        async fn take(&self, storage: &worker::Storage) -> Live {
+            if let Some(live) = self.live.borrow_mut().take() {
+                return live;
+            }
+            let live = load(storage).await;
+            self.seen.set(live.seen_reported);
+            live
+        }
+
+        /// Saves the record and keeps it in memory for the next turn.
+        async fn keep(&self, storage: &worker::Storage, mut live: Live) -> Result<()> {
+            live.seen_reported = self.seen.get();
+            save(storage, &live).await?;
+            *self.live.borrow_mut() = Some(live);
+            Ok(())
+        }
+
+        /// Tells the bridge the customer wrote (it opens WhatsApp's 24-hour window for
+        /// reminders), after the reply rather than before it: nothing the customer reads
+        /// depends on it. A report that fails or is lost with the object is sent with a
+        /// later message, since only a successful one moves [`Seen`] on.
+        fn report_seen(&self, bridge: Bridge, turn: &Turn, lang: Option<Lang>, at: u64) {
+            let (reported_at, reported_lang) = self.seen.get();
+            let due = at.saturating_sub(reported_at) >= SEEN_EVERY_MS || reported_lang != lang;
+            if !due || self.reporting.replace(true) {
+                return;
+            }
+            let (seen, reporting) = (self.seen.clone(), self.reporting.clone());
+            let tenant = turn.tenant.clone();
+            let request = BridgeRequest::Seen {
+                customer: turn.customer.clone(),
+                lang,
+            };
+            wasm_bindgen_futures::spawn_local(async move {
+                let answer = bridge
+                    .ask(tenant.as_str(), &request, Duration::from_secs(5))
+                    .await;
+                if answer == BridgeAnswer::Recorded {
+                    seen.set((at, lang));
+                }
+                reporting.set(false);
+            });
+        }
     }
 
     impl DurableObject for Conversation {
@@ -182,6 +273,9 @@ mod object {
                 state,
                 env,
                 turn_lock: Mutex::new(()),
+                live: RefCell::new(None),
+                seen: Rc::new(Cell::new((0, None))),
+                reporting: Rc::new(Cell::new(false)),
             }
         }
 
@@ -190,25 +284,46 @@ mod object {
             let _serial = self.turn_lock.lock().await;
             let started = worker::Date::now().as_millis();
             let storage = self.state.storage();
-            let mut record = load(&storage).await;
-            if let Some((_, messages)) = record
-                .recent
-                .iter()
-                .find(|(sid, _)| *sid == turn.message_sid)
+            let mut live = self.take(&storage).await;
+            if let Some((_, messages)) =
+                live.recent.iter().find(|(sid, _)| *sid == turn.message_sid)
             {
-                return Response::from_json(&TurnReply {
+                let reply = TurnReply {
                     messages: messages.clone(),
                     replies: Vec::new(),
                     replayed: true,
                     ..TurnReply::default()
-                });
+                };
+                *self.live.borrow_mut() = Some(live);
+                return Response::from_json(&reply);
             }
-            let (window, admission) = record.window.admit(started, turn.messages_per_minute);
-            record.window = window;
+            let config =
+                Config::from_env(&self.env).map_err(|e| worker::Error::RustError(e.to_string()))?;
+            let bridge = Bridge::new(&config.bridge_url, &config.bridge_secret);
+            let within = Duration::from_millis(turn.budget_ms.clamp(300, 1_500));
+            let Ok(snapshot) = crate::routing::snapshot_since(
+                &bridge,
+                &turn.tenant,
+                turn.snapshot_version,
+                within,
+            )
+            .await
+            else {
+                // Not remembered as answered: Twilio's retry may find the bridge back.
+                let lang = live.conversation.lang.unwrap_or(Lang::En);
+                *self.live.borrow_mut() = Some(live);
+                return Response::from_json(&TurnReply {
+                    messages: vec![t(lang, Key::Paused, &[])],
+                    ..TurnReply::default()
+                });
+            };
+            let (window, admission) = live.window.admit(started, turn.messages_per_minute);
+            live.window = window;
             let reply = if admission != Admission::Answer {
-                let lang = Conversation_::restore(&record.conversation)
+                let lang = live
+                    .conversation
                     .lang
-                    .unwrap_or_else(|| turn.snapshot.profile.default_lang());
+                    .unwrap_or_else(|| snapshot.profile.default_lang());
                 TurnReply {
                     messages: (admission == Admission::Notice)
                         .then(|| t(lang, Key::TooFast, &[]))
@@ -217,14 +332,11 @@ mod object {
                     ..TurnReply::default()
                 }
             } else {
-                let config = Config::from_env(&self.env)
-                    .map_err(|e| worker::Error::RustError(e.to_string()))?;
-                let bridge = Bridge::new(&config.bridge_url, &config.bridge_secret);
-                let conv = Conversation_::restore(&record.conversation);
+                let conv = std::mem::take(&mut live.conversation);
                 let ctx = Ctx {
                     now: now(),
-                    tenant: &turn.snapshot.profile,
-                    catalog: &turn.snapshot.catalog,
+                    tenant: &snapshot.profile,
+                    catalog: &snapshot.catalog,
                     customer: &turn.customer,
                 };
                 let event = match (&turn.choice_id, turn.attachment) {
@@ -243,37 +355,17 @@ mod object {
                     }
                     other => other,
                 };
-                // Telling the bridge the customer wrote (it opens WhatsApp's 24-hour window
-                // for reminders) runs beside the conversation, not after it, so the reply does
-                // not wait for it. The language reported is the one known before this message.
-                let (reported_at, reported_lang) = record.seen_reported;
+                // The language reported is the one known before this message.
                 let known_lang = conv.lang;
-                let due = started.saturating_sub(reported_at) >= SEEN_EVERY_MS
-                    || reported_lang != known_lang;
-                let report_seen = async {
-                    if !due {
-                        return false;
-                    }
-                    let request = BridgeRequest::Seen {
-                        customer: turn.customer.clone(),
-                        lang: known_lang,
-                    };
-                    let within = Duration::from_millis(turn.budget_ms.clamp(300, 1_000));
-                    matches!(
-                        bridge.ask(turn.tenant.as_str(), &request, within).await,
-                        BridgeAnswer::Recorded
-                    )
-                };
-                let ((conv, replies, timers), reported) = futures_util::future::join(
-                    run(conv, event, &ctx, &turn.tenant, &bridge, deadline),
-                    report_seen,
-                )
-                .await;
-                if reported {
-                    record.seen_reported = (started, known_lang);
-                }
-                record.conversation = serde_json::to_value(&conv)?;
-                record.channel = Some(Channel {
+                let (conv, replies, timers) =
+                    run(conv, event, &ctx, &turn.tenant, &bridge, deadline).await;
+                self.report_seen(
+                    Bridge::new(&config.bridge_url, &config.bridge_secret),
+                    &turn,
+                    known_lang,
+                    started,
+                );
+                live.channel = Some(Channel {
                     tenant: turn.tenant.clone(),
                     customer: turn.customer.clone(),
                     business: turn.business.clone(),
@@ -294,23 +386,26 @@ mod object {
                     )
                     .mint(config.bridge_secret.as_bytes())
                 });
+                live.conversation = conv;
                 let (messages, media) = render::pack_media(&replies).into_iter().unzip();
+                // The replies themselves go back only where the webhook sends them by REST
+                // (buttons and lists, the Flow); otherwise the text says it all.
+                let by_rest = snapshot.profile.interactive || flow_token.is_some();
                 TurnReply {
                     messages,
-                    replies,
+                    replies: if by_rest { replies } else { Vec::new() },
                     replayed: false,
                     media,
                     flow_token,
                 }
             };
-            record
-                .recent
+            live.recent
                 .push((turn.message_sid.clone(), reply.messages.clone()));
-            if record.recent.len() > RECENT_IDS {
-                let excess = record.recent.len() - RECENT_IDS;
-                record.recent.drain(..excess);
+            if live.recent.len() > RECENT_IDS {
+                let excess = live.recent.len() - RECENT_IDS;
+                live.recent.drain(..excess);
             }
-            storage.put(STORAGE_KEY, &record).await?;
+            self.keep(&storage, live).await?;
             Response::from_json(&reply)
         }
 
@@ -319,8 +414,9 @@ mod object {
         async fn alarm(&self) -> Result<Response> {
             let _serial = self.turn_lock.lock().await;
             let storage = self.state.storage();
-            let mut record = load(&storage).await;
-            let Some(channel) = record.channel.clone() else {
+            let mut live = self.take(&storage).await;
+            let Some(channel) = live.channel.clone() else {
+                *self.live.borrow_mut() = Some(live);
                 return Response::ok("");
             };
             let config =
@@ -330,6 +426,7 @@ mod object {
                 crate::routing::snapshot(&bridge, &channel.tenant, Duration::from_secs(2)).await
             else {
                 // The bridge is away: try again in a minute.
+                *self.live.borrow_mut() = Some(live);
                 storage.set_alarm(Duration::from_secs(60)).await?;
                 return Response::ok("");
             };
@@ -339,12 +436,12 @@ mod object {
                 catalog: &snapshot.catalog,
                 customer: &channel.customer,
             };
-            let conv = Conversation_::restore(&record.conversation);
+            let conv = std::mem::take(&mut live.conversation);
             let deadline = worker::Date::now().as_millis() + 2_500;
             let (conv, replies, timers) =
                 run(conv, Event::Timer, &ctx, &channel.tenant, &bridge, deadline).await;
-            record.conversation = serde_json::to_value(&conv)?;
-            storage.put(STORAGE_KEY, &record).await?;
+            live.conversation = conv;
+            self.keep(&storage, live).await?;
             if let Some(at) = timers.into_iter().max() {
                 storage.set_alarm(at).await?;
             }
@@ -352,8 +449,6 @@ mod object {
             Response::ok("")
         }
     }
-
-    use slotline_shared::conversation::Conversation as Conversation_;
 
     /// Time the conversation keeps for its own bridge calls after the model has answered.
     const AFTER_MODEL_MS: u64 = 900;
@@ -379,7 +474,7 @@ mod object {
                 | conversation::Stage::Service { .. }
                 | conversation::Stage::Day { .. }
         );
-        if !describing || turn.snapshot.profile.llm_monthly_calls == 0 {
+        if !describing || ctx.tenant.llm_monthly_calls == 0 {
             return Event::Text(text);
         }
         let reading = ctx.reading();

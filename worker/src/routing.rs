@@ -9,6 +9,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 use std::time::Duration;
 
 use slotline_shared::catalog::TenantId;
@@ -25,32 +26,38 @@ pub const CACHE_MS: u64 = 20_000;
 pub const CHOICES: &str = "CHOICES";
 
 thread_local! {
-    static ROUTES: RefCell<HashMap<String, (u64, NumberRoute)>> = RefCell::new(HashMap::new());
-    static SNAPSHOTS: RefCell<HashMap<String, (u64, TenantSnapshot)>> = RefCell::new(HashMap::new());
+    static ROUTES: RefCell<HashMap<String, (u64, Rc<NumberRoute>)>> = RefCell::new(HashMap::new());
+    static SNAPSHOTS: RefCell<HashMap<String, (u64, Rc<TenantSnapshot>)>> = RefCell::new(HashMap::new());
 }
 
 fn now_ms() -> u64 {
     worker::Date::now().as_millis()
 }
 
-/// Reads through an isolate cache: fresh hits are returned, misses and stale entries are
-/// refetched, and a stale entry is used if refetching fails.
-async fn cached<T: Clone, F>(
-    cache: &'static std::thread::LocalKey<RefCell<HashMap<String, (u64, T)>>>,
+/// An isolate cache: values shared, not copied, by every request that reads them.
+type Cache<T> = &'static std::thread::LocalKey<RefCell<HashMap<String, (u64, Rc<T>)>>>;
+
+/// Reads through an isolate cache: fresh hits that `fits` are returned, misses and stale
+/// entries are refetched, and a stale entry is used if refetching fails.
+async fn cached<T, F>(
+    cache: Cache<T>,
     key: &str,
+    fits: impl Fn(&T) -> bool,
     fetch: F,
-) -> std::result::Result<T, CallError>
+) -> std::result::Result<Rc<T>, CallError>
 where
     F: std::future::Future<Output = std::result::Result<T, CallError>>,
 {
     let hit = cache.with(|c| c.borrow().get(key).cloned());
     if let Some((at, value)) = &hit
         && now_ms() - at < CACHE_MS
+        && fits(value)
     {
         return Ok(value.clone());
     }
     match fetch.await {
         Ok(value) => {
+            let value = Rc::new(value);
             cache.with(|c| {
                 c.borrow_mut()
                     .insert(key.to_owned(), (now_ms(), value.clone()))
@@ -66,9 +73,15 @@ pub async fn number_route(
     bridge: &Bridge,
     number: &PhoneNumber,
     within: Duration,
-) -> std::result::Result<NumberRoute, CallError> {
+) -> std::result::Result<Rc<NumberRoute>, CallError> {
     let path = format!("/worker/route/{}", number.as_e164());
-    cached(&ROUTES, number.as_e164(), bridge.get(&path, within)).await
+    cached(
+        &ROUTES,
+        number.as_e164(),
+        |_| true,
+        bridge.get(&path, within),
+    )
+    .await
 }
 
 /// A tenant's profile and catalog.
@@ -76,9 +89,21 @@ pub async fn snapshot(
     bridge: &Bridge,
     tenant: &TenantId,
     within: Duration,
-) -> std::result::Result<TenantSnapshot, CallError> {
+) -> std::result::Result<Rc<TenantSnapshot>, CallError> {
+    snapshot_since(bridge, tenant, 0, within).await
+}
+
+/// A tenant's profile and catalog, at `version` or later: a conversation's object asks for
+/// the version the webhook read, which its own isolate may not have seen yet.
+pub async fn snapshot_since(
+    bridge: &Bridge,
+    tenant: &TenantId,
+    version: u64,
+    within: Duration,
+) -> std::result::Result<Rc<TenantSnapshot>, CallError> {
     let path = format!("/worker/{tenant}/snapshot");
-    cached(&SNAPSHOTS, tenant.as_str(), bridge.get(&path, within)).await
+    let fits = |s: &TenantSnapshot| s.version >= version;
+    cached(&SNAPSHOTS, tenant.as_str(), fits, bridge.get(&path, within)).await
 }
 
 /// What a customer chose, or was offered, on a shared number.

@@ -169,12 +169,13 @@ async fn handle(mut req: Request, env: &Env) -> std::result::Result<Outgoing, We
         }
         None => text,
     };
-    let lang = guessed_lang(&text);
+    // The customer's language is guessed only when no business can answer (the business's
+    // languages decide otherwise), not for every message.
     let Ok(route) = routing::number_route(&bridge, &message.to, left(started)).await else {
-        return Ok(plain(vec![t(lang, Key::Paused, &[])]));
+        return Ok(plain(vec![t(guessed_lang(&text), Key::Paused, &[])]));
     };
     let (tenant, text) = match route.tenants.as_slice() {
-        [] => return Ok(plain(vec![t(lang, Key::NotConnected, &[])])),
+        [] => return Ok(plain(vec![t(guessed_lang(&text), Key::NotConnected, &[])])),
         [only] => (only.id.clone(), text),
         several => match shared_number(env, &bridge, &message, several, &text, started).await? {
             Routed::To(tenant, text) => (tenant, text),
@@ -182,7 +183,7 @@ async fn handle(mut req: Request, env: &Env) -> std::result::Result<Outgoing, We
         },
     };
     let Ok(snapshot) = routing::snapshot(&bridge, &tenant, left(started)).await else {
-        return Ok(plain(vec![t(lang, Key::Paused, &[])]));
+        return Ok(plain(vec![t(guessed_lang(&text), Key::Paused, &[])]));
     };
     let elapsed = worker::Date::now().as_millis() - started;
     let interactive = snapshot.profile.interactive;
@@ -201,7 +202,7 @@ async fn handle(mut req: Request, env: &Env) -> std::result::Result<Outgoing, We
         business: message.to.clone(),
         account_sid: message.account_sid.clone(),
         tenant,
-        snapshot,
+        snapshot_version: snapshot.version,
         budget_ms: BUDGET_MS.saturating_sub(elapsed),
         messages_per_minute: config.messages_per_minute,
     };
@@ -213,7 +214,7 @@ async fn handle(mut req: Request, env: &Env) -> std::result::Result<Outgoing, We
         .as_ref()
         .zip(reply.replies.iter().find_map(|r| r.flow))
         .and_then(|(token, lang)| {
-            let sid = turn.snapshot.profile.flow_content.get(&lang)?;
+            let sid = snapshot.profile.flow_content.get(&lang)?;
             Some((sid.as_str(), token.as_str()))
         })
         .filter(|_| !reply.replayed);

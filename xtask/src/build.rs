@@ -43,10 +43,15 @@ impl Bundle {
     }
 }
 
-/// `cargo xtask build-worker`: bootstrap, then build the worker.
-pub fn worker() -> Result<(), String> {
+/// `cargo xtask build-worker [--floors]`: bootstrap, then build the worker (and, with
+/// `floors`, the benchmark's floor worker).
+pub fn worker(floors: bool) -> Result<(), String> {
     let tools = bootstrap::run()?;
-    bundle(&tools, &WORKER)
+    bundle(&tools, &WORKER)?;
+    if floors {
+        bundle(&tools, &FLOOR)?;
+    }
+    Ok(())
 }
 
 /// Builds `b` unless its bundle is newer than every input.

@@ -1,7 +1,8 @@
 //! Slotline's project tasks, run as `cargo xtask <task>`.
 //!
 //! - `bootstrap`: install every tool the project needs that is missing (idempotent).
-//! - `build-worker`: build the worker's WASM bundle (skipped when up to date).
+//! - `build-worker`: build the worker's WASM bundle (skipped when up to date); `--floors`
+//!   also the worker benchmark's floor worker.
 //! - `build-dashboard`: build the owner's dashboard, which the bridge embeds.
 //! - `test`: bootstrap, lint, build, and run every test from unit to end-to-end.
 //! - `dev`: bootstrap, build, start the bridge and `wrangler dev`, and open the phone
@@ -31,7 +32,8 @@ tasks:
   bootstrap      install missing tools (wasm targets, worker-build, wasm-bindgen-cli,
                  Node 22, wrangler, binaryen, esbuild, the dashboard's packages,
                  Chromium); a second run only checks
-  build-worker   build the worker bundle into worker/build (skipped when up to date)
+  build-worker   build the worker bundle into worker/build (skipped when up to date);
+                 --floors also the benchmark's floor worker (tests/floor-worker/build)
   build-dashboard
                  type-check and build the owner's dashboard into bridge/dashboard/dist,
                  which the bridge binary embeds (skipped when up to date)
@@ -70,7 +72,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("bootstrap") => bootstrap::run().map(|_| ()),
-        Some("build-worker") => build::worker(),
+        Some("build-worker") => build::worker(args.get(1).map(String::as_str) == Some("--floors")),
         Some("build-dashboard") => dashboard::build().map(|_| ()),
         Some("test") => test::run(&args[1..]),
         Some("dev") => dev::run(&args[1..]),

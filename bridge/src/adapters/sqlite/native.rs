@@ -261,6 +261,9 @@ mod tests {
         let mut got: Vec<_> = answered.iter().collect();
         got.sort_unstable();
         assert_eq!(got, [("a", false), ("orphan", false)]);
-        assert!(names(&conn).is_empty(), "nothing of the failed group is kept");
+        assert!(
+            names(&conn).is_empty(),
+            "nothing of the failed group is kept"
+        );
     }
 }
