@@ -729,6 +729,51 @@ fn pays(ctx: &Ctx, phone: &Phone, session: &serde_json::Value) -> Result<String,
         .to_owned())
 }
 
+/// The bridge hears that a customer wrote (WhatsApp's 24-hour window for reminders is
+/// measured from it) though the reply no longer waits for that report: a new customer of a
+/// Lima tutoring centre is known to the bridge right after their first message, and in the
+/// language they wrote in after their second.
+fn the_bridge_hears_a_customer_wrote_after_the_reply(ctx: &Ctx) -> Result<(), Failed> {
+    const CENTRE: &str = "+5114000300";
+    one_provider_every_day(
+        ctx,
+        json!({"id": "aprende", "name": "Centro Aprende", "zone": "America/Lima",
+               "languages": ["es", "en"], "numbers": [CENTRE], "policy": {"min_notice_min": 0}}),
+        json!({"id": "mate", "name": "Clase de matemáticas", "duration_min": 60,
+               "price_minor": 6000, "currency": "PEN"}),
+        json!({"id": "rosa", "name": "Rosa Quispe", "services": ["mate"]}),
+    )?;
+    let phone = ctx.customer_at("+5199100", CENTRE);
+    // The bridge's record of this customer once it satisfies `wanted`, within 5 s.
+    let known = |wanted: &dyn Fn(&serde_json::Value) -> bool| -> Result<serde_json::Value, Failed> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let (_, customers) = ctx
+                .stack
+                .admin("GET", "/admin/tenants/aprende/customers", None);
+            let me = customers.as_array().and_then(|l| {
+                l.iter()
+                    .find(|c| c["phone"] == phone.number.as_str())
+                    .cloned()
+            });
+            match me {
+                Some(me) if wanted(&me) => return Ok(me),
+                other if std::time::Instant::now() > deadline => {
+                    return Err(format!("the bridge's record after 5 s: {other:?}").into());
+                }
+                _ => std::thread::sleep(std::time::Duration::from_millis(100)),
+            }
+        }
+    };
+    says(&phone, "hola", &[])?;
+    known(&|_| true)?;
+    says(&phone, "quiero una clase de matemáticas", &[])?;
+    let me = known(&|me| me["language"] == "es")?;
+    check(!me["opted_out"].as_bool().unwrap_or(true), || {
+        format!("the customer's record: {me}")
+    })
+}
+
 fn every_refund_tier_and_an_unpaid_deposit_in_whatsapp(ctx: &Ctx) -> Result<(), Failed> {
     const CLINIC: &str = "+34960000555";
     one_provider_every_day(
@@ -2415,6 +2460,10 @@ fn main() {
         (
             "refusing_on_the_confirm_screen_frees_the_time_at_once",
             refusing_on_the_confirm_screen_frees_the_time_at_once,
+        ),
+        (
+            "the_bridge_hears_a_customer_wrote_after_the_reply",
+            the_bridge_hears_a_customer_wrote_after_the_reply,
         ),
         (
             "a_customer_asking_for_a_person_is_left_to_the_team",
