@@ -42,6 +42,21 @@ pub fn planner(tenant: &Tenant, now: DateTime<Utc>, first: Told) -> Planner {
     Arc::new(move |r: &Reservation| lifecycle::plan_booking(&tenant, r, now, first))
 }
 
+/// The slot cache's key for `service` with `provider` (or any) on `day`.
+fn slot_key(
+    config: &Config,
+    service: &ServiceRecord,
+    provider: Option<&ProviderId>,
+    day: NaiveDate,
+) -> SlotKey {
+    (
+        config.tenant.id.clone(),
+        service.id.clone(),
+        provider.cloned(),
+        day,
+    )
+}
+
 /// Where a day's reservations come from when its free starts are worked out.
 #[derive(Clone, Copy)]
 enum Busyness<'a> {
@@ -404,12 +419,7 @@ impl EmbeddedScheduler {
         if let Some(hit) = self.cached_day(config, service, provider, day, now) {
             return Ok(hit);
         }
-        let key = (
-            config.tenant.id.clone(),
-            service.id.clone(),
-            provider.cloned(),
-            day,
-        );
+        let key = slot_key(config, service, provider, day);
         let providers = config.able(&service.id, provider)?;
         let busy = known.map_or(Busyness::Read, Busyness::Known);
         let per_provider = self
@@ -458,12 +468,7 @@ impl EmbeddedScheduler {
         day: NaiveDate,
         now: DateTime<Utc>,
     ) -> Option<Vec<Slot>> {
-        let key = (
-            config.tenant.id.clone(),
-            service.id.clone(),
-            provider.cloned(),
-            day,
-        );
+        let key = slot_key(config, service, provider, day);
         lock(&self.caches.slots)
             .get(&key)
             .filter(|hit| hit.valid_until > now)
