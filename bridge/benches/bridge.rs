@@ -186,6 +186,19 @@ fn pdf_latencies() -> (Vec<f64>, Vec<f64>) {
     (drawn, empty)
 }
 
+/// Lets the load `tasks` run for 4 s, stops them through `stop` and waits for them; the
+/// seconds they ran.
+async fn run_for_4s(stop: &AtomicBool, tasks: Vec<tokio::task::JoinHandle<()>>) -> f64 {
+    let started = Instant::now();
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    stop.store(true, Ordering::Relaxed);
+    let elapsed = started.elapsed().as_secs_f64();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    elapsed
+}
+
 /// Hold + confirm pairs per second issued straight on the SQLite store at `path` by
 /// [`CLIENTS`] tasks for 4 s, each pair a distinct provider and time from `base` on, the
 /// confirm planning the tenant's lifecycle messages as the bridge does.
@@ -266,13 +279,7 @@ async fn raw_store_pairs(path: &std::path::Path, base: chrono::DateTime<Utc>) ->
             })
         })
         .collect();
-    let started = Instant::now();
-    tokio::time::sleep(Duration::from_secs(4)).await;
-    stop.store(true, Ordering::Relaxed);
-    let elapsed = started.elapsed().as_secs_f64();
-    for t in tasks {
-        t.await.unwrap();
-    }
+    let elapsed = run_for_4s(&stop, tasks).await;
     pairs.load(Ordering::Relaxed) as f64 / elapsed
 }
 
@@ -467,13 +474,7 @@ async fn main() {
             })
         })
         .collect();
-    let started = Instant::now();
-    tokio::time::sleep(Duration::from_secs(4)).await;
-    stop.store(true, Ordering::Relaxed);
-    let elapsed = started.elapsed().as_secs_f64();
-    for t in tasks {
-        t.await.unwrap();
-    }
+    let elapsed = run_for_4s(&stop, tasks).await;
     sampler.await.unwrap();
     let per_sec = pairs.load(Ordering::Relaxed) as f64 / elapsed;
     let (hold_p50, hold_p99) = percentiles(std::mem::take(&mut *hold_times.lock().unwrap()));
